@@ -1,0 +1,506 @@
+"""The ``evidence-recorder`` command: the whole core, scriptable and headless.
+
+Exit codes: 0 success, 1 other failure, 2 usage, 3 wrong passphrase or recovery key,
+4 refused input. Errors are one plain line on standard error, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from evidence_recorder import __version__
+from evidence_recorder.core import paths
+from evidence_recorder.core.errors import EvidenceError, RefusedInput, WrongSecret
+from evidence_recorder.core.model import Capture, CaptureDetails, Category, iso_utc
+
+PASSPHRASE_ENV = "EVIDENCE_RECORDER_PASSPHRASE"
+NEW_PASSPHRASE_ENV = "EVIDENCE_RECORDER_NEW_PASSPHRASE"
+RECOVERY_KEY_ENV = "EVIDENCE_RECORDER_RECOVERY_KEY"
+MAX_SECRET_FILE = 4096
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_WRONG_SECRET, EXIT_REFUSED = 0, 1, 2, 3, 4
+
+log = logging.getLogger("evidence_recorder")
+
+# Metadata options shared by capture, import and edit: (option, CaptureDetails field, help).
+DETAIL_OPTIONS: tuple[tuple[str, str, str], ...] = (
+    ("--site", "site", "the site or app, e.g. Facebook, X/Twitter, WhatsApp"),
+    ("--url", "url", "the address of the post or message"),
+    ("--author", "author", "the display name of whoever posted it"),
+    ("--handle", "handle", "their @handle"),
+    ("--profile-url", "profile_url", "the address of their profile"),
+    ("--author-id", "author_id", "their numeric user id, if known"),
+    ("--posted-at", "posted_at", "the time shown on the post, as displayed (e.g. \"2h\")"),
+    ("--category", "category", "what kind of abuse: " + ", ".join(c.value for c in Category)),
+    ("--note", "description", "what happened"),
+    ("--context", "context", "the surrounding conversation, and why it matters"),
+    ("--people", "people", "people involved, or witnesses"),
+    ("--platform-ref", "platform_ref", "the platform's reference for your report"),
+    ("--police-ref", "police_ref", "a police crime reference"),
+)
+
+
+class UsageError(EvidenceError):
+    exit_code = EXIT_USAGE
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors in one plain line and exits with 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see “{self.prog} --help”)\n")
+
+
+# ---------------------------------------------------------------------- secrets
+
+
+def _read_secret_file(path: str) -> str:
+    try:
+        with Path(path).open("rb") as fh:
+            raw = fh.read(MAX_SECRET_FILE + 1)
+    except OSError as exc:
+        raise UsageError(f"The passphrase file could not be read ({exc.strerror}).") from exc
+    if len(raw) > MAX_SECRET_FILE:
+        raise UsageError("The passphrase file is too large to be a passphrase file.")
+    text = raw.decode("utf-8", errors="strict").splitlines()
+    return text[0] if text else ""
+
+
+def _prompt(label: str) -> str:
+    if not sys.stdin.isatty():
+        raise UsageError(f"{label} is needed, and there is no terminal to ask for it on. "
+                         f"Use --passphrase-file or the environment variables in --help.")
+    return getpass.getpass(f"{label}: ")
+
+
+def _passphrase(args: argparse.Namespace) -> str:
+    if args.passphrase_file:
+        return _read_secret_file(args.passphrase_file)
+    if PASSPHRASE_ENV in os.environ:
+        return os.environ[PASSPHRASE_ENV]
+    return _prompt("Passphrase")
+
+
+def _new_passphrase(args: argparse.Namespace, env: str, label: str) -> str:
+    if env in os.environ:
+        return os.environ[env]
+    first = _prompt(label)
+    if _prompt("Type it again") != first:
+        raise RefusedInput("The two passphrases are not the same. Nothing was changed.")
+    return first
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _vault_dir(args: argparse.Namespace) -> Path:
+    return paths.resolve_vault_dir(args.vault)
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from evidence_recorder.core.vault import Vault  # noqa: PLC0415 - keeps --help fast
+
+    folder = _vault_dir(args)
+    from evidence_recorder.core.vault import vault_exists  # noqa: PLC0415
+
+    if not vault_exists(folder) and not folder.exists():
+        raise EvidenceError(
+            f"There is no vault in {folder} yet. Create one with “evidence-recorder init”.")
+    return Vault.open(folder, _passphrase(args))
+
+
+def _details(args: argparse.Namespace) -> dict[str, str]:
+    return {name: getattr(args, name) for _, name, _ in DETAIL_OPTIONS
+            if getattr(args, name, None) is not None}
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _local(capture: Capture) -> str:
+    return capture.captured_at.astimezone().strftime("%d %b %Y %H:%M:%S")
+
+
+def _short(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# ---------------------------------------------------------------------- commands
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from evidence_recorder.core.vault import Vault  # noqa: PLC0415
+
+    folder = _vault_dir(args)
+    if args.passphrase_file:
+        passphrase = _read_secret_file(args.passphrase_file)
+    elif PASSPHRASE_ENV in os.environ:
+        passphrase = os.environ[PASSPHRASE_ENV]
+    else:
+        passphrase = _new_passphrase(args, PASSPHRASE_ENV, "Choose a passphrase")
+    vault, recovery_key = Vault.create(folder, passphrase)
+    vault.close()
+    print(f"Your vault is ready in {folder}.\n")
+    print("Your recovery key (it is shown only this once):\n")
+    print(f"    {recovery_key}\n")
+    print("If you forget your passphrase, this key is the only way back into your evidence.\n"
+          "Write it on paper and keep it somewhere safe, away from this computer: anyone\n"
+          "who finds it and can use this computer could open the vault.")
+    return EXIT_OK
+
+
+def cmd_capture(args: argparse.Namespace) -> int:
+    from evidence_recorder.core import capture, recorder  # noqa: PLC0415
+
+    region = capture.parse_region(args.region) if args.region else None
+    if args.delay < 0 or args.delay > 600:
+        raise UsageError("The delay must be between 0 and 600 seconds.")
+    with _open(args) as vault:
+        details = CaptureDetails(**_details(args))
+
+        def countdown(left: int) -> None:
+            print(f"Capturing in {left}…", file=sys.stderr)
+
+        grab = capture.grab(monitor=args.monitor, region=region, delay=args.delay,
+                            on_countdown=countdown if args.delay else None)
+        capture_id = recorder.save_grab(vault, grab, details, args.incident)
+    print(f"Saved capture {capture_id} ({grab.width}×{grab.height}, taken "
+          f"{iso_utc(grab.captured_at)}).")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from evidence_recorder.core import recorder  # noqa: PLC0415
+
+    with _open(args) as vault:
+        outcome = recorder.import_files(vault, [Path(f) for f in args.files],
+                                        CaptureDetails(**_details(args)), args.incident)
+    for path, capture_id in outcome.saved:
+        print(f"Saved capture {capture_id} from {path.name}.")
+    for _path, reason in outcome.refused:
+        print(reason, file=sys.stderr)
+    return EXIT_REFUSED if outcome.refused else EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with _open(args) as vault:
+        captures = vault.captures(args.incident)
+        titles = {i.id: i.title for i in vault.incidents()}
+    if args.json:
+        _print_json([c.summary() for c in captures])
+        return EXIT_OK
+    if not captures:
+        print("No captures yet.")
+        return EXIT_OK
+    print(f"{'ID':>5}  {'Captured (local time)':<21} {'Kind':<8} {'Site':<14} "
+          f"{'Author':<18} Incident")
+    for c in captures:
+        print(f"{c.id:>5}  {_local(c):<21} {c.kind.value:<8} {_short(c.details.site, 14):<14} "
+              f"{_short(c.details.author, 18):<18} {_short(titles.get(c.incident_id, ''), 30)}")
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with _open(args) as vault:
+        capture = vault.capture(args.id)
+        incident = vault.incident(capture.incident_id)
+    if args.json:
+        _print_json(capture.full())
+        return EXIT_OK
+    d = capture.details
+    rows = [
+        ("Capture", str(capture.id)),
+        ("Incident", f"{incident.title} ({incident.id})"),
+        ("How", capture.kind.value + (f" of {capture.source.file_name}" if capture.source else "")),
+        ("Captured (UTC)", iso_utc(capture.captured_at)),
+        ("Captured (local)", f"{_local(capture)} {capture.tz_name} ({capture.utc_offset})"),
+        ("Size", f"{capture.width}×{capture.height} pixels, {capture.byte_size:,} bytes"),
+        ("SHA-256", capture.sha256),
+    ]
+    if capture.source and capture.source.claimed_time:
+        rows.append(("Date in the file", f"{capture.source.claimed_time} (claimed, unverified)"))
+    rows += [(label, getattr(d, name)) for label, name in (
+        ("Site", "site"), ("URL", "url"), ("Author", "author"), ("Handle", "handle"),
+        ("Profile", "profile_url"), ("Author id", "author_id"), ("Posted (as shown)", "posted_at"),
+        ("Category", "category"), ("What happened", "description"), ("Context", "context"),
+        ("People", "people"), ("Platform ref", "platform_ref"), ("Police ref", "police_ref"),
+    ) if getattr(d, name)]
+    for label, value in rows:
+        print(f"{label + ':':<18} {value}")
+    return EXIT_OK
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    changes = _details(args)
+    if not changes and args.incident is None:
+        raise UsageError("Say what to change, e.g. --site Facebook or --note \"…\".")
+    with _open(args) as vault:
+        diff = vault.edit_capture(args.id, changes, args.incident)
+    if diff:
+        print(f"Updated capture {args.id}: {', '.join(n.replace('_', ' ') for n in diff)}.")
+    else:
+        print(f"Capture {args.id} already said that; nothing changed.")
+    return EXIT_OK
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from evidence_recorder.core import fsutil  # noqa: PLC0415
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise RefusedInput(f"{out} already exists. Choose another name, or add --force.")
+    if not out.parent.is_dir():
+        raise RefusedInput(f"The folder {out.parent} does not exist.")
+    with _open(args) as vault:
+        data = vault.original(args.id)
+        try:
+            fsutil.atomic_write_bytes(out, data)
+        except OSError as exc:
+            raise EvidenceError(f"{out} could not be written ({exc.strerror}).") from exc
+        vault.record("capture.extracted", f"capture:{args.id}", {"capture": args.id})
+    print(f"Wrote the original of capture {args.id} to {out} ({len(data):,} bytes).")
+    return EXIT_OK
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    with _open(args) as vault:
+        vault.delete_capture(args.id, args.reason)
+    print(f"Deleted capture {args.id}. The audit log keeps its SHA-256 and your reason.")
+    return EXIT_OK
+
+
+def cmd_incident_new(args: argparse.Namespace) -> int:
+    with _open(args) as vault:
+        incident = vault.new_incident(args.title, args.description or "", args.started or "")
+    print(f"Created incident {incident.id}: {incident.title}")
+    return EXIT_OK
+
+
+def cmd_incident_list(args: argparse.Namespace) -> int:
+    with _open(args) as vault:
+        incidents = vault.incidents()
+    if args.json:
+        _print_json([{"id": i.id, "title": i.title, "description": i.description,
+                      "started_at": i.started_at, "created_at": iso_utc(i.created_at),
+                      "default": i.is_default, "captures": i.capture_count} for i in incidents])
+        return EXIT_OK
+    print(f"{'ID':>5}  {'Captures':>8}  Title")
+    for i in incidents:
+        print(f"{i.id:>5}  {i.capture_count:>8}  {i.title}")
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    with _open(args) as vault:
+        entries = vault.audit_entries()
+        report = vault.verify() if args.verify else None
+    if args.json:
+        out: dict[str, Any] = {"entries": [
+            {"seq": e.seq, "at": e.at, "action": e.action, "subject": e.subject,
+             "details": e.details, "prev_hash": e.prev_hash, "hash": e.hash} for e in entries]}
+        if report is not None:
+            out["verify"] = report.as_dict()
+        _print_json(out)
+    else:
+        if report is None:
+            for e in entries:
+                print(f"{e.seq:>6}  {e.at}  {e.action:<20} {e.subject}")
+        elif report.ok:
+            print(f"The vault is intact: {report.entries_checked} audit entries chain correctly "
+                  f"and all {report.captures_checked} originals match their recorded SHA-256.")
+        else:
+            print("The vault check found problems:", file=sys.stderr)
+            for problem in report.problems:
+                print(f"  - {problem}", file=sys.stderr)
+    return EXIT_OK if report is None or report.ok else EXIT_FAILED
+
+
+def cmd_passwd(args: argparse.Namespace) -> int:
+    with _open(args) as vault:
+        new = _new_passphrase(args, NEW_PASSPHRASE_ENV, "New passphrase")
+        vault.change_passphrase(new)
+    print("Your passphrase has been changed. The recovery key still works as before.")
+    return EXIT_OK
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    from evidence_recorder.core.vault import Vault  # noqa: PLC0415
+
+    folder = _vault_dir(args)
+    key = os.environ.get(RECOVERY_KEY_ENV) or _prompt("Recovery key")
+    if not key.strip():
+        raise WrongSecret("No recovery key was given.")
+    new = _new_passphrase(args, NEW_PASSPHRASE_ENV, "New passphrase")
+    Vault.recover(folder, key, new).close()
+    print("The vault is open again with your new passphrase. Keep the recovery key safe: "
+          "it still works.")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------- parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{text}” is not a number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument("--vault", metavar="DIR", default=argparse.SUPPRESS,
+                        help="the vault folder (default: $EVIDENCE_RECORDER_VAULT, else "
+                             f"{paths.default_vault_dir()})")
+    common.add_argument("--passphrase-file", metavar="FILE", default=argparse.SUPPRESS,
+                        help="read the passphrase from the first line of FILE "
+                             f"(or set ${PASSPHRASE_ENV}); otherwise it is asked for")
+
+    parser = _Parser(
+        prog="evidence-recorder",
+        description="Keep timestamped, tamper-evident evidence of online abuse in an "
+                    "encrypted vault.",
+        epilog="Environment: EVIDENCE_RECORDER_VAULT (vault folder), "
+               f"{PASSPHRASE_ENV}, {NEW_PASSPHRASE_ENV} (for passwd and recover), "
+               f"{RECOVERY_KEY_ENV} (for recover). Exit codes: 0 success, 1 failure, "
+               "2 usage, 3 wrong passphrase or recovery key, 4 refused input.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help_text: str,
+                parent: Any = sub) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = parent.add_parser(name, help=help_text,
+                                                       description=help_text, parents=[common])
+        p.set_defaults(func=func)
+        return p
+
+    def detail_options(p: argparse.ArgumentParser, *, incident_help: str) -> None:
+        group = p.add_argument_group("what to record about it")
+        group.add_argument("--incident", type=_positive_int, metavar="ID", help=incident_help)
+        for option, dest, help_text in DETAIL_OPTIONS:
+            kwargs: dict[str, Any] = {"dest": dest, "help": help_text, "metavar": "TEXT"}
+            if dest == "category":
+                kwargs.update(choices=[c.value for c in Category], metavar="CATEGORY")
+            group.add_argument(option, **kwargs)
+
+    command("init", cmd_init, "create a new vault and show its recovery key once")
+
+    p = command("capture", cmd_capture, "capture the screen (all monitors unless told otherwise)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--monitor", type=_positive_int, metavar="N", help="only monitor N")
+    where.add_argument("--region", metavar="X,Y,W,H", help="only this rectangle, in screen pixels")
+    p.add_argument("--delay", type=float, default=0.0, metavar="S",
+                   help="wait S seconds first (to open a menu, say)")
+    detail_options(p, incident_help="put it in incident ID (default: unsorted captures)")
+
+    p = command("import", cmd_import, "import screenshots or pictures from files "
+                                      "(PNG, JPEG, WebP, GIF, BMP, HEIC)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    detail_options(p, incident_help="put them in incident ID (default: unsorted captures)")
+
+    p = command("list", cmd_list, "list captures, oldest first")
+    p.add_argument("--incident", type=_positive_int, metavar="ID", help="only this incident")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    p = command("show", cmd_show, "show everything recorded about one capture")
+    p.add_argument("id", type=_positive_int, metavar="ID")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    p = command("edit", cmd_edit, "change what is recorded about a capture (the change is "
+                                  "audited; the image never changes)")
+    p.add_argument("id", type=_positive_int, metavar="ID")
+    detail_options(p, incident_help="move it to incident ID")
+
+    p = command("extract", cmd_extract, "write a capture's original image, byte for byte, to a "
+                                        "file (unencrypted)")
+    p.add_argument("id", type=_positive_int, metavar="ID")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
+
+    p = command("delete", cmd_delete, "delete a capture; its SHA-256 and your reason stay in "
+                                      "the audit log")
+    p.add_argument("id", type=_positive_int, metavar="ID")
+    p.add_argument("--reason", required=True, metavar="TEXT")
+
+    incident_parser = command("incident", lambda _args: _usage(incident_parser),
+                              "create or list incidents")
+    incident_sub = incident_parser.add_subparsers(dest="incident_command", metavar="ACTION",
+                                    parser_class=_Parser)
+    q = command("new", cmd_incident_new, "create an incident", incident_sub)
+    q.add_argument("--title", required=True, metavar="T")
+    q.add_argument("--description", metavar="TEXT")
+    q.add_argument("--started", metavar="WHEN", help="when it started, in your words")
+    q = command("list", cmd_incident_list, "list incidents", incident_sub)
+    q.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    p = command("audit", cmd_audit, "show the audit log, or check the whole vault with --verify")
+    p.add_argument("--verify", action="store_true",
+                   help="recompute the hash chain and re-hash every original")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    command("passwd", cmd_passwd, "change the passphrase")
+    command("recover", cmd_recover, "open the vault with the recovery key and choose a new "
+                                    "passphrase")
+    return parser
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for name in ("vault", "passphrase_file"):
+        if not hasattr(args, name):
+            setattr(args, name, None)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_OK
+    try:
+        return int(args.func(args))
+    except EvidenceError as exc:
+        print(exc.message, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("Stopped. Nothing half-done was saved.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so plainly, keep the details out of the terminal
+        report = _write_crash_report(exc)
+        print("Something went wrong inside Evidence Recorder; this is a bug, not something you "
+              f"did. Your vault is safe. A report was written to {report}.", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _write_crash_report(exc: BaseException) -> Path:
+    """Frames and exception type only: messages may quote evidence, so they stay out."""
+    import platformdirs  # noqa: PLC0415
+
+    folder = Path(platformdirs.user_log_dir("EvidenceRecorder", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / "crash.log"
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(f"--- Evidence Recorder {__version__}: {type(exc).__name__}\n{frames}\n")
+    return path
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

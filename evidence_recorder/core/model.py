@@ -1,0 +1,177 @@
+"""The evidence model in the user's words: incidents, captures and what was said of them.
+
+The fields follow ``EVIDENCE-GUIDANCE.md``: who posted, where, when (as shown on the
+post, and the capture instant in UTC and local time), and how the record was made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class CaptureKind(StrEnum):
+    """How the original came to be."""
+
+    SCREEN = "screen"  # every monitor at once
+    MONITOR = "monitor"  # one monitor
+    REGION = "region"  # a rectangle in screen pixels
+    WINDOW = "window"  # one application window
+    IMPORT = "import"  # a file the user brought in (a phone screenshot, say)
+
+
+class Category(StrEnum):
+    HARASSMENT = "harassment"
+    THREAT = "threat"
+    IMPERSONATION = "impersonation"
+    DEFAMATION = "defamation"
+    HATE = "hate"
+    SEXUAL = "sexual"
+    OTHER = "other"
+
+
+CATEGORY_LABELS: dict[Category, str] = {
+    Category.HARASSMENT: "Harassment or bullying",
+    Category.THREAT: "Threat",
+    Category.IMPERSONATION: "Impersonation or fake account",
+    Category.DEFAMATION: "False statements (defamation)",
+    Category.HATE: "Hate (race, religion, sexuality, disability...)",
+    Category.SEXUAL: "Sexual content or comments about an adult",
+    Category.OTHER: "Other",
+}
+
+
+@dataclass(slots=True)
+class CaptureDetails:
+    """What the user says of a capture. Every field may be edited; edits are audited."""
+
+    site: str = ""
+    url: str = ""
+    author: str = ""
+    handle: str = ""
+    profile_url: str = ""
+    author_id: str = ""
+    posted_at: str = ""  # as the post displays it, e.g. "2h" or "3 March at 21:04"
+    category: str = ""  # a Category value, or "" when not yet chosen
+    description: str = ""  # what happened
+    context: str = ""  # the surrounding thread, why it matters
+    people: str = ""  # people involved or witnesses
+    platform_ref: str = ""  # the platform's report reference
+    police_ref: str = ""  # a police crime reference
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    def as_dict(self) -> dict[str, str]:
+        return dataclasses.asdict(self)
+
+
+# Fields the guidance says a capture should carry; the app marks them when empty.
+IMPORTANT_DETAILS: tuple[str, ...] = ("site", "url", "author", "posted_at", "description")
+
+
+@dataclass(slots=True)
+class Incident:
+    id: int
+    title: str
+    description: str
+    started_at: str  # free text or ISO date; as the user gave it
+    created_at: datetime
+    is_default: bool = False
+    capture_count: int = 0
+
+
+@dataclass(slots=True)
+class ImportSource:
+    """What we know of an imported file. A *claimed* time is never the capture time."""
+
+    file_name: str
+    file_size: int
+    file_mtime: str  # ISO 8601 UTC, as the file system reported it
+    claimed_time: str | None = None  # from EXIF DateTimeOriginal, as written in the file
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(slots=True)
+class Capture:
+    id: int
+    incident_id: int
+    kind: CaptureKind
+    captured_at: datetime  # UTC, millisecond precision
+    tz_name: str  # IANA name where known, e.g. "Europe/London"
+    utc_offset: str  # e.g. "+01:00" at the capture instant
+    sha256: str
+    width: int
+    height: int
+    media_type: str  # e.g. "image/png"
+    byte_size: int
+    environment: dict[str, Any]  # who and where: OS user, host, OS, app version, monitors
+    source: ImportSource | None
+    details: CaptureDetails = field(default_factory=CaptureDetails)
+    has_annotations: bool = False
+
+    def summary(self) -> dict[str, Any]:
+        """The stable JSON shape that ``list --json`` prints."""
+        return {
+            "id": self.id,
+            "incident": self.incident_id,
+            "kind": self.kind.value,
+            "captured_at": iso_utc(self.captured_at),
+            "sha256": self.sha256,
+            "width": self.width,
+            "height": self.height,
+            "site": self.details.site,
+            "url": self.details.url,
+            "author": self.details.author,
+            "category": self.details.category,
+            "note": self.details.description,
+        }
+
+    def full(self) -> dict[str, Any]:
+        """Everything recorded about the capture, for ``show --json`` and exports."""
+        out = self.summary()
+        out.update(
+            {
+                "tz_name": self.tz_name,
+                "utc_offset": self.utc_offset,
+                "media_type": self.media_type,
+                "byte_size": self.byte_size,
+                "environment": self.environment,
+                "source": self.source.as_dict() if self.source else None,
+                "details": self.details.as_dict(),
+                "has_annotations": self.has_annotations,
+            }
+        )
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    seq: int
+    at: str  # ISO 8601 UTC with milliseconds
+    action: str
+    subject: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+def utc_now() -> datetime:
+    """Now, in UTC, truncated to milliseconds (what we store and show)."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=(now.microsecond // 1000) * 1000)
+
+
+def iso_utc(moment: datetime) -> str:
+    """``2026-11-25T11:52:25.123Z``: unambiguous, sortable, millisecond precision."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_iso_utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)

@@ -1,0 +1,86 @@
+"""Turning a screen grab or an imported file into a saved capture.
+
+This is the small service layer that the CLI and the app both call: it hashes the
+bytes the moment they exist, records who and where, makes the thumbnail in memory,
+and hands everything to the vault in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evidence_recorder.core import device, images
+from evidence_recorder.core.capture import Grab
+from evidence_recorder.core.errors import EvidenceError, RefusedInput
+from evidence_recorder.core.model import CaptureDetails, CaptureKind, iso_utc, utc_now
+from evidence_recorder.core.vault import Vault
+
+
+def save_grab(vault: Vault, grab: Grab, details: CaptureDetails | None = None,
+              incident_id: int | None = None) -> int:
+    """Store a screen grab; returns the new capture's id once it is durably saved."""
+    sha256 = hashlib.sha256(grab.png).hexdigest()
+    thumbnail = images.make_thumbnail(grab.png)
+    environment = device.environment({
+        "capture_backend": grab.backend,
+        "region": list(grab.region),
+        "monitor": grab.monitor,
+        "monitors": [
+            {"index": m.index, "left": m.left, "top": m.top, "width": m.width,
+             "height": m.height} for m in grab.monitors
+        ],
+    })
+    return vault.add_capture(
+        original=grab.png, sha256=sha256, kind=grab.kind, width=grab.width, height=grab.height,
+        media_type="image/png", captured_at=iso_utc(grab.captured_at),
+        tz_name=device.local_zone_name(), utc_offset=device.utc_offset(grab.captured_at),
+        environment=environment, thumbnail=thumbnail, details=details,
+        incident_id=incident_id,
+    )
+
+
+@dataclass(slots=True)
+class ImportOutcome:
+    """Which files were saved (with their new ids) and which were refused, and why."""
+
+    saved: list[tuple[Path, int]] = field(default_factory=list)
+    refused: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def import_files(vault: Vault, paths: Iterable[Path], details: CaptureDetails | None = None,
+                 incident_id: int | None = None,
+                 progress: Callable[[int, int, Path], None] | None = None) -> ImportOutcome:
+    """Import many files; a refused file is reported and the others still go in.
+
+    The time of import is the capture time. A date inside the file (EXIF) is kept
+    only as what the file *claims*, since anyone can write any date there.
+    """
+    outcome = ImportOutcome()
+    todo = list(paths)
+    for index, path in enumerate(todo, 1):
+        try:
+            data, source = images.read_import_file(path)
+            info = images.inspect_image(data, path.name)
+            source.claimed_time = info.claimed_time
+            imported_at = utc_now()
+            sha256 = hashlib.sha256(data).hexdigest()
+            thumbnail = images.make_thumbnail(data)
+            capture_id = vault.add_capture(
+                original=data, sha256=sha256, kind=CaptureKind.IMPORT, width=info.width,
+                height=info.height, media_type=info.media_type,
+                captured_at=iso_utc(imported_at), tz_name=device.local_zone_name(),
+                utc_offset=device.utc_offset(imported_at), environment=device.environment(),
+                thumbnail=thumbnail, source=source, details=details, incident_id=incident_id,
+            )
+        except RefusedInput as exc:
+            outcome.refused.append((path, exc.message))
+        except EvidenceError:
+            raise
+        else:
+            outcome.saved.append((path, capture_id))
+        if progress is not None:
+            progress(index, len(todo), path)
+    return outcome

@@ -1,0 +1,103 @@
+"""Shared fixtures: real SQLCipher vaults in temporary folders, tiny KDF costs, the CLI.
+
+Tests never touch the real home directory: HOME, the XDG folders and TMPDIR all point
+into a per-session folder, which the plaintext scan then inspects.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from evidence_recorder.core.keyfile import KdfParams
+from evidence_recorder.core.vault import Vault
+
+PASSPHRASE = "plum orchard lantern 42"
+# Tiny Argon2id costs so that tests unlock in milliseconds. Only tests use them,
+# through this one fixture; the product always calibrates (see keyfile.KDF_FLOOR).
+FAST_KDF = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
+REPO = Path(__file__).resolve().parent.parent
+
+_SESSION_ROOT = Path(tempfile.mkdtemp(prefix="er-tests-"))
+for _name in ("home", "tmp", "xdg-data", "xdg-config", "xdg-cache", "xdg-state", "xdg-runtime"):
+    (_SESSION_ROOT / _name).mkdir(mode=0o700)
+os.environ.update({
+    "HOME": str(_SESSION_ROOT / "home"),
+    "TMPDIR": str(_SESSION_ROOT / "tmp"),
+    "XDG_DATA_HOME": str(_SESSION_ROOT / "xdg-data"),
+    "XDG_CONFIG_HOME": str(_SESSION_ROOT / "xdg-config"),
+    "XDG_CACHE_HOME": str(_SESSION_ROOT / "xdg-cache"),
+    "XDG_STATE_HOME": str(_SESSION_ROOT / "xdg-state"),
+    "XDG_RUNTIME_DIR": str(_SESSION_ROOT / "xdg-runtime"),
+})
+for _var in ("EVIDENCE_RECORDER_VAULT", "EVIDENCE_RECORDER_PASSPHRASE",
+             "EVIDENCE_RECORDER_NEW_PASSPHRASE", "EVIDENCE_RECORDER_RECOVERY_KEY"):
+    os.environ.pop(_var, None)
+tempfile.tempdir = None  # let tempfile pick up the new TMPDIR
+
+
+@pytest.fixture(scope="session")
+def session_root() -> Path:
+    """The folder that stands in for the home, temp and XDG folders during the tests."""
+    return _SESSION_ROOT
+
+
+@pytest.fixture
+def fast_kdf() -> KdfParams:
+    return FAST_KDF
+
+
+@pytest.fixture
+def vault_dir(tmp_path: Path) -> Path:
+    return tmp_path / "vault"
+
+
+@pytest.fixture
+def new_vault(vault_dir: Path) -> Iterator[tuple[Vault, str]]:
+    """A freshly created, unlocked vault and its recovery key."""
+    vault, recovery = Vault.create(vault_dir, PASSPHRASE, kdf=FAST_KDF)
+    yield vault, recovery
+    vault.close()
+
+
+@pytest.fixture
+def vault(new_vault: tuple[Vault, str]) -> Vault:
+    return new_vault[0]
+
+
+@pytest.fixture
+def closed_vault(vault_dir: Path) -> Path:
+    """A vault on disk, created with tiny KDF costs and closed, for CLI tests."""
+    Vault.create(vault_dir, PASSPHRASE, kdf=FAST_KDF)[0].close()
+    return vault_dir
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, input_text: str | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``evidence-recorder`` in a child process, as a script would."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "evidence_recorder", *args], env=full_env, text=True,
+        capture_output=True, input=input_text, timeout=timeout, cwd=REPO, check=False,
+    )
+
+
+@pytest.fixture
+def cli(closed_vault: Path):  # type: ignore[no-untyped-def]
+    """Run the CLI against ``closed_vault`` with the test passphrase in the environment."""
+
+    def _run(*args: str, env: dict[str, str] | None = None,
+             input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+        merged = {"EVIDENCE_RECORDER_PASSPHRASE": PASSPHRASE,
+                  "EVIDENCE_RECORDER_VAULT": str(closed_vault)}
+        merged.update(env or {})
+        return run_cli(*args, env=merged, input_text=input_text)
+
+    return _run

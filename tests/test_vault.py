@@ -1,0 +1,478 @@
+"""The vault on real SQLCipher files: creation, unlocking, damage, tampering, audit."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import sqlcipher3
+from PIL import Image
+
+from evidence_recorder.core import schema
+from evidence_recorder.core.errors import (
+    EvidenceError,
+    NotFound,
+    RefusedInput,
+    VaultDamaged,
+    VaultInUse,
+    VaultNotFound,
+    WrongSecret,
+)
+from evidence_recorder.core.keyfile import KeyFile, calibrate_kdf, KDF_FLOOR, parse_recovery_key
+from evidence_recorder.core.model import CaptureDetails, CaptureKind, iso_utc, utc_now
+from evidence_recorder.core.vault import DB_NAME, Vault
+
+from conftest import FAST_KDF, PASSPHRASE, REPO
+
+NEW_PASSPHRASE = "seventeen quiet herons"
+
+
+def png_bytes(colour: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int] = (64, 48)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def add(vault: Vault, data: bytes | None = None, **details: str) -> int:
+    data = data or png_bytes()
+    now = utc_now()
+    return vault.add_capture(
+        original=data, sha256=hashlib.sha256(data).hexdigest(), kind=CaptureKind.SCREEN,
+        width=64, height=48, media_type="image/png", captured_at=iso_utc(now),
+        tz_name="Europe/London", utc_offset="+00:00", environment={"os_user": "test"},
+        thumbnail=b"thumb", details=CaptureDetails(**details),
+    )
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def raw_connection(folder: Path, passphrase: str = PASSPHRASE) -> sqlcipher3.Connection:
+    """Open the database behind the app's back, as someone holding the key could."""
+    key = KeyFile.load(folder).unlock_with_passphrase(passphrase)
+    conn = sqlcipher3.connect(str(folder / DB_NAME), isolation_level=None)
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    return conn
+
+
+# ------------------------------------------------------------------ creation
+
+
+def test_create_makes_a_private_folder_and_a_recovery_key(new_vault: tuple[Vault, str],
+                                                          vault_dir: Path) -> None:
+    vault, recovery = new_vault
+    assert stat.S_IMODE(vault_dir.stat().st_mode) == 0o700
+    for path in vault_dir.iterdir():
+        if path.name in ("vault.key", DB_NAME):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert re.fullmatch(r"([0-9A-HJKMNP-TV-Z]{4}-){7}[0-9A-HJKMNP-TV-Z]{4}", recovery)
+    assert vault.default_incident().title == "Unsorted captures"
+    assert [e.action for e in vault.audit_entries()] == ["vault.created"]
+    # The database is SQLCipher: no SQLite header, nothing readable.
+    assert not (vault_dir / DB_NAME).read_bytes().startswith(b"SQLite format 3")
+
+
+def test_connection_pragmas(vault: Vault) -> None:
+    q = lambda sql: vault.conn.execute(sql).fetchone()[0]  # noqa: E731
+    assert q("PRAGMA journal_mode") == "wal"
+    assert q("PRAGMA synchronous") == 2  # FULL
+    assert q("PRAGMA temp_store") == 2  # MEMORY
+    assert q("PRAGMA secure_delete") == 1
+    assert q("PRAGMA foreign_keys") == 1
+    assert q("PRAGMA user_version") == schema.SCHEMA_VERSION
+
+
+@pytest.mark.parametrize("weak", ["short", "password1234", "123456789012", "aaaaaaaaaaaaaa",
+                                  "abcdefghijklmnop", "PASSWORD1234"])
+def test_weak_passphrases_are_refused_with_a_reason(vault_dir: Path, weak: str) -> None:
+    with pytest.raises(RefusedInput) as caught:
+        Vault.create(vault_dir, weak, kdf=FAST_KDF)
+    assert "passphrase" in caught.value.message
+    assert not vault_dir.exists()
+
+
+def test_create_refuses_a_folder_with_other_files(tmp_path: Path) -> None:
+    (tmp_path / "homework.txt").write_text("keep me")
+    with pytest.raises(RefusedInput, match="already holds other files"):
+        Vault.create(tmp_path, PASSPHRASE, kdf=FAST_KDF)
+    assert [p.name for p in tmp_path.iterdir()] == ["homework.txt"]
+
+
+def test_create_refuses_an_existing_vault(closed_vault: Path) -> None:
+    before = snapshot(closed_vault)
+    with pytest.raises(RefusedInput, match="already a vault"):
+        Vault.create(closed_vault, PASSPHRASE, kdf=FAST_KDF)
+    assert snapshot(closed_vault) == before
+
+
+def test_kdf_calibration_never_goes_below_the_floor() -> None:
+    params = calibrate_kdf(target=0.01)
+    assert params.memory_cost >= KDF_FLOOR.memory_cost
+    assert params.time_cost >= KDF_FLOOR.time_cost
+
+
+# ------------------------------------------------------------------ unlocking
+
+
+def test_open_with_the_right_passphrase(closed_vault: Path) -> None:
+    with Vault.open(closed_vault, PASSPHRASE) as vault:
+        assert vault.audit_entries()[-1].action == "vault.unlocked"
+
+
+def test_wrong_passphrase_changes_nothing(closed_vault: Path) -> None:
+    before = snapshot(closed_vault)
+    with pytest.raises(WrongSecret, match="does not open this vault"):
+        Vault.open(closed_vault, "not the passphrase at all")
+    assert snapshot(closed_vault) == before
+
+
+def test_recovery_key_opens_and_sets_a_new_passphrase(new_vault: tuple[Vault, str],
+                                                      vault_dir: Path) -> None:
+    vault, recovery = new_vault
+    vault.close()
+    typed = recovery.lower().replace("-", " ").replace("0", "o")  # as a person might type it
+    with Vault.recover(vault_dir, typed, NEW_PASSPHRASE, kdf=FAST_KDF) as reopened:
+        assert reopened.audit_entries()[-1].action == "passphrase.recovered"
+    with pytest.raises(WrongSecret):
+        Vault.open(vault_dir, PASSPHRASE)
+    Vault.open(vault_dir, NEW_PASSPHRASE).close()
+    Vault.recover(vault_dir, recovery, PASSPHRASE, kdf=FAST_KDF).close()  # still works
+
+
+def test_wrong_or_malformed_recovery_key(closed_vault: Path) -> None:
+    with pytest.raises(WrongSecret, match="not a recovery key"):
+        parse_recovery_key("hello")
+    other = "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-2345-6789"
+    before = snapshot(closed_vault)
+    with pytest.raises(WrongSecret, match="recovery key does not open"):
+        Vault.recover(closed_vault, other, NEW_PASSPHRASE, kdf=FAST_KDF)
+    assert snapshot(closed_vault) == before
+
+
+def test_change_passphrase(vault: Vault, vault_dir: Path) -> None:
+    with pytest.raises(RefusedInput):
+        vault.change_passphrase("short")
+    vault.change_passphrase(NEW_PASSPHRASE, kdf=FAST_KDF)
+    assert vault.audit_entries()[-1].action == "passphrase.changed"
+    vault.close()
+    with pytest.raises(WrongSecret):
+        Vault.open(vault_dir, PASSPHRASE)
+    Vault.open(vault_dir, NEW_PASSPHRASE).close()
+
+
+def test_a_second_instance_is_told_the_vault_is_open(vault: Vault, vault_dir: Path) -> None:
+    with pytest.raises(VaultInUse, match="already open"):
+        Vault.open(vault_dir, PASSPHRASE)
+    child = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            from evidence_recorder.core.vault import Vault
+            from evidence_recorder.core.errors import VaultInUse
+            try:
+                Vault.open({str(vault_dir)!r}, {PASSPHRASE!r})
+            except VaultInUse:
+                raise SystemExit(7)
+        """)], cwd=REPO, check=False, timeout=60)
+    assert child.returncode == 7
+    add(vault)  # the first instance is unharmed
+    assert vault.verify().ok
+
+
+# ------------------------------------------------------------------ damage
+
+
+def test_not_a_vault(tmp_path: Path) -> None:
+    with pytest.raises(VaultNotFound):
+        Vault.open(tmp_path / "nowhere", PASSPHRASE)
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(VaultNotFound, match="not an Evidence Recorder vault"):
+        Vault.open(tmp_path, PASSPHRASE)
+
+
+@pytest.mark.parametrize("damage", ["missing", "empty", "garbage", "bitflip", "truncated"])
+def test_damaged_key_file(closed_vault: Path, damage: str) -> None:
+    keyfile = closed_vault / "vault.key"
+    raw = keyfile.read_bytes()
+    if damage == "missing":
+        keyfile.unlink()
+    elif damage == "empty":
+        keyfile.write_bytes(b"")
+    elif damage == "garbage":
+        keyfile.write_bytes(os.urandom(500))
+    elif damage == "bitflip":
+        pos = raw.index(b'"wrapped": "') + 15
+        keyfile.write_bytes(raw[:pos] + bytes([raw[pos] ^ 0x01]) + raw[pos + 1:])
+    else:
+        keyfile.write_bytes(raw[: len(raw) // 2])
+    before = snapshot(closed_vault)
+    with pytest.raises((VaultDamaged, VaultNotFound)) as caught:
+        Vault.open(closed_vault, PASSPHRASE)
+    assert "\n" not in caught.value.message
+    assert "vault.key" in caught.value.message
+    assert snapshot(closed_vault) == before
+
+
+@pytest.mark.parametrize("damage", ["missing", "empty", "truncated", "header", "middle",
+                                    "other-vault"])
+def test_damaged_database(closed_vault: Path, tmp_path: Path, damage: str) -> None:
+    db = closed_vault / DB_NAME
+    with Vault.open(closed_vault, PASSPHRASE) as vault:
+        for i in range(5):
+            add(vault, png_bytes((i * 40, 0, 0), (200, 200)), description="x" * 3000)
+    raw = db.read_bytes()
+    if damage == "missing":
+        db.unlink()
+    elif damage == "empty":
+        db.write_bytes(b"")
+    elif damage == "truncated":
+        db.write_bytes(raw[:4096 + 100])
+    elif damage == "header":
+        db.write_bytes(bytes([raw[0] ^ 0xFF]) + raw[1:])
+    elif damage == "middle":
+        pos = len(raw) // 2
+        db.write_bytes(raw[:pos] + bytes([raw[pos] ^ 0x10]) + raw[pos + 1:])
+    else:
+        other = tmp_path / "other"
+        Vault.create(other, PASSPHRASE, kdf=FAST_KDF)[0].close()
+        db.write_bytes((other / DB_NAME).read_bytes())
+    before = snapshot(closed_vault)
+    with pytest.raises(VaultDamaged) as caught:
+        with Vault.open(closed_vault, PASSPHRASE) as vault:
+            # Damage deep inside the file shows when the pages are read.
+            vault.verify()
+            for c in vault.captures():
+                vault.original(c.id)
+    assert "\n" not in caught.value.message
+    if damage != "middle":  # opening a readable file writes its unlock entry to the log
+        assert snapshot(closed_vault) == before
+
+
+def test_a_newer_vault_is_refused_plainly(closed_vault: Path) -> None:
+    conn = raw_connection(closed_vault)
+    conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(EvidenceError, match="newer version"):
+        Vault.open(closed_vault, PASSPHRASE)
+
+
+def test_migrations_run_from_version_zero(tmp_path: Path) -> None:
+    """Every vault is migrated up from an empty database; each step is one transaction."""
+    assert sorted(schema.MIGRATIONS) == list(range(schema.SCHEMA_VERSION))
+    conn = sqlcipher3.connect(str(tmp_path / "plain.db"), isolation_level=None)
+    conn.execute("BEGIN")
+    for version in range(schema.SCHEMA_VERSION):
+        schema.MIGRATIONS[version](conn)
+    conn.execute("COMMIT")
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"meta", "incident", "capture", "original", "thumbnail", "annotation", "audit"} <= tables
+
+
+# ------------------------------------------------------------------ evidence
+
+
+def test_capture_round_trip_and_list(vault: Vault) -> None:
+    data = png_bytes()
+    capture_id = add(vault, data, site="Facebook", url="https://facebook.com/p/1",
+                     category="threat")
+    capture = vault.capture(capture_id)
+    assert vault.original(capture_id) == data
+    assert capture.sha256 == hashlib.sha256(data).hexdigest()
+    assert capture.details.site == "Facebook"
+    assert capture.incident_id == vault.default_incident().id
+    summary = capture.summary()
+    assert summary["captured_at"].endswith("Z")
+    assert {"id", "incident", "kind", "captured_at", "sha256", "width", "height", "site",
+            "url", "note"} <= summary.keys()
+    assert [c.id for c in vault.captures()] == [capture_id]
+    with pytest.raises(NotFound):
+        vault.capture(999)
+
+
+def test_hash_must_match_the_bytes(vault: Vault) -> None:
+    with pytest.raises(EvidenceError):
+        vault.add_capture(original=b"abc", sha256="0" * 64, kind=CaptureKind.SCREEN, width=1,
+                          height=1, media_type="image/png", captured_at=iso_utc(utc_now()),
+                          tz_name="UTC", utc_offset="+00:00", environment={}, thumbnail=b"")
+    assert vault.captures() == []
+
+
+def test_edits_are_audited_with_old_and_new_values(vault: Vault) -> None:
+    capture_id = add(vault, site="Facebook")
+    incident = vault.new_incident("Comments on the school page")
+    diff = vault.edit_capture(capture_id, {"site": "Instagram", "author": "J. Smith"},
+                              incident.id)
+    assert diff["site"] == {"old": "Facebook", "new": "Instagram"}
+    entry = vault.audit_entries()[-1]
+    assert entry.action == "capture.edited"
+    assert entry.details["changes"]["incident"]["new"] == incident.id
+    assert vault.capture(capture_id).incident_id == incident.id
+    assert vault.edit_capture(capture_id, {"site": "Instagram"}) == {}
+    with pytest.raises(RefusedInput, match="not a category"):
+        vault.edit_capture(capture_id, {"category": "rude"})
+    with pytest.raises(RefusedInput):
+        vault.edit_capture(capture_id, {"sha256": "0" * 64})
+    assert vault.verify().ok
+
+
+def test_originals_can_never_be_rewritten(vault: Vault) -> None:
+    capture_id = add(vault)
+    with pytest.raises(sqlcipher3.IntegrityError, match="originals never change"):
+        vault.conn.execute("UPDATE original SET bytes = x'00' WHERE capture_id = ?", (capture_id,))
+    with pytest.raises(sqlcipher3.IntegrityError, match="never changes"):
+        vault.conn.execute("UPDATE capture SET sha256 = ? WHERE id = ?", ("0" * 64, capture_id))
+    with pytest.raises(sqlcipher3.IntegrityError, match="append-only"):
+        vault.conn.execute("DELETE FROM audit")
+
+
+def test_delete_needs_a_reason_and_leaves_a_tombstone(vault: Vault) -> None:
+    capture_id = add(vault)
+    sha = vault.capture(capture_id).sha256
+    with pytest.raises(RefusedInput, match="reason"):
+        vault.delete_capture(capture_id, "  ")
+    vault.delete_capture(capture_id, "Duplicate of capture 2")
+    with pytest.raises(NotFound):
+        vault.original(capture_id)
+    tomb = vault.audit_entries()[-1]
+    assert tomb.action == "capture.deleted"
+    assert tomb.details == {"capture": capture_id, "sha256": sha,
+                            "reason": "Duplicate of capture 2"}
+    assert tomb.at.endswith("Z")
+    assert vault.verify().ok
+
+
+def test_incidents(vault: Vault) -> None:
+    with pytest.raises(RefusedInput):
+        vault.new_incident("   ")
+    incident = vault.new_incident("WhatsApp group", "Parents' group chat", "March 2026")
+    vault.edit_incident(incident.id, title="WhatsApp parents' group")
+    assert vault.incident(incident.id).title == "WhatsApp parents' group"
+    assert vault.audit_entries()[-1].details["changes"]["title"]["old"] == "WhatsApp group"
+    add(vault)
+    counts = {i.title: i.capture_count for i in vault.incidents()}
+    assert counts == {"Unsorted captures": 1, "WhatsApp parents' group": 0}
+
+
+# ------------------------------------------------------------------ tamper evidence
+
+
+def test_every_action_is_chained_and_verifies(vault: Vault) -> None:
+    ids = [add(vault, png_bytes((i, i, i))) for i in range(3)]
+    vault.edit_capture(ids[0], {"description": "threat to wait outside school"})
+    vault.set_annotations(ids[1], {"shapes": [{"type": "redact", "rect": [0, 0, 5, 5]}]})
+    vault.delete_capture(ids[2], "blurred duplicate")
+    entries = vault.audit_entries()
+    assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
+    for before, after in zip(entries, entries[1:], strict=False):
+        assert after.prev_hash == before.hash
+    report = vault.verify()
+    assert report.ok, report.problems
+    assert report.captures_checked == 2
+
+
+def _tamper(vault: Vault, folder: Path, *sql: str) -> list[str]:
+    vault.close()
+    conn = raw_connection(folder)
+    for statement in sql:
+        conn.execute(statement)
+    conn.close()
+    with Vault.open(folder, PASSPHRASE) as reopened:
+        return reopened.verify().problems
+
+
+def test_a_metadata_row_edited_behind_the_apps_back_is_named(vault: Vault,
+                                                             vault_dir: Path) -> None:
+    capture_id = add(vault, url="https://example.com/post/1")
+    problems = _tamper(vault, vault_dir,
+                       f"UPDATE capture SET url = 'https://example.com/other' WHERE id = {capture_id}")
+    assert problems == [f"Capture {capture_id}: its url was changed outside Evidence Recorder."]
+
+
+def test_an_original_swapped_behind_the_apps_back_is_named(vault: Vault, vault_dir: Path) -> None:
+    capture_id = add(vault)
+    problems = _tamper(vault, vault_dir, "DROP TRIGGER original_never_changes",
+                       f"UPDATE original SET bytes = x'89504e47' WHERE capture_id = {capture_id}")
+    assert any(f"Capture {capture_id}: its original image no longer matches" in p
+               for p in problems)
+
+
+def test_an_audit_entry_edited_or_removed_is_named(vault: Vault, vault_dir: Path) -> None:
+    add(vault, site="Facebook")
+    add(vault)
+    problems = _tamper(vault, vault_dir, "DROP TRIGGER audit_never_changes",
+                       "UPDATE audit SET details = replace(details, 'Facebook', 'TikTok') "
+                       "WHERE action = 'capture.added'")
+    assert problems[0] == "Audit log: entry 2 was changed after it was written."
+    vault2 = Vault.open(vault_dir, PASSPHRASE)
+    problems = _tamper(vault2, vault_dir, "DROP TRIGGER audit_never_shrinks",
+                       "DELETE FROM audit WHERE seq = 2")
+    assert problems[0] == "Audit log: entry 2 is missing (the next one is 3)."
+
+
+def test_a_capture_removed_behind_the_apps_back_is_named(vault: Vault, vault_dir: Path) -> None:
+    capture_id = add(vault)
+    problems = _tamper(vault, vault_dir,
+                       f"DELETE FROM thumbnail WHERE capture_id = {capture_id}",
+                       f"DELETE FROM original WHERE capture_id = {capture_id}",
+                       f"DELETE FROM capture WHERE id = {capture_id}")
+    assert problems == [f"Capture {capture_id} is missing, but the audit log has no record "
+                        "of its deletion."]
+
+
+# ------------------------------------------------------------------ passphrase change crashes
+
+_CHANGE_AND_DIE = """
+import os, signal, sys
+from evidence_recorder.core import fsutil
+from evidence_recorder.core.keyfile import KdfParams
+from evidence_recorder.core.vault import Vault
+step = sys.argv[2]
+def hook(name):
+    if name == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+fsutil._fault_hook = hook
+vault = Vault.open(sys.argv[1], {old!r})
+vault.change_passphrase({new!r}, kdf=KdfParams(1, 8, 1))
+"""
+
+
+@pytest.mark.parametrize("step", ["written", "synced", "renamed", "never"])
+def test_passphrase_change_killed_at_each_step_leaves_one_working_passphrase(
+        closed_vault: Path, step: str) -> None:
+    script = _CHANGE_AND_DIE.format(old=PASSPHRASE, new=NEW_PASSPHRASE)
+    child = subprocess.run([sys.executable, "-c", script, str(closed_vault), step], cwd=REPO,
+                           check=False, timeout=60)
+    killed = child.returncode == -signal.SIGKILL
+    assert killed == (step != "never")
+    working = []
+    for candidate in (PASSPHRASE, NEW_PASSPHRASE):
+        try:
+            Vault.open(closed_vault, candidate).close()
+        except WrongSecret:
+            continue
+        working.append(candidate)
+    expected = PASSPHRASE if step in ("written", "synced") else NEW_PASSPHRASE
+    assert working == [expected]
+    # The next open cleans up the temp file a killed writer left behind.
+    assert [p.name for p in closed_vault.iterdir() if p.name.endswith(".tmp")] == []
+    with Vault.open(closed_vault, expected) as vault:
+        assert vault.verify().ok
+
+
+def test_keyfile_on_disk_holds_no_secret(new_vault: tuple[Vault, str], vault_dir: Path) -> None:
+    _, recovery = new_vault
+    text = (vault_dir / "vault.key").read_text()
+    doc = json.loads(text)
+    assert PASSPHRASE not in text and recovery not in text
+    assert doc["slots"]["passphrase"]["kdf"] == "argon2id"

@@ -22,8 +22,8 @@ from evidence_recorder.core import paths
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, WrongSecret
 from evidence_recorder.core.model import Capture, CaptureDetails, Category, iso_utc
 
-PASSPHRASE_ENV = "EVIDENCE_RECORDER_PASSPHRASE"
-NEW_PASSPHRASE_ENV = "EVIDENCE_RECORDER_NEW_PASSPHRASE"
+PASSPHRASE_ENV = "EVIDENCE_RECORDER_PASSPHRASE"  # noqa: S105 - a variable name
+NEW_PASSPHRASE_ENV = "EVIDENCE_RECORDER_NEW_PASSPHRASE"  # noqa: S105
 RECOVERY_KEY_ENV = "EVIDENCE_RECORDER_RECOVERY_KEY"
 MAX_SECRET_FILE = 4096
 
@@ -107,10 +107,10 @@ def _vault_dir(args: argparse.Namespace) -> Path:
 
 
 def _open(args: argparse.Namespace) -> Any:
-    from evidence_recorder.core.vault import Vault  # noqa: PLC0415 - keeps --help fast
+    from evidence_recorder.core.vault import Vault
 
     folder = _vault_dir(args)
-    from evidence_recorder.core.vault import vault_exists  # noqa: PLC0415
+    from evidence_recorder.core.vault import vault_exists
 
     if not vault_exists(folder) and not folder.exists():
         raise EvidenceError(
@@ -140,7 +140,7 @@ def _short(text: str, width: int) -> str:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from evidence_recorder.core.vault import Vault  # noqa: PLC0415
+    from evidence_recorder.core.vault import Vault
 
     folder = _vault_dir(args)
     if args.passphrase_file:
@@ -161,7 +161,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_capture(args: argparse.Namespace) -> int:
-    from evidence_recorder.core import capture, recorder  # noqa: PLC0415
+    from evidence_recorder.core import capture, recorder
 
     region = capture.parse_region(args.region) if args.region else None
     if args.delay < 0 or args.delay > 600:
@@ -181,7 +181,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from evidence_recorder.core import recorder  # noqa: PLC0415
+    from evidence_recorder.core import recorder
 
     with _open(args) as vault:
         outcome = recorder.import_files(vault, [Path(f) for f in args.files],
@@ -255,7 +255,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from evidence_recorder.core import fsutil  # noqa: PLC0415
+    from evidence_recorder.core import fsutil
 
     out = Path(args.out)
     if out.exists() and not args.force:
@@ -335,7 +335,7 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
-    from evidence_recorder.core.vault import Vault  # noqa: PLC0415
+    from evidence_recorder.core.vault import Vault
 
     folder = _vault_dir(args)
     key = os.environ.get(RECOVERY_KEY_ENV) or _prompt("Recovery key")
@@ -491,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _write_crash_report(exc: BaseException) -> Path:
     """Frames and exception type only: messages may quote evidence, so they stay out."""
-    import platformdirs  # noqa: PLC0415
+    import platformdirs
 
     folder = Path(platformdirs.user_log_dir("EvidenceRecorder", appauthor=False))
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)

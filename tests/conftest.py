@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from xvfb import xvfb_display  # noqa: F401
 
 from evidence_recorder.core.keyfile import KdfParams
 from evidence_recorder.core.vault import Vault
@@ -36,6 +37,7 @@ os.environ.update({
     "XDG_STATE_HOME": str(_SESSION_ROOT / "xdg-state"),
     "XDG_RUNTIME_DIR": str(_SESSION_ROOT / "xdg-runtime"),
 })
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 for _var in ("EVIDENCE_RECORDER_VAULT", "EVIDENCE_RECORDER_PASSPHRASE",
              "EVIDENCE_RECORDER_NEW_PASSPHRASE", "EVIDENCE_RECORDER_RECOVERY_KEY"):
     os.environ.pop(_var, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import sqlcipher3
+from conftest import FAST_KDF, PASSPHRASE, REPO
 from PIL import Image
 
 from evidence_recorder.core import schema
@@ -28,16 +30,15 @@ from evidence_recorder.core.errors import (
     VaultNotFound,
     WrongSecret,
 )
-from evidence_recorder.core.keyfile import KeyFile, calibrate_kdf, KDF_FLOOR, parse_recovery_key
+from evidence_recorder.core.keyfile import KDF_FLOOR, KeyFile, calibrate_kdf, parse_recovery_key
 from evidence_recorder.core.model import CaptureDetails, CaptureKind, iso_utc, utc_now
 from evidence_recorder.core.vault import DB_NAME, Vault
-
-from conftest import FAST_KDF, PASSPHRASE, REPO
 
 NEW_PASSPHRASE = "seventeen quiet herons"
 
 
-def png_bytes(colour: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int] = (64, 48)) -> bytes:
+def png_bytes(colour: tuple[int, int, int] = (200, 30, 30),
+              size: tuple[int, int] = (64, 48)) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", size, colour).save(buf, "PNG")
     return buf.getvalue()
@@ -248,12 +249,11 @@ def test_damaged_database(closed_vault: Path, tmp_path: Path, damage: str) -> No
         Vault.create(other, PASSPHRASE, kdf=FAST_KDF)[0].close()
         db.write_bytes((other / DB_NAME).read_bytes())
     before = snapshot(closed_vault)
-    with pytest.raises(VaultDamaged) as caught:
-        with Vault.open(closed_vault, PASSPHRASE) as vault:
-            # Damage deep inside the file shows when the pages are read.
-            vault.verify()
-            for c in vault.captures():
-                vault.original(c.id)
+    with pytest.raises(VaultDamaged) as caught, Vault.open(closed_vault, PASSPHRASE) as vault:
+        # Damage deep inside the file shows when the pages are read.
+        vault.verify()
+        for c in vault.captures():
+            vault.original(c.id)
     assert "\n" not in caught.value.message
     if damage != "middle":  # opening a readable file writes its unlock entry to the log
         assert snapshot(closed_vault) == before
@@ -374,7 +374,7 @@ def test_every_action_is_chained_and_verifies(vault: Vault) -> None:
     vault.delete_capture(ids[2], "blurred duplicate")
     entries = vault.audit_entries()
     assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
-    for before, after in zip(entries, entries[1:], strict=False):
+    for before, after in itertools.pairwise(entries):
         assert after.prev_hash == before.hash
     report = vault.verify()
     assert report.ok, report.problems
@@ -395,7 +395,8 @@ def test_a_metadata_row_edited_behind_the_apps_back_is_named(vault: Vault,
                                                              vault_dir: Path) -> None:
     capture_id = add(vault, url="https://example.com/post/1")
     problems = _tamper(vault, vault_dir,
-                       f"UPDATE capture SET url = 'https://example.com/other' WHERE id = {capture_id}")
+                       "UPDATE capture SET url = 'https://example.com/other' "
+                       f"WHERE id = {capture_id}")
     assert problems == [f"Capture {capture_id}: its url was changed outside Evidence Recorder."]
 
 

@@ -170,7 +170,8 @@ def utc_now() -> datetime:
 
 def iso_utc(moment: datetime) -> str:
     """``2026-11-25T11:52:25.123Z``: unambiguous, sortable, millisecond precision."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def parse_iso_utc(text: str) -> datetime:

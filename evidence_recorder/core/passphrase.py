@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 MIN_LENGTH = 12
 
 # The most common passphrases of twelve characters or more in public breach lists,
@@ -41,5 +43,5 @@ def passphrase_problem(passphrase: str) -> str | None:
 
 def _is_run(text: str) -> bool:
     """Counting or alphabet runs such as "123456789012" or "abcdefghijkl"."""
-    steps = {ord(b) - ord(a) for a, b in zip(text, text[1:], strict=False)}
+    steps = {ord(b) - ord(a) for a, b in itertools.pairwise(text)}
     return steps in ({1}, {-1})

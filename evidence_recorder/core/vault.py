@@ -57,7 +57,7 @@ MAX_TITLE = 300
 
 _DETAIL_FIELDS = CaptureDetails.field_names()
 _CAPTURE_COLUMNS = (
-    "id, incident_id, kind, captured_at, tz_name, utc_offset, sha256, width, height, "
+    "id, incident_id, kind, captured_at, tz_name, utc_offset, sha256, width, height, "  # noqa: S608 - column names are constants
     "media_type, byte_size, environment, source, "
     + ", ".join(_DETAIL_FIELDS)
     + ", EXISTS(SELECT 1 FROM annotation a WHERE a.capture_id = capture.id)"
@@ -97,11 +97,11 @@ class _FolderLock:
             raise VaultDamaged(f"The vault folder could not be opened ({exc.strerror}).") from exc
         try:
             if sys.platform == "win32":
-                import msvcrt  # noqa: PLC0415
+                import msvcrt
 
                 msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
             else:
-                import fcntl  # noqa: PLC0415
+                import fcntl
 
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -455,7 +455,7 @@ class Vault:
         detail_values = details.as_dict()
         with self._write() as cur:
             cur.execute(
-                "INSERT INTO capture (incident_id, kind, captured_at, tz_name, utc_offset, "
+                "INSERT INTO capture (incident_id, kind, captured_at, tz_name, utc_offset, "  # noqa: S608
                 "sha256, width, height, media_type, byte_size, environment, source, "
                 + ", ".join(_DETAIL_FIELDS) + ") VALUES ("
                 + ", ".join("?" * (12 + len(_DETAIL_FIELDS))) + ")",

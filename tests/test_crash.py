@@ -1,0 +1,73 @@
+"""A capturing process killed with SIGKILL at random moments never costs a saved capture.
+
+The child opens a real vault and captures in a loop (a fake screen, real PNG, real
+SQLCipher), printing each capture's id and SHA-256 only after the vault said it was
+saved. After every kill the vault must open, verify, and hold every reported capture
+whole. ``ER_CRASH_KILLS`` sets how many kills (quick default here; step 4's full run
+raises it).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import PASSPHRASE, REPO
+
+from evidence_recorder.core.vault import Vault
+
+KILLS = int(os.environ.get("ER_CRASH_KILLS", "25"))
+
+_CHILD = """
+import random, sys
+from PIL import Image
+from evidence_recorder.core import capture, recorder
+from evidence_recorder.core.model import CaptureDetails
+from evidence_recorder.core.vault import Vault
+vault = Vault.open(sys.argv[1], sys.argv[2])
+print("open", flush=True)
+rng = random.Random(int(sys.argv[3]))
+while True:
+    size = (rng.randint(200, 900), rng.randint(150, 700))
+    image = Image.effect_noise(size, rng.randint(10, 120)).convert("RGB")
+    grab = capture.grab(capture.FakeGrabber(image))
+    note = "capture %d" % rng.randint(0, 10**9)
+    capture_id = recorder.save_grab(vault, grab, CaptureDetails(description=note))
+    print("saved", capture_id, recorder.hashlib.sha256(grab.png).hexdigest(), flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_sigkill_while_capturing_loses_nothing_reported_saved(closed_vault: Path) -> None:
+    rng = random.Random(20261125)
+    reported: dict[int, str] = {}
+    for round_no in range(KILLS):
+        child = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(closed_vault), PASSPHRASE, str(round_no)],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(rng.uniform(0.05, 1.5))
+        child.send_signal(signal.SIGKILL)
+        out, err = child.communicate(timeout=30)
+        assert "Traceback" not in err, err
+        for line in out.splitlines():
+            if line.startswith("saved "):
+                _, capture_id, sha = line.split()
+                reported[int(capture_id)] = sha
+
+        with Vault.open(closed_vault, PASSPHRASE) as vault:
+            report = vault.verify()
+            assert report.ok, (round_no, report.problems)
+            stored = {c.id: c.sha256 for c in vault.captures()}
+            for capture_id, sha in reported.items():
+                assert stored.get(capture_id) == sha, f"capture {capture_id} lost, round {round_no}"
+            for capture_id in stored:  # no half-written capture: every part is there
+                assert vault.thumbnail(capture_id)
+                assert vault.original(capture_id)
+            assert vault.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert len(reported) >= KILLS // 2, "the child rarely got to save anything; test too weak"

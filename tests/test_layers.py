@@ -1,0 +1,45 @@
+"""core/ never imports Qt: the CLI and the tests must run it without a display."""
+
+from __future__ import annotations
+
+import ast
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO
+
+import evidence_recorder.core
+
+CORE = Path(evidence_recorder.core.__file__).parent
+
+
+def test_no_core_module_names_qt() -> None:
+    offenders = []
+    for path in CORE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.name}: {n}" for n in names
+                          if n.split(".")[0] in {"PySide6", "PyQt5", "PyQt6", "shiboken6"}
+                          or n.startswith("evidence_recorder.ui")]
+    assert offenders == []
+
+
+def test_importing_all_of_core_and_the_cli_loads_no_qt() -> None:
+    modules = [f"evidence_recorder.core.{m.name}" for m in pkgutil.iter_modules([str(CORE)])]
+    code = (
+        "import importlib, sys\n"
+        f"for name in {[*modules, 'evidence_recorder.cli']!r}:\n"
+        "    importlib.import_module(name)\n"
+        "from evidence_recorder import cli\n"
+        "cli.build_parser()\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('PySide6', 'shiboken6', 'PyQt5', 'PyQt6'))\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=60)

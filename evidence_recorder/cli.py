@@ -460,6 +460,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _start_app(args: argparse.Namespace) -> int:
+    """With no command, open the desktop app (it needs a screen to show itself on)."""
+    on_linux = sys.platform.startswith("linux")
+    if on_linux and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                         or os.environ.get("QT_QPA_PLATFORM")):
+        raise EvidenceError("Evidence Recorder needs a desktop to show its window, and none "
+                            "is available here. The commands in “evidence-recorder --help” "
+                            "work without one.")
+    try:
+        from evidence_recorder.ui.app import main as app_main
+    except ImportError as exc:
+        raise EvidenceError(f"The desktop part of Evidence Recorder could not start "
+                            f"({exc.name or 'a library'} is missing). Run scripts/setup, or "
+                            "reinstall the app.") from exc
+    return app_main(_vault_dir(args))
+
+
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return EXIT_USAGE
@@ -471,10 +488,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("vault", "passphrase_file"):
         if not hasattr(args, name):
             setattr(args, name, None)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return EXIT_OK
     try:
+        if not getattr(args, "func", None):
+            return _start_app(args)
         return int(args.func(args))
     except EvidenceError as exc:
         print(exc.message, file=sys.stderr)

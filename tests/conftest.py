@@ -103,3 +103,21 @@ def cli(closed_vault: Path):  # type: ignore[no-untyped-def]
         return run_cli(*args, env=merged, input_text=input_text)
 
     return _run
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_windows(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that leaves a window open (napari's make_napari_viewer check)."""
+    yield
+    if "qtbot" not in request.fixturenames and "qapp" not in request.fixturenames:
+        return
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    app.processEvents()
+    leaked = [type(w).__name__ for w in QApplication.topLevelWidgets() if w.isVisible()]
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+    assert not leaked, f"windows left open: {leaked}"

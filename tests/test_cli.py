@@ -26,10 +26,17 @@ def make_png(path: Path, colour: tuple[int, int, int] = (10, 120, 200)) -> bytes
     return buf.getvalue()
 
 
-def test_no_command_prints_help() -> None:
-    result = run_cli()
+def test_help_lists_the_commands() -> None:
+    result = run_cli("--help")
     assert result.returncode == 0
     assert "capture" in result.stdout and "import" in result.stdout
+
+
+def test_no_command_without_a_desktop_says_so() -> None:
+    result = run_cli(env={"DISPLAY": "", "WAYLAND_DISPLAY": "", "QT_QPA_PLATFORM": ""})
+    assert result.returncode == 1
+    assert "needs a desktop" in result.stderr
+    assert_plain_error(result.stderr)
 
 
 def test_every_command_has_help() -> None:

@@ -1,0 +1,1280 @@
+"""The annotation editor: highlights, boxes, arrows, labels and redactions over a capture.
+
+This widget owns drawing and nothing else. It takes the original's bytes and a dict
+in the format of :mod:`evidence_recorder.core.annotations`, and gives a dict back;
+it never sees the vault, so it cannot change the original or the audit log.
+
+Decisions worth knowing:
+
+* The picture is decoded by :func:`core.annotations.upright_picture`, not by Qt: Qt
+  has no HEIC decoder here and may read EXIF orientation differently, and then the
+  boxes drawn here would not land where :func:`core.annotations.render` puts them.
+  The scene's coordinates *are* the upright picture's pixels, so no mapping is kept.
+* Everything that changes the annotations is an undo command, so undo, redo and
+  "is this modified?" cannot disagree.
+* Shapes, arrowheads and label boxes come from the same geometry helpers the
+  renderer uses, and labels use the renderer's bundled font, so the editor shows
+  what the shared copy will look like.
+* Redaction is a solid black fill and nothing else: there is deliberately no blur
+  or pixelate tool, because both can be reversed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QColor,
+    QFocusEvent,
+    QFont,
+    QFontDatabase,
+    QIcon,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPalette,
+    QPen,
+    QPixmap,
+    QPolygonF,
+    QResizeEvent,
+    QShowEvent,
+    QTransform,
+    QUndoCommand,
+    QUndoStack,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QStyleOptionGraphicsItem,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from evidence_recorder.core import annotations as ann
+
+TOOLS = ("select", "highlight", "outline", "arrow", "text", "redact")
+PALETTE: tuple[tuple[str, str], ...] = (
+    # No black: a black box or highlight could be mistaken for a redaction.
+    ("red", "#e5383b"),
+    ("orange", "#f77f00"),
+    ("yellow", "#ffd60a"),
+    ("green", "#2b9348"),
+    ("blue", "#1d70b8"),
+    ("purple", "#7b2cbf"),
+)
+REDACTION_HINT = ("Redaction covers with solid black. The original stays untouched in your "
+                  "vault; shared copies use the covered version.")
+ORIGINAL_HINT = "Showing the original picture. Your annotations are hidden, not deleted."
+MIN_ZOOM = 0.02
+MAX_ZOOM = 16.0
+ZOOM_STEP = 1.25
+_DRAG_THRESHOLD = 4  # view pixels: a shorter drag is a click, not a shape
+
+_TOOL_TEXT: dict[str, tuple[str, str, str]] = {
+    # name: (button text, tooltip, shortcut)
+    "select": ("Select", "Select and move: click an annotation, then drag it or use the "
+               "arrow keys", "V"),
+    "highlight": ("Highlight", "Highlight: mark an area with translucent colour", "H"),
+    "outline": ("Box", "Box: draw an outline around something", "O"),
+    "arrow": ("Arrow", "Arrow: point at something", "A"),
+    "text": ("Label", "Label: add a short note on the picture", "T"),
+    "redact": ("Redact", "Redact: cover with a solid black box", "R"),
+}
+_TOOL_HINTS: dict[str, str] = {
+    "select": "Click an annotation to select it, then drag it or nudge it with the arrow "
+              "keys. Double-click a label to change its words.",
+    "highlight": "Drag across the part you want to highlight.",
+    "outline": "Drag to draw a box around something.",
+    "arrow": "Drag from where the arrow starts to the thing it points at.",
+    "text": "Click where the label should go, type it, then press Enter.",
+    "redact": "Drag over anything that must not be shared, such as a pupil's name.",
+}
+_KIND_NAMES = {"highlight": "highlight", "outline": "box", "arrow": "arrow",
+               "text": "label", "redact": "redaction"}
+
+
+def _num(value: float) -> int | float:
+    """Whole numbers stay ints, so the stored JSON reads ``12`` rather than ``12.0``."""
+    return int(value) if float(value).is_integer() else value
+
+
+def _moved(state: dict[str, Any], dx: float, dy: float) -> dict[str, Any]:
+    out = dict(state)
+    if "rect" in out:
+        x, y, w, h = out["rect"]
+        out["rect"] = [_num(x + dx), _num(y + dy), w, h]
+    for key in ("from", "to", "pos"):
+        if key in out:
+            x, y = out[key]
+            out[key] = [_num(x + dx), _num(y + dy)]
+    return out
+
+
+def _resized(state: dict[str, Any], dx: int, dy: int) -> dict[str, Any]:
+    """Grow or shrink from the bottom-right (boxes), the tip (arrows) or the size (labels)."""
+    out = dict(state)
+    if "rect" in out:
+        x, y, w, h = out["rect"]
+        out["rect"] = [x, y, _num(max(1, w + dx)), _num(max(1, h + dy))]
+    elif "to" in out:
+        x, y = out["to"]
+        out["to"] = [_num(x + dx), _num(y + dy)]
+    elif "size" in out:
+        step = dx - dy
+        out["size"] = _num(min(ann.MAX_SIZE, max(ann.MIN_SIZE, out["size"] + step)))
+    return out
+
+
+# --------------------------------------------------------------------------- fonts
+
+_label_family: str | None = None
+_label_family_loaded = False
+
+
+def _label_font(size: float) -> QFont:
+    """The renderer's own font (Pillow's bundled Aileron), loaded once from memory."""
+    global _label_family, _label_family_loaded
+    if not _label_family_loaded:
+        _label_family_loaded = True
+        data = ann.label_font_data()
+        if data is not None:
+            font_id = QFontDatabase.addApplicationFontFromData(data)
+            families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+            _label_family = families[0] if families else None
+    font = QFont(_label_family) if _label_family else QFont()
+    font.setPixelSize(max(1, round(size)))
+    font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
+    return font
+
+
+# --------------------------------------------------------------------------- items
+
+
+class _Annotation(QGraphicsItem):
+    """One annotation on the scene; its state is a dict in the stored format.
+
+    At rest an item sits at position (0, 0) and its geometry is in scene (= picture)
+    coordinates; while it is dragged Qt moves its position, and the move is folded
+    back into the state when the drag ends.
+    """
+
+    Z_BASE: ClassVar[int] = 10_000
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        super().__init__()
+        self._state: dict[str, Any] = {}
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+                      | QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
+        self.set_state(state)
+
+    @property
+    def kind(self) -> str:
+        return str(self._state["type"])
+
+    def state(self) -> dict[str, Any]:
+        """The stored form, including any move in progress."""
+        offset = self.pos()
+        return _moved(self._state, offset.x(), offset.y()) if offset != QPointF() else dict(
+            self._state)
+
+    def resting_state(self) -> dict[str, Any]:
+        return dict(self._state)
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.prepareGeometryChange()
+        self._state = dict(state)
+        self.setPos(0, 0)
+        self._geometry_changed()
+        self.update()
+
+    def _geometry_changed(self) -> None:
+        """Recompute cached shapes after the state changed."""
+
+    def _paint_selection(self, painter: QPainter, rect: QRectF) -> None:
+        """A two-tone dashed frame that shows on white pages, dark pages and redactions."""
+        if not self.isSelected():
+            return
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        under = QPen(QColor("#ffffff"), 3)
+        under.setCosmetic(True)
+        painter.setPen(under)
+        painter.drawRect(rect)
+        over = QPen(QColor("#1d70b8"), 1.5, Qt.PenStyle.DashLine)
+        over.setCosmetic(True)
+        painter.setPen(over)
+        painter.drawRect(rect)
+
+
+class _BoxItem(_Annotation):
+    """Highlight, outline or redaction: a rectangle in whole picture pixels."""
+
+    def _pixel_rect(self) -> QRectF:
+        left, top, right, bottom = ann.pixel_box(self._state["rect"])
+        return QRectF(left, top, right - left, bottom - top)
+
+    def boundingRect(self) -> QRectF:
+        return self._pixel_rect().adjusted(-4, -4, 4, 4)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        rect = self._pixel_rect()
+        if self.kind == "outline":  # only the frame is clickable, so boxes inside stay reachable
+            stroker = QPainterPathStroker()
+            stroker.setWidth(max(8.0, float(self._state["width"]) * 2))
+            outline = QPainterPath()
+            outline.addRect(rect)
+            return stroker.createStroke(outline)
+        path.addRect(rect)
+        return path
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        rect = self._pixel_rect()
+        kind = self.kind
+        if kind == "redact":
+            painter.fillRect(rect, QColor(*ann.REDACTION_COLOUR))
+        elif kind == "highlight":
+            colour = QColor(self._state["color"])
+            colour.setAlphaF(ann.HIGHLIGHT_OPACITY)
+            painter.fillRect(rect, colour)
+        else:
+            width = max(1, round(self._state["width"]))
+            pen = QPen(QColor(self._state["color"]), width)
+            pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            half = width / 2  # the renderer strokes inside the box; so do we
+            painter.drawRect(rect.adjusted(half, half, -half, -half))
+        self._paint_selection(painter, rect)
+
+
+class _ArrowItem(_Annotation):
+    _shaft: QPolygonF
+    _head: QPolygonF
+
+    def _geometry_changed(self) -> None:
+        shaft, head = ann.arrow_shape(self._state["from"], self._state["to"],
+                                      self._state["width"])
+        self._shaft = QPolygonF([QPointF(x, y) for x, y in shaft])
+        self._head = QPolygonF([QPointF(x, y) for x, y in head])
+
+    def _outline(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addPolygon(self._shaft)
+        path.addPolygon(self._head)
+        return path
+
+    def boundingRect(self) -> QRectF:
+        return self._outline().boundingRect().adjusted(-6, -6, 6, 6)
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        return stroker.createStroke(self._outline()).united(self._outline())
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(self._state["color"]))
+        painter.drawPolygon(self._shaft)
+        painter.drawPolygon(self._head)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        self._paint_selection(painter, self._outline().boundingRect())
+
+
+class _TextItem(_Annotation):
+    _layout: ann.LabelLayout
+
+    def _geometry_changed(self) -> None:
+        self._layout = ann.label_layout(self._state["text"], self._state["size"])
+
+    def _box(self) -> QRectF:
+        x, y = self._state["pos"]
+        return QRectF(x, y, self._layout.width, self._layout.height)
+
+    def boundingRect(self) -> QRectF:
+        return self._box().adjusted(-4, -4, 4, 4)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRect(self._box())
+        return path
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        layout = self._layout
+        box = self._box()
+        background, border = ann.label_colours(self._state["color"])
+        painter.fillRect(box, QColor(background))
+        pen = QPen(QColor(border), layout.border)
+        pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+        painter.setPen(pen)
+        half = layout.border / 2
+        painter.drawRect(box.adjusted(half, half, -half, -half))
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        painter.setFont(_label_font(self._state["size"]))
+        painter.setPen(QColor(self._state["color"]))
+        for index, line in enumerate(layout.lines):
+            baseline = box.top() + layout.padding + index * layout.line_height + layout.ascent
+            painter.drawText(QPointF(box.left() + layout.padding, baseline), line)
+        self._paint_selection(painter, box)
+
+
+_ITEM_CLASSES: dict[str, type[_Annotation]] = {
+    "highlight": _BoxItem, "outline": _BoxItem, "redact": _BoxItem,
+    "arrow": _ArrowItem, "text": _TextItem,
+}
+
+
+def _make_item(state: dict[str, Any]) -> _Annotation:
+    return _ITEM_CLASSES[state["type"]](state)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+class _AddCommand(QUndoCommand):
+    def __init__(self, editor: AnnotationEditor, items: list[_Annotation], text: str) -> None:
+        super().__init__(text)
+        self._editor = editor
+        self._placed = [(len(editor._items) + n, item) for n, item in enumerate(items)]
+
+    def redo(self) -> None:
+        self._editor._insert(self._placed)
+
+    def undo(self) -> None:
+        self._editor._take([item for _, item in self._placed])
+
+
+class _RemoveCommand(QUndoCommand):
+    def __init__(self, editor: AnnotationEditor, items: list[_Annotation], text: str) -> None:
+        super().__init__(text)
+        self._editor = editor
+        self._placed = sorted(((editor._items.index(item), item) for item in items),
+                              key=lambda pair: pair[0])
+
+    def redo(self) -> None:
+        self._editor._take([item for _, item in self._placed])
+
+    def undo(self) -> None:
+        self._editor._insert(self._placed)
+
+
+class _ChangeCommand(QUndoCommand):
+    """Moves, resizes, recolouring and new wording: one state swap per item.
+
+    Consecutive keyboard nudges of the same items merge into one step, so undo does
+    not have to be pressed once per arrow-key press.
+    """
+
+    MOVE_ID: ClassVar[int] = 0x4D4F
+    RESIZE_ID: ClassVar[int] = 0x5253
+
+    def __init__(self, editor: AnnotationEditor, items: list[_Annotation],
+                 before: list[dict[str, Any]], after: list[dict[str, Any]], text: str,
+                 merge_id: int = -1) -> None:
+        super().__init__(text)
+        self._editor = editor
+        self._items = items
+        self._before = before
+        self._after = after
+        self._merge_id = merge_id
+
+    def id(self) -> int:
+        return self._merge_id
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, _ChangeCommand) or other._items != self._items:
+            return False
+        self._after = other._after
+        return True
+
+    def redo(self) -> None:
+        self._apply(self._after)
+
+    def undo(self) -> None:
+        self._apply(self._before)
+
+    def _apply(self, states: list[dict[str, Any]]) -> None:
+        for item, state in zip(self._items, states, strict=True):
+            item.set_state(state)
+        self._editor._restack()
+
+
+# --------------------------------------------------------------------------- label entry
+
+
+class _LabelEntry(QLineEdit):
+    """The inline box for typing a label: Enter or leaving it keeps, Escape discards."""
+
+    committed = Signal()
+    cancelled = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.committed.emit()
+        elif event.key() == Qt.Key.Key_Escape:
+            self.cancelled.emit()
+        else:
+            super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        if self.isVisible():
+            self.committed.emit()
+
+
+# --------------------------------------------------------------------------- canvas
+
+
+class _Canvas(QGraphicsView):
+    """The view: turns mouse drags, the wheel and keys into editor operations.
+
+    The picture is drawn as the cached background, so redrawing a dragged box
+    does not rescale a 4K picture on every mouse move.
+    """
+
+    def __init__(self, editor: AnnotationEditor, picture: QPixmap) -> None:
+        super().__init__(editor)
+        self._editor = editor
+        self._picture = picture
+        self._drag_start: QPointF | None = None
+        self._drag_view_start = QPointF()
+        self._preview: _Annotation | None = None
+        self.fit_mode = True
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+    # -- drawing the picture
+
+    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
+        rect = QRectF(rect)
+        painter.fillRect(rect, QColor("#4a4d52"))
+        source = rect.intersected(QRectF(self._picture.rect()))
+        if not source.isEmpty():
+            painter.drawPixmap(source, self._picture, source)
+
+    # -- geometry
+
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def set_zoom(self, factor: float, anchor: QPointF | None = None) -> None:
+        """Zoom to ``factor``, keeping the picture point under ``anchor`` (view
+        coordinates) where it is; the view centre when no anchor is given."""
+        factor = min(MAX_ZOOM, max(MIN_ZOOM, factor))
+        if anchor is None:
+            self.setTransform(QTransform.fromScale(factor, factor))
+        else:
+            before = self.mapToScene(anchor.toPoint())
+            self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+            self.setTransform(QTransform.fromScale(factor, factor))
+            after = self.mapFromScene(before)
+            delta = after - anchor.toPoint()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + delta.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() + delta.y())
+            self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self._editor._zoom_changed()
+
+    def fit(self) -> None:
+        self.fit_mode = True
+        viewport = self.viewport().rect()
+        width, height = self._picture.width(), self._picture.height()
+        if viewport.width() < 2 or viewport.height() < 2 or width < 1 or height < 1:
+            return
+        factor = min((viewport.width() - 2) / width, (viewport.height() - 2) / height)
+        self.set_zoom(factor)
+
+    def picture_point(self, view_point: QPointF) -> QPointF:
+        """The picture pixel under ``view_point``, kept on the picture."""
+        scene = self.mapToScene(view_point.toPoint())
+        return QPointF(min(max(scene.x(), 0.0), float(self._picture.width())),
+                       min(max(scene.y(), 0.0), float(self._picture.height())))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.fit_mode:
+            self.fit()
+
+    # -- mouse
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            steps = event.angleDelta().y() / 120
+            if steps:
+                self.fit_mode = False
+                self.set_zoom(self.zoom() * ZOOM_STEP ** steps, event.position())
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        editor = self._editor
+        if event.button() != Qt.MouseButton.LeftButton or editor.tool() == "select":
+            super().mousePressEvent(event)
+            return
+        editor._show_original(False)
+        point = self.picture_point(event.position())
+        if editor.tool() == "text":
+            hit = self._item_at(event.position())
+            if isinstance(hit, _TextItem):
+                editor._begin_label(hit.resting_state()["pos"], hit)
+            else:
+                editor._begin_label([round(point.x()), round(point.y())], None)
+            event.accept()
+            return
+        self._drag_start = point
+        self._drag_view_start = event.position()
+        self._preview = _make_item(editor._new_state(point, point))
+        self._preview.setZValue(3 * _Annotation.Z_BASE)
+        self.scene().addItem(self._preview)
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._drag_start is None or self._preview is None:
+            super().mouseMoveEvent(event)
+            return
+        point = self.picture_point(event.position())
+        self._preview.set_state(self._editor._new_state(self._drag_start, point))
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._drag_start is None or self._preview is None:
+            super().mouseReleaseEvent(event)
+            if event.button() == Qt.MouseButton.LeftButton:
+                self._editor._finish_drag()
+            return
+        preview, start = self._preview, self._drag_start
+        self._preview = self._drag_start = None
+        self.scene().removeItem(preview)
+        travelled = (event.position() - self._drag_view_start).manhattanLength()
+        if travelled >= _DRAG_THRESHOLD:
+            end = self.picture_point(event.position())
+            self._editor._add_state(self._editor._new_state(start, end))
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        hit = self._item_at(event.position())
+        if self._editor.tool() == "select" and isinstance(hit, _TextItem):
+            self._editor._begin_label(hit.resting_state()["pos"], hit)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def _item_at(self, view_point: QPointF) -> _Annotation | None:
+        for item in self.items(view_point.toPoint()):
+            if isinstance(item, _Annotation) and item.isVisible():
+                return item
+        return None
+
+    # -- keyboard
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = Qt.Key(event.key())
+        arrows = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0),
+                  Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
+        modifiers = event.modifiers()
+        if key in arrows and self._editor._selected():
+            step = 10 if modifiers & Qt.KeyboardModifier.ShiftModifier else 1
+            dx, dy = arrows[key]
+            if modifiers & Qt.KeyboardModifier.AltModifier:
+                self._editor._nudge(dx * step, dy * step, resize=True)
+            else:
+                self._editor._nudge(dx * step, dy * step, resize=False)
+            event.accept()
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._editor._keyboard_place(self.mapToScene(self.viewport().rect().center()))
+            event.accept()
+            return
+        if key == Qt.Key.Key_Escape and self._preview is not None:
+            self.scene().removeItem(self._preview)
+            self._preview = self._drag_start = None
+            event.accept()
+            return
+        if key == Qt.Key.Key_Escape and self.scene().selectedItems():
+            self.scene().clearSelection()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+# --------------------------------------------------------------------------- icons
+
+
+def _icon(draw: Callable[[QPainter, QColor], None], colour: QColor) -> QIcon:
+    """Small line icons painted in code, in the palette's text colour, so they need no
+    resource files and follow light and dark themes."""
+    pixmap = QPixmap(40, 40)
+    pixmap.setDevicePixelRatio(2.0)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    draw(painter, colour)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def _pen(colour: QColor | str, width: float = 1.6) -> QPen:
+    pen = QPen(QColor(colour), width)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    return pen
+
+
+def _draw_select(p: QPainter, c: QColor) -> None:
+    p.setPen(_pen(c, 1.2))
+    p.setBrush(c)
+    p.drawPolygon(QPolygonF([QPointF(x, y) for x, y in (
+        (5, 3), (5, 16), (8.5, 12.8), (11, 18), (13, 17), (10.6, 12), (15, 12))]))
+
+
+def _draw_highlight(p: QPainter, c: QColor) -> None:
+    fill = QColor("#ffd60a")
+    fill.setAlphaF(0.75)
+    p.fillRect(QRectF(2, 6, 16, 8), fill)
+    p.setPen(_pen(c, 1.4))
+    p.drawLine(QPointF(4, 10), QPointF(16, 10))
+
+
+def _draw_outline(p: QPainter, c: QColor) -> None:
+    p.setPen(_pen("#e5383b", 2))
+    p.drawRect(QRectF(3, 4.5, 14, 11))
+
+
+def _draw_arrow(p: QPainter, c: QColor) -> None:
+    p.setPen(_pen(c, 1.8))
+    p.drawLine(QPointF(4, 16), QPointF(14, 6))
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(c)
+    p.drawPolygon(QPolygonF([QPointF(17, 3), QPointF(9.5, 5.5), QPointF(14.5, 10.5)]))
+
+
+def _draw_text(p: QPainter, c: QColor) -> None:
+    p.setPen(_pen(c, 2.2))
+    p.drawLine(QPointF(4, 4.5), QPointF(16, 4.5))
+    p.drawLine(QPointF(10, 4.5), QPointF(10, 16))
+
+
+def _draw_redact(p: QPainter, c: QColor) -> None:
+    p.setPen(_pen(c, 1))
+    p.setBrush(QColor("#000000"))
+    p.drawRect(QRectF(2.5, 5.5, 15, 9))
+
+
+def _draw_undo(p: QPainter, c: QColor, mirror: bool = False) -> None:
+    if mirror:
+        p.translate(20, 0)
+        p.scale(-1, 1)
+    p.setPen(_pen(c, 1.8))
+    path = QPainterPath(QPointF(5, 8))
+    path.cubicTo(QPointF(9, 4), QPointF(17, 5), QPointF(16, 12))
+    path.cubicTo(QPointF(15.5, 15), QPointF(13, 16), QPointF(10, 16))
+    p.drawPath(path)
+    p.drawLine(QPointF(5, 8), QPointF(5, 3.5))
+    p.drawLine(QPointF(5, 8), QPointF(9.5, 8.5))
+
+
+def _draw_redo(p: QPainter, c: QColor) -> None:
+    _draw_undo(p, c, mirror=True)
+
+
+def _draw_delete(p: QPainter, c: QColor) -> None:
+    p.setPen(_pen(c, 1.6))
+    p.drawLine(QPointF(4, 5.5), QPointF(16, 5.5))
+    p.drawLine(QPointF(8, 5.5), QPointF(8.5, 3.5))
+    p.drawLine(QPointF(8.5, 3.5), QPointF(11.5, 3.5))
+    p.drawLine(QPointF(11.5, 3.5), QPointF(12, 5.5))
+    p.drawPolyline(QPolygonF([QPointF(5.5, 5.5), QPointF(6.5, 17), QPointF(13.5, 17),
+                              QPointF(14.5, 5.5)]))
+    p.drawLine(QPointF(8.5, 8.5), QPointF(8.7, 14))
+    p.drawLine(QPointF(11.5, 8.5), QPointF(11.3, 14))
+
+
+def _draw_eye(p: QPainter, c: QColor) -> None:
+    p.setPen(_pen(c, 1.6))
+    path = QPainterPath(QPointF(2, 10))
+    path.quadTo(QPointF(10, 1), QPointF(18, 10))
+    path.quadTo(QPointF(10, 19), QPointF(2, 10))
+    p.drawPath(path)
+    p.setBrush(c)
+    p.drawEllipse(QPointF(10, 10), 2.4, 2.4)
+
+
+def _draw_zoom(p: QPainter, c: QColor, sign: str) -> None:
+    p.setPen(_pen(c, 1.7))
+    p.drawEllipse(QPointF(8.5, 8.5), 5.5, 5.5)
+    p.drawLine(QPointF(12.5, 12.5), QPointF(17, 17))
+    p.drawLine(QPointF(6, 8.5), QPointF(11, 8.5))
+    if sign == "+":
+        p.drawLine(QPointF(8.5, 6), QPointF(8.5, 11))
+
+
+def _draw_fit(p: QPainter, c: QColor) -> None:
+    p.setPen(_pen(c, 1.7))
+    for x, y, dx, dy in ((3, 3, 1, 1), (17, 3, -1, 1), (3, 17, 1, -1), (17, 17, -1, -1)):
+        p.drawLine(QPointF(x, y), QPointF(x + 5 * dx, y))
+        p.drawLine(QPointF(x, y), QPointF(x, y + 5 * dy))
+
+
+def _draw_swatch(colour: str) -> Callable[[QPainter, QColor], None]:
+    def draw(p: QPainter, c: QColor) -> None:
+        outline = QColor(c)
+        outline.setAlphaF(0.45)
+        p.setPen(_pen(outline, 1))
+        p.setBrush(QColor(colour))
+        p.drawEllipse(QPointF(10, 10), 7, 7)
+
+    return draw
+
+
+_TOOL_ICONS: dict[str, Callable[[QPainter, QColor], None]] = {
+    "select": _draw_select, "highlight": _draw_highlight, "outline": _draw_outline,
+    "arrow": _draw_arrow, "text": _draw_text, "redact": _draw_redact,
+}
+
+
+# --------------------------------------------------------------------------- editor
+
+
+class AnnotationEditor(QWidget):
+    """Draw over a capture without touching it; give back the annotations as a dict.
+
+    ``changed`` is emitted after every edit, undo or redo, and after
+    :meth:`mark_saved`; :meth:`is_modified` then says whether the annotations now
+    differ from those last loaded or saved.
+    """
+
+    changed = Signal()
+
+    def __init__(self, original: bytes, annotations: dict[str, Any] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        loaded = ann.validate(annotations if annotations is not None else ann.empty())
+        upright = ann.upright_picture(original)
+        image = QImage(upright.rgb, upright.width, upright.height, 3 * upright.width,
+                       QImage.Format.Format_RGB888)
+        # convertToFormat copies into memory Qt owns, so the Python bytes can go.
+        picture = QPixmap.fromImage(image.convertToFormat(QImage.Format.Format_RGB32))
+        del image, upright
+        self._size = (picture.width(), picture.height())
+        self._stroke, self._text_size = ann.default_sizes(*self._size)
+        self._items: list[_Annotation] = []
+        self._saved = loaded
+        self._tool = "select"
+        # Each tool remembers its own colour: highlights start yellow, marks red.
+        self._colours: dict[str, str] = dict(ann.DEFAULT_COLOURS)
+        self._colour = PALETTE[0][1]
+        self._redaction_hint_shown = False
+        self._shown_once = False
+        self._label_target: _TextItem | None = None
+        self._label_pos: list[int | float] | None = None
+        self._label_shown = ""
+        self._press_states: dict[_Annotation, dict[str, Any]] = {}
+
+        self._stack = QUndoStack(self)
+        self._scene = QGraphicsScene(self)
+        self._scene.setSceneRect(QRectF(0, 0, *self._size))
+        self._canvas = _Canvas(self, picture)
+        self._canvas.setScene(self._scene)
+        self._canvas.setAccessibleName("Picture being annotated")
+        self._canvas.setAccessibleDescription(
+            "Choose a tool, then drag on the picture. Press Enter to place a shape in "
+            "the middle, the arrow keys to move the selected one, and Alt with the "
+            "arrow keys to resize it.")
+        self._entry = _LabelEntry(self._canvas.viewport())
+        self._entry.hide()
+        self._entry.setMaxLength(ann.MAX_TEXT)
+        self._entry.setPlaceholderText("Type the label, then press Enter")
+        self._entry.setAccessibleName("Label text")
+        self._entry.setMinimumWidth(240)
+        self._entry.committed.connect(self._commit_label)
+        self._entry.cancelled.connect(self._cancel_label)
+
+        self._actions: dict[str, QAction] = {}
+        self._build_actions()
+        self._build_layout()
+
+        for state in loaded["items"]:
+            item = _make_item(state)
+            self._items.append(item)
+            self._scene.addItem(item)
+        self._restack()
+
+        self._stack.indexChanged.connect(self._on_stack_changed)
+        self._stack.canUndoChanged.connect(self._update_actions)
+        self._stack.canRedoChanged.connect(self._update_actions)
+        self._stack.undoTextChanged.connect(self._update_actions)
+        self._stack.redoTextChanged.connect(self._update_actions)
+        self._scene.selectionChanged.connect(self._update_actions)
+        self.set_tool("select")
+        self._update_actions()
+        self._zoom_changed()
+        self.setFocusProxy(self._canvas)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            # The picture, not the first toolbar button, gets the keys at first, so the
+            # tool letters and arrow keys work at once and no button looks pressed.
+            self._shown_once = True
+            self._canvas.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # ------------------------------------------------------------------ public API
+
+    def annotations(self) -> dict[str, Any]:
+        """The current annotations, checked by the same rules a received file meets."""
+        return ann.validate({"version": ann.VERSION,
+                             "items": [item.state() for item in self._items]})
+
+    def set_tool(self, name: str) -> None:
+        if name not in TOOLS:
+            raise ValueError(f"unknown annotation tool: {name!r}")
+        self._actions[f"tool:{name}"].setChecked(True)
+        self._tool_chosen(name)
+
+    def tool(self) -> str:
+        return self._tool
+
+    def colour(self) -> str:
+        """The colour the current tool draws in (for the select tool: the last chosen)."""
+        return self._colours.get(self._tool, self._colour)
+
+    def set_colour(self, colour: str) -> None:
+        """Colour for new annotations; selected ones are recoloured (one undo step)."""
+        names = {hex_value: name for name, hex_value in PALETTE}
+        if colour not in names:
+            raise ValueError(f"not a palette colour: {colour!r}")
+        self._actions[f"colour:{names[colour]}"].setChecked(True)
+        self._colour_chosen(colour)
+
+    def is_modified(self) -> bool:
+        return self.annotations() != self._saved
+
+    def mark_saved(self) -> None:
+        self._saved = self.annotations()
+        self._stack.setClean()
+        self.changed.emit()
+
+    def undo_stack(self) -> QUndoStack:
+        return self._stack
+
+    def action(self, name: str) -> QAction:
+        """An action by name, for a host window's menus and for tests: ``tool:<name>``,
+        ``colour:<name>``, ``undo``, ``redo``, ``delete``, ``show-original``,
+        ``zoom-in``, ``zoom-out``, ``zoom-fit``."""
+        return self._actions[name]
+
+    def view(self) -> QGraphicsView:
+        return self._canvas
+
+    def zoom(self) -> float:
+        return self._canvas.zoom()
+
+    def set_zoom(self, factor: float) -> None:
+        self._canvas.fit_mode = False
+        self._canvas.set_zoom(factor)
+
+    def showing_original(self) -> bool:
+        return self._actions["show-original"].isChecked()
+
+    def label_entry(self) -> QLineEdit:
+        """The inline box a label is typed into (visible only while typing)."""
+        return self._entry
+
+    # ------------------------------------------------------------------ building
+
+    def _build_actions(self) -> None:
+        ink = self.palette().color(QPalette.ColorRole.WindowText)
+
+        def make(name: str, text: str, tip: str, shortcuts: Sequence[str | QKeySequence],
+                 icon: QIcon | None = None, checkable: bool = False) -> QAction:
+            action = QAction(text, self)
+            if icon is not None:
+                action.setIcon(icon)
+            keys = [QKeySequence(k) for k in shortcuts]
+            action.setShortcuts(keys)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            if keys:
+                tip += f" ({keys[0].toString(QKeySequence.SequenceFormat.NativeText)})"
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+            action.setCheckable(checkable)
+            self.addAction(action)  # shortcuts work wherever focus is inside the editor
+            self._actions[name] = action
+            return action
+
+        self._tool_group = QActionGroup(self)
+        for name in TOOLS:
+            text, tip, key = _TOOL_TEXT[name]
+            action = make(f"tool:{name}", text, tip, [key], _icon(_TOOL_ICONS[name], ink),
+                          checkable=True)
+            action.triggered.connect(lambda _checked=False, n=name: self._tool_chosen(n))
+            self._tool_group.addAction(action)
+
+        self._colour_group = QActionGroup(self)
+        for name, value in PALETTE:
+            action = make(f"colour:{name}", f"Colour: {name}",
+                          f"Colour: {name}, for new annotations and the selected ones", [],
+                          _icon(_draw_swatch(value), ink), checkable=True)
+            action.triggered.connect(lambda _checked=False, v=value: self._colour_chosen(v))
+            self._colour_group.addAction(action)
+        self._actions[f"colour:{PALETTE[0][0]}"].setChecked(True)
+
+        undo = make("undo", "Undo", "Undo the last change",
+                    [QKeySequence(QKeySequence.StandardKey.Undo)], _icon(_draw_undo, ink))
+        undo.triggered.connect(self._stack.undo)
+        redo = make("redo", "Redo", "Redo the change you undid",
+                    ["Ctrl+Shift+Z", "Ctrl+Y"], _icon(_draw_redo, ink))
+        redo.triggered.connect(self._stack.redo)
+        delete = make("delete", "Delete", "Delete the selected annotation",
+                      ["Delete", "Backspace"], _icon(_draw_delete, ink))
+        delete.triggered.connect(self._delete_selected)
+        original = make("show-original", "Show original",
+                        "Show original: hide all annotations to see the untouched picture",
+                        [], _icon(_draw_eye, ink), checkable=True)
+        original.toggled.connect(self._original_toggled)
+        zoom_in = make("zoom-in", "Zoom in", "Zoom in", ["Ctrl+=", "Ctrl++"],
+                       _icon(lambda p, c: _draw_zoom(p, c, "+"), ink))
+        zoom_in.triggered.connect(lambda: self._step_zoom(ZOOM_STEP))
+        zoom_out = make("zoom-out", "Zoom out", "Zoom out", ["Ctrl+-"],
+                        _icon(lambda p, c: _draw_zoom(p, c, "-"), ink))
+        zoom_out.triggered.connect(lambda: self._step_zoom(1 / ZOOM_STEP))
+        fit = make("zoom-fit", "Fit", "Fit the picture to the window", ["Ctrl+0"],
+                   _icon(_draw_fit, ink))
+        fit.triggered.connect(self._canvas.fit)
+
+    def _toolbar(self, name: str) -> QToolBar:
+        bar = QToolBar(name, self)
+        bar.setAccessibleName(name)
+        bar.setIconSize(QSize(20, 20))
+        bar.setMovable(False)
+        bar.setFloatable(False)
+        return bar
+
+    def _add(self, bar: QToolBar, name: str, with_text: bool = False) -> None:
+        action = self._actions[name]
+        bar.addAction(action)
+        button = bar.widgetForAction(action)
+        if isinstance(button, QToolButton):
+            # Toolbar buttons take no focus by default; keyboard users need to reach them.
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            button.setAccessibleName(action.text())
+            button.setAccessibleDescription(action.toolTip())
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon if with_text
+                                      else Qt.ToolButtonStyle.ToolButtonIconOnly)
+            button.setAutoRaise(True)
+
+    def _build_layout(self) -> None:
+        tools = self._toolbar("Annotation tools")
+        for name in TOOLS:
+            self._add(tools, f"tool:{name}", with_text=True)
+        tools.addSeparator()
+        for name, _value in PALETTE:
+            self._add(tools, f"colour:{name}")
+        tools.addSeparator()
+        for name in ("undo", "redo", "delete"):
+            self._add(tools, name)
+        tools.addSeparator()
+        self._add(tools, "show-original", with_text=True)
+
+        self._banner = QLabel(self)
+        self._banner.setWordWrap(True)
+        self._banner.setObjectName("annotationBanner")
+        self._banner.setStyleSheet(
+            "#annotationBanner { background: #e8f1fb; color: #0b2e4f; border: 1px solid "
+            "#9cc3eb; border-radius: 4px; padding: 6px 10px; }")
+        self._banner.setAccessibleName("Notice")
+        self._banner.hide()
+
+        self._hint = QLabel(self)
+        self._hint.setWordWrap(True)
+        self._hint.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._hint.setAccessibleName("What to do with this tool")
+        self._zoom_label = QLabel(self)
+        self._zoom_label.setMinimumWidth(48)
+        self._zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._zoom_label.setAccessibleName("Zoom level")
+        zoom = self._toolbar("Zoom")
+        self._add(zoom, "zoom-out")
+        zoom.addWidget(self._zoom_label)
+        self._add(zoom, "zoom-in")
+        self._add(zoom, "zoom-fit", with_text=True)
+
+        status = QHBoxLayout()
+        status.setContentsMargins(8, 0, 0, 0)
+        status.addWidget(self._hint, 1)
+        status.addWidget(zoom)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(tools)
+        banner_row = QHBoxLayout()
+        banner_row.setContentsMargins(8, 0, 8, 0)
+        banner_row.addWidget(self._banner)
+        layout.addLayout(banner_row)
+        layout.addWidget(self._canvas, 1)
+        layout.addLayout(status)
+        # Tab order: the tools, then the picture, then the zoom controls.
+        self.setTabOrder(tools, self._canvas)
+
+    # ------------------------------------------------------------------ state changes
+
+    def _tool_chosen(self, name: str) -> None:
+        if self._entry.isVisible():
+            self._commit_label()
+        self._tool = name
+        if name != "select":
+            self._show_original(False)
+        self._canvas.setDragMode(QGraphicsView.DragMode.RubberBandDrag if name == "select"
+                                 else QGraphicsView.DragMode.NoDrag)
+        cursor = {"select": Qt.CursorShape.ArrowCursor, "text": Qt.CursorShape.IBeamCursor}
+        self._canvas.viewport().setCursor(cursor.get(name, Qt.CursorShape.CrossCursor))
+        self._hint.setText(_TOOL_HINTS[name])
+        self._colour_group.setEnabled(name != "redact")  # redaction is only ever black
+        if name in self._colours:
+            self._check_swatch(self._colours[name])
+        if name == "redact" and not self._redaction_hint_shown:
+            self._redaction_hint_shown = True
+            self._set_banner(REDACTION_HINT)
+        elif not self.showing_original():
+            self._set_banner(None)
+
+    def _colour_chosen(self, colour: str) -> None:
+        self._colour = colour
+        if self._tool in self._colours:
+            self._colours[self._tool] = colour
+        targets = [item for item in self._selected() if "color" in item.resting_state()]
+        if targets:
+            before = [item.resting_state() for item in targets]
+            after = [dict(state, color=colour) for state in before]
+            if before != after:
+                self._stack.push(_ChangeCommand(self, targets, before, after, "change colour"))
+
+    def _check_swatch(self, colour: str) -> None:
+        for name, value in PALETTE:
+            if value == colour:
+                self._actions[f"colour:{name}"].setChecked(True)
+
+    def _set_banner(self, text: str | None) -> None:
+        self._banner.setText(text or "")
+        self._banner.setVisible(bool(text))
+
+    def _original_toggled(self, showing: bool) -> None:
+        if showing and self._entry.isVisible():
+            self._cancel_label()
+        for item in self._items:
+            item.setVisible(not showing)
+        self._set_banner(ORIGINAL_HINT if showing else None)
+
+    def _show_original(self, showing: bool) -> None:
+        self._actions["show-original"].setChecked(showing)
+
+    def _on_stack_changed(self) -> None:
+        self._show_original(False)  # an edit, undo or redo should be seen
+        self._update_actions()
+        self.changed.emit()
+
+    def _update_actions(self) -> None:
+        undo, redo = self._actions["undo"], self._actions["redo"]
+        undo.setEnabled(self._stack.canUndo())
+        redo.setEnabled(self._stack.canRedo())
+        undo.setToolTip(f"Undo {self._stack.undoText()} (Ctrl+Z)" if self._stack.canUndo()
+                        else "Undo the last change (Ctrl+Z)")
+        redo.setToolTip(f"Redo {self._stack.redoText()} (Ctrl+Shift+Z)"
+                        if self._stack.canRedo() else "Redo the change you undid (Ctrl+Shift+Z)")
+        self._actions["delete"].setEnabled(bool(self._selected()))
+
+    def _step_zoom(self, factor: float) -> None:
+        self.set_zoom(self.zoom() * factor)
+
+    def _zoom_changed(self) -> None:
+        self._zoom_label.setText(f"{round(self.zoom() * 100)}%")
+
+    # ------------------------------------------------------------------ items
+
+    def _selected(self) -> list[_Annotation]:
+        return [item for item in self._items if item.isSelected()]
+
+    def _restack(self) -> None:
+        """Stack as the renderer draws: highlights, then marks, then redactions on top."""
+        layer = {"highlight": 0, "redact": 2}
+        for index, item in enumerate(self._items):
+            item.setZValue(layer.get(item.kind, 1) * _Annotation.Z_BASE + index)
+
+    def _insert(self, placed: list[tuple[int, _Annotation]]) -> None:
+        for index, item in placed:
+            self._items.insert(index, item)
+            if item.scene() is None:
+                self._scene.addItem(item)
+            item.setVisible(True)
+        self._restack()
+
+    def _take(self, items: list[_Annotation]) -> None:
+        for item in items:
+            item.setSelected(False)
+            self._items.remove(item)
+            self._scene.removeItem(item)
+        self._restack()
+
+    def _new_state(self, start: QPointF, end: QPointF) -> dict[str, Any]:
+        """The annotation the current tool makes from a drag, in whole picture pixels."""
+        x0, y0, x1, y1 = (round(v) for v in (start.x(), start.y(), end.x(), end.y()))
+        kind = self._tool
+        if kind == "arrow":
+            return {"type": "arrow", "from": [x0, y0], "to": [x1, y1],
+                    "color": self._colours[kind], "width": self._stroke}
+        rect = [min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0)]
+        if kind == "redact":
+            return {"type": "redact", "rect": rect}
+        if kind == "outline":
+            return {"type": "outline", "rect": rect, "color": self._colours[kind],
+                    "width": self._stroke}
+        return {"type": "highlight", "rect": rect, "color": self._colours["highlight"]}
+
+    def _add_state(self, state: dict[str, Any]) -> None:
+        if len(self._items) >= ann.MAX_ITEMS:
+            self._set_banner(f"A picture can have at most {ann.MAX_ITEMS:,} annotations. "
+                             "Delete some to add more.")
+            return
+        if "rect" in state and (state["rect"][2] < 1 or state["rect"][3] < 1):
+            return
+        if state["type"] == "arrow" and state["from"] == state["to"]:
+            return
+        item = _make_item(ann.validate({"version": 1, "items": [state]})["items"][0])
+        self._stack.push(_AddCommand(self, [item], f"add {_KIND_NAMES[item.kind]}"))
+        self._scene.clearSelection()
+        item.setSelected(True)
+
+    def _delete_selected(self) -> None:
+        if self._entry.isVisible():
+            return
+        selected = self._selected()
+        if selected:
+            noun = _KIND_NAMES[selected[0].kind] if len(selected) == 1 else "annotations"
+            self._stack.push(_RemoveCommand(self, selected, f"delete {noun}"))
+
+    def _nudge(self, dx: int, dy: int, resize: bool) -> None:
+        items = self._selected()
+        before = [item.resting_state() for item in items]
+        if resize:
+            after = [_resized(state, dx, dy) for state in before]
+        else:
+            after = [_moved(state, dx, dy) for state in before]
+        if after != before:
+            verb = "resize" if resize else "move"
+            merge_id = _ChangeCommand.RESIZE_ID if resize else _ChangeCommand.MOVE_ID
+            self._stack.push(_ChangeCommand(self, items, before, after, verb, merge_id))
+
+    def _finish_drag(self) -> None:
+        """Fold a mouse move of the selected items into one undoable step."""
+        moved = [item for item in self._items if item.pos() != QPointF()]
+        if not moved:
+            return
+        before = [item.resting_state() for item in moved]
+        after = [_moved(item.resting_state(), round(item.pos().x()), round(item.pos().y()))
+                 for item in moved]
+        if before == after:
+            for item in moved:
+                item.set_state(item.resting_state())
+            return
+        self._stack.push(_ChangeCommand(self, moved, before, after, "move"))
+
+    def _keyboard_place(self, centre: QPointF) -> None:
+        """Enter with a drawing tool puts a shape in the middle of the view, for people
+        who cannot drag; the arrow keys then move it and Alt+arrows resize it."""
+        if self._tool == "select":
+            selected = self._selected()
+            if len(selected) == 1 and isinstance(selected[0], _TextItem):
+                self._begin_label(selected[0].resting_state()["pos"], selected[0])
+            return
+        self._show_original(False)
+        visible = self._canvas.mapToScene(self._canvas.viewport().rect()).boundingRect()
+        visible = visible.intersected(QRectF(0, 0, *self._size))
+        if self._tool == "text":
+            self._begin_label([round(visible.left() + visible.width() / 4),
+                               round(centre.y())], None)
+            return
+        side = max(4.0, min(visible.width(), visible.height()) / 4)
+        start = QPointF(centre.x() - side / 2, centre.y() - side / 2)
+        end = QPointF(centre.x() + side / 2, centre.y() + side / 2)
+        self._add_state(self._new_state(start, end))
+
+    # ------------------------------------------------------------------ labels
+
+    def _begin_label(self, pos: list[int | float], target: _TextItem | None) -> None:
+        if self._entry.isVisible():
+            self._commit_label()
+        self._label_target = target
+        self._label_pos = list(pos)
+        # A one-line box: a label with several lines (made elsewhere) is shown joined,
+        # and kept as it was unless its words are really changed.
+        self._label_shown = (target.resting_state()["text"].replace("\n", " ") if target
+                             else "")
+        self._entry.setText(self._label_shown)
+        # Typed at about the size the label will have, so its length can be judged.
+        size = target.resting_state()["size"] if target else self._text_size
+        self._entry.setFont(_label_font(min(48.0, max(13.0, size * self.zoom()))))
+        where = self._canvas.mapFromScene(QPointF(float(pos[0]), float(pos[1])))
+        self._entry.adjustSize()
+        viewport = self._canvas.viewport().rect()
+        x = min(max(where.x(), 0), max(0, viewport.width() - self._entry.width()))
+        y = min(max(where.y(), 0), max(0, viewport.height() - self._entry.height()))
+        self._entry.move(x, y)
+        self._entry.show()
+        self._entry.raise_()
+        self._entry.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _commit_label(self) -> None:
+        if self._label_pos is None:
+            return
+        text = self._entry.text().strip()
+        target, pos = self._label_target, self._label_pos
+        self._label_target = self._label_pos = None
+        self._close_entry()
+        if target is not None:
+            before = target.resting_state()
+            if not text:
+                self._stack.push(_RemoveCommand(self, [target], "delete label"))
+            elif text != self._label_shown.strip():
+                self._stack.push(_ChangeCommand(self, [target], [before],
+                                                [dict(before, text=text)], "change label"))
+        elif text:
+            self._add_state({"type": "text", "pos": pos, "text": text,
+                             "color": self._colours["text"], "size": self._text_size})
+
+    def _cancel_label(self) -> None:
+        self._label_target = self._label_pos = None
+        self._close_entry()
+
+    def _close_entry(self) -> None:
+        refocus = self._entry.hasFocus()
+        self._entry.hide()
+        self._entry.clear()
+        if refocus:
+            self._canvas.setFocus(Qt.FocusReason.OtherFocusReason)
+

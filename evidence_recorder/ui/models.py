@@ -1,0 +1,987 @@
+"""Item models for the capture table, the thumbnail grid and the incident list.
+
+One :class:`CaptureTableModel` feeds both the table and the grid (a ``QListView`` in
+icon mode showing column 0 through :class:`CaptureGridDelegate`). Thumbnails are
+decrypted only for rows a view actually asks to draw, in a small background pool,
+and kept in a bounded cache, so a vault of ten thousand captures opens and scrolls
+without decoding ten thousand images. ``clear()`` forgets every capture, string and
+pixmap at once, because it is what runs when the vault locks.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from enum import IntEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import shiboken6
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+    QThreadPool,
+    QTimer,
+)
+from PySide6.QtGui import (
+    QColor,
+    QIcon,
+    QImage,
+    QPainter,
+    QPalette,
+    QPen,
+    QPixmap,
+    QPixmapCache,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+)
+
+from evidence_recorder.core.errors import EvidenceError
+from evidence_recorder.core.model import (
+    CATEGORY_LABELS,
+    Capture,
+    CaptureKind,
+    Incident,
+)
+from evidence_recorder.ui.tasks import Progress, run_task
+
+ThumbnailLoader = Callable[[int], bytes]
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+# Roles beyond Qt's own. SORT_ROLE carries a value that sorts correctly as text:
+# for the capture time it is the ISO 8601 UTC instant, so sorting is chronological.
+SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+CAPTURE_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 2
+CAPTION_ROLE = int(Qt.ItemDataRole.UserRole) + 3  # "Facebook · 25 Nov 14:02", for the grid
+INCIDENT_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 4
+
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_SHORT_DESCRIPTION = 120  # characters of "what happened" shown in the table
+_LONG_TOOLTIP = 1_000  # a tooltip is a glance, not a reader
+
+KIND_LABELS: dict[CaptureKind, str] = {
+    CaptureKind.SCREEN: "Whole screen",
+    CaptureKind.MONITOR: "One screen",
+    CaptureKind.REGION: "Part of the screen",
+    CaptureKind.WINDOW: "One window",
+    CaptureKind.IMPORT: "Imported file",
+}
+
+
+class Column(IntEnum):
+    CAPTURED = 0
+    POSTED = 1
+    SITE = 2
+    AUTHOR = 3
+    CATEGORY = 4
+    KIND = 5
+    DESCRIPTION = 6
+
+
+COLUMN_TITLES: dict[Column, str] = {
+    Column.CAPTURED: "Captured",
+    Column.POSTED: "Posted (as shown)",
+    Column.SITE: "Site",
+    Column.AUTHOR: "Author",
+    Column.CATEGORY: "Category",
+    Column.KIND: "Kind",
+    Column.DESCRIPTION: "Description",
+}
+
+_COLUMN_HELP: dict[Column, str] = {
+    Column.CAPTURED: "When the capture was taken, in your local time. Hover a row for UTC.",
+    Column.POSTED: "The time the post itself showed, written as it appeared (e.g. “2h”).",
+    Column.SITE: "The site or app the abuse was on.",
+    Column.AUTHOR: "Who posted it: their name and @handle.",
+    Column.CATEGORY: "What kind of abuse it is.",
+    Column.KIND: "How the capture was made.",
+    Column.DESCRIPTION: "What happened, in your words.",
+}
+
+
+# ---------------------------------------------------------------------- time text
+
+
+def capture_zone(capture: Capture) -> tzinfo:
+    """The zone the user's clock was in at capture: the IANA name, else the stored offset.
+
+    The table shows the time the user saw on their own clock when they captured, so
+    that it matches their memory and their notes, whatever zone the app runs in later.
+    """
+    if capture.tz_name:
+        try:
+            return ZoneInfo(capture.tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", capture.utc_offset or "")
+    if match:
+        sign = -1 if match.group(1) == "-" else 1
+        minutes = int(match.group(2)) * 60 + int(match.group(3))
+        if minutes < 24 * 60:
+            return timezone(sign * timedelta(minutes=minutes))
+    return UTC
+
+
+def zone_label(capture: Capture) -> str:
+    """``Europe/London``, or ``UTC+01:00`` when only the offset is known."""
+    zone = capture_zone(capture)
+    if isinstance(zone, ZoneInfo):
+        return zone.key
+    offset = capture.captured_at.astimezone(zone).utcoffset() or timedelta()
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def local_captured_at(capture: Capture) -> datetime:
+    return capture.captured_at.astimezone(capture_zone(capture))
+
+
+# Times are formatted by hand: month names must be British English whatever C locale
+# Qt has set, and strftime is slow enough to show in a table of ten thousand rows.
+
+
+def format_day(moment: datetime) -> str:
+    """``25 Nov 2026``."""
+    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+
+
+def format_clock(moment: datetime, *, seconds: bool = False) -> str:
+    text = f"{moment.hour:02d}:{moment.minute:02d}"
+    return f"{text}:{moment.second:02d}" if seconds else text
+
+
+def format_short(moment: datetime) -> str:
+    """``25 Nov 2026 14:02``."""
+    return f"{format_day(moment)} {format_clock(moment)}"
+
+
+def format_caption_time(moment: datetime, today: date | None = None) -> str:
+    """``25 Nov 14:02`` this year, ``25 Nov 2025 14:02`` otherwise."""
+    today = today or datetime.now(moment.tzinfo).date()
+    day = f"{moment.day} {_MONTHS[moment.month - 1]}"
+    if moment.year != today.year:
+        day += f" {moment.year}"
+    return f"{day} {format_clock(moment)}"
+
+
+def captured_tooltip(capture: Capture) -> str:
+    local = local_captured_at(capture)
+    utc = capture.captured_at.astimezone(UTC)
+    return (f"Captured {format_day(local)} at {format_clock(local, seconds=True)} "
+            f"({zone_label(capture)})\n"
+            f"{format_day(utc)} at {format_clock(utc, seconds=True)} UTC")
+
+
+def utc_sort_key(capture: Capture) -> str:
+    """``2026-11-25T14:02:31.123Z``, the same text as ``iso_utc``, built without strftime."""
+    return capture.captured_at.astimezone(UTC).replace(tzinfo=None) \
+        .isoformat(timespec="milliseconds") + "Z"
+
+
+def _one_line(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _author_text(capture: Capture) -> str:
+    details = capture.details
+    handle = details.handle.strip()
+    if handle and not handle.startswith("@"):
+        handle = "@" + handle
+    author = details.author.strip()
+    if author and handle:
+        return f"{author} ({handle})"
+    return author or handle
+
+
+_CATEGORY_BY_VALUE: dict[str, str] = {c.value: label for c, label in CATEGORY_LABELS.items()}
+
+
+# ---------------------------------------------------------------------- the table
+
+
+@dataclass(slots=True)
+class _Row:
+    """The strings one capture shows, made the first time anything asks for them."""
+
+    display: tuple[str, ...]
+    sort: tuple[str, ...]
+    caption: str
+    local_day: date
+    haystack: str  # everything the free-text filter searches, case-folded
+
+
+def _row_for(capture: Capture, time_key: str, today: date) -> _Row:
+    d = capture.details
+    local = local_captured_at(capture)
+    category = _CATEGORY_BY_VALUE.get(d.category, d.category)
+    display = (
+        format_short(local),
+        _one_line(d.posted_at, 60),
+        d.site,
+        _one_line(_author_text(capture), 80),
+        category,
+        KIND_LABELS.get(capture.kind, str(capture.kind)),
+        _one_line(d.description, _SHORT_DESCRIPTION),
+    )
+    sort = (time_key, *(text.casefold() for text in display[1:]))
+    caption = f"{d.site or 'Unknown site'} · {format_caption_time(local, today)}"
+    haystack = "\n".join((d.site, d.url, d.author, d.handle, d.profile_url, d.author_id,
+                          d.posted_at, d.description, d.context, d.people, category,
+                          d.platform_ref, d.police_ref)).casefold()
+    return _Row(display, sort, caption, local.date(), haystack)
+
+
+class CaptureTableModel(QAbstractTableModel):
+    """Captures as rows; thumbnails decrypted on demand for the rows being drawn.
+
+    Text: each row's strings are made the first time a view, the sort or the filter
+    asks, so opening a vault of ten thousand captures costs only what is on screen.
+
+    Sorting happens here rather than in the proxy: a Python sort over cached keys
+    takes milliseconds, where ``QSortFilterProxyModel`` would call back into Python
+    for every one of ~130,000 comparisons. :class:`CaptureFilterProxy` forwards its
+    ``sort()`` here, and the order holds across ``set_captures`` and edits.
+
+    Thumbnails: a view asking for ``DecorationRole`` gets a placeholder at once and a
+    request joins a short most-recent-first queue; a zero-delay timer hands a few
+    requests at a time to a small thread pool whose jobs only read bytes and make a
+    ``QImage``. On the GUI thread the image becomes a pixmap in the LRU cache and
+    ``dataChanged`` repaints that cell. Requests that fall off the queue (rows
+    scrolled past) are forgotten and asked again if drawn again. ``clear()`` (the vault
+    locked) and ``set_thumbnail_loader()`` bump a generation number, so images that
+    arrive afterwards from jobs started before are thrown away unseen.
+    """
+
+    def __init__(self, parent: QObject | None = None, *,
+                 thumbnail_loader: ThumbnailLoader | None = None,
+                 max_cached: int = 400, thumbnail_box: QSize | None = None,
+                 max_in_flight: int = 2, max_queued: int = 64) -> None:
+        super().__init__(parent)
+        self._captures: list[Capture] = []
+        self._time_keys: list[str] = []
+        self._rows: list[_Row | None] = []
+        self._row_by_id: dict[int, int] = {}
+        self._sort_column = -1
+        self._sort_order = Qt.SortOrder.AscendingOrder
+        self._today = datetime.now(UTC).date()
+        self._loader = thumbnail_loader
+        self._max_cached = max(1, max_cached)
+        self._box = QSize(thumbnail_box or QSize(240, 240))
+        self._max_in_flight = max(1, max_in_flight)
+        self._max_queued = max(1, max_queued)
+        self._cache: OrderedDict[int, QIcon] = OrderedDict()
+        self._queued: OrderedDict[int, None] = OrderedDict()
+        self._in_flight: set[int] = set()
+        self._failed: set[int] = set()
+        self._generation = 0
+        self._placeholder: QIcon | None = None
+        self._unavailable: QIcon | None = None
+        # Own pool, so that thumbnails never wait behind an export or a verification.
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(self._max_in_flight)
+        self._dispatch_timer = QTimer(self)
+        self._dispatch_timer.setSingleShot(True)
+        self._dispatch_timer.setInterval(0)
+        self._dispatch_timer.timeout.connect(self._dispatch)
+        self.loads_started = 0  # how many thumbnails were asked of the loader, for tests
+
+    # ------------------------------------------------------------------ contents
+
+    def set_captures(self, captures: Sequence[Capture]) -> None:
+        """Show these captures, keeping the thumbnails of any already shown.
+
+        A capture's thumbnail never changes (the original is never altered), so a reload
+        after an edit need not decrypt what is on screen again. ``clear()`` and
+        ``set_thumbnail_loader()`` are what drop them.
+        """
+        self.beginResetModel()
+        keep = {c.id for c in captures}
+        for capture_id in [i for i in self._cache if i not in keep]:
+            del self._cache[capture_id]
+        self._failed &= keep
+        self._queued.clear()  # rows move; what is still on screen will be asked for again
+        self._today = datetime.now(UTC).date()
+        self._captures = list(captures)
+        self._time_keys = [utc_sort_key(c) for c in self._captures]
+        self._rows = [None] * len(self._captures)
+        self._apply_sort()
+        self.endResetModel()
+
+    def clear(self) -> None:
+        """Drop every capture, string and pixmap: the vault has locked.
+
+        The loader stays (it reads through the session, which refuses once locked); pass
+        ``None`` to :meth:`set_thumbnail_loader` to drop it as well.
+        """
+        self.beginResetModel()
+        self._forget_thumbnails()
+        self._captures = []
+        self._time_keys = []
+        self._rows = []
+        self._row_by_id = {}
+        self.endResetModel()
+        # Views draw icons through QIcon, which keeps scaled and "selected" copies in the
+        # application-wide pixmap cache; those are pictures of evidence too.
+        QPixmapCache.clear()
+
+    def capture_at(self, row: int) -> Capture:
+        return self._captures[row]
+
+    def row_of(self, capture_id: int) -> int | None:
+        return self._row_by_id.get(capture_id)
+
+    def captures(self) -> list[Capture]:
+        return list(self._captures)
+
+    def update_capture(self, capture: Capture) -> None:
+        """Show a capture's edited details; an unknown id is added as a new row."""
+        row = self._row_by_id.get(capture.id)
+        if row is None:
+            self.add_capture(capture)
+            return
+        self._captures[row] = capture
+        self._time_keys[row] = utc_sort_key(capture)
+        self._rows[row] = None
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1), [])
+        if self._sort_column >= 0:
+            self.sort(self._sort_column, self._sort_order)
+
+    def add_capture(self, capture: Capture) -> None:
+        if capture.id in self._row_by_id:
+            self.update_capture(capture)
+            return
+        row = len(self._captures)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._captures.append(capture)
+        self._time_keys.append(utc_sort_key(capture))
+        self._rows.append(None)
+        self._row_by_id[capture.id] = row
+        self.endInsertRows()
+        if self._sort_column >= 0:
+            self.sort(self._sort_column, self._sort_order)
+
+    def remove_capture(self, capture_id: int) -> None:
+        row = self._row_by_id.get(capture_id)
+        if row is None:
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._captures[row]
+        del self._time_keys[row]
+        del self._rows[row]
+        self._cache.pop(capture_id, None)
+        self._queued.pop(capture_id, None)
+        self._failed.discard(capture_id)
+        self._reindex()
+        self.endRemoveRows()
+
+    def _reindex(self) -> None:
+        self._row_by_id = {c.id: row for row, c in enumerate(self._captures)}
+
+    def _row(self, row: int) -> _Row:
+        cached = self._rows[row]
+        if cached is None:
+            cached = _row_for(self._captures[row], self._time_keys[row], self._today)
+            self._rows[row] = cached
+        return cached
+
+    # ------------------------------------------------------------------ sorting
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort in Python over cached keys; ties fall back to capture time, then id."""
+        if not 0 <= column < len(Column):
+            return
+        self._sort_column, self._sort_order = column, order
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        held = [(self._captures[i.row()].id, i.column()) for i in persistent]
+        self._apply_sort()
+        self.changePersistentIndexList(
+            persistent, [self.index(self._row_by_id[cid], col) for cid, col in held])
+        self.layoutChanged.emit()
+
+    def _apply_sort(self) -> None:
+        column = self._sort_column
+        if column >= 0 and self._captures:
+            keys = self._time_keys
+            ids = [c.id for c in self._captures]
+            def key(r: int) -> tuple[str, str, int]:
+                first = keys[r] if column == Column.CAPTURED else self._row(r).sort[column]
+                return (first, keys[r], ids[r])
+
+            descending = self._sort_order == Qt.SortOrder.DescendingOrder
+            order = sorted(range(len(self._captures)), key=key, reverse=descending)
+            self._captures = [self._captures[r] for r in order]
+            self._time_keys = [keys[r] for r in order]
+            self._rows = [self._rows[r] for r in order]
+        self._reindex()
+
+    def sort_state(self) -> tuple[int, Qt.SortOrder]:
+        return self._sort_column, self._sort_order
+
+    # ------------------------------------------------------------------ for the proxy
+
+    def sort_key(self, row: int, column: int) -> str:
+        return self._time_keys[row] if column == Column.CAPTURED else self._row(row).sort[column]
+
+    def matches_text(self, row: int, words: Sequence[str]) -> bool:
+        haystack = self._row(row).haystack
+        return all(word in haystack for word in words)
+
+    def local_day(self, row: int) -> date:
+        return self._row(row).local_day
+
+    # ------------------------------------------------------------------ Qt model API
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._captures)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemNeverHasChildren)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = _DISPLAY) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(Column):
+            if role == _DISPLAY:
+                return COLUMN_TITLES[Column(section)]
+            if role == _TOOLTIP:
+                return _COLUMN_HELP[Column(section)]
+            return None
+        return super().headerData(section, orientation, role)
+
+    def data(self, index: AnyIndex, role: int = _DISPLAY) -> Any:
+        if not index.isValid():
+            return None
+        row, column = index.row(), index.column()
+        if not (0 <= row < len(self._captures) and 0 <= column < len(Column)):
+            return None
+        if role == _DISPLAY:
+            return self._row(row).display[column]
+        if role == _DECORATION:
+            return self._thumbnail(row) if column == Column.CAPTURED else None
+        if role == SORT_ROLE:
+            return self.sort_key(row, column)
+        if role == _TOOLTIP:
+            return self._tooltip(row, column)
+        if role == CAPTURE_ID_ROLE:
+            return self._captures[row].id
+        if role == CAPTION_ROLE:
+            return self._row(row).caption
+        if role == _ACCESSIBLE and column == Column.CAPTURED:
+            capture = self._captures[row]
+            author = _author_text(capture)
+            return (f"{capture.details.site or 'Unknown site'}, captured "
+                    f"{self._row(row).display[0]}" + (f", by {author}" if author else ""))
+        return None
+
+    def _tooltip(self, row: int, column: int) -> str | None:
+        capture = self._captures[row]
+        d = capture.details
+        if column == Column.CAPTURED:
+            return captured_tooltip(capture)
+        if column == Column.AUTHOR:
+            parts = [_author_text(capture), d.profile_url.strip(),
+                     f"User number {d.author_id.strip()}" if d.author_id.strip() else ""]
+            return "\n".join(p for p in parts if p) or None
+        if column == Column.SITE:
+            return d.url.strip()[:_LONG_TOOLTIP] or None
+        if column == Column.DESCRIPTION:
+            text = d.description.strip()
+            return (text if len(text) <= _LONG_TOOLTIP
+                    else text[:_LONG_TOOLTIP].rstrip() + "…") or None
+        return self._row(row).display[column] or None
+
+    # ------------------------------------------------------------------ thumbnails
+
+    def set_thumbnail_loader(self, loader: ThumbnailLoader | None) -> None:
+        """Change where thumbnail bytes come from; images from the old loader are dropped."""
+        self._loader = loader
+        self._forget_thumbnails()
+        if self._captures:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._captures) - 1, 0),
+                                  [_DECORATION])
+
+    def cached_thumbnail_count(self) -> int:
+        return len(self._cache)
+
+    def thumbnails_pending(self) -> int:
+        """Requests waiting or being decrypted now (for tests and a busy indicator)."""
+        return len(self._queued) + len(self._in_flight)
+
+    def _forget_thumbnails(self) -> None:
+        self._generation += 1
+        self._cache.clear()
+        self._queued.clear()
+        self._in_flight.clear()
+        self._failed.clear()
+
+    def _thumbnail(self, row: int) -> QIcon | None:
+        if self._loader is None:
+            return None
+        capture_id = self._captures[row].id
+        icon = self._cache.get(capture_id)
+        if icon is not None:
+            self._cache.move_to_end(capture_id)
+            return icon
+        if capture_id in self._failed:
+            return self._unavailable_icon()
+        self._request(capture_id)
+        return self._placeholder_icon()
+
+    def _request(self, capture_id: int) -> None:
+        if capture_id in self._in_flight:
+            return
+        self._queued[capture_id] = None
+        self._queued.move_to_end(capture_id)
+        while len(self._queued) > self._max_queued:
+            self._queued.popitem(last=False)  # asked for longest ago: scrolled past
+        if not self._dispatch_timer.isActive():
+            self._dispatch_timer.start()
+
+    def _dispatch(self) -> None:
+        loader = self._loader
+        if loader is None:
+            self._queued.clear()
+            return
+        while self._queued and len(self._in_flight) < self._max_in_flight:
+            capture_id, _ = self._queued.popitem(last=True)  # newest first: what is on screen
+            self._in_flight.add(capture_id)
+            self.loads_started += 1
+            self._start_load(loader, capture_id, self._generation)
+
+    def _start_load(self, loader: ThumbnailLoader, capture_id: int, generation: int) -> None:
+        box = QSize(self._box)
+        model_ref = weakref.ref(self)
+
+        def job(_progress: Progress) -> QImage | BaseException | None:
+            # Runs in the pool: bytes in, QImage out, nothing else (no widgets, no pixmaps).
+            try:
+                image = QImage.fromData(loader(capture_id))
+            except EvidenceError:
+                return None  # the vault locked or the capture went: show "no preview"
+            except Exception as exc:  # a bug: reported on the GUI thread once the slot is free
+                return exc
+            if image.isNull():
+                return None
+            if image.width() > box.width() or image.height() > box.height():
+                image = image.scaled(box, Qt.AspectRatioMode.KeepAspectRatio,
+                                     Qt.TransformationMode.SmoothTransformation)
+            return image
+
+        def arrived(result: QImage | BaseException | None) -> None:
+            model = model_ref()
+            if model is not None and shiboken6.isValid(model):
+                model._thumbnail_arrived(generation, capture_id,
+                                         result if isinstance(result, QImage) else None)
+            if isinstance(result, BaseException):
+                sys.excepthook(type(result), result, result.__traceback__)
+
+        def failed(_exc: EvidenceError) -> None:
+            arrived(None)
+
+        run_task(job, on_success=arrived, on_failure=failed, pool=self._pool)
+
+    def _thumbnail_arrived(self, generation: int, capture_id: int, image: QImage | None) -> None:
+        if generation != self._generation:
+            return  # from before clear()/set_captures(): drop it unseen
+        self._in_flight.discard(capture_id)
+        row = self._row_by_id.get(capture_id)
+        if row is not None:
+            if image is None:
+                self._failed.add(capture_id)
+            else:
+                self._cache[capture_id] = QIcon(QPixmap.fromImage(image))
+                self._cache.move_to_end(capture_id)
+                while len(self._cache) > self._max_cached:
+                    self._cache.popitem(last=False)
+            index = self.index(row, 0)
+            self.dataChanged.emit(index, index, [_DECORATION])
+        if self._queued:
+            self._dispatch()
+
+    def wait_for_thumbnails(self, msecs: int = 5_000) -> bool:
+        """Block until running thumbnail jobs end (tests, and before the app quits)."""
+        return self._pool.waitForDone(msecs)
+
+    def _placeholder_icon(self) -> QIcon:
+        if self._placeholder is None:
+            self._placeholder = _placeholder(self._box, crossed=False)
+        return self._placeholder
+
+    def _unavailable_icon(self) -> QIcon:
+        if self._unavailable is None:
+            self._unavailable = _placeholder(self._box, crossed=True)
+        return self._unavailable
+
+
+def _placeholder(box: QSize, *, crossed: bool) -> QIcon:
+    """A neutral 4:3 card: something to lay out and paint while the real image loads."""
+    width = box.width()
+    height = width * 3 // 4
+    pixmap = QPixmap(width, height)
+    pixmap.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(pixmap)
+    try:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setBrush(QColor(128, 128, 128, 40))
+        painter.setPen(QPen(QColor(128, 128, 128, 110), 2))
+        rect = QRect(2, 2, width - 4, height - 4)
+        painter.drawRoundedRect(rect, 6, 6)
+        if crossed:
+            painter.drawLine(rect.topLeft(), rect.bottomRight())
+            painter.drawLine(rect.topRight(), rect.bottomLeft())
+    finally:
+        painter.end()
+    return QIcon(pixmap)
+
+
+# ---------------------------------------------------------------------- filter & sort
+
+
+class CaptureFilterProxy(QSortFilterProxyModel):
+    """Filtering for the capture views; ``sort()`` is passed on to the capture model.
+
+    The proxy keeps the source's order (its own sort column stays -1) and only hides
+    rows. ``filterAcceptsRow`` reads the source's cached, case-folded text rather
+    than going through ``data()``, which keeps filtering ten thousand rows quick.
+    ``SORT_ROLE`` is still the sort role, for any other view that sorts by data.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._words: tuple[str, ...] = ()
+        self._site = ""
+        self._start: date | datetime | None = None
+        self._end: date | datetime | None = None
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(True)
+
+    def _source(self) -> CaptureTableModel | None:
+        source = self.sourceModel()
+        return source if isinstance(source, CaptureTableModel) else None
+
+    # ------------------------------------------------------------------ filters
+
+    def set_filter_text(self, text: str) -> None:
+        """Every word must appear somewhere in the capture's details (any order, any case)."""
+        words = tuple(text.casefold().split())
+        if words != self._words:
+            self.beginFilterChange()
+            self._words = words
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_site_filter(self, site: str | None) -> None:
+        site = (site or "").strip().casefold()
+        if site != self._site:
+            self.beginFilterChange()
+            self._site = site
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_date_range(self, start: date | datetime | None, end: date | datetime | None) -> None:
+        """Keep captures taken within the range.
+
+        Dates are whole days in the capture's own local time, both ends included (what
+        the table shows). Datetimes must be time-zone aware: start included, end not.
+        """
+        for bound in (start, end):
+            if isinstance(bound, datetime) and bound.tzinfo is None:
+                raise ValueError("A date range with times needs time-zone-aware datetimes.")
+        if (start, end) != (self._start, self._end):
+            self.beginFilterChange()
+            self._start, self._end = start, end
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def clear_filters(self) -> None:
+        self.beginFilterChange()
+        self._words, self._site, self._start, self._end = (), "", None, None
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def capture_at(self, row: int) -> Capture:
+        """The capture shown at ``row`` of this proxy."""
+        source = self._source()
+        if source is None:
+            raise LookupError("The filter has no capture model.")
+        return source.capture_at(self.mapToSource(self.index(row, 0)).row())
+
+    # ------------------------------------------------------------------ Qt overrides
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        source = self._source()
+        if source is None:
+            return True
+        if self._words and not source.matches_text(source_row, self._words):
+            return False
+        capture = source.capture_at(source_row)
+        if self._site and capture.details.site.strip().casefold() != self._site:
+            return False
+        return self._in_range(source, source_row, capture)
+
+    def _in_range(self, source: CaptureTableModel, row: int, capture: Capture) -> bool:
+        start, end = self._start, self._end
+        if start is not None:
+            if isinstance(start, datetime):
+                if capture.captured_at < start:
+                    return False
+            elif source.local_day(row) < start:
+                return False
+        if end is not None:
+            if isinstance(end, datetime):
+                if capture.captured_at >= end:
+                    return False
+            elif source.local_day(row) > end:
+                return False
+        return True
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort the capture model itself (fast, in Python); other sources sort as usual."""
+        source = self._source()
+        if source is None:
+            super().sort(column, order)
+        else:
+            source.sort(column, order)
+
+
+# ---------------------------------------------------------------------- the grid
+
+
+class CaptureThumbnailDelegate(QStyledItemDelegate):
+    """Thumbnails in a box of one fixed size, framed so a white page shows on white.
+
+    The fixed box keeps the text of every row at the same indent whatever the shape
+    of the screenshot (Qt would otherwise size the box to each picture).
+    """
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        super().initStyleOption(option, index)
+        view = option.widget
+        if isinstance(view, QAbstractItemView) and view.iconSize().isValid():
+            option.decorationSize = view.iconSize()
+        option.decorationAlignment = Qt.AlignmentFlag.AlignCenter
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        super().paint(painter, option, index)
+        icon = index.data(_DECORATION)
+        if not isinstance(icon, QIcon) or icon.isNull():
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        widget = opt.widget
+        style = widget.style() if widget is not None else None
+        if style is None:
+            return
+        box = style.subElementRect(QStyle.SubElement.SE_ItemViewItemDecoration, opt, widget)
+        size = icon.actualSize(opt.decorationSize)
+        if size.isEmpty() or box.isEmpty():
+            return
+        frame = QRect(0, 0, min(size.width(), box.width()), min(size.height(), box.height()))
+        frame.moveCenter(box.center())
+        painter.save()
+        painter.setPen(QPen(opt.palette.color(QPalette.ColorRole.Mid), 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(frame.adjusted(0, 0, -1, -1))
+        painter.restore()
+
+
+class CaptureGridDelegate(CaptureThumbnailDelegate):
+    """Paints column 0 as a thumbnail card with a caption for a ``QListView`` in icon mode.
+
+    ``sizeHint`` is fixed and never reads the model: a list view lays out every item,
+    and asking each one for its picture would decrypt the whole vault.
+    """
+
+    def __init__(self, parent: QObject | None = None,
+                 icon_size: QSize | None = None) -> None:
+        super().__init__(parent)
+        self._icon_size = QSize(icon_size or QSize(160, 120))
+
+    def icon_size(self) -> QSize:
+        return QSize(self._icon_size)
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        super().initStyleOption(option, index)
+        option.text = index.data(CAPTION_ROLE) or ""
+        option.decorationPosition = QStyleOptionViewItem.Position.Top
+        option.decorationAlignment = Qt.AlignmentFlag.AlignCenter
+        option.decorationSize = QSize(self._icon_size)
+        option.displayAlignment = (Qt.AlignmentFlag.AlignHCenter
+                                   | Qt.AlignmentFlag.AlignTop)
+        option.features |= QStyleOptionViewItem.ViewItemFeature.WrapText
+        option.textElideMode = Qt.TextElideMode.ElideRight
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
+        line = option.fontMetrics.lineSpacing()
+        margin = 8
+        return QSize(self._icon_size.width() + 2 * margin,
+                     self._icon_size.height() + 2 * line + 3 * margin)
+
+
+def configure_grid_view(view: QListView, icon_size: QSize | None = None) -> CaptureGridDelegate:
+    """Turn a ``QListView`` into the thumbnail grid; returns the delegate it installed."""
+    delegate = CaptureGridDelegate(view, icon_size)
+    view.setViewMode(QListView.ViewMode.IconMode)
+    view.setMovement(QListView.Movement.Static)
+    view.setResizeMode(QListView.ResizeMode.Adjust)
+    view.setFlow(QListView.Flow.LeftToRight)
+    view.setWrapping(True)
+    view.setUniformItemSizes(True)  # one sizeHint for all: no pass over 10,000 items
+    view.setLayoutMode(QListView.LayoutMode.Batched)
+    view.setBatchSize(500)
+    view.setSpacing(6)
+    view.setWordWrap(True)
+    view.setIconSize(delegate.icon_size())
+    view.setModelColumn(Column.CAPTURED)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    view.setItemDelegate(delegate)
+    return delegate
+
+
+def configure_table_view(view: QTableView) -> None:
+    """Settings that keep the capture table fast: fixed row heights, no content sizing.
+
+    Column widths come from font metrics of typical values, never from the rows
+    (``ResizeToContents`` would read, and decrypt thumbnails for, a thousand rows).
+    """
+    view.setSortingEnabled(True)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.setIconSize(QSize(48, 36))
+    view.setItemDelegateForColumn(Column.CAPTURED, CaptureThumbnailDelegate(view))
+    metrics = view.fontMetrics()
+    vertical = view.verticalHeader()
+    vertical.setVisible(False)
+    vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    vertical.setDefaultSectionSize(max(42, metrics.height() + 10))
+    horizontal = view.horizontalHeader()
+    horizontal.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    horizontal.setStretchLastSection(True)
+    horizontal.setSortIndicatorShown(True)
+    header_metrics = horizontal.fontMetrics()
+    typical = {
+        Column.CAPTURED: "28 Sep 2026 23:59",
+        Column.POSTED: "Yesterday at 21:04",
+        Column.SITE: "Text message",
+        Column.AUTHOR: "Firstname Lastname (@handle)",
+        Column.CATEGORY: "Harassment or bullying",
+        Column.KIND: "Part of the screen",
+    }
+    for column, sample in typical.items():
+        width = metrics.horizontalAdvance(sample) + 20
+        if column == Column.CAPTURED:
+            width += view.iconSize().width() + 8
+        title = header_metrics.horizontalAdvance(COLUMN_TITLES[column]) + 36  # sort arrow
+        horizontal.resizeSection(column, max(width, title))
+    view.sortByColumn(Column.CAPTURED, Qt.SortOrder.DescendingOrder)
+
+
+# ---------------------------------------------------------------------- incidents
+
+
+class IncidentListModel(QAbstractListModel):
+    """Incidents with how many captures each holds: ``Unsorted captures (3)``."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._incidents: list[Incident] = []
+
+    def set_incidents(self, incidents: Sequence[Incident]) -> None:
+        self.beginResetModel()
+        self._incidents = list(incidents)
+        self.endResetModel()
+
+    def incident_at(self, row: int) -> Incident:
+        return self._incidents[row]
+
+    def row_of(self, incident_id: int) -> int | None:
+        for row, incident in enumerate(self._incidents):
+            if incident.id == incident_id:
+                return row
+        return None
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._incidents = []
+        self.endResetModel()
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._incidents)
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemNeverHasChildren)
+
+    def data(self, index: AnyIndex, role: int = _DISPLAY) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._incidents):
+            return None
+        incident = self._incidents[index.row()]
+        if role in (_DISPLAY, _ACCESSIBLE):
+            return f"{incident.title} ({incident.capture_count})"
+        if role == _TOOLTIP:
+            count = incident.capture_count
+            noun = "capture" if count == 1 else "captures"
+            text = f"{incident.title}: {count} {noun}"
+            if incident.description.strip():
+                text += "\n" + _one_line(incident.description, 300)
+            return text
+        if role == INCIDENT_ID_ROLE:
+            return incident.id
+        return None
+
+
+__all__ = [
+    "CAPTION_ROLE",
+    "CAPTURE_ID_ROLE",
+    "COLUMN_TITLES",
+    "INCIDENT_ID_ROLE",
+    "KIND_LABELS",
+    "SORT_ROLE",
+    "CaptureFilterProxy",
+    "CaptureGridDelegate",
+    "CaptureTableModel",
+    "CaptureThumbnailDelegate",
+    "Column",
+    "IncidentListModel",
+    "ThumbnailLoader",
+    "capture_zone",
+    "captured_tooltip",
+    "configure_grid_view",
+    "configure_table_view",
+    "format_day",
+    "format_short",
+    "local_captured_at",
+    "zone_label",
+]

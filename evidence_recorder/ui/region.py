@@ -1,0 +1,752 @@
+"""Choosing the rectangle of the screen to keep, drawn over a frozen picture of the desktop.
+
+This module owns the region-selection overlay and the mapping between Qt's logical
+screen coordinates and the physical monitor pixels that ``core.capture`` (mss)
+works in. The desktop is grabbed *before* the overlay appears, and the chosen
+rectangle is later cropped from that same picture, so what the user framed is
+exactly what is kept, even if a message pops up or a video moves meanwhile.
+
+Why one window per screen rather than one window spanning the desktop: a window
+has a single device pixel ratio, so a spanning window is drawn at the wrong scale
+(blurry or half-size) on every monitor but one when they have different scaling;
+Windows re-scales a window as it crosses monitors, macOS will not let a window
+span displays that have their own Spaces, and X11 window managers clamp huge
+windows. One frameless, always-on-top window per ``QScreen`` is what KDE's
+Spectacle does for the same reasons. The selection itself lives in physical
+pixels in one place (:class:`RegionOverlay`), so a drag may cross from one
+monitor to another and each window simply draws its share of it.
+
+Mapping assumption: Qt lists screens in its own order, mss in the platform's. Both
+are sorted by their top-left corner (left, then top) and paired in that order.
+This holds where Qt keeps each screen's native origin and only scales its size
+(Windows and X11 with per-monitor scaling) and where everything is scaled by one
+factor (macOS, where mss also measures in points, so the scale is 1). A pair is
+only trusted when its width and height scales agree and equal either the screen's
+device pixel ratio or 1; otherwise, or when the counts differ (mirrored displays,
+an X server without RandR), the whole logical desktop is mapped onto the whole
+physical one with a single scale.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEventLoop, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QCloseEvent,
+    QColor,
+    QCursor,
+    QFont,
+    QFontMetricsF,
+    QGuiApplication,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QScreen,
+)
+from PySide6.QtWidgets import QWidget
+
+Rect = tuple[int, int, int, int]
+"""left, top, width, height in physical screen pixels, as mss numbers them."""
+
+HINT_TEXT = "Drag to select the part of the screen to keep. Enter to capture, Esc to cancel."
+ACCESSIBLE_DESCRIPTION = (
+    HINT_TEXT + " Arrow keys move the selection by one pixel, or ten with Shift; "
+    "Ctrl with the arrow keys changes its size. With no selection, an arrow key "
+    "selects the middle of the screen."
+)
+
+# A drag must cover this many logical pixels in both directions to count: a slightly
+# shaky click on a HiDPI screen is several physical pixels wide and must not capture.
+MIN_DRAG = 4
+# Two to three percent absorbs Qt rounding logical sizes (2560 px at 150 % -> 1707).
+_SCALE_TOLERANCE = 0.03
+
+_DIM = QColor(0, 0, 0, 150)
+_ACCENT = QColor(61, 139, 253)
+_LABEL_BACK = QColor(24, 24, 27, 225)
+_LABEL_TEXT = QColor(255, 255, 255)
+_GUIDE_LIGHT = QColor(255, 255, 255, 170)
+_GUIDE_DARK = QColor(0, 0, 0, 110)
+
+
+# --- the pure mapping ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScreenArea:
+    """A rectangle in whole pixels: a monitor as mss reports it, or a QScreen's geometry."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+
+    @property
+    def right(self) -> int:
+        return self.left + self.width
+
+    @property
+    def bottom(self) -> int:
+        return self.top + self.height
+
+    def as_tuple(self) -> Rect:
+        return (self.left, self.top, self.width, self.height)
+
+    @staticmethod
+    def bounding(areas: Sequence[ScreenArea]) -> ScreenArea:
+        left = min(a.left for a in areas)
+        top = min(a.top for a in areas)
+        right = max(a.right for a in areas)
+        bottom = max(a.bottom for a in areas)
+        return ScreenArea(left, top, right - left, bottom - top)
+
+
+@dataclass(frozen=True)
+class ScreenMap:
+    """One QScreen's logical geometry and where it lies in physical pixels.
+
+    Linear in each axis: a logical point ``x`` lands at
+    ``origin_x + (x - logical.left) * scale_x``. Scales are floats so a mapping
+    also works where Qt rounded a fractional size.
+    """
+
+    logical: ScreenArea
+    origin_x: float
+    origin_y: float
+    scale_x: float
+    scale_y: float
+
+    def to_physical(self, x: float, y: float) -> tuple[float, float]:
+        return (self.origin_x + (x - self.logical.left) * self.scale_x,
+                self.origin_y + (y - self.logical.top) * self.scale_y)
+
+    def to_logical(self, x: float, y: float) -> tuple[float, float]:
+        return (self.logical.left + (x - self.origin_x) / self.scale_x,
+                self.logical.top + (y - self.origin_y) / self.scale_y)
+
+    @property
+    def physical(self) -> tuple[float, float, float, float]:
+        """left, top, width, height of this screen in physical pixels."""
+        return (self.origin_x, self.origin_y,
+                self.logical.width * self.scale_x, self.logical.height * self.scale_y)
+
+    def distance_to(self, x: float, y: float) -> float:
+        """How far a logical point lies outside this screen; 0 when it is on it."""
+        area = self.logical
+        dx = max(area.left - x, 0.0, x - area.right)
+        dy = max(area.top - y, 0.0, y - area.bottom)
+        return math.hypot(dx, dy)
+
+
+@dataclass(frozen=True)
+class ScreenLayout:
+    """Every screen's mapping, in the order Qt listed the screens, and the physical desktop."""
+
+    maps: tuple[ScreenMap, ...]
+    desktop: ScreenArea  # bounding box of the mss monitors: what the frozen picture covers
+    paired: bool  # False when the single-scale fallback was used
+
+    def map_at(self, x: float, y: float) -> ScreenMap:
+        """The screen a logical point is on, or the nearest one for points in a gap."""
+        return min(self.maps, key=lambda m: m.distance_to(x, y))
+
+    def to_physical(self, x: float, y: float) -> tuple[float, float]:
+        """A logical desktop point in physical pixels, kept inside the physical desktop."""
+        px, py = self.map_at(x, y).to_physical(x, y)
+        desk = self.desktop
+        return (min(max(px, desk.left), desk.right), min(max(py, desk.top), desk.bottom))
+
+
+def _corner_key(area: ScreenArea) -> tuple[int, int]:
+    return (area.left, area.top)
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= _SCALE_TOLERANCE * max(abs(a), abs(b))
+
+
+def map_screens(screens: Sequence[tuple[ScreenArea, float]],
+                monitors: Sequence[ScreenArea]) -> ScreenLayout:
+    """Pair QScreens (logical geometry, device pixel ratio) with mss monitors.
+
+    Pure, so the rules can be tested without real screens; the module docstring
+    explains the pairing assumption and the fallback.
+    """
+    if not screens or not monitors:
+        raise ValueError("need at least one screen and one monitor")
+    desktop = ScreenArea.bounding(monitors)
+    if len(screens) == len(monitors):
+        by_corner = sorted(range(len(screens)), key=lambda i: _corner_key(screens[i][0]))
+        physical = sorted(monitors, key=_corner_key)
+        paired: dict[int, ScreenMap] = {}
+        for index, monitor in zip(by_corner, physical, strict=True):
+            logical, ratio = screens[index]
+            if logical.width <= 0 or logical.height <= 0:
+                break
+            sx, sy = monitor.width / logical.width, monitor.height / logical.height
+            if not _close(sx, sy) or not (_close(sx, ratio) or _close(sx, 1.0)):
+                break
+            paired[index] = ScreenMap(logical, monitor.left, monitor.top, sx, sy)
+        else:
+            return ScreenLayout(tuple(paired[i] for i in range(len(screens))), desktop, True)
+    return _single_scale(screens, desktop)
+
+
+def _single_scale(screens: Sequence[tuple[ScreenArea, float]],
+                  desktop: ScreenArea) -> ScreenLayout:
+    """Map the logical desktop onto the physical one with one scale for both axes.
+
+    The scale is whatever makes the two bounding boxes agree when they have the
+    same shape; when they do not, the first (primary) screen's pixel ratio is the
+    best guess left.
+    """
+    virtual = ScreenArea.bounding([area for area, _ratio in screens])
+    sx = desktop.width / virtual.width if virtual.width > 0 else 0.0
+    sy = desktop.height / virtual.height if virtual.height > 0 else 0.0
+    scale = sx if sx > 0 and _close(sx, sy) else (screens[0][1] or 1.0)
+    maps = tuple(
+        ScreenMap(area,
+                  desktop.left + (area.left - virtual.left) * scale,
+                  desktop.top + (area.top - virtual.top) * scale,
+                  scale, scale)
+        for area, _ratio in screens
+    )
+    return ScreenLayout(maps, desktop, False)
+
+
+def physical_rect(a: tuple[float, float], b: tuple[float, float]) -> ScreenArea:
+    """The whole-pixel rectangle between two physical points, dragged in any direction."""
+    left, right = round(min(a[0], b[0])), round(max(a[0], b[0]))
+    top, bottom = round(min(a[1], b[1])), round(max(a[1], b[1]))
+    return ScreenArea(left, top, right - left, bottom - top)
+
+
+def size_text(area: ScreenArea) -> str:
+    """The label beside the selection, in the pixels that will be kept (not logical ones)."""
+    return f"{area.width} \N{MULTIPLICATION SIGN} {area.height}"
+
+
+def _clamp_moved(area: ScreenArea, desktop: ScreenArea) -> ScreenArea:
+    """Keep a moved selection on the desktop without changing its size."""
+    width, height = min(area.width, desktop.width), min(area.height, desktop.height)
+    left = min(max(area.left, desktop.left), desktop.right - width)
+    top = min(max(area.top, desktop.top), desktop.bottom - height)
+    return ScreenArea(left, top, width, height)
+
+
+# --- the windows --------------------------------------------------------------------
+
+
+class _Pane(QWidget):
+    """One screen's window: paints its share of the frozen desktop and the selection.
+
+    Input is handed to the :class:`RegionOverlay`, which holds the one selection all
+    panes share.
+    """
+
+    def __init__(self, overlay: RegionOverlay | None) -> None:
+        super().__init__(None, Qt.WindowType.Window | Qt.WindowType.FramelessWindowHint
+                         | Qt.WindowType.WindowStaysOnTopHint)
+        self._overlay: RegionOverlay = overlay if overlay is not None else self  # type: ignore[assignment]
+        self._map: ScreenMap | None = None
+        self._pixmap = QPixmap()
+        self._pixmap_target = QRectF()
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setWindowTitle("Select a region to capture")
+        self.setAccessibleName("Select a region to capture")
+        self.setAccessibleDescription(ACCESSIBLE_DESCRIPTION)
+
+    def _bind(self, screen_map: ScreenMap, pixmap: QPixmap, target: QRectF) -> None:
+        self._map = screen_map
+        self._pixmap = pixmap
+        self._pixmap_target = target
+
+    def _release(self) -> None:
+        """Drop this pane's copy of the desktop picture: it may show private things."""
+        self._pixmap = QPixmap()
+
+    def _logical(self, local: QPointF) -> tuple[float, float]:
+        """A window position as a logical desktop point.
+
+        Worked out from the screen's geometry rather than ``mapToGlobal``, so a
+        window manager nudging the window cannot skew the mapping.
+        """
+        area = self._map.logical if self._map is not None else ScreenArea(0, 0, 1, 1)
+        return (area.left + local.x(), area.top + local.y())
+
+    # -- input, forwarded ---------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._overlay._press(self._logical(event.position()))
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        self._overlay._move(self._logical(event.position()))
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._overlay._release_at(self._logical(event.position()))
+        event.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not self._overlay._key(event):
+            super().keyPressEvent(event)
+
+    # -- painting -------------------------------------------------------------------
+
+    def _to_local(self, x: float, y: float) -> QPointF:
+        assert self._map is not None
+        lx, ly = self._map.to_logical(x, y)
+        return QPointF(lx - self._map.logical.left, ly - self._map.logical.top)
+
+    def _local_rect(self, area: ScreenArea) -> QRectF:
+        return QRectF(self._to_local(area.left, area.top),
+                      self._to_local(area.right, area.bottom)).normalized()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        try:
+            self._paint(painter)
+        finally:
+            painter.end()
+
+    def _paint(self, painter: QPainter) -> None:
+        whole = QRectF(self.rect())
+        painter.fillRect(whole, Qt.GlobalColor.black)
+        if not self._pixmap.isNull():
+            painter.drawPixmap(self._pixmap_target, self._pixmap, QRectF(self._pixmap.rect()))
+        if self._map is None:
+            return
+        overlay = self._overlay
+        selection = overlay.selection
+        local_sel = self._local_rect(selection) if selection is not None else None
+        if local_sel is not None and not local_sel.intersects(whole):
+            local_sel = None
+
+        shade = QPainterPath()
+        shade.addRect(whole)
+        if local_sel is not None:
+            hole = QPainterPath()
+            hole.addRect(local_sel)
+            shade = shade.subtracted(hole)
+        painter.fillPath(shade, _DIM)
+
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        pointer = overlay.pointer
+        if pointer is not None and not overlay.dragging:
+            self._paint_guides(painter, self._to_local(*pointer))
+        if local_sel is not None and selection is not None:
+            pen = QPen(_ACCENT, 2)
+            pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            # Outside the selection, so the border never hides a pixel that will be kept.
+            painter.drawRect(local_sel.adjusted(-1, -1, 1, 1))
+            if pointer is not None and overlay.dragging:
+                # Outside the selection only: the guides must not cover what is framed.
+                painter.save()
+                painter.setClipPath(shade)
+                self._paint_guides(painter, self._to_local(*pointer))
+                painter.restore()
+            if overlay.owns_label(self):
+                self._paint_size(painter, local_sel, size_text(selection))
+        self._paint_hint(painter, local_sel)
+
+    def _paint_guides(self, painter: QPainter, at: QPointF) -> None:
+        """Full-width and full-height lines through the pointer, for lining up edges."""
+        if not QRectF(self.rect()).adjusted(-1, -1, 1, 1).contains(at):
+            return
+        x, y = math.floor(at.x()) + 0.5, math.floor(at.y()) + 0.5
+        width, height = float(self.width()), float(self.height())
+        dark = QPen(_GUIDE_DARK, 3)
+        dark.setCosmetic(True)
+        light = QPen(_GUIDE_LIGHT, 1)
+        light.setCosmetic(True)
+        for pen in (dark, light):
+            painter.setPen(pen)
+            painter.drawLine(QPointF(x, 0), QPointF(x, height))
+            painter.drawLine(QPointF(0, y), QPointF(width, y))
+
+    def _label_font(self, grow: float = 0.0) -> QFont:
+        font = QFont(self.font())
+        size = font.pointSizeF() if font.pointSizeF() > 0 else 10.0
+        font.setPointSizeF(size + grow)
+        return font
+
+    def _paint_size(self, painter: QPainter, sel: QRectF, text: str) -> None:
+        """The size in pixels, just below the selection (above or inside if no room)."""
+        font = self._label_font()
+        metrics = QFontMetricsF(font)
+        pad_x, pad_y, gap = 7.0, 3.0, 6.0
+        box = QRectF(0, 0, metrics.horizontalAdvance(text) + 2 * pad_x,
+                     metrics.height() + 2 * pad_y)
+        below = sel.bottom() + gap + box.height() <= self.height()
+        above = sel.top() - gap - box.height() >= 0
+        if below:
+            box.moveTopLeft(QPointF(sel.left(), sel.bottom() + gap))
+        elif above:
+            box.moveBottomLeft(QPointF(sel.left(), sel.top() - gap))
+        else:
+            box.moveTopLeft(QPointF(sel.left() + gap, sel.top() + gap))
+        box.moveLeft(min(max(box.left(), 4.0), self.width() - box.width() - 4.0))
+        self._paint_label(painter, box, text, font, 4.0)
+
+    def _paint_hint(self, painter: QPainter, sel: QRectF | None) -> None:
+        """The instructions, at the top unless the selection is there, then at the bottom."""
+        font = self._label_font(1.0)
+        metrics = QFontMetricsF(font)
+        pad_x, pad_y, margin = 16.0, 9.0, 24.0
+        text = HINT_TEXT
+        available = self.width() - 2 * margin - 2 * pad_x
+        if metrics.horizontalAdvance(text) > available:
+            text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, available)
+        box = QRectF(0, 0, metrics.horizontalAdvance(text) + 2 * pad_x,
+                     metrics.height() + 2 * pad_y)
+        box.moveCenter(QPointF(self.width() / 2, margin + box.height() / 2))
+        pointer = self._overlay.pointer
+        near_pointer = pointer is not None and box.adjusted(-8, -8, 8, 8).contains(
+            self._to_local(*pointer))
+        if (sel is not None and sel.intersects(box)) or near_pointer:
+            box.moveBottom(self.height() - margin)
+        self._paint_label(painter, box, text, font, 6.0)
+
+    @staticmethod
+    def _paint_label(painter: QPainter, box: QRectF, text: str, font: QFont,
+                     radius: float) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(_LABEL_BACK)
+        painter.drawRoundedRect(box, radius, radius)
+        painter.setFont(font)
+        painter.setPen(_LABEL_TEXT)
+        painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), text)
+        painter.restore()
+
+
+class RegionOverlay(_Pane):
+    """The region picker: the window on the first screen, and keeper of the selection.
+
+    ``selected`` carries ``(left, top, width, height)`` in physical pixels in the
+    coordinates of the ``monitors`` list (mss's), ready for ``core.capture.crop``.
+    ``cancelled`` follows Esc or the monitor layout changing under the picker.
+    """
+
+    selected = Signal(object)
+    cancelled = Signal()
+
+    def __init__(self, frozen_png: bytes, monitors: Sequence[tuple[int, int, int, int]],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(None)
+        self._done = True  # until fully built: closing a half-built overlay does nothing
+        if parent is not None:
+            # A frameless full-screen window must not become a child widget; the
+            # parent only ties lifetimes together.
+            self.setParent(parent, self.windowFlags())
+        areas = [ScreenArea(*(int(v) for v in m)) for m in monitors]
+        if not areas or any(a.width <= 0 or a.height <= 0 for a in areas):
+            raise ValueError("the monitor layout is empty or has an empty monitor")
+        self._monitors = areas
+        self._desktop = ScreenArea.bounding(areas)
+        # Decoded in memory only; the picture of the desktop never touches the disk.
+        self._image = QImage.fromData(frozen_png)
+        if self._image.isNull():
+            raise ValueError("the frozen desktop is not a picture Qt can read")
+        self._layout: ScreenLayout | None = None
+        self._panes: list[_Pane] = []
+        self._selection: ScreenArea | None = None
+        self._previous: ScreenArea | None = None
+        self._pointer: tuple[float, float] | None = None
+        self._drag_from: tuple[float, float] | None = None  # logical, for the click test
+        self._anchor: tuple[float, float] | None = None  # physical
+        self._started = False
+        self._done = False
+
+    # -- state the panes read -------------------------------------------------------
+
+    @property
+    def selection(self) -> ScreenArea | None:
+        return self._selection
+
+    @property
+    def pointer(self) -> tuple[float, float] | None:
+        return self._pointer
+
+    @property
+    def dragging(self) -> bool:
+        return self._anchor is not None
+
+    @property
+    def layout_map(self) -> ScreenLayout | None:
+        return self._layout
+
+    def owns_label(self, pane: _Pane) -> bool:
+        """Only one pane shows the size, so a selection across monitors has one label.
+
+        It is the pane holding the selection's bottom-left corner, where the label
+        goes, or failing that any pane the selection reaches.
+        """
+        sel = self._selection
+        if sel is None:
+            return False
+        corner = (sel.left + 0.5, sel.bottom - 0.5)
+        holders = [p for p in self._panes if p._map is not None
+                   and _holds(p._map.physical, corner)]
+        holders = holders or [p for p in self._panes if p._map is not None
+                              and _overlaps(p._map.physical, sel)]
+        return pane is (holders[0] if holders else self)
+
+    # -- showing -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Cover every screen with the frozen desktop and wait for the user."""
+        if self._started:
+            return
+        self._started = True
+        screens = QGuiApplication.screens()
+        self._layout = map_screens(
+            [(_area(s.geometry()), s.devicePixelRatio()) for s in screens], self._monitors)
+        for index, (screen, screen_map) in enumerate(zip(screens, self._layout.maps,
+                                                         strict=True)):
+            pane: _Pane = self if index == 0 else _Pane(self)
+            pixmap, target = self._slice_for(screen_map)
+            pane._bind(screen_map, pixmap, target)
+            self._panes.append(pane)
+            self._show_on(pane, screen)
+        self._image = QImage()  # each pane holds its own slice now
+        app = QGuiApplication.instance()
+        if isinstance(app, QGuiApplication):
+            app.screenAdded.connect(self._layout_changed)
+            app.screenRemoved.connect(self._layout_changed)
+        cursor = QCursor.pos()
+        self._pointer = self._layout.to_physical(cursor.x(), cursor.y())
+        focus = self._pane_at(cursor.x(), cursor.y())
+        focus.activateWindow()
+        focus.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
+
+    @staticmethod
+    def _show_on(pane: _Pane, screen: QScreen) -> None:
+        assert pane._map is not None
+        area = pane._map.logical
+        pane.setScreen(screen)
+        pane.setGeometry(QRect(area.left, area.top, area.width, area.height))
+        if sys.platform == "darwin":
+            pane.show()  # full-screen on macOS means a new Space and an animation
+        else:
+            pane.showFullScreen()
+
+    def _slice_for(self, screen_map: ScreenMap) -> tuple[QPixmap, QRectF]:
+        """This screen's part of the frozen picture and where it goes in the window.
+
+        The picture may be larger than the physical desktop (macOS Retina, where mss
+        measures in points), hence the picture-per-desktop scale.
+        """
+        desk, image = self._desktop, self._image
+        ix, iy = image.width() / desk.width, image.height() / desk.height
+        left, top, width, height = screen_map.physical
+        source = QRectF((left - desk.left) * ix, (top - desk.top) * iy, width * ix, height * iy)
+        visible = source.intersected(QRectF(image.rect()))
+        if visible.isEmpty():
+            return QPixmap(), QRectF()
+        pixels = visible.toAlignedRect().intersected(image.rect())
+        logical = screen_map.logical
+        a = screen_map.to_logical(desk.left + pixels.left() / ix, desk.top + pixels.top() / iy)
+        b = screen_map.to_logical(desk.left + (pixels.right() + 1) / ix,
+                                  desk.top + (pixels.bottom() + 1) / iy)
+        target = QRectF(QPointF(a[0] - logical.left, a[1] - logical.top),
+                        QPointF(b[0] - logical.left, b[1] - logical.top))
+        return QPixmap.fromImage(image.copy(pixels)), target
+
+    def _pane_at(self, x: float, y: float) -> _Pane:
+        if self._layout is None or not self._panes:
+            return self
+        target = self._layout.map_at(x, y)
+        return next((p for p in self._panes if p._map is target), self)
+
+    # -- input ---------------------------------------------------------------------
+
+    def _physical(self, logical: tuple[float, float]) -> tuple[float, float]:
+        assert self._layout is not None
+        return self._layout.to_physical(*logical)
+
+    def _press(self, logical: tuple[float, float]) -> None:
+        if self._done or self._layout is None:
+            return
+        self._previous = self._selection
+        self._drag_from = logical
+        self._anchor = self._pointer = self._physical(logical)
+        self._selection = None
+        self._refresh()
+
+    def _move(self, logical: tuple[float, float]) -> None:
+        if self._done or self._layout is None:
+            return
+        self._pointer = self._physical(logical)
+        if self._anchor is not None:
+            area = physical_rect(self._anchor, self._pointer)
+            self._selection = area if area.width > 0 and area.height > 0 else None
+        self._refresh()
+
+    def _release_at(self, logical: tuple[float, float]) -> None:
+        if self._done or self._anchor is None or self._drag_from is None:
+            return
+        self._move(logical)
+        start = self._drag_from
+        self._anchor = self._drag_from = None
+        dragged = (abs(logical[0] - start[0]) >= MIN_DRAG
+                   and abs(logical[1] - start[1]) >= MIN_DRAG)
+        if dragged and self._selection is not None:
+            self._accept()
+            return
+        # A click, or a drag too small to mean anything: as if it never happened.
+        self._selection = self._previous
+        self._refresh()
+
+    def _key(self, event: QKeyEvent) -> bool:
+        """Handle a key from any pane; False lets Qt have it."""
+        if self._done:
+            return False
+        key = event.key()
+        if key == Qt.Key.Key_Escape:
+            self._finish()
+            self.cancelled.emit()
+            return True
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if self._selection is not None:
+                self._accept()
+            return True
+        steps = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0),
+                 Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
+        if key in steps and self._layout is not None and self._anchor is None:
+            modifiers = event.modifiers()
+            step = 10 if modifiers & Qt.KeyboardModifier.ShiftModifier else 1
+            dx, dy = (n * step for n in steps[Qt.Key(key)])
+            if self._selection is None:
+                self._selection = self._middle_of_screen()
+            elif modifiers & Qt.KeyboardModifier.ControlModifier:
+                self._selection = self._resized(self._selection, dx, dy)
+            else:
+                moved = ScreenArea(self._selection.left + dx, self._selection.top + dy,
+                                   self._selection.width, self._selection.height)
+                self._selection = _clamp_moved(moved, self._desktop)
+            self._refresh()
+            return True
+        return False
+
+    def _middle_of_screen(self) -> ScreenArea:
+        """A starting selection for keyboard users: the middle half of the current screen."""
+        assert self._layout is not None
+        screen_map = self._layout.maps[0]
+        if self._pointer is not None:
+            pointer = self._pointer
+            screen_map = next((m for m in self._layout.maps if _holds(m.physical, pointer)),
+                              screen_map)
+        left, top, width, height = screen_map.physical
+        area = ScreenArea(round(left + width / 4), round(top + height / 4),
+                          max(1, round(width / 2)), max(1, round(height / 2)))
+        return _clamp_moved(area, self._desktop)
+
+    def _resized(self, area: ScreenArea, dx: int, dy: int) -> ScreenArea:
+        """Ctrl+arrows move the right or bottom edge; the selection keeps at least a pixel."""
+        width = min(max(1, area.width + dx), self._desktop.right - area.left)
+        height = min(max(1, area.height + dy), self._desktop.bottom - area.top)
+        return ScreenArea(area.left, area.top, width, height)
+
+    def _layout_changed(self, _screen: QScreen) -> None:
+        """A monitor came or went: the frozen picture no longer matches, so give up."""
+        if self._started and not self._done:
+            self._finish()
+            self.cancelled.emit()
+
+    # -- finishing -------------------------------------------------------------------
+
+    def _accept(self) -> None:
+        assert self._selection is not None
+        chosen = self._selection.as_tuple()
+        self._finish()
+        self.selected.emit(chosen)
+
+    def _finish(self) -> None:
+        """Hide every window and drop the desktop picture before anyone hears the result."""
+        if self._done:
+            return
+        self._done = True
+        self._anchor = self._drag_from = None
+        app = QGuiApplication.instance()
+        if self._started and isinstance(app, QGuiApplication):
+            app.screenAdded.disconnect(self._layout_changed)
+            app.screenRemoved.disconnect(self._layout_changed)
+        self._image = QImage()
+        for pane in self._panes:
+            pane._release()
+            pane.hide()
+            if pane is not self:
+                pane.deleteLater()
+        self._panes = [self]
+        self.hide()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing the overlay (or a test tearing it down) also closes the other screens."""
+        if not self._done:
+            self._finish()
+            if self._started:
+                self.cancelled.emit()
+        super().closeEvent(event)
+
+    def _refresh(self) -> None:
+        for pane in self._panes or [self]:
+            pane.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._desktop.width, self._desktop.height)
+
+
+def _holds(rect: tuple[float, float, float, float], point: tuple[float, float]) -> bool:
+    left, top, width, height = rect
+    return left <= point[0] < left + width and top <= point[1] < top + height
+
+
+def _overlaps(rect: tuple[float, float, float, float], area: ScreenArea) -> bool:
+    left, top, width, height = rect
+    return (left < area.right and area.left < left + width
+            and top < area.bottom and area.top < top + height)
+
+
+def _area(rect: QRect) -> ScreenArea:
+    return ScreenArea(rect.x(), rect.y(), rect.width(), rect.height())
+
+
+def select_region(frozen_png: bytes,
+                  monitors: Sequence[tuple[int, int, int, int]]) -> Rect | None:
+    """Show the picker and wait for a rectangle, or None if the user cancels.
+
+    A local event loop keeps the capture flow a plain function call; the app's
+    other windows are hidden during a capture, so nothing else competes for input.
+    """
+    overlay = RegionOverlay(frozen_png, monitors)
+    loop = QEventLoop()
+    chosen: list[Rect] = []
+    overlay.selected.connect(chosen.append)
+    overlay.selected.connect(loop.quit)
+    overlay.cancelled.connect(loop.quit)
+    try:
+        overlay.start()
+        loop.exec()
+    finally:
+        overlay.close()
+        overlay.deleteLater()
+    return chosen[0] if chosen else None

@@ -1,0 +1,203 @@
+"""The application-service layer between the widgets and the core vault.
+
+Widgets never talk SQL or hold the :class:`Vault`: they ask this session, which runs
+slow work (unlocking, importing, verifying) off the GUI thread and announces changes
+with signals. Locking drops the vault and tells every widget to forget what it shows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from evidence_recorder.core import recorder
+from evidence_recorder.core.capture import Grab
+from evidence_recorder.core.errors import EvidenceError, WrongSecret
+from evidence_recorder.core.keyfile import KdfParams
+from evidence_recorder.core.model import AuditEntry, Capture, CaptureDetails, Incident
+from evidence_recorder.core.vault import Vault, VerifyReport, vault_exists
+from evidence_recorder.ui.tasks import Progress, run_task
+
+# Waits after repeated wrong passphrases: slows guessing without punishing a typo.
+BACKOFF_SECONDS = (0, 0, 1, 2, 4, 8, 15, 30)
+
+
+class VaultSession(QObject):
+    unlocked = Signal()
+    locked = Signal()
+    captures_changed = Signal()
+    incidents_changed = Signal()
+    capture_saved = Signal(int)
+
+    def __init__(self, folder: Path, kdf: KdfParams | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.folder = folder
+        self._kdf = kdf  # tests pass tiny costs; the product calibrates (None)
+        self._vault: Vault | None = None
+        self._failures = 0
+        self._blocked_until = 0.0
+
+    # ------------------------------------------------------------------ state
+
+    def exists(self) -> bool:
+        return vault_exists(self.folder)
+
+    @property
+    def is_unlocked(self) -> bool:
+        return self._vault is not None and self._vault.is_open
+
+    @property
+    def vault(self) -> Vault:
+        if self._vault is None:
+            raise EvidenceError("The vault is locked. Unlock it first.")
+        return self._vault
+
+    def seconds_until_retry(self) -> float:
+        return max(0.0, self._blocked_until - time.monotonic())
+
+    # ------------------------------------------------------------------ opening
+
+    def create(self, passphrase: str, on_done: Callable[[str], None],
+               on_failure: Callable[[EvidenceError], None]) -> None:
+        """Create the vault in the background; ``on_done`` gets the recovery key."""
+
+        def job(_progress: Progress) -> tuple[Vault, str]:
+            return Vault.create(self.folder, passphrase, kdf=self._kdf)
+
+        def done(result: tuple[Vault, str]) -> None:
+            self._vault = result[0]
+            self.unlocked.emit()
+            on_done(result[1])
+
+        run_task(job, on_success=done, on_failure=on_failure)
+
+    def unlock(self, passphrase: str, on_done: Callable[[], None],
+               on_failure: Callable[[EvidenceError], None]) -> None:
+        wait = self.seconds_until_retry()
+        if wait > 0:
+            on_failure(WrongSecret(f"Please wait {wait:.0f} seconds before trying again."))
+            return
+
+        def job(_progress: Progress) -> Vault:
+            return Vault.open(self.folder, passphrase)
+
+        self._open_with(job, on_done, on_failure)
+
+    def recover(self, recovery_key: str, new_passphrase: str, on_done: Callable[[], None],
+                on_failure: Callable[[EvidenceError], None]) -> None:
+        def job(_progress: Progress) -> Vault:
+            return Vault.recover(self.folder, recovery_key, new_passphrase, kdf=self._kdf)
+
+        self._open_with(job, on_done, on_failure)
+
+    def _open_with(self, job: Callable[[Progress], Vault], on_done: Callable[[], None],
+                   on_failure: Callable[[EvidenceError], None]) -> None:
+        def done(vault: Vault) -> None:
+            self._vault = vault
+            self._failures = 0
+            self.unlocked.emit()
+            on_done()
+
+        def failed(exc: EvidenceError) -> None:
+            if isinstance(exc, WrongSecret):
+                self._failures += 1
+                delay = BACKOFF_SECONDS[min(self._failures, len(BACKOFF_SECONDS) - 1)]
+                self._blocked_until = time.monotonic() + delay
+            on_failure(exc)
+
+        run_task(job, on_success=done, on_failure=failed)
+
+    def lock(self) -> None:
+        """Close the database and forget the key; every widget is told to drop its data."""
+        if self._vault is None:
+            return
+        vault, self._vault = self._vault, None
+        vault.close()
+        self.locked.emit()
+
+    # ------------------------------------------------------------------ reading
+
+    def incidents(self) -> list[Incident]:
+        return self.vault.incidents()
+
+    def captures(self, incident_id: int | None = None) -> list[Capture]:
+        return self.vault.captures(incident_id)
+
+    def capture(self, capture_id: int) -> Capture:
+        return self.vault.capture(capture_id)
+
+    def thumbnail(self, capture_id: int) -> bytes:
+        return self.vault.thumbnail(capture_id)
+
+    def original(self, capture_id: int) -> bytes:
+        return self.vault.original(capture_id)
+
+    def annotations(self, capture_id: int) -> dict[str, Any] | None:
+        return self.vault.annotations(capture_id)
+
+    def audit_entries(self) -> list[AuditEntry]:
+        return self.vault.audit_entries()
+
+    # ------------------------------------------------------------------ changing
+
+    def save_grab(self, grab: Grab, details: CaptureDetails | None = None,
+                  incident_id: int | None = None) -> int:
+        capture_id = recorder.save_grab(self.vault, grab, details, incident_id)
+        self.captures_changed.emit()
+        self.incidents_changed.emit()
+        self.capture_saved.emit(capture_id)
+        return capture_id
+
+    def import_files(self, paths: Sequence[Path], incident_id: int | None,
+                     on_done: Callable[[recorder.ImportOutcome], None],
+                     on_failure: Callable[[EvidenceError], None],
+                     on_progress: Progress | None = None) -> None:
+        vault = self.vault
+
+        def job(progress: Progress) -> recorder.ImportOutcome:
+            return recorder.import_files(vault, paths, None, incident_id,
+                                         progress=lambda i, n, _p: progress(i, n))
+
+        def done(outcome: recorder.ImportOutcome) -> None:
+            self.captures_changed.emit()
+            self.incidents_changed.emit()
+            on_done(outcome)
+
+        run_task(job, on_success=done, on_failure=on_failure, on_progress=on_progress)
+
+    def edit_capture(self, capture_id: int, changes: dict[str, str],
+                     incident_id: int | None = None) -> None:
+        if self.vault.edit_capture(capture_id, changes, incident_id):
+            self.captures_changed.emit()
+            if incident_id is not None:
+                self.incidents_changed.emit()
+
+    def set_annotations(self, capture_id: int, data: dict[str, Any] | None) -> None:
+        self.vault.set_annotations(capture_id, data)
+        self.captures_changed.emit()
+
+    def delete_capture(self, capture_id: int, reason: str) -> None:
+        self.vault.delete_capture(capture_id, reason)
+        self.captures_changed.emit()
+        self.incidents_changed.emit()
+
+    def new_incident(self, title: str, description: str = "") -> Incident:
+        incident = self.vault.new_incident(title, description)
+        self.incidents_changed.emit()
+        return incident
+
+    def edit_incident(self, incident_id: int, **changes: str) -> None:
+        self.vault.edit_incident(incident_id, **changes)
+        self.incidents_changed.emit()
+
+    def verify(self, on_done: Callable[[VerifyReport], None],
+               on_failure: Callable[[EvidenceError], None],
+               on_progress: Progress | None = None) -> None:
+        vault = self.vault
+        run_task(lambda progress: vault.verify(progress), on_success=on_done,
+                 on_failure=on_failure, on_progress=on_progress)

@@ -1,0 +1,473 @@
+"""The first screen: create the vault, or unlock it (with the passphrase or recovery key).
+
+Written for someone who is upset and in a hurry: one thing per page, plain words,
+and no way to lose the recovery key by clicking past it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QGuiApplication, QKeySequence, QShortcut, QTextDocument
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from evidence_recorder import APP_NAME
+from evidence_recorder.core import fsutil
+from evidence_recorder.core.errors import EvidenceError
+from evidence_recorder.core.passphrase import MIN_LENGTH, passphrase_problem
+from evidence_recorder.ui import filedialogs, messages
+from evidence_recorder.ui.session import VaultSession
+
+CLIPBOARD_CLEAR_MS = 120_000
+
+
+def _title(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 1.5)
+    font.setBold(True)
+    label.setFont(font)
+    label.setWordWrap(True)
+    label.setAccessibleName(text)
+    return label
+
+
+def _para(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+def _secret_field(name: str) -> QLineEdit:
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setAccessibleName(name)
+    field.setMinimumWidth(320)
+    return field
+
+
+def _busy() -> QProgressBar:
+    bar = QProgressBar()
+    bar.setRange(0, 0)  # indeterminate: Argon2 takes about a second on purpose
+    bar.setTextVisible(False)
+    bar.setMaximumHeight(8)
+    bar.setAccessibleName("Working")
+    bar.hide()
+    return bar
+
+
+def strength_hint(passphrase: str) -> str:
+    """A short, kind line under the passphrase field while it is being typed."""
+    if not passphrase:
+        return (f"At least {MIN_LENGTH} characters. A few unrelated words with spaces is "
+                "easy to remember and hard to guess.")
+    if problem := passphrase_problem(passphrase):
+        return problem
+    words = len(passphrase.split())
+    if len(passphrase) >= 20 or words >= 4:
+        return "Strong. Make sure you will remember it."
+    return "Good. Longer is even better: another word or two makes it much harder to guess."
+
+
+class _Page(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = QVBoxLayout(self)
+        self.body.setContentsMargins(32, 28, 32, 28)
+        self.body.setSpacing(12)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.error.setAccessibleName("Problem")
+        self.error.hide()
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+
+
+class CreatePage(_Page):
+    submitted = Signal(str)
+
+    def __init__(self, folder: str) -> None:
+        super().__init__()
+        self.body.addWidget(_title(f"Welcome to {APP_NAME}"))
+        self.body.addWidget(_para(
+            "Evidence Recorder keeps screenshots of online abuse safe, with the time, date and "
+            "site of each, in a locked vault on this computer. Nothing leaves this computer "
+            "unless you export it.\n\nFirst, choose a passphrase. You will need it each time "
+            "you open the vault."))
+        self.passphrase = _secret_field("Passphrase")
+        self.confirm = _secret_field("Passphrase again")
+        self.hint = _para(strength_hint(""))
+        self.hint.setAccessibleName("Passphrase strength")
+        self.show_text = QCheckBox("Show what I type")
+        self.show_text.toggled.connect(self._toggle_echo)
+        for label_text, field in (("&Passphrase", self.passphrase),
+                                  ("Type it &again", self.confirm)):
+            label = QLabel(label_text)
+            label.setBuddy(field)
+            self.body.addWidget(label)
+            self.body.addWidget(field)
+        self.body.addWidget(self.hint)
+        self.body.addWidget(self.show_text)
+        self.body.addWidget(self.error)
+        self.busy = _busy()
+        self.body.addWidget(self.busy)
+        self.create_button = QPushButton("&Create my vault")
+        self.create_button.setDefault(True)
+        self.create_button.clicked.connect(self._submit)
+        row = QHBoxLayout()
+        row.addStretch()
+        row.addWidget(self.create_button)
+        self.body.addLayout(row)
+        where = _para(f"The vault will be kept in {folder}.")
+        where.setStyleSheet("color: palette(placeholder-text);")
+        self.body.addWidget(where)
+        self.body.addStretch()
+        self.passphrase.textChanged.connect(lambda t: self.hint.setText(strength_hint(t)))
+        self.passphrase.returnPressed.connect(self.confirm.setFocus)
+        self.confirm.returnPressed.connect(self._submit)
+
+    def _toggle_echo(self, visible: bool) -> None:
+        mode = QLineEdit.EchoMode.Normal if visible else QLineEdit.EchoMode.Password
+        self.passphrase.setEchoMode(mode)
+        self.confirm.setEchoMode(mode)
+
+    def _submit(self) -> None:
+        first, second = self.passphrase.text(), self.confirm.text()
+        if problem := passphrase_problem(first):
+            self.show_error(problem)
+            return
+        if first != second:
+            self.show_error("The two passphrases are not the same. Please type them again.")
+            self.confirm.clear()
+            self.confirm.setFocus()
+            return
+        self.show_error("")
+        self.set_busy(True)
+        self.submitted.emit(first)
+
+    def set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        for widget in (self.passphrase, self.confirm, self.create_button):
+            widget.setEnabled(not busy)
+
+    def forget(self) -> None:
+        self.passphrase.clear()
+        self.confirm.clear()
+
+
+class RecoveryKeyPage(_Page):
+    """Shows the recovery key once, with copy, save and print, and will not be rushed."""
+
+    finished = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._key = ""
+        self.body.addWidget(_title("Your recovery key"))
+        self.body.addWidget(_para(
+            "If you ever forget your passphrase, this key is the only way back into your "
+            "evidence. It is shown only this once."))
+        self.key_label = QLabel()
+        font = QFont("monospace")
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        font.setPointSizeF(self.font().pointSizeF() * 1.6)
+        self.key_label.setFont(font)
+        self.key_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_label.setStyleSheet("padding: 14px; border: 1px solid palette(mid); "
+                                     "border-radius: 6px; background: palette(base);")
+        self.key_label.setAccessibleName("Recovery key")
+        self.body.addWidget(self.key_label)
+        buttons = QHBoxLayout()
+        self.copy_button = QPushButton("C&opy")
+        self.save_button = QPushButton("&Save as text file…")
+        self.print_button = QPushButton("&Print…")
+        for button in (self.copy_button, self.save_button, self.print_button):
+            buttons.addWidget(button)
+        buttons.addStretch()
+        self.body.addLayout(buttons)
+        self.body.addWidget(_para(
+            "Write it on paper, or print it, and keep it somewhere safe away from this "
+            "computer. Anyone who finds it and can use this computer could open your vault, "
+            "so do not leave it in a file on this computer, in your e-mail, or anywhere "
+            "someone who shares the computer might look."))
+        self.confirm = QCheckBox("I have written down, printed or saved my recovery key")
+        self.body.addWidget(self.confirm)
+        self.body.addWidget(self.error)
+        self.continue_button = QPushButton("C&ontinue")
+        self.continue_button.setEnabled(False)
+        self.confirm.toggled.connect(self.continue_button.setEnabled)
+        self.continue_button.clicked.connect(self._finish)
+        row = QHBoxLayout()
+        row.addStretch()
+        row.addWidget(self.continue_button)
+        self.body.addLayout(row)
+        self.body.addStretch()
+        self.copy_button.clicked.connect(self._copy)
+        self.save_button.clicked.connect(self._save)
+        self.print_button.clicked.connect(self._print)
+
+    def set_key(self, key: str) -> None:
+        self._key = key
+        groups = key.split("-")
+        self.key_label.setText("  ".join(groups[:4]) + "\n" + "  ".join(groups[4:]))
+
+    def _copy(self) -> None:
+        clipboard = QGuiApplication.clipboard()
+        clipboard.setText(self._key)
+        key = self._key
+
+        def clear_if_still_ours() -> None:
+            if QGuiApplication.clipboard().text() == key:
+                QGuiApplication.clipboard().clear()
+
+        QTimer.singleShot(CLIPBOARD_CLEAR_MS, clear_if_still_ours)
+        self.show_error("")
+        messages.info(self, "Copied", "The recovery key is on the clipboard for two minutes. "
+                      "Paste it somewhere safe, such as a password manager.")
+
+    def _save(self) -> None:
+        path = filedialogs.save_file(self, "Save recovery key",
+                                     "evidence-recorder-recovery-key.txt", "Text files (*.txt)")
+        if path is None:
+            return
+        text = (f"{APP_NAME} recovery key\n\n{self._key}\n\nKeep this somewhere safe, away "
+                "from the computer the vault is on.\n")
+        try:
+            from pathlib import Path
+
+            fsutil.atomic_write_bytes(Path(path), text.encode())
+        except OSError as exc:
+            messages.error(self, "Not saved", f"The file could not be saved ({exc.strerror}).")
+            return
+        messages.info(self, "Saved", "Saved. Move the file to a USB stick or print it, then "
+                      "delete it from this computer.")
+
+    def _print(self) -> None:
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        printer = QPrinter()
+        dialog = QPrintDialog(printer, self)
+        if dialog.exec() != QPrintDialog.DialogCode.Accepted:
+            return
+        doc = QTextDocument()
+        doc.setHtml(f"<h2>{APP_NAME} recovery key</h2><p style='font-size:20pt;"
+                    f"font-family:monospace'>{self._key}</p><p>Keep this somewhere safe, away "
+                    "from the computer the vault is on.</p>")
+        doc.print_(printer)
+
+    def _finish(self) -> None:
+        self._key = ""
+        self.key_label.clear()
+        self.finished.emit()
+
+
+class UnlockPage(_Page):
+    submitted = Signal(str)
+    use_recovery = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body.addWidget(_title(f"{APP_NAME} is locked"))
+        self.body.addWidget(_para("Type your passphrase to open your evidence."))
+        label = QLabel("&Passphrase")
+        self.passphrase = _secret_field("Passphrase")
+        label.setBuddy(self.passphrase)
+        self.body.addWidget(label)
+        self.body.addWidget(self.passphrase)
+        self.body.addWidget(self.error)
+        self.busy = _busy()
+        self.body.addWidget(self.busy)
+        row = QHBoxLayout()
+        self.recovery_button = QPushButton("I forgot it: use my &recovery key")
+        self.recovery_button.setFlat(True)
+        self.recovery_button.clicked.connect(self.use_recovery)
+        self.unlock_button = QPushButton("&Unlock")
+        self.unlock_button.setDefault(True)
+        self.unlock_button.clicked.connect(self._submit)
+        row.addWidget(self.recovery_button)
+        row.addStretch()
+        row.addWidget(self.unlock_button)
+        self.body.addLayout(row)
+        self.body.addStretch()
+        self.passphrase.returnPressed.connect(self._submit)
+
+    def _submit(self) -> None:
+        if not self.passphrase.text():
+            self.show_error("Please type your passphrase.")
+            return
+        self.show_error("")
+        self.set_busy(True)
+        self.submitted.emit(self.passphrase.text())
+
+    def set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        for widget in (self.passphrase, self.unlock_button, self.recovery_button):
+            widget.setEnabled(not busy)
+        if not busy:
+            self.passphrase.setFocus()
+
+    def forget(self) -> None:
+        self.passphrase.clear()
+
+
+class RecoverPage(_Page):
+    submitted = Signal(str, str)
+    back = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body.addWidget(_title("Open with your recovery key"))
+        self.body.addWidget(_para(
+            "Type the recovery key you were shown when the vault was made (eight groups of "
+            "four letters and digits), then choose a new passphrase."))
+        self.key = QLineEdit()
+        self.key.setAccessibleName("Recovery key")
+        self.key.setPlaceholderText("XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX")
+        self.passphrase = _secret_field("New passphrase")
+        self.confirm = _secret_field("New passphrase again")
+        self.hint = _para(strength_hint(""))
+        for text, field in (("Recovery &key", self.key), ("&New passphrase", self.passphrase),
+                            ("Type it &again", self.confirm)):
+            label = QLabel(text)
+            label.setBuddy(field)
+            self.body.addWidget(label)
+            self.body.addWidget(field)
+        self.body.addWidget(self.hint)
+        self.body.addWidget(self.error)
+        self.busy = _busy()
+        self.body.addWidget(self.busy)
+        row = QHBoxLayout()
+        back = QPushButton("&Back")
+        back.clicked.connect(self.back)
+        self.open_button = QPushButton("&Open and set new passphrase")
+        self.open_button.setDefault(True)
+        self.open_button.clicked.connect(self._submit)
+        row.addWidget(back)
+        row.addStretch()
+        row.addWidget(self.open_button)
+        self.body.addLayout(row)
+        self.body.addStretch()
+        self.passphrase.textChanged.connect(lambda t: self.hint.setText(strength_hint(t)))
+        self.confirm.returnPressed.connect(self._submit)
+
+    def _submit(self) -> None:
+        if problem := passphrase_problem(self.passphrase.text()):
+            self.show_error(problem)
+            return
+        if self.passphrase.text() != self.confirm.text():
+            self.show_error("The two passphrases are not the same. Please type them again.")
+            return
+        self.show_error("")
+        self.set_busy(True)
+        self.submitted.emit(self.key.text(), self.passphrase.text())
+
+    def set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        for widget in (self.key, self.passphrase, self.confirm, self.open_button):
+            widget.setEnabled(not busy)
+
+    def forget(self) -> None:
+        for field in (self.key, self.passphrase, self.confirm):
+            field.clear()
+
+
+class StartWindow(QWidget):
+    """Creates or unlocks the vault; emits ``opened`` once the vault is ready to use."""
+
+    opened = Signal()
+
+    def __init__(self, session: VaultSession) -> None:
+        super().__init__()
+        self.session = session
+        self.setWindowTitle(APP_NAME)
+        self.setMinimumSize(560, 460)
+        self.stack = QStackedWidget()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+        self.create_page = CreatePage(str(session.folder))
+        self.key_page = RecoveryKeyPage()
+        self.unlock_page = UnlockPage()
+        self.recover_page = RecoverPage()
+        for page in (self.create_page, self.key_page, self.unlock_page, self.recover_page):
+            self.stack.addWidget(page)
+        self.create_page.submitted.connect(self._create)
+        self.key_page.finished.connect(self.opened)
+        self.unlock_page.submitted.connect(self._unlock)
+        self.unlock_page.use_recovery.connect(lambda: self._show(self.recover_page))
+        self.recover_page.back.connect(lambda: self._show(self.unlock_page))
+        self.recover_page.submitted.connect(self._recover)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Quit), self, self.close)
+        self.reset()
+
+    def reset(self) -> None:
+        """Show the right first page: create when there is no vault, else unlock."""
+        for page in (self.create_page, self.unlock_page, self.recover_page):
+            page.forget()
+            page.show_error("")
+            page.set_busy(False)
+        self._show(self.unlock_page if self.session.exists() else self.create_page)
+
+    def _show(self, page: QWidget) -> None:
+        self.stack.setCurrentWidget(page)
+        focus: dict[QWidget, QLineEdit] = {self.create_page: self.create_page.passphrase,
+                                           self.unlock_page: self.unlock_page.passphrase,
+                                           self.recover_page: self.recover_page.key}
+        field = focus.get(page)
+        if field is not None:
+            field.setFocus()
+
+    def _create(self, passphrase: str) -> None:
+        def done(recovery_key: str) -> None:
+            self.create_page.set_busy(False)
+            self.create_page.forget()
+            self.key_page.set_key(recovery_key)
+            self._show(self.key_page)
+
+        def failed(exc: EvidenceError) -> None:
+            self.create_page.set_busy(False)
+            self.create_page.show_error(exc.message)
+
+        self.session.create(passphrase, done, failed)
+
+    def _unlock(self, passphrase: str) -> None:
+        def done() -> None:
+            self.unlock_page.set_busy(False)
+            self.unlock_page.forget()
+            self.opened.emit()
+
+        def failed(exc: EvidenceError) -> None:
+            self.unlock_page.set_busy(False)
+            self.unlock_page.passphrase.selectAll()
+            self.unlock_page.show_error(exc.message)
+
+        self.session.unlock(passphrase, done, failed)
+
+    def _recover(self, key: str, passphrase: str) -> None:
+        def done() -> None:
+            self.recover_page.set_busy(False)
+            self.recover_page.forget()
+            messages.info(self, "New passphrase set",
+                          "Your vault is open and your new passphrase is set. "
+                          "Your recovery key still works; keep it safe.")
+            self.opened.emit()
+
+        def failed(exc: EvidenceError) -> None:
+            self.recover_page.set_busy(False)
+            self.recover_page.show_error(exc.message)
+
+        self.session.recover(key, passphrase, done, failed)

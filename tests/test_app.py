@@ -315,3 +315,80 @@ def test_the_installed_pyside_keeps_none_alive() -> None:
     for _ in range(1000):
         point.setX(1.0)
     assert sys.getrefcount(None) - before > -10
+
+
+def _capture_one(qtbot, controller) -> int:  # type: ignore[no-untyped-def]
+    create_vault(qtbot, controller)
+    controller.main.act_screen.trigger()
+    wait_until(qtbot, lambda: controller.main.capture_model.rowCount() == 1)
+    return controller.session.captures()[0].id
+
+
+def test_describe_dialog_saves_an_audited_edit(qtbot, controller) -> None:  # type: ignore[no-untyped-def]
+    capture_id = _capture_one(qtbot, controller)
+    dialog = main_window_module.DescribeDialog(
+        controller.session, controller.session.capture(capture_id), controller.main)
+    qtbot.addWidget(dialog)
+    author = dialog.panel.inputs["author"]
+    assert isinstance(author, QLineEdit)
+    author.setText("J. Smith")
+    dialog.save()
+    assert controller.session.capture(capture_id).details.author == "J. Smith"
+    assert not dialog.view.has_image()  # dropped on close
+
+
+def test_editor_dialog_stores_annotations_and_keeps_the_original(qtbot, controller) -> None:  # type: ignore[no-untyped-def]
+    capture_id = _capture_one(qtbot, controller)
+    original = controller.session.original(capture_id)
+    dialog = main_window_module.EditorDialog(controller.session, capture_id, controller.main)
+    qtbot.addWidget(dialog)
+    data = {"version": 1, "items": [{"type": "redact", "rect": [300, 150, 200, 40]}]}
+    editor = main_window_module.AnnotationEditor(original, data)
+    qtbot.addWidget(editor)
+    dialog.editor = editor
+    dialog.save()
+    stored = controller.session.annotations(capture_id)
+    assert stored is not None and stored["items"][0]["type"] == "redact"
+    assert controller.session.original(capture_id) == original
+    assert controller.session.audit_entries()[-1].action == "annotation.changed"
+    assert controller.session.capture(capture_id).has_annotations
+
+
+def test_delete_asks_for_a_reason(qtbot, controller, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _capture_one(qtbot, controller)
+    monkeypatch.setattr(main_window_module.QInputDialog, "getText",
+                        lambda *a, **k: ("taken by mistake", True))
+    controller.main.delete_capture()
+    assert controller.session.captures() == []
+    assert controller.session.audit_entries()[-1].details["reason"] == "taken by mistake"
+
+
+def test_new_and_renamed_incidents(qtbot, controller, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    create_vault(qtbot, controller)
+    monkeypatch.setattr(main_window_module.QInputDialog, "getText",
+                        lambda *a, **k: ("School Facebook page", True))
+    controller.main.new_incident()
+    assert controller.main.incident_model.rowCount() == 2
+    assert controller.main.current_incident_id() == controller.session.incidents()[1].id
+    monkeypatch.setattr(main_window_module.QInputDialog, "getText",
+                        lambda *a, **k: ("Facebook: school page", True))
+    controller.main.rename_incident()
+    assert controller.session.incidents()[1].title == "Facebook: school page"
+
+
+def test_crash_dialog_report_holds_no_message(qtbot, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from evidence_recorder.ui import crash
+
+    monkeypatch.setattr(crash, "log_path", lambda: tmp_path / "crash.log")
+    shown: list[str] = []
+    monkeypatch.setattr(crash.CrashDialog, "exec", lambda self: shown.append(
+        self.report.toPlainText()) or 0)
+    evidence = "https://" + "secret.example/post/1 note text"  # data, as evidence always is
+    try:
+        raise ValueError(evidence)
+    except ValueError as exc:
+        crash.handle_exception(type(exc), exc, exc.__traceback__)
+    assert shown and "ValueError" in shown[0]
+    assert "secret.example" not in shown[0]
+    logged = (tmp_path / "crash.log").read_text()
+    assert "ValueError" in logged and "secret.example" not in logged

@@ -56,7 +56,7 @@ from typing import Any, Final
 from PIL import ExifTags, Image, ImageDraw, ImageFont
 
 from evidence_recorder.core.errors import RefusedInput
-from evidence_recorder.core.images import _pillow_lock, inspect_image
+from evidence_recorder.core.images import EXIF_TRANSPOSE, PILLOW_LOCK, inspect_image
 
 VERSION: Final = 1
 MAX_ITEMS: Final = 2_000
@@ -367,17 +367,6 @@ def upright_picture(original: bytes) -> UprightPicture:
     return UprightPicture(picture.width, picture.height, picture.tobytes())
 
 
-_TRANSPOSE: Final = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-
-
 def _upright(original: bytes) -> Image.Image:
     """A new RGB image with no ``info`` at all: nothing of the original's metadata.
 
@@ -389,7 +378,7 @@ def _upright(original: bytes) -> Image.Image:
     except RefusedInput:
         raise RefusedInput(_UNREADABLE) from None
     # catch_warnings swaps process-wide state, so it shares the images module's lock.
-    with _pillow_lock, warnings.catch_warnings():
+    with PILLOW_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             with Image.open(io.BytesIO(original), formats=_FORMATS) as image:
@@ -398,8 +387,8 @@ def _upright(original: bytes) -> Image.Image:
                 picture = _flatten(image)
         except Exception:  # inspected bytes that still fail are unreadable, not a bug here
             raise RefusedInput(_UNREADABLE) from None
-    if orientation in _TRANSPOSE:
-        picture = picture.transpose(_TRANSPOSE[orientation])
+    if orientation in EXIF_TRANSPOSE:
+        picture = picture.transpose(EXIF_TRANSPOSE[orientation])
     picture.info.clear()
     return picture
 
@@ -410,7 +399,7 @@ def _orientation(image: Image.Image) -> int:
         value = image.getexif().get(ExifTags.Base.Orientation)
     except Exception:  # broken metadata must not cost the user the picture
         return 1
-    return value if isinstance(value, int) and value in _TRANSPOSE else 1
+    return value if isinstance(value, int) and value in EXIF_TRANSPOSE else 1
 
 
 def _flatten(image: Image.Image) -> Image.Image:

@@ -450,7 +450,7 @@ def _identify(data: bytes, subject: str) -> tuple[_Kind, _Layout]:
 
 # --------------------------------------------------------------------------- Pillow
 
-_pillow_lock = threading.RLock()
+PILLOW_LOCK = threading.RLock()
 _heif_lock = threading.Lock()
 _heif_registered = False
 _BOMB_PIXELS = re.compile(r"\((\d+) pixels\)")
@@ -487,7 +487,7 @@ def _pillow(subject: str) -> Iterator[None]:
     Any exception out of a parser fed hostile bytes means "we cannot read this
     safely", so the net is deliberately wide; only its type is logged.
     """
-    with _pillow_lock, warnings.catch_warnings():
+    with PILLOW_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             yield
@@ -513,7 +513,7 @@ def _open(data: bytes, kind: _Kind, subject: str) -> Image.Image:
     return image
 
 
-_TRANSPOSE: Final = {
+EXIF_TRANSPOSE: Final = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
     4: Image.Transpose.FLIP_TOP_BOTTOM,
@@ -530,7 +530,7 @@ def _orientation(image: Image.Image) -> int:
         value = image.getexif().get(ExifTags.Base.Orientation)
     except Exception:  # metadata is optional; the pixels are what count
         return 1
-    return value if isinstance(value, int) and value in _TRANSPOSE else 1
+    return value if isinstance(value, int) and value in EXIF_TRANSPOSE else 1
 
 
 _OFFSET = re.compile(r"[+-]\d\d:\d\d")
@@ -628,8 +628,8 @@ def make_thumbnail(data: bytes, max_side: int = 320, *, name: str = "") -> bytes
         orientation = _orientation(image)
         picture = _working_mode(image)
         picture.thumbnail((max_side, max_side), Image.Resampling.BICUBIC, reducing_gap=2.0)
-        if orientation in _TRANSPOSE:
-            picture = picture.transpose(_TRANSPOSE[orientation])
+        if orientation in EXIF_TRANSPOSE:
+            picture = picture.transpose(EXIF_TRANSPOSE[orientation])
         picture = _on_white(picture)
         out = io.BytesIO()
         picture.save(out, "JPEG", quality=80)

@@ -172,8 +172,12 @@ def cmd_capture(args: argparse.Namespace) -> int:
         def countdown(left: int) -> None:
             print(f"Capturing in {left}…", file=sys.stderr)
 
-        grab = capture.grab(monitor=args.monitor, region=region, delay=args.delay,
-                            on_countdown=countdown if args.delay else None)
+        if args.window:
+            grab = capture.grab_window(delay=args.delay,
+                                       on_countdown=countdown if args.delay else None)
+        else:
+            grab = capture.grab(monitor=args.monitor, region=region, delay=args.delay,
+                                on_countdown=countdown if args.delay else None)
         capture_id = recorder.save_grab(vault, grab, details, args.incident)
     print(f"Saved capture {capture_id} ({grab.width}×{grab.height}, taken "
           f"{iso_utc(grab.captured_at)}).")
@@ -405,6 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--monitor", type=_positive_int, metavar="N", help="only monitor N")
     where.add_argument("--region", metavar="X,Y,W,H", help="only this rectangle, in screen pixels")
+    where.add_argument("--window", action="store_true",
+                       help="the active window (click it during --delay)")
     p.add_argument("--delay", type=float, default=0.0, metavar="S",
                    help="wait S seconds first (to open a menu, say)")
     detail_options(p, incident_help="put it in incident ID (default: unsorted captures)")

@@ -10,7 +10,7 @@ import pytest
 from conftest import FAST_KDF, PASSPHRASE
 from PIL import Image, ImageDraw
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDialog, QLineEdit
+from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QWidget
 
 from evidence_recorder.core import capture
 from evidence_recorder.core import settings as options
@@ -392,3 +392,33 @@ def test_crash_dialog_report_holds_no_message(qtbot, monkeypatch, tmp_path: Path
     assert "secret.example" not in shown[0]
     logged = (tmp_path / "crash.log").read_text()
     assert "ValueError" in logged and "secret.example" not in logged
+
+
+def _unnamed_controls(root: QWidget) -> list[str]:
+    """Focusable controls a screen reader could not name."""
+    from PySide6.QtWidgets import QAbstractButton, QLabel
+
+    buddies = {label.buddy() for label in root.findChildren(QLabel) if label.buddy()}
+    missing = []
+    for widget in [root, *root.findChildren(QWidget)]:
+        if widget.focusPolicy() == Qt.FocusPolicy.NoFocus or not widget.isVisibleTo(root):
+            continue
+        if widget.accessibleName() or widget in buddies:
+            continue
+        if isinstance(widget, QAbstractButton) and widget.text().strip():
+            continue
+        if type(widget).__name__ in ("QWidget", "QFrame", "QTabBar"):
+            continue  # plain containers and viewports; tab bars are named by their tabs
+        if widget.parent() is not None and type(widget.parent()).__name__ in (
+                "QComboBox", "QAbstractSpinBox", "QDateEdit", "QSpinBox"):
+            continue  # the inner editor of a named control
+        missing.append(f"{type(widget).__name__} {widget.objectName()}")
+    return missing
+
+
+def test_every_control_has_a_name_for_screen_readers(qtbot, controller) -> None:  # type: ignore[no-untyped-def]
+    assert _unnamed_controls(controller.start) == []
+    create_vault(qtbot, controller)
+    controller.main.act_screen.trigger()
+    wait_until(qtbot, lambda: controller.main.capture_model.rowCount() == 1)
+    assert _unnamed_controls(controller.main) == []

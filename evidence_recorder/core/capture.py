@@ -32,6 +32,7 @@ import mss.tools
 from mss.exception import ScreenShotError
 from PIL import Image
 
+from evidence_recorder.core import windows
 from evidence_recorder.core.errors import CaptureFailed, RefusedInput
 from evidence_recorder.core.model import CaptureKind, utc_now
 
@@ -369,6 +370,60 @@ def grab(
         kind=kind,
         region=rect,
         monitor=monitor,
+        monitors=layout,
+        backend=grabber.name,
+    )
+
+
+def grab_window(
+    grabber: ScreenGrabber | None = None,
+    *,
+    delay: float = 0.0,
+    on_countdown: Callable[[int], None] | None = None,
+    window_rect: Callable[[], Rect] | None = None,
+) -> Grab:
+    """Take a screenshot of the active window, frame included, after an optional delay.
+
+    The window is looked up only when the countdown ends, so the user can click the
+    window they mean while it runs. ``window_rect`` says where that window is
+    (default: :func:`windows.active_window_rect`, X11 only); whether such a lookup
+    can work at all is checked before the wait, so a desktop without window capture
+    does not cost the delay. The window is grabbed as a region: the part past the
+    desktop's edge is clipped off, and one entirely off screen is refused.
+    """
+    if not math.isfinite(delay) or delay < 0:
+        raise RefusedInput("The delay before a capture must be zero or more seconds.")
+    if window_rect is None:
+        windows.check_supported()
+        window_rect = windows.active_window_rect
+    if grabber is None:
+        grabber = default_grabber()
+
+    if delay > 0:
+        _resolve(grabber.monitors(), None, None)
+        _count_down(delay, on_countdown)
+
+    wanted = window_rect()
+    layout = tuple(grabber.monitors())
+    _, desktop = _resolve(layout, None, None)
+    rect = _intersect(wanted, desktop) if wanted[2] > 0 and wanted[3] > 0 else None
+    if rect is None or not any(_intersect(rect, m.rect) for m in layout):
+        raise CaptureFailed(
+            "The active window is not on any monitor, so there is nothing of it to "
+            "capture. Move it onto the screen and try again."
+        )
+    captured_at = utc_now()
+    image = grabber.grab_pixels(*rect)
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    return Grab(
+        png=encode_png(image),
+        width=image.width,
+        height=image.height,
+        captured_at=captured_at,
+        kind=CaptureKind.WINDOW,
+        region=rect,
+        monitor=None,
         monitors=layout,
         backend=grabber.name,
     )

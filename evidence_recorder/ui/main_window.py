@@ -349,6 +349,7 @@ class MainWindow(QMainWindow):
         middle_layout.addLayout(filters)
 
         self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Captures: pictures or timeline")
         self.grid = QListView()
         configure_grid_view(self.grid)
         self.grid.setModel(self.proxy)

@@ -422,3 +422,29 @@ def test_every_control_has_a_name_for_screen_readers(qtbot, controller) -> None:
     controller.main.act_screen.trigger()
     wait_until(qtbot, lambda: controller.main.capture_model.rowCount() == 1)
     assert _unnamed_controls(controller.main) == []
+
+
+def test_window_capture_waits_for_a_click_then_keeps_only_that_window(qtbot, controller) -> None:  # type: ignore[no-untyped-def]
+    create_vault(qtbot, controller)
+    capturer = controller.main.capturer
+    capturer._window_check = lambda: None
+    capturer._window_rect = lambda: (300, 150, 681, 251)
+    controller.main.capture("window")  # no delay asked: it still counts down 3 seconds
+    assert capturer._countdown is not None
+    wait_until(qtbot, lambda: controller.main.capture_model.rowCount() == 1, 8000)
+    saved = controller.session.captures()[0]
+    assert saved.kind.value == "window"
+    assert (saved.width, saved.height) == (681, 251)
+
+
+def test_window_capture_where_impossible_says_so(qtbot, controller) -> None:  # type: ignore[no-untyped-def]
+    create_vault(qtbot, controller)
+
+    def not_here() -> None:
+        raise capture.CaptureFailed("Capturing a single window is only possible on X11 desktops.")
+
+    controller.main.capturer._window_check = not_here
+    messages.set_next_answer(messages.Button.Ok)
+    controller.main.act_window.trigger()
+    wait_until(qtbot, lambda: messages.shown[-1][0] == "Not captured")
+    assert not controller.main.capturer.busy

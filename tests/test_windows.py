@@ -53,38 +53,89 @@ class WindowMaker:
 
     def __init__(self, display: str) -> None:
         self.x = x = _Xcb(display)
-        _bind(x.lib, "xcb_create_window_checked", _Cookie,
-              _P, _U8, _U32, _U32, _I16, _I16, _U16, _U16, _U16, _U16, _U32, _U32, _P)
+        _bind(
+            x.lib,
+            "xcb_create_window_checked",
+            _Cookie,
+            _P,
+            _U8,
+            _U32,
+            _U32,
+            _I16,
+            _I16,
+            _U16,
+            _U16,
+            _U16,
+            _U16,
+            _U32,
+            _U32,
+            _P,
+        )
         _bind(x.lib, "xcb_map_window_checked", _Cookie, _P, _U32)
-        _bind(x.lib, "xcb_change_property_checked", _Cookie,
-              _P, _U8, _U32, _U32, _U32, _U8, _U32, _P)
+        _bind(
+            x.lib, "xcb_change_property_checked", _Cookie, _P, _U8, _U32, _U32, _U32, _U8, _U32, _P
+        )
         _bind(x.lib, "xcb_delete_property_checked", _Cookie, _P, _U32, _U32)
         self.active_atom = x._atom("_NET_ACTIVE_WINDOW")
 
-    def window(self, parent: int | None, rect: tuple[int, int, int, int], colour: tuple[int, int, int],
-               *, border: int = 0, mapped: bool = True) -> int:
+    def window(
+        self,
+        parent: int | None,
+        rect: tuple[int, int, int, int],
+        colour: tuple[int, int, int],
+        *,
+        border: int = 0,
+        mapped: bool = True,
+    ) -> int:
         x = self.x
         wid = int(x.lib.xcb_generate_id(x.conn))
         left, top, width, height = rect
         # Values in the order of their mask bits: back pixel, border pixel, override redirect.
         values = (ctypes.c_uint32 * 3)(_pixel(colour), _pixel(BORDER_COLOUR), 1)
         mask = _CW_BACK_PIXEL | _CW_BORDER_PIXEL | _CW_OVERRIDE_REDIRECT
-        x.check(x.lib.xcb_create_window_checked(
-            x.conn, 0, wid, x.root if parent is None else parent, left, top, width, height,
-            border, _INPUT_OUTPUT, 0, mask, ctypes.cast(values, _P)), "CreateWindow")
+        x.check(
+            x.lib.xcb_create_window_checked(
+                x.conn,
+                0,
+                wid,
+                x.root if parent is None else parent,
+                left,
+                top,
+                width,
+                height,
+                border,
+                _INPUT_OUTPUT,
+                0,
+                mask,
+                ctypes.cast(values, _P),
+            ),
+            "CreateWindow",
+        )
         if mapped:
             x.check(x.lib.xcb_map_window_checked(x.conn, wid), "MapWindow")
         return wid
 
     def set_active(self, window: int) -> None:
         value = (ctypes.c_uint32 * 1)(window)
-        self.x.check(self.x.lib.xcb_change_property_checked(
-            self.x.conn, _PROP_MODE_REPLACE, self.x.root, self.active_atom, _ATOM_WINDOW, 32, 1,
-            ctypes.cast(value, _P)), "ChangeProperty")
+        self.x.check(
+            self.x.lib.xcb_change_property_checked(
+                self.x.conn,
+                _PROP_MODE_REPLACE,
+                self.x.root,
+                self.active_atom,
+                _ATOM_WINDOW,
+                32,
+                1,
+                ctypes.cast(value, _P),
+            ),
+            "ChangeProperty",
+        )
 
     def forget_active(self) -> None:
-        self.x.check(self.x.lib.xcb_delete_property_checked(
-            self.x.conn, self.x.root, self.active_atom), "DeleteProperty")
+        self.x.check(
+            self.x.lib.xcb_delete_property_checked(self.x.conn, self.x.root, self.active_atom),
+            "DeleteProperty",
+        )
 
     def close(self) -> None:
         self.forget_active()
@@ -115,18 +166,24 @@ def framed_window(wm: WindowMaker, frame: tuple[int, int, int, int], border: int
     return wm.window(outer, (4, 24, frame[2] - 8, frame[3] - 28), CLIENT_COLOUR)
 
 
-def expected_screen(pattern: Image.Image, frame: tuple[int, int, int, int],
-                    border: int) -> Image.Image:
+def expected_screen(
+    pattern: Image.Image, frame: tuple[int, int, int, int], border: int
+) -> Image.Image:
     left, top, width, height = frame
     screen = pattern.copy()
     draw = ImageDraw.Draw(screen)
-    draw.rectangle((left, top, left + width + 2 * border - 1, top + height + 2 * border - 1),
-                   fill=BORDER_COLOUR)
+    draw.rectangle(
+        (left, top, left + width + 2 * border - 1, top + height + 2 * border - 1),
+        fill=BORDER_COLOUR,
+    )
     inner_left, inner_top = left + border, top + border
-    draw.rectangle((inner_left, inner_top, inner_left + width - 1, inner_top + height - 1),
-                   fill=FRAME_COLOUR)
-    draw.rectangle((inner_left + 4, inner_top + 24, inner_left + width - 5,
-                    inner_top + height - 5), fill=CLIENT_COLOUR)
+    draw.rectangle(
+        (inner_left, inner_top, inner_left + width - 1, inner_top + height - 1), fill=FRAME_COLOUR
+    )
+    draw.rectangle(
+        (inner_left + 4, inner_top + 24, inner_left + width - 5, inner_top + height - 5),
+        fill=CLIENT_COLOUR,
+    )
     return screen
 
 
@@ -203,7 +260,8 @@ def test_no_active_window_says_to_click_one(xvfb_display: XvfbDisplay, wm: Windo
     with pytest.raises(CaptureFailed) as caught:
         windows.active_window_rect()
     assert caught.value.message == (
-        "No window is active. Click the window you want during the countdown.")
+        "No window is active. Click the window you want during the countdown."
+    )
     wm.set_active(wm.x.root)  # the desktop itself is not a window to capture
     with pytest.raises(CaptureFailed, match="No window is active"):
         windows.active_window_rect()
@@ -250,12 +308,20 @@ def test_without_an_x_display_says_to_capture_a_region() -> None:
         env = {k: v for k, v in os.environ.items() if k not in removed}
         if "WAYLAND_DISPLAY" not in removed:
             env["WAYLAND_DISPLAY"] = "wayland-0"
-        result = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, text=True,
-                                capture_output=True, timeout=60, check=True)
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            cwd=REPO,
+            text=True,
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
         assert result.stdout.splitlines() == [windows.NOT_X11_MESSAGE] * 2, result.stderr
     assert windows.NOT_X11_MESSAGE == (
         "Capturing a single window is only possible on X11 desktops here; "
-        "use “Capture a region” instead.")
+        "use “Capture a region” instead."
+    )
 
 
 # --- the rules, with a fake screen -------------------------------------------------------

@@ -38,9 +38,7 @@ NO_WINDOW_MANAGER_MESSAGE = (
     "The desktop does not say which window is active (no window manager reports it), "
     "so a single window cannot be captured; use “Capture a region” instead."
 )
-NO_ACTIVE_WINDOW_MESSAGE = (
-    "No window is active. Click the window you want during the countdown."
-)
+NO_ACTIVE_WINDOW_MESSAGE = "No window is active. Click the window you want during the countdown."
 NOT_VIEWABLE_MESSAGE = (
     "The active window is not on screen (it is minimised, hidden or has just closed). "
     "Click the window you want during the countdown."

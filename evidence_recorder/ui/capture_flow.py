@@ -14,11 +14,12 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
-from evidence_recorder.core import capture
+from evidence_recorder.core import capture, windows
 from evidence_recorder.core.capture import Grab, ScreenGrabber
 from evidence_recorder.core.errors import EvidenceError
 
 HIDE_SETTLE_MS = 350  # time for the window manager to take our windows off the screen
+WINDOW_MIN_DELAY = 3  # seconds to click the window to capture (ours is hidden meanwhile)
 
 
 class Countdown(QWidget):
@@ -28,7 +29,10 @@ class Countdown(QWidget):
 
     def __init__(self) -> None:
         super().__init__(None, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
-                         | Qt.WindowType.WindowStaysOnTopHint)
+                         | Qt.WindowType.WindowStaysOnTopHint
+                         | Qt.WindowType.WindowDoesNotAcceptFocus)
+        # It must never become the active window, or "capture a window" would take it.
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.setAccessibleName("Capture countdown")
         layout = QVBoxLayout(self)
         self.label = QLabel()
@@ -75,11 +79,21 @@ class CaptureController(QObject):
         self._hidden: list[QWidget] = []
         self.hide_windows = True
         self.busy = False
+        # Tests replace these; the real ones ask the X server for the active window.
+        self._window_check: Callable[[], None] = windows.check_supported
+        self._window_rect: Callable[[], tuple[int, int, int, int]] = windows.active_window_rect
 
     def start(self, kind: str, monitor: int | None = None, delay: int = 0) -> None:
-        """Begin a capture: ``kind`` is "screen", "monitor" or "region"."""
+        """Begin a capture: ``kind`` is "screen", "monitor", "region" or "window"."""
         if self.busy:
             return
+        if kind == "window":
+            try:
+                self._window_check()
+            except EvidenceError as exc:
+                self.failed.emit(exc.message)
+                return
+            delay = max(delay, WINDOW_MIN_DELAY)
         self.busy = True
         self._pending = (kind, monitor)
         if self.hide_windows:
@@ -130,6 +144,8 @@ class CaptureController(QObject):
                     self.cancel()
                     return
                 result = capture.crop(desktop, region)
+            elif kind == "window":
+                result = capture.grab_window(grabber, window_rect=self._window_rect)
             else:
                 result = capture.grab(grabber, monitor=monitor if kind == "monitor" else None)
         except EvidenceError as exc:

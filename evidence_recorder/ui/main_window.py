@@ -200,6 +200,9 @@ class MainWindow(QMainWindow):
         self.act_region = self._action(
             "Capture a &region…", lambda: self.capture("region", delay=delay()),
             "Ctrl+Shift+R", "Drag a rectangle around the part to keep")
+        self.act_window = self._action(
+            "Capture a &window…", lambda: self.capture("window", delay=delay()),
+            "Ctrl+Shift+W", "Click the window you want during the countdown; it alone is kept")
         self.act_import = self._action("&Import pictures…", self.import_dialog, "Ctrl+I",
                                        "Add phone screenshots or other pictures")
         self.act_annotate = self._action("&Highlight and redact…", self.annotate, "Ctrl+E",
@@ -236,7 +239,7 @@ class MainWindow(QMainWindow):
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&Capture")
-        file_menu.addActions([self.act_screen, self.act_region])
+        file_menu.addActions([self.act_screen, self.act_region, self.act_window])
         file_menu.addMenu(self.monitor_menu)
         file_menu.addMenu(self.delay_menu)
         file_menu.addSeparator()
@@ -266,6 +269,7 @@ class MainWindow(QMainWindow):
         monitor_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         bar.addWidget(monitor_button)
         bar.addAction(self.act_region)
+        bar.addAction(self.act_window)
         delay_button = QToolButton()
         delay_button.setText("Delay")
         delay_button.setAccessibleName("Capture delay")

@@ -358,6 +358,12 @@ def grab(
 
     layout = tuple(grabber.monitors())
     kind, rect = _resolve(layout, monitor, region)
+    return _grab_rect(grabber, layout, kind, rect, monitor)
+
+
+def _grab_rect(grabber: ScreenGrabber, layout: tuple[Monitor, ...], kind: CaptureKind,
+               rect: Rect, monitor: int | None) -> Grab:
+    """The grab itself: the time is taken immediately before the pixels are read."""
     captured_at = utc_now()
     image = grabber.grab_pixels(*rect)
     if image.mode != "RGB":
@@ -412,21 +418,7 @@ def grab_window(
             "The active window is not on any monitor, so there is nothing of it to "
             "capture. Move it onto the screen and try again."
         )
-    captured_at = utc_now()
-    image = grabber.grab_pixels(*rect)
-    if image.mode != "RGB":
-        image = image.convert("RGB")
-    return Grab(
-        png=encode_png(image),
-        width=image.width,
-        height=image.height,
-        captured_at=captured_at,
-        kind=CaptureKind.WINDOW,
-        region=rect,
-        monitor=None,
-        monitors=layout,
-        backend=grabber.name,
-    )
+    return _grab_rect(grabber, layout, CaptureKind.WINDOW, rect, None)
 
 
 def crop(desktop: Grab, region: Rect) -> Grab:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import sqlcipher3
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -109,9 +109,37 @@ def run_script(conn: sqlcipher3.Connection, script: str) -> None:
         raise ValueError("incomplete SQL statement at the end of a migration script")
 
 
+# Version 2: report bundles received from someone else, kept byte for byte (so their
+# seal still verifies) in chunks, so that a large bundle never has to fit in memory.
+_V2 = """
+CREATE TABLE received_bundle (
+    id          INTEGER PRIMARY KEY,
+    file_name   TEXT NOT NULL,
+    byte_size   INTEGER NOT NULL,
+    sha256      TEXT NOT NULL CHECK (length(sha256) = 64),
+    received_at TEXT NOT NULL,
+    verdict     TEXT NOT NULL
+);
+CREATE TABLE received_chunk (
+    bundle_id INTEGER NOT NULL REFERENCES received_bundle(id) DEFERRABLE INITIALLY DEFERRED,
+    seq       INTEGER NOT NULL,
+    bytes     BLOB NOT NULL,
+    PRIMARY KEY (bundle_id, seq)
+);
+CREATE TRIGGER received_chunk_never_changes BEFORE UPDATE ON received_chunk
+BEGIN SELECT RAISE(ABORT, 'received bundles never change'); END;
+CREATE TRIGGER received_bundle_never_changes BEFORE UPDATE ON received_bundle
+BEGIN SELECT RAISE(ABORT, 'received bundles never change'); END;
+"""
+
+
 def _to_v1(conn: sqlcipher3.Connection) -> None:
     run_script(conn, _V1)
 
 
+def _to_v2(conn: sqlcipher3.Connection) -> None:
+    run_script(conn, _V2)
+
+
 # MIGRATIONS[n] takes a version-n database to version n + 1.
-MIGRATIONS: dict[int, Callable[[sqlcipher3.Connection], None]] = {0: _to_v1}
+MIGRATIONS: dict[int, Callable[[sqlcipher3.Connection], None]] = {0: _to_v1, 1: _to_v2}

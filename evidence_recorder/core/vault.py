@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import secrets
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -83,6 +85,58 @@ class VerifyReport:
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "entries_checked": self.entries_checked,
                 "captures_checked": self.captures_checked, "problems": self.problems}
+
+
+RECEIVED_CHUNK = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedBundle:
+    id: int
+    file_name: str
+    byte_size: int
+    sha256: str
+    received_at: datetime
+    verdict: dict[str, Any]
+
+
+class ChunkReader(io.RawIOBase):
+    """Reads a received bundle back out of the vault, a chunk at a time, without copying it."""
+
+    def __init__(self, vault: Vault, bundle_id: int, size: int) -> None:
+        super().__init__()
+        self._vault, self._id, self._size, self._pos = vault, bundle_id, size, 0
+        self._cached: tuple[int, bytes] = (-1, b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        done = 0
+        while done < len(view) and self._pos < self._size:
+            seq, offset = divmod(self._pos, RECEIVED_CHUNK)
+            if self._cached[0] != seq:
+                self._cached = (seq, self._vault._received_chunk(self._id, seq))
+            chunk = self._cached[1][offset:]
+            if not chunk:
+                break
+            n = min(len(chunk), len(view) - done)
+            view[done:done + n] = chunk[:n]
+            done += n
+            self._pos += n
+        return done
 
 
 class _FolderLock:
@@ -566,6 +620,79 @@ class Vault:
             _append(cur, "capture.deleted", f"capture:{capture_id}",
                     {"capture": capture_id, "sha256": current.sha256, "reason": reason})
 
+    # ------------------------------------------------------------------ received bundles
+
+    def add_received_bundle(self, path: Path, verdict: dict[str, Any]) -> int:
+        """Keep a bundle someone sent, byte for byte, so its seal can be checked again later.
+
+        It is streamed in chunks inside one transaction: memory stays bounded however
+        large the bundle, and a crash leaves either all of it or none.
+        """
+        digest = hashlib.sha256()
+        size = 0
+        name = Path(path).name[:255]
+        try:
+            with Path(path).open("rb") as source, self._write() as cur:
+                # The chunks go in first, under the id the row will take (the write lock
+                # is held; the foreign key is checked at commit). Ids are never reused,
+                # so the audit log's "received 3" always means one bundle.
+                row = cur.execute("SELECT value FROM meta WHERE key = 'next_received_id'")
+                found = row.fetchone()
+                bundle_id = int(found[0]) if found else 1
+                cur.execute("INSERT OR REPLACE INTO meta (key, value) "
+                            "VALUES ('next_received_id', ?)", (str(bundle_id + 1),))
+                seq = 0
+                while chunk := source.read(RECEIVED_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    cur.execute("INSERT INTO received_chunk (bundle_id, seq, bytes) "
+                                "VALUES (?, ?, ?)", (bundle_id, seq, chunk))
+                    seq += 1
+                cur.execute(
+                    "INSERT INTO received_bundle (id, file_name, byte_size, sha256, received_at, "
+                    "verdict) VALUES (?, ?, ?, ?, ?, ?)",
+                    (bundle_id, name, size, digest.hexdigest(), iso_utc(utc_now()),
+                     json.dumps(verdict, sort_keys=True)))
+                _append(cur, "bundle.received", f"received:{bundle_id}", {
+                    "received": bundle_id, "file_name": name, "byte_size": size,
+                    "sha256": digest.hexdigest(), "intact": bool(verdict.get("ok")),
+                    "fingerprint": verdict.get("fingerprint"),
+                })
+        except OSError as exc:
+            raise EvidenceError(f"{name} could not be read ({exc.strerror}).") from exc
+        return bundle_id
+
+    def received_bundles(self) -> list[ReceivedBundle]:
+        rows = self._read("SELECT id, file_name, byte_size, sha256, received_at, verdict "
+                          "FROM received_bundle ORDER BY received_at, id")
+        return [ReceivedBundle(r[0], r[1], r[2], r[3], parse_iso_utc(r[4]), json.loads(r[5]))
+                for r in rows]
+
+    def received_bundle_file(self, bundle_id: int) -> ChunkReader:
+        """A read-only, seekable file over a received bundle's bytes (for the zip reader)."""
+        rows = self._read("SELECT byte_size FROM received_bundle WHERE id = ?", (bundle_id,))
+        if not rows:
+            raise NotFound(f"There is no received bundle {bundle_id} in this vault.")
+        return ChunkReader(self, bundle_id, int(rows[0][0]))
+
+    def _received_chunk(self, bundle_id: int, seq: int) -> bytes:
+        rows = self._read("SELECT bytes FROM received_chunk WHERE bundle_id = ? AND seq = ?",
+                          (bundle_id, seq))
+        return bytes(rows[0][0]) if rows else b""
+
+    def delete_received_bundle(self, bundle_id: int, reason: str) -> None:
+        reason = _clean_text(reason, "reason", MAX_TEXT).strip()
+        if not reason:
+            raise RefusedInput("Please give a reason; it is kept in the audit log.")
+        found = [b for b in self.received_bundles() if b.id == bundle_id]
+        if not found:
+            raise NotFound(f"There is no received bundle {bundle_id} in this vault.")
+        with self._write() as cur:
+            cur.execute("DELETE FROM received_chunk WHERE bundle_id = ?", (bundle_id,))
+            cur.execute("DELETE FROM received_bundle WHERE id = ?", (bundle_id,))
+            _append(cur, "bundle.deleted", f"received:{bundle_id}",
+                    {"received": bundle_id, "sha256": found[0].sha256, "reason": reason})
+
     def record(self, action: str, subject: str, details: dict[str, Any]) -> None:
         """Log an action that changes nothing stored, such as an export."""
         with self._write() as cur:
@@ -621,6 +748,7 @@ class Vault:
         for missing in sorted(expected):
             report.problems.append(
                 f"Capture {missing} is missing, but the audit log has no record of its deletion.")
+        self._verify_received(entries, report)
         try:
             integrity = self._read("PRAGMA cipher_integrity_check")
         except EvidenceError:
@@ -628,6 +756,30 @@ class Vault:
         if integrity:
             report.problems.append("The database file has damaged pages.")
         return report
+
+    def _verify_received(self, entries: list[AuditEntry], report: VerifyReport) -> None:
+        """Received bundles: each still hashes to what the log recorded when it came in."""
+        logged: dict[int, str] = {}
+        for entry in entries:
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                if entry.action == "bundle.received":
+                    logged[int(entry.details["received"])] = str(entry.details["sha256"])
+                elif entry.action == "bundle.deleted":
+                    logged.pop(int(entry.details["received"]), None)
+        for bundle in self.received_bundles():
+            want = logged.pop(bundle.id, None)
+            digest = hashlib.sha256()
+            with self.received_bundle_file(bundle.id) as fh:
+                while block := fh.read(RECEIVED_CHUNK):
+                    digest.update(block)
+            if want is None:
+                report.problems.append(f"Received bundle {bundle.id} is not in the audit log.")
+            elif digest.hexdigest() != want or bundle.sha256 != want:
+                report.problems.append(f"Received bundle {bundle.id} ({bundle.file_name}) no "
+                                       "longer matches the SHA-256 recorded when it came in.")
+        for missing in sorted(logged):
+            report.problems.append(f"Received bundle {missing} is missing, but the audit log "
+                                   "has no record of its deletion.")
 
 
 # ---------------------------------------------------------------------- helpers

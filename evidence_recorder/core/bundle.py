@@ -1,0 +1,561 @@
+"""The sealed report bundle: a signed BagIt 1.0 bag inside a ZIP, and checking one.
+
+Owns :func:`export_bundle` and :func:`verify_bundle`. The bundle is meant for people
+who do not have this program (police, a lawyer, a platform's trust and safety team),
+so every check can be repeated with stock tools from inside the bag folder:
+``sha256sum -c manifest-sha256.txt``, ``sha256sum -c tagmanifest-sha256.txt``, any
+BagIt validator, and ``ssh-keygen -Y verify -f allowed_signers -I <identity>
+-n evidence-recorder-bundle -s tagmanifest-sha256.txt.sig < tagmanifest-sha256.txt``.
+
+The signature covers the tag manifest, which covers the payload manifest, which
+covers every payload file. The signing key travels in the bundle (``allowed_signers``),
+so a valid signature proves the bundle is unchanged since *someone* sealed it; that it
+was this vault's key is shown by the fingerprint, which the recipient compares with
+one obtained separately (the app shows it, and it is in the audit log).
+
+A received bundle is hostile input: :func:`verify_bundle` reads the ZIP in place,
+without extracting, and refuses anything that could escape a folder, alias another
+name, or exhaust memory or disk before looking at a single hash.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import shlex
+import stat
+import struct
+import unicodedata
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import unquote
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from evidence_recorder import APP_NAME, __version__
+from evidence_recorder.core import fsutil, sshsig
+from evidence_recorder.core.errors import RefusedInput, VaultDamaged
+from evidence_recorder.core.model import Capture, Incident, iso_utc, utc_now
+from evidence_recorder.core.vault import Vault
+
+NAMESPACE: Final = "evidence-recorder-bundle"
+SCHEMA_VERSION: Final = 1
+BAGIT_VERSION: Final = "1.0"
+
+BAGIT_TXT: Final = "bagit.txt"
+BAG_INFO: Final = "bag-info.txt"
+MANIFEST: Final = "manifest-sha256.txt"
+TAGMANIFEST: Final = "tagmanifest-sha256.txt"
+ALLOWED_SIGNERS: Final = "allowed_signers"
+SIGNATURE: Final = "tagmanifest-sha256.txt.sig"
+SIGNED_TAG_FILES: Final = (BAGIT_TXT, BAG_INFO, MANIFEST, ALLOWED_SIGNERS)
+
+# Limits on a received bundle. Ours stay far below them: originals are capped at
+# import, and they are stored uncompressed, so no entry of ours compresses 200:1.
+MAX_ENTRIES: Final = 10_000
+MAX_ENTRY_BYTES: Final = 200 * 1024 * 1024
+MAX_RATIO: Final = 200
+MAX_TAG_FILE_BYTES: Final = 16 * 1024 * 1024  # manifests for 10,000 files are ~1 MB
+# zipfile reads the whole central directory into memory and makes an object per
+# entry before we can count them, so its declared size and count are checked first.
+# Ours take about 110 bytes an entry: 10,000 entries need about 1.1 MB.
+MAX_DIRECTORY_BYTES: Final = 4 * 1024 * 1024
+
+_CHUNK: Final = 1024 * 1024
+_FILE_MODE: Final = (stat.S_IFREG | 0o644) << 16
+_UNIX: Final = 3  # ZipInfo.create_system: the external attributes hold a Unix mode
+_MANIFEST_LINE: Final = re.compile(r"([0-9a-fA-F]{64})[ \t]+(\S.*)")
+_EXTENSIONS: Final = {
+    "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp",
+    "image/bmp": "bmp", "image/heic": "heic", "image/heif": "heif",
+}
+
+
+@dataclass(slots=True)
+class BundleReport:
+    """What :func:`verify_bundle` found: ``ok`` only when nothing was wrong.
+
+    ``fingerprint`` is the SSH fingerprint of the key whose signature verified, for
+    the reader to compare with the one they were given; ``None`` if none verified.
+    """
+
+    problems: list[str] = field(default_factory=list)
+    fingerprint: str | None = None
+    identity: str | None = None
+    files_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "problems": self.problems, "fingerprint": self.fingerprint,
+                "identity": self.identity, "files_checked": self.files_checked}
+
+
+# ============================================================================ export
+
+
+def signing_identity(vault: Vault) -> str:
+    """The principal named in ``allowed_signers``: one per vault, no spaces or wildcards."""
+    return f"evidence-recorder-vault-{vault.vault_id}"
+
+
+def _signing_key(vault: Vault) -> Ed25519PrivateKey:
+    stored = vault._meta("signing_key")  # the accessor the lead agreed for this key
+    try:
+        return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(stored or ""))
+    except ValueError as exc:
+        raise VaultDamaged("This vault's signing key is missing or damaged, so a bundle "
+                           "cannot be sealed. Run a vault check.") from exc
+
+
+def signing_fingerprint(vault: Vault) -> str:
+    """The fingerprint a recipient should compare against ``verify_bundle``'s."""
+    return sshsig.fingerprint(_signing_key(vault))
+
+
+class _BagWriter:
+    """Writes files into the ZIP under the bag folder, remembering their hashes."""
+
+    def __init__(self, zf: zipfile.ZipFile, folder: str, when: datetime) -> None:
+        self._zf = zf
+        self._folder = folder
+        # The ZIP format has no time zone; the bag's times are UTC, so these are too.
+        self._date_time = (when.year, when.month, when.day, when.hour, when.minute,
+                           when.second)
+        self.hashes: dict[str, str] = {}
+        self.payload_bytes = 0
+        self.payload_files = 0
+
+    def add(self, path: str, data: bytes, *, compress: bool = True) -> None:
+        info = zipfile.ZipInfo(f"{self._folder}/{path}", date_time=self._date_time)
+        info.external_attr = _FILE_MODE
+        info.create_system = _UNIX
+        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        self._zf.writestr(info, data)
+        self.hashes[path] = hashlib.sha256(data).hexdigest()
+        if path.startswith("data/"):
+            self.payload_bytes += len(data)
+            self.payload_files += 1
+
+    def manifest(self, paths: Iterable[str]) -> bytes:
+        """``<hex>  <path>`` lines; two spaces, so ``sha256sum -c`` reads them too."""
+        return "".join(f"{self.hashes[p]}  {_encode_path(p)}\n" for p in sorted(paths)).encode()
+
+
+def _encode_path(path: str) -> str:
+    """BagIt 1.0 §2.1.3: only CR, LF and % are percent-encoded in manifest paths."""
+    return path.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _json(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode()
+
+
+def _incident_dict(incident: Incident) -> dict[str, Any]:
+    return {"id": incident.id, "title": incident.title, "description": incident.description,
+            "started_at": incident.started_at, "created_at": iso_utc(incident.created_at),
+            "is_default": incident.is_default}
+
+
+def _chosen_captures(vault: Vault, capture_ids: list[int] | None) -> list[Capture]:
+    if capture_ids is None:
+        return vault.captures()
+    return [vault.capture(capture_id) for capture_id in dict.fromkeys(capture_ids)]
+
+
+def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None) -> Path:
+    """Seal the chosen captures (all if ``None``) into a signed bag in a ZIP at ``out``.
+
+    If ``out`` is an existing folder the bundle gets its default name inside it. The
+    file appears under its final name only when complete (temp file, fsync, rename).
+    Returns the path written.
+    """
+    out = Path(out)
+    now = utc_now()
+    folder = f"evidence-bundle-{now:%Y%m%d-%H%M%S}"
+    target = out / f"{folder}.zip" if out.is_dir() else out
+    if not target.parent.is_dir():
+        raise RefusedInput(f"The folder {target.parent} does not exist.")
+    key = _signing_key(vault)
+    identity = signing_identity(vault)
+    key_fingerprint = sshsig.fingerprint(key)
+    captures = _chosen_captures(vault, capture_ids)
+    incident_ids = {c.incident_id for c in captures}
+    incidents = [i for i in vault.incidents()
+                 if capture_ids is None or i.id in incident_ids]
+
+    fsutil.remove_stale_temps(target.parent, target.name)
+    with fsutil.atomic_writer(target) as fh, zipfile.ZipFile(fh, "w") as zf:
+        bag = _BagWriter(zf, folder, now)
+        for capture in captures:
+            # One original in memory at a time; each is checked against its recorded
+            # hash so a damaged vault never yields a bundle that looks sound.
+            original = vault.original(capture.id)
+            if hashlib.sha256(original).hexdigest() != capture.sha256:
+                raise VaultDamaged(f"Capture {capture.id} no longer matches the SHA-256 "
+                                   "recorded when it was taken. Run a vault check.")
+            ext = _EXTENSIONS.get(capture.media_type, "bin")
+            base = f"data/captures/{capture.id}"
+            bag.add(f"{base}/original.{ext}", original, compress=False)
+            del original
+            bag.add(f"{base}/metadata.json", _json(capture.full()))
+            annotations = vault.annotations(capture.id)
+            if annotations is not None:
+                bag.add(f"{base}/annotations.json", _json(annotations))
+
+        # Logged before audit.jsonl is written so the bundle shows its own export.
+        vault.record("export", f"bundle:{folder}", {
+            "bundle": folder, "file_name": target.name,
+            "captures": [c.id for c in captures], "key_fingerprint": key_fingerprint,
+        })
+        bag.add("data/evidence.json", _json({
+            "schema_version": SCHEMA_VERSION,
+            "bundle": folder,
+            "exported_at": iso_utc(now),
+            "software": {"name": APP_NAME, "version": __version__},
+            "vault_id": vault.vault_id,
+            "signing_key": {"identity": identity, "fingerprint": key_fingerprint,
+                            "public_key": sshsig.public_key_line(key)},
+            "incidents": [_incident_dict(i) for i in incidents],
+            "captures": [c.full() for c in captures],
+        }))
+        bag.add("data/audit.jsonl", b"".join(
+            (json.dumps(dataclasses.asdict(entry), ensure_ascii=False, sort_keys=True)
+             + "\n").encode()
+            for entry in vault.audit_entries()
+        ))
+
+        payload = [p for p in bag.hashes if p.startswith("data/")]
+        bag.add(BAGIT_TXT, f"BagIt-Version: {BAGIT_VERSION}\n"
+                           "Tag-File-Character-Encoding: UTF-8\n".encode())
+        bag.add(BAG_INFO, "".join(f"{label}: {value}\n" for label, value in (
+            ("Bag-Software-Agent", f"{APP_NAME} {__version__}"),
+            ("Bagging-Date", f"{now:%Y-%m-%d}"),
+            ("External-Identifier", folder),
+            ("External-Description", "Evidence of online abuse exported from an Evidence "
+                                     "Recorder vault, sealed with an SSH signature."),
+            ("Payload-Oxum", f"{bag.payload_bytes}.{bag.payload_files}"),
+            ("Capture-Count", str(len(captures))),
+            ("Signing-Key-Fingerprint", key_fingerprint),
+        )).encode())
+        bag.add(MANIFEST, bag.manifest(payload))
+        bag.add(ALLOWED_SIGNERS, f'{identity} namespaces="{NAMESPACE}" '
+                                 f"{sshsig.public_key_line(key)}\n".encode())
+        tagmanifest = bag.manifest(SIGNED_TAG_FILES)
+        bag.add(TAGMANIFEST, tagmanifest)
+        bag.add(SIGNATURE, sshsig.sign(key, tagmanifest, NAMESPACE).encode())
+    return target
+
+
+# ============================================================================ verify
+
+
+class _Unreadable(Exception):
+    """The ZIP could not be read where it should have been; the message says where."""
+
+
+def _entry_problem(info: zipfile.ZipInfo) -> str | None:
+    """Why this entry alone is refused, or None. Names are shown with repr() so that
+    control characters cannot forge a message."""
+    name = info.filename
+    shown = repr(info.orig_filename)
+    if info.orig_filename != name or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return f"The entry {shown} has control characters in its name."
+    if "\\" in name:
+        return f"The entry {shown} uses backslashes, which Windows reads as folders."
+    if name.startswith("/") or re.match(r"[A-Za-z]:", name):
+        return f"The entry {shown} has an absolute path."
+    parts = name[:-1].split("/") if name.endswith("/") else name.split("/")
+    if ".." in parts:
+        return f"The entry {shown} points outside the bundle folder ('..')."
+    if any(part in ("", ".") for part in parts):
+        return f"The entry {shown} has an empty or '.' path component."
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        return f"The entry {shown} is a symbolic link."
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+        return f"The entry {shown} is not an ordinary file."
+    if info.flag_bits & 0x1:
+        return f"The entry {shown} is encrypted."
+    if info.file_size > MAX_ENTRY_BYTES:
+        return (f"The entry {shown} would unpack to {info.file_size:,} bytes, more than "
+                f"the {MAX_ENTRY_BYTES // (1024 * 1024)} MB allowed for one file.")
+    if info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        return (f"The entry {shown} is compressed more than {MAX_RATIO}:1, "
+                "as in a ZIP bomb.")
+    return None
+
+
+def _structure_problems(infos: list[zipfile.ZipInfo]) -> tuple[list[str], str | None]:
+    """Problems with the ZIP's layout, and its one top folder if it has exactly one."""
+    if len(infos) > MAX_ENTRIES:
+        return [f"The bundle has {len(infos):,} entries; at most {MAX_ENTRIES:,} "
+                "are allowed."], None
+    if not infos:
+        return ["The bundle is an empty ZIP file."], None
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    folded: dict[str, str] = {}
+    tops: set[str] = set()
+    for info in infos:
+        if problem := _entry_problem(info):
+            problems.append(problem)
+            continue
+        name = info.filename
+        if name in seen:
+            problems.append(f"The entry {name!r} appears more than once.")
+            continue
+        seen[name] = name
+        key = unicodedata.normalize("NFC", name.rstrip("/")).casefold()
+        if key in folded:
+            problems.append(f"The entries {folded[key]!r} and {name!r} differ only in "
+                            "letter case or accents, so they would overwrite each other.")
+            continue
+        folded[key] = name
+        top, _, rest = name.partition("/")
+        if not rest and not name.endswith("/"):
+            problems.append(f"The file {name!r} lies outside the bundle folder.")
+        tops.add(top)
+    if len(tops) > 1:
+        problems.append("The bundle should hold exactly one folder but holds "
+                        f"{len(tops)}: {', '.join(sorted(repr(t) for t in tops))}.")
+    return problems, (tops.pop() if len(tops) == 1 and not problems else None)
+
+
+_EOCD: Final = b"PK\x05\x06"
+_EOCD64_LOCATOR: Final = b"PK\x06\x07"
+_EOCD64: Final = b"PK\x06\x06"
+
+
+def _directory_problem(path: Path) -> str | None:
+    """Refuse a central directory too big to parse safely, reading only its end record.
+
+    Finds the end record the way zipfile does (at the very end, else the last one in
+    the final 64 KiB); anything malformed is left for zipfile to report.
+    """
+    with path.open("rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        tail_len = min(size, 22 + 0xFFFF + 20)
+        fh.seek(size - tail_len)
+        tail = fh.read(tail_len)
+        at = (len(tail) - 22 if tail[-22:-18] == _EOCD and tail[-2:] == b"\0\0"
+              else tail.rfind(_EOCD))
+        if at < 0 or len(tail) - at < 22:
+            return None
+        entries, directory_bytes = struct.unpack("<HI", tail[at + 10:at + 16])
+        if entries == 0xFFFF or directory_bytes == 0xFFFFFFFF:  # ZIP64: the real values
+            locator = tail[at - 20:at] if at >= 20 else b""
+            if locator[:4] == _EOCD64_LOCATOR:
+                fh.seek(struct.unpack("<Q", locator[8:16])[0])
+                record = fh.read(56)
+                if len(record) == 56 and record[:4] == _EOCD64:
+                    entries, directory_bytes = struct.unpack("<QQ", record[32:48])
+    if entries > MAX_ENTRIES:
+        return f"The bundle has {entries:,} entries; at most {MAX_ENTRIES:,} are allowed."
+    if directory_bytes > MAX_DIRECTORY_BYTES:
+        return (f"The bundle's table of contents is {directory_bytes:,} bytes, too large "
+                f"for {MAX_ENTRIES:,} entries at most.")
+    return None
+
+
+def _read_all(zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> bytes:
+    if info.file_size > MAX_TAG_FILE_BYTES:
+        raise _Unreadable(f"{label} is too large ({info.file_size:,} bytes) to be a tag file.")
+    try:
+        with zf.open(info) as fh:
+            return fh.read(MAX_TAG_FILE_BYTES + 1)[:MAX_TAG_FILE_BYTES]
+    except Exception as exc:  # zipfile raises many kinds on hostile input
+        raise _Unreadable(f"{label} could not be read from the ZIP ({_why(exc)}).") from exc
+
+
+def _sha256_of(zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> tuple[str, int]:
+    """Hash an entry in chunks, never holding it whole; the CRC is checked at the end."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with zf.open(info) as fh:
+            while chunk := fh.read(_CHUNK):
+                size += len(chunk)
+                digest.update(chunk)
+    except Exception as exc:  # zipfile raises many kinds on hostile input
+        raise _Unreadable(f"{label} could not be read from the ZIP ({_why(exc)}).") from exc
+    return digest.hexdigest(), size
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return text or type(exc).__name__
+
+
+def _parse_manifest(text: bytes, label: str, problems: list[str]) -> dict[str, str]:
+    listed: dict[str, str] = {}
+    try:
+        lines = text.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        problems.append(f"{label} is not UTF-8 text.")
+        return listed
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        match = _MANIFEST_LINE.fullmatch(line)
+        if match is None:
+            problems.append(f"{label} line {number} is not '<SHA-256> <path>'.")
+            continue
+        path = unquote(match.group(2).rstrip(" \t")).removeprefix("./")
+        if path in listed:
+            problems.append(f"{label} lists {path!r} more than once.")
+            continue
+        listed[path] = match.group(1).lower()
+    return listed
+
+
+def _parse_allowed_signers(text: bytes, problems: list[str]) -> tuple[str, Ed25519PublicKey] | None:
+    signers: list[tuple[str, Ed25519PublicKey]] = []
+    try:
+        lines = text.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        problems.append(f"{ALLOWED_SIGNERS} is not UTF-8 text.")
+        return None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            words = shlex.split(line)
+            where = words.index(sshsig.KEY_TYPE)
+            key = sshsig.parse_public_key(" ".join(words[where:where + 2]))
+        except ValueError:
+            problems.append(f"{ALLOWED_SIGNERS} line {number} is not an ssh-ed25519 signer.")
+            continue
+        options = [w.partition("=") for w in words[1:where]]
+        spaces = [v for k, _, v in options if k.lower() == "namespaces"]
+        if spaces and NAMESPACE not in spaces[0].split(","):
+            problems.append(f"{ALLOWED_SIGNERS} line {number} does not allow the "
+                            f"{NAMESPACE!r} namespace.")
+            continue
+        signers.append((words[0], key))
+    if len(signers) != 1:
+        problems.append(f"{ALLOWED_SIGNERS} should name exactly one signer but names "
+                        f"{len(signers)}.")
+        return None
+    return signers[0]
+
+
+def _bag_info_oxum(text: bytes) -> str | None:
+    for line in text.decode("utf-8", errors="replace").splitlines():
+        label, _, value = line.partition(":")
+        if label.strip().lower() == "payload-oxum":
+            return value.strip()
+    return None
+
+
+def _check_bag(zf: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo],
+               report: BundleReport) -> None:
+    problems = report.problems
+    for required in (BAGIT_TXT, BAG_INFO, MANIFEST, TAGMANIFEST, ALLOWED_SIGNERS, SIGNATURE):
+        if required not in files:
+            problems.append(f"{required} is missing from the bundle.")
+    if problems:
+        return
+
+    bagit_txt = _read_all(zf, files[BAGIT_TXT], BAGIT_TXT).decode("utf-8", errors="replace")
+    if not re.search(r"^BagIt-Version:\s*\d+\.\d+\s*$", bagit_txt, re.MULTILINE):
+        problems.append(f"{BAGIT_TXT} does not declare a BagIt version.")
+
+    # Tag files first: if the signature fails, nothing below it can be trusted.
+    tagmanifest = _read_all(zf, files[TAGMANIFEST], TAGMANIFEST)
+    signature = _read_all(zf, files[SIGNATURE], SIGNATURE).decode("utf-8", errors="replace")
+    signer = _parse_allowed_signers(_read_all(zf, files[ALLOWED_SIGNERS], ALLOWED_SIGNERS),
+                                    problems)
+    if signer is not None:
+        identity, key = signer
+        if sshsig.verify(signature, tagmanifest, NAMESPACE, key):
+            report.fingerprint = sshsig.fingerprint(key)
+            report.identity = identity
+            report.files_checked += 1  # the tag manifest, checked by the signature
+        else:
+            problems.append(f"{SIGNATURE} is not a valid signature of {TAGMANIFEST} by the "
+                            f"key in {ALLOWED_SIGNERS}.")
+
+    tag_listed = _parse_manifest(tagmanifest, TAGMANIFEST, problems)
+    for name in SIGNED_TAG_FILES:
+        if name not in tag_listed:
+            problems.append(f"{TAGMANIFEST} does not list {name}, so the signature "
+                            "does not cover it.")
+    for path, expected in sorted(tag_listed.items()):
+        if path not in files:
+            problems.append(f"{path} is listed in {TAGMANIFEST} but missing from the bundle.")
+        elif _sha256_of(zf, files[path], path)[0] != expected:
+            problems.append(f"{path} has been changed since the bundle was sealed "
+                            f"(its SHA-256 does not match {TAGMANIFEST}).")
+        report.files_checked += 1
+    for path in sorted(files):
+        if not path.startswith("data/") and path not in tag_listed \
+                and path not in (TAGMANIFEST, SIGNATURE):
+            problems.append(f"{path} was added to the bundle: it is not listed in "
+                            f"{TAGMANIFEST}, so the signature does not cover it.")
+
+    listed = _parse_manifest(_read_all(zf, files[MANIFEST], MANIFEST), MANIFEST, problems)
+    for path in sorted(p for p in listed if not p.startswith("data/")):
+        problems.append(f"{MANIFEST} lists {path!r}, which is outside the data folder.")
+    payload = sorted(p for p in files if p.startswith("data/"))
+    total = 0
+    for path in payload:
+        digest, size = _sha256_of(zf, files[path], path)
+        total += size
+        report.files_checked += 1
+        if path not in listed:
+            problems.append(f"{path} was added to the bundle: it is not listed in {MANIFEST}.")
+        elif digest != listed[path]:
+            problems.append(f"{path} has been changed since the bundle was sealed "
+                            f"(its SHA-256 does not match {MANIFEST}).")
+    for path in sorted(p for p in listed if p.startswith("data/") and p not in files):
+        problems.append(f"{path} is listed in {MANIFEST} but missing from the bundle.")
+    oxum = _bag_info_oxum(_read_all(zf, files[BAG_INFO], BAG_INFO))
+    if oxum is not None and oxum != f"{total}.{len(payload)}":
+        problems.append(f"{BAG_INFO} gives the Payload-Oxum (bytes.files) as {oxum}, but the "
+                        f"data folder holds {total}.{len(payload)}.")
+
+
+def verify_bundle(path: Path) -> BundleReport:
+    """Check a bundle in place. Every failure is a sentence in ``problems``; never raises
+    for a damaged or hostile file (only for bugs)."""
+    path = Path(path)
+    report = BundleReport()
+    try:
+        if problem := _directory_problem(path):
+            report.problems.append(problem)
+            return report
+        zf = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        report.problems.append(f"{path.name} does not exist.")
+        return report
+    except Exception as exc:  # zipfile raises many kinds on hostile input
+        report.problems.append(f"{path.name} is not a readable ZIP file ({_why(exc)}).")
+        return report
+    with zf:
+        infos = zf.infolist()
+        problems, top = _structure_problems(infos)
+        report.problems.extend(problems)
+        if top is None:
+            if not report.problems:
+                report.problems.append(f"{path.name} does not hold a bundle folder.")
+            return report
+        files = {info.filename[len(top) + 1:]: info for info in infos
+                 if not info.is_dir() and info.filename.startswith(f"{top}/")}
+        try:
+            _check_bag(zf, files, report)
+        except _Unreadable as exc:
+            report.problems.append(str(exc))
+    return report

@@ -25,6 +25,7 @@ from evidence_recorder.core.model import Capture, CaptureDetails, Category, iso_
 PASSPHRASE_ENV = "EVIDENCE_RECORDER_PASSPHRASE"  # noqa: S105 - a variable name
 NEW_PASSPHRASE_ENV = "EVIDENCE_RECORDER_NEW_PASSPHRASE"  # noqa: S105
 RECOVERY_KEY_ENV = "EVIDENCE_RECORDER_RECOVERY_KEY"
+BUNDLE_PASSPHRASE_ENV = "EVIDENCE_RECORDER_BUNDLE_PASSPHRASE"  # noqa: S105 - a variable name
 MAX_SECRET_FILE = 4096
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_WRONG_SECRET, EXIT_REFUSED = 0, 1, 2, 3, 4
@@ -330,6 +331,71 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_OK if report is None or report.ok else EXIT_FAILED
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from evidence_recorder.core import bundle
+    from evidence_recorder.core import settings as options
+
+    saved = options.Settings()
+    out = Path(args.out)
+    if out.exists() and not out.is_dir() and not args.force:
+        raise RefusedInput(f"{out} already exists. Choose another name, or add --force.")
+    passphrase = None
+    if args.encrypt:
+        passphrase = _new_passphrase(args, BUNDLE_PASSPHRASE_ENV, "Passphrase for the bundle")
+    chosen = bundle.ExportOptions(
+        capture_ids=args.capture or None, incident_ids=args.incident or None,
+        audience=args.audience, include_originals=not args.no_originals,
+        exporter=args.name if args.name is not None else saved.get(options.YOUR_NAME),
+        role=args.role if args.role is not None else saved.get(options.YOUR_ROLE),
+        passphrase=passphrase,
+        timestamp_url=args.timestamp_url or saved.get(options.TIMESTAMP_URL) or None)
+    with _open(args) as vault:
+        path = bundle.export_bundle(vault, out, options=chosen)
+        fingerprint = bundle.signing_fingerprint(vault)
+    print(f"Sealed bundle written to {path}.")
+    print(f"Its seal's key fingerprint is {fingerprint}: give it to the recipient "
+          "separately (by phone, say) so they can confirm the bundle came from you.")
+    if passphrase:
+        print("The bundle is encrypted. Send the passphrase another way than the bundle.")
+    return EXIT_OK
+
+
+def _bundle_passphrase() -> str | None:
+    return os.environ.get(BUNDLE_PASSPHRASE_ENV) or None
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from evidence_recorder.core import bundle
+
+    path = Path(args.file)
+    try:
+        report = bundle.verify_bundle(path, _bundle_passphrase())
+    except bundle.BundleLocked:
+        report = bundle.verify_bundle(path, _prompt("Passphrase for the bundle"))
+    if args.json:
+        _print_json(report.as_dict())
+    elif report.ok:
+        print(f"The bundle is intact: {report.files_checked} files match their seal.")
+        print(f"It was sealed by the key {report.fingerprint}; confirm this fingerprint with "
+              "the sender.")
+        if report.timestamp:
+            print(f"Trusted timestamp: {report.timestamp} (see README-VERIFY.txt to check it "
+                  "with the authority's certificate).")
+    else:
+        print("The bundle has been altered or is damaged:", file=sys.stderr)
+        for problem in report.problems:
+            print(f"  - {problem}", file=sys.stderr)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise EvidenceError(f"{path} does not exist.")
+    args.bundle = path
+    return _start_app(args)
+
+
 def cmd_passwd(args: argparse.Namespace) -> int:
     with _open(args) as vault:
         new = _new_passphrase(args, NEW_PASSPHRASE_ENV, "New passphrase")
@@ -460,6 +526,35 @@ def build_parser() -> argparse.ArgumentParser:
                    help="recompute the hash chain and re-hash every original")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
 
+    p = command("export", cmd_export, "seal captures into a signed report bundle (a ZIP) for a "
+                                      "headteacher or the police")
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="the bundle to write (or a folder to put it in)")
+    p.add_argument("--incident", type=_positive_int, action="append", metavar="ID",
+                   help="only this incident (repeat for more)")
+    p.add_argument("--capture", type=_positive_int, action="append", metavar="ID",
+                   help="only this capture (repeat for more)")
+    p.add_argument("--audience", choices=["headteacher", "police"], default="headteacher",
+                   help="headteacher: redacted copies shown first; police: originals first")
+    p.add_argument("--no-originals", action="store_true",
+                   help="leave the originals out (headteacher bundles only)")
+    p.add_argument("--encrypt", action="store_true",
+                   help="wrap the bundle in an AES-256 ZIP (7-Zip opens it); passphrase from "
+                        f"a prompt or ${BUNDLE_PASSPHRASE_ENV}")
+    p.add_argument("--timestamp-url", metavar="URL",
+                   help="add a trusted RFC 3161 timestamp from this time-stamping service")
+    p.add_argument("--name", metavar="TEXT", help="your name, for the report")
+    p.add_argument("--role", metavar="TEXT", help="your role, for the report")
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
+
+    p = command("verify", cmd_verify, "check a bundle: exits 0 only if nothing in it changed "
+                                      "(no vault needed)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    p = command("open", cmd_open, "open a bundle someone sent you in the viewer")
+    p.add_argument("file", metavar="FILE")
+
     command("passwd", cmd_passwd, "change the passphrase")
     command("recover", cmd_recover, "open the vault with the recovery key and choose a new "
                                     "passphrase")
@@ -480,7 +575,7 @@ def _start_app(args: argparse.Namespace) -> int:
         raise EvidenceError(f"The desktop part of Evidence Recorder could not start "
                             f"({exc.name or 'a library'} is missing). Run scripts/setup, or "
                             "reinstall the app.") from exc
-    return app_main(_vault_dir(args))
+    return app_main(_vault_dir(args), bundle=getattr(args, "bundle", None))
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

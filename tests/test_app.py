@@ -448,3 +448,77 @@ def test_window_capture_where_impossible_says_so(qtbot, controller) -> None:  # 
     controller.main.act_window.trigger()
     wait_until(qtbot, lambda: messages.shown[-1][0] == "Not captured")
     assert not controller.main.capturer.busy
+
+
+def test_export_dialog_seals_a_bundle_that_verifies(qtbot, controller, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from evidence_recorder.core.bundle import verify_bundle
+    from evidence_recorder.ui.export_dialog import ExportDialog
+
+    capture_id = _capture_one(qtbot, controller)
+    dialog = ExportDialog(controller.session, controller.settings, [capture_id], None,
+                          controller.main)
+    qtbot.addWidget(dialog)
+    dialog.incidents_button.setChecked(True)
+    for i in range(dialog.incident_list.count()):
+        dialog.incident_list.item(i).setCheckState(Qt.CheckState.Unchecked)
+    with pytest.raises(Exception, match="Tick at least one incident"):
+        dialog.chosen_options()
+    dialog.selected_button.setChecked(True)
+    dialog.police_button.setChecked(True)
+    assert not dialog.originals.isEnabled() and dialog.originals.isChecked()
+    dialog.encrypt.setChecked(True)
+    dialog.passphrase.setText("river stone 88")
+    dialog.confirm.setText("river stone 99")
+    with pytest.raises(Exception, match="not the same"):
+        dialog.chosen_options()
+    dialog.confirm.setText("river stone 88")
+    dialog.name.setText("A. Teacher")
+    chosen = dialog.chosen_options()
+    assert chosen.capture_ids == [capture_id] and chosen.audience == "police"
+    messages.set_next_answer(messages.Button.Ok)
+    dialog.export_to(tmp_path / "b.zip", chosen)
+    wait_until(qtbot, lambda: dialog.written is not None)
+    assert verify_bundle(tmp_path / "b.zip", "river stone 88").ok
+    assert controller.settings.get(options.YOUR_NAME) == "A. Teacher"
+    assert controller.session.audit_entries()[-1].action == "export"
+
+
+def test_a_received_bundle_is_opened_checked_and_kept(qtbot, controller, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                      monkeypatch) -> None:
+    from evidence_recorder.core.bundle import export_bundle
+    from evidence_recorder.ui import app as app_module
+    from evidence_recorder.ui.received import ReceivedBundlesDialog
+
+    # Someone else's vault makes a bundle.
+    sender_dir = tmp_path / "sender"
+    with Vault.create(sender_dir, PASSPHRASE, kdf=FAST_KDF)[0] as sender:
+        from test_vault import add
+        add(sender, description="sent to the head")
+        sent = export_bundle(sender, tmp_path / "sent.zip")
+
+    # The headteacher opens it from the start window, before having a vault.
+    monkeypatch.setattr(app_module.filedialogs, "open_files", lambda *a: [sent])
+    controller.start.bundle_button.click()
+    viewer = next(w for w in QApplication.topLevelWidgets()
+                  if type(w).__name__ == "BundleViewer")
+    qtbot.addWidget(viewer)
+    wait_until(qtbot, lambda: viewer.verdict() == "intact")
+
+    # Saving asks for a vault first, then keeps it once the vault exists.
+    messages.set_next_answer(messages.Button.Ok)
+    viewer.act_save.trigger()
+    assert controller.start.isVisible()
+    messages.set_next_answer(messages.Button.Ok)
+    create_vault(qtbot, controller)
+    wait_until(qtbot, lambda: len(controller.session.vault.received_bundles()) == 1)
+    kept = controller.session.vault.received_bundles()[0]
+    assert kept.verdict["ok"] is True and kept.byte_size == sent.stat().st_size
+
+    dialog = ReceivedBundlesDialog(controller.session, controller.main)
+    qtbot.addWidget(dialog)
+    again = dialog.open_selected()
+    assert again is not None
+    qtbot.addWidget(again)
+    wait_until(qtbot, lambda: again.verdict() == "intact")
+    viewer.close()
+    again.close()

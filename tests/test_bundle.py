@@ -38,7 +38,7 @@ from evidence_recorder.core.bundle import (
     signing_identity,
     verify_bundle,
 )
-from evidence_recorder.core.errors import NotFound, RefusedInput, VaultDamaged
+from evidence_recorder.core.errors import EvidenceError, NotFound, RefusedInput, VaultDamaged
 from evidence_recorder.core.model import CaptureDetails, CaptureKind, iso_utc, utc_now
 from evidence_recorder.core.vault import Vault
 
@@ -166,7 +166,8 @@ def filled(vault: Vault) -> Vault:
     incident = vault.new_incident("Second incident")
     third = add(vault, png_bytes((30, 30, 200)))
     vault.edit_capture(third, {"site": "Elsewhere"}, incident_id=incident.id)
-    vault.set_annotations(first, {"shapes": [{"type": "redact", "rect": [0, 0, 5, 5]}]})
+    vault.set_annotations(first, {"version": 1,
+                                  "items": [{"type": "redact", "rect": [0, 0, 5, 5]}]})
     return vault
 
 
@@ -199,20 +200,25 @@ def test_bundle_layout_and_contents(filled: Vault, sealed: Path) -> None:
     files = {name.removeprefix(folder + "/"): data for name, data in contents.items()}
     captures = filled.captures()
     expected = {"bagit.txt", "bag-info.txt", MANIFEST, TAGMANIFEST, ALLOWED_SIGNERS, SIGNATURE,
-                "data/evidence.json", "data/audit.jsonl"}
+                "data/evidence.json", "data/audit.jsonl", "data/export.json", "report.pdf",
+                "report.html", "README-VERIFY.txt", "verify.sh", "verify.cmd"}
     for capture in captures:
         expected |= {f"data/captures/{capture.id}/original.png",
                      f"data/captures/{capture.id}/metadata.json"}
         assert files[f"data/captures/{capture.id}/original.png"] == filled.original(capture.id)
-        assert json.loads(files[f"data/captures/{capture.id}/metadata.json"]) == capture.full()
+        metadata = json.loads(files[f"data/captures/{capture.id}/metadata.json"])
+        assert {k: v for k, v in metadata.items() if k != "files"} == capture.full()
+        assert metadata["files"]["original"] == f"data/captures/{capture.id}/original.png"
     annotated = [c.id for c in captures if c.has_annotations]
     assert len(annotated) == 1
     expected.add(f"data/captures/{annotated[0]}/annotations.json")
+    expected.add(f"data/captures/{annotated[0]}/redacted.png")
     assert set(files) == expected
 
     evidence = json.loads(files["data/evidence.json"])
     assert evidence["schema_version"] == 1
     assert [c["id"] for c in evidence["captures"]] == [c.id for c in captures]
+    assert evidence["audience"] == "headteacher"
     assert {i["title"] for i in evidence["incidents"]} >= {"Second incident"}
     assert evidence["signing_key"]["fingerprint"] == signing_fingerprint(filled)
 
@@ -333,9 +339,11 @@ def test_interrupted_export_leaves_no_file(filled: Vault, tmp_path: Path,
             raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(fsutil, "_fault_hook", fail)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(EvidenceError, match="The disk is full"):
         export_bundle(filled, tmp_path / "b.zip")
     assert not [p for p in tmp_path.iterdir() if "b.zip" in p.name]
+    assert filled.audit_entries()[-1].action == "export.failed"
+    assert filled.verify().ok
 
 
 # ============================================================================ tampering

@@ -185,3 +185,46 @@ def test_capture_without_a_display_fails_plainly(cli) -> None:  # type: ignore[n
     assert result.returncode == 1
     assert "screen" in result.stderr.lower()
     assert_plain_error(result.stderr)
+
+
+def test_export_and_verify(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    make_png(tmp_path / "a.png")
+    assert cli("import", str(tmp_path / "a.png"), "--site", "TikTok").returncode == 0
+    out = tmp_path / "bundle.zip"
+    done = cli("export", "--out", str(out), "--name", "A. Teacher", "--role", "Teacher")
+    assert done.returncode == 0, done.stderr
+    assert "SHA256:" in done.stdout
+    assert cli("export", "--out", str(out)).returncode == 4  # exists
+    checked = run_cli("verify", str(out))
+    assert checked.returncode == 0, checked.stderr
+    assert "intact" in checked.stdout
+    report = json.loads(run_cli("verify", str(out), "--json").stdout)
+    assert report["ok"] is True and report["fingerprint"].startswith("SHA256:")
+
+    import zipfile
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(out) as src, zipfile.ZipFile(tampered, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.endswith("original.png"):
+                data = data[:-1] + bytes([data[-1] ^ 1])
+            dst.writestr(info, data)
+    bad = run_cli("verify", str(tampered))
+    assert bad.returncode == 1
+    assert "original.png has been changed" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"not a zip at all")
+    assert run_cli("verify", str(junk)).returncode == 1
+
+
+def test_encrypted_export_needs_its_passphrase(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    make_png(tmp_path / "a.png")
+    assert cli("import", str(tmp_path / "a.png")).returncode == 0
+    out = tmp_path / "secret.zip"
+    secret = {"EVIDENCE_RECORDER_BUNDLE_PASSPHRASE": "river stone 88"}
+    assert cli("export", "--out", str(out), "--encrypt", env=secret).returncode == 0
+    assert run_cli("verify", str(out), env=secret).returncode == 0
+    wrong = run_cli("verify", str(out), env={"EVIDENCE_RECORDER_BUNDLE_PASSPHRASE": "nope nope"})
+    assert wrong.returncode == 3
+    assert_plain_error(wrong.stderr)

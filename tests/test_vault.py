@@ -373,7 +373,8 @@ def test_incidents(vault: Vault) -> None:
 def test_every_action_is_chained_and_verifies(vault: Vault) -> None:
     ids = [add(vault, png_bytes((i, i, i))) for i in range(3)]
     vault.edit_capture(ids[0], {"description": "threat to wait outside school"})
-    vault.set_annotations(ids[1], {"shapes": [{"type": "redact", "rect": [0, 0, 5, 5]}]})
+    vault.set_annotations(ids[1], {"version": 1,
+                                   "items": [{"type": "redact", "rect": [0, 0, 5, 5]}]})
     vault.delete_capture(ids[2], "blurred duplicate")
     entries = vault.audit_entries()
     assert [e.seq for e in entries] == list(range(1, len(entries) + 1))

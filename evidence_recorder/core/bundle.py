@@ -20,8 +20,11 @@ name, or exhaust memory or disk before looking at a single hash.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import hashlib
+import io
 import json
 import os
 import re
@@ -30,11 +33,11 @@ import stat
 import struct
 import unicodedata
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 from urllib.parse import unquote
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -43,8 +46,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from evidence_recorder import APP_NAME, __version__
-from evidence_recorder.core import fsutil, sshsig
-from evidence_recorder.core.errors import RefusedInput, VaultDamaged
+from evidence_recorder.core import annotations as marks_module
+from evidence_recorder.core import audit, device, fsutil, sshsig
+from evidence_recorder.core import report as report_module
+from evidence_recorder.core.bundle_texts import (
+    VERIFY_CMD_TEXT,
+    VERIFY_SH_TEXT,
+    verify_readme,
+)
+from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDamaged, WrongSecret
 from evidence_recorder.core.model import Capture, Incident, iso_utc, utc_now
 from evidence_recorder.core.vault import Vault
 
@@ -58,6 +68,12 @@ MANIFEST: Final = "manifest-sha256.txt"
 TAGMANIFEST: Final = "tagmanifest-sha256.txt"
 ALLOWED_SIGNERS: Final = "allowed_signers"
 SIGNATURE: Final = "tagmanifest-sha256.txt.sig"
+TIMESTAMP: Final = "tagmanifest-sha256.txt.sig.tsr"
+REPORT_PDF: Final = "report.pdf"
+REPORT_HTML: Final = "report.html"
+README_VERIFY: Final = "README-VERIFY.txt"
+VERIFY_SH: Final = "verify.sh"
+VERIFY_CMD: Final = "verify.cmd"
 SIGNED_TAG_FILES: Final = (BAGIT_TXT, BAG_INFO, MANIFEST, ALLOWED_SIGNERS)
 
 # Limits on a received bundle. Ours stay far below them: originals are capped at
@@ -93,6 +109,8 @@ class BundleReport:
     fingerprint: str | None = None
     identity: str | None = None
     files_checked: int = 0
+    timestamp: str | None = None  # "2026-11-25T12:00:03Z (CN=Example TSA)" when present
+    encrypted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -100,7 +118,8 @@ class BundleReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "problems": self.problems, "fingerprint": self.fingerprint,
-                "identity": self.identity, "files_checked": self.files_checked}
+                "identity": self.identity, "files_checked": self.files_checked,
+                "timestamp": self.timestamp, "encrypted": self.encrypted}
 
 
 # ============================================================================ export
@@ -139,7 +158,9 @@ class _BagWriter:
         self.payload_files = 0
 
     def add(self, path: str, data: bytes, *, compress: bool = True) -> None:
-        info = zipfile.ZipInfo(f"{self._folder}/{path}", date_time=self._date_time)
+        # pyzipper (encrypted bundles) needs its own ZipInfo class.
+        make_info = getattr(self._zf, "zipinfo_cls", zipfile.ZipInfo)
+        info = make_info(f"{self._folder}/{path}", date_time=self._date_time)
         info.external_attr = _FILE_MODE
         info.create_system = _UNIX
         info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
@@ -169,19 +190,87 @@ def _incident_dict(incident: Incident) -> dict[str, Any]:
             "is_default": incident.is_default}
 
 
-def _chosen_captures(vault: Vault, capture_ids: list[int] | None) -> list[Capture]:
-    if capture_ids is None:
+AUDIENCES: Final = ("headteacher", "police")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOptions:
+    """What to export and for whom. ``None`` for both id lists means every capture."""
+
+    capture_ids: list[int] | None = None
+    incident_ids: list[int] | None = None
+    audience: str = "headteacher"  # redacted copies first; "police": originals first
+    include_originals: bool = True
+    exporter: str = ""
+    role: str = ""
+    passphrase: str | None = None  # wrap the bundle in an AES-256 ZIP (7-Zip opens it)
+    timestamp_url: str | None = None  # an RFC 3161 time-stamping authority
+
+
+def _chosen_captures(vault: Vault, options: ExportOptions) -> list[Capture]:
+    if options.capture_ids is None and options.incident_ids is None:
         return vault.captures()
-    return [vault.capture(capture_id) for capture_id in dict.fromkeys(capture_ids)]
+    chosen: dict[int, Capture] = {}
+    for incident_id in options.incident_ids or []:
+        for capture in vault.captures(incident_id):
+            chosen[capture.id] = capture
+    for capture_id in options.capture_ids or []:
+        chosen[capture_id] = vault.capture(capture_id)
+    return sorted(chosen.values(), key=lambda c: (c.captured_at, c.id))
 
 
-def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None) -> Path:
-    """Seal the chosen captures (all if ``None``) into a signed bag in a ZIP at ``out``.
+def _audit_lines(vault: Vault, capture_ids: set[int], incident_ids: set[int]) -> bytes:
+    """The log entries about what is exported, and the head of the chain.
+
+    Entries about other captures stay out: their details could name people or
+    describe evidence the user did not choose to share. Each entry keeps its own
+    hash and its predecessor's, so each one can still be checked, and the last line
+    (the export itself, the chain's head) shows how long the whole log was.
+    """
+    entries = vault.audit_entries()
+    chosen = []
+    for entry in entries:
+        kind, _, number = entry.subject.partition(":")
+        about = int(number) if number.isdigit() else None
+        if ((kind == "capture" and about in capture_ids)
+                or (kind == "incident" and about in incident_ids)
+                or entry.action in ("vault.created", "export")):
+            chosen.append(entry)
+    if entries and (not chosen or chosen[-1].seq != entries[-1].seq):
+        chosen.append(entries[-1])
+    return b"".join((json.dumps(dataclasses.asdict(e), ensure_ascii=False, sort_keys=True)
+                     + "\n").encode() for e in chosen)
+
+
+def _open_zip_for_writing(fh: Any, passphrase: str | None) -> zipfile.ZipFile:
+    if passphrase is None:
+        return zipfile.ZipFile(fh, "w")
+    if len(passphrase) < 8:
+        raise RefusedInput("Please choose a passphrase of at least 8 characters for the "
+                           "bundle, and send it to the recipient another way (say it on "
+                           "the phone, or send it by text message).")
+    import pyzipper
+
+    zf = pyzipper.AESZipFile(fh, "w", encryption=pyzipper.WZ_AES)
+    zf.setpassword(passphrase.encode("utf-8"))
+    return zf  # type: ignore[no-any-return]
+
+
+def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None, *,
+                  options: ExportOptions | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> Path:
+    """Seal the chosen captures into a signed bag in a ZIP at ``out``; returns the path.
 
     If ``out`` is an existing folder the bundle gets its default name inside it. The
-    file appears under its final name only when complete (temp file, fsync, rename).
-    Returns the path written.
+    file appears under its final name only when complete (temp file, fsync, rename),
+    so a crash or a full disk never leaves half a bundle where the user looks.
+    Originals are streamed one at a time, so memory stays bounded.
     """
+    options = options or ExportOptions()
+    if capture_ids is not None:
+        options = dataclasses.replace(options, capture_ids=capture_ids)
+    if options.audience not in AUDIENCES:
+        raise RefusedInput(f"The audience must be one of: {', '.join(AUDIENCES)}.")
     out = Path(out)
     now = utc_now()
     folder = f"evidence-bundle-{now:%Y%m%d-%H%M%S}"
@@ -191,72 +280,164 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None)
     key = _signing_key(vault)
     identity = signing_identity(vault)
     key_fingerprint = sshsig.fingerprint(key)
-    captures = _chosen_captures(vault, capture_ids)
+    captures = _chosen_captures(vault, options)
+    if not captures:
+        raise RefusedInput("There are no captures to export in what you chose.")
     incident_ids = {c.incident_id for c in captures}
-    incidents = [i for i in vault.incidents()
-                 if capture_ids is None or i.id in incident_ids]
+    incidents = [i for i in vault.incidents() if i.id in incident_ids]
+    titles = {i.id: i.title for i in incidents}
+    police = options.audience == "police"
 
     fsutil.remove_stale_temps(target.parent, target.name)
-    with fsutil.atomic_writer(target) as fh, zipfile.ZipFile(fh, "w") as zf:
-        bag = _BagWriter(zf, folder, now)
-        for capture in captures:
-            # One original in memory at a time; each is checked against its recorded
-            # hash so a damaged vault never yields a bundle that looks sound.
-            original = vault.original(capture.id)
-            if hashlib.sha256(original).hexdigest() != capture.sha256:
-                raise VaultDamaged(f"Capture {capture.id} no longer matches the SHA-256 "
-                                   "recorded when it was taken. Run a vault check.")
-            ext = _EXTENSIONS.get(capture.media_type, "bin")
-            base = f"data/captures/{capture.id}"
-            bag.add(f"{base}/original.{ext}", original, compress=False)
-            del original
-            bag.add(f"{base}/metadata.json", _json(capture.full()))
-            annotations = vault.annotations(capture.id)
-            if annotations is not None:
-                bag.add(f"{base}/annotations.json", _json(annotations))
+    try:
+        with fsutil.atomic_writer(target) as fh, \
+                _open_zip_for_writing(fh, options.passphrase) as zf:
+            bag = _BagWriter(zf, folder, now)
+            shown: list[report_module.ReportCapture] = []
+            listed: list[dict[str, Any]] = []
+            for done, capture in enumerate(captures, 1):
+                entry, report_capture = _add_capture(vault, bag, capture, options, police,
+                                                     titles.get(capture.incident_id, ""))
+                listed.append(entry)
+                shown.append(report_capture)
+                if progress is not None:
+                    progress(done, len(captures) + 2)
 
-        # Logged before audit.jsonl is written so the bundle shows its own export.
-        vault.record("export", f"bundle:{folder}", {
-            "bundle": folder, "file_name": target.name,
-            "captures": [c.id for c in captures], "key_fingerprint": key_fingerprint,
-        })
-        bag.add("data/evidence.json", _json({
-            "schema_version": SCHEMA_VERSION,
-            "bundle": folder,
-            "exported_at": iso_utc(now),
-            "software": {"name": APP_NAME, "version": __version__},
-            "vault_id": vault.vault_id,
-            "signing_key": {"identity": identity, "fingerprint": key_fingerprint,
-                            "public_key": sshsig.public_key_line(key)},
-            "incidents": [_incident_dict(i) for i in incidents],
-            "captures": [c.full() for c in captures],
-        }))
-        bag.add("data/audit.jsonl", b"".join(
-            (json.dumps(dataclasses.asdict(entry), ensure_ascii=False, sort_keys=True)
-             + "\n").encode()
-            for entry in vault.audit_entries()
-        ))
+            # Logged before audit.jsonl is written so the bundle shows its own export.
+            vault.record("export", f"bundle:{folder}", {
+                "bundle": folder, "file_name": target.name, "audience": options.audience,
+                "captures": [c.id for c in captures], "key_fingerprint": key_fingerprint,
+                "encrypted": options.passphrase is not None,
+                "timestamp_url": options.timestamp_url,
+            })
+            bag.add("data/evidence.json", _json({
+                "schema_version": SCHEMA_VERSION,
+                "bundle": folder,
+                "exported_at": iso_utc(now),
+                "exported_by": options.exporter,
+                "role": options.role,
+                "audience": options.audience,
+                "software": {"name": APP_NAME, "version": __version__},
+                "vault_id": vault.vault_id,
+                "signing_key": {"identity": identity, "fingerprint": key_fingerprint,
+                                "public_key": sshsig.public_key_line(key)},
+                "incidents": [_incident_dict(i) for i in incidents],
+                "captures": listed,
+            }))
+            bag.add("data/audit.jsonl", _audit_lines(vault, {c.id for c in captures},
+                                                     incident_ids))
+            bag.add("data/export.json", _json({
+                "exported_at": iso_utc(now), "exported_by": options.exporter,
+                "role": options.role, "audience": options.audience,
+                "originals_included": options.include_originals,
+                "device": device.environment(), "time_zone": device.local_zone_name(),
+                "encrypted_for_transport": options.passphrase is not None,
+            }))
 
-        payload = [p for p in bag.hashes if p.startswith("data/")]
-        bag.add(BAGIT_TXT, f"BagIt-Version: {BAGIT_VERSION}\n"
-                           "Tag-File-Character-Encoding: UTF-8\n".encode())
-        bag.add(BAG_INFO, "".join(f"{label}: {value}\n" for label, value in (
-            ("Bag-Software-Agent", f"{APP_NAME} {__version__}"),
-            ("Bagging-Date", f"{now:%Y-%m-%d}"),
-            ("External-Identifier", folder),
-            ("External-Description", "Evidence of online abuse exported from an Evidence "
-                                     "Recorder vault, sealed with an SSH signature."),
-            ("Payload-Oxum", f"{bag.payload_bytes}.{bag.payload_files}"),
-            ("Capture-Count", str(len(captures))),
-            ("Signing-Key-Fingerprint", key_fingerprint),
-        )).encode())
-        bag.add(MANIFEST, bag.manifest(payload))
-        bag.add(ALLOWED_SIGNERS, f'{identity} namespaces="{NAMESPACE}" '
-                                 f"{sshsig.public_key_line(key)}\n".encode())
-        tagmanifest = bag.manifest(SIGNED_TAG_FILES)
-        bag.add(TAGMANIFEST, tagmanifest)
-        bag.add(SIGNATURE, sshsig.sign(key, tagmanifest, NAMESPACE).encode())
+            report_data = report_module.ReportData(
+                exported_at=now, exported_by=options.exporter, role=options.role,
+                audience=options.audience, incidents=incidents, captures=shown,
+                fingerprint=key_fingerprint, app_version=__version__, bundle_name=folder,
+                timestamped=options.timestamp_url is not None)
+            pdf = io.BytesIO()
+            report_module.write_pdf(report_data, pdf)
+            bag.add(REPORT_PDF, pdf.getvalue())
+            del pdf
+            bag.add(REPORT_HTML, report_module.write_html(report_data))
+            bag.add(README_VERIFY, verify_readme(identity, key_fingerprint).encode())
+            bag.add(VERIFY_SH, VERIFY_SH_TEXT.encode())
+            bag.add(VERIFY_CMD, VERIFY_CMD_TEXT.replace("\n", "\r\n").encode())
+            if progress is not None:
+                progress(len(captures) + 1, len(captures) + 2)
+
+            payload = [p for p in bag.hashes if p.startswith("data/")]
+            bag.add(BAGIT_TXT, f"BagIt-Version: {BAGIT_VERSION}\n"
+                               "Tag-File-Character-Encoding: UTF-8\n".encode())
+            bag.add(BAG_INFO, "".join(f"{label}: {_one_line(value)}\n" for label, value in (
+                ("Bag-Software-Agent", f"{APP_NAME} {__version__}"),
+                ("Bagging-Date", f"{now:%Y-%m-%d}"),
+                ("External-Identifier", folder),
+                ("External-Description", "Evidence of online abuse exported from an "
+                                         "Evidence Recorder vault, sealed with an SSH "
+                                         "signature."),
+                ("Contact-Name", options.exporter or "not given"),
+                ("Exporter-Role", options.role or "not given"),
+                ("Audience", options.audience),
+                ("Incident-Titles", "; ".join(i.title for i in incidents)),
+                ("Capture-Count", str(len(captures))),
+                ("Payload-Oxum", f"{bag.payload_bytes}.{bag.payload_files}"),
+                ("Signing-Key-Fingerprint", key_fingerprint),
+            )).encode())
+            bag.add(MANIFEST, bag.manifest(payload))
+            bag.add(ALLOWED_SIGNERS, f'{identity} namespaces="{NAMESPACE}" '
+                                     f"{sshsig.public_key_line(key)}\n".encode())
+            tag_files = [p for p in bag.hashes if not p.startswith("data/")]
+            tagmanifest = bag.manifest(tag_files)
+            bag.add(TAGMANIFEST, tagmanifest)
+            signature = sshsig.sign(key, tagmanifest, NAMESPACE).encode()
+            bag.add(SIGNATURE, signature)
+            if options.timestamp_url:
+                from evidence_recorder.core import timestamp
+
+                bag.add(TIMESTAMP, timestamp.request_timestamp(signature,
+                                                               options.timestamp_url))
+            if progress is not None:
+                progress(len(captures) + 2, len(captures) + 2)
+    except BaseException as exc:
+        if any(e.action == "export" and e.subject == f"bundle:{folder}"
+               for e in vault.audit_entries()[-3:]):
+            with contextlib.suppress(EvidenceError):
+                vault.record("export.failed", f"bundle:{folder}", {"bundle": folder})
+        if isinstance(exc, OSError):
+            raise EvidenceError(_write_failure(target, exc)) from exc
+        raise
     return target
+
+
+def _write_failure(target: Path, exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return ("The disk is full, so the bundle was not written. Nothing was left "
+                "behind; free some space, or choose another place, and try again.")
+    return f"The bundle could not be written to {target.parent} ({exc.strerror})."
+
+
+def _one_line(value: str) -> str:
+    """bag-info.txt values are one line; what the user typed may not be."""
+    return " ".join(str(value).split())
+
+
+def _add_capture(vault: Vault, bag: _BagWriter, capture: Capture, options: ExportOptions,
+                 police: bool, incident_title: str
+                 ) -> tuple[dict[str, Any], report_module.ReportCapture]:
+    """One capture's files; the original is held in memory only while it is written."""
+    original = vault.original(capture.id)
+    if hashlib.sha256(original).hexdigest() != capture.sha256:
+        raise VaultDamaged(f"Capture {capture.id} no longer matches the SHA-256 "
+                           "recorded when it was taken. Run a vault check.")
+    ext = _EXTENSIONS.get(capture.media_type, "bin")
+    base = f"data/captures/{capture.id}"
+    files: dict[str, str | None] = {"original": None, "redacted": None, "annotations": None}
+    if options.include_originals or police:
+        files["original"] = original_path = f"{base}/original.{ext}"
+        bag.add(original_path, original, compress=False)
+    marks = vault.annotations(capture.id)
+    derived: bytes | None = None
+    if marks is not None and marks.get("items"):
+        derived = marks_module.render(original, marks)
+        files["redacted"] = redacted_path = f"{base}/redacted.png"
+        files["annotations"] = marks_path = f"{base}/annotations.json"
+        bag.add(redacted_path, derived, compress=False)
+        bag.add(marks_path, _json(marks))
+    files["metadata"] = metadata_path = f"{base}/metadata.json"
+    entry = {**capture.full(), "files": files}
+    bag.add(metadata_path, _json(entry))
+    show_redacted = derived is not None and not police
+    image = derived if show_redacted and derived is not None else original
+    shown = report_module.ReportCapture(
+        capture=capture, incident_title=incident_title, image=image,
+        shows_redacted_copy=show_redacted, original_path=files["original"] or "",
+        redacted_path=files["redacted"])
+    return entry, shown
 
 
 # ============================================================================ verify
@@ -266,7 +447,7 @@ class _Unreadable(Exception):
     """The ZIP could not be read where it should have been; the message says where."""
 
 
-def _entry_problem(info: zipfile.ZipInfo) -> str | None:
+def _entry_problem(info: zipfile.ZipInfo, encrypted_ok: bool = False) -> str | None:
     """Why this entry alone is refused, or None. Names are shown with repr() so that
     control characters cannot forge a message."""
     name = info.filename
@@ -287,7 +468,7 @@ def _entry_problem(info: zipfile.ZipInfo) -> str | None:
         return f"The entry {shown} is a symbolic link."
     if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
         return f"The entry {shown} is not an ordinary file."
-    if info.flag_bits & 0x1:
+    if info.flag_bits & 0x1 and not encrypted_ok:
         return f"The entry {shown} is encrypted."
     if info.file_size > MAX_ENTRY_BYTES:
         return (f"The entry {shown} would unpack to {info.file_size:,} bytes, more than "
@@ -298,7 +479,8 @@ def _entry_problem(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
-def _structure_problems(infos: list[zipfile.ZipInfo]) -> tuple[list[str], str | None]:
+def _structure_problems(infos: list[zipfile.ZipInfo],
+                        encrypted_ok: bool = False) -> tuple[list[str], str | None]:
     """Problems with the ZIP's layout, and its one top folder if it has exactly one."""
     if len(infos) > MAX_ENTRIES:
         return [f"The bundle has {len(infos):,} entries; at most {MAX_ENTRIES:,} "
@@ -310,7 +492,7 @@ def _structure_problems(infos: list[zipfile.ZipInfo]) -> tuple[list[str], str | 
     folded: dict[str, str] = {}
     tops: set[str] = set()
     for info in infos:
-        if problem := _entry_problem(info):
+        if problem := _entry_problem(info, encrypted_ok):
             problems.append(problem)
             continue
         name = info.filename
@@ -339,29 +521,28 @@ _EOCD64_LOCATOR: Final = b"PK\x06\x07"
 _EOCD64: Final = b"PK\x06\x06"
 
 
-def _directory_problem(path: Path) -> str | None:
+def _directory_problem(fh: BinaryIO) -> str | None:
     """Refuse a central directory too big to parse safely, reading only its end record.
 
     Finds the end record the way zipfile does (at the very end, else the last one in
     the final 64 KiB); anything malformed is left for zipfile to report.
     """
-    with path.open("rb") as fh:
-        size = fh.seek(0, os.SEEK_END)
-        tail_len = min(size, 22 + 0xFFFF + 20)
-        fh.seek(size - tail_len)
-        tail = fh.read(tail_len)
-        at = (len(tail) - 22 if tail[-22:-18] == _EOCD and tail[-2:] == b"\0\0"
-              else tail.rfind(_EOCD))
-        if at < 0 or len(tail) - at < 22:
-            return None
-        entries, directory_bytes = struct.unpack("<HI", tail[at + 10:at + 16])
-        if entries == 0xFFFF or directory_bytes == 0xFFFFFFFF:  # ZIP64: the real values
-            locator = tail[at - 20:at] if at >= 20 else b""
-            if locator[:4] == _EOCD64_LOCATOR:
-                fh.seek(struct.unpack("<Q", locator[8:16])[0])
-                record = fh.read(56)
-                if len(record) == 56 and record[:4] == _EOCD64:
-                    entries, directory_bytes = struct.unpack("<QQ", record[32:48])
+    size = fh.seek(0, os.SEEK_END)
+    tail_len = min(size, 22 + 0xFFFF + 20)
+    fh.seek(size - tail_len)
+    tail = fh.read(tail_len)
+    at = (len(tail) - 22 if tail[-22:-18] == _EOCD and tail[-2:] == b"\0\0"
+          else tail.rfind(_EOCD))
+    if at < 0 or len(tail) - at < 22:
+        return None
+    entries, directory_bytes = struct.unpack("<HI", tail[at + 10:at + 16])
+    if entries == 0xFFFF or directory_bytes == 0xFFFFFFFF:  # ZIP64: the real values
+        locator = tail[at - 20:at] if at >= 20 else b""
+        if locator[:4] == _EOCD64_LOCATOR:
+            fh.seek(struct.unpack("<Q", locator[8:16])[0])
+            record = fh.read(56)
+            if len(record) == 56 and record[:4] == _EOCD64:
+                entries, directory_bytes = struct.unpack("<QQ", record[32:48])
     if entries > MAX_ENTRIES:
         return f"The bundle has {entries:,} entries; at most {MAX_ENTRIES:,} are allowed."
     if directory_bytes > MAX_DIRECTORY_BYTES:
@@ -502,7 +683,7 @@ def _check_bag(zf: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo],
         report.files_checked += 1
     for path in sorted(files):
         if not path.startswith("data/") and path not in tag_listed \
-                and path not in (TAGMANIFEST, SIGNATURE):
+                and path not in (TAGMANIFEST, SIGNATURE, TIMESTAMP):
             problems.append(f"{path} was added to the bundle: it is not listed in "
                             f"{TAGMANIFEST}, so the signature does not cover it.")
 
@@ -526,36 +707,188 @@ def _check_bag(zf: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo],
     if oxum is not None and oxum != f"{total}.{len(payload)}":
         problems.append(f"{BAG_INFO} gives the Payload-Oxum (bytes.files) as {oxum}, but the "
                         f"data folder holds {total}.{len(payload)}.")
+    if TIMESTAMP in files:
+        _check_timestamp(_read_all(zf, files[TIMESTAMP], TIMESTAMP), signature.encode(), report)
+    if "data/audit.jsonl" in files:
+        _check_audit(_read_all(zf, files["data/audit.jsonl"], "data/audit.jsonl"), problems)
 
 
-def verify_bundle(path: Path) -> BundleReport:
-    """Check a bundle in place. Every failure is a sentence in ``problems``; never raises
-    for a damaged or hostile file (only for bugs)."""
-    path = Path(path)
-    report = BundleReport()
+def _check_timestamp(tsr: bytes, signature: bytes, report: BundleReport) -> None:
+    from evidence_recorder.core import timestamp
+
     try:
-        if problem := _directory_problem(path):
+        info = timestamp.inspect_timestamp(tsr, signature)
+    except EvidenceError as exc:
+        report.problems.append(f"{TIMESTAMP}: {exc.message}")
+        return
+    # Without the authority's own certificate this proves the token names this seal;
+    # the time itself is confirmed with the authority's root (README-VERIFY.txt).
+    report.timestamp = f"{iso_utc(info.time)} from {info.tsa}"
+
+
+def _check_audit(text: bytes, problems: list[str]) -> None:
+    """The exported log entries: each one's hash, in order, ending with this export."""
+    label = "data/audit.jsonl"
+    previous_seq = 0
+    last_action = ""
+    for number, line in enumerate(text.decode("utf-8", errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+            seq, digest = int(entry["seq"]), str(entry["hash"])
+            recomputed = audit.entry_hash(seq, entry["at"], entry["action"], entry["subject"],
+                                          entry["details"], entry["prev_hash"])
+        except (ValueError, KeyError, TypeError):
+            problems.append(f"{label} line {number} is not an audit entry.")
+            return
+        if recomputed != digest:
+            problems.append(f"{label}: entry {seq} was changed after it was written.")
+            return
+        if seq <= previous_seq:
+            problems.append(f"{label}: entry {seq} is out of order.")
+            return
+        previous_seq, last_action = seq, str(entry["action"])
+    if last_action != "export":
+        problems.append(f"{label} does not end with the export that made this bundle.")
+
+
+Source = Path | BinaryIO
+
+
+def _open_zip(source: Source, passphrase: str | None, report: BundleReport,
+              name: str) -> zipfile.ZipFile | None:
+    try:
+        if isinstance(source, Path):
+            with source.open("rb") as fh:
+                problem = _directory_problem(fh)
+        else:
+            problem = _directory_problem(source)
+        if problem:
             report.problems.append(problem)
-            return report
-        zf = zipfile.ZipFile(path)
+            return None
+        import pyzipper
+
+        zf: zipfile.ZipFile = pyzipper.AESZipFile(source)
     except FileNotFoundError:
-        report.problems.append(f"{path.name} does not exist.")
-        return report
+        report.problems.append(f"{name} does not exist.")
+        return None
     except Exception as exc:  # zipfile raises many kinds on hostile input
-        report.problems.append(f"{path.name} is not a readable ZIP file ({_why(exc)}).")
+        report.problems.append(f"{name} is not a readable ZIP file ({_why(exc)}).")
+        return None
+    report.encrypted = any(info.flag_bits & 0x1 for info in zf.infolist())
+    if report.encrypted:
+        if not passphrase:
+            zf.close()
+            raise BundleLocked("This bundle is encrypted. Type the passphrase the sender "
+                               "gave you (they should have sent it separately).")
+        zf.setpassword(passphrase.encode("utf-8"))
+        first = next((i for i in zf.infolist() if not i.is_dir()), None)
+        # Damage other than a wrong passphrase shows up in the checks that follow.
+        with contextlib.suppress(zipfile.BadZipFile, OSError, EOFError, ValueError):
+            try:
+                if first is not None:
+                    with zf.open(first) as fh:
+                        fh.read(1)
+            except RuntimeError as exc:
+                zf.close()
+                raise WrongSecret("That passphrase does not open this bundle.") from exc
+    return zf
+
+
+def _bag_files(zf: zipfile.ZipFile, report: BundleReport,
+               name: str) -> tuple[str, dict[str, zipfile.ZipInfo]] | None:
+    infos = zf.infolist()
+    problems, top = _structure_problems(infos, encrypted_ok=report.encrypted)
+    report.problems.extend(problems)
+    if top is None:
+        if not report.problems:
+            report.problems.append(f"{name} does not hold a bundle folder.")
+        return None
+    return top, {info.filename[len(top) + 1:]: info for info in infos
+                 if not info.is_dir() and info.filename.startswith(f"{top}/")}
+
+
+def verify_bundle(source: Source, passphrase: str | None = None) -> BundleReport:
+    """Check a bundle in place, without extracting it. Every failure is a sentence in
+    ``problems``; it raises only :class:`BundleLocked` / :class:`WrongSecret` for an
+    encrypted bundle without the right passphrase (and on bugs)."""
+    name = source.name if isinstance(source, Path) else "The bundle"
+    report = BundleReport()
+    zf = _open_zip(source, passphrase, report, name)
+    if zf is None:
         return report
     with zf:
-        infos = zf.infolist()
-        problems, top = _structure_problems(infos)
-        report.problems.extend(problems)
-        if top is None:
-            if not report.problems:
-                report.problems.append(f"{path.name} does not hold a bundle folder.")
-            return report
-        files = {info.filename[len(top) + 1:]: info for info in infos
-                 if not info.is_dir() and info.filename.startswith(f"{top}/")}
-        try:
-            _check_bag(zf, files, report)
-        except _Unreadable as exc:
-            report.problems.append(str(exc))
+        found = _bag_files(zf, report, name)
+        if found is not None:
+            try:
+                _check_bag(zf, found[1], report)
+            except _Unreadable as exc:
+                report.problems.append(str(exc))
     return report
+
+
+class BundleLocked(WrongSecret):
+    """An encrypted bundle, opened without a passphrase."""
+
+
+class OpenedBundle:
+    """A verified bundle held open for reading (the headteacher's viewer).
+
+    Files are read from the ZIP on demand, never extracted; ``evidence`` is the
+    parsed ``data/evidence.json``. Whatever the verdict, the caller shows it first.
+    """
+
+    def __init__(self, zf: zipfile.ZipFile, top: str, files: dict[str, zipfile.ZipInfo],
+                 report: BundleReport) -> None:
+        self._zf: zipfile.ZipFile | None = zf
+        self._files = files
+        self.bundle_name = top
+        self.report = report
+        self.evidence: dict[str, Any] = {}
+        if "data/evidence.json" in files:
+            with contextlib.suppress(_Unreadable, ValueError, UnicodeDecodeError):
+                loaded = json.loads(_read_all(zf, files["data/evidence.json"],
+                                              "data/evidence.json"))
+                if isinstance(loaded, dict):
+                    self.evidence = loaded
+
+    def read(self, path: str) -> bytes:
+        """One file of the bag, by its path inside the bag (bounded in size)."""
+        if self._zf is None:
+            raise EvidenceError("The bundle has been closed.")
+        info = self._files.get(path)
+        if info is None:
+            raise EvidenceError(f"{path} is not in this bundle.")
+        if info.file_size > MAX_ENTRY_BYTES:
+            raise EvidenceError(f"{path} is too large to show.")
+        try:
+            with self._zf.open(info) as fh:
+                return fh.read(MAX_ENTRY_BYTES + 1)[:MAX_ENTRY_BYTES]
+        except Exception as exc:  # zipfile raises many kinds on hostile input
+            raise EvidenceError(f"{path} could not be read from the bundle "
+                                f"({_why(exc)}).") from exc
+
+    def close(self) -> None:
+        if self._zf is not None:
+            self._zf.close()
+            self._zf = None
+
+
+def open_bundle(source: Source, passphrase: str | None = None) -> OpenedBundle:
+    """Verify a bundle and keep it open for reading; raises only if it is not a bundle."""
+    name = source.name if isinstance(source, Path) else "The bundle"
+    report = BundleReport()
+    zf = _open_zip(source, passphrase, report, name)
+    if zf is None:
+        raise RefusedInput(f"{name} is not an evidence bundle: {report.problems[0]}")
+    found = _bag_files(zf, report, name)
+    if found is None:
+        zf.close()
+        raise RefusedInput(f"{name} is not an evidence bundle: {report.problems[0]}")
+    top, files = found
+    try:
+        _check_bag(zf, files, report)
+    except _Unreadable as exc:
+        report.problems.append(str(exc))
+    return OpenedBundle(zf, top, files, report)

@@ -70,6 +70,7 @@ YOUR_NAME = _declare(Option("your_name", "", "Your name (for reports)"))
 YOUR_ROLE = _declare(Option("your_role", "", "Your role (for reports)"))
 DEFAULT_INCIDENT = _declare(Option("default_incident", 0, "Incident for new captures",
                                    minimum=0))
+TIMESTAMP_URL = _declare(Option("timestamp_url", "", "Time-stamping service (RFC 3161) address"))
 GUIDE_SEEN = _declare(Option("guide_seen", False, "The first-run guide has been shown"))
 
 

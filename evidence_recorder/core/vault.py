@@ -594,6 +594,10 @@ class Vault:
     def set_annotations(self, capture_id: int, data: dict[str, Any] | None) -> None:
         """Store vector annotations beside the original (which is never touched)."""
         self.capture(capture_id)
+        if data:
+            from evidence_recorder.core import annotations
+
+            data = annotations.validate(data)
         encoded = json.dumps(data, sort_keys=True) if data else None
         with self._write() as cur:
             cur.execute("DELETE FROM annotation WHERE capture_id = ?", (capture_id,))
@@ -668,12 +672,12 @@ class Vault:
         return [ReceivedBundle(r[0], r[1], r[2], r[3], parse_iso_utc(r[4]), json.loads(r[5]))
                 for r in rows]
 
-    def received_bundle_file(self, bundle_id: int) -> ChunkReader:
+    def received_bundle_file(self, bundle_id: int) -> io.BufferedReader:
         """A read-only, seekable file over a received bundle's bytes (for the zip reader)."""
         rows = self._read("SELECT byte_size FROM received_bundle WHERE id = ?", (bundle_id,))
         if not rows:
             raise NotFound(f"There is no received bundle {bundle_id} in this vault.")
-        return ChunkReader(self, bundle_id, int(rows[0][0]))
+        return io.BufferedReader(ChunkReader(self, bundle_id, int(rows[0][0])))
 
     def _received_chunk(self, bundle_id: int, seq: int) -> bytes:
         rows = self._read("SELECT bytes FROM received_chunk WHERE bundle_id = ? AND seq = ?",

@@ -14,18 +14,21 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from evidence_recorder import APP_NAME, __version__
 from evidence_recorder.core import settings as options
+from evidence_recorder.core.errors import EvidenceError
 from evidence_recorder.core.keyfile import KdfParams
 from evidence_recorder.core.settings import Settings
-from evidence_recorder.ui import crash
+from evidence_recorder.ui import crash, filedialogs, messages
+from evidence_recorder.ui.bundle_viewer import BundleViewer, open_bundle_window
 from evidence_recorder.ui.guide import GuideDialog
 from evidence_recorder.ui.idle import IdleLock, SessionWatcher
 from evidence_recorder.ui.main_window import MainWindow
+from evidence_recorder.ui.received import ReceivedBundlesDialog
 from evidence_recorder.ui.session import VaultSession
-from evidence_recorder.ui.tasks import wait_for_tasks
+from evidence_recorder.ui.tasks import Progress, run_task, wait_for_tasks
 from evidence_recorder.ui.unlock import StartWindow
 
 
@@ -49,17 +52,77 @@ class AppController(QObject):
         self.idle = IdleLock(settings.get(options.IDLE_LOCK_MINUTES),
                              settings.get(options.IDLE_LOCK_ENABLED), self)
         self.watcher = SessionWatcher(self)
+        self._pending_save: tuple[Path, dict[str, object]] | None = None
         self.start.opened.connect(self._opened)
+        self.start.open_bundle_requested.connect(self.choose_bundle)
+        self.main.open_bundle_requested.connect(self.choose_bundle)
+        self.main.received_requested.connect(self.show_received)
         self.main.lock_requested.connect(self.lock)
         self.main.settings_changed.connect(self._apply_settings)
         self.idle.idle.connect(self.lock)
         self.watcher.lock_requested.connect(self.lock)
         session.locked.connect(self._on_locked)
 
-    def run(self) -> None:
+    def run(self, bundle: Path | None = None) -> None:
+        """Show the start window, or only the viewer when a bundle was named."""
+        if bundle is not None and self.open_bundle(bundle) is not None:
+            return
         self.start.show()
 
+    # ------------------------------------------------------------------ bundles
+
+    def choose_bundle(self) -> None:
+        parent = self.main if self.main.isVisible() else self.start
+        paths = filedialogs.open_files(parent, "Open a report bundle",
+                                       "Report bundles (*.zip);;All files (*)")
+        if paths:
+            self.open_bundle(paths[0])
+
+    def open_bundle(self, path: Path) -> BundleViewer | None:
+        viewer = open_bundle_window(path)
+        if viewer is not None:
+            viewer.save_requested.connect(lambda p, v=viewer: self.save_received(p, v))
+        return viewer
+
+    def save_received(self, path: Path, viewer: BundleViewer) -> None:
+        """Keep a received bundle in the vault, unlocking (or creating) it first if needed."""
+        if not self.session.is_unlocked:
+            self._pending_save = (path, viewer.report_summary())
+            messages.info(viewer, "Unlock your vault first",
+                          "To keep this bundle in your own vault, open (or create) your vault "
+                          "in the window that appears next. The bundle will be saved then.")
+            self.start.reset()
+            self.start.show()
+            self.start.raise_()
+            return
+        self._store_received(path, viewer.report_summary(), viewer)
+
+    def _store_received(self, path: Path, verdict: dict[str, object],
+                        parent: QWidget | None) -> None:
+        vault = self.session.vault
+
+        def job(_progress: Progress) -> int:
+            return vault.add_received_bundle(path, verdict)
+
+        def done(bundle_id: int) -> None:
+            messages.info(parent, "Saved in your vault",
+                          f"The bundle is kept in your vault exactly as it was sent (received "
+                          f"bundle {bundle_id}), so its seal can be checked again at any time. "
+                          "Find it under Vault ▸ Received bundles.")
+
+        def failed(exc: EvidenceError) -> None:
+            messages.error(parent, "Not saved", exc.message)
+
+        run_task(job, on_success=done, on_failure=failed)
+
+    def show_received(self) -> None:
+        ReceivedBundlesDialog(self.session, self.main).exec()
+
     def _opened(self) -> None:
+        if self._pending_save is not None:
+            path, verdict = self._pending_save
+            self._pending_save = None
+            self._store_received(path, verdict, self.main)
         self.start.hide()
         self.main.load()
         self.main.show()
@@ -97,7 +160,7 @@ class AppController(QObject):
 
 
 def main(vault_dir: Path, argv: Sequence[str] | None = None,
-         kdf: KdfParams | None = None) -> int:
+         kdf: KdfParams | None = None, bundle: Path | None = None) -> int:
     disable_core_dumps()
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName(APP_NAME)
@@ -107,7 +170,7 @@ def main(vault_dir: Path, argv: Sequence[str] | None = None,
     crash.install()
     session = VaultSession(vault_dir, kdf)
     controller = AppController(session, Settings())
-    controller.run()
+    controller.run(bundle)
     code = app.exec()
     session.lock()
     wait_for_tasks()

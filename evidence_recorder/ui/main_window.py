@@ -49,6 +49,7 @@ from evidence_recorder.ui.audit_view import AuditDialog
 from evidence_recorder.ui.capture_flow import CaptureController
 from evidence_recorder.ui.describe import DescribePanel
 from evidence_recorder.ui.editor import AnnotationEditor
+from evidence_recorder.ui.export_dialog import ExportDialog
 from evidence_recorder.ui.guide import (
     CHILD_PROTECTION_TITLE,
     ChildProtectionDialog,
@@ -152,6 +153,8 @@ class EditorDialog(QDialog):
 class MainWindow(QMainWindow):
     lock_requested = Signal()
     settings_changed = Signal()
+    open_bundle_requested = Signal()
+    received_requested = Signal()
 
     def __init__(self, session: VaultSession, settings: Settings,
                  capture_controller: CaptureController | None = None) -> None:
@@ -207,12 +210,21 @@ class MainWindow(QMainWindow):
                                        "Add phone screenshots or other pictures")
         self.act_annotate = self._action("&Highlight and redact…", self.annotate, "Ctrl+E",
                                          "Mark up or cover parts of a copy")
+        self.act_export = self._action("E&xport a sealed report…", self.export_report,
+                                       "Ctrl+Shift+E",
+                                       "Seal captures into one file for your headteacher or "
+                                       "the police")
         self.act_delete = self._action("&Delete capture…", self.delete_capture,
                                        QKeySequence.StandardKey.Delete)
         self.act_new_incident = self._action("&New incident…", self.new_incident, "Ctrl+N")
         self.act_rename_incident = self._action("&Rename incident…", self.rename_incident, "F2")
         self.act_describe_incident = self._action("Describe &incident…",
                                                   self.describe_incident)
+        self.act_open_bundle = self._action(
+            "&Open a report bundle…", self.open_bundle_requested.emit, "Ctrl+O",
+            "Check and read a sealed report someone sent you")
+        self.act_received = self._action("&Received bundles…", self.received_requested.emit,
+                                         None, "Report bundles you kept in this vault")
         self.act_verify = self._action("&Verify vault", self.verify_vault, None,
                                        "Check that nothing in the vault has been altered")
         self.act_audit = self._action("&Audit log", self.show_audit, None,
@@ -249,11 +261,14 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addActions([self.act_lock, self.act_quit])
         edit_menu = menu.addMenu("&Evidence")
-        edit_menu.addActions([self.act_annotate, self.act_delete, self.act_search])
+        edit_menu.addActions([self.act_annotate, self.act_export, self.act_delete,
+                              self.act_search])
         edit_menu.addSeparator()
         edit_menu.addActions([self.act_new_incident, self.act_rename_incident,
                               self.act_describe_incident])
         vault_menu = menu.addMenu("&Vault")
+        vault_menu.addActions([self.act_open_bundle, self.act_received])
+        vault_menu.addSeparator()
         vault_menu.addActions([self.act_verify, self.act_audit, self.act_settings])
         help_menu = menu.addMenu("&Help")
         help_menu.addActions([self.act_guide, self.act_stop])
@@ -279,6 +294,7 @@ class MainWindow(QMainWindow):
         bar.addAction(self.act_import)
         bar.addSeparator()
         bar.addAction(self.act_annotate)
+        bar.addAction(self.act_export)
         bar.addSeparator()
         bar.addAction(self.act_lock)
         spacer = QWidget()
@@ -712,6 +728,11 @@ class MainWindow(QMainWindow):
             progress.setValue(done_count)
 
         self.session.verify(done, failed, step)
+
+    def export_report(self) -> None:
+        selected = [self._current_capture] if self._current_capture is not None else []
+        ExportDialog(self.session, self.settings, selected, self.current_incident_id(),
+                     self).exec()
 
     def show_audit(self) -> None:
         AuditDialog(self.session.audit_entries(), self).exec()

@@ -389,6 +389,7 @@ class StartWindow(QWidget):
     """Creates or unlocks the vault; emits ``opened`` once the vault is ready to use."""
 
     opened = Signal()
+    open_bundle_requested = Signal()
 
     def __init__(self, session: VaultSession) -> None:
         super().__init__()
@@ -399,6 +400,14 @@ class StartWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
+        bundle_row = QHBoxLayout()
+        bundle_row.setContentsMargins(32, 0, 32, 20)
+        self.bundle_button = QPushButton("Open a report bundle someone sent me…")
+        self.bundle_button.setToolTip("Check and read a sealed report without opening a vault")
+        self.bundle_button.clicked.connect(self.open_bundle_requested)
+        bundle_row.addWidget(self.bundle_button)
+        bundle_row.addStretch()
+        layout.addLayout(bundle_row)
         self.create_page = CreatePage(str(session.folder))
         self.key_page = RecoveryKeyPage()
         self.unlock_page = UnlockPage()

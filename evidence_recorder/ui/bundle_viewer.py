@@ -1,0 +1,1246 @@
+"""The bundle viewer: a sealed evidence bundle, read by the person it was sent to.
+
+Owns :class:`BundleViewer` and :func:`open_bundle_window`. The reader (a busy
+headteacher, say) has no vault and no reason to learn the program, so the window
+answers their first question at the top, in words and not only in colour: is this
+bundle intact, and whose key sealed it. Below that: who sent it, a timeline of the
+captures, and the selected capture's details beside its original and redacted copy.
+
+A received bundle is hostile input even when its seal is sound (anyone can seal a
+bundle), so every field of ``evidence.json`` is coerced to text and HTML-escaped
+before it is shown, and a link is opened only after asking. Pictures arrive veiled,
+because they may be upsetting. Closing the window drops every decoded picture and
+every string of evidence, and closes the bundle.
+
+The core opener is written elsewhere; this module codes against the small protocol
+below, and tests pass a fake opener.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import importlib
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import IntEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+import shiboken6
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QByteArray,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPointF,
+    QSettings,
+    Qt,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QColor,
+    QDesktopServices,
+    QFont,
+    QGuiApplication,
+    QKeySequence,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+    QPixmapCache,
+    QPolygonF,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPlainTextEdit,
+    QProgressBar,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from evidence_recorder import APP_NAME
+from evidence_recorder.core.errors import EvidenceError, WrongSecret
+from evidence_recorder.core.model import (
+    CATEGORY_LABELS,
+    Capture,
+    CaptureDetails,
+    CaptureKind,
+    ImportSource,
+    parse_iso_utc,
+)
+from evidence_recorder.ui import filedialogs, messages
+from evidence_recorder.ui.imageview import ImageView
+from evidence_recorder.ui.models import (
+    KIND_LABELS,
+    captured_tooltip,
+    format_clock,
+    format_day,
+    format_short,
+    local_captured_at,
+    zone_label,
+)
+from evidence_recorder.ui.tasks import run_task
+
+# ---------------------------------------------------------------------- the protocol
+
+
+class BundleReportLike(Protocol):
+    """What verification found. ``ok`` only when nothing was wrong."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def problems(self) -> list[str]: ...
+
+    @property
+    def fingerprint(self) -> str | None: ...  # "SHA256:…" as ssh-keygen prints it
+
+    @property
+    def timestamp(self) -> str | None: ...  # "2026-11-25T12:00:03Z from …" when present
+
+
+class OpenedBundleLike(Protocol):
+    """A verified (or found wanting) bundle, open for reading until :meth:`close`."""
+
+    @property
+    def report(self) -> BundleReportLike: ...
+
+    @property
+    def bundle_name(self) -> str: ...
+
+    @property
+    def evidence(self) -> dict[str, Any]: ...
+
+    def read(self, path: str) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+Opener = Callable[[Path, "str | None"], OpenedBundleLike]
+
+
+def default_opener(path: Path, passphrase: str | None = None) -> OpenedBundleLike:
+    """``core.bundle.open_bundle``, imported only when a bundle is first opened."""
+    module = importlib.import_module("evidence_recorder.core.bundle")
+    opened: OpenedBundleLike = module.open_bundle(path, passphrase)
+    return opened
+
+
+# ---------------------------------------------------------------------- wording
+
+WINDOW_TITLE = "Evidence bundle"
+INTACT_HEADLINE = "This bundle is intact: nothing in it has changed since it was sealed."
+ALTERED_HEADLINE = "Warning: this bundle has been altered or is damaged. Do not rely on it."
+ALTERED_ADVICE = ("Keep this file as it is, and ask the person who sent it to send the "
+                  "bundle again.")
+CHECKING_HEADLINE = "Checking the bundle…"
+CHECKING_DETAIL = ("Making sure nothing in it has changed since it was sealed. A large "
+                   "bundle can take a moment.")
+CONFIRM_FINGERPRINT = "confirm this fingerprint with the person who sent it, by phone."
+NO_ORIGINAL_NOTE = ("The sender did not include the original in this bundle, so only "
+                    "the redacted copy is shown.")
+NO_PICTURE_NOTE = "This bundle holds no picture for this capture."
+NO_REDACTED_NOTE = ("There is no redacted copy of this capture, so only the original "
+                    "is shown.")
+BUNDLE_FILTER = "Evidence bundles (*.zip);;All files (*)"
+
+_AUDIENCES = {"headteacher": "for the headteacher", "police": "for the police"}
+_CATEGORY_BY_VALUE: dict[str, str] = {c.value: label for c, label in CATEGORY_LABELS.items()}
+_SHORT_DESCRIPTION = 120
+_TOOLTIP_LIMIT = 1_000
+_MAX_INCIDENT_TITLES = 3
+_PROBLEM_LINES = 6  # problems shown without scrolling
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Verdict colours: dark ink on a pale tint, readable whatever the desktop theme,
+# always with an icon and words beside them.
+_GREEN = ("#e6f4ea", "#1e7b34", "#0b3d1a")  # background, border, text
+_RED = ("#fdecea", "#b3261e", "#5c0f0a")
+
+
+# ---------------------------------------------------------------------- reading evidence.json
+
+
+def _text(value: Any) -> str:
+    """Text for a scalar field; nothing for lists, objects or a missing value."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return str(value)
+    return ""
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _one_line(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _parse_time(text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = parse_iso_utc(text)
+    except (ValueError, OverflowError):
+        return None
+    return moment
+
+
+def _byte_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _handle(text: str) -> str:
+    handle = text.strip()
+    return "@" + handle if handle and not handle.startswith("@") else handle
+
+
+@dataclass(slots=True)
+class BundleCapture:
+    """One capture as the bundle describes it, every field already made safe to show."""
+
+    capture: Capture
+    time_known: bool
+    kind_text: str
+    incident_title: str
+    original: str | None  # paths inside the bag
+    redacted: str | None
+    metadata: str | None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def author_text(self) -> str:
+        details = self.capture.details
+        handle = _handle(details.handle)
+        author = details.author.strip()
+        if author and handle:
+            return f"{author} ({handle})"
+        return author or handle
+
+
+def _capture_from(raw: dict[str, Any], position: int,
+                  incidents: dict[int, str]) -> BundleCapture:
+    raw_details = _dict(raw.get("details"))
+    values = {name: _text(raw_details.get(name)) for name in CaptureDetails.field_names()}
+    # A bundle without a details block still has the summary fields.
+    for name, key in (("site", "site"), ("url", "url"), ("author", "author"),
+                      ("category", "category"), ("description", "note")):
+        if not values[name]:
+            values[name] = _text(raw.get(key))
+    details = CaptureDetails(**values)
+    moment = _parse_time(_text(raw.get("captured_at")))
+    kind_value = _text(raw.get("kind"))
+    try:
+        kind = CaptureKind(kind_value)
+        kind_text = KIND_LABELS.get(kind, kind_value)
+    except ValueError:
+        kind = CaptureKind.SCREEN  # only a placeholder; kind_text says what was written
+        kind_text = kind_value or "Not recorded"
+    raw_source = raw.get("source")
+    source = None
+    if isinstance(raw_source, dict):
+        source = ImportSource(
+            file_name=_text(raw_source.get("file_name")),
+            file_size=_int(raw_source.get("file_size")) or 0,
+            file_mtime=_text(raw_source.get("file_mtime")),
+            claimed_time=_text(raw_source.get("claimed_time")) or None,
+        )
+    environment = {str(k): v for k, v in _dict(raw.get("environment")).items()}
+    capture = Capture(
+        id=_int(raw.get("id")) or position + 1,
+        incident_id=_int(raw.get("incident")) or 0,
+        kind=kind,
+        captured_at=moment or _EPOCH,
+        tz_name=_text(raw.get("tz_name")),
+        utc_offset=_text(raw.get("utc_offset")),
+        sha256=_text(raw.get("sha256")).lower(),
+        width=_int(raw.get("width")) or 0,
+        height=_int(raw.get("height")) or 0,
+        media_type=_text(raw.get("media_type")),
+        byte_size=_int(raw.get("byte_size")) or 0,
+        environment=environment,
+        source=source,
+        details=details,
+        has_annotations=raw.get("has_annotations") is True,
+    )
+    files = _dict(raw.get("files"))
+
+    def path_of(role: str) -> str | None:
+        value = files.get(role)
+        return value if isinstance(value, str) and value else None
+
+    return BundleCapture(
+        capture=capture, time_known=moment is not None, kind_text=kind_text,
+        incident_title=incidents.get(capture.incident_id, ""),
+        original=path_of("original"), redacted=path_of("redacted"),
+        metadata=path_of("metadata"))
+
+
+def captures_of(evidence: Any) -> list[BundleCapture]:
+    """The bundle's captures, oldest first; those without a readable time come last."""
+    data = _dict(evidence)
+    incidents: dict[int, str] = {}
+    for raw in data.get("incidents") or []:
+        if isinstance(raw, dict) and (number := _int(raw.get("id"))) is not None:
+            incidents[number] = _text(raw.get("title"))
+    raw_captures = data.get("captures")
+    entries = [_capture_from(raw, i, incidents)
+               for i, raw in enumerate(raw_captures if isinstance(raw_captures, list) else [])
+               if isinstance(raw, dict)]
+    # sorted() is stable, so captures made in the same millisecond keep the bundle's order.
+    return sorted(entries, key=lambda e: (not e.time_known, e.capture.captured_at))
+
+
+def summary_text(evidence: Any, capture_count: int) -> str:
+    """``Exported by A. Teacher (Class teacher) on 25 Nov 2026 at 12:00 …``."""
+    data = _dict(evidence)
+    who = _text(data.get("exported_by")).strip() or "someone who did not give their name"
+    role = _text(data.get("role")).strip()
+    parts = [f"Exported by {who}" + (f" ({role})" if role else "")]
+    when = _parse_time(_text(data.get("exported_at")))
+    if when is not None:
+        local = when.astimezone()
+        parts[0] += (f" on {format_day(local)} at {format_clock(local)} your time "
+                     f"({format_day(when)} {format_clock(when)} UTC)")
+    audience = _text(data.get("audience")).strip()
+    if audience:
+        parts[0] += " " + _AUDIENCES.get(audience.casefold(), f"for {audience}")
+    parts[0] += "."
+    titles = [_text(i.get("title")).strip() or "Untitled"
+              for i in data.get("incidents") or [] if isinstance(i, dict)]
+    noun = "capture" if capture_count == 1 else "captures"
+    text = f"{capture_count} {noun}"
+    if titles:
+        shown = ", ".join(f"“{_one_line(t, 60)}”" for t in titles[:_MAX_INCIDENT_TITLES])
+        more = len(titles) - _MAX_INCIDENT_TITLES
+        if more > 0:
+            shown += f" and {more} more"
+        text += f" in {len(titles)} incident{'s' if len(titles) != 1 else ''}: {shown}"
+    parts.append(text + ".")
+    return " ".join(parts)
+
+
+# ---------------------------------------------------------------------- the timeline
+
+
+class TimelineColumn(IntEnum):
+    CAPTURED = 0
+    SITE = 1
+    AUTHOR = 2
+    POSTED = 3
+    CATEGORY = 4
+    DESCRIPTION = 5
+
+
+TIMELINE_TITLES: dict[TimelineColumn, str] = {
+    TimelineColumn.CAPTURED: "Captured",
+    TimelineColumn.SITE: "Site",
+    TimelineColumn.AUTHOR: "Author",
+    TimelineColumn.POSTED: "Posted (as shown)",
+    TimelineColumn.CATEGORY: "Category",
+    TimelineColumn.DESCRIPTION: "What happened",
+}
+_TIMELINE_HELP: dict[TimelineColumn, str] = {
+    TimelineColumn.CAPTURED: ("When the capture was taken or imported, on the sender's "
+                              "clock. Hover a row for UTC."),
+    TimelineColumn.SITE: "The site or app it was on.",
+    TimelineColumn.AUTHOR: "Who posted it: their name and @handle, as the sender recorded.",
+    TimelineColumn.POSTED: "The time the post itself showed, as written on it (e.g. “2h”).",
+    TimelineColumn.CATEGORY: "What kind of abuse the sender says it is.",
+    TimelineColumn.DESCRIPTION: "What happened, in the sender's words.",
+}
+_AnyIndex = QModelIndex | QPersistentModelIndex
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
+
+
+class TimelineModel(QAbstractTableModel):
+    """The bundle's captures in time order, one row each; ``clear()`` forgets them all."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._entries: list[BundleCapture] = []
+
+    def set_entries(self, entries: Sequence[BundleCapture]) -> None:
+        self.beginResetModel()
+        self._entries = list(entries)
+        self.endResetModel()
+
+    def clear(self) -> None:
+        self.set_entries([])
+
+    def entry_at(self, row: int) -> BundleCapture:
+        return self._entries[row]
+
+    def rowCount(self, parent: _AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._entries)
+
+    def columnCount(self, parent: _AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(TimelineColumn)
+
+    def flags(self, index: _AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemNeverHasChildren)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = _DISPLAY) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(TimelineColumn):
+            return None
+        column = TimelineColumn(section)
+        if role == _DISPLAY:
+            return TIMELINE_TITLES[column]
+        if role == _TOOLTIP:
+            return _TIMELINE_HELP[column]
+        return None
+
+    def _cell(self, entry: BundleCapture, column: TimelineColumn) -> str:
+        details = entry.capture.details
+        if column == TimelineColumn.CAPTURED:
+            if not entry.time_known:
+                return "Time not recorded"
+            return format_short(local_captured_at(entry.capture))
+        if column == TimelineColumn.SITE:
+            return _one_line(details.site, 60)
+        if column == TimelineColumn.AUTHOR:
+            return _one_line(entry.author_text, 80)
+        if column == TimelineColumn.POSTED:
+            return _one_line(details.posted_at, 60)
+        if column == TimelineColumn.CATEGORY:
+            return _CATEGORY_BY_VALUE.get(details.category, _one_line(details.category, 60))
+        return _one_line(details.description, _SHORT_DESCRIPTION)
+
+    def data(self, index: _AnyIndex, role: int = _DISPLAY) -> Any:
+        if (not index.isValid() or not 0 <= index.row() < len(self._entries)
+                or not 0 <= index.column() < len(TimelineColumn)):
+            return None
+        entry = self._entries[index.row()]
+        column = TimelineColumn(index.column())
+        if role == _DISPLAY:
+            return self._cell(entry, column)
+        if role == _ACCESSIBLE:
+            return f"{TIMELINE_TITLES[column]}: {self._cell(entry, column) or 'not given'}"
+        if role == _TOOLTIP:
+            if column == TimelineColumn.CAPTURED:
+                return captured_tooltip(entry.capture) if entry.time_known else None
+            if column == TimelineColumn.DESCRIPTION:
+                text = entry.capture.details.description.strip()
+                return text[:_TOOLTIP_LIMIT] if text else None
+            return self._cell(entry, column) or None
+        return None
+
+
+# ---------------------------------------------------------------------- the capture's details
+
+
+def _esc(text: str) -> str:
+    return html.escape(text).replace("\n", "<br>")
+
+
+def _link(url: str) -> str:
+    """A link only for web addresses; anything else is shown as plain text."""
+    target = QUrl(url.strip())
+    if url.strip() and target.isValid() and target.scheme().lower() in ("http", "https"):
+        return (f'<a href="{html.escape(target.toString(), quote=True)}">'
+                f"{html.escape(url.strip())}</a>")
+    return _esc(url)
+
+
+_MISSING = "<i>Not given</i>"
+_ENVIRONMENT_LABELS = {
+    "os_user": "User account", "host": "Computer name", "os": "Operating system",
+    "os_release": "System release", "os_version": "System version", "platform": "Platform",
+    "app": "Program", "app_version": "Program version",
+}
+
+
+def details_html(entry: BundleCapture, original_check: str = "") -> str:
+    """Everything recorded about one capture, as rows of label and value."""
+    capture = entry.capture
+    d = capture.details
+    sections: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def value(text: str) -> str:
+        return _esc(text) if text.strip() else _MISSING
+
+    when: list[tuple[str, str]] = []
+    if entry.time_known:
+        local = local_captured_at(capture)
+        utc = capture.captured_at.astimezone(UTC)
+        label = "Imported" if capture.kind == CaptureKind.IMPORT else "Captured"
+        when.append((label, _esc(f"{format_day(local)} at {format_clock(local, seconds=True)}"
+                                      f" ({zone_label(capture)}, the sender's clock)")))
+        when.append(("In UTC", _esc(f"{format_day(utc)} at {format_clock(utc, seconds=True)}")))
+    else:
+        when.append(("Captured", "<i>Time not recorded</i>"))
+    when.append(("Posted (as shown)", value(d.posted_at)))
+    sections.append(("When", when))
+
+    sections.append(("Where", [
+        ("Site", value(d.site)),
+        ("Link to the post", _link(d.url) if d.url.strip() else _MISSING),
+    ]))
+    sections.append(("Who posted it", [
+        ("Name", value(d.author)),
+        ("@handle", value(_handle(d.handle))),
+        ("Link to their profile", _link(d.profile_url) if d.profile_url.strip() else _MISSING),
+        ("User number", value(d.author_id)),
+    ]))
+    category = _CATEGORY_BY_VALUE.get(d.category, d.category)
+    sections.append(("What it was", [
+        ("Incident", value(entry.incident_title)),
+        ("Category", value(category)),
+        ("What happened", value(d.description)),
+        ("Context", value(d.context)),
+        ("People involved or witnesses", value(d.people)),
+    ]))
+    sections.append(("Reports made", [
+        ("Platform report reference", value(d.platform_ref)),
+        ("Police reference", value(d.police_ref)),
+    ]))
+
+    how: list[tuple[str, str]] = [("How it was made", _esc(entry.kind_text))]
+    source = capture.source
+    if capture.kind == CaptureKind.IMPORT or source is not None:
+        how[0] = ("How it was made", _esc("Imported from a file (not captured on screen): its "
+                                          "“captured” time is when it was imported."))
+        if source is not None:
+            name = source.file_name or "name not recorded"
+            size = f" ({_byte_size(source.file_size)})" if source.file_size else ""
+            how.append(("File", _esc(name + size)))
+            if source.file_mtime:
+                how.append(("File last changed (as the sender's computer said)",
+                            _esc(source.file_mtime)))
+            how.append(("Date written in the file (not verified)",
+                        value(source.claimed_time or "")))
+    else:
+        how[0] = ("How it was made", _esc(f"Captured on screen by {APP_NAME} "
+                                          f"({entry.kind_text.lower()})."))
+    mono = ('<span style="font-family: monospace">'
+            f"{_esc(capture.sha256) or '<i>Not recorded</i>'}</span>")
+    how.append(("SHA-256 of the original", mono + (f"<br>{original_check}" if original_check
+                                                  else "")))
+    picture = []
+    if capture.width and capture.height:
+        picture.append(f"{capture.width} × {capture.height} pixels")
+    if capture.media_type:
+        picture.append(capture.media_type)
+    if capture.byte_size:
+        picture.append(_byte_size(capture.byte_size))
+    how.append(("Picture", value(", ".join(picture))))
+    how.append(("Redacted copy", _esc(
+        "Yes: parts are covered on a copy; the original is unchanged." if entry.redacted
+        else "No")))
+    if capture.has_annotations and not entry.redacted:
+        how.append(("Highlights", _esc("Yes, on a copy; the original is unchanged.")))
+    sections.append(("The record", how))
+
+    computer = [(_ENVIRONMENT_LABELS.get(key, key.replace("_", " ").capitalize()),
+                 _esc(_text(val)))
+                for key, val in capture.environment.items() if _text(val).strip()]
+    if computer:
+        sections.append(("The sender's computer", computer))
+
+    # One table, so that the values line up down the whole pane.
+    out = ["<table width='100%' cellspacing='0' cellpadding='2'>"]
+    for heading, rows in sections:
+        out.append(f"<tr><td colspan='2' style='padding-top:10px'><b><big>{_esc(heading)}"
+                   "</big></b></td></tr>")
+        for label, cell in rows:
+            out.append(f"<tr><td width='38%' valign='top' style='padding-right:10px'>"
+                       f"<b>{_esc(label)}</b></td><td valign='top'>{cell}</td></tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------- the verdict banner
+
+
+def _verdict_icon(intact: bool, size: int = 40) -> QPixmap:
+    """A tick in a green disc, or "!" in a red triangle: the shape carries the meaning too."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    colour = QColor(_GREEN[1] if intact else _RED[1])
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(colour)
+    pen = QPen(QColor("white"), size / 9)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    if intact:
+        painter.drawEllipse(1, 1, size - 2, size - 2)
+        tick = QPainterPath(QPointF(size * 0.28, size * 0.52))
+        tick.lineTo(size * 0.44, size * 0.68)
+        tick.lineTo(size * 0.73, size * 0.34)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(tick)
+    else:
+        painter.drawPolygon(QPolygonF([QPointF(size / 2, 2), QPointF(size - 1, size - 3),
+                                       QPointF(1, size - 3)]))
+        painter.setPen(pen)
+        painter.drawLine(QPointF(size / 2, size * 0.36), QPointF(size / 2, size * 0.62))
+        painter.drawPoint(QPointF(size / 2, size * 0.78))
+    painter.end()
+    return pixmap
+
+
+class VerdictBanner(QFrame):
+    """Intact, altered, or still checking: an icon, a headline and what follows from it."""
+
+    copy_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("verdictBanner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.state = "checking"
+        self.fingerprint = ""
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(14, 10, 14, 10)
+        outer.setSpacing(12)
+        self.icon = QLabel()
+        self.icon.setFixedSize(40, 40)
+        self.icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        outer.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        column = QVBoxLayout()
+        column.setSpacing(4)
+        outer.addLayout(column, 1)
+
+        self.headline = QLabel()
+        self.headline.setObjectName("verdictHeadline")
+        self.headline.setWordWrap(True)
+        bold = QFont(self.headline.font())
+        bold.setBold(True)
+        bold.setPointSizeF(max(bold.pointSizeF(), 9.0) * 1.2)
+        self.headline.setFont(bold)
+        self.headline.setAccessibleName("Verdict")
+        column.addWidget(self.headline)
+
+        key_row = QHBoxLayout()
+        key_row.setSpacing(8)
+        self.fingerprint_label = QLabel()
+        self.fingerprint_label.setWordWrap(True)
+        self.fingerprint_label.setTextFormat(Qt.TextFormat.RichText)
+        self.fingerprint_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.fingerprint_label.setAccessibleName("Key that sealed the bundle")
+        key_row.addWidget(self.fingerprint_label, 1)
+        self.copy_button = QToolButton()
+        self.copy_button.setText("Copy fingerprint")
+        self.copy_button.setAccessibleName("Copy the fingerprint")
+        self.copy_button.setToolTip("Copy the fingerprint, to compare it with the one "
+                                    "the sender reads to you")
+        self.copy_button.clicked.connect(self.copy_requested.emit)
+        key_row.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
+        column.addLayout(key_row)
+
+        self.timestamp_label = QLabel()
+        self.timestamp_label.setWordWrap(True)
+        self.timestamp_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.timestamp_label.setAccessibleName("Trusted timestamp")
+        column.addWidget(self.timestamp_label)
+
+        self.problems = QPlainTextEdit()
+        self.problems.setReadOnly(True)
+        self.problems.setAccessibleName("Problems found")
+        self.problems.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        column.addWidget(self.problems)
+
+        self.advice = QLabel()
+        self.advice.setWordWrap(True)
+        self.advice.setAccessibleName("What to do")
+        column.addWidget(self.advice)
+        self.show_checking()
+
+    def _style(self, colours: tuple[str, str, str] | None) -> None:
+        if colours is None:
+            self.setStyleSheet("")
+            return
+        back, border, ink = colours
+        self.setStyleSheet(
+            f"QFrame#verdictBanner {{ background: {back}; border: 2px solid {border};"
+            f" border-radius: 6px; }}"
+            f" QFrame#verdictBanner QLabel {{ color: {ink}; background: transparent; }}"
+            f" QFrame#verdictBanner QPlainTextEdit {{ color: {ink}; background: white;"
+            f" border: 1px solid {border}; }}"
+            f" QFrame#verdictBanner QToolButton {{ color: {ink}; background: white;"
+            f" border: 1px solid {border}; border-radius: 3px; padding: 2px 8px; }}")
+
+    def _reset(self) -> None:
+        self.fingerprint = ""
+        self.fingerprint_label.clear()
+        self.timestamp_label.clear()
+        self.problems.clear()
+        self.advice.clear()
+        for widget in (self.fingerprint_label, self.copy_button, self.timestamp_label,
+                       self.problems, self.advice):
+            widget.setVisible(False)
+
+    def show_checking(self) -> None:
+        self.state = "checking"
+        self._reset()
+        self._style(None)
+        self.icon.clear()
+        self.icon.setAccessibleName("")
+        self.headline.setText(CHECKING_HEADLINE)
+        self.advice.setText(CHECKING_DETAIL)
+        self.advice.setVisible(True)
+
+    def show_report(self, report: BundleReportLike) -> None:
+        self._reset()
+        problems = [str(p) for p in (report.problems or [])]
+        intact = bool(report.ok) and not problems
+        self.state = "intact" if intact else "altered"
+        self._style(_GREEN if intact else _RED)
+        self.icon.setPixmap(_verdict_icon(intact))
+        self.icon.setAccessibleName("Intact" if intact else "Warning")
+        self.icon.setToolTip("Intact" if intact else "Warning")
+        fingerprint = (report.fingerprint or "").strip()
+        timestamp = (report.timestamp or "").strip()
+        if intact:
+            self.headline.setText(INTACT_HEADLINE)
+            if fingerprint:
+                self.fingerprint_label.setText(
+                    "Sealed by the key <span style='font-family: monospace; font-weight: 600'>"
+                    f"{html.escape(fingerprint)}</span> — {html.escape(CONFIRM_FINGERPRINT)}")
+                self.copy_button.setVisible(True)
+            else:
+                self.fingerprint_label.setText(
+                    "The key that sealed it could not be identified. Ask the sender how they "
+                    "sealed it before you rely on it.")
+            self.fingerprint_label.setVisible(True)
+            if timestamp:
+                self.timestamp_label.setText(
+                    f"Timestamped by an independent service: {timestamp}. The bundle existed, "
+                    "exactly as it is, at that time.")
+                self.timestamp_label.setVisible(True)
+        else:
+            self.headline.setText(ALTERED_HEADLINE)
+            listed = problems or ["The check failed without saying why."]
+            self.problems.setPlainText("\n".join(f"• {p}" for p in listed))
+            # Tall enough for a few problems; a long list scrolls.
+            lines = min(len(listed), _PROBLEM_LINES) + 0.6
+            margins = 2 * (self.problems.frameWidth()
+                           + int(self.problems.document().documentMargin()))
+            self.problems.setFixedHeight(
+                int(lines * self.problems.fontMetrics().lineSpacing()) + margins)
+            self.problems.setVisible(True)
+            self.advice.setText(ALTERED_ADVICE)
+            self.advice.setVisible(True)
+        self.fingerprint = fingerprint if intact else ""
+
+    def clear(self) -> None:
+        self.show_checking()
+        self.headline.setText("No bundle open.")
+        self.advice.setVisible(False)
+
+
+# ---------------------------------------------------------------------- the window
+
+
+_open_viewers: set[BundleViewer] = set()  # keeps parentless windows alive until closed
+
+
+class BundleViewer(QMainWindow):
+    """One received bundle: the verdict, the sender's summary, the captures.
+
+    ``save_requested`` carries the bundle's path when the reader asks to keep it in
+    their own vault; whoever owns the vault does the saving.
+    """
+
+    save_requested = Signal(object)
+    loaded = Signal()  # a bundle is on show (tests and the caller may wait for it)
+
+    def __init__(self, parent: QWidget | None = None, *,
+                 opener: Opener = default_opener) -> None:
+        super().__init__(parent)
+        self.setWindowFlag(Qt.WindowType.Window, True)
+        self.setWindowTitle(f"{WINDOW_TITLE} — {APP_NAME}")
+        self._opener = opener
+        self._bundle: OpenedBundleLike | None = None
+        self._path: Path | None = None
+        self._generation = 0
+        self._busy = False
+        self._closed = False
+        self.model = TimelineModel(self)
+        self._build_actions()
+        self._build_layout()
+        self._restore_geometry()
+        self._update_actions()
+
+    # ------------------------------------------------------------------ building
+
+    def _action(self, text: str, slot: Callable[[], object],
+                shortcut: str | QKeySequence | QKeySequence.StandardKey | None,
+                tip: str) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.act_open = self._action("&Open another bundle…", self.choose_bundle,
+                                     QKeySequence.StandardKey.Open,
+                                     "Open another evidence bundle")
+        self.act_save = self._action("&Save into my vault…", self.request_save, "Ctrl+S",
+                                     "Keep a copy of this bundle in your own evidence vault")
+        self.act_close = self._action("&Close", self.close, QKeySequence.StandardKey.Close,
+                                      "Close this bundle")
+        menu = self.menuBar().addMenu("&Bundle")
+        menu.addActions([self.act_open, self.act_save])
+        menu.addSeparator()
+        menu.addAction(self.act_close)
+        bar = self.addToolBar("Bundle")
+        bar.setObjectName("bundleToolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        bar.addActions([self.act_open, self.act_save])
+        bar.addSeparator()
+        bar.addAction(self.act_close)
+
+    def _build_layout(self) -> None:
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(10, 8, 10, 6)
+        layout.setSpacing(8)
+
+        self.banner = VerdictBanner()
+        self.banner.copy_requested.connect(self.copy_fingerprint)
+        layout.addWidget(self.banner)
+
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.setAccessibleName("About this bundle")
+        layout.addWidget(self.summary)
+
+        self.timeline = QTableView()
+        self.timeline.setModel(self.model)
+        self.timeline.setAccessibleName("Captures in this bundle, oldest first")
+        self.timeline.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.timeline.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.timeline.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.timeline.setAlternatingRowColors(True)
+        self.timeline.setWordWrap(False)
+        self.timeline.setTabKeyNavigation(False)
+        vertical = self.timeline.verticalHeader()
+        vertical.setVisible(False)
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.timeline.fontMetrics().height() + 10)
+        horizontal = self.timeline.horizontalHeader()
+        horizontal.setStretchLastSection(True)
+        horizontal.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        metrics = self.timeline.fontMetrics()
+        for column, sample in ((TimelineColumn.CAPTURED, "28 Sep 2026 23:59"),
+                               (TimelineColumn.SITE, "Facebook Messenger"),
+                               (TimelineColumn.AUTHOR, "Firstname Lastname (@handle)"),
+                               (TimelineColumn.POSTED, "Yesterday at 21:04"),
+                               (TimelineColumn.CATEGORY, "Harassment or bullying")):
+            horizontal.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
+        self.timeline.selectionModel().currentRowChanged.connect(self._current_changed)
+
+        self.details = QTextBrowser()
+        self.details.setAccessibleName("Details of the selected capture")
+        self.details.setOpenLinks(False)
+        self.details.setOpenExternalLinks(False)
+        self.details.anchorClicked.connect(self._link_clicked)
+        self.details.setPlaceholderText("Choose a capture above to see what was recorded "
+                                        "about it.")
+
+        pictures = QWidget()
+        pictures_column = QVBoxLayout(pictures)
+        pictures_column.setContentsMargins(0, 0, 0, 0)
+        pictures_layout = QHBoxLayout()
+        pictures_column.addLayout(pictures_layout, 1)
+        self.original_caption = QLabel("<b>Original</b>, exactly as captured")
+        self.original_view = ImageView(accessible_name="Original picture")
+        self.redacted_caption = QLabel("<b>Redacted copy</b>: parts covered by the sender")
+        self.redacted_view = ImageView(accessible_name="Redacted copy of the picture")
+        self.picture_note = QLabel()
+        self.picture_note.setWordWrap(True)
+        self.picture_note.setAccessibleName("Note about the pictures")
+        self.picture_note.setVisible(False)
+        for view in (self.original_view, self.redacted_view):
+            view.set_placeholder_text("Choose a capture to see its picture here.")
+            view.set_veiled(True)
+            view.setMinimumSize(160, 120)
+        self.original_panel = self._picture_panel(self.original_caption, self.original_view)
+        self.redacted_panel = self._picture_panel(self.redacted_caption, self.redacted_view)
+        pictures_layout.addWidget(self.original_panel, 1)
+        pictures_layout.addWidget(self.redacted_panel, 1)
+        pictures_column.addWidget(self.picture_note)
+
+        self.lower_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.lower_splitter.setObjectName("bundleLowerSplitter")
+        self.lower_splitter.addWidget(self.details)
+        self.lower_splitter.addWidget(pictures)
+        self.lower_splitter.setStretchFactor(0, 2)
+        self.lower_splitter.setStretchFactor(1, 3)
+        self.lower_splitter.setSizes([460, 800])
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("bundleSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.timeline)
+        self.splitter.addWidget(self.lower_splitter)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([150, 450])
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.setTabOrder(self.timeline, self.details)
+        self.setTabOrder(self.details, self.original_view)
+        self.setTabOrder(self.original_view, self.redacted_view)
+
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setMaximumWidth(160)
+        self.busy_bar.setAccessibleName("Checking the bundle")
+        self.busy_bar.setVisible(False)
+        self.statusBar().addPermanentWidget(self.busy_bar)
+
+    @staticmethod
+    def _picture_panel(caption: QLabel, view: ImageView) -> QWidget:
+        panel = QWidget()
+        column = QVBoxLayout(panel)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(4)
+        caption.setAccessibleName(caption.text().replace("<b>", "").replace("</b>", ""))
+        column.addWidget(caption)
+        column.addWidget(view, 1)
+        return panel
+
+    # ------------------------------------------------------------------ geometry
+
+    def _restore_geometry(self) -> None:
+        store = QSettings()
+        geometry = store.value("bundleViewer/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 720)
+        state = store.value("bundleViewer/splitter")
+        if isinstance(state, QByteArray):
+            self.splitter.restoreState(state)
+
+    def _save_geometry(self) -> None:
+        store = QSettings()
+        store.setValue("bundleViewer/geometry", self.saveGeometry())
+        store.setValue("bundleViewer/splitter", self.splitter.saveState())
+
+    # ------------------------------------------------------------------ state
+
+    def is_loaded(self) -> bool:
+        return self._bundle is not None
+
+    def is_busy(self) -> bool:
+        return self._busy
+
+    def bundle_path(self) -> Path | None:
+        return self._path
+
+    def report_summary(self) -> dict[str, object]:
+        """The verdict to keep with a copy of this bundle saved into a vault."""
+        if self._bundle is None:
+            return {}
+        report = self._bundle.report
+        return {"ok": bool(report.ok) and not report.problems, "problems": list(report.problems),
+                "fingerprint": report.fingerprint, "timestamp": report.timestamp}
+
+    def verdict(self) -> str:
+        """``"intact"``, ``"altered"`` or ``"checking"``: what the banner says."""
+        return self.banner.state
+
+    def _update_actions(self) -> None:
+        intact = self._bundle is not None and self.banner.state == "intact"
+        self.act_save.setEnabled(intact and not self._busy)
+        self.act_save.setToolTip(
+            "Keep a copy of this bundle in your own evidence vault" if intact
+            else "Only an intact bundle can be saved into a vault")
+        self.act_open.setEnabled(not self._busy)
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.busy_bar.setVisible(busy)
+        if busy:
+            self.statusBar().showMessage("Checking the bundle…")
+            if self._bundle is None:
+                self.banner.show_checking()
+        else:
+            self.statusBar().clearMessage()
+        self._update_actions()
+
+    # ------------------------------------------------------------------ opening
+
+    def open_path(self, path: Path, passphrase: str | None = None) -> None:
+        """Check and open ``path`` in the background; what is on show stays until it opens."""
+        self._generation += 1
+        generation = self._generation
+        opener = self._opener
+        self._set_busy(True)
+        this = weakref.ref(self)
+
+        def job(_progress: object) -> OpenedBundleLike:
+            return opener(path, passphrase)
+
+        def succeeded(opened: OpenedBundleLike) -> None:
+            viewer = this()
+            if viewer is None or not viewer._wants(generation):
+                opened.close()  # the window went away while it was opening
+                return
+            viewer._show_bundle(path, opened)
+
+        def failed(exc: EvidenceError) -> None:
+            viewer = this()
+            if viewer is not None and viewer._wants(generation):
+                viewer._open_failed(path, passphrase, exc)
+
+        run_task(job, on_success=succeeded, on_failure=failed)
+
+    def _wants(self, generation: int) -> bool:
+        return (shiboken6.isValid(self) and not self._closed
+                and generation == self._generation)
+
+    def _open_failed(self, path: Path, passphrase: str | None, exc: EvidenceError) -> None:
+        self._set_busy(False)
+        if isinstance(exc, WrongSecret):
+            again = self.ask_passphrase(path, retry=passphrase is not None)
+            if again is not None:
+                self.open_path(path, again)
+                return
+        else:
+            messages.error(self, "Bundle not opened", exc.message)
+        if self._bundle is None:
+            self.close()  # nothing to show: the window has no purpose
+
+    def ask_passphrase(self, path: Path, *, retry: bool) -> str | None:
+        """The bundle's passphrase from the reader, or None if they give up."""
+        if retry:
+            prompt = ("That passphrase does not open this bundle. Check it with the person "
+                      "who sent it, then try again.")
+        else:
+            prompt = (f"“{path.name}” is locked with a passphrase. The person who sent it "
+                      "should give it to you separately, by phone for example.")
+        text, ok = QInputDialog.getText(self, "Passphrase needed", prompt + "\n\nPassphrase:",
+                                        QLineEdit.EchoMode.Password)
+        return text if ok else None
+
+    def _show_bundle(self, path: Path, opened: OpenedBundleLike) -> None:
+        self._drop_bundle()
+        self._bundle = opened
+        self._path = path
+        self._set_busy(False)
+        self.banner.show_report(opened.report)
+        entries = captures_of(opened.evidence)
+        if isinstance(opened.evidence, dict) and opened.evidence:
+            self.summary.setText(summary_text(opened.evidence, len(entries)))
+        else:
+            self.summary.setText("The list of what is in this bundle could not be read.")
+        self.summary.setVisible(True)
+        self.model.set_entries(entries)
+        name = _text(opened.bundle_name) or path.name
+        self.setWindowTitle(f"{name} — {WINDOW_TITLE} — {APP_NAME}")
+        self._update_actions()
+        if entries:
+            self.timeline.setCurrentIndex(self.model.index(0, 0))
+        self.timeline.setFocus()
+        self.loaded.emit()
+
+    def choose_bundle(self) -> None:
+        paths = filedialogs.open_files(self, "Open an evidence bundle", BUNDLE_FILTER)
+        if paths:
+            self.open_path(paths[0])
+
+    # ------------------------------------------------------------------ the selected capture
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.show_entry(current.row() if current.isValid() else None)
+
+    def show_entry(self, row: int | None) -> None:
+        """Show one capture's details and pictures, veiled; None shows nothing."""
+        self.original_view.clear()
+        self.redacted_view.clear()
+        self.picture_note.setVisible(False)
+        self.original_panel.setVisible(True)
+        self.redacted_panel.setVisible(True)
+        if row is None or self._bundle is None or not 0 <= row < self.model.rowCount():
+            self.details.clear()
+            return
+        entry = self.model.entry_at(row)
+        notes: list[str] = []
+        check = ""
+        original = self._read(entry.original, "original", notes)
+        if original is not None:
+            digest = hashlib.sha256(original).hexdigest()
+            if entry.capture.sha256 and digest == entry.capture.sha256:
+                check = "✔ matches the original in this bundle"
+            elif entry.capture.sha256:
+                check = ("<b>✘ does not match the original in this bundle</b> (its SHA-256 "
+                         f"is <span style='font-family: monospace'>{digest}</span>)")
+        elif entry.original is None:
+            check = "The original itself is not in this bundle."
+        self.details.setHtml(details_html(entry, check))
+        for view in (self.original_view, self.redacted_view):
+            view.set_veiled(True)  # before the picture arrives: it may be upsetting
+        self.original_view.set_image(original)
+        del original
+        if entry.redacted is not None:
+            self.redacted_view.set_image(self._read(entry.redacted, "redacted copy", notes))
+        # Only the pictures the bundle holds get a panel; a lone panel takes the room.
+        if entry.original is None and entry.redacted is None:
+            self.redacted_panel.setVisible(False)
+            notes.insert(0, NO_PICTURE_NOTE)
+        elif entry.redacted is None:
+            self.redacted_panel.setVisible(False)
+            notes.insert(0, NO_REDACTED_NOTE)
+        elif entry.original is None:
+            self.original_panel.setVisible(False)
+            notes.insert(0, NO_ORIGINAL_NOTE)
+        self.picture_note.setText(" ".join(notes))
+        self.picture_note.setVisible(bool(notes))
+
+    def _read(self, path: str | None, what: str, notes: list[str]) -> bytes | None:
+        if self._bundle is None or path is None:
+            return None
+        try:
+            return self._bundle.read(path)
+        except EvidenceError as exc:
+            notes.append(f"The {what} could not be read from the bundle: {exc.message}")
+            return None
+
+    def _link_clicked(self, url: QUrl) -> None:
+        """Ask before opening: visiting may alert the poster, and the page may have changed."""
+        if url.scheme().lower() not in ("http", "https"):
+            return
+        address = url.toString()
+        if messages.ask(self, "Open this link?",
+                        "Open this address in your web browser?\n\n" + address,
+                        yes=messages.Button.Open, no=messages.Button.Cancel,
+                        default=messages.Button.Cancel,
+                        detail="The page may have changed or been removed since the capture "
+                               "was made. The capture in this bundle is the record; the live "
+                               "page is not."):
+            QDesktopServices.openUrl(url)
+
+    def copy_fingerprint(self) -> None:
+        fingerprint = self.banner.fingerprint
+        if fingerprint:
+            QGuiApplication.clipboard().setText(fingerprint)
+            self.statusBar().showMessage("Fingerprint copied.", 4000)
+
+    def request_save(self) -> None:
+        if self._path is not None and self.act_save.isEnabled():
+            self.save_requested.emit(self._path)
+
+    # ------------------------------------------------------------------ closing
+
+    def _drop_bundle(self) -> None:
+        """Forget every picture and string of the bundle on show, and close it."""
+        self.original_view.clear()
+        self.redacted_view.clear()
+        self.picture_note.clear()
+        self.details.clear()
+        self.model.clear()
+        self.summary.clear()
+        bundle, self._bundle = self._bundle, None
+        self._path = None
+        QPixmapCache.clear()
+        if bundle is not None:
+            # Nothing is left to protect if closing fails; the reader need not hear of it.
+            with contextlib.suppress(EvidenceError):
+                bundle.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._closed = True
+        self._generation += 1  # a bundle still opening is closed as soon as it arrives
+        self._save_geometry()
+        self._drop_bundle()
+        self.banner.clear()
+        self.setWindowTitle(f"{WINDOW_TITLE} — {APP_NAME}")
+        self._set_busy(False)
+        _open_viewers.discard(self)
+        super().closeEvent(event)
+
+
+def open_bundle_window(path: Path, parent: QWidget | None = None,
+                       opener: Opener = default_opener) -> BundleViewer | None:
+    """Open a received bundle in its own window; None if there is no file to open.
+
+    The window appears at once with a busy indicator while the bundle is checked in
+    the background; it asks for a passphrase if the bundle needs one, and closes with
+    a plain message if the file cannot be opened.
+    """
+    path = Path(path)
+    if not path.is_file():
+        messages.error(parent, "Bundle not opened",
+                       f"There is no file called “{path.name}” there. It may have been "
+                       "moved or renamed.")
+        return None
+    viewer = BundleViewer(parent, opener=opener)
+    _open_viewers.add(viewer)
+    viewer.show()
+    viewer.open_path(path)
+    return viewer
+
+
+__all__ = [
+    "BundleCapture",
+    "BundleReportLike",
+    "BundleViewer",
+    "OpenedBundleLike",
+    "Opener",
+    "TimelineModel",
+    "captures_of",
+    "default_opener",
+    "open_bundle_window",
+    "summary_text",
+]

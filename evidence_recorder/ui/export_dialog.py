@@ -1,0 +1,244 @@
+"""The export window: what to seal, for whom, and how to send it safely.
+
+The choices are the CLI's (``evidence-recorder export``), in words a teacher uses:
+everything, some incidents, or the captures they selected; for their headteacher
+(covered copies first) or for the police (originals first); optionally locked with a
+passphrase they send another way, and optionally timestamped by a trusted service.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from evidence_recorder.core import bundle
+from evidence_recorder.core import settings as options
+from evidence_recorder.core.errors import EvidenceError
+from evidence_recorder.core.model import Incident
+from evidence_recorder.core.settings import Settings
+from evidence_recorder.ui import filedialogs, messages
+from evidence_recorder.ui.session import VaultSession
+from evidence_recorder.ui.tasks import Progress, run_task
+
+
+class ExportDialog(QDialog):
+    def __init__(self, session: VaultSession, settings: Settings,
+                 selected_captures: list[int], current_incident: int | None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.settings = settings
+        self.selected = selected_captures
+        self.written: Path | None = None
+        self.setWindowTitle("Export a sealed report")
+        layout = QVBoxLayout(self)
+        intro = QLabel("A sealed report bundle is one file holding your captures, a readable "
+                       "report (PDF) and a seal that shows nothing was changed after you "
+                       "exported it. Your vault keeps everything as it is.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        scope = QGroupBox("What to include")
+        scope_layout = QVBoxLayout(scope)
+        self.all_button = QRadioButton("&All captures")
+        self.incidents_button = QRadioButton("These &incidents:")
+        self.selected_button = QRadioButton(
+            f"Only the &selected capture ({len(selected_captures)})" if selected_captures
+            else "Only the selected capture (none selected)")
+        self.selected_button.setEnabled(bool(selected_captures))
+        self.incident_list = QListWidget()
+        self.incident_list.setAccessibleName("Incidents to include")
+        self.incident_list.setMaximumHeight(120)
+        incidents: list[Incident] = session.incidents()
+        for incident in incidents:
+            item = QListWidgetItem(f"{incident.title} ({incident.capture_count})")
+            item.setData(Qt.ItemDataRole.UserRole, incident.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if incident.id == current_incident
+                               else Qt.CheckState.Unchecked)
+            self.incident_list.addItem(item)
+        group = QButtonGroup(self)
+        for button in (self.all_button, self.incidents_button, self.selected_button):
+            group.addButton(button)
+            scope_layout.addWidget(button)
+            if button is self.incidents_button:
+                scope_layout.addWidget(self.incident_list)
+        self.all_button.setChecked(True)
+        self.incident_list.itemChanged.connect(lambda _i: self.incidents_button.setChecked(True))
+        layout.addWidget(scope)
+
+        audience = QGroupBox("Who it is for")
+        audience_layout = QVBoxLayout(audience)
+        self.headteacher_button = QRadioButton(
+            "My &headteacher or line manager: the report shows the copies where I covered "
+            "names and details")
+        self.police_button = QRadioButton("The &police: the report shows the untouched "
+                                          "originals")
+        self.headteacher_button.setChecked(True)
+        audience_group = QButtonGroup(self)
+        for button in (self.headteacher_button, self.police_button):
+            audience_group.addButton(button)
+            audience_layout.addWidget(button)
+        self.originals = QCheckBox("Include the untouched &originals as well")
+        self.originals.setChecked(True)
+        audience_layout.addWidget(self.originals)
+        self.police_button.toggled.connect(self._audience_changed)
+        layout.addWidget(audience)
+
+        form = QFormLayout()
+        self.name = QLineEdit(settings.get(options.YOUR_NAME))
+        self.name.setAccessibleName("Your name")
+        self.role = QLineEdit(settings.get(options.YOUR_ROLE))
+        self.role.setAccessibleName("Your role")
+        self.role.setPlaceholderText("e.g. Class teacher, Year 5")
+        form.addRow("Your &name", self.name)
+        form.addRow("Your &role", self.role)
+        layout.addLayout(form)
+
+        protect = QGroupBox("Sending it safely")
+        protect_layout = QFormLayout(protect)
+        self.encrypt = QCheckBox("&Lock the file with a passphrase (7-Zip and Evidence "
+                                 "Recorder can open it)")
+        self.passphrase = QLineEdit()
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase.setAccessibleName("Bundle passphrase")
+        self.confirm = QLineEdit()
+        self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
+        self.confirm.setAccessibleName("Bundle passphrase again")
+        advice = QLabel("Tell the recipient the passphrase another way: say it on the phone, "
+                        "or send it by text message, never in the same e-mail as the file.")
+        advice.setWordWrap(True)
+        protect_layout.addRow(self.encrypt)
+        protect_layout.addRow("Passphrase", self.passphrase)
+        protect_layout.addRow("Again", self.confirm)
+        protect_layout.addRow(advice)
+        self.timestamp = QCheckBox("Add a trusted &timestamp from this service:")
+        self.timestamp_url = QLineEdit(settings.get(options.TIMESTAMP_URL))
+        self.timestamp_url.setAccessibleName("Time-stamping service address")
+        self.timestamp_url.setPlaceholderText("https://… (needs an internet connection)")
+        self.timestamp.setChecked(bool(self.timestamp_url.text()))
+        protect_layout.addRow(self.timestamp)
+        protect_layout.addRow("Service", self.timestamp_url)
+        for field in (self.passphrase, self.confirm):
+            field.setEnabled(False)
+        self.encrypt.toggled.connect(self.passphrase.setEnabled)
+        self.encrypt.toggled.connect(self.confirm.setEnabled)
+        layout.addWidget(protect)
+
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.error.hide()
+        layout.addWidget(self.error)
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Export progress")
+        self.progress.hide()
+        layout.addWidget(self.progress)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.export_button = self.buttons.addButton("&Export…",
+                                                    QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.accepted.connect(self.choose_and_export)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(620)
+
+    def _audience_changed(self, police: bool) -> None:
+        if police:
+            self.originals.setChecked(True)
+        self.originals.setEnabled(not police)
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+
+    def chosen_options(self) -> bundle.ExportOptions:
+        """The export options the form describes; raises EvidenceError for a mistake."""
+        capture_ids: list[int] | None = None
+        incident_ids: list[int] | None = None
+        if self.selected_button.isChecked():
+            capture_ids = list(self.selected)
+        elif self.incidents_button.isChecked():
+            incident_ids = [
+                int(self.incident_list.item(i).data(Qt.ItemDataRole.UserRole))
+                for i in range(self.incident_list.count())
+                if self.incident_list.item(i).checkState() == Qt.CheckState.Checked]
+            if not incident_ids:
+                raise EvidenceError("Tick at least one incident, or choose “All captures”.")
+        passphrase = None
+        if self.encrypt.isChecked():
+            passphrase = self.passphrase.text()
+            if passphrase != self.confirm.text():
+                raise EvidenceError("The two passphrases are not the same.")
+        url = self.timestamp_url.text().strip() if self.timestamp.isChecked() else ""
+        return bundle.ExportOptions(
+            capture_ids=capture_ids, incident_ids=incident_ids,
+            audience="police" if self.police_button.isChecked() else "headteacher",
+            include_originals=self.originals.isChecked(),
+            exporter=self.name.text().strip()[:200], role=self.role.text().strip()[:200],
+            passphrase=passphrase, timestamp_url=url or None)
+
+    def choose_and_export(self) -> None:
+        try:
+            chosen = self.chosen_options()
+        except EvidenceError as exc:
+            self._show_error(exc.message)
+            return
+        target = filedialogs.save_file(self, "Save the sealed report",
+                                       "evidence-bundle.zip", "Report bundles (*.zip)")
+        if target is None:
+            return
+        self.export_to(target, chosen)
+
+    def export_to(self, target: Path, chosen: bundle.ExportOptions) -> None:
+        """Export in the background; the dialog closes when the file is complete."""
+        self._show_error("")
+        self.settings.set(options.YOUR_NAME, chosen.exporter)
+        self.settings.set(options.YOUR_ROLE, chosen.role)
+        if chosen.timestamp_url:
+            self.settings.set(options.TIMESTAMP_URL, chosen.timestamp_url[:500])
+        self.export_button.setEnabled(False)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        vault = self.session.vault
+
+        def job(progress: Progress) -> tuple[Path, str]:
+            path = bundle.export_bundle(vault, target, options=chosen, progress=progress)
+            return path, bundle.signing_fingerprint(vault)
+
+        def step(done: int, total: int) -> None:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+
+        def done(result: tuple[Path, str]) -> None:
+            self.written = result[0]
+            self.progress.hide()
+            messages.info(
+                self, "Report exported",
+                f"The sealed report is saved as {result[0]}.\n\nIts seal's fingerprint is\n"
+                f"{result[1]}\n\nGive this fingerprint to the person you send it to, by "
+                "phone or in person, so they can confirm the report came from you.")
+            self.accept()
+
+        def failed(exc: EvidenceError) -> None:
+            self.progress.hide()
+            self.export_button.setEnabled(True)
+            self._show_error(exc.message)
+
+        run_task(job, on_success=done, on_failure=failed, on_progress=step)

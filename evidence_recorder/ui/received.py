@@ -1,0 +1,121 @@
+"""Report bundles someone sent, kept in this vault exactly as they arrived.
+
+They are opened from the vault (never copied back to disk) in the same viewer as a
+bundle file, so the seal is checked afresh every time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QInputDialog,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from evidence_recorder.core import bundle
+from evidence_recorder.core.errors import EvidenceError
+from evidence_recorder.core.vault import ReceivedBundle
+from evidence_recorder.ui import messages
+from evidence_recorder.ui.bundle_viewer import BundleViewer, OpenedBundleLike
+from evidence_recorder.ui.session import VaultSession
+
+_viewers: set[BundleViewer] = set()
+
+
+class ReceivedBundlesDialog(QDialog):
+    def __init__(self, session: VaultSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.setWindowTitle("Received bundles")
+        layout = QVBoxLayout(self)
+        intro = QLabel("Sealed reports that were sent to you and that you kept in this vault, "
+                       "byte for byte. Opening one checks its seal again.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["Received (UTC)", "File", "Size",
+                                              "When kept", "Sealed by key"])
+        self.table.setAccessibleName("Received bundles")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.doubleClicked.connect(lambda _i: self.open_selected())
+        layout.addWidget(self.table)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.open_button = buttons.addButton("&Open", QDialogButtonBox.ButtonRole.ActionRole)
+        self.delete_button = buttons.addButton("&Delete…",
+                                               QDialogButtonBox.ButtonRole.DestructiveRole)
+        self.open_button.clicked.connect(self.open_selected)
+        self.delete_button.clicked.connect(self.delete_selected)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(860, 420)
+        self.bundles: list[ReceivedBundle] = []
+        self.reload()
+
+    def reload(self) -> None:
+        self.bundles = self.session.vault.received_bundles()
+        self.table.setRowCount(len(self.bundles))
+        for row, kept in enumerate(self.bundles):
+            verdict = "intact" if kept.verdict.get("ok") else "NOT intact"
+            values = (kept.received_at.strftime("%d %b %Y %H:%M"), kept.file_name,
+                      f"{kept.byte_size / 1_000_000:.1f} MB", verdict,
+                      str(kept.verdict.get("fingerprint") or "unknown"))
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                item.setData(Qt.ItemDataRole.UserRole, kept.id)
+                self.table.setItem(row, column, item)
+        has_rows = bool(self.bundles)
+        self.open_button.setEnabled(has_rows)
+        self.delete_button.setEnabled(has_rows)
+        if has_rows:
+            self.table.selectRow(0)
+
+    def _selected(self) -> ReceivedBundle | None:
+        row = self.table.currentRow()
+        return self.bundles[row] if 0 <= row < len(self.bundles) else None
+
+    def open_selected(self) -> BundleViewer | None:
+        kept = self._selected()
+        if kept is None:
+            return None
+        vault = self.session.vault
+
+        def opener(_path: Path, passphrase: str | None = None) -> OpenedBundleLike:
+            return bundle.open_bundle(vault.received_bundle_file(kept.id), passphrase)
+
+        viewer = BundleViewer(None, opener=opener)
+        viewer.act_save.setVisible(False)  # it is already in the vault
+        viewer.setWindowTitle(f"Received bundle {kept.id}: {kept.file_name}")
+        _viewers.add(viewer)
+        viewer.destroyed.connect(lambda *_a, v=viewer: _viewers.discard(v))
+        viewer.show()
+        viewer.open_path(Path(kept.file_name))
+        return viewer
+
+    def delete_selected(self) -> None:
+        kept = self._selected()
+        if kept is None:
+            return
+        reason, ok = QInputDialog.getText(
+            self, "Delete received bundle",
+            f"Delete “{kept.file_name}” from your vault? Its fingerprint and your reason "
+            "stay in the audit log.\nWhy are you deleting it?")
+        if not ok:
+            return
+        try:
+            self.session.vault.delete_received_bundle(kept.id, reason)
+        except EvidenceError as exc:
+            messages.error(self, "Not deleted", exc.message)
+            return
+        self.reload()

@@ -522,3 +522,53 @@ def test_a_received_bundle_is_opened_checked_and_kept(qtbot, controller, tmp_pat
     wait_until(qtbot, lambda: again.verdict() == "intact")
     viewer.close()
     again.close()
+
+
+def test_a_jump_of_the_wall_clock_means_the_machine_slept(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from evidence_recorder.ui.idle import SessionWatcher
+
+    clock = {"wall": 1000.0, "mono": 50.0}
+    watcher = SessionWatcher(wall=lambda: clock["wall"], monotonic=lambda: clock["mono"])
+    fired: list[bool] = []
+    watcher.lock_requested.connect(lambda: fired.append(True))
+    clock["wall"] += 5
+    clock["mono"] += 5
+    watcher.check()
+    assert fired == []  # five seconds of ordinary running
+    clock["wall"] += 3600  # an hour asleep: the monotonic clock stood still
+    clock["mono"] += 5
+    watcher.check()
+    assert fired == [True]
+    watcher._poll.stop()
+
+
+def test_windows_lock_and_sleep_messages_are_recognised() -> None:
+    from evidence_recorder.ui import idle
+
+    assert idle.windows_message_means_lock(idle.WM_WTSSESSION_CHANGE, idle.WTS_SESSION_LOCK)
+    assert idle.windows_message_means_lock(idle.WM_POWERBROADCAST, idle.PBT_APMSUSPEND)
+    assert not idle.windows_message_means_lock(idle.WM_WTSSESSION_CHANGE, 0x8)  # unlock
+    assert not idle.windows_message_means_lock(idle.WM_POWERBROADCAST, 0x7)  # resume
+    assert idle.mac_screen_is_locked() is False  # not macOS: unknown means "not locked"
+
+
+def test_a_session_lock_signal_locks_the_vault(qtbot, controller) -> None:  # type: ignore[no-untyped-def]
+    create_vault(qtbot, controller)
+    controller.watcher.lock_requested.emit()
+    assert not controller.session.is_unlocked
+    assert controller.start.isVisible()
+
+
+def test_a_bundle_exported_from_the_app_passes_every_standard_tool(  # type: ignore[no-untyped-def]
+        qtbot, controller, tmp_path: Path) -> None:
+    from test_bundle_export import check_with_standard_tools
+
+    from evidence_recorder.ui.export_dialog import ExportDialog
+
+    _capture_one(qtbot, controller)
+    dialog = ExportDialog(controller.session, controller.settings, [], None, controller.main)
+    qtbot.addWidget(dialog)
+    messages.set_next_answer(messages.Button.Ok)
+    dialog.export_to(tmp_path / "app.zip", dialog.chosen_options())
+    wait_until(qtbot, lambda: dialog.written is not None)
+    check_with_standard_tools(tmp_path / "app.zip", tmp_path / "x")

@@ -196,3 +196,67 @@ def test_audit_lines_end_with_this_export_and_are_checked(vault: Vault, tmp_path
     name = next(k for k in contents if k.endswith("data/audit.jsonl"))
     lines = contents[name].decode().splitlines()
     assert json.loads(lines[-1])["action"] == "export"
+
+
+@pytest.mark.parametrize("make", ["png", "jpeg", "webp", "gif", "bmp", "jpeg_with_exif",
+                                  "animated_webp"])
+def test_declared_size_reads_headers(make: str) -> None:
+    import hostile_files
+
+    from evidence_recorder.core import images
+
+    data = getattr(hostile_files, make)(width=123, height=45)
+    assert images.declared_size(data[: images.HEADER_BYTES]) == (123, 45)
+
+
+def test_a_picture_bomb_in_a_bundle_is_refused_from_its_header(vault: Vault,
+                                                               tmp_path: Path) -> None:
+    import hostile_files
+
+    add(vault, png_bytes())
+    path = export_bundle(vault, tmp_path / "b.zip")
+    contents = zip_contents(path)
+    name = next(k for k in contents if k.endswith("original.png"))
+    contents[name] = hostile_files.png_declaring(20_000, 10_000)  # 200 megapixels
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w") as zf:
+        for entry, data in contents.items():
+            zf.writestr(entry, data)
+    problems = verify_bundle(bomb).problems
+    assert any("larger than 80 megapixels" in p for p in problems), problems
+
+
+def check_with_standard_tools(bundle_zip: Path, workdir: Path) -> None:
+    """What a police officer would run: bagit-python, sha256sum, ssh-keygen, verify.sh."""
+    import bagit
+
+    folder = extract(bundle_zip, workdir)
+    bagit.Bag(str(folder)).validate()
+    for manifest in ("manifest-sha256.txt", "tagmanifest-sha256.txt"):
+        done = subprocess.run(["sha256sum", "--strict", "-c", manifest], cwd=folder,
+                              capture_output=True, text=True, check=False, timeout=60)
+        assert done.returncode == 0, done.stdout
+    identity = (folder / "allowed_signers").read_text().split()[0]
+    with (folder / "tagmanifest-sha256.txt").open("rb") as data:
+        done = subprocess.run(
+            ["ssh-keygen", "-Y", "verify", "-f", "allowed_signers", "-I", identity, "-n",
+             "evidence-recorder-bundle", "-s", "tagmanifest-sha256.txt.sig"],
+            cwd=folder, stdin=data, capture_output=True, text=True, check=False, timeout=60,
+            env={k: v for k, v in os.environ.items() if k != "SSH_AUTH_SOCK"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Good" in done.stdout + done.stderr
+
+
+def test_a_cli_export_passes_every_standard_tool(closed_vault: Path, tmp_path: Path) -> None:
+    from conftest import PASSPHRASE, run_cli
+
+    env = {"EVIDENCE_RECORDER_VAULT": str(closed_vault),
+           "EVIDENCE_RECORDER_PASSPHRASE": PASSPHRASE}
+    picture = tmp_path / "phone.png"
+    picture.write_bytes(png_bytes())
+    assert run_cli("import", str(picture), "--site", "WhatsApp", env=env).returncode == 0
+    out = tmp_path / "cli.zip"
+    assert run_cli("export", "--out", str(out), "--audience", "police",
+                   env=env).returncode == 0
+    check_with_standard_tools(out, tmp_path / "x")
+    assert run_cli("verify", str(out)).returncode == 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import random
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,11 +37,6 @@ from evidence_recorder.core.report import (
     visible_text,
     write_html,
     write_pdf,
-)
-
-needs_poppler = pytest.mark.skipif(
-    shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None,
-    reason="poppler-utils (pdftotext, pdfinfo, pdfimages) is not installed",
 )
 
 FINGERPRINT = "SHA256:Q3kGv0jU7mJ6yV2q1dQ2bZkQmWcS0nUq3p3eY4r1xk8"
@@ -173,7 +167,6 @@ def test_pdf_is_a_pdf(pdf: bytes) -> None:
     assert pdf.rstrip().endswith(b"%%EOF")
 
 
-@needs_poppler
 def test_pdf_says_what_a_recipient_needs(pdf: bytes) -> None:
     text = _pdf_text(pdf)
     flat = _flat(text)
@@ -195,7 +188,6 @@ def test_pdf_says_what_a_recipient_needs(pdf: bytes) -> None:
     assert "CR/0042/26" in flat
 
 
-@needs_poppler
 def test_pdf_shows_capture_times_in_utc_and_local(pdf: bytes) -> None:
     flat = _flat(_pdf_text(pdf))
     assert "2026-11-20 21:05:03.123 UTC" in flat
@@ -204,7 +196,6 @@ def test_pdf_shows_capture_times_in_utc_and_local(pdf: bytes) -> None:
     assert "Exported 2026-11-25 12:00:00 UTC" in flat
 
 
-@needs_poppler
 def test_pdf_keeps_long_text_whole(pdf: bytes) -> None:
     text = _pdf_text(pdf, body_only=True)  # the description runs over a page break
     squeezed = "".join(text.split())
@@ -212,7 +203,6 @@ def test_pdf_keeps_long_text_whole(pdf: bytes) -> None:
     assert "".join(LONG_DESCRIPTION.split()) in squeezed
 
 
-@needs_poppler
 def test_pdf_page_count_is_sensible(data: ReportData, pdf: bytes) -> None:
     pages = _pages(pdf)
     # a cover, a timeline, a page or more per capture; the long fields add a few
@@ -220,7 +210,6 @@ def test_pdf_page_count_is_sensible(data: ReportData, pdf: bytes) -> None:
     assert f"Page {pages} of {pages}" in _pdf_text(pdf)
 
 
-@needs_poppler
 def test_pdf_shows_hidden_characters_instead_of_obeying_them(pdf: bytes) -> None:
     text = _pdf_text(pdf)
     assert RLO not in text
@@ -232,7 +221,6 @@ def test_pdf_shows_hidden_characters_instead_of_obeying_them(pdf: bytes) -> None
     assert "[U+1F9D1]" in text
 
 
-@needs_poppler
 def test_pdf_pictures_are_reduced(data: ReportData) -> None:
     big = data.captures[0]
     huge = replace(big, image=_picture(4000, 3000, noisy=True),
@@ -248,7 +236,6 @@ def test_pdf_pictures_are_reduced(data: ReportData) -> None:
     assert len(pdf) < 3_000_000
 
 
-@needs_poppler
 def test_pdf_survives_a_picture_it_cannot_read(data: ReportData) -> None:
     broken = replace(data.captures[0], image=b"not a picture at all")
     flat = _flat(_pdf_text(_pdf(replace(data, captures=[broken]))))
@@ -256,7 +243,6 @@ def test_pdf_survives_a_picture_it_cannot_read(data: ReportData) -> None:
     assert SHAS[0] in flat
 
 
-@needs_poppler
 def test_pdf_without_captures_or_exporter(data: ReportData) -> None:
     empty = replace(data, captures=[], incidents=[], exported_by="", role="", timestamped=False)
     flat = _flat(_pdf_text(_pdf(empty)))

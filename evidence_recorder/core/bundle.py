@@ -47,7 +47,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from evidence_recorder import APP_NAME, __version__
 from evidence_recorder.core import annotations as marks_module
-from evidence_recorder.core import audit, device, fsutil, sshsig
+from evidence_recorder.core import audit, device, fsutil, images, sshsig
 from evidence_recorder.core import report as report_module
 from evidence_recorder.core.bundle_texts import (
     VERIFY_CMD_TEXT,
@@ -693,6 +693,9 @@ def _check_bag(zf: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo],
     payload = sorted(p for p in files if p.startswith("data/"))
     total = 0
     for path in payload:
+        if path.startswith("data/captures/") and _too_big_a_picture(zf, files[path], path):
+            problems.append(f"{path} declares a picture larger than "
+                            f"{images.MAX_PIXELS // 1_000_000} megapixels; it was not opened.")
         digest, size = _sha256_of(zf, files[path], path)
         total += size
         report.files_checked += 1
@@ -711,6 +714,16 @@ def _check_bag(zf: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo],
         _check_timestamp(_read_all(zf, files[TIMESTAMP], TIMESTAMP), signature.encode(), report)
     if "data/audit.jsonl" in files:
         _check_audit(_read_all(zf, files["data/audit.jsonl"], "data/audit.jsonl"), problems)
+
+
+def _too_big_a_picture(zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> bool:
+    """A picture bomb is refused from its header, before anything decodes it."""
+    try:
+        with zf.open(info) as fh:
+            head = fh.read(images.HEADER_BYTES)
+    except Exception as exc:  # zipfile raises many kinds on hostile input
+        raise _Unreadable(f"{label} could not be read from the ZIP ({_why(exc)}).") from exc
+    return images.too_many_pixels(images.declared_size(head))
 
 
 def _check_timestamp(tsr: bytes, signature: bytes, report: BundleReport) -> None:

@@ -448,6 +448,62 @@ def _identify(data: bytes, subject: str) -> tuple[_Kind, _Layout]:
     return kind, layout
 
 
+HEADER_BYTES: Final = 256 * 1024
+
+
+def declared_size(head: bytes) -> tuple[int, int] | None:
+    """Width and height as a file's header declares them, from its first bytes only.
+
+    For checking pictures in a received bundle without decoding (or even reading)
+    them whole; ``None`` when the header does not say or is not one we read.
+    """
+    with contextlib.suppress(struct.error, IndexError, ValueError):
+        kind = _sniff(head)
+        if kind is _PNG:
+            width, height = struct.unpack_from(">II", head, 16)
+            return width, height
+        if kind is _GIF:
+            width, height = struct.unpack_from("<HH", head, 6)
+            return width, height
+        if kind is _BMP:
+            width, height = struct.unpack_from("<ii", head, 18)
+            return abs(width), abs(height)
+        if kind is _WEBP:
+            chunk = head[12:16]
+            if chunk == b"VP8X":
+                w = int.from_bytes(head[24:27], "little") + 1
+                h = int.from_bytes(head[27:30], "little") + 1
+                return w, h
+            if chunk == b"VP8L":
+                bits = int.from_bytes(head[21:25], "little")
+                return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+            if chunk == b"VP8 ":
+                w, h = struct.unpack_from("<HH", head, 26)
+                return w & 0x3FFF, h & 0x3FFF
+        if kind is _JPEG:
+            pos = 2
+            while pos + 9 < len(head):
+                if head[pos] != 0xFF:
+                    return None
+                marker = head[pos + 1]
+                if marker == 0xFF:
+                    pos += 1
+                    continue
+                if marker in _STANDALONE_MARKERS:
+                    pos += 2
+                    continue
+                length = struct.unpack_from(">H", head, pos + 2)[0]
+                if marker in _SOF_MARKERS:
+                    height, width = struct.unpack_from(">HH", head, pos + 5)
+                    return width, height
+                pos += 2 + length
+    return None
+
+
+def too_many_pixels(size: tuple[int, int] | None) -> bool:
+    return size is not None and size[0] * size[1] > MAX_PIXELS
+
+
 # --------------------------------------------------------------------------- Pillow
 
 PILLOW_LOCK = threading.RLock()

@@ -8,8 +8,19 @@ machine goes to sleep where the platform tells us (logind on Linux, over D-Bus).
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QAbstractNativeEventFilter,
+    QByteArray,
+    QCoreApplication,
+    QEvent,
+    QObject,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtWidgets import QApplication
 
 _ACTIVITY = {
@@ -63,16 +74,130 @@ class IdleLock(QObject):
         return False
 
 
+# Windows messages (winuser.h, wtsapi32.h) for a locked session and a sleeping machine.
+WM_WTSSESSION_CHANGE = 0x02B1
+WTS_SESSION_LOCK = 0x7
+WM_POWERBROADCAST = 0x0218
+PBT_APMSUSPEND = 0x4
+# A wall clock that jumps this much further than the monotonic clock means the
+# machine slept (both clocks stop advancing together only while it runs).
+SLEEP_GAP_SECONDS = 30.0
+POLL_MS = 5000
+
+
+def windows_message_means_lock(message: int, wparam: int) -> bool:
+    """The session was locked, or the machine is about to sleep."""
+    return ((message == WM_WTSSESSION_CHANGE and wparam == WTS_SESSION_LOCK)
+            or (message == WM_POWERBROADCAST and wparam == PBT_APMSUSPEND))
+
+
+class _WindowsFilter(QAbstractNativeEventFilter):
+    """Reads WM_WTSSESSION_CHANGE and WM_POWERBROADCAST from the app's native events."""
+
+    def __init__(self, on_lock: Callable[[], None]) -> None:
+        super().__init__()
+        self._on_lock = on_lock
+
+    def nativeEventFilter(self, event_type: QByteArray | bytes | bytearray | memoryview,
+                          message: int) -> tuple[bool, int]:
+        name = event_type.data() if isinstance(event_type, QByteArray) else bytes(event_type)
+        if name == b"windows_generic_MSG":
+            from ctypes import wintypes
+
+            msg = wintypes.MSG.from_address(int(message))
+            if windows_message_means_lock(msg.message, int(msg.wParam)):
+                self._on_lock()
+        return False, 0
+
+
+def mac_screen_is_locked() -> bool:
+    """macOS: the login window's own flag, read through CoreGraphics; False if unknown."""
+    try:
+        import ctypes
+        import ctypes.util
+
+        cg = ctypes.cdll.LoadLibrary(ctypes.util.find_library("CoreGraphics") or "")
+        cf = ctypes.cdll.LoadLibrary(ctypes.util.find_library("CoreFoundation") or "")
+        cg.CGSessionCopyCurrentDictionary.restype = ctypes.c_void_p
+        cf.CFDictionaryGetValue.restype = ctypes.c_void_p
+        cf.CFDictionaryGetValue.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        cf.CFStringCreateWithCString.restype = ctypes.c_void_p
+        cf.CFStringCreateWithCString.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                                                 ctypes.c_uint32]
+        cf.CFBooleanGetValue.argtypes = [ctypes.c_void_p]
+        cf.CFRelease.argtypes = [ctypes.c_void_p]
+        session = cg.CGSessionCopyCurrentDictionary()
+        if not session:
+            return False
+        key = cf.CFStringCreateWithCString(None, b"CGSSessionScreenIsLocked", 0x08000100)
+        try:
+            value = cf.CFDictionaryGetValue(session, key)
+            return bool(value) and bool(cf.CFBooleanGetValue(value))
+        finally:
+            cf.CFRelease(key)
+            cf.CFRelease(session)
+    except (OSError, AttributeError):
+        return False
+
+
 class SessionWatcher(QObject):
-    """Emits ``lock_requested`` when the desktop session locks or the machine sleeps."""
+    """Emits ``lock_requested`` when the desktop session locks or the machine sleeps.
+
+    Each platform reports these its own way: logind over D-Bus on Linux, window
+    messages on Windows, the login window's flag on macOS. On every platform a jump
+    of the wall clock past the monotonic clock also tells that the machine slept.
+    """
 
     lock_requested = Signal()
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None,
+                 wall: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         super().__init__(parent)
         self.connected = False
+        self._wall, self._monotonic = wall, monotonic
+        self._last = (wall(), monotonic())
+        self._mac_locked = False
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self.check)
+        self._poll.start()
+        self._filter: _WindowsFilter | None = None
         if sys.platform.startswith("linux"):
             self._connect_logind()
+        elif sys.platform == "win32":
+            self._connect_windows()
+
+    def check(self) -> None:
+        """Runs every few seconds: did the machine sleep, or (macOS) the screen lock?"""
+        wall, mono = self._wall(), self._monotonic()
+        slept = (wall - self._last[0]) - (mono - self._last[1]) > SLEEP_GAP_SECONDS
+        self._last = (wall, mono)
+        if slept:
+            self.lock_requested.emit()
+        if sys.platform == "darwin":
+            locked = mac_screen_is_locked()
+            if locked and not self._mac_locked:
+                self.lock_requested.emit()
+            self._mac_locked = locked
+
+    def _connect_windows(self) -> None:
+        app = QCoreApplication.instance()
+        if app is None:
+            return
+        self._filter = _WindowsFilter(self.lock_requested.emit)
+        app.installNativeEventFilter(self._filter)
+        try:
+            import ctypes
+
+            windll = ctypes.windll  # type: ignore[attr-defined]
+            widget = next(iter(QApplication.topLevelWidgets()), None)
+            if widget is not None:
+                # NOTIFY_FOR_THIS_SESSION = 0: session changes reach this window.
+                windll.wtsapi32.WTSRegisterSessionNotification(int(widget.winId()), 0)
+            self.connected = True
+        except (OSError, AttributeError):
+            pass
 
     def _connect_logind(self) -> None:
         try:

@@ -88,6 +88,9 @@ MAX_TAG_FILE_BYTES: Final = 16 * 1024 * 1024  # manifests for 10,000 files are ~
 MAX_DIRECTORY_BYTES: Final = 4 * 1024 * 1024
 
 _CHUNK: Final = 1024 * 1024
+# Bytes of JPEG that the report's pictures may take between them (the PDF is made in
+# memory): this bounds an export's memory however many captures it holds.
+REPORT_PICTURES_BUDGET: Final = 24 * 1024 * 1024
 _FILE_MODE: Final = (stat.S_IFREG | 0o644) << 16
 _UNIX: Final = 3  # ZipInfo.create_system: the external attributes hold a Unix mode
 _MANIFEST_LINE: Final = re.compile(r"([0-9a-fA-F]{64})[ \t]+(\S.*)")
@@ -296,8 +299,9 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
             shown: list[report_module.ReportCapture] = []
             listed: list[dict[str, Any]] = []
             for done, capture in enumerate(captures, 1):
-                entry, report_capture = _add_capture(vault, bag, capture, options, police,
-                                                     titles.get(capture.incident_id, ""))
+                entry, report_capture = _add_capture(
+                    vault, bag, capture, options, police, titles.get(capture.incident_id, ""),
+                    REPORT_PICTURES_BUDGET // len(captures))
                 listed.append(entry)
                 shown.append(report_capture)
                 if progress is not None:
@@ -406,8 +410,23 @@ def _one_line(value: str) -> str:
     return " ".join(str(value).split())
 
 
+def _report_picture(data: bytes, budget: int) -> bytes:
+    """A reduced JPEG for the report, no larger than ``budget`` bytes.
+
+    The PDF is built in memory, so its pictures share a fixed budget: the more
+    captures, the smaller each picture (never below 640 pixels across). The
+    originals in the bundle are untouched; the report is for reading.
+    """
+    side = report_module.PDF_IMAGE_MAX_SIDE
+    picture = images.make_thumbnail(data, side)
+    while len(picture) > budget and side > 640:
+        side = max(640, int(side * max(0.5, (budget / len(picture)) ** 0.5)))
+        picture = images.make_thumbnail(data, side)
+    return picture
+
+
 def _add_capture(vault: Vault, bag: _BagWriter, capture: Capture, options: ExportOptions,
-                 police: bool, incident_title: str
+                 police: bool, incident_title: str, picture_budget: int
                  ) -> tuple[dict[str, Any], report_module.ReportCapture]:
     """One capture's files; the original is held in memory only while it is written."""
     original = vault.original(capture.id)
@@ -432,7 +451,8 @@ def _add_capture(vault: Vault, bag: _BagWriter, capture: Capture, options: Expor
     entry = {**capture.full(), "files": files}
     bag.add(metadata_path, _json(entry))
     show_redacted = derived is not None and not police
-    image = derived if show_redacted and derived is not None else original
+    image = _report_picture(derived if show_redacted and derived is not None else original,
+                            picture_budget)
     shown = report_module.ReportCapture(
         capture=capture, incident_title=incident_title, image=image,
         shows_redacted_copy=show_redacted, original_path=files["original"] or "",

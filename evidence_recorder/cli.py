@@ -418,6 +418,40 @@ def cmd_recover(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from evidence_recorder.core import backup
+
+    if args.check:
+        report = backup.verify_backup(Path(args.check))
+        if report.ok:
+            print(f"The backup is intact: {report.files_checked} files match their recorded "
+                  f"SHA-256 (vault {report.vault_id}, made {report.created_at}).")
+            return EXIT_OK
+        print("The backup has been altered or is damaged:", file=sys.stderr)
+        for problem in report.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.restore:
+        if not args.to:
+            raise UsageError("Say where to restore it with --to DIR (an empty or new folder).")
+        report = backup.restore_backup(Path(args.restore), Path(args.to))
+        print(f"The backup (made {report.created_at}) was checked and restored into "
+              f"{args.to}. Open it with your passphrase, e.g. "
+              f"“evidence-recorder --vault {args.to} audit --verify”, or with your recovery "
+              "key (“evidence-recorder recover”).")
+        return EXIT_OK
+    if args.to:
+        raise UsageError("--to goes with --restore.")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir() and not args.force:
+        raise RefusedInput(f"{out} already exists. Choose another name, or add --force.")
+    with _open(args) as vault:
+        path = backup.make_backup(vault, out)
+    print(f"Backup written to {path}. It is encrypted: it opens only with your passphrase or "
+          "recovery key. Keep it on another disk.")
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------------- parser
 
 
@@ -554,6 +588,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("open", cmd_open, "open a bundle someone sent you in the viewer")
     p.add_argument("file", metavar="FILE")
+
+    p = command("backup", cmd_backup, "make an encrypted backup of the vault, check one, or "
+                                      "restore one after damage")
+    p.epilog = ("A backup is one file holding an encrypted copy of the database and the key "
+                "file, made while the vault is open; it opens with the same passphrase or "
+                "recovery key. To recover after damage: leave the damaged vault folder as it "
+                "is, run “evidence-recorder backup --check FILE”, then “evidence-recorder "
+                "backup --restore FILE --to NEWDIR” (an empty or new folder), and open NEWDIR "
+                "with --vault NEWDIR. Captures made after the backup are not in it.")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--out", metavar="FILE",
+                      help="write a backup to FILE (or into the folder FILE)")
+    what.add_argument("--check", metavar="FILE",
+                      help="check that a backup is whole (no passphrase needed)")
+    what.add_argument("--restore", metavar="FILE",
+                      help="unpack a checked backup into the folder given with --to")
+    p.add_argument("--to", metavar="DIR", help="the empty or new folder to restore into")
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
     command("passwd", cmd_passwd, "change the passphrase")
     command("recover", cmd_recover, "open the vault with the recovery key and choose a new "

@@ -399,7 +399,7 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
 
 
 def _write_failure(target: Path, exc: OSError) -> str:
-    if exc.errno == errno.ENOSPC:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return ("The disk is full, so the bundle was not written. Nothing was left "
                 "behind; free some space, or choose another place, and try again.")
     return f"The bundle could not be written to {target.parent} ({exc.strerror})."

@@ -817,8 +817,10 @@ def _open_zip(source: Source, passphrase: str | None, report: BundleReport,
                                "gave you (they should have sent it separately).")
         zf.setpassword(passphrase.encode("utf-8"))
         first = next((i for i in zf.infolist() if not i.is_dir()), None)
-        # Damage other than a wrong passphrase shows up in the checks that follow.
-        with contextlib.suppress(zipfile.BadZipFile, OSError, EOFError, ValueError):
+        # Damage other than a wrong passphrase shows up in the checks that follow
+        # (pyzipper raises its own BadZipFile, not zipfile's).
+        with contextlib.suppress(zipfile.BadZipFile, pyzipper.zipfile.BadZipFile, OSError,
+                                 EOFError, ValueError, NotImplementedError):
             try:
                 if first is not None:
                     with zf.open(first) as fh:
@@ -833,6 +835,12 @@ def _bag_files(zf: zipfile.ZipFile, report: BundleReport,
                name: str) -> tuple[str, dict[str, zipfile.ZipInfo]] | None:
     infos = zf.infolist()
     problems, top = _structure_problems(infos, encrypted_ok=report.encrypted)
+    first = min((info.header_offset for info in infos), default=0)
+    if first > 0:
+        # zipfile reads past bytes put in front of an archive; the seal covers none
+        # of them, so a file that is also something else is not a sound bundle.
+        problems.append(f"{name} has {first:,} bytes before its ZIP contents, which the "
+                        "seal does not cover.")
     report.problems.extend(problems)
     if top is None:
         if not report.problems:

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
 from urllib.parse import unquote
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -48,7 +48,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from evidence_recorder import APP_NAME, __version__
 from evidence_recorder.core import annotations as marks_module
 from evidence_recorder.core import audit, device, fsutil, images, sshsig
-from evidence_recorder.core import report as report_module
 from evidence_recorder.core.bundle_texts import (
     VERIFY_CMD_TEXT,
     VERIFY_SH_TEXT,
@@ -57,6 +56,9 @@ from evidence_recorder.core.bundle_texts import (
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDamaged, WrongSecret
 from evidence_recorder.core.model import Capture, Incident, iso_utc, utc_now
 from evidence_recorder.core.vault import Vault
+
+if TYPE_CHECKING:  # the report (fpdf2) is heavy to import and only export needs it
+    from evidence_recorder.core import report as report_module
 
 NAMESPACE: Final = "evidence-recorder-bundle"
 SCHEMA_VERSION: Final = 1
@@ -269,6 +271,8 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
     so a crash or a full disk never leaves half a bundle where the user looks.
     Originals are streamed one at a time, so memory stays bounded.
     """
+    from evidence_recorder.core import report as report_module
+
     options = options or ExportOptions()
     if capture_ids is not None:
         options = dataclasses.replace(options, capture_ids=capture_ids)
@@ -417,7 +421,9 @@ def _report_picture(data: bytes, budget: int) -> bytes:
     captures, the smaller each picture (never below 640 pixels across). The
     originals in the bundle are untouched; the report is for reading.
     """
-    side = report_module.PDF_IMAGE_MAX_SIDE
+    from evidence_recorder.core.report import PDF_IMAGE_MAX_SIDE
+
+    side = PDF_IMAGE_MAX_SIDE
     picture = images.make_thumbnail(data, side)
     while len(picture) > budget and side > 640:
         side = max(640, int(side * max(0.5, (budget / len(picture)) ** 0.5)))
@@ -453,7 +459,9 @@ def _add_capture(vault: Vault, bag: _BagWriter, capture: Capture, options: Expor
     show_redacted = derived is not None and not police
     image = _report_picture(derived if show_redacted and derived is not None else original,
                             picture_budget)
-    shown = report_module.ReportCapture(
+    from evidence_recorder.core.report import ReportCapture
+
+    shown = ReportCapture(
         capture=capture, incident_title=incident_title, image=image,
         shows_redacted_copy=show_redacted, original_path=files["original"] or "",
         redacted_path=files["redacted"])

@@ -71,6 +71,7 @@ HONEST_STATEMENT: Final = (
 CONFIRM_FINGERPRINT: Final = "Confirm this fingerprint with the sender by phone"
 # Longest side of a picture as embedded in the PDF: sharp on paper, small in the file.
 PDF_IMAGE_MAX_SIDE: Final = 1600
+PAGE_COUNT_ALIAS: Final = "{nb_total}"
 # Never blow a small crop up beyond this many millimetres per pixel (about 50 dpi).
 _MAX_MM_PER_PIXEL: Final = 0.5
 
@@ -303,6 +304,8 @@ class _ReportPDF(FPDF):
 
     def __init__(self, data: ReportData) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
+        # Reserve room for a five-digit page count (fpdf2 warns when "{nb}" is too narrow).
+        self.alias_nb_pages(PAGE_COUNT_ALIAS)
         self.data = data
         for (family, style), name in _FONT_FILES.items():
             self.add_font(family, style, str(FONT_DIR / name))
@@ -414,7 +417,7 @@ class _ReportPDF(FPDF):
         self.font(7.5, color=_MUTED)
         half = self.epw / 2
         self.cell(half, 4, f"Exported {_utc_text(self.data.exported_at)}", align=Align.L)
-        self.cell(half, 4, f"Page {self.page_no()} of {{nb}}", align=Align.R)
+        self.cell(half, 4, f"Page {self.page_no()} of {PAGE_COUNT_ALIAS}", align=Align.R)
 
 
 def _cover(pdf: _ReportPDF) -> None:

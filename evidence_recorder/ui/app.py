@@ -11,6 +11,7 @@ import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QGuiApplication
@@ -22,14 +23,15 @@ from evidence_recorder.core.errors import EvidenceError
 from evidence_recorder.core.keyfile import KdfParams
 from evidence_recorder.core.settings import Settings
 from evidence_recorder.ui import crash, filedialogs, messages
-from evidence_recorder.ui.bundle_viewer import BundleViewer, open_bundle_window
 from evidence_recorder.ui.guide import GuideDialog
 from evidence_recorder.ui.idle import IdleLock, SessionWatcher
 from evidence_recorder.ui.main_window import MainWindow
-from evidence_recorder.ui.received import ReceivedBundlesDialog
 from evidence_recorder.ui.session import VaultSession
 from evidence_recorder.ui.tasks import Progress, run_task, wait_for_tasks
 from evidence_recorder.ui.unlock import StartWindow
+
+if TYPE_CHECKING:  # the viewer is imported when a bundle is first opened
+    from evidence_recorder.ui.bundle_viewer import BundleViewer
 
 
 def disable_core_dumps() -> None:
@@ -79,6 +81,8 @@ class AppController(QObject):
             self.open_bundle(paths[0])
 
     def open_bundle(self, path: Path) -> BundleViewer | None:
+        from evidence_recorder.ui.bundle_viewer import open_bundle_window
+
         viewer = open_bundle_window(path)
         if viewer is not None:
             viewer.save_requested.connect(lambda p, v=viewer: self.save_received(p, v))
@@ -116,6 +120,8 @@ class AppController(QObject):
         run_task(job, on_success=done, on_failure=failed)
 
     def show_received(self) -> None:
+        from evidence_recorder.ui.received import ReceivedBundlesDialog
+
         ReceivedBundlesDialog(self.session, self.main).exec()
 
     def _opened(self) -> None:

@@ -49,7 +49,6 @@ from evidence_recorder.ui.audit_view import AuditDialog
 from evidence_recorder.ui.capture_flow import CaptureController
 from evidence_recorder.ui.describe import DescribePanel
 from evidence_recorder.ui.editor import AnnotationEditor
-from evidence_recorder.ui.export_dialog import ExportDialog
 from evidence_recorder.ui.guide import (
     CHILD_PROTECTION_TITLE,
     ChildProtectionDialog,
@@ -457,8 +456,11 @@ class MainWindow(QMainWindow):
         for i in range(self.incident_model.rowCount()):
             if self.incident_model.incident_at(i).id == preferred:
                 row = i
-        self.incident_view.setCurrentIndex(self.incident_model.index(row, 0))
-        self.reload_captures()
+        index = self.incident_model.index(row, 0)
+        if self.incident_view.currentIndex() == index:
+            self.reload_captures()
+        else:
+            self.incident_view.setCurrentIndex(index)  # loads its captures once
 
     def forget(self) -> None:
         """Drop everything decrypted: called when the vault locks."""
@@ -730,6 +732,8 @@ class MainWindow(QMainWindow):
         self.session.verify(done, failed, step)
 
     def export_report(self) -> None:
+        from evidence_recorder.ui.export_dialog import ExportDialog
+
         selected = [self._current_capture] if self._current_capture is not None else []
         ExportDialog(self.session, self.settings, selected, self.current_incident_id(),
                      self).exec()

@@ -140,10 +140,8 @@ def fill_export_dialog(tries=200):
 def drive():
     try:
         report["core_limit"] = list(resource.getrlimit(resource.RLIMIT_CORE))
-        start, main = window(StartWindow), window(MainWindow)
+        start = window(StartWindow)  # the main window is made at the first unlock
         screen = Image.effect_noise((1024, 640), 70).convert("RGB")
-        main.capturer._grabber_factory = lambda: capture.FakeGrabber(screen)
-        session = main.session
 
         step("create")
         page = start.create_page
@@ -154,7 +152,11 @@ def drive():
         report["recovery_key"] = start.key_page._key  # a secret to look for on disk too
         start.key_page.confirm.setChecked(True)
         start.key_page.continue_button.click()
-        wait(main.isVisible)
+        wait(lambda: any(isinstance(w, MainWindow) and w.isVisible()
+                         for w in QApplication.topLevelWidgets()))
+        main = window(MainWindow)
+        main.capturer._grabber_factory = lambda: capture.FakeGrabber(screen)
+        session = main.session
 
         step("capture")
         main.act_screen.trigger()

@@ -25,13 +25,13 @@ from evidence_recorder.core.settings import Settings
 from evidence_recorder.ui import crash, filedialogs, messages
 from evidence_recorder.ui.guide import GuideDialog
 from evidence_recorder.ui.idle import IdleLock, SessionWatcher
-from evidence_recorder.ui.main_window import MainWindow
 from evidence_recorder.ui.session import VaultSession
 from evidence_recorder.ui.tasks import Progress, run_task, wait_for_tasks
 from evidence_recorder.ui.unlock import StartWindow
 
-if TYPE_CHECKING:  # the viewer is imported when a bundle is first opened
+if TYPE_CHECKING:  # imported when first needed, to keep start-up short
     from evidence_recorder.ui.bundle_viewer import BundleViewer
+    from evidence_recorder.ui.main_window import MainWindow
 
 
 def disable_core_dumps() -> None:
@@ -50,20 +50,29 @@ class AppController(QObject):
         self.settings = settings
         self.show_guide = show_guide
         self.start = StartWindow(session)
-        self.main = MainWindow(session, settings)
+        self._main: MainWindow | None = None  # built at the first unlock: faster start
         self.idle = IdleLock(settings.get(options.IDLE_LOCK_MINUTES),
                              settings.get(options.IDLE_LOCK_ENABLED), self)
         self.watcher = SessionWatcher(self)
         self._pending_save: tuple[Path, dict[str, object]] | None = None
         self.start.opened.connect(self._opened)
         self.start.open_bundle_requested.connect(self.choose_bundle)
-        self.main.open_bundle_requested.connect(self.choose_bundle)
-        self.main.received_requested.connect(self.show_received)
-        self.main.lock_requested.connect(self.lock)
-        self.main.settings_changed.connect(self._apply_settings)
         self.idle.idle.connect(self.lock)
         self.watcher.lock_requested.connect(self.lock)
         session.locked.connect(self._on_locked)
+
+    @property
+    def main(self) -> MainWindow:
+        """The main window, made the first time it is needed (after the first unlock)."""
+        if self._main is None:
+            from evidence_recorder.ui.main_window import MainWindow
+
+            self._main = MainWindow(self.session, self.settings)
+            self._main.open_bundle_requested.connect(self.choose_bundle)
+            self._main.received_requested.connect(self.show_received)
+            self._main.lock_requested.connect(self.lock)
+            self._main.settings_changed.connect(self._apply_settings)
+        return self._main
 
     def run(self, bundle: Path | None = None) -> None:
         """Show the start window, or only the viewer when a bundle was named."""
@@ -74,7 +83,7 @@ class AppController(QObject):
     # ------------------------------------------------------------------ bundles
 
     def choose_bundle(self) -> None:
-        parent = self.main if self.main.isVisible() else self.start
+        parent = self._main if self._main is not None and self._main.isVisible() else self.start
         paths = filedialogs.open_files(parent, "Open a report bundle",
                                        "Report bundles (*.zip);;All files (*)")
         if paths:
@@ -144,10 +153,11 @@ class AppController(QObject):
     def _on_locked(self) -> None:
         self.idle.stop()
         for widget in QApplication.topLevelWidgets():
-            if widget is not self.start and widget is not self.main and widget.isVisible():
+            if widget is not self.start and widget is not self._main and widget.isVisible():
                 widget.close()  # dialogs showing evidence go too
-        self.main.forget()
-        self.main.hide()
+        if self._main is not None:
+            self._main.forget()
+            self._main.hide()
         self._clear_our_clipboard()
         self.start.reset()
         self.start.show()

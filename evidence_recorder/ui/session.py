@@ -10,17 +10,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from evidence_recorder.core import recorder
-from evidence_recorder.core.capture import Grab
 from evidence_recorder.core.errors import EvidenceError, WrongSecret
 from evidence_recorder.core.keyfile import KdfParams
 from evidence_recorder.core.model import AuditEntry, Capture, CaptureDetails, Incident
 from evidence_recorder.core.vault import Vault, VerifyReport, vault_exists
 from evidence_recorder.ui.tasks import Progress, run_task
+
+if TYPE_CHECKING:  # capture and import pull in mss and Pillow: not needed to unlock
+    from evidence_recorder.core import recorder
+    from evidence_recorder.core.capture import Grab
 
 # Waits after repeated wrong passphrases: slows guessing without punishing a typo.
 BACKOFF_SECONDS = (0, 0, 1, 2, 4, 8, 15, 30)
@@ -147,6 +149,8 @@ class VaultSession(QObject):
 
     def save_grab(self, grab: Grab, details: CaptureDetails | None = None,
                   incident_id: int | None = None) -> int:
+        from evidence_recorder.core import recorder
+
         capture_id = recorder.save_grab(self.vault, grab, details, incident_id)
         self.captures_changed.emit()
         self.incidents_changed.emit()
@@ -157,6 +161,8 @@ class VaultSession(QObject):
                      on_done: Callable[[recorder.ImportOutcome], None],
                      on_failure: Callable[[EvidenceError], None],
                      on_progress: Progress | None = None) -> None:
+        from evidence_recorder.core import recorder
+
         vault = self.vault
 
         def job(progress: Progress) -> recorder.ImportOutcome:

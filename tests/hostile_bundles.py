@@ -208,6 +208,7 @@ def seal_sample(folder: Path, *, extra_captures: int = 0) -> Sample:
     """A vault with captures (one annotated), sealed plainly and with a passphrase.
     ``extra_captures`` makes a bundle that differs in every tag file, not just the key."""
     from conftest import FAST_KDF, PASSPHRASE
+    from test_bundle import fill
     from test_vault import add, png_bytes
 
     from evidence_recorder.core.bundle import ExportOptions, export_bundle, signing_fingerprint
@@ -215,14 +216,7 @@ def seal_sample(folder: Path, *, extra_captures: int = 0) -> Sample:
 
     vault, _ = Vault.create(folder / "vault", PASSPHRASE, kdf=FAST_KDF)
     try:
-        first = add(vault, png_bytes((200, 30, 30)), site="Example", author="someone",
-                    description="threatening message")
-        add(vault, png_bytes((30, 200, 30)))
-        incident = vault.new_incident("Second incident")
-        third = add(vault, png_bytes((30, 30, 200)))
-        vault.edit_capture(third, {"site": "Elsewhere"}, incident_id=incident.id)
-        vault.set_annotations(first, {"version": 1,
-                                      "items": [{"type": "redact", "rect": [0, 0, 5, 5]}]})
+        fill(vault)
         for n in range(extra_captures):
             add(vault, png_bytes((n % 256, 99, 99)))
         sealed = export_bundle(vault, folder / "sealed.zip")

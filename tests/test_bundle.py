@@ -154,8 +154,8 @@ def test_verify_refuses_other_keys_and_malformed_signatures() -> None:
 # ============================================================================ export
 
 
-@pytest.fixture
-def filled(vault: Vault) -> Vault:
+def fill(vault: Vault) -> Vault:
+    """Three captures in two incidents, one edited and one redacted: the usual sample."""
     first = add(vault, png_bytes((200, 30, 30)), site="Example", author="someone",
                 description="threatening message")
     add(vault, png_bytes((30, 200, 30)))
@@ -165,6 +165,11 @@ def filled(vault: Vault) -> Vault:
     vault.set_annotations(first, {"version": 1,
                                   "items": [{"type": "redact", "rect": [0, 0, 5, 5]}]})
     return vault
+
+
+@pytest.fixture
+def filled(vault: Vault) -> Vault:
+    return fill(vault)
 
 
 @pytest.fixture

@@ -30,22 +30,14 @@ from pathlib import Path
 import pytest
 from conftest import PASSPHRASE, REPO
 from PIL import Image
+from test_plaintext import IMAGE_SIGNATURES as PLAINTEXT_SIGNATURES
 from xvfb import XvfbDisplay
 
 from evidence_recorder.core.vault import Vault
 from evidence_recorder.ui import app as app_module
 
-# Long enough that none can turn up in encrypted bytes by chance.
-IMAGE_SIGNATURES = {
-    "PNG": b"\x89PNG\r\n\x1a\n",
-    "PNG header": b"IHDR",
-    "JPEG (JFIF)": b"JFIF\x00",
-    "JPEG (Exif)": b"Exif\x00\x00",
-    "GIF": b"GIF89a",
-    "WebP": b"WEBPVP8",
-    "HEIC": b"ftypheic",
-    "PDF": b"%PDF",
-}
+# The plaintext scan's signatures, plus PDF: an export's report must not leak either.
+IMAGE_SIGNATURES = {**PLAINTEXT_SIGNATURES, "PDF": b"%PDF"}
 SCRATCH_FOLDERS = ("home", "tmp", "xdg-data", "xdg-config", "xdg-cache", "xdg-state",
                    "xdg-runtime")
 TIMEOUT = 120

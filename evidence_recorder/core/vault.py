@@ -35,8 +35,13 @@ from evidence_recorder.core.errors import (
     VaultInUse,
     VaultNotFound,
 )
-from evidence_recorder.core.keyfile import DATA_KEY_BYTES, KEYFILE_NAME, KdfParams, KeyFile
-from evidence_recorder.core.keyfile import calibrate_kdf as _calibrate_kdf
+from evidence_recorder.core.keyfile import (
+    DATA_KEY_BYTES,
+    KEYFILE_NAME,
+    KdfParams,
+    KeyFile,
+    calibrate_kdf,
+)
 from evidence_recorder.core.model import (
     AuditEntry,
     Capture,
@@ -64,10 +69,6 @@ _CAPTURE_COLUMNS = (
     + ", ".join(_DETAIL_FIELDS)
     + ", EXISTS(SELECT 1 FROM annotation a WHERE a.capture_id = capture.id)"
 )
-
-
-def calibrate_kdf() -> KdfParams:
-    return _calibrate_kdf()
 
 
 @dataclass(slots=True)
@@ -901,4 +902,4 @@ def vault_exists(folder: Path) -> bool:
     return (Path(folder) / KEYFILE_NAME).is_file()
 
 
-__all__ = ["DB_NAME", "LOCK_NAME", "Vault", "VerifyReport", "calibrate_kdf", "vault_exists"]
+__all__ = ["DB_NAME", "LOCK_NAME", "Vault", "VerifyReport", "vault_exists"]

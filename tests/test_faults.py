@@ -69,8 +69,9 @@ folder, passphrase, op, seed, extra = sys.argv[1:6]
 rng = random.Random(int(seed))
 vault = Vault.open(folder, passphrase)
 
-def say(*words):
-    print(*words, flush=True)
+def say(*words):  # one write per line: PYTHONUNBUFFERED would split print()'s pieces
+    sys.stdout.write(" ".join(map(str, words)) + "\n")
+    sys.stdout.flush()
 
 say("ready")
 REDACT = {"version": 1, "items": [{"type": "redact", "rect": [0, 0, 5, 5]}]}
@@ -162,7 +163,8 @@ class Round:
 
     @classmethod
     def parse(cls, text: str) -> Round:
-        found = cls([line.split() for line in text.splitlines() if line.strip()])
+        whole = text.split("\n")[:-1]  # a line the kill cut short was never said
+        found = cls([line.split() for line in whole if line.strip()])
         for words in found.lines:
             if words[0] == "ready":
                 found.ready = True

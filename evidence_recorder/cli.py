@@ -27,6 +27,7 @@ NEW_PASSPHRASE_ENV = "EVIDENCE_RECORDER_NEW_PASSPHRASE"  # noqa: S105
 RECOVERY_KEY_ENV = "EVIDENCE_RECORDER_RECOVERY_KEY"
 BUNDLE_PASSPHRASE_ENV = "EVIDENCE_RECORDER_BUNDLE_PASSPHRASE"  # noqa: S105 - a variable name
 MAX_SECRET_FILE = 4096
+BUNDLE_SUFFIX = ".zip"  # what export writes; `evidence-recorder FILE.zip` opens one
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_WRONG_SECRET, EXIT_REFUSED = 0, 1, 2, 3, 4
 
@@ -635,8 +636,19 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return EXIT_USAGE
 
 
+def _bare_bundle_path(argv: Sequence[str]) -> bool:
+    """True for ``evidence-recorder FILE.zip``: how a file manager or the desktop entry
+    (``Exec=evidence-recorder %f``) opens a bundle. It means the same as ``open FILE``;
+    no command name ends in the bundle suffix, so nothing else is taken for one."""
+    return (len(argv) == 1 and not argv[0].startswith("-")
+            and argv[0].lower().endswith(BUNDLE_SUFFIX))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _bare_bundle_path(argv):
+        argv.insert(0, "open")
     args = parser.parse_args(argv)
     for name in ("vault", "passphrase_file"):
         if not hasattr(args, name):

@@ -129,9 +129,10 @@ class ScreenMaker:
 PASSPHRASE = "correct horse battery staple"
 
 
-def _make_capture(args: tuple[int, int, int, int, tuple[int, int]]) -> tuple[bytes, bytes]:
-    """In a worker process: one distinct PNG (zlib level 1, as the app writes) and its
-    thumbnail, made by the product's own thumbnailer (a real JPEG)."""
+def _make_capture(args: tuple[int, int, int, int, tuple[int, int]]
+                  ) -> tuple[bytes, bytes, bytes]:
+    """In a worker process: one distinct PNG (zlib level 1, as the app writes), its
+    report preview and its thumbnail, made as the app makes them (real JPEGs)."""
     import io
 
     from evidence_recorder.core import images
@@ -144,7 +145,9 @@ def _make_capture(args: tuple[int, int, int, int, tuple[int, int]]) -> tuple[byt
     buffer = io.BytesIO()
     picture.save(buffer, "PNG", compress_level=1)
     png = buffer.getvalue()
-    return png, images.make_thumbnail(png)
+    preview, thumb = images.make_thumbnails(png, (images.PREVIEW_SIDE, images.THUMBNAIL_SIDE),
+        quality=images.PREVIEW_QUALITY)
+    return png, preview, thumb
 
 
 _MAKER: ScreenMaker | None = None
@@ -182,14 +185,14 @@ def build_vault(folder: Path, *, count: int | None = None, total_bytes: int | No
     started = time.monotonic()
     jobs = ((i, width, height, 7, photos) for i in itertools.count())
     with multiprocessing.get_context("fork").Pool(max(1, (multiprocessing.cpu_count()))) as pool:
-        for png, thumb in pool.imap(_make_capture, jobs, chunksize=4):
+        for png, preview, thumb in pool.imap(_make_capture, jobs, chunksize=4):
             now = utc_now()
             vault.add_capture(
                 original=png, sha256=hashlib.sha256(png).hexdigest(),
                 kind=CaptureKind.SCREEN,
                 width=width, height=height, media_type="image/png", captured_at=iso_utc(now),
                 tz_name=device.local_zone_name(), utc_offset=device.utc_offset(now),
-                environment={"benchmark": True}, thumbnail=thumb)
+                environment={"benchmark": True}, thumbnail=thumb, preview=preview)
             stored += 1
             stored_bytes += len(png)
             if progress and stored % 100 == 0:

@@ -155,8 +155,15 @@ def child(vault_dir: Path, settings_file: Path) -> None:
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(15)
         raise SystemExit(0)
-    rows = proxy.rowCount()
     first_ids = len(visible_ids())
+    # A large vault shows its newest captures first and reads the rest behind: wait for
+    # all of them before scrolling through them.
+    deadline = time.monotonic() + 60
+    while proxy.rowCount() < session.capture_count() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.001)
+    settle()
+    rows = proxy.rowCount()
 
     bar = grid.verticalScrollBar()
     steps = 0

@@ -4,10 +4,10 @@
 Both sides are child processes with QT_QPA_PLATFORM=offscreen, measured from just
 before the parent starts them to the moment the child has handled the first Paint
 event of its window (CLOCK_MONOTONIC is shared by all processes on Linux):
-  * app:   a driver that does what ``python -m evidence_recorder --vault DIR`` does
-           (imports the CLI module, then ``ui.app``'s steps: QApplication, crash
-           handler, ``VaultSession``, ``AppController``, ``run()`` showing StartWindow on
-           its unlock page for an existing vault);
+  * app:   ``evidence_recorder.cli.main(["--vault", DIR])``, exactly what
+           ``python -m evidence_recorder --vault DIR`` runs, with the QApplication made
+           first so the first Paint can be watched (the StartWindow on its unlock page
+           for an existing vault);
   * bare:  ``QApplication`` + a ``QWidget`` with a label, shown.
 Target: app median <= 2x bare. Runs are interleaved.
 
@@ -42,27 +42,12 @@ def _report():
 
 APP = FIRST_PAINT + r"""
 import sys
-from pathlib import Path
-import evidence_recorder.cli  # what `python -m evidence_recorder` imports first
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
-from evidence_recorder import APP_NAME, __version__
-from evidence_recorder.core.settings import Settings
-from evidence_recorder.ui import app as ui_app, crash
-from evidence_recorder.ui.session import VaultSession
-ui_app.disable_core_dumps()
-app = QApplication([sys.argv[0]])
-app.setApplicationName(APP_NAME)
-app.setOrganizationName("EvidenceRecorder")
-app.setApplicationVersion(__version__)
-QGuiApplication.setDesktopFileName("evidence-recorder")
-crash.install()
-session = VaultSession(Path(sys.argv[1]))
-controller = ui_app.AppController(session, Settings())
+app = QApplication([sys.argv[0]])  # ui.app.main() takes the running one, as tests do
 watch = _FirstPaint()
-controller.start.installEventFilter(watch)
-controller.run()
-sys.exit(app.exec())
+app.installEventFilter(watch)  # the first Paint of any widget: the start window's
+from evidence_recorder.cli import main
+sys.exit(main(["--vault", sys.argv[1]]))
 """
 
 BARE = FIRST_PAINT + r"""

@@ -39,8 +39,9 @@ from PIL import Image
 
 from evidence_recorder.core import backup, bundle, capture, recorder
 from evidence_recorder.core.errors import EvidenceError, VaultDamaged, WrongSecret
-from evidence_recorder.core.keyfile import KEYFILE_NAME, KeyFile
+from evidence_recorder.core.keyfile import KeyFile
 from evidence_recorder.core.model import CaptureDetails
+from evidence_recorder.core.paths import KEYFILE_NAME
 from evidence_recorder.core.vault import DB_NAME, Vault
 
 SECOND_PASSPHRASE = "copper meadow violin 77"

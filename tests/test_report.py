@@ -137,7 +137,9 @@ def _pdf(data: ReportData) -> bytes:
 
 def _pdf_text(pdf: bytes, *, body_only: bool = False) -> str:
     """The text poppler reads; ``body_only`` leaves out the running header and footer."""
-    crop = ["-x", "0", "-y", "45", "-W", "842", "-H", "745"] if body_only else []
+    # The header ends at 40 pt (14 mm) and the footer starts at 808 pt; body text may
+    # run down to the page-break line at 791 pt (18 mm from the bottom).
+    crop = ["-x", "0", "-y", "42", "-W", "842", "-H", "762"] if body_only else []
     done = subprocess.run(["pdftotext", "-enc", "UTF-8", *crop, "-", "-"], input=pdf,
                           capture_output=True, check=True)
     return done.stdout.decode("utf-8")
@@ -194,6 +196,22 @@ def test_pdf_shows_capture_times_in_utc_and_local(pdf: bytes) -> None:
     assert "2026-11-21 09:00:00.000 UTC" in flat
     assert "2026-11-21 10:00:00 (UTC+01:00, Europe/Paris)" in flat
     assert "Exported 2026-11-25 12:00:00 UTC" in flat
+
+
+def test_pdf_text_stays_above_the_footer(pdf: bytes) -> None:
+    """Long values break onto the next page instead of running over the footer."""
+    done = subprocess.run(["pdftotext", "-bbox", "-", "-"], input=pdf, capture_output=True,
+                          check=True)
+    words = re.findall(r'<page width="([\d.]+)" height="([\d.]+)">|'
+                       r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>',
+                       done.stdout.decode())
+    height = 0.0
+    for _page_w, page_h, top, bottom, word in words:
+        if page_h:
+            height = float(page_h)
+            continue
+        footer = float(top) >= height - 34.5  # "Exported … Page N of M", 12 mm up
+        assert footer or float(bottom) <= height - 18 / 25.4 * 72 + 2, (word, top, height)
 
 
 def test_pdf_keeps_long_text_whole(pdf: bytes) -> None:

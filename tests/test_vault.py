@@ -20,7 +20,7 @@ import sqlcipher3
 from conftest import FAST_KDF, PASSPHRASE, REPO
 from PIL import Image
 
-from evidence_recorder.core import schema
+from evidence_recorder.core import capture, recorder, schema
 from evidence_recorder.core.errors import (
     EvidenceError,
     NotFound,
@@ -532,7 +532,8 @@ def test_a_version_1_vault_is_migrated_on_open(tmp_path: Path) -> None:
         add(vault, site="Facebook")
     conn = raw_connection(folder)
     conn.execute("BEGIN")
-    for statement in ("DROP TABLE received_chunk", "DROP TABLE received_bundle"):
+    for statement in ("DROP TABLE received_chunk", "DROP TABLE received_bundle",
+                      "DROP TABLE preview"):
         conn.execute(statement)
     conn.execute("PRAGMA user_version = 1")
     conn.execute("COMMIT")
@@ -541,4 +542,33 @@ def test_a_version_1_vault_is_migrated_on_open(tmp_path: Path) -> None:
         assert vault.conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
         assert vault.received_bundles() == []
         assert vault.captures()[0].details.site == "Facebook"
+        assert vault.verify().ok
+
+
+def test_a_version_2_vault_gains_previews_for_new_captures(tmp_path: Path) -> None:
+    """Captures from before version 3 have no preview; exports make one as they go."""
+    from evidence_recorder.core import bundle
+
+    folder = tmp_path / "old"
+    with Vault.create(folder, PASSPHRASE, kdf=FAST_KDF)[0] as vault:
+        old = add(vault, site="Facebook")
+    conn = raw_connection(folder)
+    conn.execute("BEGIN")
+    conn.execute("DROP TABLE preview")
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute("COMMIT")
+    conn.close()
+    with Vault.open(folder, PASSPHRASE) as vault:
+        assert vault.conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+        assert vault.preview(old) is None
+        grab = capture.grab(capture.FakeGrabber(Image.new("RGB", (2000, 900), "navy")))
+        new = recorder.save_grab(vault, grab)
+        preview = vault.preview(new)
+        assert preview is not None
+        with Image.open(io.BytesIO(preview)) as shown:
+            assert (shown.format, shown.size) == ("JPEG", (1280, 576))
+        out = bundle.export_bundle(vault, tmp_path)
+        assert bundle.verify_bundle(out).ok
+        vault.delete_capture(new, "test")
+        assert vault.preview(new) is None
         assert vault.verify().ok

@@ -26,8 +26,10 @@ import sqlcipher3
 
 from evidence_recorder.core import fsutil
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDamaged
-from evidence_recorder.core.keyfile import KEYFILE_NAME, KeyFile
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
+from evidence_recorder.core.keyfile import KeyFile
 from evidence_recorder.core.model import iso_utc, utc_now
+from evidence_recorder.core.paths import KEYFILE_NAME
 from evidence_recorder.core.vault import DB_NAME, Vault
 
 MANIFEST_NAME = "backup.json"
@@ -103,7 +105,8 @@ def make_backup(vault: Vault, out: Path) -> Path:
     if not target.parent.is_dir():
         raise RefusedInput(f"The folder {target.parent} does not exist.")
     if target.resolve().is_relative_to(vault.folder.resolve()):
-        raise RefusedInput("Put the backup outside the vault folder, ideally on another disk.")
+        raise RefusedInput(QT_TRANSLATE_NOOP("EvidenceError", "Put the backup outside the vault "
+                                                              "folder, ideally on another disk."))
     fsutil.remove_stale_temps(target.parent, target.name)
     # Named so that remove_stale_temps(target) also sweeps it up after a crash.
     db_copy = target.with_name(f".{target.name}.{os.getpid()}.db.tmp")
@@ -114,14 +117,18 @@ def make_backup(vault: Vault, out: Path) -> Path:
         except sqlcipher3.Error as exc:
             if "full" in str(exc).lower():
                 raise EvidenceError(
-                    "The disk is full, so the backup was not written. Nothing was left "
-                    "behind; free some space, or choose another place, and try again.") from exc
+                    QT_TRANSLATE_NOOP("EvidenceError", "The disk is full, so the backup was not "
+                                                       "written. Nothing was left behind; free "
+                                                       "some space, or choose another place, and "
+                                                       "try again.")) from exc
             raise VaultDamaged(
-                "The vault could not be read to back it up; it may be damaged. Nothing was "
-                "changed. Keep the vault folder as it is.") from exc
+                QT_TRANSLATE_NOOP("EvidenceError", "The vault could not be read to back it up; it "
+                                                   "may be damaged. Nothing was changed. Keep the "
+                                                   "vault folder as it is.")) from exc
         key_bytes = (vault.folder / KEYFILE_NAME).read_bytes()
         if KeyFile.from_bytes(key_bytes).vault_id != vault.vault_id:
-            raise VaultDamaged("The vault's key file does not belong to this vault.")
+            raise VaultDamaged(QT_TRANSLATE_NOOP("EvidenceError",
+                    "The vault's key file does not belong to this vault."))
         db_sha256 = _sha256_file(db_copy)
         manifest: dict[str, Any] = {
             "format": BACKUP_FORMAT, "version": BACKUP_VERSION, "vault_id": vault.vault_id,

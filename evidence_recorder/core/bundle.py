@@ -24,20 +24,21 @@ import contextlib
 import dataclasses
 import errno
 import hashlib
-import io
 import json
 import os
+import queue
 import re
 import shlex
 import stat
 import struct
+import threading
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final
 from urllib.parse import unquote
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -55,10 +56,8 @@ from evidence_recorder.core.bundle_texts import (
 )
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDamaged, WrongSecret
 from evidence_recorder.core.model import Capture, Incident, iso_utc, utc_now
+from evidence_recorder.core.report_data import ReportCapture, ReportData
 from evidence_recorder.core.vault import Vault
-
-if TYPE_CHECKING:  # the report (fpdf2) is heavy to import and only export needs it
-    from evidence_recorder.core import report as report_module
 
 NAMESPACE: Final = "evidence-recorder-bundle"
 SCHEMA_VERSION: Final = 1
@@ -92,7 +91,7 @@ MAX_DIRECTORY_BYTES: Final = 4 * 1024 * 1024
 _CHUNK: Final = 1024 * 1024
 # Bytes of JPEG that the report's pictures may take between them (the PDF is made in
 # memory): this bounds an export's memory however many captures it holds.
-REPORT_PICTURES_BUDGET: Final = 24 * 1024 * 1024
+REPORT_PICTURES_BUDGET: Final = 48 * 1024 * 1024
 _FILE_MODE: Final = (stat.S_IFREG | 0o644) << 16
 _UNIX: Final = 3  # ZipInfo.create_system: the external attributes hold a Unix mode
 _MANIFEST_LINE: Final = re.compile(r"([0-9a-fA-F]{64})[ \t]+(\S.*)")
@@ -162,17 +161,25 @@ class _BagWriter:
         self.payload_bytes = 0
         self.payload_files = 0
 
-    def add(self, path: str, data: bytes, *, compress: bool = True) -> None:
+    def add(self, path: str, data: bytes | bytearray, *, compress: bool = True,
+            sha256: str | None = None) -> None:
+        """Write one file; ``sha256`` may be given when the caller has just computed it."""
+        self._zf.writestr(self._info(path, compress), data)
+        self._record(path, sha256 or hashlib.sha256(data).hexdigest(), len(data))
+
+    def _info(self, path: str, compress: bool) -> zipfile.ZipInfo:
         # pyzipper (encrypted bundles) needs its own ZipInfo class.
         make_info = getattr(self._zf, "zipinfo_cls", zipfile.ZipInfo)
         info = make_info(f"{self._folder}/{path}", date_time=self._date_time)
         info.external_attr = _FILE_MODE
         info.create_system = _UNIX
         info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-        self._zf.writestr(info, data)
-        self.hashes[path] = hashlib.sha256(data).hexdigest()
+        return info
+
+    def _record(self, path: str, sha256: str, size: int) -> None:
+        self.hashes[path] = sha256
         if path.startswith("data/"):
-            self.payload_bytes += len(data)
+            self.payload_bytes += size
             self.payload_files += 1
 
     def manifest(self, paths: Iterable[str]) -> bytes:
@@ -261,6 +268,11 @@ def _open_zip_for_writing(fh: Any, passphrase: str | None) -> zipfile.ZipFile:
     return zf  # type: ignore[no-any-return]
 
 
+def bundle_name(when: datetime) -> str:
+    """``evidence-bundle-20261125-140231``: the bag folder, and the file's default name."""
+    return f"evidence-bundle-{when:%Y%m%d-%H%M%S}"
+
+
 def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None, *,
                   options: ExportOptions | None = None,
                   progress: Callable[[int, int], None] | None = None) -> Path:
@@ -271,8 +283,6 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
     so a crash or a full disk never leaves half a bundle where the user looks.
     Originals are streamed one at a time, so memory stays bounded.
     """
-    from evidence_recorder.core import report as report_module
-
     options = options or ExportOptions()
     if capture_ids is not None:
         options = dataclasses.replace(options, capture_ids=capture_ids)
@@ -280,7 +290,7 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
         raise RefusedInput(f"The audience must be one of: {', '.join(AUDIENCES)}.")
     out = Path(out)
     now = utc_now()
-    folder = f"evidence-bundle-{now:%Y%m%d-%H%M%S}"
+    folder = bundle_name(now)
     target = out / f"{folder}.zip" if out.is_dir() else out
     if not target.parent.is_dir():
         raise RefusedInput(f"The folder {target.parent} does not exist.")
@@ -295,19 +305,26 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
     titles = {i.id: i.title for i in incidents}
     police = options.audience == "police"
 
+    planned = [_plan(vault, capture, options, police, titles.get(capture.incident_id, ""))
+               for capture in captures]
+    report_data = ReportData(
+        exported_at=now, exported_by=options.exporter, role=options.role,
+        audience=options.audience, incidents=incidents, captures=[p for p, _ in planned],
+        fingerprint=key_fingerprint, app_version=__version__, bundle_name=folder,
+        timestamped=options.timestamp_url is not None)
+
     fsutil.remove_stale_temps(target.parent, target.name)
+    report_maker = _ReportMaker(report_data)
     try:
-        with fsutil.atomic_writer(target) as fh, \
+        with report_maker, fsutil.atomic_writer(target) as fh, \
                 _open_zip_for_writing(fh, options.passphrase) as zf:
             bag = _BagWriter(zf, folder, now)
-            shown: list[report_module.ReportCapture] = []
             listed: list[dict[str, Any]] = []
-            for done, capture in enumerate(captures, 1):
-                entry, report_capture = _add_capture(
-                    vault, bag, capture, options, police, titles.get(capture.incident_id, ""),
-                    REPORT_PICTURES_BUDGET // len(captures))
+            budget = REPORT_PICTURES_BUDGET // len(captures)
+            for done, (item, marks) in enumerate(planned, 1):
+                entry, picture = _add_capture(vault, bag, item, marks, options, police, budget)
                 listed.append(entry)
-                shown.append(report_capture)
+                report_maker.put(picture)
                 if progress is not None:
                     progress(done, len(captures) + 2)
 
@@ -342,16 +359,10 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
                 "encrypted_for_transport": options.passphrase is not None,
             }))
 
-            report_data = report_module.ReportData(
-                exported_at=now, exported_by=options.exporter, role=options.role,
-                audience=options.audience, incidents=incidents, captures=shown,
-                fingerprint=key_fingerprint, app_version=__version__, bundle_name=folder,
-                timestamped=options.timestamp_url is not None)
-            pdf = io.BytesIO()
-            report_module.write_pdf(report_data, pdf)
-            bag.add(REPORT_PDF, pdf.getvalue())
-            del pdf
-            bag.add(REPORT_HTML, report_module.write_html(report_data))
+            bag.add(REPORT_PDF, report_maker.result(), compress=False)  # mostly JPEG already
+            from evidence_recorder.core.report import write_html  # imported by now
+
+            bag.add(REPORT_HTML, write_html(report_data))
             bag.add(README_VERIFY, verify_readme(identity, key_fingerprint).encode())
             bag.add(VERIFY_SH, VERIFY_SH_TEXT.encode())
             bag.add(VERIFY_CMD, VERIFY_CMD_TEXT.replace("\n", "\r\n").encode())
@@ -414,58 +425,132 @@ def _one_line(value: str) -> str:
     return " ".join(str(value).split())
 
 
-def _report_picture(data: bytes, budget: int) -> bytes:
+def _report_picture(preview: bytes | None, shown: bytes, budget: int) -> bytes:
     """A reduced JPEG for the report, no larger than ``budget`` bytes.
 
-    The PDF is built in memory, so its pictures share a fixed budget: the more
-    captures, the smaller each picture (never below 640 pixels across). The
-    originals in the bundle are untouched; the report is for reading.
+    Normally this is the preview made when the capture was taken, copied as it is;
+    only a redacted copy (or a capture from before previews) is reduced here. The
+    PDF is built in memory, so its pictures share a fixed budget: the more captures,
+    the smaller each picture (never below 640 pixels across). The originals in the
+    bundle are untouched; the report is for reading.
     """
-    from evidence_recorder.core.report import PDF_IMAGE_MAX_SIDE
-
-    side = PDF_IMAGE_MAX_SIDE
-    picture = images.make_thumbnail(data, side)
+    picture = preview or images.make_thumbnail(shown, images.PREVIEW_SIDE)
+    side = images.PREVIEW_SIDE
     while len(picture) > budget and side > 640:
+        # Reduced from the JPEG preview, which decodes at a fraction of its size.
         side = max(640, int(side * max(0.5, (budget / len(picture)) ** 0.5)))
-        picture = images.make_thumbnail(data, side)
+        picture = images.make_thumbnail(picture, side)
     return picture
 
 
-def _add_capture(vault: Vault, bag: _BagWriter, capture: Capture, options: ExportOptions,
-                 police: bool, incident_title: str, picture_budget: int
-                 ) -> tuple[dict[str, Any], report_module.ReportCapture]:
-    """One capture's files; the original is held in memory only while it is written."""
+def _plan(vault: Vault, capture: Capture, options: ExportOptions, police: bool,
+          incident_title: str) -> tuple[ReportCapture, dict[str, Any] | None]:
+    """What the report says of a capture, and its annotations, before any file is written."""
+    marks = vault.annotations(capture.id)
+    if marks is not None and not marks.get("items"):
+        marks = None
+    base = f"data/captures/{capture.id}"
+    ext = _EXTENSIONS.get(capture.media_type, "bin")
+    return ReportCapture(
+        capture=capture, incident_title=incident_title, image=b"",
+        shows_redacted_copy=marks is not None and not police,
+        original_path=f"{base}/original.{ext}" if options.include_originals or police else "",
+        redacted_path=f"{base}/redacted.png" if marks is not None else None), marks
+
+
+def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
+                 marks: dict[str, Any] | None, options: ExportOptions, police: bool,
+                 picture_budget: int) -> tuple[dict[str, Any], bytes]:
+    """One capture's files, and its picture for the report.
+
+    The original is held in memory only while it is written.
+    """
+    capture = item.capture
     original = vault.original(capture.id)
     if hashlib.sha256(original).hexdigest() != capture.sha256:
         raise VaultDamaged(f"Capture {capture.id} no longer matches the SHA-256 "
                            "recorded when it was taken. Run a vault check.")
-    ext = _EXTENSIONS.get(capture.media_type, "bin")
     base = f"data/captures/{capture.id}"
-    files: dict[str, str | None] = {"original": None, "redacted": None, "annotations": None}
-    if options.include_originals or police:
-        files["original"] = original_path = f"{base}/original.{ext}"
-        bag.add(original_path, original, compress=False)
-    marks = vault.annotations(capture.id)
+    files: dict[str, str | None] = {"original": item.original_path or None,
+                                    "redacted": item.redacted_path, "annotations": None}
+    if item.original_path:
+        bag.add(item.original_path, original, compress=False, sha256=capture.sha256)
     derived: bytes | None = None
-    if marks is not None and marks.get("items"):
+    if marks is not None and item.redacted_path is not None:
         derived = marks_module.render(original, marks)
-        files["redacted"] = redacted_path = f"{base}/redacted.png"
         files["annotations"] = marks_path = f"{base}/annotations.json"
-        bag.add(redacted_path, derived, compress=False)
+        bag.add(item.redacted_path, derived, compress=False)
         bag.add(marks_path, _json(marks))
     files["metadata"] = metadata_path = f"{base}/metadata.json"
     entry = {**capture.full(), "files": files}
     bag.add(metadata_path, _json(entry))
-    show_redacted = derived is not None and not police
-    image = _report_picture(derived if show_redacted and derived is not None else original,
-                            picture_budget)
-    from evidence_recorder.core.report import ReportCapture
+    if item.shows_redacted_copy and derived is not None:
+        picture = _report_picture(None, derived, picture_budget)
+    else:
+        picture = _report_picture(vault.preview(capture.id), original, picture_budget)
+    return entry, picture
 
-    shown = ReportCapture(
-        capture=capture, incident_title=incident_title, image=image,
-        shows_redacted_copy=show_redacted, original_path=files["original"] or "",
-        redacted_path=files["redacted"])
-    return entry, shown
+
+class _Cancelled(Exception):
+    pass
+
+
+class _ReportMaker:
+    """Makes the PDF report in a second thread while the export seals the files.
+
+    Laying out a report is pure Python; reading, hashing and writing originals mostly
+    runs outside the GIL (SQLCipher, hashlib, zlib, file writes), so on two cores the
+    two overlap. The thread never touches the vault: it is handed each picture.
+    """
+
+    def __init__(self, data: ReportData) -> None:
+        self._pictures: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
+        self._pdf: bytearray | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(data,), name="report-pdf",
+                                        daemon=True)
+
+    def __enter__(self) -> _ReportMaker:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._hand_over(None)  # stops a thread still waiting for pictures
+        self._thread.join()
+
+    def _run(self, data: ReportData) -> None:
+        from evidence_recorder.core import report as report_module  # fpdf2: slow to import
+
+        def pictures() -> Iterator[bytes]:
+            while (picture := self._pictures.get()) is not None:
+                yield picture
+            raise _Cancelled
+
+        try:
+            self._pdf = report_module.render_pdf(data, pictures())
+        except _Cancelled:
+            pass
+        except BaseException as exc:  # handed to the exporting thread by result()
+            self._error = exc
+
+    def _hand_over(self, picture: bytes | None) -> None:
+        while self._thread.is_alive():
+            try:
+                self._pictures.put(picture, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def put(self, picture: bytes) -> None:
+        self._hand_over(picture)
+
+    def result(self) -> bytearray:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if self._pdf is None:
+            raise EvidenceError("The report could not be made.")
+        return self._pdf
 
 
 # ============================================================================ verify

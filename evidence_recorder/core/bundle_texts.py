@@ -30,7 +30,8 @@ What is in the folder
 ---------------------
   report.pdf, report.html   the report to read
   data/captures/N/          each capture: original.* (exactly as captured or
-                            imported), redacted.png (a marked-up copy, if any),
+                            imported), redacted.png (a marked-up copy, if any)
+                            with annotations.json (the marks drawn on it),
                             metadata.json
   data/evidence.json        all captures and incidents, machine-readable
   data/audit.jsonl          the audit log entries about these captures (hash-chained)

@@ -51,7 +51,7 @@ import struct
 import threading
 import unicodedata
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -83,6 +83,12 @@ pixel). It sits below Pillow's own bomb threshold (about 89 MP), so an image we
 accept never trips Pillow's warning; we check it ourselves because
 ``Image.MAX_IMAGE_PIXELS`` is process-wide state that other code may change.
 """
+
+# The grid's thumbnails, and the report-size preview kept beside each original so that
+# an export never has to decode the originals again.
+THUMBNAIL_SIDE: Final = 320
+PREVIEW_SIDE: Final = 1280
+PREVIEW_QUALITY: Final = 75  # a 1920x1080 screenshot's preview is about 170 KB
 
 MAX_JPEG_SCANS: Final = 500
 """A progressive JPEG with thousands of scans decodes for minutes (a known CPU
@@ -661,35 +667,48 @@ def inspect_image(data: bytes, name: str = "") -> ImageInfo:
     )
 
 
-def make_thumbnail(data: bytes, max_side: int = 320, *, name: str = "") -> bytes:
-    """A JPEG that fits ``max_side``, upright, on white, of the first frame.
+def make_thumbnail(data: bytes, max_side: int = THUMBNAIL_SIDE, *, name: str = "") -> bytes:
+    """A JPEG that fits ``max_side``, upright, on white, of the first frame."""
+    return make_thumbnails(data, (max_side,), name=name)[0]
+
+
+def make_thumbnails(data: bytes, sides: Sequence[int], *, name: str = "",
+                    quality: int = 80) -> list[bytes]:
+    """JPEGs that fit each of ``sides`` (largest first), from one decode of ``data``.
 
     Made for every capture, including 4K screenshots, so it is built for speed: JPEG
     is decoded at 1/2-1/8 scale (``draft``), then ``reduce()`` by whole factors before
-    one bicubic pass (``thumbnail`` with ``reducing_gap``); mode conversions happen at
-    thumbnail size where possible. The bytes are re-validated, never trusted, and
-    an embedded thumbnail is never used (it could show a different picture).
+    one bicubic pass (``thumbnail`` with ``reducing_gap``); each smaller picture is
+    made from the one before, and mode conversions happen at reduced size where
+    possible. The bytes are re-validated, never trusted, and an embedded thumbnail
+    is never used (it could show a different picture).
     """
-    if max_side < 1:
-        raise ValueError("max_side must be at least 1")
+    if not sides or min(sides) < 1 or list(sides) != sorted(sides, reverse=True):
+        raise ValueError("max_side must be at least 1, and sides largest first")
     subject = _subject(name)
     if not data:
         raise RefusedInput(f"{subject} is empty, so it was not imported.")
     kind, _layout = _identify(data, subject)
+    made: list[bytes] = []
     with _pillow(subject):
         image = _open(data, kind, subject)
-        if kind is _JPEG:
-            image.draft("RGB", (max_side, max_side))
+        if kind is _JPEG:  # draft wants the size we need, not the box it must fit
+            scale = min(1.0, sides[0] / max(image.size))
+            image.draft("RGB", (max(1, int(image.width * scale)),
+                                max(1, int(image.height * scale))))
         image.load()
         orientation = _orientation(image)
         picture = _working_mode(image)
-        picture.thumbnail((max_side, max_side), Image.Resampling.BICUBIC, reducing_gap=2.0)
-        if orientation in EXIF_TRANSPOSE:
-            picture = picture.transpose(EXIF_TRANSPOSE[orientation])
-        picture = _on_white(picture)
-        out = io.BytesIO()
-        picture.save(out, "JPEG", quality=80)
-    return out.getvalue()
+        for index, side in enumerate(sides):
+            picture.thumbnail((side, side), Image.Resampling.BICUBIC, reducing_gap=2.0)
+            if index == 0:
+                if orientation in EXIF_TRANSPOSE:
+                    picture = picture.transpose(EXIF_TRANSPOSE[orientation])
+                picture = _on_white(picture)
+            out = io.BytesIO()
+            picture.save(out, "JPEG", quality=quality)
+            made.append(out.getvalue())
+    return made
 
 
 def _working_mode(image: Image.Image) -> Image.Image:

@@ -34,8 +34,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from evidence_recorder.core import fsutil
 from evidence_recorder.core.errors import VaultDamaged, VaultNotFound, WrongSecret
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
+from evidence_recorder.core.paths import KEYFILE_NAME
 
-KEYFILE_NAME = "vault.key"
 FORMAT = "evidence-recorder-keyfile"
 VERSION = 1
 DATA_KEY_BYTES = 32
@@ -113,7 +114,8 @@ def parse_recovery_key(text: str) -> bytes:
     cleaned = "".join(_CROCKFORD_ALIASES.get(ch, ch) for ch in cleaned)
     if len(cleaned) != 32 or any(ch not in _CROCKFORD for ch in cleaned):
         raise WrongSecret(
-            "That is not a recovery key: it should be eight groups of four letters and digits."
+            QT_TRANSLATE_NOOP("EvidenceError", "That is not a recovery key: it should be eight "
+                                               "groups of four letters and digits.")
         )
     value = 0
     for ch in cleaned:
@@ -212,8 +214,10 @@ class KeyFile:
                     raise ValueError(name)
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             raise VaultDamaged(
-                "The vault's key file (vault.key) is damaged, so the vault cannot be opened. "
-                "Restore vault.key from a backup copy of the vault folder."
+                QT_TRANSLATE_NOOP("EvidenceError", "The vault's key file (vault.key) is damaged, "
+                                                   "so the vault cannot be opened. Restore "
+                                                   "vault.key from a backup copy of the vault "
+                                                   "folder.")
             ) from exc
         return keyfile
 
@@ -230,7 +234,8 @@ class KeyFile:
         except OSError as exc:
             raise VaultDamaged(f"The vault's key file could not be read ({exc.strerror}).") from exc
         if len(raw) > MAX_KEYFILE_BYTES:
-            raise VaultDamaged("The vault's key file (vault.key) is not a key file we made.")
+            raise VaultDamaged(QT_TRANSLATE_NOOP("EvidenceError",
+                    "The vault's key file (vault.key) is not a key file we made."))
         return cls.from_bytes(raw)
 
     def save(self, folder: Path) -> None:
@@ -270,5 +275,6 @@ def _unwrap(vault_id: str, slot_type: str, slot: dict[str, Any], kek: bytes,
     except InvalidTag as exc:
         raise WrongSecret(wrong) from exc
     if len(data_key) != DATA_KEY_BYTES:
-        raise VaultDamaged("The vault's key file holds a key of the wrong size.")
+        raise VaultDamaged(QT_TRANSLATE_NOOP("EvidenceError", "The vault's key file holds a key of "
+                                                              "the wrong size."))
     return data_key

@@ -1,17 +1,20 @@
-"""Where the vault lives: one place that the CLI and an environment variable override."""
+"""Where the vault lives (one place that the CLI and an environment variable override),
+and where the files shipped with the app are found, in a checkout or a frozen build."""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
-import platformdirs
-
 VAULT_ENV = "EVIDENCE_RECORDER_VAULT"
+KEYFILE_NAME = "vault.key"  # the file whose presence says a vault exists in a folder
 
 
 def default_vault_dir() -> Path:
     """The platform's per-user data folder (never a cache folder, which may be wiped)."""
+    import platformdirs  # not needed when --vault is given, and slow to import
+
     return Path(platformdirs.user_data_dir("EvidenceRecorder", appauthor=False)) / "vault"
 
 
@@ -23,3 +26,32 @@ def resolve_vault_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     if env:
         return Path(env).expanduser()
     return default_vault_dir()
+
+
+def vault_exists(folder: Path) -> bool:
+    """Whether ``folder`` holds a vault (asked before anything heavy is imported)."""
+    return (Path(folder) / KEYFILE_NAME).is_file()
+
+
+def resource_dir() -> Path:
+    """The ``resources/`` folder (fonts, icons, translations) shipped beside the package."""
+    return _shipped("resources")
+
+
+def docs_dir() -> Path:
+    """The user guides (``docs/``: Markdown and ``images/``) that the in-app Help shows."""
+    return _shipped("docs")
+
+
+def _shipped(name: str) -> Path:
+    """A folder shipped with the app, in a checkout or a frozen build.
+
+    From a checkout or an editable install it sits at the repository root, beside
+    ``evidence_recorder/``. In an app frozen by PyInstaller (packaging/) the spec puts it
+    at the top of the unpacked tree, which ``sys._MEIPASS`` names. This is the one place
+    that knows both layouts.
+    """
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if getattr(sys, "frozen", False) and frozen_root:
+        return Path(frozen_root) / name
+    return Path(__file__).resolve().parents[2] / name

@@ -15,9 +15,9 @@ HTML and the bundle's JSON keep the exact text).
 Neither function touches the disk except to read the fonts: pictures are reduced in
 memory and the PDF goes straight into the caller's stream.
 
-Packaging: the PDF embeds the DejaVu fonts from ``resources/fonts/`` at the repository
-root (beside ``evidence_recorder/``). Any package or installer must ship that folder at
-the same place relative to this module, or change :data:`FONT_DIR`.
+Packaging: the PDF embeds the DejaVu fonts from ``resources/fonts/``, found through
+:func:`evidence_recorder.core.paths.resource_dir` (the repository root in a checkout, the
+unpacked tree in a frozen build; packaging/evidence-recorder.spec ships the folder).
 """
 
 from __future__ import annotations
@@ -27,32 +27,30 @@ import importlib.util
 import io
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
-from pathlib import Path
 from typing import BinaryIO, Final
 from urllib.parse import quote
 
 from fontTools.ttLib import TTFont
 from fpdf import FPDF, Align, XPos, YPos
-from fpdf.enums import TableBordersLayout, TableCellFillMode, WrapMode
-from fpdf.fonts import FontFace
+from fpdf.enums import MethodReturnValue, WrapMode
 from fpdf.util import Padding
 from PIL import Image
 
+from evidence_recorder.core import paths
 from evidence_recorder.core.errors import RefusedInput
-from evidence_recorder.core.images import make_thumbnail
+from evidence_recorder.core.images import PILLOW_LOCK, make_thumbnail
 from evidence_recorder.core.model import (
     CATEGORY_LABELS,
     Capture,
     CaptureKind,
     Category,
-    Incident,
 )
+from evidence_recorder.core.report_data import ReportCapture, ReportData
 
-FONT_DIR: Final = Path(__file__).resolve().parents[2] / "resources" / "fonts"
+FONT_DIR: Final = paths.resource_dir() / "fonts"
 SANS: Final = "DejaVuSans"
 MONO: Final = "DejaVuSansMono"
 _FONT_FILES: Final = {
@@ -90,30 +88,6 @@ _BIDI_CONTROLS: Final = frozenset(
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 
-@dataclass(frozen=True)
-class ReportCapture:
-    capture: Capture
-    incident_title: str
-    image: bytes  # what to show: the redacted copy for the headteacher when one exists
-    shows_redacted_copy: bool
-    original_path: str  # bundle-relative, e.g. "data/captures/12/original.png"
-    redacted_path: str | None
-
-
-@dataclass(frozen=True)
-class ReportData:
-    exported_at: datetime  # UTC
-    exported_by: str  # may be ""
-    role: str
-    audience: str  # "headteacher" or "police"
-    incidents: list[Incident]
-    captures: list[ReportCapture]  # in timeline order
-    fingerprint: str  # "SHA256:..." as ssh-keygen prints it
-    app_version: str
-    bundle_name: str
-    timestamped: bool
-
-
 # ---------------------------------------------------------------------------
 # Text: what every field goes through before it is shown
 
@@ -130,6 +104,8 @@ def visible_text(
     ``drawable``, when given, is the set of code points a font can draw; anything else
     becomes a marker too, so a name in a script the font lacks is not silently lost.
     """
+    if text.isascii() and text.isprintable() and (drawable is None or drawable >= _ASCII):
+        return text  # the common case, without a look at each character
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     out: list[str] = []
     for char in text:
@@ -144,6 +120,9 @@ def visible_text(
     return "".join(out)
 
 
+_ASCII: Final = frozenset(range(0x20, 0x7F))
+
+
 def _hidden(char: str) -> bool:
     """A character that would act on the text around it instead of being seen."""
     return char in _BIDI_CONTROLS or unicodedata.category(char) in {"Cc", "Cs"}
@@ -151,7 +130,7 @@ def _hidden(char: str) -> bool:
 
 def _needs_shaping(text: str) -> bool:
     """Right-to-left letters, or marks that combine with the letter before them."""
-    return any(
+    return not text.isascii() and any(
         unicodedata.bidirectional(char) in {"R", "AL", "AN"} or unicodedata.combining(char)
         for char in text
     )
@@ -365,6 +344,29 @@ class _ReportPDF(FPDF):
         self.multi_cell(0, size * 0.48, self.t(text), align=Align.L,
                         new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
+    def line_at(self, x: float, top: float, h: float, text: str) -> None:
+        """One unshaped line where ``cell(w, h, text)`` at ``(x - c_margin, top)`` puts it.
+
+        ``text()`` writes the text operators and nothing else; ``cell()`` costs ten
+        times as much, which shows when a report has thousands of rows.
+        """
+        self.text(x, top + 0.5 * h + 0.3 * self.font_size, text)
+
+    def text_block(self, w: float, h: float, text: str, wrap: WrapMode = WrapMode.WORD) -> None:
+        """``multi_cell`` at the current x, then to the left margin on the next line.
+
+        A line that fits goes out as a plain ``cell``: fpdf2's line breaking measures
+        character by character, and a report of a thousand captures has tens of
+        thousands of short values.
+        """
+        if not self.text_shaping and "\n" not in text and not self.will_page_break(h) and \
+                self.get_string_width(text) <= w - 2 * self.c_margin - 0.01:
+            self.line_at(self.x + self.c_margin, self.y, h, text)
+            self.set_xy(self.l_margin, self.y + h)
+        else:
+            self.multi_cell(w, h, text, align=Align.L, wrapmode=wrap,
+                            new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
     def row(self, label: str, value: str, *, style: str = "", label_w: float = 50,
             size: float = 9) -> None:
         """One label/value line; the value wraps and may run onto following pages."""
@@ -374,8 +376,7 @@ class _ReportPDF(FPDF):
         top, page = self.get_y(), self.page
         self.font(size - 0.5, bold=True, color=_MUTED)
         self.shape_for(label)
-        self.multi_cell(label_w - 3, line_h, self.t(label, multiline=False), align=Align.L,
-                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.text_block(label_w - 3, line_h, self.t(label, multiline=False))
         label_bottom = self.get_y()
         self.set_xy(self.l_margin + label_w, top)
         value_w = self.epw - label_w
@@ -390,8 +391,7 @@ class _ReportPDF(FPDF):
             shown = self.t(value)
             wrap = WrapMode.CHAR if style == "url" else WrapMode.WORD
         self.shape_for(shown)
-        self.multi_cell(value_w, line_h, shown, align=Align.L, wrapmode=wrap,
-                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.text_block(value_w, line_h, shown, wrap)
         if self.page == page:
             self.set_y(max(self.get_y(), label_bottom))
         self.ln(1.3)
@@ -571,25 +571,86 @@ def _timeline(pdf: _ReportPDF) -> None:
     ]
     pdf.font(8)
     pdf.shape_for(*(text for cells in rows for text in cells))
-    with pdf.table(
-        col_widths=(7, 44, 30, 44, 30, 36, 74),
-        width=pdf.epw,
-        line_height=3.8,
-        text_align=Align.L,
-        borders_layout=TableBordersLayout.HORIZONTAL_LINES,
-        headings_style=FontFace(emphasis="BOLD", color=_ACCENT, fill_color=_SHADE),
-        cell_fill_color=(250, 250, 250),
-        cell_fill_mode=TableCellFillMode.EVEN_ROWS,
-        padding=(1.4, 1.2, 1.4, 1.2),
-        repeat_headings=1,
-    ) as table:
-        heading_row = table.row()
-        for text in headings:
-            heading_row.cell(text)
-        for cells in rows:
-            row = table.row()
-            for text in cells:
-                row.cell(text or "–")
+    _TimelineTable(pdf, headings).draw(rows)
+
+
+class _TimelineTable:
+    """The timeline's rows, drawn cell by cell.
+
+    fpdf2's ``table()`` lays out every cell with its full line breaker, which made the
+    timeline of a large export take longer than sealing the files; here a cell that
+    fits on one line is measured once, and only longer text goes through the breaker.
+    """
+
+    WIDTHS: Final = (7, 44, 30, 44, 30, 36, 74)
+    LINE_H: Final = 3.8
+    PAD_V: Final = 1.4
+    PAD_H: Final = 1.2
+
+    def __init__(self, pdf: _ReportPDF, headings: tuple[str, ...]) -> None:
+        self.pdf = pdf
+        self.headings = headings
+        scale = pdf.epw / sum(self.WIDTHS)
+        self.widths = [w * scale for w in self.WIDTHS]
+
+    def draw(self, rows: Sequence[tuple[str, ...]]) -> None:
+        pdf = self.pdf
+        margin, auto_break, self.bottom = pdf.c_margin, pdf.auto_page_break, pdf.b_margin
+        pdf.c_margin = 0
+        try:
+            self._row(self.headings, heading=True)
+            for number, cells in enumerate(rows):
+                self._row(tuple(text or "–" for text in cells), shaded=number % 2 == 1)
+        finally:
+            pdf.c_margin = margin
+            pdf.set_auto_page_break(auto_break, self.bottom)
+
+    def _lines(self, text: str, width: float) -> list[str]:
+        pdf = self.pdf
+        lines: list[str] = []
+        for part in text.split("\n"):
+            if not pdf.text_shaping and pdf.get_string_width(part) <= width - 0.01:
+                lines.append(part)
+            else:
+                broken = pdf.multi_cell(width, self.LINE_H, part, dry_run=True,
+                                        output=MethodReturnValue.LINES)
+                assert isinstance(broken, list)
+                lines += broken
+        return lines
+
+    def _row(self, cells: tuple[str, ...], *, heading: bool = False,
+             shaded: bool = False) -> None:
+        pdf = self.pdf
+        if heading:
+            pdf.font(8, bold=True, color=_ACCENT)
+        else:
+            pdf.font(8)
+        inner = [w - 2 * self.PAD_H for w in self.widths]
+        lines = [self._lines(text, w) for text, w in zip(cells, inner, strict=True)]
+        height = max(len(cell) for cell in lines) * self.LINE_H + 2 * self.PAD_V
+        pdf.set_auto_page_break(True, self.bottom)  # (set_auto_page_break resets the margin)
+        if not heading and pdf.will_page_break(height):
+            pdf.add_page(orientation="L")
+            self._row(self.headings, heading=True)
+            pdf.font(8)
+        pdf.set_auto_page_break(False, self.bottom)
+        top, x = pdf.get_y(), pdf.l_margin
+        if heading or shaded:
+            pdf.set_fill_color(*(_SHADE if heading else (250, 250, 250)))
+            pdf.rect(pdf.l_margin, top, pdf.epw, height, style="F")
+        for width, cell_lines in zip(self.widths, lines, strict=True):
+            for index, line in enumerate(cell_lines):
+                line_top = top + self.PAD_V + index * self.LINE_H
+                if pdf.text_shaping:
+                    pdf.set_xy(x + self.PAD_H, line_top)
+                    pdf.cell(width - 2 * self.PAD_H, self.LINE_H, line)
+                else:
+                    pdf.line_at(x + self.PAD_H, line_top, self.LINE_H, line)
+            x += width
+        pdf.set_draw_color(*_RULE)
+        pdf.set_line_width(0.2)
+        pdf.line(pdf.l_margin, top + height, pdf.l_margin + pdf.epw, top + height)
+        pdf.set_xy(pdf.l_margin, top + height)
 
 
 def _timeline_time(capture: Capture) -> str:
@@ -602,24 +663,51 @@ def _timeline_time(capture: Capture) -> str:
     return f"{utc}\n{local:%Y-%m-%d %H:%M:%S} {capture.utc_offset.strip()}"
 
 
-def _picture(pdf: _ReportPDF, item: ReportCapture) -> None:
+def _report_jpeg(data: bytes, name: str) -> bytes:
+    """``data`` itself when it is a baseline JPEG that fits the page (the export's
+    previews are), so it goes into the PDF without being decoded; otherwise a reduced
+    copy. Header-only checks: nothing is decoded to decide."""
+    try:
+        with PILLOW_LOCK, Image.open(io.BytesIO(data), formats=["JPEG"]) as image:
+            fits = max(image.size) <= PDF_IMAGE_MAX_SIDE and image.mode in {"RGB", "L"}
+    except (OSError, ValueError, Image.DecompressionBombError):
+        fits = False
+    return data if fits else make_thumbnail(data, PDF_IMAGE_MAX_SIDE, name=name)
+
+
+def _picture(pdf: _ReportPDF, item: ReportCapture, image: bytes) -> None:
     """The picture, as large as fits, with what it is written above it."""
+    where = (f"the bundle at {item.original_path}" if item.original_path
+             else "the sender's vault (it is not in this bundle)")
     if item.shows_redacted_copy:
-        note = f"Redacted copy: the original is in the bundle at {item.original_path}"
+        lines = ["Redacted copy: the original is in", where]
         pdf.set_fill_color(255, 243, 205)
         pdf.font(9, bold=True)
     else:
-        note = ("Original capture, reduced in size for this report. Full resolution in "
-                f"the bundle at {item.original_path}")
+        lines = ["Original capture, reduced in size for this report.",
+                 f"Full resolution in {where}"]
         pdf.set_fill_color(*_SHADE)
         pdf.font(9)
-    pdf.shape_for(note)
-    pdf.multi_cell(0, 5, pdf.t(note), align=Align.L, fill=True, padding=Padding(1.5, 2.5, 1.5, 2.5),
-                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if item.shows_redacted_copy and pdf.get_string_width(" ".join(lines)) < pdf.epw - 6:
+        lines = [" ".join(lines)]
+    lines = [pdf.t(line, multiline=False) for line in lines]
+    pdf.shape_for(*lines)
+    box = 3.0 + 5 * len(lines)
+    if pdf.text_shaping or pdf.will_page_break(box) or \
+            max(pdf.get_string_width(line) for line in lines) > pdf.epw - 6:
+        pdf.multi_cell(0, 5, " ".join(lines), align=Align.L, fill=True,
+                       padding=Padding(1.5, 2.5, 1.5, 2.5), new_x=XPos.LMARGIN,
+                       new_y=YPos.NEXT)
+    else:
+        top = pdf.get_y()
+        pdf.rect(pdf.l_margin, top, pdf.epw, box, style="F")
+        for index, line in enumerate(lines):
+            pdf.line_at(pdf.l_margin + 2.5, top + 1.5 + 5 * index, 5, line)
+        pdf.set_xy(pdf.l_margin, top + box)
     pdf.ln(2.5)
     try:
-        jpeg = make_thumbnail(item.image, PDF_IMAGE_MAX_SIDE, name=item.original_path)
-        with Image.open(io.BytesIO(jpeg)) as shown:
+        jpeg = _report_jpeg(image, item.original_path)
+        with PILLOW_LOCK, Image.open(io.BytesIO(jpeg)) as shown:
             width_px, height_px = shown.size
     except RefusedInput:
         pdf.paragraph("The picture could not be shown in this report; the file in the bundle "
@@ -639,7 +727,7 @@ def _picture(pdf: _ReportPDF, item: ReportCapture) -> None:
     pdf.set_y(top + height + 5)
 
 
-def _capture_section(pdf: _ReportPDF, number: int, item: ReportCapture) -> None:
+def _capture_section(pdf: _ReportPDF, number: int, item: ReportCapture, image: bytes) -> None:
     pdf.add_page(orientation="P")
     capture = item.capture
     pdf.font(15, bold=True, color=_ACCENT)
@@ -649,10 +737,9 @@ def _capture_section(pdf: _ReportPDF, number: int, item: ReportCapture) -> None:
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.font(10, color=_MUTED)
     pdf.shape_for(item.incident_title)
-    pdf.multi_cell(0, 5, pdf.t(_one_line(item.incident_title, 200), multiline=False),
-                   align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.text_block(pdf.epw, 5, pdf.t(_one_line(item.incident_title, 200), multiline=False))
     pdf.ln(2)
-    _picture(pdf, item)
+    _picture(pdf, item, image)
     if not pdf.will_page_break(12):
         pdf.rule(0.5)
     for label, value, style in _fields(item):
@@ -661,12 +748,29 @@ def _capture_section(pdf: _ReportPDF, number: int, item: ReportCapture) -> None:
 
 def write_pdf(data: ReportData, out: BinaryIO) -> None:
     """Write the printable report into ``out``; nothing else is written anywhere."""
+    out.write(render_pdf(data))
+
+
+def render_pdf(data: ReportData, pictures: Iterator[bytes] | None = None) -> bytearray:
+    """The printable report, made in memory.
+
+    ``pictures``, when given, yields each capture's picture in turn in place of
+    :attr:`ReportCapture.image`: an export makes the report in a second thread while
+    it seals the files, and hands over each picture as it gets to that capture.
+    """
     pdf = _ReportPDF(data)
-    _cover(pdf)
-    _timeline(pdf)
-    for number, item in enumerate(data.captures, 1):
-        _capture_section(pdf, number, item)
-    out.write(bytes(pdf.output()))
+    try:
+        _cover(pdf)
+        _timeline(pdf)
+        for number, item in enumerate(data.captures, 1):
+            image = item.image if pictures is None else next(pictures)
+            _capture_section(pdf, number, item, image)
+        return pdf.output()  # closes the font files it opened
+    except BaseException:
+        for font in pdf.fonts.values():
+            if hasattr(font, "close"):
+                font.close()
+        raise
 
 
 # ---------------------------------------------------------------------------

@@ -37,7 +37,6 @@ from evidence_recorder.core.errors import (
 )
 from evidence_recorder.core.keyfile import (
     DATA_KEY_BYTES,
-    KEYFILE_NAME,
     KdfParams,
     KeyFile,
     calibrate_kdf,
@@ -55,6 +54,7 @@ from evidence_recorder.core.model import (
     utc_now,
 )
 from evidence_recorder.core.passphrase import passphrase_problem
+from evidence_recorder.core.paths import KEYFILE_NAME, vault_exists
 
 DB_NAME = "evidence.db"
 LOCK_NAME = "vault.lock"
@@ -488,7 +488,7 @@ class Vault:
     def add_capture(self, *, original: bytes, sha256: str, kind: CaptureKind, width: int,
                     height: int, media_type: str, captured_at: str, tz_name: str,
                     utc_offset: str, environment: dict[str, Any], thumbnail: bytes,
-                    source: ImportSource | None = None,
+                    preview: bytes | None = None, source: ImportSource | None = None,
                     details: CaptureDetails | None = None,
                     incident_id: int | None = None) -> int:
         """Store a new capture and its audit entry in one durable transaction.
@@ -523,6 +523,9 @@ class Vault:
                         (capture_id, original))
             cur.execute("INSERT INTO thumbnail (capture_id, jpeg) VALUES (?, ?)",
                         (capture_id, thumbnail))
+            if preview is not None:
+                cur.execute("INSERT INTO preview (capture_id, jpeg) VALUES (?, ?)",
+                            (capture_id, preview))
             _append(cur, "capture.added", f"capture:{capture_id}", {
                 "capture": capture_id, "incident": incident_id, "kind": kind.value,
                 "sha256": sha256, "captured_at": captured_at, "tz_name": tz_name,
@@ -533,16 +536,28 @@ class Vault:
             })
         return capture_id
 
-    def captures(self, incident_id: int | None = None) -> list[Capture]:
-        """Every capture (or one incident's), oldest first."""
-        if incident_id is None:
-            rows = self._read(f"SELECT {_CAPTURE_COLUMNS} FROM capture "  # noqa: S608
-                              "ORDER BY captured_at, id")
-        else:
+    def captures(self, incident_id: int | None = None, *,
+                 newest: int | None = None) -> list[Capture]:
+        """Every capture (or one incident's), oldest first; only the ``newest`` N if given."""
+        where, params = "", ()  # type: tuple[str, tuple[Any, ...]]
+        if incident_id is not None:
             self.incident(incident_id)
-            rows = self._read(f"SELECT {_CAPTURE_COLUMNS} FROM capture "  # noqa: S608
-                              "WHERE incident_id = ? ORDER BY captured_at, id", (incident_id,))
+            where, params = "WHERE incident_id = ?", (incident_id,)
+        if newest is None:
+            rows = self._read(f"SELECT {_CAPTURE_COLUMNS} FROM capture {where} "  # noqa: S608
+                              "ORDER BY captured_at, id", params)
+        else:
+            rows = self._read(f"SELECT {_CAPTURE_COLUMNS} FROM capture {where} "  # noqa: S608
+                              "ORDER BY captured_at DESC, id DESC LIMIT ?",
+                              (*params, max(0, newest)))
+            rows.reverse()
         return [_row_to_capture(r) for r in rows]
+
+    def capture_count(self, incident_id: int | None = None) -> int:
+        if incident_id is None:
+            return int(self._read("SELECT COUNT(*) FROM capture")[0][0])
+        return int(self._read("SELECT COUNT(*) FROM capture WHERE incident_id = ?",
+                              (incident_id,))[0][0])
 
     def capture(self, capture_id: int) -> Capture:
         rows = self._read(f"SELECT {_CAPTURE_COLUMNS} FROM capture WHERE id = ?",  # noqa: S608
@@ -563,6 +578,11 @@ class Vault:
         if not rows:
             raise NotFound(f"There is no capture {capture_id} in this vault.")
         return bytes(rows[0][0])
+
+    def preview(self, capture_id: int) -> bytes | None:
+        """The report-size JPEG made at capture, or None for captures from before it."""
+        rows = self._read("SELECT jpeg FROM preview WHERE capture_id = ?", (capture_id,))
+        return bytes(rows[0][0]) if rows else None
 
     def edit_capture(self, capture_id: int, changes: dict[str, str],
                      incident_id: int | None = None) -> dict[str, dict[str, Any]]:
@@ -618,7 +638,7 @@ class Vault:
                                "it is kept in the audit log.")
         current = self.capture(capture_id)
         with self._write() as cur:
-            for table in ("annotation", "thumbnail", "original"):
+            for table in ("annotation", "thumbnail", "preview", "original"):
                 cur.execute(f"DELETE FROM {table} WHERE capture_id = ?",  # noqa: S608
                             (capture_id,))
             cur.execute("DELETE FROM capture WHERE id = ?", (capture_id,))
@@ -850,15 +870,24 @@ def _check_details(values: dict[str, str]) -> None:
         raise RefusedInput(f"“{category}” is not a category. Choose one of: {choices}.")
 
 
+_KINDS: dict[str, CaptureKind] = {kind.value: kind for kind in CaptureKind}
+_DETAILS_END = 13 + len(_DETAIL_FIELDS)
+
+
 def _row_to_capture(r: tuple[Any, ...]) -> Capture:
-    n = len(_DETAIL_FIELDS)
-    details = CaptureDetails(*r[13 : 13 + n])
+    # Called for every capture when a vault opens, so it avoids needless work: a dict
+    # for the enum, a fast path for our own "...Z" times, shared copies of the strings
+    # that repeat from row to row (zone, offset, media type).
     source = ImportSource(**json.loads(r[12])) if r[12] else None
+    when = r[3]
+    captured_at = (datetime.fromisoformat(when) if when.endswith("Z")
+                   else parse_iso_utc(when))
     return Capture(
-        id=r[0], incident_id=r[1], kind=CaptureKind(r[2]), captured_at=parse_iso_utc(r[3]),
-        tz_name=r[4], utc_offset=r[5], sha256=r[6], width=r[7], height=r[8], media_type=r[9],
-        byte_size=r[10], environment=json.loads(r[11]), source=source, details=details,
-        has_annotations=bool(r[13 + n]),
+        id=r[0], incident_id=r[1], kind=_KINDS[r[2]], captured_at=captured_at,
+        tz_name=sys.intern(r[4]), utc_offset=sys.intern(r[5]), sha256=r[6], width=r[7],
+        height=r[8], media_type=sys.intern(r[9]), byte_size=r[10],
+        environment=json.loads(r[11]), source=source,
+        details=CaptureDetails(*r[13:_DETAILS_END]), has_annotations=bool(r[_DETAILS_END]),
     )
 
 
@@ -896,10 +925,6 @@ def _replay(entries: list[AuditEntry], problems: list[str]) -> dict[int, dict[st
         except (KeyError, TypeError, ValueError, AttributeError):
             problems.append(f"Audit log: entry {entry.seq} cannot be understood.")
     return state
-
-
-def vault_exists(folder: Path) -> bool:
-    return (Path(folder) / KEYFILE_NAME).is_file()
 
 
 __all__ = ["DB_NAME", "LOCK_NAME", "Vault", "VerifyReport", "vault_exists"]

@@ -1,0 +1,37 @@
+"""What a report shows, apart from how it is drawn.
+
+Kept apart from :mod:`evidence_recorder.core.report` so that an export can plan its
+report without importing the PDF library, which the report thread imports meanwhile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from evidence_recorder.core.model import Capture, Incident
+
+
+@dataclass(frozen=True)
+class ReportCapture:
+    capture: Capture
+    incident_title: str
+    image: bytes  # what to show: the redacted copy for the headteacher when one exists
+    # (b"" when the export hands the pictures to render_pdf one by one instead)
+    shows_redacted_copy: bool
+    original_path: str  # bundle-relative, e.g. "data/captures/12/original.png"
+    redacted_path: str | None
+
+
+@dataclass(frozen=True)
+class ReportData:
+    exported_at: datetime  # UTC
+    exported_by: str  # may be ""
+    role: str
+    audience: str  # "headteacher" or "police"
+    incidents: list[Incident]
+    captures: list[ReportCapture]  # in timeline order
+    fingerprint: str  # "SHA256:..." as ssh-keygen prints it
+    app_version: str
+    bundle_name: str
+    timestamped: bool

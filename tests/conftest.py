@@ -44,6 +44,16 @@ for _var in ("EVIDENCE_RECORDER_VAULT", "EVIDENCE_RECORDER_PASSPHRASE",
 tempfile.tempdir = None  # let tempfile pick up the new TMPDIR
 
 
+def _pin_locale() -> None:
+    """Dates follow QLocale(): pin British English so results do not depend on the machine."""
+    from PySide6.QtCore import QLocale
+
+    QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
+
+
+_pin_locale()
+
+
 @pytest.fixture(scope="session")
 def session_root() -> Path:
     """The folder that stands in for the home, temp and XDG folders during the tests."""

@@ -572,3 +572,31 @@ def test_a_bundle_exported_from_the_app_passes_every_standard_tool(  # type: ign
     dialog.export_to(tmp_path / "app.zip", dialog.chosen_options())
     wait_until(qtbot, lambda: dialog.written is not None)
     check_with_standard_tools(tmp_path / "app.zip", tmp_path / "x")
+
+
+def test_a_large_incident_shows_its_newest_captures_first_then_the_rest(  # type: ignore[no-untyped-def]
+        qtbot, controller, monkeypatch) -> None:
+    """Opening an incident larger than FIRST_PAGE shows the newest at once; the rest
+    arrive from a background read, and the count is the full one from the start."""
+    monkeypatch.setattr(main_window_module, "FIRST_PAGE", 3)
+    create_vault(qtbot, controller)
+    main = controller.main
+    for n in range(1, 6):
+        main.act_screen.trigger()
+        wait_until(qtbot, lambda n=n: main.capture_model.rowCount() == n)
+    newest = sorted(c.id for c in controller.session.captures())[-3:]
+
+    seen: list[list[int]] = []
+    shown = main._show_captures
+    monkeypatch.setattr(main, "_show_captures", lambda captures, count: (
+        seen.append(sorted(c.id for c in captures)), shown(captures, count)))
+    main.reload_captures(first_page=True)
+    assert seen == [newest]  # at once: the newest three
+    assert "5 captures" in main.statusBar().currentMessage()
+    wait_until(qtbot, lambda: main.capture_model.rowCount() == 5)
+    assert len(seen) == 2 and len(seen[1]) == 5
+
+    # A reload after an edit reads everything at once (no jump back to a first page).
+    seen.clear()
+    main.reload_captures()
+    assert [len(ids) for ids in seen] == [5]

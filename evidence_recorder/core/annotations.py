@@ -56,6 +56,7 @@ from typing import Any, Final
 from PIL import ExifTags, Image, ImageDraw, ImageFont
 
 from evidence_recorder.core.errors import RefusedInput
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.images import EXIF_TRANSPOSE, PILLOW_LOCK, inspect_image
 
 VERSION: Final = 1
@@ -125,18 +126,21 @@ def validate(data: object) -> dict[str, Any]:
     would leave something uncovered.
     """
     if not isinstance(data, Mapping):
-        raise RefusedInput("The annotations are not in a form Evidence Recorder understands.")
+        raise RefusedInput(QT_TRANSLATE_NOOP("EvidenceError", "The annotations are not in a form "
+                                                              "Evidence Recorder understands."))
     version = data.get("version")
     if type(version) is int and version > VERSION:
         raise RefusedInput(
-            "These annotations were made by a newer version of Evidence Recorder; "
-            "please update it to open them."
+            QT_TRANSLATE_NOOP("EvidenceError", "These annotations were made by a newer version of "
+                                               "Evidence Recorder; please update it to open them.")
         )
     if type(version) is not int or version != VERSION or set(data) != {"version", "items"}:
-        raise RefusedInput("The annotations are not in a form Evidence Recorder understands.")
+        raise RefusedInput(QT_TRANSLATE_NOOP("EvidenceError", "The annotations are not in a form "
+                                                              "Evidence Recorder understands."))
     items = data["items"]
     if not isinstance(items, list | tuple):
-        raise RefusedInput("The annotations are not in a form Evidence Recorder understands.")
+        raise RefusedInput(QT_TRANSLATE_NOOP("EvidenceError", "The annotations are not in a form "
+                                                              "Evidence Recorder understands."))
     if len(items) > MAX_ITEMS:
         raise RefusedInput(
             f"There are too many annotations on one picture (the limit is {MAX_ITEMS:,})."
@@ -468,7 +472,9 @@ def _check_highlight_cover(items: list[dict[str, Any]], size: tuple[int, int]) -
             if box:
                 area += (box[2] - box[0]) * (box[3] - box[1])
     if area > MAX_HIGHLIGHT_COVER * size[0] * size[1]:
-        raise RefusedInput("These annotations highlight the picture too many times over to draw.")
+        raise RefusedInput(QT_TRANSLATE_NOOP(
+            "EvidenceError",
+            "These annotations highlight the picture too many times over to draw."))
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:

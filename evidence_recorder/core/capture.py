@@ -34,6 +34,7 @@ from PIL import Image
 
 from evidence_recorder.core import windows
 from evidence_recorder.core.errors import CaptureFailed, RefusedInput
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import CaptureKind, utc_now
 
 _log = logging.getLogger(__name__)
@@ -45,7 +46,8 @@ Rect = tuple[int, int, int, int]
 # already compresses them well, and the user is waiting for the capture to finish.
 PNG_COMPRESS_LEVEL = 1
 
-NO_DISPLAY_MESSAGE = "Evidence Recorder could not see the screen: no display is available."
+NO_DISPLAY_MESSAGE = QT_TRANSLATE_NOOP("EvidenceError", "Evidence Recorder could not see the "
+                                                        "screen: no display is available.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,8 +254,9 @@ def _no_display_message() -> str:
 def _grab_failed(exc: BaseException) -> CaptureFailed:
     _log.info("Screen grab failed: %s", exc)
     return CaptureFailed(
-        "Evidence Recorder could not read the screen. If the monitors or the screen "
-        "resolution just changed, try again."
+        QT_TRANSLATE_NOOP("EvidenceError", "Evidence Recorder could not read the screen. If the "
+                                           "monitors or the screen resolution just changed, try "
+                                           "again.")
     )
 
 
@@ -344,11 +347,13 @@ def grab(
     layout must describe the moment of the grab.
     """
     if monitor is not None and region is not None:
-        raise RefusedInput("Choose a monitor or a region to capture, not both.")
+        raise RefusedInput(QT_TRANSLATE_NOOP("EvidenceError", "Choose a monitor or a region to "
+                                                              "capture, not both."))
     if region is not None:
         _check_region_size(region)
     if not math.isfinite(delay) or delay < 0:
-        raise RefusedInput("The delay before a capture must be zero or more seconds.")
+        raise RefusedInput(QT_TRANSLATE_NOOP("EvidenceError", "The delay before a capture must be "
+                                                              "zero or more seconds."))
     if grabber is None:
         grabber = default_grabber()
 
@@ -398,7 +403,8 @@ def grab_window(
     desktop's edge is clipped off, and one entirely off screen is refused.
     """
     if not math.isfinite(delay) or delay < 0:
-        raise RefusedInput("The delay before a capture must be zero or more seconds.")
+        raise RefusedInput(QT_TRANSLATE_NOOP("EvidenceError", "The delay before a capture must be "
+                                                              "zero or more seconds."))
     if window_rect is None:
         windows.check_supported()
         window_rect = windows.active_window_rect
@@ -415,8 +421,9 @@ def grab_window(
     rect = _intersect(wanted, desktop) if wanted[2] > 0 and wanted[3] > 0 else None
     if rect is None or not any(_intersect(rect, m.rect) for m in layout):
         raise CaptureFailed(
-            "The active window is not on any monitor, so there is nothing of it to "
-            "capture. Move it onto the screen and try again."
+            QT_TRANSLATE_NOOP("EvidenceError", "The active window is not on any monitor, so there "
+                                               "is nothing of it to capture. Move it onto the "
+                                               "screen and try again.")
         )
     return _grab_rect(grabber, layout, CaptureKind.WINDOW, rect, None)
 
@@ -475,7 +482,8 @@ def _resolve(
 ) -> tuple[CaptureKind, Rect]:
     """Turn the request into the one rectangle to grab, or say plainly why not."""
     if not layout:
-        raise CaptureFailed("Evidence Recorder could not find any monitor to capture.")
+        raise CaptureFailed(QT_TRANSLATE_NOOP("EvidenceError", "Evidence Recorder could not find "
+                                                               "any monitor to capture."))
     desktop = _bounding_box(layout)
     if monitor is not None:
         for candidate in layout:

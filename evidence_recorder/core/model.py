@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
+
 
 class CaptureKind(StrEnum):
     """How the original came to be."""
@@ -33,14 +35,16 @@ class Category(StrEnum):
     OTHER = "other"
 
 
+# British English here (the CLI and the report use it as is); the app translates each
+# label under the "Category" context where it shows it.
 CATEGORY_LABELS: dict[Category, str] = {
-    Category.HARASSMENT: "Harassment or bullying",
-    Category.THREAT: "Threat",
-    Category.IMPERSONATION: "Impersonation or fake account",
-    Category.DEFAMATION: "False statements (defamation)",
-    Category.HATE: "Hate (race, religion, sexuality, disability...)",
-    Category.SEXUAL: "Sexual content or comments about an adult",
-    Category.OTHER: "Other",
+    Category.HARASSMENT: QT_TRANSLATE_NOOP("Category", "Harassment or bullying"),
+    Category.THREAT: QT_TRANSLATE_NOOP("Category", "Threat"),
+    Category.IMPERSONATION: QT_TRANSLATE_NOOP("Category", "Impersonation or fake account"),
+    Category.DEFAMATION: QT_TRANSLATE_NOOP("Category", "False statements (defamation)"),
+    Category.HATE: QT_TRANSLATE_NOOP("Category", "Hate (race, religion, sexuality, disability...)"),
+    Category.SEXUAL: QT_TRANSLATE_NOOP("Category", "Sexual content or comments about an adult"),
+    Category.OTHER: QT_TRANSLATE_NOOP("Category", "Other"),
 }
 
 

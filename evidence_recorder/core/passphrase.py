@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
+
 MIN_LENGTH = 12
 
 # The most common passphrases of twelve characters or more in public breach lists,
@@ -34,9 +36,10 @@ def passphrase_problem(passphrase: str) -> str | None:
         )
     folded = passphrase.casefold()
     if folded in _COMMON or len(set(folded)) <= 2 or _is_run(folded):
-        return (
+        return QT_TRANSLATE_NOOP(
+            "EvidenceError",
             "That passphrase is one of the first that anyone would try. "
-            "Please choose something only you would think of, such as a few unrelated words."
+            "Please choose something only you would think of, such as a few unrelated words.",
         )
     return None
 

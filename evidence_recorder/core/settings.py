@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 import platformdirs
 
 from evidence_recorder.core import fsutil
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 
 T = TypeVar("T", bool, int, str)
 
@@ -59,18 +60,29 @@ def _declare(option: Option[T]) -> Option[T]:
     return option
 
 
-IDLE_LOCK_ENABLED = _declare(Option("idle_lock_enabled", True, "Lock when I am away"))
-IDLE_LOCK_MINUTES = _declare(Option("idle_lock_minutes", 5, "Lock after this many idle minutes",
+# Labels are British English; the app's settings dialog translates them ("Settings").
+IDLE_LOCK_ENABLED = _declare(Option("idle_lock_enabled", True,
+                                    QT_TRANSLATE_NOOP("Settings", "Lock when I am away")))
+IDLE_LOCK_MINUTES = _declare(Option("idle_lock_minutes", 5,
+                                    QT_TRANSLATE_NOOP("Settings",
+                                                      "Lock after this many idle minutes"),
                                     minimum=1, maximum=240))
-CAPTURE_DELAY = _declare(Option("capture_delay", 0, "Wait before capturing (seconds)",
+CAPTURE_DELAY = _declare(Option("capture_delay", 0,
+                                QT_TRANSLATE_NOOP("Settings", "Wait before capturing (seconds)"),
                                 choices=(0, 3, 5, 10)))
 HIDE_WHILE_CAPTURING = _declare(Option("hide_while_capturing", True,
-                                       "Hide Evidence Recorder while capturing"))
-YOUR_NAME = _declare(Option("your_name", "", "Your name (for reports)"))
-YOUR_ROLE = _declare(Option("your_role", "", "Your role (for reports)"))
-DEFAULT_INCIDENT = _declare(Option("default_incident", 0, "Incident for new captures",
+                                       QT_TRANSLATE_NOOP("Settings",
+                                                         "Hide Evidence Recorder while capturing")))
+YOUR_NAME = _declare(Option("your_name", "",
+                            QT_TRANSLATE_NOOP("Settings", "Your name (for reports)")))
+YOUR_ROLE = _declare(Option("your_role", "",
+                            QT_TRANSLATE_NOOP("Settings", "Your role (for reports)")))
+DEFAULT_INCIDENT = _declare(Option("default_incident", 0,
+                                   QT_TRANSLATE_NOOP("Settings", "Incident for new captures"),
                                    minimum=0))
-TIMESTAMP_URL = _declare(Option("timestamp_url", "", "Time-stamping service (RFC 3161) address"))
+TIMESTAMP_URL = _declare(Option("timestamp_url", "",
+                                QT_TRANSLATE_NOOP("Settings",
+                                                  "Time-stamping service (RFC 3161) address")))
 GUIDE_SEEN = _declare(Option("guide_seen", False, "The first-run guide has been shown"))
 
 

@@ -39,6 +39,7 @@ from rfc3161_client import (
 )
 
 from evidence_recorder.core.errors import EvidenceError, RefusedInput
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 
 MAX_RESPONSE_BYTES = 1024 * 1024  # a real answer is a few KiB; anything near this is hostile
 CONTENT_TYPE_QUERY = "application/timestamp-query"
@@ -81,7 +82,8 @@ def request_timestamp(data: bytes, url: str, *, timeout: float = 20.0) -> bytes:
     host = _service_host(url)
     not_timestamped = "so the bundle was not timestamped"
     if not data:
-        raise RefusedInput("There is nothing to timestamp: the signature file is empty.")
+        raise RefusedInput(QT_TRANSLATE_NOOP("EvidenceError", "There is nothing to timestamp: the "
+                                                              "signature file is empty."))
     query = (TimestampRequestBuilder()
              .data(data)
              .hash_algorithm(HashAlgorithm.SHA256)
@@ -118,13 +120,15 @@ def inspect_timestamp(tsr: bytes, data: bytes, *, ca_pem: bytes | None = None) -
     timestamp; without it the caller is trusting whoever produced the file.
     """
     if len(tsr) > MAX_RESPONSE_BYTES:
-        raise RefusedInput("The timestamp file is too large to be a timestamp.")
+        raise RefusedInput(QT_TRANSLATE_NOOP("EvidenceError", "The timestamp file is too large to "
+                                                              "be a timestamp."))
     with _hostile_input("The timestamp file is damaged or is not a timestamp."):
         response = decode_timestamp_response(_sorted_certificates(tsr))
         status = response.status
         if status not in _ACCEPTED:
             raise RefusedInput(
-                "The timestamp file holds the time-stamping service's refusal, not a timestamp.")
+                QT_TRANSLATE_NOOP("EvidenceError", "The timestamp file holds the time-stamping "
+                                                   "service's refusal, not a timestamp."))
         token = response.tst_info
         algorithm = token.message_imprint.hash_algorithm.dotted_string
         imprint = token.message_imprint.message
@@ -148,8 +152,8 @@ def inspect_timestamp(tsr: bytes, data: bytes, *, ca_pem: bytes | None = None) -
 def _service_host(url: str) -> str:
     """The TSA's host name for messages; refuse anything but an http(s) URL."""
     refused = RefusedInput(
-        "The time-stamping service address must be a web address starting with "
-        "http:// or https://.")
+        QT_TRANSLATE_NOOP("EvidenceError", "The time-stamping service address must be a web "
+                                           "address starting with http:// or https://."))
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
@@ -292,7 +296,8 @@ def _check_trusted(response: TimeStampResponse, data: bytes, ca_pem: bytes) -> N
         trusted = x509.load_pem_x509_certificates(ca_pem)
     except ValueError:
         raise RefusedInput(
-            "The file of trusted time-stamping certificates cannot be read.") from None
+            QT_TRANSLATE_NOOP("EvidenceError", "The file of trusted time-stamping certificates "
+                                               "cannot be read.")) from None
     builder = VerifierBuilder()
     for certificate in trusted:
         builder = builder.add_root_certificate(certificate)

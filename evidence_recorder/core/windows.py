@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from evidence_recorder.core.errors import CaptureFailed
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 
 _log = logging.getLogger(__name__)
 
@@ -31,17 +32,21 @@ Rect = tuple[int, int, int, int]
 """left, top, width, height in screen pixels."""
 
 NOT_X11_MESSAGE = (
-    "Capturing a single window is only possible on X11 desktops here; "
-    "use “Capture a region” instead."
+    QT_TRANSLATE_NOOP("EvidenceError", "Capturing a single window is only possible on X11 desktops "
+                                       "here; use “Capture a region” instead.")
 )
 NO_WINDOW_MANAGER_MESSAGE = (
-    "The desktop does not say which window is active (no window manager reports it), "
-    "so a single window cannot be captured; use “Capture a region” instead."
+    QT_TRANSLATE_NOOP("EvidenceError", "The desktop does not say which window is active (no window "
+                                       "manager reports it), so a single window cannot be "
+                                       "captured; use “Capture a region” instead.")
 )
-NO_ACTIVE_WINDOW_MESSAGE = "No window is active. Click the window you want during the countdown."
+NO_ACTIVE_WINDOW_MESSAGE = QT_TRANSLATE_NOOP("EvidenceError", "No window is active. Click the "
+                                                              "window you want during the "
+                                                              "countdown.")
 NOT_VIEWABLE_MESSAGE = (
-    "The active window is not on screen (it is minimised, hidden or has just closed). "
-    "Click the window you want during the countdown."
+    QT_TRANSLATE_NOOP("EvidenceError", "The active window is not on screen (it is minimised, "
+                                       "hidden or has just closed). Click the window you want "
+                                       "during the countdown.")
 )
 
 # Window-manager frames are a level or two deep; a chain longer than this is not a
@@ -227,8 +232,9 @@ class _Connection:
         if not reply:
             if self.libs.xcb.xcb_connection_has_error(self.conn):
                 raise CaptureFailed(
-                    "The connection to the X display broke while looking for the active "
-                    "window. Try again."
+                    QT_TRANSLATE_NOOP("EvidenceError", "The connection to the X display broke "
+                                                       "while looking for the active window. Try "
+                                                       "again.")
                 )
             return None
         try:

@@ -13,23 +13,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QObject, QSize, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from evidence_recorder import APP_NAME, __version__
+from evidence_recorder.core import paths
 from evidence_recorder.core import settings as options
 from evidence_recorder.core.errors import EvidenceError
-from evidence_recorder.core.keyfile import KdfParams
 from evidence_recorder.core.settings import Settings
-from evidence_recorder.ui import crash, filedialogs, messages
-from evidence_recorder.ui.guide import GuideDialog
+from evidence_recorder.ui import crash, filedialogs, messages, theme
+from evidence_recorder.ui.i18n import error_text, install_translators
 from evidence_recorder.ui.idle import IdleLock, SessionWatcher
 from evidence_recorder.ui.session import VaultSession
 from evidence_recorder.ui.tasks import Progress, run_task, wait_for_tasks
 from evidence_recorder.ui.unlock import StartWindow
 
+APP_ID = "uk.evidencerecorder.EvidenceRecorder"  # desktop entry, AppStream, macOS bundle
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+
 if TYPE_CHECKING:  # imported when first needed, to keep start-up short
+    from evidence_recorder.core.keyfile import KdfParams
     from evidence_recorder.ui.bundle_viewer import BundleViewer
     from evidence_recorder.ui.main_window import MainWindow
 
@@ -84,8 +88,8 @@ class AppController(QObject):
 
     def choose_bundle(self) -> None:
         parent = self._main if self._main is not None and self._main.isVisible() else self.start
-        paths = filedialogs.open_files(parent, "Open a report bundle",
-                                       "Report bundles (*.zip);;All files (*)")
+        paths = filedialogs.open_files(parent, self.tr("Open a report bundle"),
+                                       self.tr("Report bundles (*.zip);;All files (*)"))
         if paths:
             self.open_bundle(paths[0])
 
@@ -101,9 +105,10 @@ class AppController(QObject):
         """Keep a received bundle in the vault, unlocking (or creating) it first if needed."""
         if not self.session.is_unlocked:
             self._pending_save = (path, viewer.report_summary())
-            messages.info(viewer, "Unlock your vault first",
-                          "To keep this bundle in your own vault, open (or create) your vault "
-                          "in the window that appears next. The bundle will be saved then.")
+            messages.info(viewer, self.tr("Unlock your vault first"),
+                          self.tr("To keep this bundle in your own vault, open (or create) your "
+                                  "vault in the window that appears next. The bundle will be saved "
+                                  "then."))
             self.start.reset()
             self.start.show()
             self.start.raise_()
@@ -118,13 +123,14 @@ class AppController(QObject):
             return vault.add_received_bundle(path, verdict)
 
         def done(bundle_id: int) -> None:
-            messages.info(parent, "Saved in your vault",
-                          f"The bundle is kept in your vault exactly as it was sent (received "
-                          f"bundle {bundle_id}), so its seal can be checked again at any time. "
-                          "Find it under Vault ▸ Received bundles.")
+            messages.info(parent, self.tr("Saved in your vault"),
+                          self.tr("The bundle is kept in your vault exactly as it was sent "
+                                  "(received bundle {bundle_id}), so its seal can be checked again "
+                                  "at any time. Find it under Vault ▸ Received bundles.")
+                          .format(bundle_id=bundle_id))
 
         def failed(exc: EvidenceError) -> None:
-            messages.error(parent, "Not saved", exc.message)
+            messages.error(parent, self.tr("Not saved"), error_text(exc))
 
         run_task(job, on_success=done, on_failure=failed)
 
@@ -145,6 +151,8 @@ class AppController(QObject):
         self.idle.start()
         if self.show_guide and not self.settings.get(options.GUIDE_SEEN):
             self.settings.set(options.GUIDE_SEEN, True)
+            from evidence_recorder.ui.guide import GuideDialog
+
             QTimer.singleShot(0, lambda: GuideDialog(self.main).exec())
 
     def lock(self) -> None:
@@ -175,6 +183,16 @@ class AppController(QObject):
             self.idle.start()
 
 
+def app_icon() -> QIcon:
+    """The window and task-bar icon: the PNGs packaging/make-icons renders, read lazily."""
+    icon = QIcon()
+    for size in ICON_SIZES:
+        png = paths.resource_dir() / "icons" / f"evidence-recorder-{size}.png"
+        if png.is_file():
+            icon.addFile(str(png), QSize(size, size))
+    return icon
+
+
 def main(vault_dir: Path, argv: Sequence[str] | None = None,
          kdf: KdfParams | None = None, bundle: Path | None = None) -> int:
     disable_core_dumps()
@@ -182,7 +200,10 @@ def main(vault_dir: Path, argv: Sequence[str] | None = None,
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("EvidenceRecorder")
     app.setApplicationVersion(__version__)
-    QGuiApplication.setDesktopFileName("evidence-recorder")
+    QGuiApplication.setDesktopFileName(APP_ID)  # packaging/linux/APP_ID.desktop
+    QApplication.setWindowIcon(app_icon())
+    install_translators(app)  # the system's language, if we have it; else British English
+    theme.use_readable_palette(app)  # WCAG AA contrast whatever the desktop theme
     crash.install()
     session = VaultSession(vault_dir, kdf)
     controller = AppController(session, Settings())

@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -16,27 +21,41 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evidence_recorder.core.model import AuditEntry
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
+from evidence_recorder.core.model import AuditEntry, parse_iso_utc
+from evidence_recorder.ui.models import format_local_and_utc
 
 ACTION_LABELS = {
-    "vault.created": "Vault created",
-    "vault.unlocked": "Vault unlocked",
-    "capture.added": "Capture added",
-    "capture.edited": "Details changed",
-    "capture.deleted": "Capture deleted",
-    "capture.extracted": "Original saved to a file",
-    "annotation.changed": "Highlights or redactions changed",
-    "incident.created": "Incident created",
-    "incident.edited": "Incident changed",
-    "passphrase.changed": "Passphrase changed",
-    "passphrase.recovered": "Opened with recovery key",
-    "export": "Exported",
+    "vault.created": QT_TRANSLATE_NOOP("AuditModel", "Vault created"),
+    "vault.unlocked": QT_TRANSLATE_NOOP("AuditModel", "Vault unlocked"),
+    "capture.added": QT_TRANSLATE_NOOP("AuditModel", "Capture added"),
+    "capture.edited": QT_TRANSLATE_NOOP("AuditModel", "Details changed"),
+    "capture.deleted": QT_TRANSLATE_NOOP("AuditModel", "Capture deleted"),
+    "capture.extracted": QT_TRANSLATE_NOOP("AuditModel", "Original saved to a file"),
+    "annotation.changed": QT_TRANSLATE_NOOP("AuditModel", "Highlights or redactions changed"),
+    "incident.created": QT_TRANSLATE_NOOP("AuditModel", "Incident created"),
+    "incident.edited": QT_TRANSLATE_NOOP("AuditModel", "Incident changed"),
+    "passphrase.changed": QT_TRANSLATE_NOOP("AuditModel", "Passphrase changed"),
+    "passphrase.recovered": QT_TRANSLATE_NOOP("AuditModel", "Opened with recovery key"),
+    "export": QT_TRANSLATE_NOOP("AuditModel", "Exported"),
 }
 _Index = QModelIndex | QPersistentModelIndex
 
 
+def _when(recorded: str) -> str:
+    """The entry's instant in the user's locale and zone, with UTC beside it."""
+    try:
+        moment = parse_iso_utc(recorded)
+    except (ValueError, OverflowError):
+        return recorded
+    return format_local_and_utc(moment)
+
+
 class AuditModel(QAbstractTableModel):
-    HEADERS = ("#", "When (UTC)", "Action", "About", "Details", "Entry hash")
+    HEADERS = ("#", QT_TRANSLATE_NOOP("AuditModel", "When"),
+               QT_TRANSLATE_NOOP("AuditModel", "Action"), QT_TRANSLATE_NOOP("AuditModel", "About"),
+               QT_TRANSLATE_NOOP("AuditModel", "Details"),
+               QT_TRANSLATE_NOOP("AuditModel", "Entry hash"))
 
     def __init__(self, entries: list[AuditEntry], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,7 +70,7 @@ class AuditModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
+            return self.tr(self.HEADERS[section])
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -60,10 +79,13 @@ class AuditModel(QAbstractTableModel):
             return None
         e = self._entries[index.row()]
         details = json.dumps(e.details, ensure_ascii=False, sort_keys=True)
-        values = (str(e.seq), e.at.replace("T", " ").rstrip("Z"),
-                  ACTION_LABELS.get(e.action, e.action), e.subject.replace(":", " "),
+        values = (str(e.seq), _when(e.at),
+                  self.tr(ACTION_LABELS[e.action]) if e.action in ACTION_LABELS else e.action,
+                  e.subject.replace(":", " "),
                   details, e.hash[:16] + "…")
         if role == Qt.ItemDataRole.ToolTipRole:
+            if index.column() == 1:
+                return e.at  # the instant as recorded, ISO 8601 UTC
             return details if index.column() == 4 else e.hash
         return values[index.column()]
 
@@ -71,16 +93,16 @@ class AuditModel(QAbstractTableModel):
 class AuditDialog(QDialog):
     def __init__(self, entries: list[AuditEntry], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Audit log")
+        self.setWindowTitle(self.tr("Audit log"))
         layout = QVBoxLayout(self)
-        intro = QLabel("Every action on your evidence, in order. Each entry's hash covers the "
-                       "one before it, so any change to the log can be detected "
-                       "(Vault ▸ Verify vault).")
+        intro = QLabel(self.tr("Every action on your evidence, in order. Each entry's hash covers "
+                               "the one before it, so any change to the log can be detected (Vault "
+                               "▸ Verify vault)."))
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.table = QTableView()
         self.table.setModel(AuditModel(entries, self))
-        self.table.setAccessibleName("Audit log entries")
+        self.table.setAccessibleName(self.tr("Audit log entries"))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)

@@ -34,6 +34,8 @@ import shiboken6
 from PySide6.QtCore import (
     QAbstractTableModel,
     QByteArray,
+    QCoreApplication,
+    QLocale,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -79,8 +81,8 @@ from PySide6.QtWidgets import (
 
 from evidence_recorder import APP_NAME
 from evidence_recorder.core.errors import EvidenceError, WrongSecret
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import (
-    CATEGORY_LABELS,
     Capture,
     CaptureDetails,
     CaptureKind,
@@ -88,13 +90,16 @@ from evidence_recorder.core.model import (
     parse_iso_utc,
 )
 from evidence_recorder.ui import filedialogs, messages
+from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.imageview import ImageView
 from evidence_recorder.ui.models import (
-    KIND_LABELS,
     captured_tooltip,
+    category_label,
     format_clock,
     format_day,
+    format_moment,
     format_short,
+    kind_label,
     local_captured_at,
     zone_label,
 )
@@ -148,26 +153,41 @@ def default_opener(path: Path, passphrase: str | None = None) -> OpenedBundleLik
 
 # ---------------------------------------------------------------------- wording
 
-WINDOW_TITLE = "Evidence bundle"
-INTACT_HEADLINE = "This bundle is intact: nothing in it has changed since it was sealed."
-ALTERED_HEADLINE = "Warning: this bundle has been altered or is damaged. Do not rely on it."
-ALTERED_ADVICE = ("Keep this file as it is, and ask the person who sent it to send the "
-                  "bundle again.")
-CHECKING_HEADLINE = "Checking the bundle…"
-CHECKING_DETAIL = ("Making sure nothing in it has changed since it was sealed. A large "
-                   "bundle can take a moment.")
-CONFIRM_FINGERPRINT = "confirm this fingerprint with the person who sent it, by phone."
-NO_ORIGINAL_NOTE = ("The sender did not include the original in this bundle, so only "
-                    "the redacted copy is shown.")
-NO_PICTURE_NOTE = "This bundle holds no picture for this capture."
-NO_REDACTED_NOTE = ("There is no redacted copy of this capture, so only the original "
-                    "is shown.")
-BUNDLE_FILTER = "Evidence bundles (*.zip);;All files (*)"
+WINDOW_TITLE = QT_TRANSLATE_NOOP("BundleViewer", "Evidence bundle")
+INTACT_HEADLINE = QT_TRANSLATE_NOOP(
+    "BundleViewer", "This bundle is intact: nothing in it has changed since it was sealed.")
+ALTERED_HEADLINE = QT_TRANSLATE_NOOP(
+    "BundleViewer", "Warning: this bundle has been altered or is damaged. Do not rely on it.")
+ALTERED_ADVICE = QT_TRANSLATE_NOOP("BundleViewer",
+                                   "Keep this file as it is, and ask the person who sent it to "
+                                   "send the bundle again.")
+CHECKING_HEADLINE = QT_TRANSLATE_NOOP("BundleViewer", "Checking the bundle…")
+CHECKING_DETAIL = QT_TRANSLATE_NOOP("BundleViewer",
+                                    "Making sure nothing in it has changed since it was sealed. "
+                                    "A large bundle can take a moment.")
+CONFIRM_FINGERPRINT = QT_TRANSLATE_NOOP(
+    "BundleViewer", "confirm this fingerprint with the person who sent it, by phone.")
+NO_ORIGINAL_NOTE = QT_TRANSLATE_NOOP("BundleViewer",
+                                     "The sender did not include the original in this bundle, "
+                                     "so only the redacted copy is shown.")
+NO_PICTURE_NOTE = QT_TRANSLATE_NOOP("BundleViewer",
+                                    "This bundle holds no picture for this capture.")
+NO_REDACTED_NOTE = QT_TRANSLATE_NOOP("BundleViewer",
+                                     "There is no redacted copy of this capture, so only the "
+                                     "original is shown.")
+BUNDLE_FILTER = QT_TRANSLATE_NOOP("BundleViewer", "Evidence bundles (*.zip);;All files (*)")
 
-_AUDIENCES = {"headteacher": "for the headteacher", "police": "for the police"}
-_CATEGORY_BY_VALUE: dict[str, str] = {c.value: label for c, label in CATEGORY_LABELS.items()}
+_AUDIENCES = {"headteacher": QT_TRANSLATE_NOOP("BundleViewer", "{sentence} for the headteacher"),
+              "police": QT_TRANSLATE_NOOP("BundleViewer", "{sentence} for the police")}
 _SHORT_DESCRIPTION = 120
 _TOOLTIP_LIMIT = 1_000
+
+
+def _tr(text: str) -> str:
+    """One of the texts marked above, in the user's language."""
+    return QCoreApplication.translate("BundleViewer", text)
+
+
 _MAX_INCIDENT_TITLES = 3
 _PROBLEM_LINES = 6  # problems shown without scrolling
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -222,11 +242,9 @@ def _parse_time(text: str) -> datetime | None:
 
 
 def _byte_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
+    # The locale writes the number (1.5 or 1,5); Qt's own unit names are translated.
+    return QLocale().formattedDataSize(size, 1 if size >= 1024 * 1024 else 0,
+                                       QLocale.DataSizeFormat.DataSizeSIFormat)
 
 
 def _handle(text: str) -> str:
@@ -253,7 +271,8 @@ class BundleCapture:
         handle = _handle(details.handle)
         author = details.author.strip()
         if author and handle:
-            return f"{author} ({handle})"
+            return QCoreApplication.translate("BundleViewer", "{author} ({handle})").format(
+                author=author, handle=handle)
         return author or handle
 
 
@@ -271,10 +290,10 @@ def _capture_from(raw: dict[str, Any], position: int,
     kind_value = _text(raw.get("kind"))
     try:
         kind = CaptureKind(kind_value)
-        kind_text = KIND_LABELS.get(kind, kind_value)
+        kind_text = kind_label(kind)
     except ValueError:
         kind = CaptureKind.SCREEN  # only a placeholder; kind_text says what was written
-        kind_text = kind_value or "Not recorded"
+        kind_text = kind_value or QCoreApplication.translate("BundleViewer", "Not recorded")
     raw_source = raw.get("source")
     source = None
     if isinstance(raw_source, dict):
@@ -330,33 +349,68 @@ def captures_of(evidence: Any) -> list[BundleCapture]:
     return sorted(entries, key=lambda e: (not e.time_known, e.capture.captured_at))
 
 
+class _SummaryCounts(QObject):
+    """The counted phrases of :func:`summary_text` (lupdate marks plurals only in tr()).
+
+    Each count has two numerus messages, one for exactly one and one for the rest, so
+    that English reads right with no catalogue loaded; a translator fills in every
+    plural form of both.
+    """
+
+    def captures(self, n: int) -> str:
+        return self.tr("%n capture", "", n) if n == 1 else self.tr("%n captures", "", n)
+
+    def incidents(self, n: int) -> str:
+        return (self.tr("{captures} in %n incident: {titles}", "", n) if n == 1
+                else self.tr("{captures} in %n incidents: {titles}", "", n))
+
+    def more(self, n: int) -> str:
+        return self.tr("{titles} and %n more", "", n)
+
+
 def summary_text(evidence: Any, capture_count: int) -> str:
-    """``Exported by A. Teacher (Class teacher) on 25 Nov 2026 at 12:00 …``."""
+    """``Exported by A. Teacher (Class teacher) on 25 Nov 2026 at 12:00 …``.
+
+    Each step is a whole template with a place for what came before, so that a
+    translator can put the parts of the sentence in their language's order.
+    """
+    translate = QCoreApplication.translate
     data = _dict(evidence)
-    who = _text(data.get("exported_by")).strip() or "someone who did not give their name"
+    who = (_text(data.get("exported_by")).strip()
+           or translate("BundleViewer", "someone who did not give their name"))
     role = _text(data.get("role")).strip()
-    parts = [f"Exported by {who}" + (f" ({role})" if role else "")]
+    if role:
+        sentence = translate("BundleViewer", "Exported by {who} ({role})").format(
+            who=who, role=role)
+    else:
+        sentence = translate("BundleViewer", "Exported by {who}").format(who=who)
     when = _parse_time(_text(data.get("exported_at")))
     if when is not None:
         local = when.astimezone()
-        parts[0] += (f" on {format_day(local)} at {format_clock(local)} your time "
-                     f"({format_day(when)} {format_clock(when)} UTC)")
+        sentence = translate(
+            "BundleViewer", "{sentence} on {day} at {time} your time ({utc_day} {utc_time} UTC)",
+        ).format(sentence=sentence, day=format_day(local), time=format_clock(local),
+                 utc_day=format_day(when), utc_time=format_clock(when))
     audience = _text(data.get("audience")).strip()
     if audience:
-        parts[0] += " " + _AUDIENCES.get(audience.casefold(), f"for {audience}")
-    parts[0] += "."
-    titles = [_text(i.get("title")).strip() or "Untitled"
+        template = _AUDIENCES.get(audience.casefold())
+        sentence = (_tr(template) if template
+                    else translate("BundleViewer", "{sentence} for {audience}")).format(
+            sentence=sentence, audience=audience)
+    sentence = translate("BundleViewer", "{sentence}.").format(sentence=sentence)
+    titles = [_text(i.get("title")).strip() or translate("BundleViewer", "Untitled")
               for i in data.get("incidents") or [] if isinstance(i, dict)]
-    noun = "capture" if capture_count == 1 else "captures"
-    text = f"{capture_count} {noun}"
+    counts = _SummaryCounts()
+    text = counts.captures(capture_count)
     if titles:
-        shown = ", ".join(f"“{_one_line(t, 60)}”" for t in titles[:_MAX_INCIDENT_TITLES])
+        quoted = [translate("BundleViewer", "“{title}”").format(title=_one_line(t, 60))
+                  for t in titles[:_MAX_INCIDENT_TITLES]]
+        shown = translate("BundleViewer", ", ").join(quoted)
         more = len(titles) - _MAX_INCIDENT_TITLES
         if more > 0:
-            shown += f" and {more} more"
-        text += f" in {len(titles)} incident{'s' if len(titles) != 1 else ''}: {shown}"
-    parts.append(text + ".")
-    return " ".join(parts)
+            shown = counts.more(more).format(titles=shown)
+        text = counts.incidents(len(titles)).format(captures=text, titles=shown)
+    return " ".join((sentence, translate("BundleViewer", "{sentence}.").format(sentence=text)))
 
 
 # ---------------------------------------------------------------------- the timeline
@@ -372,21 +426,26 @@ class TimelineColumn(IntEnum):
 
 
 TIMELINE_TITLES: dict[TimelineColumn, str] = {
-    TimelineColumn.CAPTURED: "Captured",
-    TimelineColumn.SITE: "Site",
-    TimelineColumn.AUTHOR: "Author",
-    TimelineColumn.POSTED: "Posted (as shown)",
-    TimelineColumn.CATEGORY: "Category",
-    TimelineColumn.DESCRIPTION: "What happened",
+    TimelineColumn.CAPTURED: QT_TRANSLATE_NOOP("TimelineModel", "Captured"),
+    TimelineColumn.SITE: QT_TRANSLATE_NOOP("TimelineModel", "Site"),
+    TimelineColumn.AUTHOR: QT_TRANSLATE_NOOP("TimelineModel", "Author"),
+    TimelineColumn.POSTED: QT_TRANSLATE_NOOP("TimelineModel", "Posted (as shown)"),
+    TimelineColumn.CATEGORY: QT_TRANSLATE_NOOP("TimelineModel", "Category"),
+    TimelineColumn.DESCRIPTION: QT_TRANSLATE_NOOP("TimelineModel", "What happened"),
 }
 _TIMELINE_HELP: dict[TimelineColumn, str] = {
-    TimelineColumn.CAPTURED: ("When the capture was taken or imported, on the sender's "
-                              "clock. Hover a row for UTC."),
-    TimelineColumn.SITE: "The site or app it was on.",
-    TimelineColumn.AUTHOR: "Who posted it: their name and @handle, as the sender recorded.",
-    TimelineColumn.POSTED: "The time the post itself showed, as written on it (e.g. “2h”).",
-    TimelineColumn.CATEGORY: "What kind of abuse the sender says it is.",
-    TimelineColumn.DESCRIPTION: "What happened, in the sender's words.",
+    TimelineColumn.CAPTURED: QT_TRANSLATE_NOOP(
+        "TimelineModel",
+        "When the capture was taken or imported, on the sender's clock. Hover a row for UTC."),
+    TimelineColumn.SITE: QT_TRANSLATE_NOOP("TimelineModel", "The site or app it was on."),
+    TimelineColumn.AUTHOR: QT_TRANSLATE_NOOP(
+        "TimelineModel", "Who posted it: their name and @handle, as the sender recorded."),
+    TimelineColumn.POSTED: QT_TRANSLATE_NOOP(
+        "TimelineModel", "The time the post itself showed, as written on it (e.g. “2h”)."),
+    TimelineColumn.CATEGORY: QT_TRANSLATE_NOOP(
+        "TimelineModel", "What kind of abuse the sender says it is."),
+    TimelineColumn.DESCRIPTION: QT_TRANSLATE_NOOP(
+        "TimelineModel", "What happened, in the sender's words."),
 }
 _AnyIndex = QModelIndex | QPersistentModelIndex
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -430,16 +489,16 @@ class TimelineModel(QAbstractTableModel):
             return None
         column = TimelineColumn(section)
         if role == _DISPLAY:
-            return TIMELINE_TITLES[column]
+            return self.tr(TIMELINE_TITLES[column])
         if role == _TOOLTIP:
-            return _TIMELINE_HELP[column]
+            return self.tr(_TIMELINE_HELP[column])
         return None
 
     def _cell(self, entry: BundleCapture, column: TimelineColumn) -> str:
         details = entry.capture.details
         if column == TimelineColumn.CAPTURED:
             if not entry.time_known:
-                return "Time not recorded"
+                return self.tr("Time not recorded")
             return format_short(local_captured_at(entry.capture))
         if column == TimelineColumn.SITE:
             return _one_line(details.site, 60)
@@ -448,7 +507,7 @@ class TimelineModel(QAbstractTableModel):
         if column == TimelineColumn.POSTED:
             return _one_line(details.posted_at, 60)
         if column == TimelineColumn.CATEGORY:
-            return _CATEGORY_BY_VALUE.get(details.category, _one_line(details.category, 60))
+            return category_label(_one_line(details.category, 60))
         return _one_line(details.description, _SHORT_DESCRIPTION)
 
     def data(self, index: _AnyIndex, role: int = _DISPLAY) -> Any:
@@ -460,7 +519,9 @@ class TimelineModel(QAbstractTableModel):
         if role == _DISPLAY:
             return self._cell(entry, column)
         if role == _ACCESSIBLE:
-            return f"{TIMELINE_TITLES[column]}: {self._cell(entry, column) or 'not given'}"
+            return self.tr("{column}: {value}").format(
+                column=self.tr(TIMELINE_TITLES[column]),
+                value=self._cell(entry, column) or self.tr("not given"))
         if role == _TOOLTIP:
             if column == TimelineColumn.CAPTURED:
                 return captured_tooltip(entry.capture) if entry.time_known else None
@@ -487,100 +548,120 @@ def _link(url: str) -> str:
     return _esc(url)
 
 
-_MISSING = "<i>Not given</i>"
+_MISSING = QT_TRANSLATE_NOOP("BundleDetails", "<i>Not given</i>")
 _ENVIRONMENT_LABELS = {
-    "os_user": "User account", "host": "Computer name", "os": "Operating system",
-    "os_release": "System release", "os_version": "System version", "platform": "Platform",
-    "app": "Program", "app_version": "Program version",
+    "os_user": QT_TRANSLATE_NOOP("BundleDetails", "User account"),
+    "host": QT_TRANSLATE_NOOP("BundleDetails", "Computer name"),
+    "os": QT_TRANSLATE_NOOP("BundleDetails", "Operating system"),
+    "os_release": QT_TRANSLATE_NOOP("BundleDetails", "System release"),
+    "os_version": QT_TRANSLATE_NOOP("BundleDetails", "System version"),
+    "platform": QT_TRANSLATE_NOOP("BundleDetails", "Platform"),
+    "app": QT_TRANSLATE_NOOP("BundleDetails", "Program"),
+    "app_version": QT_TRANSLATE_NOOP("BundleDetails", "Program version"),
 }
 
 
 def details_html(entry: BundleCapture, original_check: str = "") -> str:
     """Everything recorded about one capture, as rows of label and value."""
+    translate = QCoreApplication.translate
+    missing = translate("BundleDetails", _MISSING)
     capture = entry.capture
     d = capture.details
     sections: list[tuple[str, list[tuple[str, str]]]] = []
 
     def value(text: str) -> str:
-        return _esc(text) if text.strip() else _MISSING
+        return _esc(text) if text.strip() else missing
 
     when: list[tuple[str, str]] = []
     if entry.time_known:
         local = local_captured_at(capture)
         utc = capture.captured_at.astimezone(UTC)
-        label = "Imported" if capture.kind == CaptureKind.IMPORT else "Captured"
-        when.append((label, _esc(f"{format_day(local)} at {format_clock(local, seconds=True)}"
-                                      f" ({zone_label(capture)}, the sender's clock)")))
-        when.append(("In UTC", _esc(f"{format_day(utc)} at {format_clock(utc, seconds=True)}")))
+        label = (translate("BundleDetails", "Imported") if capture.kind == CaptureKind.IMPORT
+                 else translate("BundleDetails", "Captured"))
+        when.append((label, _esc(translate("BundleDetails", "{time} ({zone}, the sender's clock)")
+                                 .format(time=format_moment(local), zone=zone_label(capture)))))
+        when.append((translate("BundleDetails", "In UTC"), _esc(format_moment(utc))))
     else:
-        when.append(("Captured", "<i>Time not recorded</i>"))
-    when.append(("Posted (as shown)", value(d.posted_at)))
-    sections.append(("When", when))
+        when.append((translate("BundleDetails", "Captured"),
+                     translate("BundleDetails", "<i>Time not recorded</i>")))
+    when.append((translate("BundleDetails", "Posted (as shown)"), value(d.posted_at)))
+    sections.append((translate("BundleDetails", "When"), when))
 
-    sections.append(("Where", [
-        ("Site", value(d.site)),
-        ("Link to the post", _link(d.url) if d.url.strip() else _MISSING),
+    sections.append((translate("BundleDetails", "Where"), [
+        (translate("BundleDetails", "Site"), value(d.site)),
+        (translate("BundleDetails", "Link to the post"),
+         _link(d.url) if d.url.strip() else missing),
     ]))
-    sections.append(("Who posted it", [
-        ("Name", value(d.author)),
-        ("@handle", value(_handle(d.handle))),
-        ("Link to their profile", _link(d.profile_url) if d.profile_url.strip() else _MISSING),
-        ("User number", value(d.author_id)),
+    sections.append((translate("BundleDetails", "Who posted it"), [
+        (translate("BundleDetails", "Name"), value(d.author)),
+        (translate("BundleDetails", "@handle"), value(_handle(d.handle))),
+        (translate("BundleDetails", "Link to their profile"),
+         _link(d.profile_url) if d.profile_url.strip() else missing),
+        (translate("BundleDetails", "User number"), value(d.author_id)),
     ]))
-    category = _CATEGORY_BY_VALUE.get(d.category, d.category)
-    sections.append(("What it was", [
-        ("Incident", value(entry.incident_title)),
-        ("Category", value(category)),
-        ("What happened", value(d.description)),
-        ("Context", value(d.context)),
-        ("People involved or witnesses", value(d.people)),
+    category = category_label(d.category)
+    sections.append((translate("BundleDetails", "What it was"), [
+        (translate("BundleDetails", "Incident"), value(entry.incident_title)),
+        (translate("BundleDetails", "Category"), value(category)),
+        (translate("BundleDetails", "What happened"), value(d.description)),
+        (translate("BundleDetails", "Context"), value(d.context)),
+        (translate("BundleDetails", "People involved or witnesses"), value(d.people)),
     ]))
-    sections.append(("Reports made", [
-        ("Platform report reference", value(d.platform_ref)),
-        ("Police reference", value(d.police_ref)),
+    sections.append((translate("BundleDetails", "Reports made"), [
+        (translate("BundleDetails", "Platform report reference"), value(d.platform_ref)),
+        (translate("BundleDetails", "Police reference"), value(d.police_ref)),
     ]))
 
-    how: list[tuple[str, str]] = [("How it was made", _esc(entry.kind_text))]
+    how: list[tuple[str, str]] = [(translate("BundleDetails", "How it was made"),
+                                   _esc(entry.kind_text))]
     source = capture.source
     if capture.kind == CaptureKind.IMPORT or source is not None:
-        how[0] = ("How it was made", _esc("Imported from a file (not captured on screen): its "
-                                          "“captured” time is when it was imported."))
+        how[0] = (how[0][0], _esc(translate("BundleDetails",
+                                            "Imported from a file (not captured on screen): its "
+                                            "“captured” time is when it was imported.")))
         if source is not None:
-            name = source.file_name or "name not recorded"
-            size = f" ({_byte_size(source.file_size)})" if source.file_size else ""
-            how.append(("File", _esc(name + size)))
+            name = source.file_name or translate("BundleDetails", "name not recorded")
+            if source.file_size:
+                name = translate("BundleDetails", "{name} ({size})").format(
+                    name=name, size=_byte_size(source.file_size))
+            how.append((translate("BundleDetails", "File"), _esc(name)))
             if source.file_mtime:
-                how.append(("File last changed (as the sender's computer said)",
+                how.append((translate("BundleDetails",
+                                      "File last changed (as the sender's computer said)"),
                             _esc(source.file_mtime)))
-            how.append(("Date written in the file (not verified)",
+            how.append((translate("BundleDetails", "Date written in the file (not verified)"),
                         value(source.claimed_time or "")))
     else:
-        how[0] = ("How it was made", _esc(f"Captured on screen by {APP_NAME} "
-                                          f"({entry.kind_text.lower()})."))
-    mono = ('<span style="font-family: monospace">'
-            f"{_esc(capture.sha256) or '<i>Not recorded</i>'}</span>")
-    how.append(("SHA-256 of the original", mono + (f"<br>{original_check}" if original_check
-                                                  else "")))
+        how[0] = (how[0][0], _esc(translate("BundleDetails",
+                                            "Captured on screen by {app} ({kind}).")
+                                  .format(app=APP_NAME, kind=entry.kind_text.lower())))
+    digest = _esc(capture.sha256) or translate("BundleDetails", "<i>Not recorded</i>")
+    mono = f'<span style="font-family: monospace">{digest}</span>'
+    how.append((translate("BundleDetails", "SHA-256 of the original"),
+                mono + (f"<br>{original_check}" if original_check else "")))
     picture = []
     if capture.width and capture.height:
-        picture.append(f"{capture.width} × {capture.height} pixels")
+        picture.append(translate("BundleDetails", "{width} × {height} pixels").format(
+            width=capture.width, height=capture.height))
     if capture.media_type:
         picture.append(capture.media_type)
     if capture.byte_size:
         picture.append(_byte_size(capture.byte_size))
-    how.append(("Picture", value(", ".join(picture))))
-    how.append(("Redacted copy", _esc(
-        "Yes: parts are covered on a copy; the original is unchanged." if entry.redacted
-        else "No")))
+    how.append((translate("BundleDetails", "Picture"), value(", ".join(picture))))
+    how.append((translate("BundleDetails", "Redacted copy"), _esc(
+        translate("BundleDetails", "Yes: parts are covered on a copy; the original is unchanged.")
+        if entry.redacted else translate("BundleDetails", "No"))))
     if capture.has_annotations and not entry.redacted:
-        how.append(("Highlights", _esc("Yes, on a copy; the original is unchanged.")))
-    sections.append(("The record", how))
+        how.append((translate("BundleDetails", "Highlights"), _esc(
+            translate("BundleDetails", "Yes, on a copy; the original is unchanged."))))
+    sections.append((translate("BundleDetails", "The record"), how))
 
-    computer = [(_ENVIRONMENT_LABELS.get(key, key.replace("_", " ").capitalize()),
+    computer = [(translate("BundleDetails", _ENVIRONMENT_LABELS[key])
+                 if key in _ENVIRONMENT_LABELS else key.replace("_", " ").capitalize(),
                  _esc(_text(val)))
                 for key, val in capture.environment.items() if _text(val).strip()]
     if computer:
-        sections.append(("The sender's computer", computer))
+        sections.append((translate("BundleDetails", "The sender's computer"), computer))
 
     # One table, so that the values line up down the whole pane.
     out = ["<table width='100%' cellspacing='0' cellpadding='2'>"]
@@ -656,7 +737,7 @@ class VerdictBanner(QFrame):
         bold.setBold(True)
         bold.setPointSizeF(max(bold.pointSizeF(), 9.0) * 1.2)
         self.headline.setFont(bold)
-        self.headline.setAccessibleName("Verdict")
+        self.headline.setAccessibleName(self.tr("Verdict"))
         column.addWidget(self.headline)
 
         key_row = QHBoxLayout()
@@ -667,13 +748,13 @@ class VerdictBanner(QFrame):
         self.fingerprint_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
             | Qt.TextInteractionFlag.TextSelectableByKeyboard)
-        self.fingerprint_label.setAccessibleName("Key that sealed the bundle")
+        self.fingerprint_label.setAccessibleName(self.tr("Key that sealed the bundle"))
         key_row.addWidget(self.fingerprint_label, 1)
         self.copy_button = QToolButton()
-        self.copy_button.setText("Copy fingerprint")
-        self.copy_button.setAccessibleName("Copy the fingerprint")
-        self.copy_button.setToolTip("Copy the fingerprint, to compare it with the one "
-                                    "the sender reads to you")
+        self.copy_button.setText(self.tr("Copy fingerprint"))
+        self.copy_button.setAccessibleName(self.tr("Copy the fingerprint"))
+        self.copy_button.setToolTip(self.tr("Copy the fingerprint, to compare it with the one "
+                                            "the sender reads to you"))
         self.copy_button.clicked.connect(self.copy_requested.emit)
         key_row.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
         column.addLayout(key_row)
@@ -682,18 +763,18 @@ class VerdictBanner(QFrame):
         self.timestamp_label.setWordWrap(True)
         self.timestamp_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.timestamp_label.setAccessibleName("Trusted timestamp")
+        self.timestamp_label.setAccessibleName(self.tr("Trusted timestamp"))
         column.addWidget(self.timestamp_label)
 
         self.problems = QPlainTextEdit()
         self.problems.setReadOnly(True)
-        self.problems.setAccessibleName("Problems found")
+        self.problems.setAccessibleName(self.tr("Problems found"))
         self.problems.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         column.addWidget(self.problems)
 
         self.advice = QLabel()
         self.advice.setWordWrap(True)
-        self.advice.setAccessibleName("What to do")
+        self.advice.setAccessibleName(self.tr("What to do"))
         column.addWidget(self.advice)
         self.show_checking()
 
@@ -727,8 +808,8 @@ class VerdictBanner(QFrame):
         self._style(None)
         self.icon.clear()
         self.icon.setAccessibleName("")
-        self.headline.setText(CHECKING_HEADLINE)
-        self.advice.setText(CHECKING_DETAIL)
+        self.headline.setText(_tr(CHECKING_HEADLINE))
+        self.advice.setText(_tr(CHECKING_DETAIL))
         self.advice.setVisible(True)
 
     def show_report(self, report: BundleReportLike) -> None:
@@ -738,30 +819,32 @@ class VerdictBanner(QFrame):
         self.state = "intact" if intact else "altered"
         self._style(_GREEN if intact else _RED)
         self.icon.setPixmap(_verdict_icon(intact))
-        self.icon.setAccessibleName("Intact" if intact else "Warning")
-        self.icon.setToolTip("Intact" if intact else "Warning")
+        self.icon.setAccessibleName(self.tr("Intact") if intact else self.tr("Warning"))
+        self.icon.setToolTip(self.tr("Intact") if intact else self.tr("Warning"))
         fingerprint = (report.fingerprint or "").strip()
         timestamp = (report.timestamp or "").strip()
         if intact:
-            self.headline.setText(INTACT_HEADLINE)
+            self.headline.setText(_tr(INTACT_HEADLINE))
             if fingerprint:
                 self.fingerprint_label.setText(
-                    "Sealed by the key <span style='font-family: monospace; font-weight: 600'>"
-                    f"{html.escape(fingerprint)}</span> — {html.escape(CONFIRM_FINGERPRINT)}")
+                    self.tr("Sealed by the key <span style='font-family: monospace; font-weight: "
+                            "600'>{fingerprint}</span> — {advice}")
+                    .format(fingerprint=html.escape(fingerprint),
+                            advice=html.escape(_tr(CONFIRM_FINGERPRINT))))
                 self.copy_button.setVisible(True)
             else:
                 self.fingerprint_label.setText(
-                    "The key that sealed it could not be identified. Ask the sender how they "
-                    "sealed it before you rely on it.")
+                    self.tr("The key that sealed it could not be identified. Ask the sender how "
+                            "they sealed it before you rely on it."))
             self.fingerprint_label.setVisible(True)
             if timestamp:
                 self.timestamp_label.setText(
-                    f"Timestamped by an independent service: {timestamp}. The bundle existed, "
-                    "exactly as it is, at that time.")
+                    self.tr("Timestamped by an independent service: {timestamp}. The bundle "
+                            "existed, exactly as it is, at that time.").format(timestamp=timestamp))
                 self.timestamp_label.setVisible(True)
         else:
-            self.headline.setText(ALTERED_HEADLINE)
-            listed = problems or ["The check failed without saying why."]
+            self.headline.setText(_tr(ALTERED_HEADLINE))
+            listed = problems or [self.tr("The check failed without saying why.")]
             self.problems.setPlainText("\n".join(f"• {p}" for p in listed))
             # Tall enough for a few problems; a long list scrolls.
             lines = min(len(listed), _PROBLEM_LINES) + 0.6
@@ -770,13 +853,13 @@ class VerdictBanner(QFrame):
             self.problems.setFixedHeight(
                 int(lines * self.problems.fontMetrics().lineSpacing()) + margins)
             self.problems.setVisible(True)
-            self.advice.setText(ALTERED_ADVICE)
+            self.advice.setText(_tr(ALTERED_ADVICE))
             self.advice.setVisible(True)
         self.fingerprint = fingerprint if intact else ""
 
     def clear(self) -> None:
         self.show_checking()
-        self.headline.setText("No bundle open.")
+        self.headline.setText(self.tr("No bundle open."))
         self.advice.setVisible(False)
 
 
@@ -800,7 +883,7 @@ class BundleViewer(QMainWindow):
                  opener: Opener = default_opener) -> None:
         super().__init__(parent)
         self.setWindowFlag(Qt.WindowType.Window, True)
-        self.setWindowTitle(f"{WINDOW_TITLE} — {APP_NAME}")
+        self.setWindowTitle(self._title())
         self._opener = opener
         self._bundle: OpenedBundleLike | None = None
         self._path: Path | None = None
@@ -818,7 +901,7 @@ class BundleViewer(QMainWindow):
     def _action(self, text: str, slot: Callable[[], object],
                 shortcut: str | QKeySequence | QKeySequence.StandardKey | None,
                 tip: str) -> QAction:
-        action = QAction(text, self)
+        action = QAction(text, self)  # callers pass translated text
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         action.setToolTip(tip)
@@ -828,24 +911,41 @@ class BundleViewer(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        self.act_open = self._action("&Open another bundle…", self.choose_bundle,
+        self.act_open = self._action(self.tr("&Open another bundle…"), self.choose_bundle,
                                      QKeySequence.StandardKey.Open,
-                                     "Open another evidence bundle")
-        self.act_save = self._action("&Save into my vault…", self.request_save, "Ctrl+S",
-                                     "Keep a copy of this bundle in your own evidence vault")
-        self.act_close = self._action("&Close", self.close, QKeySequence.StandardKey.Close,
-                                      "Close this bundle")
-        menu = self.menuBar().addMenu("&Bundle")
+                                     self.tr("Open another evidence bundle"))
+        self.act_save = self._action(self.tr("&Save into my vault…"), self.request_save, "Ctrl+S",
+                                     self.tr("Keep a copy of this bundle in your own evidence "
+                                             "vault"))
+        self.act_close = self._action(self.tr("&Close"), self.close,
+                                      QKeySequence.StandardKey.Close, self.tr("Close this bundle"))
+        menu = self.menuBar().addMenu(self.tr("&Bundle"))
         menu.addActions([self.act_open, self.act_save])
         menu.addSeparator()
         menu.addAction(self.act_close)
-        bar = self.addToolBar("Bundle")
+        self.act_help = self._action(self.tr("&Guide for headteachers"),
+                                     lambda: self.show_help("headteacher"),
+                                     QKeySequence.StandardKey.HelpContents,
+                                     self.tr("How to read and check this bundle (offline)"))
+        self.act_help_police = self._action(self.tr("Guide for &police officers"),
+                                            lambda: self.show_help("police"), None,
+                                            self.tr("How to check a bundle with standard "
+                                                    "tools, without this app"))
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        help_menu.addActions([self.act_help, self.act_help_police])
+        bar = self.addToolBar(self.tr("Bundle"))
         bar.setObjectName("bundleToolbar")
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         bar.addActions([self.act_open, self.act_save])
         bar.addSeparator()
         bar.addAction(self.act_close)
+        help_button = QToolButton()
+        help_button.setText(self.tr("Help"))
+        help_button.setAccessibleName(self.tr("Help: guide for headteachers"))
+        help_button.setToolTip(self.tr("How to read and check this bundle (F1)"))
+        help_button.clicked.connect(self.act_help.trigger)
+        bar.addWidget(help_button)
 
     def _build_layout(self) -> None:
         central = QWidget()
@@ -860,12 +960,12 @@ class BundleViewer(QMainWindow):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.summary.setAccessibleName("About this bundle")
+        self.summary.setAccessibleName(self.tr("About this bundle"))
         layout.addWidget(self.summary)
 
         self.timeline = QTableView()
         self.timeline.setModel(self.model)
-        self.timeline.setAccessibleName("Captures in this bundle, oldest first")
+        self.timeline.setAccessibleName(self.tr("Captures in this bundle, oldest first"))
         self.timeline.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.timeline.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.timeline.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -880,37 +980,38 @@ class BundleViewer(QMainWindow):
         horizontal.setStretchLastSection(True)
         horizontal.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         metrics = self.timeline.fontMetrics()
-        for column, sample in ((TimelineColumn.CAPTURED, "28 Sep 2026 23:59"),
+        for column, sample in ((TimelineColumn.CAPTURED,
+                                format_short(datetime(2026, 9, 28, 23, 59))),
                                (TimelineColumn.SITE, "Facebook Messenger"),
                                (TimelineColumn.AUTHOR, "Firstname Lastname (@handle)"),
                                (TimelineColumn.POSTED, "Yesterday at 21:04"),
-                               (TimelineColumn.CATEGORY, "Harassment or bullying")):
+                               (TimelineColumn.CATEGORY, category_label("harassment"))):
             horizontal.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
         self.timeline.selectionModel().currentRowChanged.connect(self._current_changed)
 
         self.details = QTextBrowser()
-        self.details.setAccessibleName("Details of the selected capture")
+        self.details.setAccessibleName(self.tr("Details of the selected capture"))
         self.details.setOpenLinks(False)
         self.details.setOpenExternalLinks(False)
         self.details.anchorClicked.connect(self._link_clicked)
-        self.details.setPlaceholderText("Choose a capture above to see what was recorded "
-                                        "about it.")
+        self.details.setPlaceholderText(self.tr("Choose a capture above to see what was recorded "
+                                                "about it."))
 
         pictures = QWidget()
         pictures_column = QVBoxLayout(pictures)
         pictures_column.setContentsMargins(0, 0, 0, 0)
         pictures_layout = QHBoxLayout()
         pictures_column.addLayout(pictures_layout, 1)
-        self.original_caption = QLabel("<b>Original</b>, exactly as captured")
-        self.original_view = ImageView(accessible_name="Original picture")
-        self.redacted_caption = QLabel("<b>Redacted copy</b>: parts covered by the sender")
-        self.redacted_view = ImageView(accessible_name="Redacted copy of the picture")
+        self.original_caption = QLabel(self.tr("<b>Original</b>, exactly as captured"))
+        self.original_view = ImageView(accessible_name=self.tr("Original picture"))
+        self.redacted_caption = QLabel(self.tr("<b>Redacted copy</b>: parts covered by the sender"))
+        self.redacted_view = ImageView(accessible_name=self.tr("Redacted copy of the picture"))
         self.picture_note = QLabel()
         self.picture_note.setWordWrap(True)
-        self.picture_note.setAccessibleName("Note about the pictures")
+        self.picture_note.setAccessibleName(self.tr("Note about the pictures"))
         self.picture_note.setVisible(False)
         for view in (self.original_view, self.redacted_view):
-            view.set_placeholder_text("Choose a capture to see its picture here.")
+            view.set_placeholder_text(self.tr("Choose a capture to see its picture here."))
             view.set_veiled(True)
             view.setMinimumSize(160, 120)
         self.original_panel = self._picture_panel(self.original_caption, self.original_view)
@@ -944,7 +1045,7 @@ class BundleViewer(QMainWindow):
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumWidth(160)
-        self.busy_bar.setAccessibleName("Checking the bundle")
+        self.busy_bar.setAccessibleName(self.tr("Checking the bundle"))
         self.busy_bar.setVisible(False)
         self.statusBar().addPermanentWidget(self.busy_bar)
 
@@ -1004,15 +1105,15 @@ class BundleViewer(QMainWindow):
         intact = self._bundle is not None and self.banner.state == "intact"
         self.act_save.setEnabled(intact and not self._busy)
         self.act_save.setToolTip(
-            "Keep a copy of this bundle in your own evidence vault" if intact
-            else "Only an intact bundle can be saved into a vault")
+            self.tr("Keep a copy of this bundle in your own evidence vault") if intact
+            else self.tr("Only an intact bundle can be saved into a vault"))
         self.act_open.setEnabled(not self._busy)
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
         self.busy_bar.setVisible(busy)
         if busy:
-            self.statusBar().showMessage("Checking the bundle…")
+            self.statusBar().showMessage(self.tr("Checking the bundle…"))
             if self._bundle is None:
                 self.banner.show_checking()
         else:
@@ -1058,19 +1159,20 @@ class BundleViewer(QMainWindow):
                 self.open_path(path, again)
                 return
         else:
-            messages.error(self, "Bundle not opened", exc.message)
+            messages.error(self, self.tr("Bundle not opened"), error_text(exc))
         if self._bundle is None:
             self.close()  # nothing to show: the window has no purpose
 
     def ask_passphrase(self, path: Path, *, retry: bool) -> str | None:
         """The bundle's passphrase from the reader, or None if they give up."""
         if retry:
-            prompt = ("That passphrase does not open this bundle. Check it with the person "
-                      "who sent it, then try again.")
+            prompt = self.tr("That passphrase does not open this bundle. Check it with the "
+                             "person who sent it, then try again.\n\nPassphrase:")
         else:
-            prompt = (f"“{path.name}” is locked with a passphrase. The person who sent it "
-                      "should give it to you separately, by phone for example.")
-        text, ok = QInputDialog.getText(self, "Passphrase needed", prompt + "\n\nPassphrase:",
+            prompt = self.tr("“{name}” is locked with a passphrase. The person who sent it "
+                             "should give it to you separately, by phone for example.\n\n"
+                             "Passphrase:").format(name=path.name)
+        text, ok = QInputDialog.getText(self, self.tr("Passphrase needed"), prompt,
                                         QLineEdit.EchoMode.Password)
         return text if ok else None
 
@@ -1084,11 +1186,11 @@ class BundleViewer(QMainWindow):
         if isinstance(opened.evidence, dict) and opened.evidence:
             self.summary.setText(summary_text(opened.evidence, len(entries)))
         else:
-            self.summary.setText("The list of what is in this bundle could not be read.")
+            self.summary.setText(self.tr("The list of what is in this bundle could not be read."))
         self.summary.setVisible(True)
         self.model.set_entries(entries)
         name = _text(opened.bundle_name) or path.name
-        self.setWindowTitle(f"{name} — {WINDOW_TITLE} — {APP_NAME}")
+        self.setWindowTitle(self._title(name))
         self._update_actions()
         if entries:
             self.timeline.setCurrentIndex(self.model.index(0, 0))
@@ -1096,7 +1198,7 @@ class BundleViewer(QMainWindow):
         self.loaded.emit()
 
     def choose_bundle(self) -> None:
-        paths = filedialogs.open_files(self, "Open an evidence bundle", BUNDLE_FILTER)
+        paths = filedialogs.open_files(self, self.tr("Open an evidence bundle"), _tr(BUNDLE_FILTER))
         if paths:
             self.open_path(paths[0])
 
@@ -1122,29 +1224,30 @@ class BundleViewer(QMainWindow):
         if original is not None:
             digest = hashlib.sha256(original).hexdigest()
             if entry.capture.sha256 and digest == entry.capture.sha256:
-                check = "✔ matches the original in this bundle"
+                check = self.tr("✔ matches the original in this bundle")
             elif entry.capture.sha256:
-                check = ("<b>✘ does not match the original in this bundle</b> (its SHA-256 "
-                         f"is <span style='font-family: monospace'>{digest}</span>)")
+                check = self.tr("<b>✘ does not match the original in this bundle</b> (its "
+                                "SHA-256 is <span style='font-family: monospace'>{digest}"
+                                "</span>)").format(digest=digest)
         elif entry.original is None:
-            check = "The original itself is not in this bundle."
+            check = self.tr("The original itself is not in this bundle.")
         self.details.setHtml(details_html(entry, check))
         for view in (self.original_view, self.redacted_view):
             view.set_veiled(True)  # before the picture arrives: it may be upsetting
         self.original_view.set_image(original)
         del original
         if entry.redacted is not None:
-            self.redacted_view.set_image(self._read(entry.redacted, "redacted copy", notes))
+            self.redacted_view.set_image(self._read(entry.redacted, "redacted", notes))
         # Only the pictures the bundle holds get a panel; a lone panel takes the room.
         if entry.original is None and entry.redacted is None:
             self.redacted_panel.setVisible(False)
-            notes.insert(0, NO_PICTURE_NOTE)
+            notes.insert(0, _tr(NO_PICTURE_NOTE))
         elif entry.redacted is None:
             self.redacted_panel.setVisible(False)
-            notes.insert(0, NO_REDACTED_NOTE)
+            notes.insert(0, _tr(NO_REDACTED_NOTE))
         elif entry.original is None:
             self.original_panel.setVisible(False)
-            notes.insert(0, NO_ORIGINAL_NOTE)
+            notes.insert(0, _tr(NO_ORIGINAL_NOTE))
         self.picture_note.setText(" ".join(notes))
         self.picture_note.setVisible(bool(notes))
 
@@ -1154,7 +1257,12 @@ class BundleViewer(QMainWindow):
         try:
             return self._bundle.read(path)
         except EvidenceError as exc:
-            notes.append(f"The {what} could not be read from the bundle: {exc.message}")
+            if what == "original":
+                template = self.tr("The original could not be read from the bundle: {reason}")
+            else:
+                template = self.tr("The redacted copy could not be read from the bundle: "
+                                   "{reason}")
+            notes.append(template.format(reason=error_text(exc)))
             return None
 
     def _link_clicked(self, url: QUrl) -> None:
@@ -1162,20 +1270,32 @@ class BundleViewer(QMainWindow):
         if url.scheme().lower() not in ("http", "https"):
             return
         address = url.toString()
-        if messages.ask(self, "Open this link?",
-                        "Open this address in your web browser?\n\n" + address,
+        if messages.ask(self, self.tr("Open this link?"),
+                        self.tr("Open this address in your web browser?\n\n{address}")
+                        .format(address=address),
                         yes=messages.Button.Open, no=messages.Button.Cancel,
                         default=messages.Button.Cancel,
-                        detail="The page may have changed or been removed since the capture "
-                               "was made. The capture in this bundle is the record; the live "
-                               "page is not."):
+                        detail=self.tr("The page may have changed or been removed since the "
+                                       "capture was made. The capture in this bundle is the "
+                                       "record; the live page is not.")):
             QDesktopServices.openUrl(url)
+
+    def _title(self, name: str = "") -> str:
+        if name:
+            return self.tr("{name} — {window} — {app}").format(
+                name=name, window=_tr(WINDOW_TITLE), app=APP_NAME)
+        return self.tr("{window} — {app}").format(window=_tr(WINDOW_TITLE), app=APP_NAME)
+
+    def show_help(self, guide: str) -> None:
+        from evidence_recorder.ui.help import show_guide  # only when asked
+
+        show_guide(guide)
 
     def copy_fingerprint(self) -> None:
         fingerprint = self.banner.fingerprint
         if fingerprint:
             QGuiApplication.clipboard().setText(fingerprint)
-            self.statusBar().showMessage("Fingerprint copied.", 4000)
+            self.statusBar().showMessage(self.tr("Fingerprint copied."), 4000)
 
     def request_save(self) -> None:
         if self._path is not None and self.act_save.isEnabled():
@@ -1205,7 +1325,7 @@ class BundleViewer(QMainWindow):
         self._save_geometry()
         self._drop_bundle()
         self.banner.clear()
-        self.setWindowTitle(f"{WINDOW_TITLE} — {APP_NAME}")
+        self.setWindowTitle(self._title())
         self._set_busy(False)
         _open_viewers.discard(self)
         super().closeEvent(event)
@@ -1221,9 +1341,10 @@ def open_bundle_window(path: Path, parent: QWidget | None = None,
     """
     path = Path(path)
     if not path.is_file():
-        messages.error(parent, "Bundle not opened",
-                       f"There is no file called “{path.name}” there. It may have been "
-                       "moved or renamed.")
+        messages.error(parent, QCoreApplication.translate("BundleViewer", "Bundle not opened"),
+                       QCoreApplication.translate(
+                           "BundleViewer", "There is no file called “{name}” there. It may have "
+                                           "been moved or renamed.").format(name=path.name))
         return None
     viewer = BundleViewer(parent, opener=opener)
     _open_viewers.add(viewer)

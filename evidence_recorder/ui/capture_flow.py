@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 from evidence_recorder.core import capture, windows
 from evidence_recorder.core.capture import Grab, ScreenGrabber
 from evidence_recorder.core.errors import EvidenceError
+from evidence_recorder.ui.i18n import error_text
 
 HIDE_SETTLE_MS = 350  # time for the window manager to take our windows off the screen
 WINDOW_MIN_DELAY = 3  # seconds to click the window to capture (ours is hidden meanwhile)
@@ -33,7 +34,7 @@ class Countdown(QWidget):
                          | Qt.WindowType.WindowDoesNotAcceptFocus)
         # It must never become the active window, or "capture a window" would take it.
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
-        self.setAccessibleName("Capture countdown")
+        self.setAccessibleName(self.tr("Capture countdown"))
         layout = QVBoxLayout(self)
         self.label = QLabel()
         font = self.label.font()
@@ -41,13 +42,13 @@ class Countdown(QWidget):
         font.setBold(True)
         self.label.setFont(font)
         layout.addWidget(self.label)
-        hint = QLabel("Press Esc to cancel")
+        hint = QLabel(self.tr("Press Esc to cancel"))
         layout.addWidget(hint)
         self.setStyleSheet("background: #1f2937; color: white; padding: 6px;")
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.cancelled.emit)
 
     def show_seconds(self, seconds: int) -> None:
-        self.label.setText(f"Capturing in {seconds}…")
+        self.label.setText(self.tr("Capturing in {seconds}…").format(seconds=seconds))
         self.adjustSize()
         screen = QApplication.primaryScreen()
         if screen is not None:
@@ -91,7 +92,7 @@ class CaptureController(QObject):
             try:
                 self._window_check()
             except EvidenceError as exc:
-                self.failed.emit(exc.message)
+                self.failed.emit(error_text(exc))
                 return
             delay = max(delay, WINDOW_MIN_DELAY)
         self.busy = True
@@ -151,7 +152,7 @@ class CaptureController(QObject):
         except EvidenceError as exc:
             self._restore()
             self.busy = False
-            self.failed.emit(exc.message)
+            self.failed.emit(error_text(exc))
             return
         self._restore()
         self.busy = False

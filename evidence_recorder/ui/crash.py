@@ -48,21 +48,22 @@ def log_path() -> Path:
 class CrashDialog(QDialog):
     def __init__(self, report: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"{APP_NAME}: something went wrong")
+        self.setWindowTitle(self.tr("{app}: something went wrong").format(app=APP_NAME))
         layout = QVBoxLayout(self)
         message = QLabel(
-            "Something went wrong inside Evidence Recorder. This is a fault in the program, "
-            "not something you did. Everything already saved in your vault is safe.\n\n"
-            "If it keeps happening, please send the report below to the developers. It "
-            "says where the fault happened and contains none of your evidence.")
+            self.tr("Something went wrong inside Evidence Recorder. This is a fault in the "
+                    "program, not something you did. Everything already saved in your vault is "
+                    "safe.\n\nIf it keeps happening, please send the report below to the "
+                    "developers. It says where the fault happened and contains none of your "
+                    "evidence."))
         message.setWordWrap(True)
         layout.addWidget(message)
         self.report = QPlainTextEdit(report)
         self.report.setReadOnly(True)
-        self.report.setAccessibleName("Fault report")
+        self.report.setAccessibleName(self.tr("Fault report"))
         layout.addWidget(self.report)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        copy = buttons.addButton("&Copy report", QDialogButtonBox.ButtonRole.ActionRole)
+        copy = buttons.addButton(self.tr("&Copy report"), QDialogButtonBox.ButtonRole.ActionRole)
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(report))
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)

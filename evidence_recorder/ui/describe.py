@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import UTC
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPaintEvent, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import (
     CATEGORY_LABELS,
     IMPORTANT_DETAILS,
@@ -41,10 +42,18 @@ from evidence_recorder.core.model import (
 )
 from evidence_recorder.core.sites import SITES, guess_site
 from evidence_recorder.core.vault import MAX_TEXT
-from evidence_recorder.ui.models import format_clock, format_day, local_captured_at, zone_label
+from evidence_recorder.ui.i18n import category_text
+from evidence_recorder.ui.models import (
+    format_clock,
+    format_moment,
+    local_captured_at,
+    zone_label,
+)
 
-MARK_COLOUR = "#c27c0e"  # amber that reads on light and dark backgrounds alike
-_NO_CAPTURE = "No capture selected. Choose one to see or add its details."
+# Amber with 3:1 contrast (WCAG 1.4.11) on light and dark windows and text boxes alike.
+MARK_COLOUR = "#b8740d"
+_NO_CAPTURE = QT_TRANSLATE_NOOP("DescribePanel",
+                                "No capture selected. Choose one to see or add its details.")
 _WIDE_FORM_EM = 46  # wider than this many "M"s: labels beside fields, else above them
 
 
@@ -60,37 +69,56 @@ class _Spec:
 
 # Mnemonics avoid C, E, V and H (the main window's Capture, Evidence, Vault and Help
 # menus) and P and T (its Pictures and Timeline tabs), so Alt+letter is never ambiguous.
+_C = "DescribePanel"  # the translation context of the texts below (lupdate needs literals)
 _SPECS: tuple[_Spec, ...] = (
-    _Spec("site", "&Site", "site", "Choose or type the site", short="site"),
-    _Spec("url", "&Link to the post or message", "line",
-          "Copy it from the address bar, e.g. https://…", short="link"),
-    _Spec("author", "&Author's name", "line", "The name shown on the post", short="author"),
-    _Spec("handle", "@han&dle", "line", "@name"),
-    _Spec("profile_url", "Link to their pro&file", "line", "https://…"),
-    _Spec("author_id", "Their &user number (if known)", "line",
-          "Often the number in their profile link"),
-    _Spec("posted_at", "Ti&me shown on the post", "line", "e.g. 2h, Yesterday at 21:04",
-          short="time on the post"),
-    _Spec("category", "Cate&gory", "category"),
-    _Spec("description", "&What happened", "text",
-          "What was posted or sent, in your own words", short="what happened", lines=4),
-    _Spec("context", "Conte&xt / the conversation around it", "text",
-          "What came before and after it, and why it matters", lines=3),
-    _Spec("people", "People involved o&r witnesses", "line",
-          "Others who were named, tagged or saw it"),
-    _Spec("platform_ref", "Platform report refere&nce", "line",
-          "From the site's reply to your report"),
-    _Spec("police_ref", "P&olice reference", "line", "A crime reference number, if you have one"),
+    _Spec("site", QT_TRANSLATE_NOOP("DescribePanel", "&Site"), "site",
+          QT_TRANSLATE_NOOP("DescribePanel", "Choose or type the site"),
+          short=QT_TRANSLATE_NOOP("DescribePanel", "site")),
+    _Spec("url", QT_TRANSLATE_NOOP("DescribePanel", "&Link to the post or message"), "line",
+          QT_TRANSLATE_NOOP("DescribePanel", "Copy it from the address bar, e.g. https://…"),
+          short=QT_TRANSLATE_NOOP("DescribePanel", "link")),
+    _Spec("author", QT_TRANSLATE_NOOP("DescribePanel", "&Author's name"), "line",
+          QT_TRANSLATE_NOOP("DescribePanel", "The name shown on the post"),
+          short=QT_TRANSLATE_NOOP("DescribePanel", "author")),
+    _Spec("handle", QT_TRANSLATE_NOOP("DescribePanel", "@han&dle"), "line",
+          QT_TRANSLATE_NOOP("DescribePanel", "@name")),
+    _Spec("profile_url", QT_TRANSLATE_NOOP("DescribePanel", "Link to their pro&file"), "line",
+          "https://…"),
+    _Spec("author_id", QT_TRANSLATE_NOOP("DescribePanel", "Their &user number (if known)"),
+          "line", QT_TRANSLATE_NOOP("DescribePanel", "Often the number in their profile link")),
+    _Spec("posted_at", QT_TRANSLATE_NOOP("DescribePanel", "Ti&me shown on the post"), "line",
+          QT_TRANSLATE_NOOP("DescribePanel", "e.g. 2h, Yesterday at 21:04"),
+          short=QT_TRANSLATE_NOOP("DescribePanel", "time on the post")),
+    _Spec("category", QT_TRANSLATE_NOOP("DescribePanel", "Cate&gory"), "category"),
+    _Spec("description", QT_TRANSLATE_NOOP("DescribePanel", "&What happened"), "text",
+          QT_TRANSLATE_NOOP("DescribePanel", "What was posted or sent, in your own words"),
+          short=QT_TRANSLATE_NOOP("DescribePanel", "what happened"), lines=4),
+    _Spec("context", QT_TRANSLATE_NOOP("DescribePanel", "Conte&xt / the conversation around it"),
+          "text",
+          QT_TRANSLATE_NOOP("DescribePanel", "What came before and after it, and why it matters"),
+          lines=3),
+    _Spec("people", QT_TRANSLATE_NOOP("DescribePanel", "People involved o&r witnesses"), "line",
+          QT_TRANSLATE_NOOP("DescribePanel", "Others who were named, tagged or saw it")),
+    _Spec("platform_ref", QT_TRANSLATE_NOOP("DescribePanel", "Platform report refere&nce"),
+          "line", QT_TRANSLATE_NOOP("DescribePanel", "From the site's reply to your report")),
+    _Spec("police_ref", QT_TRANSLATE_NOOP("DescribePanel", "P&olice reference"), "line",
+          QT_TRANSLATE_NOOP("DescribePanel", "A crime reference number, if you have one")),
 )
 
 # Headings before these fields group the form the way the guidance asks its questions.
 _HEADINGS: dict[str, str] = {
-    "site": "Where it was",
-    "author": "Who posted it",
-    "posted_at": "When",
-    "category": "What it was",
-    "platform_ref": "Reports made",
+    "site": QT_TRANSLATE_NOOP("DescribePanel", "Where it was"),
+    "author": QT_TRANSLATE_NOOP("DescribePanel", "Who posted it"),
+    "posted_at": QT_TRANSLATE_NOOP("DescribePanel", "When"),
+    "category": QT_TRANSLATE_NOOP("DescribePanel", "What it was"),
+    "platform_ref": QT_TRANSLATE_NOOP("DescribePanel", "Reports made"),
 }
+
+
+def _tr(text: str) -> str:
+    """A text marked above, in the user's language."""
+    return QCoreApplication.translate(_C, text) if text else text
+
 
 _SINGLE_LINE = frozenset(s.name for s in _SPECS if s.kind != "text")
 
@@ -109,15 +137,20 @@ def capture_time_text(capture: Capture) -> str:
     """``Captured 25 Nov 2026 at 14:02:31 (your time, Europe/London) · 14:02:31 UTC``."""
     local = local_captured_at(capture)
     utc = capture.captured_at.astimezone(UTC)
-    verb = "Imported" if capture.kind == CaptureKind.IMPORT else "Captured"
-    utc_text = f"{format_clock(utc, seconds=True)}\u00a0UTC"  # keep "UTC" with its time
-    if utc.date() != local.date():
-        utc_text = f"{format_day(utc)} at {utc_text}"
-    text = (f"{verb} {format_day(local)} at {format_clock(local, seconds=True)} "
-            f"(your time, {zone_label(capture)})\u00a0· {utc_text}")
+    # A no-break space keeps "UTC" with its time, and "·" with the text before it.
+    translate = QCoreApplication.translate
+    utc_text = translate("CaptureTime", "{time}\u00a0UTC").format(
+        time=format_clock(utc, seconds=True) if utc.date() == local.date()
+        else format_moment(utc))
+    if capture.kind == CaptureKind.IMPORT:
+        template = translate("CaptureTime", "Imported {local} (your time, {zone})\u00a0· {utc}")
+    else:
+        template = translate("CaptureTime", "Captured {local} (your time, {zone})\u00a0· {utc}")
+    text = template.format(local=format_moment(local), zone=zone_label(capture), utc=utc_text)
     if capture.source is not None and capture.source.claimed_time:
-        text += (f"\nThe file says it was taken {capture.source.claimed_time} "
-                 "(as written in the file; not checked).")
+        text += "\n" + translate("CaptureTime", "The file says it was taken {claimed} "
+                                                "(as written in the file; not checked).").format(
+            claimed=capture.source.claimed_time)
     return text
 
 
@@ -155,7 +188,7 @@ class _Mark(QWidget):
     def set_marked(self, marked: bool) -> None:
         if marked != self.marked:
             self.marked = marked
-            self.setToolTip("Worth adding" if marked else "")
+            self.setToolTip(self.tr("Worth adding") if marked else "")
             self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -220,10 +253,10 @@ class DescribePanel(QWidget):
         self.labels: dict[str, QLabel] = {}
         self._rows: dict[str, _FieldRow] = {}
 
-        self.time_label = QLabel(_NO_CAPTURE)
+        self.time_label = QLabel(_tr(_NO_CAPTURE))
         self.time_label.setWordWrap(True)
         self.time_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.time_label.setAccessibleName("Capture time")
+        self.time_label.setAccessibleName(self.tr("Capture time"))
 
         self.hint = QWidget()
         hint_icon = QLabel(self.hint)
@@ -248,17 +281,18 @@ class DescribePanel(QWidget):
         self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         for spec in _SPECS:
             if spec.name in _HEADINGS:
-                self._add_heading(_HEADINGS[spec.name])
+                self._add_heading(_tr(_HEADINGS[spec.name]))
             self._add_field(spec)
-        self._add_heading("Incident")
+        self._add_heading(self.tr("Incident"))
         self.incident_box = QComboBox()
         self.incident_box.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.incident_box.setMinimumContentsLength(12)
-        self.incident_box.setAccessibleName("Incident")
+        self.incident_box.setAccessibleName(self.tr("Incident"))
         self.incident_box.setAccessibleDescription(
-            "The incident this capture belongs to; related captures show a course of conduct.")
-        incident_label = QLabel("&Incident")
+            self.tr("The incident this capture belongs to; related captures show a course of "
+                    "conduct."))
+        incident_label = QLabel(self.tr("&Incident"))
         incident_label.setBuddy(self.incident_box)
         self.labels["incident"] = incident_label
         self.form.addRow(incident_label, _FieldRow(self.incident_box, markable=False))
@@ -281,10 +315,10 @@ class DescribePanel(QWidget):
         self._relayout.setInterval(0)
         self._relayout.timeout.connect(self._relayout_content)
 
-        self.save_button = QPushButton("Save")
+        self.save_button = QPushButton(self.tr("Save"))
         self.save_button.setAutoDefault(False)
-        self.save_button.setToolTip("Save these details (Ctrl+S or Ctrl+Enter)")
-        self.save_button.setAccessibleName("Save details")
+        self.save_button.setToolTip(self.tr("Save these details (Ctrl+S or Ctrl+Enter)"))
+        self.save_button.setAccessibleName(self.tr("Save details"))
         self.save_button.clicked.connect(self.save_requested)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -327,16 +361,16 @@ class DescribePanel(QWidget):
             combo.setCurrentIndex(-1)
             combo.setEditText("")
             line_edit = _line_edit(combo)
-            line_edit.setPlaceholderText(spec.placeholder)
+            line_edit.setPlaceholderText(_tr(spec.placeholder))
             line_edit.setMaxLength(MAX_TEXT)
-            line_edit.setAccessibleName(_plain(spec.label))
+            line_edit.setAccessibleName(_plain(_tr(spec.label)))
             combo.editTextChanged.connect(self._site_edited)
             field = combo
         elif spec.kind == "category":
             combo = QComboBox()
-            combo.addItem("Choose…", "")
+            combo.addItem(self.tr("Choose…"), "")
             for category, category_label in CATEGORY_LABELS.items():
-                combo.addItem(category_label, category.value)
+                combo.addItem(category_text(category_label), category.value)
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(12)
@@ -344,12 +378,12 @@ class DescribePanel(QWidget):
             field = combo
         elif spec.kind == "text":
             box = _TextBox(spec.lines)
-            box.setPlaceholderText(spec.placeholder)
+            box.setPlaceholderText(_tr(spec.placeholder))
             box.textChanged.connect(lambda name=spec.name: self._text_changed(name))
             field = box
         else:
             edit = QLineEdit()
-            edit.setPlaceholderText(spec.placeholder)
+            edit.setPlaceholderText(_tr(spec.placeholder))
             edit.setMaxLength(MAX_TEXT)
             edit.setClearButtonEnabled(False)
             edit.inputRejected.connect(lambda name=spec.name: self._too_long(name))
@@ -358,10 +392,10 @@ class DescribePanel(QWidget):
                 edit.textChanged.connect(self._url_changed)
             field = edit
         field.setObjectName(spec.name)
-        field.setAccessibleName(_plain(spec.label))
+        field.setAccessibleName(_plain(_tr(spec.label)))
         if spec.placeholder:
-            field.setAccessibleDescription(spec.placeholder)
-        label = QLabel(spec.label)
+            field.setAccessibleDescription(_tr(spec.placeholder))
+        label = QLabel(_tr(spec.label))
         label.setBuddy(field)
         label.setWordWrap(True)
         row = _FieldRow(field, markable=spec.name in IMPORTANT_DETAILS)
@@ -462,7 +496,7 @@ class DescribePanel(QWidget):
             self._loaded = CaptureDetails().as_dict()
             self._loaded_incident = None
             self._guessed_site = None
-            self.time_label.setText(_NO_CAPTURE)
+            self.time_label.setText(_tr(_NO_CAPTURE))
         finally:
             self._loading = False
         self._show_form(False)
@@ -553,8 +587,9 @@ class DescribePanel(QWidget):
 
     def _too_long(self, name: str) -> None:
         note = self._rows[name].note
-        note.setText(f"This box holds up to {MAX_TEXT:,} characters, so the rest was not "
-                     "kept. If there is more to say, keep it in a document and mention it here.")
+        note.setText(self.tr("This box holds up to {MAX_TEXT:,} characters, so the rest was not "
+                             "kept. If there is more to say, keep it in a document and mention it "
+                             "here.").format(MAX_TEXT=MAX_TEXT))
         note.setVisible(True)
         self._relayout.start()
 
@@ -574,15 +609,16 @@ class DescribePanel(QWidget):
             if row.markable:
                 marked = name in missing
                 row.set_marked(marked)
-                description = "Worth adding." if marked else ""
+                description = self.tr("Worth adding.") if marked else ""
                 spec = next(s for s in _SPECS if s.name == name)
                 if spec.placeholder:
-                    description = f"{description} {spec.placeholder}".strip()
+                    description = f"{description} {_tr(spec.placeholder)}".strip()  # sentences
                 self.inputs[name].setAccessibleDescription(description)
         if missing:
-            names = [next(s.short for s in _SPECS if s.name == n) for n in missing]
-            self.hint_text.setText(f"Worth adding: {', '.join(names)}. "
-                                   "You can save without them and add them later.")
+            names = [next(_tr(s.short) for s in _SPECS if s.name == n) for n in missing]
+            self.hint_text.setText(self.tr("Worth adding: {fields}. You can save without them "
+                                           "and add them later.")
+                                   .format(fields=self.tr(", ").join(names)))
         self.hint.setVisible(bool(missing))
 
     # ------------------------------------------------------------------ layout

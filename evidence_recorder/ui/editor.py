@@ -24,7 +24,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QCoreApplication,
+    QLocale,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -67,6 +76,7 @@ from PySide6.QtWidgets import (
 )
 
 from evidence_recorder.core import annotations as ann
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 
 TOOLS = ("select", "highlight", "outline", "arrow", "text", "redact")
 PALETTE: tuple[tuple[str, str], ...] = (
@@ -78,9 +88,12 @@ PALETTE: tuple[tuple[str, str], ...] = (
     ("blue", "#1d70b8"),
     ("purple", "#7b2cbf"),
 )
-REDACTION_HINT = ("Redaction covers with solid black. The original stays untouched in your "
-                  "vault; shared copies use the covered version.")
-ORIGINAL_HINT = "Showing the original picture. Your annotations are hidden, not deleted."
+# British English source texts, translated where they are shown (context "AnnotationEditor").
+REDACTION_HINT = QT_TRANSLATE_NOOP(
+    "AnnotationEditor", "Redaction covers with solid black. The original stays untouched in "
+                        "your vault; shared copies use the covered version.")
+ORIGINAL_HINT = QT_TRANSLATE_NOOP(
+    "AnnotationEditor", "Showing the original picture. Your annotations are hidden, not deleted.")
 MIN_ZOOM = 0.02
 MAX_ZOOM = 16.0
 ZOOM_STEP = 1.25
@@ -88,25 +101,63 @@ _DRAG_THRESHOLD = 4  # view pixels: a shorter drag is a click, not a shape
 
 _TOOL_TEXT: dict[str, tuple[str, str, str]] = {
     # name: (button text, tooltip, shortcut)
-    "select": ("Select", "Select and move: click an annotation, then drag it or use the "
-               "arrow keys", "V"),
-    "highlight": ("Highlight", "Highlight: mark an area with translucent colour", "H"),
-    "outline": ("Box", "Box: draw an outline around something", "O"),
-    "arrow": ("Arrow", "Arrow: point at something", "A"),
-    "text": ("Label", "Label: add a short note on the picture", "T"),
-    "redact": ("Redact", "Redact: cover with a solid black box", "R"),
+    "select": (QT_TRANSLATE_NOOP("AnnotationEditor", "Select"),
+               QT_TRANSLATE_NOOP("AnnotationEditor", "Select and move: click an annotation, "
+                                                     "then drag it or use the arrow keys"), "V"),
+    "highlight": (QT_TRANSLATE_NOOP("AnnotationEditor", "Highlight"),
+                  QT_TRANSLATE_NOOP("AnnotationEditor",
+                                    "Highlight: mark an area with translucent colour"), "H"),
+    "outline": (QT_TRANSLATE_NOOP("AnnotationEditor", "Box"),
+                QT_TRANSLATE_NOOP("AnnotationEditor", "Box: draw an outline around something"),
+                "O"),
+    "arrow": (QT_TRANSLATE_NOOP("AnnotationEditor", "Arrow"),
+              QT_TRANSLATE_NOOP("AnnotationEditor", "Arrow: point at something"), "A"),
+    "text": (QT_TRANSLATE_NOOP("AnnotationEditor", "Label"),
+             QT_TRANSLATE_NOOP("AnnotationEditor", "Label: add a short note on the picture"), "T"),
+    "redact": (QT_TRANSLATE_NOOP("AnnotationEditor", "Redact"),
+               QT_TRANSLATE_NOOP("AnnotationEditor", "Redact: cover with a solid black box"), "R"),
 }
 _TOOL_HINTS: dict[str, str] = {
-    "select": "Click an annotation to select it, then drag it or nudge it with the arrow "
-              "keys. Double-click a label to change its words.",
-    "highlight": "Drag across the part you want to highlight.",
-    "outline": "Drag to draw a box around something.",
-    "arrow": "Drag from where the arrow starts to the thing it points at.",
-    "text": "Click where the label should go, type it, then press Enter.",
-    "redact": "Drag over anything that must not be shared, such as a pupil's name.",
+    "select": QT_TRANSLATE_NOOP(
+        "AnnotationEditor", "Click an annotation to select it, then drag it or nudge it with the "
+                            "arrow keys. Double-click a label to change its words."),
+    "highlight": QT_TRANSLATE_NOOP("AnnotationEditor",
+                                   "Drag across the part you want to highlight."),
+    "outline": QT_TRANSLATE_NOOP("AnnotationEditor", "Drag to draw a box around something."),
+    "arrow": QT_TRANSLATE_NOOP("AnnotationEditor",
+                               "Drag from where the arrow starts to the thing it points at."),
+    "text": QT_TRANSLATE_NOOP("AnnotationEditor",
+                              "Click where the label should go, type it, then press Enter."),
+    "redact": QT_TRANSLATE_NOOP(
+        "AnnotationEditor", "Drag over anything that must not be shared, such as a pupil's name."),
 }
-_KIND_NAMES = {"highlight": "highlight", "outline": "box", "arrow": "arrow",
-               "text": "label", "redact": "redaction"}
+# What the undo and redo buttons say a step did: whole phrases, for translators.
+_ADD_TEXT = {
+    "highlight": QT_TRANSLATE_NOOP("AnnotationEditor", "add highlight"),
+    "outline": QT_TRANSLATE_NOOP("AnnotationEditor", "add box"),
+    "arrow": QT_TRANSLATE_NOOP("AnnotationEditor", "add arrow"),
+    "text": QT_TRANSLATE_NOOP("AnnotationEditor", "add label"),
+    "redact": QT_TRANSLATE_NOOP("AnnotationEditor", "add redaction"),
+}
+_DELETE_TEXT = {
+    "highlight": QT_TRANSLATE_NOOP("AnnotationEditor", "delete highlight"),
+    "outline": QT_TRANSLATE_NOOP("AnnotationEditor", "delete box"),
+    "arrow": QT_TRANSLATE_NOOP("AnnotationEditor", "delete arrow"),
+    "text": QT_TRANSLATE_NOOP("AnnotationEditor", "delete label"),
+    "redact": QT_TRANSLATE_NOOP("AnnotationEditor", "delete redaction"),
+}
+_COLOUR_NAMES = {
+    "red": QT_TRANSLATE_NOOP("AnnotationEditor", "red"),
+    "orange": QT_TRANSLATE_NOOP("AnnotationEditor", "orange"),
+    "yellow": QT_TRANSLATE_NOOP("AnnotationEditor", "yellow"),
+    "green": QT_TRANSLATE_NOOP("AnnotationEditor", "green"),
+    "blue": QT_TRANSLATE_NOOP("AnnotationEditor", "blue"),
+    "purple": QT_TRANSLATE_NOOP("AnnotationEditor", "purple"),
+}
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("AnnotationEditor", text)
 
 
 def _num(value: float) -> int | float:
@@ -800,16 +851,16 @@ class AnnotationEditor(QWidget):
         self._scene.setSceneRect(QRectF(0, 0, *self._size))
         self._canvas = _Canvas(self, picture)
         self._canvas.setScene(self._scene)
-        self._canvas.setAccessibleName("Picture being annotated")
+        self._canvas.setAccessibleName(self.tr("Picture being annotated"))
         self._canvas.setAccessibleDescription(
-            "Choose a tool, then drag on the picture. Press Enter to place a shape in "
-            "the middle, the arrow keys to move the selected one, and Alt with the "
-            "arrow keys to resize it.")
+            self.tr("Choose a tool, then drag on the picture. Press Enter to place a shape in "
+                    "the middle, the arrow keys to move the selected one, and Alt with the "
+                    "arrow keys to resize it."))
         self._entry = _LabelEntry(self._canvas.viewport())
         self._entry.hide()
         self._entry.setMaxLength(ann.MAX_TEXT)
-        self._entry.setPlaceholderText("Type the label, then press Enter")
-        self._entry.setAccessibleName("Label text")
+        self._entry.setPlaceholderText(self.tr("Type the label, then press Enter"))
+        self._entry.setAccessibleName(self.tr("Label text"))
         self._entry.setMinimumWidth(240)
         self._entry.committed.connect(self._commit_label)
         self._entry.cancelled.connect(self._cancel_label)
@@ -919,7 +970,8 @@ class AnnotationEditor(QWidget):
             action.setShortcuts(keys)
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             if keys:
-                tip += f" ({keys[0].toString(QKeySequence.SequenceFormat.NativeText)})"
+                tip = self.tr("{tip} ({shortcut})").format(
+                    tip=tip, shortcut=keys[0].toString(QKeySequence.SequenceFormat.NativeText))
             action.setToolTip(tip)
             action.setStatusTip(tip)
             action.setCheckable(checkable)
@@ -930,40 +982,45 @@ class AnnotationEditor(QWidget):
         self._tool_group = QActionGroup(self)
         for name in TOOLS:
             text, tip, key = _TOOL_TEXT[name]
-            action = make(f"tool:{name}", text, tip, [key], _icon(_TOOL_ICONS[name], ink),
+            action = make(f"tool:{name}", _tr(text), _tr(tip), [key],
+                          _icon(_TOOL_ICONS[name], ink),
                           checkable=True)
             action.triggered.connect(lambda _checked=False, n=name: self._tool_chosen(n))
             self._tool_group.addAction(action)
 
         self._colour_group = QActionGroup(self)
         for name, value in PALETTE:
-            action = make(f"colour:{name}", f"Colour: {name}",
-                          f"Colour: {name}, for new annotations and the selected ones", [],
+            colour = _tr(_COLOUR_NAMES.get(name, name))
+            action = make(f"colour:{name}", self.tr("Colour: {colour}").format(colour=colour),
+                          self.tr("Colour: {colour}, for new annotations and the selected ones")
+                          .format(colour=colour), [],
                           _icon(_draw_swatch(value), ink), checkable=True)
             action.triggered.connect(lambda _checked=False, v=value: self._colour_chosen(v))
             self._colour_group.addAction(action)
         self._actions[f"colour:{PALETTE[0][0]}"].setChecked(True)
 
-        undo = make("undo", "Undo", "Undo the last change",
+        undo = make("undo", self.tr("Undo"), self.tr("Undo the last change"),
                     [QKeySequence(QKeySequence.StandardKey.Undo)], _icon(_draw_undo, ink))
         undo.triggered.connect(self._stack.undo)
-        redo = make("redo", "Redo", "Redo the change you undid",
+        redo = make("redo", self.tr("Redo"), self.tr("Redo the change you undid"),
                     ["Ctrl+Shift+Z", "Ctrl+Y"], _icon(_draw_redo, ink))
         redo.triggered.connect(self._stack.redo)
-        delete = make("delete", "Delete", "Delete the selected annotation",
+        delete = make("delete", self.tr("Delete"), self.tr("Delete the selected annotation"),
                       ["Delete", "Backspace"], _icon(_draw_delete, ink))
         delete.triggered.connect(self._delete_selected)
-        original = make("show-original", "Show original",
-                        "Show original: hide all annotations to see the untouched picture",
+        original = make("show-original", self.tr("Show original"),
+                        self.tr("Show original: hide all annotations to see the untouched "
+                                "picture"),
                         [], _icon(_draw_eye, ink), checkable=True)
         original.toggled.connect(self._original_toggled)
-        zoom_in = make("zoom-in", "Zoom in", "Zoom in", ["Ctrl+=", "Ctrl++"],
+        zoom_in = make("zoom-in", self.tr("Zoom in"), self.tr("Zoom in"), ["Ctrl+=", "Ctrl++"],
                        _icon(lambda p, c: _draw_zoom(p, c, "+"), ink))
         zoom_in.triggered.connect(lambda: self._step_zoom(ZOOM_STEP))
-        zoom_out = make("zoom-out", "Zoom out", "Zoom out", ["Ctrl+-"],
+        zoom_out = make("zoom-out", self.tr("Zoom out"), self.tr("Zoom out"), ["Ctrl+-"],
                         _icon(lambda p, c: _draw_zoom(p, c, "-"), ink))
         zoom_out.triggered.connect(lambda: self._step_zoom(1 / ZOOM_STEP))
-        fit = make("zoom-fit", "Fit", "Fit the picture to the window", ["Ctrl+0"],
+        fit = make("zoom-fit", self.tr("Fit"), self.tr("Fit the picture to the window"),
+                   ["Ctrl+0"],
                    _icon(_draw_fit, ink))
         fit.triggered.connect(self._canvas.fit)
 
@@ -989,7 +1046,7 @@ class AnnotationEditor(QWidget):
             button.setAutoRaise(True)
 
     def _build_layout(self) -> None:
-        tools = self._toolbar("Annotation tools")
+        tools = self._toolbar(self.tr("Annotation tools"))
         for name in TOOLS:
             self._add(tools, f"tool:{name}", with_text=True)
         tools.addSeparator()
@@ -1007,18 +1064,18 @@ class AnnotationEditor(QWidget):
         self._banner.setStyleSheet(
             "#annotationBanner { background: #e8f1fb; color: #0b2e4f; border: 1px solid "
             "#9cc3eb; border-radius: 4px; padding: 6px 10px; }")
-        self._banner.setAccessibleName("Notice")
+        self._banner.setAccessibleName(self.tr("Notice"))
         self._banner.hide()
 
         self._hint = QLabel(self)
         self._hint.setWordWrap(True)
         self._hint.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self._hint.setAccessibleName("What to do with this tool")
+        self._hint.setAccessibleName(self.tr("What to do with this tool"))
         self._zoom_label = QLabel(self)
         self._zoom_label.setMinimumWidth(48)
         self._zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._zoom_label.setAccessibleName("Zoom level")
-        zoom = self._toolbar("Zoom")
+        self._zoom_label.setAccessibleName(self.tr("Zoom level"))
+        zoom = self._toolbar(self.tr("Zoom"))
         self._add(zoom, "zoom-out")
         zoom.addWidget(self._zoom_label)
         self._add(zoom, "zoom-in")
@@ -1054,13 +1111,13 @@ class AnnotationEditor(QWidget):
                                  else QGraphicsView.DragMode.NoDrag)
         cursor = {"select": Qt.CursorShape.ArrowCursor, "text": Qt.CursorShape.IBeamCursor}
         self._canvas.viewport().setCursor(cursor.get(name, Qt.CursorShape.CrossCursor))
-        self._hint.setText(_TOOL_HINTS[name])
+        self._hint.setText(_tr(_TOOL_HINTS[name]))
         self._colour_group.setEnabled(name != "redact")  # redaction is only ever black
         if name in self._colours:
             self._check_swatch(self._colours[name])
         if name == "redact" and not self._redaction_hint_shown:
             self._redaction_hint_shown = True
-            self._set_banner(REDACTION_HINT)
+            self._set_banner(_tr(REDACTION_HINT))
         elif not self.showing_original():
             self._set_banner(None)
 
@@ -1073,7 +1130,8 @@ class AnnotationEditor(QWidget):
             before = [item.resting_state() for item in targets]
             after = [dict(state, color=colour) for state in before]
             if before != after:
-                self._stack.push(_ChangeCommand(self, targets, before, after, "change colour"))
+                self._stack.push(_ChangeCommand(self, targets, before, after,
+                                                self.tr("change colour")))
 
     def _check_swatch(self, colour: str) -> None:
         for name, value in PALETTE:
@@ -1089,7 +1147,7 @@ class AnnotationEditor(QWidget):
             self._cancel_label()
         for item in self._items:
             item.setVisible(not showing)
-        self._set_banner(ORIGINAL_HINT if showing else None)
+        self._set_banner(_tr(ORIGINAL_HINT) if showing else None)
 
     def _show_original(self, showing: bool) -> None:
         self._actions["show-original"].setChecked(showing)
@@ -1103,17 +1161,19 @@ class AnnotationEditor(QWidget):
         undo, redo = self._actions["undo"], self._actions["redo"]
         undo.setEnabled(self._stack.canUndo())
         redo.setEnabled(self._stack.canRedo())
-        undo.setToolTip(f"Undo {self._stack.undoText()} (Ctrl+Z)" if self._stack.canUndo()
-                        else "Undo the last change (Ctrl+Z)")
-        redo.setToolTip(f"Redo {self._stack.redoText()} (Ctrl+Shift+Z)"
-                        if self._stack.canRedo() else "Redo the change you undid (Ctrl+Shift+Z)")
+        undo.setToolTip(self.tr("Undo {step} (Ctrl+Z)").format(step=self._stack.undoText())
+                        if self._stack.canUndo() else self.tr("Undo the last change (Ctrl+Z)"))
+        redo.setToolTip(self.tr("Redo {step} (Ctrl+Shift+Z)").format(step=self._stack.redoText())
+                        if self._stack.canRedo()
+                        else self.tr("Redo the change you undid (Ctrl+Shift+Z)"))
         self._actions["delete"].setEnabled(bool(self._selected()))
 
     def _step_zoom(self, factor: float) -> None:
         self.set_zoom(self.zoom() * factor)
 
     def _zoom_changed(self) -> None:
-        self._zoom_label.setText(f"{round(self.zoom() * 100)}%")
+        self._zoom_label.setText(QLocale().toString(round(self.zoom() * 100))
+                                 + QLocale().percent())
 
     # ------------------------------------------------------------------ items
 
@@ -1158,15 +1218,16 @@ class AnnotationEditor(QWidget):
 
     def _add_state(self, state: dict[str, Any]) -> None:
         if len(self._items) >= ann.MAX_ITEMS:
-            self._set_banner(f"A picture can have at most {ann.MAX_ITEMS:,} annotations. "
-                             "Delete some to add more.")
+            self._set_banner(self.tr("A picture can have at most {limit} annotations. "
+                                     "Delete some to add more.")
+                             .format(limit=QLocale().toString(ann.MAX_ITEMS)))
             return
         if "rect" in state and (state["rect"][2] < 1 or state["rect"][3] < 1):
             return
         if state["type"] == "arrow" and state["from"] == state["to"]:
             return
         item = _make_item(ann.validate({"version": 1, "items": [state]})["items"][0])
-        self._stack.push(_AddCommand(self, [item], f"add {_KIND_NAMES[item.kind]}"))
+        self._stack.push(_AddCommand(self, [item], _tr(_ADD_TEXT[item.kind])))
         self._scene.clearSelection()
         item.setSelected(True)
 
@@ -1175,8 +1236,9 @@ class AnnotationEditor(QWidget):
             return
         selected = self._selected()
         if selected:
-            noun = _KIND_NAMES[selected[0].kind] if len(selected) == 1 else "annotations"
-            self._stack.push(_RemoveCommand(self, selected, f"delete {noun}"))
+            text = (_tr(_DELETE_TEXT[selected[0].kind]) if len(selected) == 1
+                    else self.tr("delete annotations"))
+            self._stack.push(_RemoveCommand(self, selected, text))
 
     def _nudge(self, dx: int, dy: int, resize: bool) -> None:
         items = self._selected()
@@ -1186,7 +1248,7 @@ class AnnotationEditor(QWidget):
         else:
             after = [_moved(state, dx, dy) for state in before]
         if after != before:
-            verb = "resize" if resize else "move"
+            verb = self.tr("resize") if resize else self.tr("move")
             merge_id = _ChangeCommand.RESIZE_ID if resize else _ChangeCommand.MOVE_ID
             self._stack.push(_ChangeCommand(self, items, before, after, verb, merge_id))
 
@@ -1259,10 +1321,10 @@ class AnnotationEditor(QWidget):
         if target is not None:
             before = target.resting_state()
             if not text:
-                self._stack.push(_RemoveCommand(self, [target], "delete label"))
+                self._stack.push(_RemoveCommand(self, [target], self.tr("delete label")))
             elif text != self._label_shown.strip():
                 self._stack.push(_ChangeCommand(self, [target], [before],
-                                                [dict(before, text=text)], "change label"))
+                                                [dict(before, text=text)], self.tr("change label")))
         elif text:
             self._add_state({"type": "text", "pos": pos, "text": text,
                              "color": self._colours["text"], "size": self._text_size})

@@ -31,9 +31,10 @@ from PySide6.QtWidgets import (
 from evidence_recorder.core import bundle
 from evidence_recorder.core import settings as options
 from evidence_recorder.core.errors import EvidenceError
-from evidence_recorder.core.model import Incident
+from evidence_recorder.core.model import Incident, utc_now
 from evidence_recorder.core.settings import Settings
-from evidence_recorder.ui import filedialogs, messages
+from evidence_recorder.ui import filedialogs, messages, theme
+from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.session import VaultSession
 from evidence_recorder.ui.tasks import Progress, run_task
 
@@ -47,28 +48,29 @@ class ExportDialog(QDialog):
         self.settings = settings
         self.selected = selected_captures
         self.written: Path | None = None
-        self.setWindowTitle("Export a sealed report")
+        self.setWindowTitle(self.tr("Export a sealed report"))
         layout = QVBoxLayout(self)
-        intro = QLabel("A sealed report bundle is one file holding your captures, a readable "
-                       "report (PDF) and a seal that shows nothing was changed after you "
-                       "exported it. Your vault keeps everything as it is.")
+        intro = QLabel(self.tr("A sealed report bundle is one file holding your captures, a "
+                               "readable report (PDF) and a seal that shows nothing was changed "
+                               "after you exported it. Your vault keeps everything as it is."))
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
-        scope = QGroupBox("What to include")
+        scope = QGroupBox(self.tr("What to include"))
         scope_layout = QVBoxLayout(scope)
-        self.all_button = QRadioButton("&All captures")
-        self.incidents_button = QRadioButton("These &incidents:")
+        self.all_button = QRadioButton(self.tr("&All captures"))
+        self.incidents_button = QRadioButton(self.tr("These &incidents:"))
         self.selected_button = QRadioButton(
-            f"Only the &selected capture ({len(selected_captures)})" if selected_captures
-            else "Only the selected capture (none selected)")
+            self.tr("Only the &selected capture ({count})").format(count=len(selected_captures))
+            if selected_captures else self.tr("Only the selected capture (none selected)"))
         self.selected_button.setEnabled(bool(selected_captures))
         self.incident_list = QListWidget()
-        self.incident_list.setAccessibleName("Incidents to include")
+        self.incident_list.setAccessibleName(self.tr("Incidents to include"))
         self.incident_list.setMaximumHeight(120)
         incidents: list[Incident] = session.incidents()
         for incident in incidents:
-            item = QListWidgetItem(f"{incident.title} ({incident.capture_count})")
+            item = QListWidgetItem(self.tr("{title} ({count})").format(
+                title=incident.title, count=incident.capture_count))
             item.setData(Qt.ItemDataRole.UserRole, incident.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if incident.id == current_incident
@@ -84,19 +86,19 @@ class ExportDialog(QDialog):
         self.incident_list.itemChanged.connect(lambda _i: self.incidents_button.setChecked(True))
         layout.addWidget(scope)
 
-        audience = QGroupBox("Who it is for")
+        audience = QGroupBox(self.tr("Who it is for"))
         audience_layout = QVBoxLayout(audience)
         self.headteacher_button = QRadioButton(
-            "My &headteacher or line manager: the report shows the copies where I covered "
-            "names and details")
-        self.police_button = QRadioButton("The &police: the report shows the untouched "
-                                          "originals")
+            self.tr("My &headteacher or line manager: the report shows the copies where I covered "
+                    "names and details"))
+        self.police_button = QRadioButton(self.tr("The &police: the report shows the untouched "
+                                                  "originals"))
         self.headteacher_button.setChecked(True)
         audience_group = QButtonGroup(self)
         for button in (self.headteacher_button, self.police_button):
             audience_group.addButton(button)
             audience_layout.addWidget(button)
-        self.originals = QCheckBox("Include the untouched &originals as well")
+        self.originals = QCheckBox(self.tr("Include the untouched &originals as well"))
         self.originals.setChecked(True)
         audience_layout.addWidget(self.originals)
         self.police_button.toggled.connect(self._audience_changed)
@@ -104,38 +106,45 @@ class ExportDialog(QDialog):
 
         form = QFormLayout()
         self.name = QLineEdit(settings.get(options.YOUR_NAME))
-        self.name.setAccessibleName("Your name")
+        self.name.setAccessibleName(self.tr("Your name"))
         self.role = QLineEdit(settings.get(options.YOUR_ROLE))
-        self.role.setAccessibleName("Your role")
-        self.role.setPlaceholderText("e.g. Class teacher, Year 5")
-        form.addRow("Your &name", self.name)
-        form.addRow("Your &role", self.role)
+        self.role.setAccessibleName(self.tr("Your role"))
+        self.role.setPlaceholderText(self.tr("e.g. Class teacher, Year 5"))
+        form.addRow(self.tr("Your &name"), self.name)
+        form.addRow(self.tr("Your &role"), self.role)
         layout.addLayout(form)
 
-        protect = QGroupBox("Sending it safely")
-        protect_layout = QFormLayout(protect)
-        self.encrypt = QCheckBox("&Lock the file with a passphrase (7-Zip and Evidence "
-                                 "Recorder can open it)")
+        protect = QGroupBox(self.tr("Sending it safely"))
+        # The advice is a word-wrapped label: outside the form layouts, which would
+        # squeeze it to a single line.
+        protect_outer = QVBoxLayout(protect)
+        protect_layout = QFormLayout()
+        stamp_layout = QFormLayout()
+        self.encrypt = QCheckBox(self.tr("&Lock the file with a passphrase (7-Zip and Evidence "
+                                         "Recorder can open it)"))
         self.passphrase = QLineEdit()
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
-        self.passphrase.setAccessibleName("Bundle passphrase")
+        self.passphrase.setAccessibleName(self.tr("Bundle passphrase"))
         self.confirm = QLineEdit()
         self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
-        self.confirm.setAccessibleName("Bundle passphrase again")
-        advice = QLabel("Tell the recipient the passphrase another way: say it on the phone, "
-                        "or send it by text message, never in the same e-mail as the file.")
+        self.confirm.setAccessibleName(self.tr("Bundle passphrase again"))
+        advice = QLabel(self.tr("Tell the recipient the passphrase another way: say it on the "
+                                "phone, or send it by text message, never in the same e-mail as "
+                                "the file."))
         advice.setWordWrap(True)
         protect_layout.addRow(self.encrypt)
-        protect_layout.addRow("Passphrase", self.passphrase)
-        protect_layout.addRow("Again", self.confirm)
-        protect_layout.addRow(advice)
-        self.timestamp = QCheckBox("Add a trusted &timestamp from this service:")
+        protect_layout.addRow(self.tr("Passphrase"), self.passphrase)
+        protect_layout.addRow(self.tr("Again"), self.confirm)
+        protect_outer.addLayout(protect_layout)
+        protect_outer.addWidget(advice)
+        protect_outer.addLayout(stamp_layout)
+        self.timestamp = QCheckBox(self.tr("Add a trusted &timestamp from this service:"))
         self.timestamp_url = QLineEdit(settings.get(options.TIMESTAMP_URL))
-        self.timestamp_url.setAccessibleName("Time-stamping service address")
-        self.timestamp_url.setPlaceholderText("https://… (needs an internet connection)")
+        self.timestamp_url.setAccessibleName(self.tr("Time-stamping service address"))
+        self.timestamp_url.setPlaceholderText(self.tr("https://… (needs an internet connection)"))
         self.timestamp.setChecked(bool(self.timestamp_url.text()))
-        protect_layout.addRow(self.timestamp)
-        protect_layout.addRow("Service", self.timestamp_url)
+        stamp_layout.addRow(self.timestamp)
+        stamp_layout.addRow(self.tr("Service"), self.timestamp_url)
         for field in (self.passphrase, self.confirm):
             field.setEnabled(False)
         self.encrypt.toggled.connect(self.passphrase.setEnabled)
@@ -144,20 +153,23 @@ class ExportDialog(QDialog):
 
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.error.setStyleSheet(theme.problem_style(self.palette()))
         self.error.hide()
         layout.addWidget(self.error)
         self.progress = QProgressBar()
-        self.progress.setAccessibleName("Export progress")
+        self.progress.setAccessibleName(self.tr("Export progress"))
         self.progress.hide()
         layout.addWidget(self.progress)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.export_button = self.buttons.addButton("&Export…",
+        self.export_button = self.buttons.addButton(self.tr("&Export…"),
                                                     QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.accepted.connect(self.choose_and_export)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(620)
+        # No option cut short, and no field squeezed by the wrapped texts (the layout's
+        # height-for-width underestimates them inside the group boxes).
+        hint = self.sizeHint()
+        self.setMinimumSize(max(620, hint.width()), hint.height())
 
     def _audience_changed(self, police: bool) -> None:
         if police:
@@ -165,6 +177,7 @@ class ExportDialog(QDialog):
         self.originals.setEnabled(not police)
 
     def _show_error(self, text: str) -> None:
+        self.error.setStyleSheet(theme.problem_style(self.palette()))  # the theme of now
         self.error.setText(text)
         self.error.setVisible(bool(text))
 
@@ -180,12 +193,13 @@ class ExportDialog(QDialog):
                 for i in range(self.incident_list.count())
                 if self.incident_list.item(i).checkState() == Qt.CheckState.Checked]
             if not incident_ids:
-                raise EvidenceError("Tick at least one incident, or choose “All captures”.")
+                raise EvidenceError(self.tr("Tick at least one incident, or choose "
+                                            "“All captures”."))
         passphrase = None
         if self.encrypt.isChecked():
             passphrase = self.passphrase.text()
             if passphrase != self.confirm.text():
-                raise EvidenceError("The two passphrases are not the same.")
+                raise EvidenceError(self.tr("The two passphrases are not the same."))
         url = self.timestamp_url.text().strip() if self.timestamp.isChecked() else ""
         return bundle.ExportOptions(
             capture_ids=capture_ids, incident_ids=incident_ids,
@@ -198,10 +212,12 @@ class ExportDialog(QDialog):
         try:
             chosen = self.chosen_options()
         except EvidenceError as exc:
-            self._show_error(exc.message)
+            self._show_error(error_text(exc))
             return
-        target = filedialogs.save_file(self, "Save the sealed report",
-                                       "evidence-bundle.zip", "Report bundles (*.zip)")
+        # The name the bundle itself carries, which is also what file managers recognise.
+        suggested = f"{bundle.bundle_name(utc_now())}.zip"
+        target = filedialogs.save_file(self, self.tr("Save the sealed report"),
+                                       suggested, self.tr("Report bundles (*.zip)"))
         if target is None:
             return
         self.export_to(target, chosen)
@@ -230,15 +246,16 @@ class ExportDialog(QDialog):
             self.written = result[0]
             self.progress.hide()
             messages.info(
-                self, "Report exported",
-                f"The sealed report is saved as {result[0]}.\n\nIts seal's fingerprint is\n"
-                f"{result[1]}\n\nGive this fingerprint to the person you send it to, by "
-                "phone or in person, so they can confirm the report came from you.")
+                self, self.tr("Report exported"),
+                self.tr("The sealed report is saved as {path}.\n\nIts seal's fingerprint is\n"
+                        "{fingerprint}\n\nGive this fingerprint to the person you send it to, "
+                        "by phone or in person, so they can confirm the report came from you.")
+                .format(path=result[0], fingerprint=result[1]))
             self.accept()
 
         def failed(exc: EvidenceError) -> None:
             self.progress.hide()
             self.export_button.setEnabled(True)
-            self._show_error(exc.message)
+            self._show_error(error_text(exc))
 
         run_task(job, on_success=done, on_failure=failed, on_progress=step)

@@ -7,7 +7,7 @@ the police and the LADO at once, and the headteacher or designated safeguarding 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -18,10 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 from evidence_recorder import APP_NAME
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 
-CHILD_PROTECTION_TITLE = "This involves sexual images of a child"
+# British English source texts; child_protection_title() and friends translate them.
+CHILD_PROTECTION_TITLE = QT_TRANSLATE_NOOP("Guide", "This involves sexual images of a child")
 
-CHILD_PROTECTION_TEXT = """\
+CHILD_PROTECTION_TEXT = QT_TRANSLATE_NOOP("Guide", """\
 <h2>Stop. Do not capture this.</h2>
 <p>Nothing has been captured or saved.</p>
 <p><b>Do not copy, screenshot, save, download or forward the material</b>, not even to
@@ -35,10 +37,10 @@ school's safeguarding policy gives their number.</p>
 <p>You can note down, in words, where you saw it (the site, the account name and the time)
 so that you can tell the police. You can also report it to the Internet Watch Foundation
 at report.iwf.org.uk.</p>
-"""
+""")
 
-GUIDE_TEXT = f"""\
-<h2>How {APP_NAME} helps</h2>
+GUIDE_TEXT = QT_TRANSLATE_NOOP("Guide", """\
+<h2>How {app} helps</h2>
 <p>Your school's policy asks you to keep a record of online abuse: take screen prints,
 note the <b>time, date and site</b> of each, and never delete the originals. This app does
 that for you and keeps everything locked on this computer.</p>
@@ -61,10 +63,19 @@ as captured.</p>
 <p>Report the abuse to your headteacher or line manager. Whether to go to the police is
 your own decision; the app can export a sealed report for either.</p>
 <h3>If you find sexual images of a child</h3>
-<p>Do not capture, copy or forward them. Use the red <b>“{CHILD_PROTECTION_TITLE}”</b>
+<p>Do not capture, copy or forward them. Use the red <b>“{stop}”</b>
 button instead: it captures nothing and tells you whom to contact at once (the police and
 the LADO).</p>
-"""
+""")
+
+
+def child_protection_title() -> str:
+    return QCoreApplication.translate("Guide", CHILD_PROTECTION_TITLE)
+
+
+def guide_text() -> str:
+    return QCoreApplication.translate("Guide", GUIDE_TEXT).format(
+        app=APP_NAME, stop=child_protection_title())
 
 
 class _TextDialog(QDialog):
@@ -88,24 +99,26 @@ class _TextDialog(QDialog):
 
 class ChildProtectionDialog(_TextDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(CHILD_PROTECTION_TITLE, CHILD_PROTECTION_TEXT, parent)
+        super().__init__(child_protection_title(),
+                         QCoreApplication.translate("Guide", CHILD_PROTECTION_TEXT), parent)
 
 
 def child_protection_button(parent: QWidget | None = None) -> QPushButton:
     """The red stop button: shown before every capture and in the guide."""
-    button = QPushButton(CHILD_PROTECTION_TITLE, parent)
+    button = QPushButton(child_protection_title(), parent)
     button.setObjectName("childProtectionStop")
     button.setStyleSheet("QPushButton#childProtectionStop { background: #b3261e; color: white;"
                          " font-weight: bold; padding: 6px 12px; border-radius: 4px; }")
-    button.setAccessibleName(CHILD_PROTECTION_TITLE)
-    button.setToolTip("Captures nothing. Tells you what to do and whom to contact.")
+    button.setAccessibleName(child_protection_title())
+    button.setToolTip(QCoreApplication.translate(
+        "Guide", "Captures nothing. Tells you what to do and whom to contact."))
     button.clicked.connect(lambda: ChildProtectionDialog(button.window()).exec())
     return button
 
 
 class GuideDialog(_TextDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(f"Welcome to {APP_NAME}", GUIDE_TEXT, parent)
+        super().__init__(self.tr("Welcome to {app}").format(app=APP_NAME), guide_text(), parent)
         layout = self.layout()
         assert isinstance(layout, QVBoxLayout)
         layout.insertWidget(layout.count() - 1, child_protection_button(self),

@@ -55,11 +55,13 @@ from PySide6.QtWidgets import (
 )
 
 from evidence_recorder.core.errors import RefusedInput
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.images import make_thumbnail
 
-VEIL_MESSAGE = "This image may be upsetting. Click to show it."
-UNREADABLE_MESSAGE = (
-    "This picture cannot be shown here. It is still kept, unchanged, in the vault."
+# British English; translated where they are drawn or read out (context "ImageView").
+VEIL_MESSAGE = QT_TRANSLATE_NOOP("ImageView", "This image may be upsetting. Click to show it.")
+UNREADABLE_MESSAGE = QT_TRANSLATE_NOOP(
+    "ImageView", "This picture cannot be shown here. It is still kept, unchanged, in the vault."
 )
 
 ZOOM_STEP = 1.25
@@ -113,7 +115,7 @@ class ImageView(QGraphicsView):
     revealed = Signal()
 
     def __init__(self, parent: QWidget | None = None, *,
-                 accessible_name: str = "Captured picture") -> None:
+                 accessible_name: str = "") -> None:
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
         self._item: QGraphicsPixmapItem | None = None
@@ -133,7 +135,7 @@ class ImageView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         self.setBackgroundBrush(self._backdrop())
-        self.setAccessibleName(accessible_name)
+        self.setAccessibleName(accessible_name or self.tr("Captured picture"))
         self._update_description()
 
     # -- the public API -------------------------------------------------------------
@@ -149,7 +151,7 @@ class ImageView(QGraphicsView):
             return False
         image = decode_picture(data)
         if image.isNull():
-            self._message = UNREADABLE_MESSAGE
+            self._message = self.tr(UNREADABLE_MESSAGE)
             self._update_description()
             self.viewport().update()
             return False
@@ -387,17 +389,17 @@ class ImageView(QGraphicsView):
             return
         menu = QMenu(self)
         for text, keys, slot in (
-            ("Zoom &in", "Ctrl+=", self.zoom_in),
-            ("Zoom &out", "Ctrl+-", self.zoom_out),
-            ("&Fit to window", "Ctrl+0", self.fit_to_window),
-            ("&Actual size", "Ctrl+1", self.actual_size),
+            (self.tr("Zoom &in"), "Ctrl+=", self.zoom_in),
+            (self.tr("Zoom &out"), "Ctrl+-", self.zoom_out),
+            (self.tr("&Fit to window"), "Ctrl+0", self.fit_to_window),
+            (self.tr("&Actual size"), "Ctrl+1", self.actual_size),
         ):
             action = menu.addAction(text)
             action.setShortcut(QKeySequence(keys))
             action.triggered.connect(slot)
         if self._veiled:
             menu.addSeparator()
-            menu.addAction("&Show the picture").triggered.connect(self.reveal)
+            menu.addAction(self.tr("&Show the picture")).triggered.connect(self.reveal)
         menu.exec(event.globalPos())
         menu.deleteLater()
 
@@ -415,16 +417,16 @@ class ImageView(QGraphicsView):
 
     def _update_description(self) -> None:
         if self._item is None:
-            text = self._message or self._placeholder or "No picture is shown."
+            text = self._message or self._placeholder or self.tr("No picture is shown.")
         elif self._veiled:
-            text = ("The picture is hidden because it may be upsetting. "
-                    "Press Enter or Space, or click, to show it.")
+            text = self.tr("The picture is hidden because it may be upsetting. "
+                           "Press Enter or Space, or click, to show it.")
         else:
             width, height = self.image_size() or (0, 0)
-            text = (f"Picture of {width} by {height} pixels, shown at "
-                    f"{round(self._zoom * 100)} percent. Ctrl and plus or minus zoom, "
-                    "Ctrl+0 fits it to the window, Ctrl+1 shows its actual size, "
-                    "arrow keys move around it.")
+            text = self.tr("Picture of {width} by {height} pixels, shown at {percent} percent. "
+                           "Ctrl and plus or minus zoom, Ctrl+0 fits it to the window, Ctrl+1 "
+                           "shows its actual size, arrow keys move around it.").format(
+                width=width, height=height, percent=round(self._zoom * 100))
         self.setAccessibleDescription(text)
 
     # -- painting -------------------------------------------------------------------
@@ -459,7 +461,7 @@ class ImageView(QGraphicsView):
         if self._item is None:
             text = self._message or self._placeholder
         elif self._veiled:
-            text = VEIL_MESSAGE
+            text = self.tr(VEIL_MESSAGE)
         if not text:
             return
         painter.save()

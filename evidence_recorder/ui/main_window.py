@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QDate, QModelIndex, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QDate, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,6 +39,7 @@ from evidence_recorder import APP_NAME
 from evidence_recorder.core import settings as options
 from evidence_recorder.core.capture import Grab
 from evidence_recorder.core.errors import EvidenceError
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import Capture
 from evidence_recorder.core.recorder import ImportOutcome
 from evidence_recorder.core.settings import Settings
@@ -50,10 +51,12 @@ from evidence_recorder.ui.capture_flow import CaptureController
 from evidence_recorder.ui.describe import DescribePanel
 from evidence_recorder.ui.editor import AnnotationEditor
 from evidence_recorder.ui.guide import (
-    CHILD_PROTECTION_TITLE,
     ChildProtectionDialog,
     GuideDialog,
+    child_protection_title,
 )
+from evidence_recorder.ui.help import show_guide
+from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.imageview import ImageView
 from evidence_recorder.ui.models import (
     CaptureFilterProxy,
@@ -61,11 +64,18 @@ from evidence_recorder.ui.models import (
     IncidentListModel,
     configure_grid_view,
     configure_table_view,
+    day_format,
 )
 from evidence_recorder.ui.session import VaultSession
 from evidence_recorder.ui.settings_dialog import SettingsDialog
+from evidence_recorder.ui.tasks import run_task
 
-IMPORT_FILTER = "Pictures (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif);;All files (*)"
+# Captures an incident shows at once when opened; a larger one loads the rest behind.
+FIRST_PAGE = 300
+FIRST_PAGE_PATIENCE = 40  # turns of 50 ms to wait for the first screen's thumbnails
+
+IMPORT_FILTER = QT_TRANSLATE_NOOP(
+    "MainWindow", "Pictures (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif);;All files (*)")
 
 
 class DescribeDialog(QDialog):
@@ -75,15 +85,15 @@ class DescribeDialog(QDialog):
         super().__init__(parent)
         self.session = session
         self.capture = capture
-        self.setWindowTitle("Describe this capture")
+        self.setWindowTitle(self.tr("Describe this capture"))
         outer = QVBoxLayout(self)
-        saved = QLabel("Your capture is saved, with its time and fingerprint. Add what you know "
-                       "about it now (you can also do it later), then press Save.")
+        saved = QLabel(self.tr("Your capture is saved, with its time and fingerprint. Add what you "
+                               "know about it now (you can also do it later), then press Save."))
         saved.setWordWrap(True)
-        saved.setAccessibleName("Capture saved")
+        saved.setAccessibleName(self.tr("Capture saved"))
         outer.addWidget(saved)
         layout = QHBoxLayout()
-        outer.addLayout(layout)
+        outer.addLayout(layout, 1)  # the picture and form take the height, not the label
         splitter = QSplitter()
         self.view = ImageView()
         self.view.set_image(session.original(capture.id))
@@ -102,7 +112,7 @@ class DescribeDialog(QDialog):
             self.session.edit_capture(self.capture.id, self.panel.changed_fields(),
                                       self.panel.incident_id())
         except EvidenceError as exc:
-            messages.error(self, "Not saved", exc.message)
+            messages.error(self, self.tr("Not saved"), error_text(exc))
             return
         self.accept()
 
@@ -119,7 +129,8 @@ class EditorDialog(QDialog):
         super().__init__(parent)
         self.session = session
         self.capture_id = capture_id
-        self.setWindowTitle(f"Highlight and redact: capture {capture_id}")
+        self.setWindowTitle(self.tr("Highlight and redact: capture {capture_id}")
+                            .format(capture_id=capture_id))
         layout = QVBoxLayout(self)
         self.editor = AnnotationEditor(session.original(capture_id),
                                        session.annotations(capture_id))
@@ -136,15 +147,15 @@ class EditorDialog(QDialog):
         try:
             self.session.set_annotations(self.capture_id, data if data.get("items") else None)
         except EvidenceError as exc:
-            messages.error(self, "Not saved", exc.message)
+            messages.error(self, self.tr("Not saved"), error_text(exc))
             return
         self.editor.mark_saved()
         self.accept()
 
     def reject(self) -> None:
         if self.editor.is_modified() and not messages.ask(
-                self, "Discard changes?", "Close without saving your highlights and "
-                "redactions?"):
+                self, self.tr("Discard changes?"), self.tr("Close without saving your highlights "
+                                                           "and redactions?")):
             return
         super().reject()
 
@@ -164,7 +175,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.capturer = capture_controller or CaptureController(parent=self)
         self.capturer.grabbed.connect(self._on_grabbed)
-        self.capturer.failed.connect(lambda text: messages.error(self, "Not captured", text))
+        self.capturer.failed.connect(lambda text: messages.error(self, self.tr(
+                "Not captured"), text))
 
         self.incident_model = IncidentListModel(self)
         self.capture_model = CaptureTableModel(self)
@@ -174,6 +186,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_layout()
         self._current_capture: int | None = None
+        self._reload_generation = 0  # a background read for an older reload is dropped
         session.captures_changed.connect(self.reload_captures)
         session.incidents_changed.connect(self.reload_incidents)
         self._restore_geometry()
@@ -197,59 +210,65 @@ class MainWindow(QMainWindow):
             return self.settings.get(options.CAPTURE_DELAY)
 
         self.act_screen = self._action(
-            "Capture whole &screen", lambda: self.capture("screen", delay=delay()),
-            "Ctrl+Shift+F", "Capture everything on every screen")
+            self.tr("Capture whole &screen"), lambda: self.capture("screen", delay=delay()),
+            "Ctrl+Shift+F", self.tr("Capture everything on every screen"))
         self.act_region = self._action(
-            "Capture a &region…", lambda: self.capture("region", delay=delay()),
-            "Ctrl+Shift+R", "Drag a rectangle around the part to keep")
+            self.tr("Capture a &region…"), lambda: self.capture("region", delay=delay()),
+            "Ctrl+Shift+R", self.tr("Drag a rectangle around the part to keep"))
         self.act_window = self._action(
-            "Capture a &window…", lambda: self.capture("window", delay=delay()),
-            "Ctrl+Shift+W", "Click the window you want during the countdown; it alone is kept")
-        self.act_import = self._action("&Import pictures…", self.import_dialog, "Ctrl+I",
-                                       "Add phone screenshots or other pictures")
-        self.act_annotate = self._action("&Highlight and redact…", self.annotate, "Ctrl+E",
-                                         "Mark up or cover parts of a copy")
-        self.act_export = self._action("E&xport a sealed report…", self.export_report,
+            self.tr("Capture a &window…"), lambda: self.capture("window", delay=delay()),
+            "Ctrl+Shift+W", self.tr("Click the window you want during the countdown; it alone is "
+                                    "kept"))
+        self.act_import = self._action(self.tr("&Import pictures…"), self.import_dialog, "Ctrl+I",
+                                       self.tr("Add phone screenshots or other pictures"))
+        self.act_annotate = self._action(self.tr("&Highlight and redact…"), self.annotate, "Ctrl+E",
+                                         self.tr("Mark up or cover parts of a copy"))
+        self.act_export = self._action(self.tr("E&xport a sealed report…"), self.export_report,
                                        "Ctrl+Shift+E",
-                                       "Seal captures into one file for your headteacher or "
-                                       "the police")
-        self.act_delete = self._action("&Delete capture…", self.delete_capture,
+                                       self.tr("Seal captures into one file for your headteacher "
+                                               "or the police"))
+        self.act_delete = self._action(self.tr("&Delete capture…"), self.delete_capture,
                                        QKeySequence.StandardKey.Delete)
-        self.act_new_incident = self._action("&New incident…", self.new_incident, "Ctrl+N")
-        self.act_rename_incident = self._action("&Rename incident…", self.rename_incident, "F2")
-        self.act_describe_incident = self._action("Describe &incident…",
+        self.act_new_incident = self._action(self.tr("&New incident…"), self.new_incident,
+                                             "Ctrl+N")
+        self.act_rename_incident = self._action(self.tr("&Rename incident…"),
+                                                self.rename_incident, "F2")
+        self.act_describe_incident = self._action(self.tr("Describe &incident…"),
                                                   self.describe_incident)
         self.act_open_bundle = self._action(
-            "&Open a report bundle…", self.open_bundle_requested.emit, "Ctrl+O",
-            "Check and read a sealed report someone sent you")
-        self.act_received = self._action("&Received bundles…", self.received_requested.emit,
-                                         None, "Report bundles you kept in this vault")
-        self.act_verify = self._action("&Verify vault", self.verify_vault, None,
-                                       "Check that nothing in the vault has been altered")
-        self.act_audit = self._action("&Audit log", self.show_audit, None,
-                                      "Every action on your evidence, in order")
-        self.act_lock = self._action("&Lock", self.lock_requested.emit, "Ctrl+L",
-                                     "Lock the vault now")
-        self.act_settings = self._action("&Settings…", self.show_settings, "Ctrl+,")
-        self.act_guide = self._action("&Guide", lambda: GuideDialog(self).exec(), "F1")
-        self.act_stop = self._action(CHILD_PROTECTION_TITLE,
+            self.tr("&Open a report bundle…"), self.open_bundle_requested.emit, "Ctrl+O",
+            self.tr("Check and read a sealed report someone sent you"))
+        self.act_received = self._action(self.tr("&Received bundles…"),
+                                         self.received_requested.emit, None,
+                                         self.tr("Report bundles you kept in this vault"))
+        self.act_verify = self._action(self.tr("&Verify vault"), self.verify_vault, None,
+                                       self.tr("Check that nothing in the vault has been altered"))
+        self.act_audit = self._action(self.tr("&Audit log"), self.show_audit, None,
+                                      self.tr("Every action on your evidence, in order"))
+        self.act_lock = self._action(self.tr("&Lock"), self.lock_requested.emit, "Ctrl+L",
+                                     self.tr("Lock the vault now"))
+        self.act_settings = self._action(self.tr("&Settings…"), self.show_settings, "Ctrl+,")
+        self.act_guide = self._action(self.tr("&Guide"), lambda: GuideDialog(self).exec(), "F1")
+        self.act_stop = self._action(child_protection_title(),
                                      lambda: ChildProtectionDialog(self).exec(), None,
-                                     "Captures nothing; tells you whom to contact")
-        self.act_search = self._action("&Find", lambda: self.search.setFocus(),
+                                     self.tr("Captures nothing; tells you whom to contact"))
+        self.act_search = self._action(self.tr("&Find"), lambda: self.search.setFocus(),
                                        QKeySequence.StandardKey.Find)
-        self.act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.act_quit = self._action(self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit)
 
-        self.monitor_menu = QMenu("Capture one &monitor", self)
+        self.monitor_menu = QMenu(self.tr("Capture one &monitor"), self)
         self.monitor_menu.aboutToShow.connect(self._fill_monitor_menu)
-        self.delay_menu = QMenu("Capture &delay", self)
+        self.delay_menu = QMenu(self.tr("Capture &delay"), self)
         for seconds in (0, 3, 5, 10):
-            act = self.delay_menu.addAction("No delay" if not seconds else f"{seconds} seconds")
+            act = self.delay_menu.addAction(self.tr("No delay") if not seconds
+                                            else self.tr("%n seconds", "", seconds))
+            act.setData(seconds)
             act.setCheckable(True)
             act.setChecked(self.settings.get(options.CAPTURE_DELAY) == seconds)
             act.triggered.connect(lambda _=False, s=seconds: self._set_delay(s))
 
         menu = self.menuBar()
-        file_menu = menu.addMenu("&Capture")
+        file_menu = menu.addMenu(self.tr("&Capture"))
         file_menu.addActions([self.act_screen, self.act_region, self.act_window])
         file_menu.addMenu(self.monitor_menu)
         file_menu.addMenu(self.delay_menu)
@@ -259,34 +278,45 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.act_stop)
         file_menu.addSeparator()
         file_menu.addActions([self.act_lock, self.act_quit])
-        edit_menu = menu.addMenu("&Evidence")
+        edit_menu = menu.addMenu(self.tr("&Evidence"))
         edit_menu.addActions([self.act_annotate, self.act_export, self.act_delete,
                               self.act_search])
         edit_menu.addSeparator()
         edit_menu.addActions([self.act_new_incident, self.act_rename_incident,
                               self.act_describe_incident])
-        vault_menu = menu.addMenu("&Vault")
+        vault_menu = menu.addMenu(self.tr("&Vault"))
         vault_menu.addActions([self.act_open_bundle, self.act_received])
         vault_menu.addSeparator()
         vault_menu.addActions([self.act_verify, self.act_audit, self.act_settings])
-        help_menu = menu.addMenu("&Help")
+        help_menu = menu.addMenu(self.tr("&Help"))
+        # The full guides (docs/, offline) take F1; the short welcome guide stays here too.
+        self.act_guide.setShortcut(QKeySequence())
+        self.act_help_staff = self._action(self.tr("Guide for &staff"),
+                                           lambda: show_guide("staff"), "F1")
+        self.act_help_headteacher = self._action(self.tr("Guide for &headteachers"),
+                                                 lambda: show_guide("headteacher"))
+        self.act_help_police = self._action(self.tr("Guide for &police officers"),
+                                            lambda: show_guide("police"))
+        help_menu.addActions([self.act_help_staff, self.act_help_headteacher,
+                              self.act_help_police])
+        help_menu.addSeparator()
         help_menu.addActions([self.act_guide, self.act_stop])
 
-        bar = self.addToolBar("Main")
+        bar = self.addToolBar(self.tr("Main"))
         bar.setObjectName("mainToolbar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         bar.addAction(self.act_screen)
         monitor_button = QToolButton()
-        monitor_button.setText("One monitor")
-        monitor_button.setAccessibleName("Capture one monitor")
+        monitor_button.setText(self.tr("One monitor"))
+        monitor_button.setAccessibleName(self.tr("Capture one monitor"))
         monitor_button.setMenu(self.monitor_menu)
         monitor_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         bar.addWidget(monitor_button)
         bar.addAction(self.act_region)
         bar.addAction(self.act_window)
         delay_button = QToolButton()
-        delay_button.setText("Delay")
-        delay_button.setAccessibleName("Capture delay")
+        delay_button.setText(self.tr("Delay"))
+        delay_button.setAccessibleName(self.tr("Capture delay"))
         delay_button.setMenu(self.delay_menu)
         delay_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         bar.addWidget(delay_button)
@@ -300,12 +330,12 @@ class MainWindow(QMainWindow):
         spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding,
                              spacer.sizePolicy().verticalPolicy())
         bar.addWidget(spacer)
-        stop = QPushButton(CHILD_PROTECTION_TITLE)
+        stop = QPushButton(child_protection_title())
         stop.setObjectName("childProtectionStop")
         stop.setStyleSheet("QPushButton#childProtectionStop { background: #b3261e; color: white;"
                            " font-weight: bold; padding: 4px 10px; border-radius: 4px; }")
-        stop.setAccessibleName(CHILD_PROTECTION_TITLE)
-        stop.setToolTip("Captures nothing. Tells you what to do and whom to contact.")
+        stop.setAccessibleName(child_protection_title())
+        stop.setToolTip(self.tr("Captures nothing. Tells you what to do and whom to contact."))
         stop.clicked.connect(self.act_stop.trigger)
         bar.addWidget(stop)
 
@@ -314,18 +344,19 @@ class MainWindow(QMainWindow):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(6, 6, 0, 6)
-        heading = QLabel("Incidents")
+        heading = QLabel(self.tr("Incidents"))
         heading.setStyleSheet("font-weight: bold;")
         left_layout.addWidget(heading)
         self.incident_view = QListView()
         self.incident_view.setModel(self.incident_model)
-        self.incident_view.setAccessibleName("Incidents")
+        self.incident_view.setAccessibleName(self.tr("Incidents"))
         self.incident_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.incident_view.selectionModel().currentChanged.connect(self._incident_changed)
         left_layout.addWidget(self.incident_view)
         row = QHBoxLayout()
-        for text, action in (("New", self.act_new_incident), ("Rename", self.act_rename_incident),
-                             ("Describe", self.act_describe_incident)):
+        for text, action in ((self.tr("New"), self.act_new_incident),
+                             (self.tr("Rename"), self.act_rename_incident),
+                             (self.tr("Describe"), self.act_describe_incident)):
             button = QPushButton(text)
             button.setAccessibleName(action.text().replace("&", "").rstrip("…"))
             button.clicked.connect(action.trigger)
@@ -338,41 +369,46 @@ class MainWindow(QMainWindow):
         middle_layout.setContentsMargins(0, 6, 0, 6)
         filters = QHBoxLayout()
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search notes, sites, authors, links…")
-        self.search.setAccessibleName("Search captures")
+        self.search.setPlaceholderText(self.tr("Search notes, sites, authors, links…"))
+        self.search.setAccessibleName(self.tr("Search captures"))
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.proxy.set_filter_text)
         self.site_filter = QComboBox()
-        self.site_filter.setAccessibleName("Only this site")
-        self.site_filter.addItem("All sites", "")
+        self.site_filter.setAccessibleName(self.tr("Only this site"))
+        self.site_filter.addItem(self.tr("All sites"), "")
         for site in SITES:
             self.site_filter.addItem(site, site)
         self.site_filter.currentIndexChanged.connect(
             lambda _i: self.proxy.set_site_filter(self.site_filter.currentData() or None))
         self.date_from = QDateEdit()
         self.date_to = QDateEdit()
-        for edit, name in ((self.date_from, "From date"), (self.date_to, "To date")):
+        for edit, name in ((self.date_from, self.tr("From date")),
+                           (self.date_to, self.tr("To date"))):
             edit.setCalendarPopup(True)
             edit.setAccessibleName(name)
-            edit.setDisplayFormat("d MMM yyyy")
+            edit.setDisplayFormat(day_format())  # the user's locale, as in the table
         self.date_from.setDate(QDate(2000, 1, 1))
         self.date_to.setDate(QDate.currentDate().addYears(1))
         self.date_from.dateChanged.connect(self._date_filter_changed)
         self.date_to.dateChanged.connect(self._date_filter_changed)
         filters.addWidget(self.search, 3)
-        filters.addWidget(self.site_filter, 1)
-        filters.addWidget(QLabel("from"))
-        filters.addWidget(self.date_from)
-        filters.addWidget(QLabel("to"))
-        filters.addWidget(self.date_to)
+        # Visible labels tied to their fields (setBuddy): on Linux a screen reader names a
+        # combo box only from its label; the name of a combo box there is its current text.
+        for text, field, stretch in ((self.tr("Site"), self.site_filter, 1),
+                                     (self.tr("from"), self.date_from, 0),
+                                     (self.tr("to"), self.date_to, 0)):
+            label = QLabel(text)
+            label.setBuddy(field)
+            filters.addWidget(label)
+            filters.addWidget(field, stretch)
         middle_layout.addLayout(filters)
 
         self.tabs = QTabWidget()
-        self.tabs.setAccessibleName("Captures: pictures or timeline")
+        self.tabs.setAccessibleName(self.tr("Captures: pictures or timeline"))
         self.grid = QListView()
         configure_grid_view(self.grid)
         self.grid.setModel(self.proxy)
-        self.grid.setAccessibleName("Captures as pictures")
+        self.grid.setAccessibleName(self.tr("Captures as pictures"))
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table = QTableView()
@@ -380,9 +416,9 @@ class MainWindow(QMainWindow):
         configure_table_view(self.table)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAccessibleName("Timeline of captures")
-        self.tabs.addTab(self.grid, "&Pictures")
-        self.tabs.addTab(self.table, "&Timeline")
+        self.table.setAccessibleName(self.tr("Timeline of captures"))
+        self.tabs.addTab(self.grid, self.tr("&Pictures"))
+        self.tabs.addTab(self.table, self.tr("&Timeline"))
         # One selection shared by both views, so switching tabs keeps the capture.
         self.table.setSelectionModel(self.grid.selectionModel())
         self.grid.selectionModel().currentChanged.connect(self._capture_changed)
@@ -390,9 +426,9 @@ class MainWindow(QMainWindow):
         self.table.doubleClicked.connect(lambda _i: self.annotate())
         middle_layout.addWidget(self.tabs)
         self.empty_hint = QLabel(
-            "No captures here yet. Use “Capture whole screen” or “Capture a region” when the "
-            "post or message is on screen, or import pictures from your phone. You can also "
-            "drop picture files onto this window.")
+            self.tr("No captures here yet. Use “Capture whole screen” or “Capture a region” when "
+                    "the post or message is on screen, or import pictures from your phone. You can "
+                    "also drop picture files onto this window."))
         self.empty_hint.setWordWrap(True)
         self.empty_hint.setStyleSheet("color: palette(placeholder-text); padding: 8px;")
         middle_layout.addWidget(self.empty_hint)
@@ -422,7 +458,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(2, 3)
         self.splitter.setSizes([220, 560, 500])
         self.setCentralWidget(self.splitter)
-        self.statusBar().showMessage("Ready")
+        self.statusBar().showMessage(self.tr("Ready"))
 
     # ------------------------------------------------------------------ geometry
 
@@ -458,7 +494,7 @@ class MainWindow(QMainWindow):
                 row = i
         index = self.incident_model.index(row, 0)
         if self.incident_view.currentIndex() == index:
-            self.reload_captures()
+            self.reload_captures(first_page=True)
         else:
             self.incident_view.setCurrentIndex(index)  # loads its captures once
 
@@ -484,16 +520,53 @@ class MainWindow(QMainWindow):
             if self.incident_model.incident_at(i).id == current:
                 self.incident_view.setCurrentIndex(self.incident_model.index(i, 0))
 
-    def reload_captures(self) -> None:
+    def reload_captures(self, *, first_page: bool = False) -> None:
+        """Show the current incident's captures.
+
+        ``first_page``: when an incident is opened, a large one shows its newest
+        :data:`FIRST_PAGE` captures at once and the rest follow from a background
+        read, so ten thousand captures open about as fast as a hundred. Reloads after
+        an edit read everything at once, so the view does not jump.
+        """
         if not self.session.is_unlocked:
             return
+        self._reload_generation += 1
+        incident = self.current_incident_id()
+        count = self.session.capture_count(incident)
+        if first_page and count > FIRST_PAGE:
+            self._show_captures(self.session.captures(incident, newest=FIRST_PAGE), count)
+            generation = self._reload_generation  # the view asks for thumbnails as it paints
+            QTimer.singleShot(50, lambda: self._load_rest_when_idle(incident, generation,
+                                                                    FIRST_PAGE_PATIENCE))
+            return
+        self._show_captures(self.session.captures(incident), count)
+
+    def _load_rest_when_idle(self, incident: int | None, generation: int, patience: int) -> None:
+        """Read the whole incident in the background once the thumbnails on screen are
+        in (they share the vault), waiting at most ``patience`` short turns for them."""
+        if generation != self._reload_generation or not self.session.is_unlocked:
+            return
+        if self.capture_model.thumbnails_pending() and patience > 0:
+            QTimer.singleShot(50, lambda: self._load_rest_when_idle(incident, generation,
+                                                                    patience - 1))
+            return
+
+        def rest(captures: list[Capture]) -> None:
+            if generation == self._reload_generation and self.session.is_unlocked:
+                self._show_captures(captures, len(captures))
+
+        run_task(lambda _progress: self.session.captures(incident), on_success=rest,
+                 on_failure=lambda _exc: None)  # locked meanwhile: nothing to show
+
+    def _show_captures(self, captures: list[Capture], count: int) -> None:
         keep = self._current_capture
-        captures = self.session.captures(self.current_incident_id())
         self.capture_model.set_captures(captures)
         self.empty_hint.setVisible(not captures)
         if keep is not None:
             self.select_capture(keep)
-        self.statusBar().showMessage(f"{len(captures)} captures in this incident")
+        self.statusBar().showMessage(
+            self.tr("%n capture in this incident", "", count) if count == 1
+            else self.tr("%n captures in this incident", "", count))
 
     def select_capture(self, capture_id: int) -> None:
         row = self.capture_model.row_of(capture_id)
@@ -507,7 +580,7 @@ class MainWindow(QMainWindow):
     def _incident_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
         self._current_capture = None
         self._show_capture(None)
-        self.reload_captures()
+        self.reload_captures(first_page=True)
 
     def _capture_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid():
@@ -532,9 +605,10 @@ class MainWindow(QMainWindow):
             self.session.edit_capture(self._current_capture, self.details.changed_fields(),
                                       self.details.incident_id())
         except EvidenceError as exc:
-            messages.error(self, "Not saved", exc.message)
+            messages.error(self, self.tr("Not saved"), error_text(exc))
             return
-        self.statusBar().showMessage("Saved. The change is recorded in the audit log.", 5000)
+        self.statusBar().showMessage(self.tr("Saved. The change is recorded in the audit log."),
+                                     5000)
 
     def _date_filter_changed(self) -> None:
         start, end = self.date_from.date().toPython(), self.date_to.date().toPython()
@@ -550,12 +624,13 @@ class MainWindow(QMainWindow):
 
             monitors = capture.default_grabber().monitors()
         except EvidenceError as exc:
-            action = self.monitor_menu.addAction(exc.message)
+            action = self.monitor_menu.addAction(error_text(exc))
             action.setEnabled(False)
             return
         for monitor in monitors:
             action = self.monitor_menu.addAction(
-                f"Monitor {monitor.index} ({monitor.width}×{monitor.height})")
+                self.tr("Monitor {index} ({width}×{height})").format(
+                    index=monitor.index, width=monitor.width, height=monitor.height))
             action.triggered.connect(
                 lambda _=False, n=monitor.index: self.capture(
                     "monitor", n, self.settings.get(options.CAPTURE_DELAY)))
@@ -563,8 +638,7 @@ class MainWindow(QMainWindow):
     def _set_delay(self, seconds: int) -> None:
         self.settings.set(options.CAPTURE_DELAY, seconds)
         for action in self.delay_menu.actions():
-            action.setChecked(action.text().startswith(str(seconds)) or
-                              (seconds == 0 and action.text() == "No delay"))
+            action.setChecked(action.data() == seconds)
 
     def capture(self, kind: str, monitor: int | None = None, delay: int = 0) -> None:
         self.capturer.hide_windows = self.settings.get(options.HIDE_WHILE_CAPTURING)
@@ -572,17 +646,18 @@ class MainWindow(QMainWindow):
 
     def _on_grabbed(self, grab: Grab) -> None:
         if not self.session.is_unlocked:
-            messages.warn(self, "Not captured", "The vault locked while capturing; "
-                          "unlock it and capture again.")
+            messages.warn(self, self.tr("Not captured"), self.tr(
+                    "The vault locked while capturing; unlock it and capture again."))
             return
         incident = self.current_incident_id()
         try:
             capture_id = self.session.save_grab(grab, None, incident)
         except EvidenceError as exc:
-            messages.error(self, "Not saved", exc.message)
+            messages.error(self, self.tr("Not saved"), error_text(exc))
             return
         self.select_capture(capture_id)
-        self.statusBar().showMessage(f"Saved capture {capture_id}.", 5000)
+        self.statusBar().showMessage(
+            self.tr("Saved capture {capture_id}.").format(capture_id=capture_id), 5000)
         dialog = DescribeDialog(self.session, self.session.capture(capture_id), self)
         dialog.exec()
         if self._current_capture == capture_id:
@@ -591,12 +666,12 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ import
 
     def import_dialog(self) -> None:
-        paths = filedialogs.open_files(self, "Import pictures", IMPORT_FILTER)
+        paths = filedialogs.open_files(self, self.tr("Import pictures"), self.tr(IMPORT_FILTER))
         if paths:
             self.import_paths(paths)
 
     def import_paths(self, paths: list[Path]) -> None:
-        progress = QProgressDialog("Importing…", "", 0, len(paths), self)
+        progress = QProgressDialog(self.tr("Importing…"), "", 0, len(paths), self)
         progress.setCancelButton(None)
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(300)
@@ -606,16 +681,19 @@ class MainWindow(QMainWindow):
             saved = len(outcome.saved)
             if outcome.refused:
                 reasons = "\n".join(reason for _p, reason in outcome.refused)
-                messages.warn(self, "Some files were not imported",
-                              f"{saved} imported, {len(outcome.refused)} not imported.",
+                messages.warn(self, self.tr("Some files were not imported"),
+                              self.tr("{saved} imported, {refused} not imported.").format(
+                                  saved=saved, refused=len(outcome.refused)),
                               reasons)
-            self.statusBar().showMessage(f"Imported {saved} pictures.", 5000)
+            self.statusBar().showMessage(
+                self.tr("Imported %n picture.", "", saved) if saved == 1
+                else self.tr("Imported %n pictures.", "", saved), 5000)
             if outcome.saved:
                 self.select_capture(outcome.saved[-1][1])
 
         def failed(exc: EvidenceError) -> None:
             progress.close()
-            messages.error(self, "Import stopped", exc.message)
+            messages.error(self, self.tr("Import stopped"), error_text(exc))
 
         self.session.import_files(paths, self.current_incident_id(), done, failed,
                                   lambda i, _n: progress.setValue(i))
@@ -634,7 +712,7 @@ class MainWindow(QMainWindow):
 
     def annotate(self) -> None:
         if self._current_capture is None:
-            messages.info(self, "Choose a capture", "Select a capture first.")
+            messages.info(self, self.tr("Choose a capture"), self.tr("Select a capture first."))
             return
         capture_id = self._current_capture
         EditorDialog(self.session, capture_id, self).exec()
@@ -644,30 +722,30 @@ class MainWindow(QMainWindow):
         if self._current_capture is None:
             return
         reason, ok = QInputDialog.getText(
-            self, "Delete capture",
-            "Deleting removes the picture for good. Your policy asks you to keep originals,\n"
-            "so only delete a capture taken by mistake. Why are you deleting it?\n"
-            "(The reason and the capture's fingerprint stay in the audit log.)")
+            self, self.tr("Delete capture"),
+            self.tr("Deleting removes the picture for good. Your policy asks you to keep "
+                    "originals,\nso only delete a capture taken by mistake. Why are you deleting "
+                    "it?\n(The reason and the capture's fingerprint stay in the audit log.)"))
         if not ok:
             return
         try:
             self.session.delete_capture(self._current_capture, reason)
         except EvidenceError as exc:
-            messages.error(self, "Not deleted", exc.message)
+            messages.error(self, self.tr("Not deleted"), error_text(exc))
             return
         self._show_capture(None)
 
     # ------------------------------------------------------------------ incidents
 
     def new_incident(self) -> None:
-        title, ok = QInputDialog.getText(self, "New incident", "Title (for example, "
-                                         "“Comments on the school Facebook page”):")
+        title, ok = QInputDialog.getText(self, self.tr("New incident"), self.tr(
+                "Title (for example, “Comments on the school Facebook page”):"))
         if not ok:
             return
         try:
             incident = self.session.new_incident(title)
         except EvidenceError as exc:
-            messages.error(self, "Not created", exc.message)
+            messages.error(self, self.tr("Not created"), error_text(exc))
             return
         for i in range(self.incident_model.rowCount()):
             if self.incident_model.incident_at(i).id == incident.id:
@@ -678,13 +756,13 @@ class MainWindow(QMainWindow):
         if incident_id is None:
             return
         current = self.incident_model.incident_at(self.incident_view.currentIndex().row())
-        title, ok = QInputDialog.getText(self, "Rename incident", "New title:",
+        title, ok = QInputDialog.getText(self, self.tr("Rename incident"), self.tr("New title:"),
                                          text=current.title)
         if ok:
             try:
                 self.session.edit_incident(incident_id, title=title)
             except EvidenceError as exc:
-                messages.error(self, "Not renamed", exc.message)
+                messages.error(self, self.tr("Not renamed"), error_text(exc))
 
     def describe_incident(self) -> None:
         incident_id = self.current_incident_id()
@@ -692,18 +770,19 @@ class MainWindow(QMainWindow):
             return
         current = self.incident_model.incident_at(self.incident_view.currentIndex().row())
         text, ok = QInputDialog.getMultiLineText(
-            self, "Describe incident", "What is this incident about? When did it start?",
+            self, self.tr("Describe incident"),
+            self.tr("What is this incident about? When did it start?"),
             current.description)
         if ok:
             try:
                 self.session.edit_incident(incident_id, description=text)
             except EvidenceError as exc:
-                messages.error(self, "Not saved", exc.message)
+                messages.error(self, self.tr("Not saved"), error_text(exc))
 
     # ------------------------------------------------------------------ vault
 
     def verify_vault(self) -> None:
-        progress = QProgressDialog("Checking every capture…", "", 0, 0, self)
+        progress = QProgressDialog(self.tr("Checking every capture…"), "", 0, 0, self)
         progress.setCancelButton(None)
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(300)
@@ -711,19 +790,21 @@ class MainWindow(QMainWindow):
         def done(report: VerifyReport) -> None:
             progress.close()
             if report.ok:
-                messages.info(self, "Vault intact",
-                              f"Nothing has been altered. All {report.captures_checked} "
-                              f"captures match their fingerprints, and the "
-                              f"{report.entries_checked} entries of the audit log are intact.")
+                messages.info(self, self.tr("Vault intact"),
+                              self.tr("Nothing has been altered. All {captures_checked} captures "
+                                      "match their fingerprints, and the {entries_checked} entries "
+                                      "of the audit log are intact.").format(
+                                  captures_checked=report.captures_checked,
+                                  entries_checked=report.entries_checked))
             else:
-                messages.warn(self, "Problems found",
-                              "The check found something that does not match. Keep the "
-                              "vault folder as it is and make a copy of it.",
+                messages.warn(self, self.tr("Problems found"),
+                              self.tr("The check found something that does not match. Keep the "
+                                      "vault folder as it is and make a copy of it."),
                               "\n".join(report.problems))
 
         def failed(exc: EvidenceError) -> None:
             progress.close()
-            messages.error(self, "Check stopped", exc.message)
+            messages.error(self, self.tr("Check stopped"), error_text(exc))
 
         def step(done_count: int, total: int) -> None:
             progress.setMaximum(total)

@@ -25,6 +25,9 @@ import shiboken6
 from PySide6.QtCore import (
     QAbstractListModel,
     QAbstractTableModel,
+    QCoreApplication,
+    QDate,
+    QLocale,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -33,6 +36,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
     QThreadPool,
+    QTime,
     QTimer,
 )
 from PySide6.QtGui import (
@@ -56,12 +60,14 @@ from PySide6.QtWidgets import (
 )
 
 from evidence_recorder.core.errors import EvidenceError
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import (
     CATEGORY_LABELS,
     Capture,
     CaptureKind,
     Incident,
 )
+from evidence_recorder.ui.i18n import category_text
 from evidence_recorder.ui.tasks import Progress, run_task
 
 ThumbnailLoader = Callable[[int], bytes]
@@ -79,16 +85,17 @@ _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _DECORATION = int(Qt.ItemDataRole.DecorationRole)
 _ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _SHORT_DESCRIPTION = 120  # characters of "what happened" shown in the table
 _LONG_TOOLTIP = 1_000  # a tooltip is a glance, not a reader
 
+# Labels are kept in British English and translated where they are shown (kind_label,
+# column_title), so that a translator loaded after import still takes effect.
 KIND_LABELS: dict[CaptureKind, str] = {
-    CaptureKind.SCREEN: "Whole screen",
-    CaptureKind.MONITOR: "One screen",
-    CaptureKind.REGION: "Part of the screen",
-    CaptureKind.WINDOW: "One window",
-    CaptureKind.IMPORT: "Imported file",
+    CaptureKind.SCREEN: QT_TRANSLATE_NOOP("CaptureKind", "Whole screen"),
+    CaptureKind.MONITOR: QT_TRANSLATE_NOOP("CaptureKind", "One screen"),
+    CaptureKind.REGION: QT_TRANSLATE_NOOP("CaptureKind", "Part of the screen"),
+    CaptureKind.WINDOW: QT_TRANSLATE_NOOP("CaptureKind", "One window"),
+    CaptureKind.IMPORT: QT_TRANSLATE_NOOP("CaptureKind", "Imported file"),
 }
 
 
@@ -103,24 +110,42 @@ class Column(IntEnum):
 
 
 COLUMN_TITLES: dict[Column, str] = {
-    Column.CAPTURED: "Captured",
-    Column.POSTED: "Posted (as shown)",
-    Column.SITE: "Site",
-    Column.AUTHOR: "Author",
-    Column.CATEGORY: "Category",
-    Column.KIND: "Kind",
-    Column.DESCRIPTION: "Description",
+    Column.CAPTURED: QT_TRANSLATE_NOOP("Column", "Captured"),
+    Column.POSTED: QT_TRANSLATE_NOOP("Column", "Posted (as shown)"),
+    Column.SITE: QT_TRANSLATE_NOOP("Column", "Site"),
+    Column.AUTHOR: QT_TRANSLATE_NOOP("Column", "Author"),
+    Column.CATEGORY: QT_TRANSLATE_NOOP("Column", "Category"),
+    Column.KIND: QT_TRANSLATE_NOOP("Column", "Kind"),
+    Column.DESCRIPTION: QT_TRANSLATE_NOOP("Column", "Description"),
 }
 
 _COLUMN_HELP: dict[Column, str] = {
-    Column.CAPTURED: "When the capture was taken, in your local time. Hover a row for UTC.",
-    Column.POSTED: "The time the post itself showed, written as it appeared (e.g. “2h”).",
-    Column.SITE: "The site or app the abuse was on.",
-    Column.AUTHOR: "Who posted it: their name and @handle.",
-    Column.CATEGORY: "What kind of abuse it is.",
-    Column.KIND: "How the capture was made.",
-    Column.DESCRIPTION: "What happened, in your words.",
+    Column.CAPTURED: QT_TRANSLATE_NOOP(
+        "Column", "When the capture was taken, in your local time. Hover a row for UTC."),
+    Column.POSTED: QT_TRANSLATE_NOOP(
+        "Column", "The time the post itself showed, written as it appeared (e.g. “2h”)."),
+    Column.SITE: QT_TRANSLATE_NOOP("Column", "The site or app the abuse was on."),
+    Column.AUTHOR: QT_TRANSLATE_NOOP("Column", "Who posted it: their name and @handle."),
+    Column.CATEGORY: QT_TRANSLATE_NOOP("Column", "What kind of abuse it is."),
+    Column.KIND: QT_TRANSLATE_NOOP("Column", "How the capture was made."),
+    Column.DESCRIPTION: QT_TRANSLATE_NOOP("Column", "What happened, in your words."),
 }
+
+
+def kind_label(kind: str) -> str:
+    """How a capture was made, in the user's language (the raw value if unknown)."""
+    label = KIND_LABELS.get(kind)  # type: ignore[call-overload]  # a str finds a StrEnum key
+    return QCoreApplication.translate("CaptureKind", label) if label else str(kind)
+
+
+def column_title(column: Column) -> str:
+    return QCoreApplication.translate("Column", COLUMN_TITLES[column])
+
+
+def category_label(value: str) -> str:
+    """A category value's label in the user's language; an unknown value as it is."""
+    label = _CATEGORY_BY_VALUE.get(value)
+    return category_text(label) if label else value
 
 
 # ---------------------------------------------------------------------- time text
@@ -161,40 +186,119 @@ def local_captured_at(capture: Capture) -> datetime:
     return capture.captured_at.astimezone(capture_zone(capture))
 
 
-# Times are formatted by hand: month names must be British English whatever C locale
-# Qt has set, and strftime is slow enough to show in a table of ten thousand rows.
+# Dates and times follow the user's locale: QLocale(), which the app leaves at the
+# system's and tests pin with QLocale.setDefault. The day is written with the month's
+# short name (the locale's long date without the weekday, "25 Nov 2026" in Britain,
+# "Nov 25, 2026" in the US), which cannot be misread as day/month or month/day.
+# QLocale.toString costs microseconds and the table formats ten thousand rows, so each
+# day and each clock time is formatted once per locale and kept.
 
 
-def format_day(moment: datetime) -> str:
-    """``25 Nov 2026``."""
-    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+class _LocaleTimes:
+    """Formats for one locale, and the texts already made with them."""
+
+    def __init__(self, locale: QLocale) -> None:
+        self.locale = locale
+        long_date = locale.dateFormat(QLocale.FormatType.LongFormat)
+        day = re.sub(r"d{4}(?:'[^']*'|[^dMy'])*", "", long_date)  # no weekday
+        day = re.sub(r"M{4}", "MMM", day).strip(" ,،")
+        self.day_format = day or "d MMM yyyy"
+        no_year = re.sub(r"^y+(?:'[^']*'|[^dMy'])*|(?:'[^']*'|[^dMy'])*y+", "", self.day_format)
+        self.day_month_format = no_year.strip(" ,،") or "d MMM"
+        clock = locale.timeFormat(QLocale.FormatType.ShortFormat)
+        self.clock_format = clock
+        self.seconds_format = re.sub(r"mm", "mm:ss", clock, count=1) if "ss" not in clock \
+            else clock
+        self.days: dict[tuple[int, int, int, bool], str] = {}
+        self.clocks: dict[tuple[int, int, int], str] = {}
+
+    def day(self, moment: datetime | date, year: bool = True) -> str:
+        key = (moment.year, moment.month, moment.day, year)
+        text = self.days.get(key)
+        if text is None:
+            text = self.locale.toString(QDate(moment.year, moment.month, moment.day),
+                                        self.day_format if year else self.day_month_format)
+            self.days[key] = text
+        return text
+
+    def clock(self, moment: datetime, seconds: bool) -> str:
+        key = (moment.hour, moment.minute, moment.second if seconds else -1)
+        text = self.clocks.get(key)
+        if text is None:
+            when = QTime(moment.hour, moment.minute, moment.second if seconds else 0)
+            text = self.locale.toString(when, self.seconds_format if seconds
+                                        else self.clock_format)
+            self.clocks[key] = text
+        return text
+
+
+_times: _LocaleTimes | None = None
+
+
+def _locale_times() -> _LocaleTimes:
+    global _times
+    locale = QLocale()
+    if _times is None or _times.locale != locale:
+        _times = _LocaleTimes(locale)
+    return _times
+
+
+def day_format() -> str:
+    """The QDateTime pattern ``format_day`` uses, for date editors that should match it."""
+    return _locale_times().day_format
+
+
+def format_day(moment: datetime | date) -> str:
+    """``25 Nov 2026`` in Britain; the user's locale decides."""
+    return _locale_times().day(moment)
 
 
 def format_clock(moment: datetime, *, seconds: bool = False) -> str:
-    text = f"{moment.hour:02d}:{moment.minute:02d}"
-    return f"{text}:{moment.second:02d}" if seconds else text
+    """``14:02`` or ``14:02:31`` in Britain, ``2:02 PM`` in the US."""
+    return _locale_times().clock(moment, seconds)
 
 
 def format_short(moment: datetime) -> str:
     """``25 Nov 2026 14:02``."""
-    return f"{format_day(moment)} {format_clock(moment)}"
+    times = _locale_times()
+    return f"{times.day(moment)} {times.clock(moment, False)}"
 
 
 def format_caption_time(moment: datetime, today: date | None = None) -> str:
     """``25 Nov 14:02`` this year, ``25 Nov 2025 14:02`` otherwise."""
     today = today or datetime.now(moment.tzinfo).date()
-    day = f"{moment.day} {_MONTHS[moment.month - 1]}"
-    if moment.year != today.year:
-        day += f" {moment.year}"
-    return f"{day} {format_clock(moment)}"
+    times = _locale_times()
+    return f"{times.day(moment, moment.year != today.year)} {times.clock(moment, False)}"
+
+
+def format_moment(moment: datetime) -> str:
+    """``25 Nov 2026 at 14:02:31``: one instant in full, in the user's words."""
+    return QCoreApplication.translate("CaptureTime", "{day} at {time}").format(
+        day=format_day(moment), time=format_clock(moment, seconds=True))
+
+
+def format_utc(moment: datetime, beside: datetime | None = None) -> str:
+    """``14:02:31 UTC``, with the UTC day too when it differs from the ``beside`` day."""
+    utc = moment.astimezone(UTC)
+    if beside is not None and beside.date() == utc.date():
+        text = format_clock(utc, seconds=True)
+    else:
+        text = format_moment(utc)
+    return QCoreApplication.translate("CaptureTime", "{time} UTC").format(time=text)
+
+
+def format_local_and_utc(moment: datetime) -> str:
+    """A recorded instant on this computer's clock, with UTC beside it (the audit log)."""
+    local = moment.astimezone()
+    return QCoreApplication.translate("CaptureTime", "{local} ({zone}) · {utc}").format(
+        local=format_moment(local), zone=local.tzname() or "", utc=format_utc(moment, local))
 
 
 def captured_tooltip(capture: Capture) -> str:
     local = local_captured_at(capture)
-    utc = capture.captured_at.astimezone(UTC)
-    return (f"Captured {format_day(local)} at {format_clock(local, seconds=True)} "
-            f"({zone_label(capture)})\n"
-            f"{format_day(utc)} at {format_clock(utc, seconds=True)} UTC")
+    return QCoreApplication.translate(
+        "CaptureTime", "Captured {local} ({zone})\n{utc}").format(
+        local=format_moment(local), zone=zone_label(capture), utc=format_utc(capture.captured_at))
 
 
 def utc_sort_key(capture: Capture) -> str:
@@ -239,18 +343,20 @@ class _Row:
 def _row_for(capture: Capture, time_key: str, today: date) -> _Row:
     d = capture.details
     local = local_captured_at(capture)
-    category = _CATEGORY_BY_VALUE.get(d.category, d.category)
+    category = category_label(d.category)
     display = (
         format_short(local),
         _one_line(d.posted_at, 60),
         d.site,
         _one_line(_author_text(capture), 80),
         category,
-        KIND_LABELS.get(capture.kind, str(capture.kind)),
+        kind_label(capture.kind),
         _one_line(d.description, _SHORT_DESCRIPTION),
     )
     sort = (time_key, *(text.casefold() for text in display[1:]))
-    caption = f"{d.site or 'Unknown site'} · {format_caption_time(local, today)}"
+    caption = QCoreApplication.translate("CaptureTableModel", "{site} · {time}").format(
+        site=d.site or QCoreApplication.translate("CaptureTableModel", "Unknown site"),
+        time=format_caption_time(local, today))
     haystack = "\n".join((d.site, d.url, d.author, d.handle, d.profile_url, d.author_id,
                           d.posted_at, d.description, d.context, d.people, category,
                           d.platform_ref, d.police_ref)).casefold()
@@ -280,7 +386,7 @@ class CaptureTableModel(QAbstractTableModel):
 
     def __init__(self, parent: QObject | None = None, *,
                  thumbnail_loader: ThumbnailLoader | None = None,
-                 max_cached: int = 400, thumbnail_box: QSize | None = None,
+                 max_cached: int = 160, thumbnail_box: QSize | None = None,
                  max_in_flight: int = 2, max_queued: int = 64) -> None:
         super().__init__(parent)
         self._captures: list[Capture] = []
@@ -474,9 +580,9 @@ class CaptureTableModel(QAbstractTableModel):
                    role: int = _DISPLAY) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(Column):
             if role == _DISPLAY:
-                return COLUMN_TITLES[Column(section)]
+                return column_title(Column(section))
             if role == _TOOLTIP:
-                return _COLUMN_HELP[Column(section)]
+                return QCoreApplication.translate("Column", _COLUMN_HELP[Column(section)])
             return None
         return super().headerData(section, orientation, role)
 
@@ -501,8 +607,12 @@ class CaptureTableModel(QAbstractTableModel):
         if role == _ACCESSIBLE and column == Column.CAPTURED:
             capture = self._captures[row]
             author = _author_text(capture)
-            return (f"{capture.details.site or 'Unknown site'}, captured "
-                    f"{self._row(row).display[0]}" + (f", by {author}" if author else ""))
+            site = capture.details.site or self.tr("Unknown site")
+            when = self._row(row).display[0]
+            if author:
+                return self.tr("{site}, captured {when}, by {author}").format(
+                    site=site, when=when, author=author)
+            return self.tr("{site}, captured {when}").format(site=site, when=when)
         return None
 
     def _tooltip(self, row: int, column: int) -> str | None:
@@ -512,7 +622,8 @@ class CaptureTableModel(QAbstractTableModel):
             return captured_tooltip(capture)
         if column == Column.AUTHOR:
             parts = [_author_text(capture), d.profile_url.strip(),
-                     f"User number {d.author_id.strip()}" if d.author_id.strip() else ""]
+                     self.tr("User number {number}").format(number=d.author_id.strip())
+                     if d.author_id.strip() else ""]
             return "\n".join(p for p in parts if p) or None
         if column == Column.SITE:
             return d.url.strip()[:_LONG_TOOLTIP] or None
@@ -890,18 +1001,18 @@ def configure_table_view(view: QTableView) -> None:
     horizontal.setSortIndicatorShown(True)
     header_metrics = horizontal.fontMetrics()
     typical = {
-        Column.CAPTURED: "28 Sep 2026 23:59",
+        Column.CAPTURED: format_short(datetime(2026, 9, 28, 23, 59)),
         Column.POSTED: "Yesterday at 21:04",
         Column.SITE: "Text message",
         Column.AUTHOR: "Firstname Lastname (@handle)",
-        Column.CATEGORY: "Harassment or bullying",
-        Column.KIND: "Part of the screen",
+        Column.CATEGORY: category_label("harassment"),
+        Column.KIND: kind_label(CaptureKind.REGION),
     }
     for column, sample in typical.items():
         width = metrics.horizontalAdvance(sample) + 20
         if column == Column.CAPTURED:
             width += view.iconSize().width() + 8
-        title = header_metrics.horizontalAdvance(COLUMN_TITLES[column]) + 36  # sort arrow
+        title = header_metrics.horizontalAdvance(column_title(column)) + 36  # sort arrow
         horizontal.resizeSection(column, max(width, title))
     view.sortByColumn(Column.CAPTURED, Qt.SortOrder.DescendingOrder)
 
@@ -949,11 +1060,13 @@ class IncidentListModel(QAbstractListModel):
             return None
         incident = self._incidents[index.row()]
         if role in (_DISPLAY, _ACCESSIBLE):
-            return f"{incident.title} ({incident.capture_count})"
+            return self.tr("{title} ({count})").format(title=incident.title,
+                                                       count=incident.capture_count)
         if role == _TOOLTIP:
             count = incident.capture_count
-            noun = "capture" if count == 1 else "captures"
-            text = f"{incident.title}: {count} {noun}"
+            # Two numerus messages, so that English reads right with no catalogue loaded.
+            text = (self.tr("{title}: %n capture", "", count) if count == 1
+                    else self.tr("{title}: %n captures", "", count)).format(title=incident.title)
             if incident.description.strip():
                 text += "\n" + _one_line(incident.description, 300)
             return text
@@ -978,10 +1091,18 @@ __all__ = [
     "ThumbnailLoader",
     "capture_zone",
     "captured_tooltip",
+    "category_label",
+    "column_title",
     "configure_grid_view",
     "configure_table_view",
+    "day_format",
+    "format_clock",
     "format_day",
+    "format_local_and_utc",
+    "format_moment",
     "format_short",
+    "format_utc",
+    "kind_label",
     "local_captured_at",
     "zone_label",
 ]

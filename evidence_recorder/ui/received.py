@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -26,6 +26,8 @@ from evidence_recorder.core.errors import EvidenceError
 from evidence_recorder.core.vault import ReceivedBundle
 from evidence_recorder.ui import messages
 from evidence_recorder.ui.bundle_viewer import BundleViewer, OpenedBundleLike
+from evidence_recorder.ui.i18n import error_text
+from evidence_recorder.ui.models import format_local_and_utc
 from evidence_recorder.ui.session import VaultSession
 
 _viewers: set[BundleViewer] = set()
@@ -35,16 +37,17 @@ class ReceivedBundlesDialog(QDialog):
     def __init__(self, session: VaultSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self.setWindowTitle("Received bundles")
+        self.setWindowTitle(self.tr("Received bundles"))
         layout = QVBoxLayout(self)
-        intro = QLabel("Sealed reports that were sent to you and that you kept in this vault, "
-                       "byte for byte. Opening one checks its seal again.")
+        intro = QLabel(self.tr("Sealed reports that were sent to you and that you kept in this "
+                               "vault, byte for byte. Opening one checks its seal again."))
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["Received (UTC)", "File", "Size",
-                                              "When kept", "Sealed by key"])
-        self.table.setAccessibleName("Received bundles")
+        self.table.setHorizontalHeaderLabels([self.tr("Received"), self.tr("File"),
+                                              self.tr("Size"), self.tr("When kept"),
+                                              self.tr("Sealed by key")])
+        self.table.setAccessibleName(self.tr("Received bundles"))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
@@ -52,8 +55,9 @@ class ReceivedBundlesDialog(QDialog):
         self.table.doubleClicked.connect(lambda _i: self.open_selected())
         layout.addWidget(self.table)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.open_button = buttons.addButton("&Open", QDialogButtonBox.ButtonRole.ActionRole)
-        self.delete_button = buttons.addButton("&Delete…",
+        self.open_button = buttons.addButton(self.tr("&Open"),
+                                             QDialogButtonBox.ButtonRole.ActionRole)
+        self.delete_button = buttons.addButton(self.tr("&Delete…"),
                                                QDialogButtonBox.ButtonRole.DestructiveRole)
         self.open_button.clicked.connect(self.open_selected)
         self.delete_button.clicked.connect(self.delete_selected)
@@ -67,10 +71,11 @@ class ReceivedBundlesDialog(QDialog):
         self.bundles = self.session.vault.received_bundles()
         self.table.setRowCount(len(self.bundles))
         for row, kept in enumerate(self.bundles):
-            verdict = "intact" if kept.verdict.get("ok") else "NOT intact"
-            values = (kept.received_at.strftime("%d %b %Y %H:%M"), kept.file_name,
-                      f"{kept.byte_size / 1_000_000:.1f} MB", verdict,
-                      str(kept.verdict.get("fingerprint") or "unknown"))
+            verdict = self.tr("intact") if kept.verdict.get("ok") else self.tr("NOT intact")
+            values = (format_local_and_utc(kept.received_at), kept.file_name,
+                      QLocale().formattedDataSize(kept.byte_size, 1,
+                                                  QLocale.DataSizeFormat.DataSizeSIFormat),
+                      verdict, str(kept.verdict.get("fingerprint") or self.tr("unknown")))
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, kept.id)
@@ -96,7 +101,8 @@ class ReceivedBundlesDialog(QDialog):
 
         viewer = BundleViewer(None, opener=opener)
         viewer.act_save.setVisible(False)  # it is already in the vault
-        viewer.setWindowTitle(f"Received bundle {kept.id}: {kept.file_name}")
+        viewer.setWindowTitle(self.tr("Received bundle {id}: {file_name}").format(
+            id=kept.id, file_name=kept.file_name))
         _viewers.add(viewer)
         viewer.destroyed.connect(lambda *_a, v=viewer: _viewers.discard(v))
         viewer.show()
@@ -108,14 +114,15 @@ class ReceivedBundlesDialog(QDialog):
         if kept is None:
             return
         reason, ok = QInputDialog.getText(
-            self, "Delete received bundle",
-            f"Delete “{kept.file_name}” from your vault? Its fingerprint and your reason "
-            "stay in the audit log.\nWhy are you deleting it?")
+            self, self.tr("Delete received bundle"),
+            self.tr("Delete “{file_name}” from your vault? Its fingerprint and your reason "
+                    "stay in the audit log.\nWhy are you deleting it?")
+            .format(file_name=kept.file_name))
         if not ok:
             return
         try:
             self.session.vault.delete_received_bundle(kept.id, reason)
         except EvidenceError as exc:
-            messages.error(self, "Not deleted", exc.message)
+            messages.error(self, self.tr("Not deleted"), error_text(exc))
             return
         self.reload()

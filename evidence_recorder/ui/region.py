@@ -34,7 +34,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEventLoop, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QColor,
@@ -54,15 +54,24 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
+
 Rect = tuple[int, int, int, int]
 """left, top, width, height in physical screen pixels, as mss numbers them."""
 
-HINT_TEXT = "Drag to select the part of the screen to keep. Enter to capture, Esc to cancel."
-ACCESSIBLE_DESCRIPTION = (
-    HINT_TEXT + " Arrow keys move the selection by one pixel, or ten with Shift; "
+# British English; translated where they are drawn and read out (context "RegionOverlay").
+HINT_TEXT = QT_TRANSLATE_NOOP(
+    "RegionOverlay",
+    "Drag to select the part of the screen to keep. Enter to capture, Esc to cancel.")
+ACCESSIBLE_DESCRIPTION = QT_TRANSLATE_NOOP(
+    "RegionOverlay",
+    "{hint} Arrow keys move the selection by one pixel, or ten with Shift; "
     "Ctrl with the arrow keys changes its size. With no selection, an arrow key "
-    "selects the middle of the screen."
-)
+    "selects the middle of the screen.")
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("RegionOverlay", text)
 
 # A drag must cover this many logical pixels in both directions to count: a slightly
 # shaky click on a HiDPI screen is several physical pixels wide and must not capture.
@@ -264,9 +273,9 @@ class _Pane(QWidget):
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        self.setWindowTitle("Select a region to capture")
-        self.setAccessibleName("Select a region to capture")
-        self.setAccessibleDescription(ACCESSIBLE_DESCRIPTION)
+        self.setWindowTitle(self.tr("Select a region to capture"))
+        self.setAccessibleName(self.tr("Select a region to capture"))
+        self.setAccessibleDescription(_tr(ACCESSIBLE_DESCRIPTION).format(hint=_tr(HINT_TEXT)))
 
     def _bind(self, screen_map: ScreenMap, pixmap: QPixmap, target: QRectF) -> None:
         self._map = screen_map
@@ -410,7 +419,7 @@ class _Pane(QWidget):
         font = self._label_font(1.0)
         metrics = QFontMetricsF(font)
         pad_x, pad_y, margin = 16.0, 9.0, 24.0
-        text = HINT_TEXT
+        text = _tr(HINT_TEXT)
         available = self.width() - 2 * margin - 2 * pad_x
         if metrics.horizontalAdvance(text) > available:
             text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, available)

@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from evidence_recorder.core.errors import EvidenceError, WrongSecret
-from evidence_recorder.core.keyfile import KdfParams
 from evidence_recorder.core.model import AuditEntry, Capture, CaptureDetails, Incident
-from evidence_recorder.core.vault import Vault, VerifyReport, vault_exists
+from evidence_recorder.core.paths import vault_exists
 from evidence_recorder.ui.tasks import Progress, run_task
 
-if TYPE_CHECKING:  # capture and import pull in mss and Pillow: not needed to unlock
+if TYPE_CHECKING:  # imported where used: none of these is needed to show the start window
     from evidence_recorder.core import recorder
     from evidence_recorder.core.capture import Grab
+    from evidence_recorder.core.keyfile import KdfParams
+    from evidence_recorder.core.vault import Vault, VerifyReport
 
 # Waits after repeated wrong passphrases: slows guessing without punishing a typo.
 BACKOFF_SECONDS = (0, 0, 1, 2, 4, 8, 15, 30)
@@ -56,7 +57,7 @@ class VaultSession(QObject):
     @property
     def vault(self) -> Vault:
         if self._vault is None:
-            raise EvidenceError("The vault is locked. Unlock it first.")
+            raise EvidenceError(self.tr("The vault is locked. Unlock it first."))
         return self._vault
 
     def seconds_until_retry(self) -> float:
@@ -69,6 +70,8 @@ class VaultSession(QObject):
         """Create the vault in the background; ``on_done`` gets the recovery key."""
 
         def job(_progress: Progress) -> tuple[Vault, str]:
+            from evidence_recorder.core.vault import Vault
+
             return Vault.create(self.folder, passphrase, kdf=self._kdf)
 
         def done(result: tuple[Vault, str]) -> None:
@@ -82,10 +85,15 @@ class VaultSession(QObject):
                on_failure: Callable[[EvidenceError], None]) -> None:
         wait = self.seconds_until_retry()
         if wait > 0:
-            on_failure(WrongSecret(f"Please wait {wait:.0f} seconds before trying again."))
+            n = round(wait)
+            on_failure(WrongSecret(self.tr("Please wait %n second before trying again.", "", n)
+                                   if n == 1 else
+                                   self.tr("Please wait %n seconds before trying again.", "", n)))
             return
 
         def job(_progress: Progress) -> Vault:
+            from evidence_recorder.core.vault import Vault
+
             return Vault.open(self.folder, passphrase)
 
         self._open_with(job, on_done, on_failure)
@@ -93,6 +101,8 @@ class VaultSession(QObject):
     def recover(self, recovery_key: str, new_passphrase: str, on_done: Callable[[], None],
                 on_failure: Callable[[EvidenceError], None]) -> None:
         def job(_progress: Progress) -> Vault:
+            from evidence_recorder.core.vault import Vault
+
             return Vault.recover(self.folder, recovery_key, new_passphrase, kdf=self._kdf)
 
         self._open_with(job, on_done, on_failure)
@@ -127,8 +137,12 @@ class VaultSession(QObject):
     def incidents(self) -> list[Incident]:
         return self.vault.incidents()
 
-    def captures(self, incident_id: int | None = None) -> list[Capture]:
-        return self.vault.captures(incident_id)
+    def captures(self, incident_id: int | None = None, *,
+                 newest: int | None = None) -> list[Capture]:
+        return self.vault.captures(incident_id, newest=newest)
+
+    def capture_count(self, incident_id: int | None = None) -> int:
+        return self.vault.capture_count(incident_id)
 
     def capture(self, capture_id: int) -> Capture:
         return self.vault.capture(capture_id)

@@ -6,13 +6,14 @@ and no way to lose the recovery key by clicking past it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QGuiApplication, QKeySequence, QShortcut, QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QProgressBar,
     QPushButton,
     QStackedWidget,
@@ -23,8 +24,10 @@ from PySide6.QtWidgets import (
 from evidence_recorder import APP_NAME
 from evidence_recorder.core import fsutil
 from evidence_recorder.core.errors import EvidenceError
+from evidence_recorder.core.i18n import ERROR_CONTEXT
 from evidence_recorder.core.passphrase import MIN_LENGTH, passphrase_problem
-from evidence_recorder.ui import filedialogs, messages
+from evidence_recorder.ui import filedialogs, messages, theme
+from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.session import VaultSession
 
 CLIPBOARD_CLEAR_MS = 120_000
@@ -61,22 +64,24 @@ def _busy() -> QProgressBar:
     bar.setRange(0, 0)  # indeterminate: Argon2 takes about a second on purpose
     bar.setTextVisible(False)
     bar.setMaximumHeight(8)
-    bar.setAccessibleName("Working")
+    bar.setAccessibleName(QCoreApplication.translate("unlock", "Working"))
     bar.hide()
     return bar
 
 
 def strength_hint(passphrase: str) -> str:
     """A short, kind line under the passphrase field while it is being typed."""
+    translate = QCoreApplication.translate
     if not passphrase:
-        return (f"At least {MIN_LENGTH} characters. A few unrelated words with spaces is "
-                "easy to remember and hard to guess.")
+        return translate("unlock", "At least {count} characters. A few unrelated words with "
+                         "spaces is easy to remember and hard to guess.").format(count=MIN_LENGTH)
     if problem := passphrase_problem(passphrase):
-        return problem
+        return translate(ERROR_CONTEXT, problem)
     words = len(passphrase.split())
     if len(passphrase) >= 20 or words >= 4:
-        return "Strong. Make sure you will remember it."
-    return "Good. Longer is even better: another word or two makes it much harder to guess."
+        return translate("unlock", "Strong. Make sure you will remember it.")
+    return translate("unlock", "Good. Longer is even better: another word or two makes it much "
+                               "harder to guess.")
 
 
 class _Page(QWidget):
@@ -87,11 +92,12 @@ class _Page(QWidget):
         self.body.setSpacing(12)
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020; font-weight: bold;")
-        self.error.setAccessibleName("Problem")
+        self.error.setStyleSheet(theme.problem_style(self.palette()))
+        self.error.setAccessibleName(self.tr("Problem"))
         self.error.hide()
 
     def show_error(self, text: str) -> None:
+        self.error.setStyleSheet(theme.problem_style(self.palette()))  # the theme of now
         self.error.setText(text)
         self.error.setVisible(bool(text))
 
@@ -101,20 +107,20 @@ class CreatePage(_Page):
 
     def __init__(self, folder: str) -> None:
         super().__init__()
-        self.body.addWidget(_title(f"Welcome to {APP_NAME}"))
+        self.body.addWidget(_title(self.tr("Welcome to {app}").format(app=APP_NAME)))
         self.body.addWidget(_para(
-            "Evidence Recorder keeps screenshots of online abuse safe, with the time, date and "
-            "site of each, in a locked vault on this computer. Nothing leaves this computer "
-            "unless you export it.\n\nFirst, choose a passphrase. You will need it each time "
-            "you open the vault."))
-        self.passphrase = _secret_field("Passphrase")
-        self.confirm = _secret_field("Passphrase again")
+            self.tr("Evidence Recorder keeps screenshots of online abuse safe, with the time, date "
+                    "and site of each, in a locked vault on this computer. Nothing leaves this "
+                    "computer unless you export it.\n\nFirst, choose a passphrase. You will need "
+                    "it each time you open the vault.")))
+        self.passphrase = _secret_field(self.tr("Passphrase"))
+        self.confirm = _secret_field(self.tr("Passphrase again"))
         self.hint = _para(strength_hint(""))
-        self.hint.setAccessibleName("Passphrase strength")
-        self.show_text = QCheckBox("Show what I type")
+        self.hint.setAccessibleName(self.tr("Passphrase strength"))
+        self.show_text = QCheckBox(self.tr("Show what I type"))
         self.show_text.toggled.connect(self._toggle_echo)
-        for label_text, field in (("&Passphrase", self.passphrase),
-                                  ("Type it &again", self.confirm)):
+        for label_text, field in ((self.tr("&Passphrase"), self.passphrase),
+                                  (self.tr("Type it &again"), self.confirm)):
             label = QLabel(label_text)
             label.setBuddy(field)
             self.body.addWidget(label)
@@ -124,14 +130,14 @@ class CreatePage(_Page):
         self.body.addWidget(self.error)
         self.busy = _busy()
         self.body.addWidget(self.busy)
-        self.create_button = QPushButton("&Create my vault")
+        self.create_button = QPushButton(self.tr("&Create my vault"))
         self.create_button.setDefault(True)
         self.create_button.clicked.connect(self._submit)
         row = QHBoxLayout()
         row.addStretch()
         row.addWidget(self.create_button)
         self.body.addLayout(row)
-        where = _para(f"The vault will be kept in {folder}.")
+        where = _para(self.tr("The vault will be kept in {folder}.").format(folder=folder))
         where.setStyleSheet("color: palette(placeholder-text);")
         self.body.addWidget(where)
         self.body.addStretch()
@@ -147,10 +153,11 @@ class CreatePage(_Page):
     def _submit(self) -> None:
         first, second = self.passphrase.text(), self.confirm.text()
         if problem := passphrase_problem(first):
-            self.show_error(problem)
+            self.show_error(QCoreApplication.translate(ERROR_CONTEXT, problem))
             return
         if first != second:
-            self.show_error("The two passphrases are not the same. Please type them again.")
+            self.show_error(self.tr("The two passphrases are not the same. Please type them "
+                                    "again."))
             self.confirm.clear()
             self.confirm.setFocus()
             return
@@ -176,10 +183,10 @@ class RecoveryKeyPage(_Page):
     def __init__(self) -> None:
         super().__init__()
         self._key = ""
-        self.body.addWidget(_title("Your recovery key"))
+        self.body.addWidget(_title(self.tr("Your recovery key")))
         self.body.addWidget(_para(
-            "If you ever forget your passphrase, this key is the only way back into your "
-            "evidence. It is shown only this once."))
+            self.tr("If you ever forget your passphrase, this key is the only way back into your "
+                    "evidence. It is shown only this once.")))
         self.key_label = QLabel()
         font = QFont("monospace")
         font.setStyleHint(QFont.StyleHint.Monospace)
@@ -189,25 +196,25 @@ class RecoveryKeyPage(_Page):
         self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.key_label.setStyleSheet("padding: 14px; border: 1px solid palette(mid); "
                                      "border-radius: 6px; background: palette(base);")
-        self.key_label.setAccessibleName("Recovery key")
+        self.key_label.setAccessibleName(self.tr("Recovery key"))
         self.body.addWidget(self.key_label)
         buttons = QHBoxLayout()
-        self.copy_button = QPushButton("C&opy")
-        self.save_button = QPushButton("&Save as text file…")
-        self.print_button = QPushButton("&Print…")
+        self.copy_button = QPushButton(self.tr("C&opy"))
+        self.save_button = QPushButton(self.tr("&Save as text file…"))
+        self.print_button = QPushButton(self.tr("&Print…"))
         for button in (self.copy_button, self.save_button, self.print_button):
             buttons.addWidget(button)
         buttons.addStretch()
         self.body.addLayout(buttons)
         self.body.addWidget(_para(
-            "Write it on paper, or print it, and keep it somewhere safe away from this "
+            self.tr("Write it on paper, or print it, and keep it somewhere safe away from this "
             "computer. Anyone who finds it and can use this computer could open your vault, "
-            "so do not leave it in a file on this computer, in your e-mail, or anywhere "
-            "someone who shares the computer might look."))
-        self.confirm = QCheckBox("I have written down, printed or saved my recovery key")
+                    "so do not leave it in a file on this computer, in your e-mail, or anywhere "
+                    "someone who shares the computer might look.")))
+        self.confirm = QCheckBox(self.tr("I have written down, printed or saved my recovery key"))
         self.body.addWidget(self.confirm)
         self.body.addWidget(self.error)
-        self.continue_button = QPushButton("C&ontinue")
+        self.continue_button = QPushButton(self.tr("C&ontinue"))
         self.continue_button.setEnabled(False)
         self.confirm.toggled.connect(self.continue_button.setEnabled)
         self.continue_button.clicked.connect(self._finish)
@@ -236,25 +243,30 @@ class RecoveryKeyPage(_Page):
 
         QTimer.singleShot(CLIPBOARD_CLEAR_MS, clear_if_still_ours)
         self.show_error("")
-        messages.info(self, "Copied", "The recovery key is on the clipboard for two minutes. "
-                      "Paste it somewhere safe, such as a password manager.")
+        messages.info(self, self.tr("Copied"), self.tr("The recovery key is on the clipboard for "
+                                                       "two minutes. Paste it somewhere safe, such "
+                                                       "as a password manager."))
 
     def _save(self) -> None:
-        path = filedialogs.save_file(self, "Save recovery key",
-                                     "evidence-recorder-recovery-key.txt", "Text files (*.txt)")
+        path = filedialogs.save_file(self, self.tr("Save recovery key"),
+                                     "evidence-recorder-recovery-key.txt", self.tr(
+                                             "Text files (*.txt)"))
         if path is None:
             return
-        text = (f"{APP_NAME} recovery key\n\n{self._key}\n\nKeep this somewhere safe, away "
-                "from the computer the vault is on.\n")
+        text = self.tr("{app} recovery key\n\n{key}\n\nKeep this somewhere safe, away from the "
+                       "computer the vault is on.\n").format(app=APP_NAME, key=self._key)
         try:
             from pathlib import Path
 
             fsutil.atomic_write_bytes(Path(path), text.encode())
         except OSError as exc:
-            messages.error(self, "Not saved", f"The file could not be saved ({exc.strerror}).")
+            messages.error(self, self.tr("Not saved"),
+                           self.tr("The file could not be saved ({strerror}).")
+                           .format(strerror=exc.strerror))
             return
-        messages.info(self, "Saved", "Saved. Move the file to a USB stick or print it, then "
-                      "delete it from this computer.")
+        messages.info(self, self.tr("Saved"),
+                      self.tr("Saved. Move the file to a USB stick or print it, then delete it "
+                              "from this computer."))
 
     def _print(self) -> None:
         from PySide6.QtPrintSupport import QPrintDialog, QPrinter
@@ -264,9 +276,10 @@ class RecoveryKeyPage(_Page):
         if dialog.exec() != QPrintDialog.DialogCode.Accepted:
             return
         doc = QTextDocument()
-        doc.setHtml(f"<h2>{APP_NAME} recovery key</h2><p style='font-size:20pt;"
-                    f"font-family:monospace'>{self._key}</p><p>Keep this somewhere safe, away "
-                    "from the computer the vault is on.</p>")
+        doc.setHtml(self.tr("<h2>{app} recovery key</h2><p "
+                            "style='font-size:20pt;font-family:monospace'>{key}</p><p>Keep this "
+                            "somewhere safe, away from the computer the vault is on.</p>")
+                    .format(app=APP_NAME, key=self._key))
         doc.print_(printer)
 
     def _finish(self) -> None:
@@ -281,10 +294,10 @@ class UnlockPage(_Page):
 
     def __init__(self) -> None:
         super().__init__()
-        self.body.addWidget(_title(f"{APP_NAME} is locked"))
-        self.body.addWidget(_para("Type your passphrase to open your evidence."))
-        label = QLabel("&Passphrase")
-        self.passphrase = _secret_field("Passphrase")
+        self.body.addWidget(_title(self.tr("{app} is locked").format(app=APP_NAME)))
+        self.body.addWidget(_para(self.tr("Type your passphrase to open your evidence.")))
+        label = QLabel(self.tr("&Passphrase"))
+        self.passphrase = _secret_field(self.tr("Passphrase"))
         label.setBuddy(self.passphrase)
         self.body.addWidget(label)
         self.body.addWidget(self.passphrase)
@@ -292,10 +305,10 @@ class UnlockPage(_Page):
         self.busy = _busy()
         self.body.addWidget(self.busy)
         row = QHBoxLayout()
-        self.recovery_button = QPushButton("I forgot it: use my &recovery key")
+        self.recovery_button = QPushButton(self.tr("I forgot it: use my &recovery key"))
         self.recovery_button.setFlat(True)
         self.recovery_button.clicked.connect(self.use_recovery)
-        self.unlock_button = QPushButton("&Unlock")
+        self.unlock_button = QPushButton(self.tr("&Unlock"))
         self.unlock_button.setDefault(True)
         self.unlock_button.clicked.connect(self._submit)
         row.addWidget(self.recovery_button)
@@ -307,7 +320,7 @@ class UnlockPage(_Page):
 
     def _submit(self) -> None:
         if not self.passphrase.text():
-            self.show_error("Please type your passphrase.")
+            self.show_error(self.tr("Please type your passphrase."))
             return
         self.show_error("")
         self.set_busy(True)
@@ -330,18 +343,19 @@ class RecoverPage(_Page):
 
     def __init__(self) -> None:
         super().__init__()
-        self.body.addWidget(_title("Open with your recovery key"))
+        self.body.addWidget(_title(self.tr("Open with your recovery key")))
         self.body.addWidget(_para(
-            "Type the recovery key you were shown when the vault was made (eight groups of "
-            "four letters and digits), then choose a new passphrase."))
+            self.tr("Type the recovery key you were shown when the vault was made (eight groups of "
+                    "four letters and digits), then choose a new passphrase.")))
         self.key = QLineEdit()
-        self.key.setAccessibleName("Recovery key")
-        self.key.setPlaceholderText("XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX")
-        self.passphrase = _secret_field("New passphrase")
-        self.confirm = _secret_field("New passphrase again")
+        self.key.setAccessibleName(self.tr("Recovery key"))
+        self.key.setPlaceholderText(self.tr("XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX"))
+        self.passphrase = _secret_field(self.tr("New passphrase"))
+        self.confirm = _secret_field(self.tr("New passphrase again"))
         self.hint = _para(strength_hint(""))
-        for text, field in (("Recovery &key", self.key), ("&New passphrase", self.passphrase),
-                            ("Type it &again", self.confirm)):
+        for text, field in ((self.tr("Recovery &key"), self.key),
+                            (self.tr("&New passphrase"), self.passphrase),
+                            (self.tr("Type it &again"), self.confirm)):
             label = QLabel(text)
             label.setBuddy(field)
             self.body.addWidget(label)
@@ -351,9 +365,9 @@ class RecoverPage(_Page):
         self.busy = _busy()
         self.body.addWidget(self.busy)
         row = QHBoxLayout()
-        back = QPushButton("&Back")
+        back = QPushButton(self.tr("&Back"))
         back.clicked.connect(self.back)
-        self.open_button = QPushButton("&Open and set new passphrase")
+        self.open_button = QPushButton(self.tr("&Open and set new passphrase"))
         self.open_button.setDefault(True)
         self.open_button.clicked.connect(self._submit)
         row.addWidget(back)
@@ -366,10 +380,11 @@ class RecoverPage(_Page):
 
     def _submit(self) -> None:
         if problem := passphrase_problem(self.passphrase.text()):
-            self.show_error(problem)
+            self.show_error(QCoreApplication.translate(ERROR_CONTEXT, problem))
             return
         if self.passphrase.text() != self.confirm.text():
-            self.show_error("The two passphrases are not the same. Please type them again.")
+            self.show_error(self.tr("The two passphrases are not the same. Please type them "
+                                    "again."))
             return
         self.show_error("")
         self.set_busy(True)
@@ -402,11 +417,25 @@ class StartWindow(QWidget):
         layout.addWidget(self.stack)
         bundle_row = QHBoxLayout()
         bundle_row.setContentsMargins(32, 0, 32, 20)
-        self.bundle_button = QPushButton("Open a report bundle someone sent me…")
-        self.bundle_button.setToolTip("Check and read a sealed report without opening a vault")
+        self.bundle_button = QPushButton(self.tr("Open a report bundle someone sent me…"))
+        self.bundle_button.setToolTip(self.tr("Check and read a sealed report without opening a "
+                                              "vault"))
         self.bundle_button.clicked.connect(self.open_bundle_requested)
         bundle_row.addWidget(self.bundle_button)
         bundle_row.addStretch()
+        self.help_button = QPushButton(self.tr("&Help"))
+        self.help_button.setToolTip(self.tr("The guides for staff, headteachers and police "
+                                            "officers (F1: the guide for staff)"))
+        help_menu = QMenu(self.help_button)
+        for name, text in (("staff", self.tr("Guide for staff")),
+                           ("headteacher", self.tr("Guide for headteachers")),
+                           ("police", self.tr("Guide for police officers"))):
+            help_menu.addAction(text).triggered.connect(
+                lambda _checked=False, n=name: self.show_help(n))
+        self.help_button.setMenu(help_menu)
+        bundle_row.addWidget(self.help_button)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents), self,
+                  lambda: self.show_help("staff"))
         layout.addLayout(bundle_row)
         self.create_page = CreatePage(str(session.folder))
         self.key_page = RecoveryKeyPage()
@@ -422,6 +451,11 @@ class StartWindow(QWidget):
         self.recover_page.submitted.connect(self._recover)
         QShortcut(QKeySequence(QKeySequence.StandardKey.Quit), self, self.close)
         self.reset()
+
+    def show_help(self, guide: str) -> None:
+        from evidence_recorder.ui.help import show_guide  # only when asked: faster start
+
+        show_guide(guide)
 
     def reset(self) -> None:
         """Show the right first page: create when there is no vault, else unlock."""
@@ -449,7 +483,7 @@ class StartWindow(QWidget):
 
         def failed(exc: EvidenceError) -> None:
             self.create_page.set_busy(False)
-            self.create_page.show_error(exc.message)
+            self.create_page.show_error(error_text(exc))
 
         self.session.create(passphrase, done, failed)
 
@@ -462,7 +496,7 @@ class StartWindow(QWidget):
         def failed(exc: EvidenceError) -> None:
             self.unlock_page.set_busy(False)
             self.unlock_page.passphrase.selectAll()
-            self.unlock_page.show_error(exc.message)
+            self.unlock_page.show_error(error_text(exc))
 
         self.session.unlock(passphrase, done, failed)
 
@@ -470,13 +504,13 @@ class StartWindow(QWidget):
         def done() -> None:
             self.recover_page.set_busy(False)
             self.recover_page.forget()
-            messages.info(self, "New passphrase set",
-                          "Your vault is open and your new passphrase is set. "
-                          "Your recovery key still works; keep it safe.")
+            messages.info(self, self.tr("New passphrase set"),
+                          self.tr("Your vault is open and your new passphrase is set. "
+                                  "Your recovery key still works; keep it safe."))
             self.opened.emit()
 
         def failed(exc: EvidenceError) -> None:
             self.recover_page.set_busy(False)
-            self.recover_page.show_error(exc.message)
+            self.recover_page.show_error(error_text(exc))
 
         self.session.recover(key, passphrase, done, failed)

@@ -1,0 +1,134 @@
+"""Readable colours in any desktop theme: WCAG 2.x AA contrast for the palette and for
+the few colours the app chooses itself.
+
+Desktop themes do not always meet AA: Qt's own Fusion palette draws white on a mid
+blue for selections (3.7:1), half-transparent placeholder text (4:1 on white) and, on
+dark desktops, dark blue links. ``readable_palette`` nudges only the colours that fail
+towards black or white until they pass, and leaves every colour that passes alone.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+
+AA_TEXT = 4.5  # WCAG 2.x 1.4.3, normal-sized text
+
+_Role = QPalette.ColorRole
+# (text, backgrounds it is drawn on); the text colour moves if a pair fails.
+_TEXT_ON = (
+    (_Role.WindowText, (_Role.Window,)),
+    (_Role.Text, (_Role.Base,)),
+    (_Role.ButtonText, (_Role.Button,)),
+    (_Role.PlaceholderText, (_Role.Base, _Role.Window)),
+    (_Role.Link, (_Role.Base, _Role.Window)),
+    (_Role.LinkVisited, (_Role.Base, _Role.Window)),
+    (_Role.ToolTipText, (_Role.ToolTipBase,)),
+)
+# (background, text drawn on it); the background moves: a selection's colour is a
+# swatch, and its text is usually the theme's plain white or near-white.
+_BACKGROUND_UNDER = ((_Role.Highlight, _Role.HighlightedText),)
+
+
+def _linear(value: int) -> float:
+    c = value / 255
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def luminance(colour: QColor) -> float:
+    return (0.2126 * _linear(colour.red()) + 0.7152 * _linear(colour.green())
+            + 0.0722 * _linear(colour.blue()))
+
+
+def _mix(a: QColor, b: QColor, t: float) -> QColor:
+    """``a`` moved a fraction ``t`` of the way to ``b`` (alpha of ``b`` when ``t`` is 1)."""
+    return QColor(round(a.red() + (b.red() - a.red()) * t),
+                  round(a.green() + (b.green() - a.green()) * t),
+                  round(a.blue() + (b.blue() - a.blue()) * t))
+
+
+def flattened(fore: QColor, back: QColor) -> QColor:
+    """A see-through ``fore`` as it looks painted on the opaque ``back``."""
+    return _mix(back, QColor(fore.red(), fore.green(), fore.blue()), fore.alphaF())
+
+
+def contrast(fore: QColor, back: QColor) -> float:
+    one, two = luminance(flattened(fore, back)), luminance(back)
+    return (max(one, two) + 0.05) / (min(one, two) + 0.05)
+
+
+def is_dark(palette: QPalette) -> bool:
+    return luminance(palette.color(_Role.Window)) < 0.2
+
+
+def _readable_on(fore: QColor, backs: list[QColor], ratio: float = AA_TEXT) -> QColor:
+    """``fore``, or the nearest colour towards black or white that passes on all ``backs``."""
+    if all(contrast(fore, back) >= ratio for back in backs):
+        return fore
+    darkest = min(backs, key=luminance)
+    lightest = max(backs, key=luminance)
+    target = QColor("white") if luminance(darkest) < 0.18 else QColor("black")
+    start = flattened(fore, lightest if target == QColor("white") else darkest)
+    for step in range(1, 21):
+        moved = _mix(start, target, step / 20)
+        if all(contrast(moved, back) >= ratio for back in backs):
+            return moved
+    return target
+
+
+def readable_palette(source: QPalette) -> QPalette:
+    """``source`` with every failing text/background pair nudged until it meets AA."""
+    palette = QPalette(source)
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        for back_role, fore_role in _BACKGROUND_UNDER:
+            fore = palette.color(group, fore_role)
+            back = palette.color(group, back_role)
+            if contrast(fore, back) < AA_TEXT:
+                away = QColor("black") if luminance(fore) > 0.18 else QColor("white")
+                for step in range(1, 21):
+                    back = _mix(palette.color(group, back_role), away, step / 20)
+                    if contrast(fore, back) >= AA_TEXT:
+                        break
+                palette.setColor(group, back_role, back)
+        for fore_role, back_roles in _TEXT_ON:
+            fore = palette.color(group, fore_role)
+            fixed = _readable_on(fore, [palette.color(group, r) for r in back_roles])
+            if fixed != fore:
+                palette.setColor(group, fore_role, fixed)
+    return palette
+
+
+def error_colour(palette: QPalette) -> str:
+    """Red for problem text that reads on this palette's window colour, light or dark."""
+    back = palette.color(_Role.Window)
+    for candidate in ("#b00020", "#8c0019") if not is_dark(palette) else ("#ff8a80", "#ffb4ab"):
+        if contrast(QColor(candidate), back) >= AA_TEXT:
+            return candidate
+    return palette.color(_Role.WindowText).name()
+
+
+def use_readable_palette(app: QCoreApplication) -> None:
+    """Give ``app`` a readable palette now, and again whenever the desktop theme changes."""
+    if not isinstance(app, QGuiApplication):
+        return  # no windows, no colours
+    app.setPalette(readable_palette(app.palette()))
+    hints = app.styleHints()
+    if not hasattr(hints, "colorSchemeChanged") or app.property("readablePalette"):
+        return
+    app.setProperty("readablePalette", True)
+
+    def refit() -> None:
+        app.setPalette(QPalette())  # back to the desktop's own palette
+        app.setPalette(readable_palette(app.palette()))
+
+    # The new palette arrives after the signal: refit once the event loop has applied it.
+    holder = QObject(app)
+    hints.colorSchemeChanged.connect(lambda _scheme: QTimer.singleShot(0, holder, refit))
+
+
+def problem_style(palette: QPalette) -> str:
+    """The style sheet for a bold red problem line, worked out for ``palette``.
+
+    Set it when the line is shown, so it follows the theme in use at that moment.
+    """
+    return f"color: {error_colour(palette)}; font-weight: bold;"

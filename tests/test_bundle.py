@@ -521,6 +521,21 @@ def test_corrupt_bytes_inside_the_zip_become_a_plain_problem(sealed: Path,
                                f"ZIP (Bad CRC-32 for file {info.filename!r})."]
 
 
+def test_one_file_flagged_as_locked_is_damage_not_a_locked_bundle(sealed: Path,
+                                                                  tmp_path: Path) -> None:
+    """One flipped bit can mark one file as encrypted: the bundle is not then "locked"
+    (which would ask for a passphrase), it is damaged, and said to be."""
+    raw = bytearray(sealed.read_bytes())
+    central = raw.index(b"PK\x01\x02")
+    raw[central + 8] |= 0x1  # the general purpose flags of the first file: "encrypted"
+    damaged = tmp_path / "damaged.zip"
+    damaged.write_bytes(bytes(raw))
+    report = verify_bundle(damaged)
+    assert not report.ok
+    assert report.problems == ["damaged.zip is damaged: some of its files are marked as "
+                               "locked with a passphrase and others are not."]
+
+
 def test_random_damage_never_raises(sealed: Path, tmp_path: Path) -> None:
     original = sealed.read_bytes()
     rng = random.Random(1234)

@@ -647,3 +647,29 @@ def test_real_grab_survives_a_display_change(
         grab(grabber, region=(0, 0, 8, 8))
     monkeypatch.setenv("DISPLAY", xvfb_display.name)
     assert_same_pixels(grab(grabber, region=(0, 0, 8, 8)), painted.crop((0, 0, 8, 8)))
+
+
+def test_a_grab_brings_the_previews_the_saved_png_would_give() -> None:
+    """Made from the pixels while the PNG is encoded, they must be the very pictures a
+    later decode of the PNG makes (same pixels, same steps): nothing differs in the
+    report or the grid whichever way they were made."""
+    from evidence_recorder.core import images
+
+    picture = Image.effect_noise((1500, 900), 50).convert("RGB")
+    grab = capture.grab(FakeGrabber(picture))
+    from_png = images.make_thumbnails(grab.png, (images.PREVIEW_SIDE, images.THUMBNAIL_SIDE),
+                                      quality=images.PREVIEW_QUALITY)
+    assert [grab.preview, grab.thumbnail] == from_png
+    with Image.open(io.BytesIO(grab.preview)) as preview:
+        assert preview.size == (1280, 768)
+
+
+def test_previews_that_fail_are_made_again_on_saving(monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidence_recorder.core import images
+
+    def broken(_image: Image.Image) -> tuple[bytes, bytes]:
+        raise OSError("no memory")
+
+    monkeypatch.setattr(images, "previews_of", broken)
+    grab = capture.grab(FakeGrabber(Image.new("RGB", (400, 300), "white")))
+    assert grab.png and grab.preview == b"" and grab.thumbnail == b""

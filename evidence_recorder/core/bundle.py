@@ -320,9 +320,8 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
                 _open_zip_for_writing(fh, options.passphrase) as zf:
             bag = _BagWriter(zf, folder, now)
             listed: list[dict[str, Any]] = []
-            budget = REPORT_PICTURES_BUDGET // len(captures)
             for done, (item, marks) in enumerate(planned, 1):
-                entry, picture = _add_capture(vault, bag, item, marks, options, police, budget)
+                entry, picture = _add_capture(vault, bag, item, marks, options, police)
                 listed.append(entry)
                 report_maker.put(picture)
                 if progress is not None:
@@ -359,10 +358,10 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
                 "encrypted_for_transport": options.passphrase is not None,
             }))
 
-            bag.add(REPORT_PDF, report_maker.result(), compress=False)  # mostly JPEG already
-            from evidence_recorder.core.report import write_html  # imported by now
-
-            bag.add(REPORT_HTML, write_html(report_data))
+            pdf, html = report_maker.result()
+            bag.add(REPORT_PDF, pdf, compress=False)  # mostly JPEG already
+            del pdf
+            bag.add(REPORT_HTML, html)
             bag.add(README_VERIFY, verify_readme(identity, key_fingerprint).encode())
             bag.add(VERIFY_SH, VERIFY_SH_TEXT.encode())
             bag.add(VERIFY_CMD, VERIFY_CMD_TEXT.replace("\n", "\r\n").encode())
@@ -425,16 +424,14 @@ def _one_line(value: str) -> str:
     return " ".join(str(value).split())
 
 
-def _report_picture(preview: bytes | None, shown: bytes, budget: int) -> bytes:
-    """A reduced JPEG for the report, no larger than ``budget`` bytes.
+def _report_picture(preview: bytes, budget: int) -> bytes:
+    """The preview itself, or a smaller copy of it when it is over ``budget`` bytes.
 
-    Normally this is the preview made when the capture was taken, copied as it is;
-    only a redacted copy (or a capture from before previews) is reduced here. The
-    PDF is built in memory, so its pictures share a fixed budget: the more captures,
-    the smaller each picture (never below 640 pixels across). The originals in the
-    bundle are untouched; the report is for reading.
+    The PDF is built in memory, so its pictures share a fixed budget: the more
+    captures, the smaller each picture (never below 640 pixels across). The originals
+    in the bundle are untouched; the report is for reading.
     """
-    picture = preview or images.make_thumbnail(shown, images.PREVIEW_SIDE)
+    picture = preview
     side = images.PREVIEW_SIDE
     while len(picture) > budget and side > 640:
         # Reduced from the JPEG preview, which decodes at a fraction of its size.
@@ -460,8 +457,10 @@ def _plan(vault: Vault, capture: Capture, options: ExportOptions, police: bool,
 
 def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
                  marks: dict[str, Any] | None, options: ExportOptions, police: bool,
-                 picture_budget: int) -> tuple[dict[str, Any], bytes]:
-    """One capture's files, and its picture for the report.
+                 ) -> tuple[dict[str, Any], bytes]:
+    """One capture's files, and a preview-size picture for the report: the preview
+    kept since capture, or one made now from the redacted copy (or from an original
+    from before previews were kept), so that only small pictures wait for the report.
 
     The original is held in memory only while it is written.
     """
@@ -485,10 +484,9 @@ def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
     entry = {**capture.full(), "files": files}
     bag.add(metadata_path, _json(entry))
     if item.shows_redacted_copy and derived is not None:
-        picture = _report_picture(None, derived, picture_budget)
-    else:
-        picture = _report_picture(vault.preview(capture.id), original, picture_budget)
-    return entry, picture
+        return entry, images.make_thumbnail(derived, images.PREVIEW_SIDE)
+    preview = vault.preview(capture.id)
+    return entry, preview or images.make_thumbnail(original, images.PREVIEW_SIDE)
 
 
 class _Cancelled(Exception):
@@ -504,8 +502,12 @@ class _ReportMaker:
     """
 
     def __init__(self, data: ReportData) -> None:
+        # Each capture's preview-size picture (see _add_capture); None stops the thread.
         self._pictures: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
-        self._pdf: bytearray | None = None
+        # The PDF is made in memory: its pictures share a budget, so memory stays
+        # bounded however many captures there are.
+        self._budget = REPORT_PICTURES_BUDGET // max(1, len(data.captures))
+        self._made: tuple[bytearray, bytes] | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(data,), name="report-pdf",
                                         daemon=True)
@@ -522,12 +524,14 @@ class _ReportMaker:
         from evidence_recorder.core import report as report_module  # fpdf2: slow to import
 
         def pictures() -> Iterator[bytes]:
-            while (picture := self._pictures.get()) is not None:
-                yield picture
+            # Reduced here, not in the exporting thread: Pillow works outside the GIL.
+            while (preview := self._pictures.get()) is not None:
+                yield _report_picture(preview, self._budget)
             raise _Cancelled
 
         try:
-            self._pdf = report_module.render_pdf(data, pictures())
+            pdf = report_module.render_pdf(data, pictures())
+            self._made = pdf, report_module.write_html(data)
         except _Cancelled:
             pass
         except BaseException as exc:  # handed to the exporting thread by result()
@@ -544,13 +548,15 @@ class _ReportMaker:
     def put(self, picture: bytes) -> None:
         self._hand_over(picture)
 
-    def result(self) -> bytearray:
+    def result(self) -> tuple[bytearray, bytes]:
+        """The PDF and the HTML report."""
         self._thread.join()
         if self._error is not None:
             raise self._error
-        if self._pdf is None:
+        if self._made is None:
             raise EvidenceError("The report could not be made.")
-        return self._pdf
+        made, self._made = self._made, None
+        return made
 
 
 # ============================================================================ verify
@@ -902,7 +908,15 @@ def _open_zip(source: Source, passphrase: str | None, report: BundleReport,
     except Exception as exc:  # zipfile raises many kinds on hostile input
         report.problems.append(f"{name} is not a readable ZIP file ({_why(exc)}).")
         return None
-    report.encrypted = any(info.flag_bits & 0x1 for info in zf.infolist())
+    flagged = [info.flag_bits & 0x1 for info in zf.infolist() if not info.is_dir()]
+    if any(flagged) and not all(flagged):
+        # An export locks every file or none: a mix is damage (one flipped bit can set
+        # the flag), not a reason to ask for a passphrase.
+        zf.close()
+        report.problems.append(f"{name} is damaged: some of its files are marked as "
+                               "locked with a passphrase and others are not.")
+        return None
+    report.encrypted = any(flagged)
     if report.encrypted:
         if not passphrase:
             zf.close()

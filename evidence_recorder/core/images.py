@@ -689,7 +689,6 @@ def make_thumbnails(data: bytes, sides: Sequence[int], *, name: str = "",
     if not data:
         raise RefusedInput(f"{subject} is empty, so it was not imported.")
     kind, _layout = _identify(data, subject)
-    made: list[bytes] = []
     with _pillow(subject):
         image = _open(data, kind, subject)
         if kind is _JPEG:  # draft wants the size we need, not the box it must fit
@@ -697,17 +696,35 @@ def make_thumbnails(data: bytes, sides: Sequence[int], *, name: str = "",
             image.draft("RGB", (max(1, int(image.width * scale)),
                                 max(1, int(image.height * scale))))
         image.load()
-        orientation = _orientation(image)
-        picture = _working_mode(image)
-        for index, side in enumerate(sides):
-            picture.thumbnail((side, side), Image.Resampling.BICUBIC, reducing_gap=2.0)
-            if index == 0:
-                if orientation in EXIF_TRANSPOSE:
-                    picture = picture.transpose(EXIF_TRANSPOSE[orientation])
-                picture = _on_white(picture)
-            out = io.BytesIO()
-            picture.save(out, "JPEG", quality=quality)
-            made.append(out.getvalue())
+        return _reduced(_working_mode(image), sides, quality, _orientation(image))
+
+
+def previews_of(image: Image.Image) -> tuple[bytes, bytes]:
+    """``(preview, thumbnail)`` of a screen grab still in memory, as JPEGs.
+
+    The same pictures :func:`make_thumbnails` makes from the saved bytes, without
+    decoding them again; :mod:`capture` makes them while the PNG is being encoded.
+    """
+    if image.mode not in {"RGB", "L"}:
+        image = image.convert("RGB")
+    preview, thumbnail = _reduced(image.copy(), (PREVIEW_SIDE, THUMBNAIL_SIDE),
+                                  PREVIEW_QUALITY, 1)
+    return preview, thumbnail
+
+
+def _reduced(picture: Image.Image, sides: Sequence[int], quality: int,
+             orientation: int) -> list[bytes]:
+    """Each smaller picture is made from the one before (``picture`` is changed)."""
+    made: list[bytes] = []
+    for index, side in enumerate(sides):
+        picture.thumbnail((side, side), Image.Resampling.BICUBIC, reducing_gap=2.0)
+        if index == 0:
+            if orientation in EXIF_TRANSPOSE:
+                picture = picture.transpose(EXIF_TRANSPOSE[orientation])
+            picture = _on_white(picture)
+        out = io.BytesIO()
+        picture.save(out, "JPEG", quality=quality)
+        made.append(out.getvalue())
     return made
 
 

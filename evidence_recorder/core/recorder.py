@@ -23,9 +23,12 @@ def save_grab(vault: Vault, grab: Grab, details: CaptureDetails | None = None,
               incident_id: int | None = None) -> int:
     """Store a screen grab; returns the new capture's id once it is durably saved."""
     sha256 = hashlib.sha256(grab.png).hexdigest()
-    preview, thumbnail = images.make_thumbnails(
-        grab.png, (images.PREVIEW_SIDE, images.THUMBNAIL_SIDE),
-        quality=images.PREVIEW_QUALITY)
+    if grab.preview and grab.thumbnail:  # made while the PNG was encoded
+        preview, thumbnail = grab.preview, grab.thumbnail
+    else:
+        preview, thumbnail = images.make_thumbnails(
+            grab.png, (images.PREVIEW_SIDE, images.THUMBNAIL_SIDE),
+            quality=images.PREVIEW_QUALITY)
     environment = device.environment({
         "capture_backend": grab.backend,
         "region": list(grab.region),

@@ -130,7 +130,7 @@ PASSPHRASE = "correct horse battery staple"
 
 
 def _make_capture(args: tuple[int, int, int, int, tuple[int, int]]
-                  ) -> tuple[bytes, bytes, bytes]:
+                  ) -> tuple[bytes, tuple[bytes, bytes], bytes]:
     """In a worker process: one distinct PNG (zlib level 1, as the app writes), its
     report preview and its thumbnail, made as the app makes them (real JPEGs)."""
     import io
@@ -145,9 +145,9 @@ def _make_capture(args: tuple[int, int, int, int, tuple[int, int]]
     buffer = io.BytesIO()
     picture.save(buffer, "PNG", compress_level=1)
     png = buffer.getvalue()
-    preview, thumb = images.make_thumbnails(png, (images.PREVIEW_SIDE, images.THUMBNAIL_SIDE),
-        quality=images.PREVIEW_QUALITY)
-    return png, preview, thumb
+    preview, small, thumb = images.make_thumbnails(png, images.PREVIEW_SIDES,
+                                                   quality=images.PREVIEW_QUALITY)
+    return png, (preview, small), thumb
 
 
 _MAKER: ScreenMaker | None = None
@@ -192,7 +192,7 @@ def build_vault(folder: Path, *, count: int | None = None, total_bytes: int | No
                 kind=CaptureKind.SCREEN,
                 width=width, height=height, media_type="image/png", captured_at=iso_utc(now),
                 tz_name=device.local_zone_name(), utc_offset=device.utc_offset(now),
-                environment={"benchmark": True}, thumbnail=thumb, preview=preview)
+                environment={"benchmark": True}, thumbnail=thumb, previews=preview)
             stored += 1
             stored_bytes += len(png)
             if progress and stored % 100 == 0:

@@ -17,8 +17,8 @@ mkdir -p "$cache"
 size=200
 [ -z "$quick" ] && size=1024
 declare -A extra=(
-  [bench_export]="--keep-vault $cache/export-${size}mb-v3 --size-mb $size"
-  [bench_verify]="--keep-vault $cache/export-${size}mb-v3"
+  [bench_export]="--keep-vault $cache/export-${size}mb-v4 --size-mb $size"
+  [bench_verify]="--keep-vault $cache/export-${size}mb-v4"
   [bench_scale]="--cache $cache/scale"
 )
 for bench in bench_capture bench_export bench_verify bench_scale bench_start; do

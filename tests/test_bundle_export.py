@@ -260,3 +260,21 @@ def test_a_cli_export_passes_every_standard_tool(closed_vault: Path, tmp_path: P
                    env=env).returncode == 0
     check_with_standard_tools(out, tmp_path / "x")
     assert run_cli("verify", str(out)).returncode == 0
+
+
+def test_report_pictures_shrink_to_fit_the_budget() -> None:
+    """The more captures, the smaller each report picture, so memory stays bounded."""
+    from evidence_recorder.core import images
+    from evidence_recorder.core.bundle import _report_picture
+
+    picture = Image.effect_noise((1920, 1080), 40).convert("RGB")
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    preview, small = images.make_thumbnails(buffer.getvalue(), (1280, 640))
+    assert _report_picture((preview, small), len(preview)) == preview
+    assert _report_picture((preview, small), len(small)) == small
+    tighter = _report_picture((preview, small), len(small) // 3)
+    assert 0 < len(tighter) <= 2 * (len(small) // 3)
+    with Image.open(io.BytesIO(tighter)) as shown:
+        assert max(shown.size) >= 320
+    assert _report_picture((preview, small), 100) == b""  # none fits: the bundle has it

@@ -657,9 +657,9 @@ def test_a_grab_brings_the_previews_the_saved_png_would_give() -> None:
 
     picture = Image.effect_noise((1500, 900), 50).convert("RGB")
     grab = capture.grab(FakeGrabber(picture))
-    from_png = images.make_thumbnails(grab.png, (images.PREVIEW_SIDE, images.THUMBNAIL_SIDE),
+    from_png = images.make_thumbnails(grab.png, images.PREVIEW_SIDES,
                                       quality=images.PREVIEW_QUALITY)
-    assert [grab.preview, grab.thumbnail] == from_png
+    assert [grab.preview, grab.preview_small, grab.thumbnail] == from_png
     with Image.open(io.BytesIO(grab.preview)) as preview:
         assert preview.size == (1280, 768)
 
@@ -667,9 +667,9 @@ def test_a_grab_brings_the_previews_the_saved_png_would_give() -> None:
 def test_previews_that_fail_are_made_again_on_saving(monkeypatch: pytest.MonkeyPatch) -> None:
     from evidence_recorder.core import images
 
-    def broken(_image: Image.Image) -> tuple[bytes, bytes]:
+    def broken(_image: Image.Image) -> tuple[bytes, bytes, bytes]:
         raise OSError("no memory")
 
     monkeypatch.setattr(images, "previews_of", broken)
     grab = capture.grab(FakeGrabber(Image.new("RGB", (400, 300), "white")))
-    assert grab.png and grab.preview == b"" and grab.thumbnail == b""
+    assert grab.png and grab.preview == grab.preview_small == grab.thumbnail == b""

@@ -560,15 +560,16 @@ def test_a_version_2_vault_gains_previews_for_new_captures(tmp_path: Path) -> No
     conn.close()
     with Vault.open(folder, PASSPHRASE) as vault:
         assert vault.conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
-        assert vault.preview(old) is None
+        assert vault.previews(old) is None
         grab = capture.grab(capture.FakeGrabber(Image.new("RGB", (2000, 900), "navy")))
         new = recorder.save_grab(vault, grab)
-        preview = vault.preview(new)
-        assert preview is not None
-        with Image.open(io.BytesIO(preview)) as shown:
-            assert (shown.format, shown.size) == ("JPEG", (1280, 576))
+        previews = vault.previews(new)
+        assert previews is not None
+        for jpeg, size in zip(previews, [(1280, 576), (640, 288)], strict=True):
+            with Image.open(io.BytesIO(jpeg)) as shown:
+                assert (shown.format, shown.size) == ("JPEG", size)
         out = bundle.export_bundle(vault, tmp_path)
         assert bundle.verify_bundle(out).ok
         vault.delete_capture(new, "test")
-        assert vault.preview(new) is None
+        assert vault.previews(new) is None
         assert vault.verify().ok

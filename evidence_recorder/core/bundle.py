@@ -91,7 +91,7 @@ MAX_DIRECTORY_BYTES: Final = 4 * 1024 * 1024
 _CHUNK: Final = 1024 * 1024
 # Bytes of JPEG that the report's pictures may take between them (the PDF is made in
 # memory): this bounds an export's memory however many captures it holds.
-REPORT_PICTURES_BUDGET: Final = 48 * 1024 * 1024
+REPORT_PICTURES_BUDGET: Final = 64 * 1024 * 1024
 _FILE_MODE: Final = (stat.S_IFREG | 0o644) << 16
 _UNIX: Final = 3  # ZipInfo.create_system: the external attributes hold a Unix mode
 _MANIFEST_LINE: Final = re.compile(r"([0-9a-fA-F]{64})[ \t]+(\S.*)")
@@ -424,20 +424,27 @@ def _one_line(value: str) -> str:
     return " ".join(str(value).split())
 
 
-def _report_picture(preview: bytes, budget: int) -> bytes:
-    """The preview itself, or a smaller copy of it when it is over ``budget`` bytes.
+def _report_picture(previews: tuple[bytes, bytes], budget: int) -> bytes:
+    """The larger preview if it fits in ``budget`` bytes, else the smaller one, else a
+    still smaller copy of that; b"" (no picture) when even that will not fit.
 
     The PDF is built in memory, so its pictures share a fixed budget: the more
-    captures, the smaller each picture (never below 640 pixels across). The originals
-    in the bundle are untouched; the report is for reading.
+    captures, the smaller each picture, which bounds an export's memory however many
+    captures it holds. The originals in the bundle are untouched; the report is for
+    reading, and says where each original is.
     """
-    picture = preview
-    side = images.PREVIEW_SIDE
-    while len(picture) > budget and side > 640:
-        # Reduced from the JPEG preview, which decodes at a fraction of its size.
-        side = max(640, int(side * max(0.5, (budget / len(picture)) ** 0.5)))
+    preview, small = previews
+    if len(preview) <= budget:
+        return preview
+    picture, side = small, images.SMALL_PREVIEW_SIDE
+    while len(picture) > budget and side > _SMALLEST_REPORT_PICTURE:
+        side = max(_SMALLEST_REPORT_PICTURE,
+                   int(side * max(0.5, (budget / len(picture)) ** 0.5)))
         picture = images.make_thumbnail(picture, side)
-    return picture
+    return picture if len(picture) <= 2 * budget else b""
+
+
+_SMALLEST_REPORT_PICTURE: Final = 320
 
 
 def _plan(vault: Vault, capture: Capture, options: ExportOptions, police: bool,
@@ -457,10 +464,10 @@ def _plan(vault: Vault, capture: Capture, options: ExportOptions, police: bool,
 
 def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
                  marks: dict[str, Any] | None, options: ExportOptions, police: bool,
-                 ) -> tuple[dict[str, Any], bytes]:
-    """One capture's files, and a preview-size picture for the report: the preview
-    kept since capture, or one made now from the redacted copy (or from an original
-    from before previews were kept), so that only small pictures wait for the report.
+                 ) -> tuple[dict[str, Any], tuple[bytes, bytes]]:
+    """One capture's files, and the two preview sizes for the report: those kept since
+    capture, or made now from the redacted copy (or from an original from before
+    previews were kept), so that only small pictures wait for the report.
 
     The original is held in memory only while it is written.
     """
@@ -484,9 +491,15 @@ def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
     entry = {**capture.full(), "files": files}
     bag.add(metadata_path, _json(entry))
     if item.shows_redacted_copy and derived is not None:
-        return entry, images.make_thumbnail(derived, images.PREVIEW_SIDE)
-    preview = vault.preview(capture.id)
-    return entry, preview or images.make_thumbnail(original, images.PREVIEW_SIDE)
+        return entry, _two_previews(derived)
+    return entry, vault.previews(capture.id) or _two_previews(original)
+
+
+def _two_previews(picture: bytes) -> tuple[bytes, bytes]:
+    preview, small = images.make_thumbnails(
+        picture, (images.PREVIEW_SIDE, images.SMALL_PREVIEW_SIDE),
+        quality=images.PREVIEW_QUALITY)
+    return preview, small
 
 
 class _Cancelled(Exception):
@@ -503,7 +516,7 @@ class _ReportMaker:
 
     def __init__(self, data: ReportData) -> None:
         # Each capture's preview-size picture (see _add_capture); None stops the thread.
-        self._pictures: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
+        self._pictures: queue.Queue[tuple[bytes, bytes] | None] = queue.Queue(maxsize=16)
         # The PDF is made in memory: its pictures share a budget, so memory stays
         # bounded however many captures there are.
         self._budget = REPORT_PICTURES_BUDGET // max(1, len(data.captures))
@@ -525,8 +538,8 @@ class _ReportMaker:
 
         def pictures() -> Iterator[bytes]:
             # Reduced here, not in the exporting thread: Pillow works outside the GIL.
-            while (preview := self._pictures.get()) is not None:
-                yield _report_picture(preview, self._budget)
+            while (previews := self._pictures.get()) is not None:
+                yield _report_picture(previews, self._budget)
             raise _Cancelled
 
         try:
@@ -537,7 +550,7 @@ class _ReportMaker:
         except BaseException as exc:  # handed to the exporting thread by result()
             self._error = exc
 
-    def _hand_over(self, picture: bytes | None) -> None:
+    def _hand_over(self, picture: tuple[bytes, bytes] | None) -> None:
         while self._thread.is_alive():
             try:
                 self._pictures.put(picture, timeout=0.2)
@@ -545,7 +558,7 @@ class _ReportMaker:
             except queue.Full:
                 continue
 
-    def put(self, picture: bytes) -> None:
+    def put(self, picture: tuple[bytes, bytes]) -> None:
         self._hand_over(picture)
 
     def result(self) -> tuple[bytearray, bytes]:

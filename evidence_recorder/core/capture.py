@@ -88,9 +88,10 @@ class Grab:
     monitor: int | None  # which monitor, for MONITOR
     monitors: tuple[Monitor, ...]  # the monitor layout at grab time
     backend: str  # the grabber's name ("mss"), so a record says how it was made
-    # The report preview and the thumbnail (JPEG), made from the pixels in memory while
+    # The report previews and the thumbnail (JPEG), made from the pixels in memory while
     # the PNG was encoded; empty when not made, and then made from ``png`` on saving.
     preview: bytes = b""
+    preview_small: bytes = b""
     thumbnail: bytes = b""
 
 
@@ -377,10 +378,11 @@ def _grab_rect(grabber: ScreenGrabber, layout: tuple[Monitor, ...], kind: Captur
     image = grabber.grab_pixels(*rect)
     if image.mode != "RGB":
         image = image.convert("RGB")
-    png, preview, thumbnail = _encode_with_previews(image)
+    png, (preview, preview_small, thumbnail) = _encode_with_previews(image)
     return Grab(
         png=png,
         preview=preview,
+        preview_small=preview_small,
         thumbnail=thumbnail,
         width=image.width,
         height=image.height,
@@ -463,10 +465,11 @@ def crop(desktop: Grab, region: Rect) -> Grab:
     )
     with Image.open(io.BytesIO(desktop.png)) as image:
         piece = image.crop(box)
-    png, preview, thumbnail = _encode_with_previews(piece)
+    png, (preview, preview_small, thumbnail) = _encode_with_previews(piece)
     return Grab(
         png=png,
         preview=preview,
+        preview_small=preview_small,
         thumbnail=thumbnail,
         width=piece.width,
         height=piece.height,
@@ -479,13 +482,14 @@ def crop(desktop: Grab, region: Rect) -> Grab:
     )
 
 
-def _encode_with_previews(image: Image.Image) -> tuple[bytes, bytes, bytes]:
-    """The PNG, and the preview and thumbnail made at the same time on a second core.
+def _encode_with_previews(image: Image.Image
+                          ) -> tuple[bytes, tuple[bytes, bytes, bytes]]:
+    """The PNG, and the previews and thumbnail made at the same time on a second core.
 
     zlib and Pillow both let go of the GIL while they work, so the previews cost the
     capture next to nothing instead of a second decode of the PNG afterwards.
     """
-    made: list[tuple[bytes, bytes]] = []
+    made: list[tuple[bytes, bytes, bytes]] = []
     failed: list[BaseException] = []
 
     def previews() -> None:
@@ -501,10 +505,10 @@ def _encode_with_previews(image: Image.Image) -> tuple[bytes, bytes, bytes]:
     finally:
         worker.join()
     if made:
-        return png, *made[0]
+        return png, made[0]
     if failed:
         _log.warning("previews of a grab could not be made: %s", type(failed[0]).__name__)
-    return png, b"", b""
+    return png, (b"", b"", b"")
 
 
 def _check_region_size(region: Rect) -> None:

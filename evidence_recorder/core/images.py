@@ -88,6 +88,8 @@ accept never trips Pillow's warning; we check it ourselves because
 # an export never has to decode the originals again.
 THUMBNAIL_SIDE: Final = 320
 PREVIEW_SIDE: Final = 1280
+SMALL_PREVIEW_SIDE: Final = 640  # for reports of so many captures that 1280 will not fit
+PREVIEW_SIDES: Final = (PREVIEW_SIDE, SMALL_PREVIEW_SIDE, THUMBNAIL_SIDE)
 PREVIEW_QUALITY: Final = 75  # a 1920x1080 screenshot's preview is about 170 KB
 
 MAX_JPEG_SCANS: Final = 500
@@ -699,17 +701,16 @@ def make_thumbnails(data: bytes, sides: Sequence[int], *, name: str = "",
         return _reduced(_working_mode(image), sides, quality, _orientation(image))
 
 
-def previews_of(image: Image.Image) -> tuple[bytes, bytes]:
-    """``(preview, thumbnail)`` of a screen grab still in memory, as JPEGs.
+def previews_of(image: Image.Image) -> tuple[bytes, bytes, bytes]:
+    """``(preview, small preview, thumbnail)`` of a screen grab still in memory (JPEGs).
 
     The same pictures :func:`make_thumbnails` makes from the saved bytes, without
     decoding them again; :mod:`capture` makes them while the PNG is being encoded.
     """
     if image.mode not in {"RGB", "L"}:
         image = image.convert("RGB")
-    preview, thumbnail = _reduced(image.copy(), (PREVIEW_SIDE, THUMBNAIL_SIDE),
-                                  PREVIEW_QUALITY, 1)
-    return preview, thumbnail
+    preview, small, thumbnail = _reduced(image.copy(), PREVIEW_SIDES, PREVIEW_QUALITY, 1)
+    return preview, small, thumbnail
 
 
 def _reduced(picture: Image.Image, sides: Sequence[int], quality: int,

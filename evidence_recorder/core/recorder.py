@@ -23,12 +23,11 @@ def save_grab(vault: Vault, grab: Grab, details: CaptureDetails | None = None,
               incident_id: int | None = None) -> int:
     """Store a screen grab; returns the new capture's id once it is durably saved."""
     sha256 = hashlib.sha256(grab.png).hexdigest()
-    if grab.preview and grab.thumbnail:  # made while the PNG was encoded
-        preview, thumbnail = grab.preview, grab.thumbnail
+    if grab.preview and grab.preview_small and grab.thumbnail:  # made during the encode
+        preview, small, thumbnail = grab.preview, grab.preview_small, grab.thumbnail
     else:
-        preview, thumbnail = images.make_thumbnails(
-            grab.png, (images.PREVIEW_SIDE, images.THUMBNAIL_SIDE),
-            quality=images.PREVIEW_QUALITY)
+        preview, small, thumbnail = images.make_thumbnails(
+            grab.png, images.PREVIEW_SIDES, quality=images.PREVIEW_QUALITY)
     environment = device.environment({
         "capture_backend": grab.backend,
         "region": list(grab.region),
@@ -42,7 +41,8 @@ def save_grab(vault: Vault, grab: Grab, details: CaptureDetails | None = None,
         original=grab.png, sha256=sha256, kind=grab.kind, width=grab.width, height=grab.height,
         media_type="image/png", captured_at=iso_utc(grab.captured_at),
         tz_name=device.local_zone_name(), utc_offset=device.utc_offset(grab.captured_at),
-        environment=environment, thumbnail=thumbnail, preview=preview, details=details,
+        environment=environment, thumbnail=thumbnail, previews=(preview, small),
+        details=details,
         incident_id=incident_id,
     )
 
@@ -72,15 +72,14 @@ def import_files(vault: Vault, paths: Iterable[Path], details: CaptureDetails | 
             source.claimed_time = info.claimed_time
             imported_at = utc_now()
             sha256 = hashlib.sha256(data).hexdigest()
-            preview, thumbnail = images.make_thumbnails(
-                data, (images.PREVIEW_SIDE, images.THUMBNAIL_SIDE), name=path.name,
-                quality=images.PREVIEW_QUALITY)
+            preview, small, thumbnail = images.make_thumbnails(
+                data, images.PREVIEW_SIDES, name=path.name, quality=images.PREVIEW_QUALITY)
             capture_id = vault.add_capture(
                 original=data, sha256=sha256, kind=CaptureKind.IMPORT, width=info.width,
                 height=info.height, media_type=info.media_type,
                 captured_at=iso_utc(imported_at), tz_name=device.local_zone_name(),
                 utc_offset=device.utc_offset(imported_at), environment=device.environment(),
-                thumbnail=thumbnail, preview=preview, source=source, details=details,
+                thumbnail=thumbnail, previews=(preview, small), source=source, details=details,
                 incident_id=incident_id,
             )
         except RefusedInput as exc:

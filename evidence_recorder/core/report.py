@@ -705,6 +705,11 @@ def _picture(pdf: _ReportPDF, item: ReportCapture, image: bytes) -> None:
             pdf.line_at(pdf.l_margin + 2.5, top + 1.5 + 5 * index, 5, line)
         pdf.set_xy(pdf.l_margin, top + box)
     pdf.ln(2.5)
+    if not image:  # an export of so many captures that not every picture fits
+        pdf.paragraph("This report holds too many captures to show every picture; the "
+                      "file in the bundle is the record.", 10, color=_MUTED)
+        pdf.ln(4)
+        return
     try:
         jpeg = _report_jpeg(image, item.original_path)
         with PILLOW_LOCK, Image.open(io.BytesIO(jpeg)) as shown:

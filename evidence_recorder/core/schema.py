@@ -147,7 +147,8 @@ def _to_v2(conn: sqlcipher3.Connection) -> None:
 _V3 = """
 CREATE TABLE preview (
     capture_id INTEGER PRIMARY KEY REFERENCES capture(id),
-    jpeg       BLOB NOT NULL
+    jpeg       BLOB NOT NULL,  -- at most 1280 pixels across
+    small      BLOB NOT NULL   -- at most 640, for reports of very many captures
 );
 """
 

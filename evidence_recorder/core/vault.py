@@ -488,7 +488,8 @@ class Vault:
     def add_capture(self, *, original: bytes, sha256: str, kind: CaptureKind, width: int,
                     height: int, media_type: str, captured_at: str, tz_name: str,
                     utc_offset: str, environment: dict[str, Any], thumbnail: bytes,
-                    preview: bytes | None = None, source: ImportSource | None = None,
+                    previews: tuple[bytes, bytes] | None = None,
+                    source: ImportSource | None = None,
                     details: CaptureDetails | None = None,
                     incident_id: int | None = None) -> int:
         """Store a new capture and its audit entry in one durable transaction.
@@ -523,9 +524,9 @@ class Vault:
                         (capture_id, original))
             cur.execute("INSERT INTO thumbnail (capture_id, jpeg) VALUES (?, ?)",
                         (capture_id, thumbnail))
-            if preview is not None:
-                cur.execute("INSERT INTO preview (capture_id, jpeg) VALUES (?, ?)",
-                            (capture_id, preview))
+            if previews is not None:
+                cur.execute("INSERT INTO preview (capture_id, jpeg, small) VALUES (?, ?, ?)",
+                            (capture_id, *previews))
             _append(cur, "capture.added", f"capture:{capture_id}", {
                 "capture": capture_id, "incident": incident_id, "kind": kind.value,
                 "sha256": sha256, "captured_at": captured_at, "tz_name": tz_name,
@@ -579,10 +580,12 @@ class Vault:
             raise NotFound(f"There is no capture {capture_id} in this vault.")
         return bytes(rows[0][0])
 
-    def preview(self, capture_id: int) -> bytes | None:
-        """The report-size JPEG made at capture, or None for captures from before it."""
-        rows = self._read("SELECT jpeg FROM preview WHERE capture_id = ?", (capture_id,))
-        return bytes(rows[0][0]) if rows else None
+    def previews(self, capture_id: int) -> tuple[bytes, bytes] | None:
+        """The report-size JPEGs made at capture (1280 and 640 pixels across), or None
+        for captures from before they were kept."""
+        rows = self._read("SELECT jpeg, small FROM preview WHERE capture_id = ?",
+                          (capture_id,))
+        return (bytes(rows[0][0]), bytes(rows[0][1])) if rows else None
 
     def edit_capture(self, capture_id: int, changes: dict[str, str],
                      incident_id: int | None = None) -> dict[str, dict[str, Any]]:

@@ -358,7 +358,7 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../evidence_recorder/ui/app.py" line="+92"/>
+        <location filename="../evidence_recorder/ui/app.py" line="+91"/>
         <source>Open a report bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1186,7 +1186,7 @@ Passphrase:</source>
 <context>
     <name>CaptureTime</name>
     <message>
-        <location filename="../evidence_recorder/ui/describe.py" line="+141"/>
+        <location filename="../evidence_recorder/ui/describe.py" line="+142"/>
         <source>{time}&#xa0;UTC</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1384,7 +1384,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>CreatePage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+109"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+110"/>
         <source>Welcome to {app}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1444,7 +1444,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
 <context>
     <name>DescribeDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+83"/>
+        <location filename="../evidence_recorder/ui/main_window.py" line="+88"/>
         <source>Describe this capture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1746,7 +1746,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/backup.py" line="+107"/>
+        <location filename="../evidence_recorder/core/backup.py" line="+108"/>
         <source>Put the backup outside the vault folder, ideally on another disk.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1771,7 +1771,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+208"/>
+        <location line="+213"/>
         <source>Evidence Recorder could not read the screen. If the monitors or the screen resolution just changed, try again.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1782,7 +1782,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
     </message>
     <message>
         <location line="+5"/>
-        <location line="+51"/>
+        <location line="+55"/>
         <source>The delay before a capture must be zero or more seconds.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1792,7 +1792,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+61"/>
+        <location line="+94"/>
         <source>Evidence Recorder could not find any monitor to capture.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1970,7 +1970,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+6"/>
         <source>&amp;Lock the file with a passphrase (7-Zip and Evidence Recorder can open it)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2000,7 +2000,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>Add a trusted &amp;timestamp from this service:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2030,7 +2030,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+32"/>
         <source>Tick at least one incident, or choose “All captures”.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2040,7 +2040,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+17"/>
         <source>Save the sealed report</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2296,12 +2296,12 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+102"/>
-        <location line="+431"/>
+        <location line="+470"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-398"/>
+        <location line="-436"/>
         <source>Capture whole &amp;screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2595,17 +2595,22 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
+        <source>Site</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>from</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>to</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+8"/>
         <source>Captures: pictures or timeline</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2640,7 +2645,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+73"/>
+        <location line="+107"/>
         <source>%n capture in this incident</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -3331,12 +3336,12 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VaultSession</name>
     <message>
-        <location filename="../evidence_recorder/ui/session.py" line="+59"/>
+        <location filename="../evidence_recorder/ui/session.py" line="+60"/>
         <source>The vault is locked. Unlock it first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+27"/>
+        <location line="+29"/>
         <source>Please wait %n second before trying again.</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -3443,7 +3448,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Page</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="-226"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-227"/>
         <source>Problem</source>
         <translation type="unfinished"></translation>
     </message>

@@ -79,6 +79,15 @@ def test_the_script_extracts_ui_and_core_strings(extracted: Path) -> None:
     assert (extracted.parent / "evidence_recorder_en_GB.ts").is_file()
 
 
+def test_the_committed_template_holds_every_current_string(extracted: Path) -> None:
+    """Translators work from translations/evidence_recorder.ts: it must not miss
+    strings the code has gained (run scripts/update-translations) or keep dead ones."""
+    committed = set(_messages(REPO / "translations" / "evidence_recorder.ts"))
+    current = set(_messages(extracted))
+    assert not current - committed, "new strings: run scripts/update-translations"
+    assert not committed - current, "strings gone: run scripts/update-translations"
+
+
 # ---------------------------------------------------------------------- no bare literals
 
 # Qt calls whose string arguments the user reads, with the positions that hold text

@@ -12,6 +12,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from xvfb import xvfb_display  # noqa: F401
@@ -113,6 +114,57 @@ def cli(closed_vault: Path):  # type: ignore[no-untyped-def]
         return run_cli(*args, env=merged, input_text=input_text)
 
     return _run
+
+
+def fake_screen() -> Any:
+    """A plain 1280x800 "screen" with one post on it, for the app's fake grabber."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (1280, 800), (240, 242, 245))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((300, 150, 980, 400), fill="white", outline=(200, 200, 200))
+    draw.text((320, 170), "J. Smith @jsmith123 - 2h", fill=(20, 20, 20))
+    return image
+
+
+@pytest.fixture
+def app_settings(tmp_path: Path) -> Any:
+    from evidence_recorder.core.settings import Settings
+
+    return Settings(tmp_path / "settings.json")
+
+
+@pytest.fixture
+def controller(qtbot: Any, vault_dir: Path, app_settings: Any,
+               monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The whole app (start window, then main window) on a new vault, offscreen, with a
+    fake screen to capture and the modal describe dialog answered at once."""
+    from PySide6.QtWidgets import QApplication
+
+    from evidence_recorder.core import capture
+    from evidence_recorder.ui import main_window as main_window_module
+    from evidence_recorder.ui import messages
+    from evidence_recorder.ui.app import AppController
+    from evidence_recorder.ui.session import VaultSession
+    from evidence_recorder.ui.tasks import wait_for_tasks
+
+    session = VaultSession(vault_dir, FAST_KDF)
+    ctl = AppController(session, app_settings, show_guide=False)
+    ctl.main.capturer._grabber_factory = lambda: capture.FakeGrabber(fake_screen())
+    ctl.main.capturer.hide_windows = False
+    monkeypatch.setattr(main_window_module.DescribeDialog, "exec", lambda self: 0)
+    qtbot.addWidget(ctl.start)
+    qtbot.addWidget(ctl.main)
+    ctl.run()
+    yield ctl
+    session.lock()
+    wait_for_tasks()
+    ctl.start.close()
+    ctl.main.close()
+    for widget in QApplication.topLevelWidgets():  # any dialog a test left showing
+        if widget.isVisible():
+            widget.close()
+    messages._next_answers.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FAST_KDF, PASSPHRASE
+from conftest import PASSPHRASE
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt
 from PySide6.QtGui import QAccessible, QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
@@ -41,14 +41,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from pytestqt.qtbot import QtBot
-from test_app import create_vault, fake_screen
+from test_app import create_vault
 
-from evidence_recorder.core import capture
-from evidence_recorder.core.settings import Settings
 from evidence_recorder.ui import main_window as main_window_module
 from evidence_recorder.ui import messages, theme
 from evidence_recorder.ui.app import AppController
-from evidence_recorder.ui.session import VaultSession
 from evidence_recorder.ui.tasks import wait_for_tasks
 
 # ------------------------------------------------------------------------ WCAG 2.x maths
@@ -179,31 +176,6 @@ def test_the_readable_palette_changes_only_what_fails(qapp: QApplication) -> Non
 
 
 # ------------------------------------------------------------------------ the app
-
-
-@pytest.fixture
-def app_settings(tmp_path: Path) -> Settings:
-    return Settings(tmp_path / "settings.json")
-
-
-@pytest.fixture
-def controller(qtbot: QtBot, vault_dir: Path, app_settings: Settings,
-               monkeypatch: pytest.MonkeyPatch) -> Iterator[AppController]:
-    session = VaultSession(vault_dir, FAST_KDF)
-    ctl = AppController(session, app_settings, show_guide=False)
-    ctl.main.capturer._grabber_factory = lambda: capture.FakeGrabber(fake_screen())
-    ctl.main.capturer.hide_windows = False
-    monkeypatch.setattr(main_window_module.DescribeDialog, "exec", lambda self: 0)
-    qtbot.addWidget(ctl.start)
-    qtbot.addWidget(ctl.main)
-    ctl.run()
-    yield ctl
-    session.lock()
-    wait_for_tasks()
-    for widget in QApplication.topLevelWidgets():
-        if widget.isVisible():
-            widget.close()
-    messages._next_answers.clear()
 
 
 def _with_captures(qtbot: QtBot, ctl: AppController, count: int = 2) -> list[int]:

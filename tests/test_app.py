@@ -3,63 +3,26 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FAST_KDF, PASSPHRASE
-from PIL import Image, ImageDraw
+from conftest import FAST_KDF, PASSPHRASE, fake_screen
+from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QWidget
 
 from evidence_recorder.core import capture
 from evidence_recorder.core import settings as options
-from evidence_recorder.core.settings import Settings
 from evidence_recorder.core.vault import Vault
 from evidence_recorder.ui import main_window as main_window_module
 from evidence_recorder.ui import messages
 from evidence_recorder.ui.app import AppController
 from evidence_recorder.ui.audit_view import AuditDialog
 from evidence_recorder.ui.guide import CHILD_PROTECTION_TEXT, ChildProtectionDialog, GuideDialog
-from evidence_recorder.ui.session import VaultSession
 from evidence_recorder.ui.settings_dialog import SettingsDialog
-from evidence_recorder.ui.tasks import wait_for_tasks
 from evidence_recorder.ui.unlock import strength_hint
 
 NEW = "seventeen quiet herons"
-
-
-def fake_screen() -> Image.Image:
-    image = Image.new("RGB", (1280, 800), (240, 242, 245))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((300, 150, 980, 400), fill="white", outline=(200, 200, 200))
-    draw.text((320, 170), "J. Smith @jsmith123 - 2h", fill=(20, 20, 20))
-    return image
-
-
-@pytest.fixture
-def app_settings(tmp_path: Path) -> Settings:
-    return Settings(tmp_path / "settings.json")
-
-
-@pytest.fixture
-def controller(qtbot, vault_dir: Path, app_settings: Settings,  # type: ignore[no-untyped-def]
-               monkeypatch: pytest.MonkeyPatch) -> Iterator[AppController]:
-    session = VaultSession(vault_dir, FAST_KDF)
-    ctl = AppController(session, app_settings, show_guide=False)
-    ctl.main.capturer._grabber_factory = lambda: capture.FakeGrabber(fake_screen())
-    ctl.main.capturer.hide_windows = False
-    # The describe dialog is modal; answer it at once in tests.
-    monkeypatch.setattr(main_window_module.DescribeDialog, "exec", lambda self: 0)
-    qtbot.addWidget(ctl.start)
-    qtbot.addWidget(ctl.main)
-    ctl.run()
-    yield ctl
-    session.lock()
-    wait_for_tasks()
-    ctl.start.close()
-    ctl.main.close()
-    messages._next_answers.clear()
 
 
 def wait_until(qtbot, condition, timeout: int = 10_000) -> None:  # type: ignore[no-untyped-def]

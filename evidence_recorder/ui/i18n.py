@@ -14,11 +14,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
+from evidence_recorder.core import paths
 from evidence_recorder.core.errors import EvidenceError
 from evidence_recorder.core.i18n import CATEGORY_CONTEXT, ERROR_CONTEXT
 
 #: Where the compiled ``evidence_recorder_<locale>.qm`` files are looked for.
-TRANSLATIONS_DIR = Path(__file__).resolve().parents[2] / "resources" / "translations"
+TRANSLATIONS_DIR = paths.resource_dir() / "translations"
 CATALOGUE = "evidence_recorder"
 
 _installed: list[QTranslator] = []  # kept alive: Qt does not own installed translators

@@ -532,14 +532,15 @@ class MainWindow(QMainWindow):
             return
         self._reload_generation += 1
         incident = self.current_incident_id()
-        count = self.session.capture_count(incident)
-        if first_page and count > FIRST_PAGE:
+        count = self.session.capture_count(incident) if first_page else 0
+        if count > FIRST_PAGE:
             self._show_captures(self.session.captures(incident, newest=FIRST_PAGE), count)
             generation = self._reload_generation  # the view asks for thumbnails as it paints
             QTimer.singleShot(50, lambda: self._load_rest_when_idle(incident, generation,
                                                                     FIRST_PAGE_PATIENCE))
             return
-        self._show_captures(self.session.captures(incident), count)
+        captures = self.session.captures(incident)
+        self._show_captures(captures, len(captures))
 
     def _load_rest_when_idle(self, incident: int | None, generation: int, patience: int) -> None:
         """Read the whole incident in the background once the thumbnails on screen are

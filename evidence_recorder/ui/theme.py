@@ -9,6 +9,9 @@ towards black or white until they pass, and leaves every colour that passes alon
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
@@ -69,9 +72,19 @@ def _readable_on(fore: QColor, backs: list[QColor], ratio: float = AA_TEXT) -> Q
     lightest = max(backs, key=luminance)
     target = QColor("white") if luminance(darkest) < 0.18 else QColor("black")
     start = flattened(fore, lightest if target == QColor("white") else darkest)
+    return _nudged(start, target, lambda moved: all(contrast(moved, back) >= ratio
+                                                    for back in backs))
+
+
+def _passes_under(fore: QColor, back: QColor) -> bool:
+    return contrast(fore, back) >= AA_TEXT
+
+
+def _nudged(start: QColor, target: QColor, passes: Callable[[QColor], bool]) -> QColor:
+    """The first of twenty steps from ``start`` towards ``target`` that ``passes``."""
     for step in range(1, 21):
         moved = _mix(start, target, step / 20)
-        if all(contrast(moved, back) >= ratio for back in backs):
+        if passes(moved):
             return moved
     return target
 
@@ -85,10 +98,7 @@ def readable_palette(source: QPalette) -> QPalette:
             back = palette.color(group, back_role)
             if contrast(fore, back) < AA_TEXT:
                 away = QColor("black") if luminance(fore) > 0.18 else QColor("white")
-                for step in range(1, 21):
-                    back = _mix(palette.color(group, back_role), away, step / 20)
-                    if contrast(fore, back) >= AA_TEXT:
-                        break
+                back = _nudged(back, away, partial(_passes_under, fore))
                 palette.setColor(group, back_role, back)
         for fore_role, back_roles in _TEXT_ON:
             fore = palette.color(group, fore_role)

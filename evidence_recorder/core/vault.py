@@ -433,6 +433,13 @@ class Vault:
 
     # ------------------------------------------------------------------ all keys
 
+    def check_passphrase(self, passphrase: str) -> None:
+        """Raise :class:`WrongSecret` unless ``passphrase`` is the one that opens this vault
+        now (asked again before the keys change, in case someone else is at the computer)."""
+        if self._keyfile.unlock_with_passphrase(passphrase) != self._data_key:
+            raise VaultDamaged(QT_TRANSLATE_NOOP(
+                "EvidenceError", "The vault's key file does not belong to this vault."))
+
     def change_all_keys(self, new_passphrase: str,
                         progress: Callable[[int, int], None] | None = None,
                         kdf: KdfParams | None = None) -> str:

@@ -127,7 +127,8 @@ class _KeysDialog(QDialog):
         # Wrapped paragraphs need their height worked out at the final width, or the
         # first one is cut off.
         super().showEvent(event)
-        self.layout().activate()
+        if (layout := self.layout()) is not None:
+            layout.activate()
         self.resize(self.width(), max(self.height(), self.heightForWidth(self.width())))
 
     def reject(self) -> None:

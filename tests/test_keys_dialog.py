@@ -15,6 +15,7 @@ from evidence_recorder.core.keyfile import KeyFile
 from evidence_recorder.core.paths import KEYFILE_NAME
 from evidence_recorder.core.vault import Vault
 from evidence_recorder.ui import messages
+from evidence_recorder.ui.audit_view import AuditModel
 from evidence_recorder.ui.keys_dialog import ChangeAllKeysDialog, ChangePassphraseDialog
 from evidence_recorder.ui.session import VaultSession
 from evidence_recorder.ui.tasks import wait_for_tasks
@@ -123,7 +124,10 @@ def test_change_all_keys_dialog_runs_with_progress_and_shows_the_new_key_once(
     dialog.recovery_page.continue_button.click()
     assert dialog.result() == QDialog.DialogCode.Accepted
 
-    assert [e.action for e in session.audit_entries()][-1] == "keys.changed"
+    entries = session.audit_entries()
+    assert entries[-1].action == "keys.changed"
+    model = AuditModel(entries)
+    assert model.data(model.index(len(entries) - 1, 2)) == "All keys changed"
     session.lock()
     keyfile = KeyFile.load(closed_vault)
     assert keyfile.unlock_with_recovery(key) == keyfile.unlock_with_passphrase(NEW)

@@ -396,7 +396,7 @@
 <context>
     <name>AuditDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/audit_view.py" line="+96"/>
+        <location filename="../evidence_recorder/ui/audit_view.py" line="+97"/>
         <source>Audit log</source>
         <translation type="unfinished"></translation>
     </message>
@@ -414,7 +414,7 @@
 <context>
     <name>AuditModel</name>
     <message>
-        <location line="-76"/>
+        <location line="-77"/>
         <source>Vault created</source>
         <translation type="unfinished"></translation>
     </message>
@@ -466,6 +466,11 @@
     <message>
         <location line="+1"/>
         <source>Opened with recovery key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>All keys changed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

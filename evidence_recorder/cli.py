@@ -154,12 +154,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     vault, recovery_key = Vault.create(folder, passphrase)
     vault.close()
     print(f"Your vault is ready in {folder}.\n")
+    _print_recovery_key(recovery_key)
+    return EXIT_OK
+
+
+def _print_recovery_key(recovery_key: str) -> None:
     print("Your recovery key (it is shown only this once):\n")
     print(f"    {recovery_key}\n")
     print("If you forget your passphrase, this key is the only way back into your evidence.\n"
           "Write it on paper and keep it somewhere safe, away from this computer: anyone\n"
           "who finds it and can use this computer could open the vault.")
-    return EXIT_OK
 
 
 def cmd_capture(args: argparse.Namespace) -> int:
@@ -401,7 +405,33 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     with _open(args) as vault:
         new = _new_passphrase(args, NEW_PASSPHRASE_ENV, "New passphrase")
         vault.change_passphrase(new)
-    print("Your passphrase has been changed. The recovery key still works as before.")
+    print("Your passphrase has been changed. The recovery key still works as before.\n"
+          "Copies of the vault or of its key file made before now (backups, old copies on a\n"
+          "USB stick) still open with the old passphrase. If someone may know your old\n"
+          "passphrase or have a copy, run “evidence-recorder rekey” instead.")
+    return EXIT_OK
+
+
+def cmd_rekey(args: argparse.Namespace) -> int:
+    with _open(args) as vault:
+        new = _new_passphrase(args, NEW_PASSPHRASE_ENV, "New passphrase")
+        show = sys.stderr.isatty()
+
+        def progress(done: int, total: int) -> None:
+            if show:
+                print(f"\rChanging all keys… {100 * done // max(total, 1)}%", end="",
+                      file=sys.stderr, flush=True)
+
+        recovery_key = vault.change_all_keys(new, progress=progress)
+        if show:
+            print(file=sys.stderr)
+    print("All keys have been changed: the vault is now encrypted with a new key, opened by\n"
+          "your new passphrase or the new recovery key below. Old copies of vault.key no\n"
+          "longer open it, and the old recovery key no longer works.\n"
+          "Backups made before now are separate copies: they still open with the old\n"
+          "passphrase and the old recovery key. Delete them, or keep them as safe as the\n"
+          "vault.\n")
+    _print_recovery_key(recovery_key)
     return EXIT_OK
 
 
@@ -480,7 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Keep timestamped, tamper-evident evidence of online abuse in an "
                     "encrypted vault.",
         epilog="Environment: EVIDENCE_RECORDER_VAULT (vault folder), "
-               f"{PASSPHRASE_ENV}, {NEW_PASSPHRASE_ENV} (for passwd and recover), "
+               f"{PASSPHRASE_ENV}, {NEW_PASSPHRASE_ENV} (for passwd, rekey and recover), "
                f"{RECOVERY_KEY_ENV} (for recover). Exit codes: 0 success, 1 failure, "
                "2 usage, 3 wrong passphrase or recovery key, 4 refused input.",
         parents=[common],
@@ -608,7 +638,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", metavar="DIR", help="the empty or new folder to restore into")
     p.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
-    command("passwd", cmd_passwd, "change the passphrase")
+    p = command("passwd", cmd_passwd, "change the passphrase")
+    p.epilog = ("Only the passphrase changes; the recovery key stays the same. Copies of the "
+                "vault or of vault.key made before (backups, old copies on a USB stick) still "
+                "open with the old passphrase: if someone may know it or have a copy, use "
+                "“rekey” instead.")
+    p = command("rekey", cmd_rekey, "change all keys: re-encrypt the vault with a new key, a "
+                                    "new passphrase and a new recovery key")
+    p.epilog = ("The whole vault is re-encrypted, so it needs about its own size in free disk "
+                "space and may take a while for a large vault; if the computer stops part way, "
+                "the next unlock finishes or undoes the change. Afterwards old copies of "
+                "vault.key and the old recovery key no longer open the vault. Backups made "
+                "before are separate copies and still open with the old passphrase: delete "
+                "them or keep them safe. The new recovery key is shown once.")
     command("recover", cmd_recover, "open the vault with the recovery key and choose a new "
                                     "passphrase")
     return parser

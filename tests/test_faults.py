@@ -1,7 +1,8 @@
 """Faults the environment causes: a killed process, a full disk, a second copy, damage.
 
 * Crash suite: a child process runs one operation in a loop against a real vault
-  (capture, import, edit, annotate, delete, export, passphrase change) and is killed
+  (capture, import, edit, annotate, delete, export, passphrase change, change of all
+  keys) and is killed
   with SIGKILL at random moments. It prints ``begin …`` before each call and ``done …``
   only after the call returned, so the parent knows what was promised and which single
   call was cut off. After every kill the vault must open (with exactly one of the two
@@ -46,7 +47,8 @@ from evidence_recorder.core.vault import DB_NAME, Vault
 
 SECOND_PASSPHRASE = "copper meadow violin 77"
 REDACT = {"version": 1, "items": [{"type": "redact", "rect": [0, 0, 5, 5]}]}
-OPERATIONS = ("capture", "import", "edit", "annotate", "delete", "export", "passwd")
+OPERATIONS = ("capture", "import", "edit", "annotate", "delete", "export", "passwd",
+              "rekey")
 FULL = os.environ.get("ER_FULL") == "1"
 TOTAL_KILLS = int(os.environ.get("ER_CRASH_KILLS", "28"))
 if FULL:
@@ -54,7 +56,7 @@ if FULL:
 KILLS_PER_OPERATION = max(1, math.ceil(TOTAL_KILLS / len(OPERATIONS)))
 # How long after "ready" a kill may come: about one or two calls of that operation.
 KILL_WINDOW = {"capture": 0.6, "import": 0.6, "edit": 0.15, "annotate": 0.15,
-               "delete": 0.15, "export": 2.2, "passwd": 0.25}
+               "delete": 0.15, "export": 2.2, "passwd": 0.25, "rekey": 0.4}
 STALE_TEMP = re.compile(r"^\.(b-\d+\.zip)\.\d+\.tmp$")
 
 _CHILD = r"""
@@ -132,6 +134,13 @@ elif op == "passwd":
         say("begin", other)
         vault.change_passphrase(other, KdfParams(1, 8, 1))
         say("done", other)
+        current, other = other, current
+elif op == "rekey":
+    current, other = passphrase, extra
+    while True:
+        say("begin", other)
+        recovery = vault.change_all_keys(other, kdf=KdfParams(1, 8, 1))
+        say("done", recovery, other)
         current, other = other, current
 """
 
@@ -277,13 +286,14 @@ def test_crash_sigkill_at_random_moments(op: str, crash_vault: tuple[Path, str],
                 while len(expected) < 40:
                     new_id = add_capture(vault)
                     expected[new_id] = vault.capture(new_id).sha256
-        if op == "passwd":
+        if op in ("passwd", "rekey"):
             extra = other
         seen = run_and_kill(folder, current, op, round_no, extra, rng)
         rounds_with_work += bool(seen.done)
         rounds_cut += seen.in_progress is not None
 
-        vault, working = unlock(folder, passphrases if op == "passwd" else (PASSPHRASE,))
+        vault, working = unlock(folder, passphrases if op in ("passwd", "rekey")
+                                else (PASSPHRASE,))
         with vault:
             promised = dict(expected)
             maybe_new = 0
@@ -351,6 +361,27 @@ def test_crash_sigkill_at_random_moments(op: str, crash_vault: tuple[Path, str],
                 keyfile = KeyFile.load(folder)
                 assert keyfile.unlock_with_recovery(recovery) == \
                     keyfile.unlock_with_passphrase(working)
+                current = working
+                other = SECOND_PASSPHRASE if working == PASSPHRASE else PASSPHRASE
+            elif op == "rekey":
+                # Each call reports the new recovery key and passphrase; a call cut off
+                # past its commit point leaves the new passphrase and a recovery key
+                # nobody saw (the dialog and the docs say so).
+                keyfile = KeyFile.load(folder)
+                if seen.done and seen.in_progress is None:
+                    assert working == " ".join(seen.done[-1][1:])
+                elif not seen.done and seen.in_progress is None:
+                    assert working == current
+                if seen.done:
+                    recovery = seen.done[-1][0]
+                if seen.in_progress is not None and working == " ".join(seen.in_progress):
+                    if recovery:
+                        with pytest.raises(WrongSecret):  # the old one was revoked
+                            keyfile.unlock_with_recovery(recovery)
+                    recovery = ""
+                if recovery:
+                    assert keyfile.unlock_with_recovery(recovery) == \
+                        keyfile.unlock_with_passphrase(working)
                 current = working
                 other = SECOND_PASSPHRASE if working == PASSPHRASE else PASSPHRASE
 

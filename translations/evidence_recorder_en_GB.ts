@@ -396,7 +396,7 @@
 <context>
     <name>AuditDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/audit_view.py" line="+96"/>
+        <location filename="../evidence_recorder/ui/audit_view.py" line="+97"/>
         <source>Audit log</source>
         <translation type="unfinished"></translation>
     </message>
@@ -414,7 +414,7 @@
 <context>
     <name>AuditModel</name>
     <message>
-        <location line="-76"/>
+        <location line="-77"/>
         <source>Vault created</source>
         <translation type="unfinished"></translation>
     </message>
@@ -466,6 +466,11 @@
     <message>
         <location line="+1"/>
         <source>Opened with recovery key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>All keys changed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1266,6 +1271,88 @@ Passphrase:</source>
     </message>
 </context>
 <context>
+    <name>ChangeAllKeysDialog</name>
+    <message>
+        <location filename="../evidence_recorder/ui/keys_dialog.py" line="+207"/>
+        <location line="+2"/>
+        <source>Change all keys</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Use this if someone may know your passphrase or have a copy of your key file. The whole vault is encrypted again with a new secret key, and you choose a new passphrase and get a new recovery key. Afterwards, old copies of the key file (vault.key) and your old recovery key no longer open this vault.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Backups made before now are separate copies: they still open with the old passphrase and the old recovery key. Delete them, or keep them as safe as the vault.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>It needs about as much free disk space as the vault takes, and may take a few minutes for a large vault. If the computer stops part way, nothing is lost: the next unlock finishes or undoes the change.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Change &amp;all keys</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>All keys have been changed. Below is your new recovery key: the old one no longer opens this vault. Use your new passphrase from now on.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>All keys changed</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ChangePassphraseDialog</name>
+    <message>
+        <location line="-104"/>
+        <source>Change passphrase</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Change your passphrase</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Only your passphrase changes: the vault stays as it is, and your recovery key keeps working.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Copies of your vault or its key file made before now (backups, old copies on a USB stick) still open with the old passphrase. If someone may know your old passphrase or have a copy, use Change all keys instead.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Change passphrase</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Change &amp;all keys instead…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>Passphrase changed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Your passphrase has been changed. Use the new one from now on. Your recovery key still works as before.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>Column</name>
     <message>
         <location filename="../evidence_recorder/ui/models.py" line="-186"/>
@@ -1762,6 +1849,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
     </message>
     <message>
         <location line="+5"/>
+        <location filename="../evidence_recorder/core/vault.py" line="+440"/>
         <source>The vault&apos;s key file does not belong to this vault.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1802,7 +1890,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+100"/>
+        <location line="+109"/>
         <source>The vault&apos;s key file (vault.key) is damaged, so the vault cannot be opened. Restore vault.key from a backup copy of the vault folder.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1869,6 +1957,28 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
     <message>
         <location line="+188"/>
         <source>The connection to the X display broke while looking for the active window. Try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../evidence_recorder/core/vault.py" line="+64"/>
+        <source>All keys were changed, but the vault could not be reopened. Close Evidence Recorder and unlock the vault again with the new passphrase.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>There is not enough free disk space to change all keys: the vault is copied while its keys change, which needs about %1 MB free beside it, and only %2 MB is free. Nothing was changed. Free some space and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+63"/>
+        <location line="+16"/>
+        <location line="+15"/>
+        <source>The vault could not be copied whole, so its keys were not changed. Nothing was changed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+442"/>
+        <source>The disk is full, so the keys were not changed. Nothing was changed; free some space and try again.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2296,12 +2406,12 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+102"/>
-        <location line="+470"/>
+        <location line="+480"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-436"/>
+        <location line="-446"/>
         <source>Capture whole &amp;screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2421,7 +2531,27 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+2"/>
+        <source>Change &amp;passphrase…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+1"/>
+        <source>Choose a new passphrase; old copies of the vault still open with the old one</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Change all &amp;keys…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Encrypt the vault again with new keys, so that no old copy of its key opens it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>&amp;Lock</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2494,7 +2624,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+6"/>
         <source>&amp;Help</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2645,7 +2775,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+107"/>
+        <location line="+108"/>
         <source>%n capture in this incident</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -3459,6 +3589,69 @@ Keep this somewhere safe, away from the computer the vault is on.
         <location filename="../evidence_recorder/ui/region.py" line="+210"/>
         <location line="+1"/>
         <source>Select a region to capture</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>_PassphraseForm</name>
+    <message>
+        <location filename="../evidence_recorder/ui/keys_dialog.py" line="-139"/>
+        <source>Current passphrase</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>New passphrase</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>New passphrase again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Passphrase strength</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Current passphrase</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;New passphrase</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Type it &amp;again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Show what I type</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Progress</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Type your current passphrase first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The two new passphrases are not the same. Please type them again.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -168,6 +168,15 @@ class KeyFile:
         return KeyFile(self.vault_id, _wrap_passphrase(self.vault_id, data_key, passphrase,
                                                        params), self.recovery_slot)
 
+    def with_new_keys(self, data_key: bytes, passphrase: str,
+                      params: KdfParams) -> tuple[KeyFile, str]:
+        """The same vault with everything new: the data key, the passphrase and a new
+        recovery key (returned, to show once). Nothing in it opens with the old ones."""
+        recovery = new_recovery_key()
+        recovery_slot = _wrap_recovery(self.vault_id, data_key, parse_recovery_key(recovery))
+        return KeyFile(self.vault_id, _wrap_passphrase(self.vault_id, data_key, passphrase,
+                                                       params), recovery_slot), recovery
+
     # -- unlocking
 
     def unlock_with_passphrase(self, passphrase: str) -> bytes:

@@ -37,6 +37,7 @@ ACTION_LABELS = {
     "incident.edited": QT_TRANSLATE_NOOP("AuditModel", "Incident changed"),
     "passphrase.changed": QT_TRANSLATE_NOOP("AuditModel", "Passphrase changed"),
     "passphrase.recovered": QT_TRANSLATE_NOOP("AuditModel", "Opened with recovery key"),
+    "keys.changed": QT_TRANSLATE_NOOP("AuditModel", "All keys changed"),
     "export": QT_TRANSLATE_NOOP("AuditModel", "Exported"),
 }
 _Index = QModelIndex | QPersistentModelIndex

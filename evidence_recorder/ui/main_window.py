@@ -245,6 +245,13 @@ class MainWindow(QMainWindow):
                                        self.tr("Check that nothing in the vault has been altered"))
         self.act_audit = self._action(self.tr("&Audit log"), self.show_audit, None,
                                       self.tr("Every action on your evidence, in order"))
+        self.act_change_passphrase = self._action(
+            self.tr("Change &passphrase…"), self.change_passphrase, None,
+            self.tr("Choose a new passphrase; old copies of the vault still open with the old one"))
+        self.act_change_keys = self._action(
+            self.tr("Change all &keys…"), self.change_all_keys, None,
+            self.tr("Encrypt the vault again with new keys, so that no old copy of its key opens "
+                    "it"))
         self.act_lock = self._action(self.tr("&Lock"), self.lock_requested.emit, "Ctrl+L",
                                      self.tr("Lock the vault now"))
         self.act_settings = self._action(self.tr("&Settings…"), self.show_settings, "Ctrl+,")
@@ -288,6 +295,8 @@ class MainWindow(QMainWindow):
         vault_menu.addActions([self.act_open_bundle, self.act_received])
         vault_menu.addSeparator()
         vault_menu.addActions([self.act_verify, self.act_audit, self.act_settings])
+        vault_menu.addSeparator()
+        vault_menu.addActions([self.act_change_passphrase, self.act_change_keys])
         help_menu = menu.addMenu(self.tr("&Help"))
         # The full guides (docs/, offline) take F1; the short welcome guide stays here too.
         self.act_guide.setShortcut(QKeySequence())
@@ -822,6 +831,21 @@ class MainWindow(QMainWindow):
 
     def show_audit(self) -> None:
         AuditDialog(self.session.audit_entries(), self).exec()
+
+    def change_passphrase(self) -> None:
+        from evidence_recorder.ui.keys_dialog import ChangePassphraseDialog
+
+        dialog = ChangePassphraseDialog(self.session, self)
+        dialog.change_all_keys_requested.connect(self.change_all_keys)
+        dialog.exec()
+        dialog.deleteLater()
+
+    def change_all_keys(self) -> None:
+        from evidence_recorder.ui.keys_dialog import ChangeAllKeysDialog
+
+        dialog = ChangeAllKeysDialog(self.session, self)
+        dialog.exec()
+        dialog.deleteLater()
 
     def show_settings(self) -> None:
         dialog = SettingsDialog(self.settings,

@@ -221,3 +221,29 @@ class VaultSession(QObject):
         vault = self.vault
         run_task(lambda progress: vault.verify(progress), on_success=on_done,
                  on_failure=on_failure, on_progress=on_progress)
+
+    # ------------------------------------------------------------------ keys
+
+    def change_passphrase(self, current: str, new: str, on_done: Callable[[], None],
+                          on_failure: Callable[[EvidenceError], None]) -> None:
+        """Check the current passphrase, then rewrap the key under the new one."""
+        vault = self.vault
+
+        def job(_progress: Progress) -> None:
+            vault.check_passphrase(current)
+            vault.change_passphrase(new, kdf=self._kdf)
+
+        run_task(job, on_success=lambda _result: on_done(), on_failure=on_failure)
+
+    def change_all_keys(self, current: str, new: str, on_done: Callable[[str], None],
+                        on_failure: Callable[[EvidenceError], None],
+                        on_progress: Progress | None = None) -> None:
+        """Check the current passphrase, then re-encrypt everything under new keys;
+        ``on_done`` gets the new recovery key, to show once."""
+        vault = self.vault
+
+        def job(progress: Progress) -> str:
+            vault.check_passphrase(current)
+            return vault.change_all_keys(new, progress=progress, kdf=self._kdf)
+
+        run_task(job, on_success=on_done, on_failure=on_failure, on_progress=on_progress)

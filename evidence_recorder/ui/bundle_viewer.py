@@ -887,6 +887,7 @@ class BundleViewer(QMainWindow):
         self._opener = opener
         self._bundle: OpenedBundleLike | None = None
         self._path: Path | None = None
+        self._passphrase: str | None = None
         self._generation = 0
         self._busy = False
         self._closed = False
@@ -1094,8 +1095,15 @@ class BundleViewer(QMainWindow):
         if self._bundle is None:
             return {}
         report = self._bundle.report
+        # The sealed contents' digest lets the saving check that what it keeps is what
+        # was shown here (the file may change on the disk in between).
         return {"ok": bool(report.ok) and not report.problems, "problems": list(report.problems),
-                "fingerprint": report.fingerprint, "timestamp": report.timestamp}
+                "fingerprint": report.fingerprint, "timestamp": report.timestamp,
+                "sealed_sha256": getattr(report, "sealed_sha256", None)}
+
+    def bundle_passphrase(self) -> str | None:
+        """The passphrase the bundle on show was opened with (to check the copy saved)."""
+        return self._passphrase if self._bundle is not None else None
 
     def verdict(self) -> str:
         """``"intact"``, ``"altered"`` or ``"checking"``: what the banner says."""
@@ -1139,6 +1147,7 @@ class BundleViewer(QMainWindow):
                 opened.close()  # the window went away while it was opening
                 return
             viewer._show_bundle(path, opened)
+            viewer._passphrase = passphrase
 
         def failed(exc: EvidenceError) -> None:
             viewer = this()
@@ -1313,6 +1322,7 @@ class BundleViewer(QMainWindow):
         self.summary.clear()
         bundle, self._bundle = self._bundle, None
         self._path = None
+        self._passphrase = None
         QPixmapCache.clear()
         if bundle is not None:
             # Nothing is left to protect if closing fails; the reader need not hear of it.

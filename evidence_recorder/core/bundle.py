@@ -792,10 +792,10 @@ def _bag_info_oxum(text: bytes) -> str | None:
 def _check_bag(zf: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo],
                report: BundleReport) -> None:
     problems = report.problems
-    for required in (BAGIT_TXT, BAG_INFO, MANIFEST, TAGMANIFEST, ALLOWED_SIGNERS, SIGNATURE):
-        if required not in files:
-            problems.append(f"{required} is missing from the bundle.")
-    if problems:
+    missing = [required for required in (BAGIT_TXT, BAG_INFO, MANIFEST, TAGMANIFEST,
+                                         ALLOWED_SIGNERS, SIGNATURE) if required not in files]
+    problems.extend(f"{required} is missing from the bundle." for required in missing)
+    if missing:  # problems found before (an empty folder, say) do not stop the check
         return
 
     bagit_txt = _read_all(zf, files[BAGIT_TXT], BAGIT_TXT).decode("utf-8", errors="replace")

@@ -376,3 +376,35 @@ def test_deep_json_in_a_real_bundle_is_shown_as_damage_not_a_crash(
     assert NESTED in viewer.banner.problems.toPlainText()
     assert messages.shown == []
     assert not viewer.act_save.isEnabled()
+
+
+def test_saving_a_bundle_swapped_on_disk_after_it_was_shown_keeps_nothing(
+        qtbot: QtBot, controller: Any, sample: hb.Sample, tmp_path: Path,
+        windows: list[BundleViewer]) -> None:
+    from test_app import create_vault, wait_until
+
+    create_vault(qtbot, controller)
+    path = tmp_path / "sent.zip"
+    path.write_bytes(sample.sealed)
+    viewer = controller.open_bundle(path)
+    assert viewer is not None
+    windows.append(viewer)
+    wait_until(qtbot, lambda: viewer.verdict() == "intact")
+
+    path.write_bytes(hb.edit_bag(sample.sealed, lambda files: files.update(
+        {"data/evidence.json": files["data/evidence.json"].replace(b"1", b"2")})))
+    messages.set_next_answer(messages.Button.Ok)
+    viewer.act_save.trigger()
+    wait_until(qtbot, lambda: bool(messages.shown))
+    assert messages.shown[-1][0] == "Not saved"
+    assert "changed on the disk since it was checked" in messages.shown[-1][1]
+    assert controller.session.vault.received_bundles() == []
+
+    path.write_bytes(sample.sealed)  # as it was shown: now it is kept
+    messages.set_next_answer(messages.Button.Ok)
+    viewer.act_save.trigger()
+    wait_until(qtbot, lambda: len(messages.shown) == 2)
+    assert messages.shown[-1][0] == "Saved in your vault"
+    (kept,) = controller.session.vault.received_bundles()
+    assert kept.sha256 == hashlib.sha256(sample.sealed).hexdigest()
+    assert kept.verdict["fingerprint"] == sample.fingerprint

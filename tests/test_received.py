@@ -408,3 +408,31 @@ def test_saving_a_bundle_swapped_on_disk_after_it_was_shown_keeps_nothing(
     (kept,) = controller.session.vault.received_bundles()
     assert kept.sha256 == hashlib.sha256(sample.sealed).hexdigest()
     assert kept.verdict["fingerprint"] == sample.fingerprint
+
+
+def test_the_received_bundles_list_asks_about_a_file_name_as_text(
+        qtbot: QtBot, vault: Vault, sample: hb.Sample, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidence_recorder.ui.received import ReceivedBundlesDialog
+    from evidence_recorder.ui.session import VaultSession
+
+    name = '<b style="color:green">✔ checked by the police.zip'
+    path = tmp_path / name
+    path.write_bytes(sample.sealed)
+    keep_received_bundle(vault, path, shown_by_viewer(path))
+    session = VaultSession(tmp_path / "unused")
+    monkeypatch.setattr(VaultSession, "vault", property(lambda _self: vault))
+    dialog = ReceivedBundlesDialog(session)
+    qtbot.addWidget(dialog)
+    assert dialog.table.item(0, 1).text() == name
+    prompts: list[QLabel] = []
+
+    def refuse(box: Any) -> int:
+        prompts.extend(label for label in box.findChildren(QLabel) if label.text())
+        return 0
+
+    monkeypatch.setattr(messages.QInputDialog, "exec", refuse)
+    dialog.delete_selected()
+    (prompt,) = prompts
+    assert name in prompt.text() and prompt.textFormat() == Qt.TextFormat.PlainText
+    assert len(vault.received_bundles()) == 1  # refused: nothing deleted

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import stat
 import zipfile
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from typing import Any
 
 import hostile_bundles as hb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from PySide6.QtGui import Qt as QtGuiNamespace
 from PySide6.QtGui import QTextDocument
@@ -80,6 +83,43 @@ def test_broken_json_is_damage_but_not_called_nested() -> None:
         load_bundle_json('{"captures": [1, 2', "x.json")
     with pytest.raises(JsonDamaged, match="not UTF-8"):
         load_bundle_json(b"\xff\xfe{", "x.json")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\:, ab\n'),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(alphabet='[]{}"\\ab', max_size=4), inner, max_size=3),
+    max_leaves=30)
+
+
+def depth_of(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max((depth_of(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((depth_of(v) for v in value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(value=json_values, indent=st.sampled_from([None, 2]))
+def test_any_json_within_the_limit_reads_as_json_does(value: Any, indent: int | None) -> None:
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    assert load_bundle_json(text, "x.json") == value
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(text=st.text(alphabet='[]{}"\\:,0 ', max_size=200))
+def test_any_text_is_json_or_damage_never_a_crash(text: str) -> None:
+    try:
+        expected = json.loads(text)
+    except ValueError:
+        expected = ValueError
+    try:
+        got = load_bundle_json(text, "x.json")
+    except JsonDamaged:
+        assert expected is ValueError or depth_of(expected) > MAX_JSON_DEPTH
+    else:
+        assert got == expected
 
 
 def test_a_resealed_bundle_verifies_so_its_cases_test_one_thing(sample: hb.Sample) -> None:

@@ -117,6 +117,59 @@ def edit_bag(raw: bytes, change: Callable[[dict[str, bytes]], None]) -> bytes:
     return zip_of(out)
 
 
+def reseal_bag(raw: bytes, change: Callable[[dict[str, bytes]], None], *,
+               top: str | None = None) -> bytes:
+    """Edit a bundle's files as :func:`edit_bag` does, then seal it again properly
+    with another key (manifests, Payload-Oxum, signer, signature), under the folder
+    ``top`` if given: what a sender who writes their own bundles could send."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from evidence_recorder.core import sshsig
+    from evidence_recorder.core.bundle import NAMESPACE
+
+    key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"a sender's key").digest())
+
+    def seal(files: dict[str, bytes]) -> None:
+        change(files)
+        payload = sorted(p for p in files if p.startswith("data/"))
+        files["manifest-sha256.txt"] = "".join(
+            f"{hashlib.sha256(files[p]).hexdigest()}  {p}\n" for p in payload).encode()
+        oxum = f"{sum(len(files[p]) for p in payload)}.{len(payload)}"
+        files["bag-info.txt"] = "".join(
+            (f"Payload-Oxum: {oxum}" if line.startswith("Payload-Oxum:") else line) + "\n"
+            for line in files["bag-info.txt"].decode().splitlines()).encode()
+        files["allowed_signers"] = (f'sender namespaces="{NAMESPACE}" '
+                                    f"{sshsig.public_key_line(key)}\n").encode()
+        tag = sorted(p for p in files if not p.startswith("data/") and p not in (
+            "tagmanifest-sha256.txt", "tagmanifest-sha256.txt.sig"))
+        files["tagmanifest-sha256.txt"] = "".join(
+            f"{hashlib.sha256(files[p]).hexdigest()}  {p}\n" for p in tag).encode()
+        files["tagmanifest-sha256.txt.sig"] = sshsig.sign(
+            key, files["tagmanifest-sha256.txt"], NAMESPACE).encode()
+
+    resealed = edit_bag(raw, seal)
+    if top is None:
+        return resealed
+    return zip_of([(clone(info, top + "/" + info.filename.split("/", 1)[1]), data)
+                   for info, data in entries_of(resealed)])
+
+
+def deep_json(depth: int = 100_000) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+def stored(raw: bytes, path: str) -> bytes:
+    """The bundle with the file ``path`` (inside the bag) stored, not compressed: a run
+    of brackets compresses far past the ZIP-bomb ratio, which would be refused first."""
+    entries = []
+    for info, data in entries_of(raw):
+        copy = clone(info)
+        if info.filename.split("/", 1)[1] == path:
+            copy.compress_type = zipfile.ZIP_STORED
+        entries.append((copy, data))
+    return zip_of(entries)
+
+
 def symlink(name: str, target: bytes = b"/etc/passwd") -> tuple[zipfile.ZipInfo, bytes]:
     info = zipfile.ZipInfo(name)
     info.create_system = 3
@@ -482,6 +535,58 @@ def escape_sequence_in_name(s: Sample) -> bytes:
     entries = entries_of(s.sealed)
     extra = (f"{s.top}/data/\x1b[2J\rall good.txt", b"ok")
     return zip_of([(clone(i), d) for i, d in entries] + [extra])
+
+
+@case("bundle", "renamed or packed again")
+def renamed_bag_folder(s: Sample) -> bytes:
+    return zip_of([(clone(info, "evidence-bundle-20991231-235959/"
+                          + info.filename.split("/", 1)[1]), data)
+                   for info, data in entries_of(s.sealed)])
+
+
+@case("bundle", "renamed or packed again")
+def renamed_bag_folder_resealed_by_another_key(s: Sample) -> bytes:
+    return reseal_bag(s.sealed, lambda files: None, top="my-bundle")
+
+
+@case("bundle", "empty folder")
+def empty_folder_entry(s: Sample) -> bytes:
+    folder = zipfile.ZipInfo(f"{s.top}/data/unredacted/")
+    folder.external_attr = (stat.S_IFDIR | 0o755) << 16 | 0x10
+    return zip_of([(clone(i), d) for i, d in entries_of(s.sealed)] + [(folder, b"")])
+
+
+AUDIT, EVIDENCE = "data/audit.jsonl", "data/evidence.json"
+
+
+@case("bundle", "nested too deeply")
+def deep_json_in_audit_log(s: Sample) -> bytes:
+    def change(files: dict[str, bytes]) -> None:
+        files[AUDIT] += deep_json() + b"\n"
+
+    return stored(edit_bag(s.sealed, change), AUDIT)
+
+
+@case("bundle", "nested too deeply")
+def deep_json_in_audit_log_resealed(s: Sample) -> bytes:
+    def change(files: dict[str, bytes]) -> None:
+        files[AUDIT] = deep_json() + b"\n" + files[AUDIT]
+
+    return stored(reseal_bag(s.sealed, change), AUDIT)
+
+
+@case("bundle", "nested too deeply")
+def deep_json_as_evidence_list(s: Sample) -> bytes:
+    return stored(edit_bag(s.sealed, lambda files: files.update({EVIDENCE: deep_json()})),
+                  EVIDENCE)
+
+
+@case("bundle", "nested too deeply")
+def deep_json_as_evidence_list_resealed(s: Sample) -> bytes:
+    def change(files: dict[str, bytes]) -> None:
+        files[EVIDENCE] = b'{"captures": ' + deep_json(5_000) + b"}"
+
+    return stored(reseal_bag(s.sealed, change), EVIDENCE)
 
 
 @case("bundle", "exactly one folder")

@@ -552,7 +552,7 @@ def test_wrong_passphrase_asks_again_until_right(
         prompts.append(label)
         return next(answers)
 
-    monkeypatch.setattr(bundle_viewer.QInputDialog, "getText", get_text)
+    monkeypatch.setattr(messages, "get_text", get_text)
     opener = FakeOpener(passphrase="plum orchard")
     viewer = open_bundle_window(bundle_file, opener=opener)
     assert viewer is not None
@@ -568,7 +568,7 @@ def test_wrong_passphrase_asks_again_until_right(
 def test_giving_up_on_the_passphrase_closes_the_window(
         qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, bundle_file: Path,
         windows: list[BundleViewer]) -> None:
-    monkeypatch.setattr(bundle_viewer.QInputDialog, "getText", lambda *a: ("", False))
+    monkeypatch.setattr(messages, "get_text", lambda *a: ("", False))
     opener = FakeOpener(passphrase="secret")
     viewer = open_bundle_window(bundle_file, opener=opener)
     assert viewer is not None
@@ -709,7 +709,7 @@ def test_a_real_encrypted_bundle_asks_for_its_passphrase(
         prompts.append(label)
         return next(answers)
 
-    monkeypatch.setattr(bundle_viewer.QInputDialog, "getText", get_text)
+    monkeypatch.setattr(messages, "get_text", get_text)
     viewer = open_bundle_window(path)
     assert viewer is not None
     windows.append(viewer)

@@ -116,6 +116,10 @@ class BundleReport:
     timestamp: str | None = None  # "2026-11-25T12:00:03Z (CN=Example TSA)" when present
     encrypted: bool = False
 
+    # The SHA-256 of the tag manifest whose signature verified: it pins every sealed
+    # byte, so two reports with the same one were made from the same sealed contents.
+    sealed_sha256: str | None = None
+
     @property
     def ok(self) -> bool:
         return not self.problems
@@ -623,11 +627,14 @@ def _structure_problems(infos: list[zipfile.ZipInfo],
     seen: dict[str, str] = {}
     folded: dict[str, str] = {}
     tops: set[str] = set()
+    folders: list[str] = []
     for info in infos:
         if problem := _entry_problem(info, encrypted_ok):
             problems.append(problem)
             continue
         name = info.filename
+        if name.endswith("/"):
+            folders.append(name)
         if name in seen:
             problems.append(f"The entry {name!r} appears more than once.")
             continue
@@ -645,7 +652,16 @@ def _structure_problems(infos: list[zipfile.ZipInfo],
     if len(tops) > 1:
         problems.append("The bundle should hold exactly one folder but holds "
                         f"{len(tops)}: {', '.join(sorted(repr(t) for t in tops))}.")
-    return problems, (tops.pop() if len(tops) == 1 and not problems else None)
+    bag_folder = tops.pop() if len(tops) == 1 and not problems else None
+    # Folder entries are harmless when files lie under them (zip tools add them), but
+    # ours never hold an empty one, and the seal covers files only: an empty folder was
+    # added after sealing. The rest is still checked, so the reader sees everything.
+    holding = {name[:at + 1] for name in seen for at, ch in enumerate(name)
+               if ch == "/" and at + 1 < len(name)}
+    problems.extend(f"The bundle holds an empty folder {name!r} that was added after it "
+                    "was sealed (the seal covers files only)."
+                    for name in folders if name not in holding)
+    return problems, bag_folder
 
 
 _EOCD: Final = b"PK\x05\x06"
@@ -776,10 +792,10 @@ def _bag_info_oxum(text: bytes) -> str | None:
 def _check_bag(zf: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo],
                report: BundleReport) -> None:
     problems = report.problems
-    for required in (BAGIT_TXT, BAG_INFO, MANIFEST, TAGMANIFEST, ALLOWED_SIGNERS, SIGNATURE):
-        if required not in files:
-            problems.append(f"{required} is missing from the bundle.")
-    if problems:
+    missing = [required for required in (BAGIT_TXT, BAG_INFO, MANIFEST, TAGMANIFEST,
+                                         ALLOWED_SIGNERS, SIGNATURE) if required not in files]
+    problems.extend(f"{required} is missing from the bundle." for required in missing)
+    if missing:  # problems found before (an empty folder, say) do not stop the check
         return
 
     bagit_txt = _read_all(zf, files[BAGIT_TXT], BAGIT_TXT).decode("utf-8", errors="replace")
@@ -796,6 +812,7 @@ def _check_bag(zf: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo],
         if sshsig.verify(signature, tagmanifest, NAMESPACE, key):
             report.fingerprint = sshsig.fingerprint(key)
             report.identity = identity
+            report.sealed_sha256 = hashlib.sha256(tagmanifest).hexdigest()
             report.files_checked += 1  # the tag manifest, checked by the signature
         else:
             problems.append(f"{SIGNATURE} is not a valid signature of {TAGMANIFEST} by the "
@@ -871,6 +888,57 @@ def _check_timestamp(tsr: bytes, signature: bytes, report: BundleReport) -> None
     report.timestamp = f"{iso_utc(info.time)} from {info.tsa}"
 
 
+# Ours nest a handful of levels; json would recurse once per level, so a file of
+# opening brackets would end in RecursionError (a crash) instead of a verdict.
+MAX_JSON_DEPTH: Final = 64
+_JSON_STRING: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_A_BRACKET: Final = re.compile(r"[^\[\]{}]+")
+_INNERMOST: Final = re.compile(r"\[\]|\{\}|\[\}|\{\]")
+
+
+class JsonDamaged(ValueError):
+    """A bundle's JSON that cannot be read; the message is a sentence about ``label``."""
+
+
+def _too_deep(text: str) -> bool:
+    """Whether ``text`` nests more than MAX_JSON_DEPTH levels, judged without recursion.
+
+    Strings are dropped, then the innermost pairs of brackets are peeled off one level
+    a pass (each pass runs in C): what is left after MAX_JSON_DEPTH passes is deeper.
+    Brackets left unbalanced are the parser's to report, unless there are too many.
+    """
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    for _ in range(MAX_JSON_DEPTH):
+        if not brackets:
+            return False
+        peeled = _INNERMOST.sub("", brackets)
+        if peeled == brackets:  # what is left never closes: count what it leaves open
+            return sum(ch in "[{" for ch in brackets) > MAX_JSON_DEPTH
+        brackets = peeled
+    return bool(brackets)
+
+
+def load_bundle_json(data: bytes | str, label: str) -> Any:
+    """JSON from a received bundle, or :class:`JsonDamaged` saying plainly why not.
+
+    Every JSON that the verifier or the viewer reads from a bundle comes through here,
+    so that hostile nesting is a verdict ("damaged"), never a crash.
+    """
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as exc:
+        raise JsonDamaged(f"{label} is damaged (it is not UTF-8 text).") from exc
+    if _too_deep(text):
+        raise JsonDamaged(f"{label} is damaged (its contents are nested too deeply to read).")
+    try:
+        return json.loads(text)
+    except RecursionError as exc:  # not expected after the scan; a verdict all the same
+        raise JsonDamaged(f"{label} is damaged (its contents are nested too deeply to "
+                          "read).") from exc
+    except ValueError as exc:
+        raise JsonDamaged(f"{label} is damaged (it is not readable JSON).") from exc
+
+
 def _check_audit(text: bytes, problems: list[str]) -> None:
     """The exported log entries: each one's hash, in order, ending with this export."""
     label = "data/audit.jsonl"
@@ -880,7 +948,11 @@ def _check_audit(text: bytes, problems: list[str]) -> None:
         if not line.strip():
             continue
         try:
-            entry = json.loads(line)
+            entry = load_bundle_json(line, f"{label} line {number}")
+        except JsonDamaged as exc:
+            problems.append(str(exc))
+            return
+        try:
             seq, digest = int(entry["seq"]), str(entry["hash"])
             recomputed = audit.entry_hash(seq, entry["at"], entry["action"], entry["subject"],
                                           entry["details"], entry["prev_hash"])
@@ -970,6 +1042,48 @@ def _bag_files(zf: zipfile.ZipFile, report: BundleReport,
                  if not info.is_dir() and info.filename.startswith(f"{top}/")}
 
 
+def _sealed_folder_name(bag_info: bytes) -> str | None:
+    """The folder name the exporter wrote into bag-info.txt (which the seal covers)."""
+    for line in bag_info.decode("utf-8", errors="replace").splitlines():
+        label, _, value = line.partition(":")
+        if label.strip().lower() == "external-identifier":
+            return value.strip()
+    return None
+
+
+def _read_evidence(zf: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo]
+                   ) -> tuple[dict[str, Any], str | None]:
+    """``data/evidence.json`` as an object, and the sentence saying why not if it is not."""
+    label = "data/evidence.json"
+    if label not in files:
+        return {}, None
+    try:
+        loaded = load_bundle_json(_read_all(zf, files[label], label), label)
+    except JsonDamaged as exc:
+        return {}, str(exc)
+    if not isinstance(loaded, dict):
+        return {}, f"{label} is damaged (it does not describe what the bundle holds)."
+    return loaded, None
+
+
+def _check_contents(zf: zipfile.ZipFile, top: str, files: dict[str, zipfile.ZipInfo],
+                    report: BundleReport) -> None:
+    """What the hashes alone do not catch: a renamed bag folder, an unreadable list.
+
+    Bundles from before the folder name was recorded say nothing about it (every
+    bundle this program has made records it, in bag-info.txt's External-Identifier).
+    """
+    if BAG_INFO in files:
+        sealed = _sealed_folder_name(_read_all(zf, files[BAG_INFO], BAG_INFO))
+        if sealed and sealed != top:
+            report.problems.append(
+                f"The bundle's folder is called {top!r}, but it was sealed as {sealed!r}: "
+                "it has been renamed or packed again since it was sealed.")
+    problem = _read_evidence(zf, files)[1]
+    if problem is not None:
+        report.problems.append(problem)
+
+
 def verify_bundle(source: Source, passphrase: str | None = None) -> BundleReport:
     """Check a bundle in place, without extracting it. Every failure is a sentence in
     ``problems``; it raises only :class:`BundleLocked` / :class:`WrongSecret` for an
@@ -984,9 +1098,36 @@ def verify_bundle(source: Source, passphrase: str | None = None) -> BundleReport
         if found is not None:
             try:
                 _check_bag(zf, found[1], report)
+                _check_contents(zf, found[0], found[1], report)
             except _Unreadable as exc:
                 report.problems.append(str(exc))
     return report
+
+
+def keep_received_bundle(vault: Vault, path: Path, shown: dict[str, Any],
+                         passphrase: str | None = None) -> int:
+    """Keep the bundle at ``path`` in ``vault``, checked again from the copy kept.
+
+    The file is read once, into the vault; the copy is verified, and kept only if its
+    verdict is the one the reader was shown (``shown``: ``ok``, ``fingerprint``,
+    ``sealed_sha256`` and ``problems``, as :meth:`BundleViewer.report_summary` gives
+    them). A file swapped or changed on disk after it was checked is therefore refused,
+    never kept under the verdict of the file that was checked.
+    """
+    name = Path(path).name
+
+    def check(copy: BinaryIO) -> dict[str, Any]:
+        report = verify_bundle(copy, passphrase)
+        if (report.ok != bool(shown.get("ok"))
+                or report.fingerprint != shown.get("fingerprint")
+                or report.sealed_sha256 != shown.get("sealed_sha256")
+                or len(report.problems) != len(shown.get("problems") or [])):
+            raise RefusedInput(f"{name} has changed on the disk since it was checked, so it "
+                               "was not saved. Open it again, look at what it shows now, "
+                               "and save it from there if it is still intact.")
+        return {**report.as_dict(), "sealed_sha256": report.sealed_sha256}
+
+    return vault.add_received_bundle(path, check)
 
 
 class BundleLocked(WrongSecret):
@@ -1007,12 +1148,9 @@ class OpenedBundle:
         self.bundle_name = top
         self.report = report
         self.evidence: dict[str, Any] = {}
-        if "data/evidence.json" in files:
-            with contextlib.suppress(_Unreadable, ValueError, UnicodeDecodeError):
-                loaded = json.loads(_read_all(zf, files["data/evidence.json"],
-                                              "data/evidence.json"))
-                if isinstance(loaded, dict):
-                    self.evidence = loaded
+        # Why it could not be read is already among the report's problems.
+        with contextlib.suppress(_Unreadable):
+            self.evidence = _read_evidence(zf, files)[0]
 
     def read(self, path: str) -> bytes:
         """One file of the bag, by its path inside the bag (bounded in size)."""
@@ -1050,6 +1188,7 @@ def open_bundle(source: Source, passphrase: str | None = None) -> OpenedBundle:
     top, files = found
     try:
         _check_bag(zf, files, report)
+        _check_contents(zf, top, files, report)
     except _Unreadable as exc:
         report.problems.append(str(exc))
     return OpenedBundle(zf, top, files, report)

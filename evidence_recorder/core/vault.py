@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 import sqlcipher3
 from cryptography.hazmat.primitives import serialization
@@ -850,11 +850,16 @@ class Vault:
 
     # ------------------------------------------------------------------ received bundles
 
-    def add_received_bundle(self, path: Path, verdict: dict[str, Any]) -> int:
+    def add_received_bundle(self, path: Path,
+                            verdict: dict[str, Any] | Callable[[BinaryIO], dict[str, Any]],
+                            ) -> int:
         """Keep a bundle someone sent, byte for byte, so its seal can be checked again later.
 
         It is streamed in chunks inside one transaction: memory stays bounded however
-        large the bundle, and a crash leaves either all of it or none.
+        large the bundle, and a crash leaves either all of it or none. ``verdict`` may
+        be a function: it is given the copy just written (not the file, which may have
+        changed since it was read) and returns the verdict to keep; if it raises, nothing
+        is kept. So what is kept is exactly what was checked.
         """
         digest = hashlib.sha256()
         size = 0
@@ -876,6 +881,9 @@ class Vault:
                     cur.execute("INSERT INTO received_chunk (bundle_id, seq, bytes) "
                                 "VALUES (?, ?, ?)", (bundle_id, seq, chunk))
                     seq += 1
+                if callable(verdict):
+                    with io.BufferedReader(ChunkReader(self, bundle_id, size)) as copy:
+                        verdict = verdict(copy)
                 cur.execute(
                     "INSERT INTO received_bundle (id, file_name, byte_size, sha256, received_at, "
                     "verdict) VALUES (?, ?, ?, ?, ?, ?)",

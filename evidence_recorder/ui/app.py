@@ -58,7 +58,9 @@ class AppController(QObject):
         self.idle = IdleLock(settings.get(options.IDLE_LOCK_MINUTES),
                              settings.get(options.IDLE_LOCK_ENABLED), self)
         self.watcher = SessionWatcher(self)
-        self._pending_save: tuple[Path, dict[str, object]] | None = None
+        # A bundle to keep once the vault is open: its path, what the viewer showed of
+        # it, and its passphrase if it has one (the copy kept is checked again).
+        self._pending_save: tuple[Path, dict[str, object], str | None] | None = None
         self.start.opened.connect(self._opened)
         self.start.open_bundle_requested.connect(self.choose_bundle)
         self.idle.idle.connect(self.lock)
@@ -104,7 +106,7 @@ class AppController(QObject):
     def save_received(self, path: Path, viewer: BundleViewer) -> None:
         """Keep a received bundle in the vault, unlocking (or creating) it first if needed."""
         if not self.session.is_unlocked:
-            self._pending_save = (path, viewer.report_summary())
+            self._pending_save = (path, viewer.report_summary(), viewer.bundle_passphrase())
             messages.info(viewer, self.tr("Unlock your vault first"),
                           self.tr("To keep this bundle in your own vault, open (or create) your "
                                   "vault in the window that appears next. The bundle will be saved "
@@ -113,14 +115,18 @@ class AppController(QObject):
             self.start.show()
             self.start.raise_()
             return
-        self._store_received(path, viewer.report_summary(), viewer)
+        self._store_received(path, viewer.report_summary(), viewer.bundle_passphrase(), viewer)
 
-    def _store_received(self, path: Path, verdict: dict[str, object],
+    def _store_received(self, path: Path, shown: dict[str, object], passphrase: str | None,
                         parent: QWidget | None) -> None:
+        """Read the file once into the vault, and keep it only if that copy verifies as
+        ``shown``: what is kept is exactly what was checked."""
+        from evidence_recorder.core import bundle
+
         vault = self.session.vault
 
         def job(_progress: Progress) -> int:
-            return vault.add_received_bundle(path, verdict)
+            return bundle.keep_received_bundle(vault, path, shown, passphrase)
 
         def done(bundle_id: int) -> None:
             messages.info(parent, self.tr("Saved in your vault"),
@@ -141,9 +147,9 @@ class AppController(QObject):
 
     def _opened(self) -> None:
         if self._pending_save is not None:
-            path, verdict = self._pending_save
+            path, shown, passphrase = self._pending_save
             self._pending_save = None
-            self._store_received(path, verdict, self.main)
+            self._store_received(path, shown, passphrase, self.main)
         self.start.hide()
         self.main.load()
         self.main.show()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import AuditEntry, parse_iso_utc
 from evidence_recorder.ui.models import format_local_and_utc
+from evidence_recorder.ui.plain import tooltip
 
 ACTION_LABELS = {
     "vault.created": QT_TRANSLATE_NOOP("AuditModel", "Vault created"),
@@ -87,7 +88,8 @@ class AuditModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if index.column() == 1:
                 return e.at  # the instant as recorded, ISO 8601 UTC
-            return details if index.column() == 4 else e.hash
+            # Details name files and bundles as they were called: never markup.
+            return tooltip(details) if index.column() == 4 else e.hash
         return values[index.column()]
 
 

@@ -65,7 +65,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -103,6 +102,7 @@ from evidence_recorder.ui.models import (
     local_captured_at,
     zone_label,
 )
+from evidence_recorder.ui.plain import make_plain, tooltip
 from evidence_recorder.ui.tasks import run_task
 
 # ---------------------------------------------------------------------- the protocol
@@ -523,13 +523,16 @@ class TimelineModel(QAbstractTableModel):
                 column=self.tr(TIMELINE_TITLES[column]),
                 value=self._cell(entry, column) or self.tr("not given"))
         if role == _TOOLTIP:
-            if column == TimelineColumn.CAPTURED:
-                return captured_tooltip(entry.capture) if entry.time_known else None
-            if column == TimelineColumn.DESCRIPTION:
-                text = entry.capture.details.description.strip()
-                return text[:_TOOLTIP_LIMIT] if text else None
-            return self._cell(entry, column) or None
+            return tooltip(self._tooltip(entry, column))  # the sender's words, never markup
         return None
+
+    def _tooltip(self, entry: BundleCapture, column: TimelineColumn) -> str | None:
+        if column == TimelineColumn.CAPTURED:
+            return captured_tooltip(entry.capture) if entry.time_known else None
+        if column == TimelineColumn.DESCRIPTION:
+            text = entry.capture.details.description.strip()
+            return text[:_TOOLTIP_LIMIT] if text else None
+        return self._cell(entry, column) or None
 
 
 # ---------------------------------------------------------------------- the capture's details
@@ -776,6 +779,8 @@ class VerdictBanner(QFrame):
         self.advice.setWordWrap(True)
         self.advice.setAccessibleName(self.tr("What to do"))
         column.addWidget(self.advice)
+        # The timestamp names the authority as the bundle's token gives it: outside text.
+        make_plain(self.headline, self.timestamp_label, self.advice)
         self.show_checking()
 
     def _style(self, colours: tuple[str, str, str] | None) -> None:
@@ -887,6 +892,7 @@ class BundleViewer(QMainWindow):
         self._opener = opener
         self._bundle: OpenedBundleLike | None = None
         self._path: Path | None = None
+        self._passphrase: str | None = None
         self._generation = 0
         self._busy = False
         self._closed = False
@@ -961,6 +967,7 @@ class BundleViewer(QMainWindow):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summary.setAccessibleName(self.tr("About this bundle"))
+        make_plain(self.summary)  # the sender's name and titles: never markup
         layout.addWidget(self.summary)
 
         self.timeline = QTableView()
@@ -1009,6 +1016,7 @@ class BundleViewer(QMainWindow):
         self.picture_note = QLabel()
         self.picture_note.setWordWrap(True)
         self.picture_note.setAccessibleName(self.tr("Note about the pictures"))
+        make_plain(self.picture_note)  # may name a path from the bundle
         self.picture_note.setVisible(False)
         for view in (self.original_view, self.redacted_view):
             view.set_placeholder_text(self.tr("Choose a capture to see its picture here."))
@@ -1094,8 +1102,15 @@ class BundleViewer(QMainWindow):
         if self._bundle is None:
             return {}
         report = self._bundle.report
+        # The sealed contents' digest lets the saving check that what it keeps is what
+        # was shown here (the file may change on the disk in between).
         return {"ok": bool(report.ok) and not report.problems, "problems": list(report.problems),
-                "fingerprint": report.fingerprint, "timestamp": report.timestamp}
+                "fingerprint": report.fingerprint, "timestamp": report.timestamp,
+                "sealed_sha256": getattr(report, "sealed_sha256", None)}
+
+    def bundle_passphrase(self) -> str | None:
+        """The passphrase the bundle on show was opened with (to check the copy saved)."""
+        return self._passphrase if self._bundle is not None else None
 
     def verdict(self) -> str:
         """``"intact"``, ``"altered"`` or ``"checking"``: what the banner says."""
@@ -1139,6 +1154,7 @@ class BundleViewer(QMainWindow):
                 opened.close()  # the window went away while it was opening
                 return
             viewer._show_bundle(path, opened)
+            viewer._passphrase = passphrase
 
         def failed(exc: EvidenceError) -> None:
             viewer = this()
@@ -1172,8 +1188,8 @@ class BundleViewer(QMainWindow):
             prompt = self.tr("“{name}” is locked with a passphrase. The person who sent it "
                              "should give it to you separately, by phone for example.\n\n"
                              "Passphrase:").format(name=path.name)
-        text, ok = QInputDialog.getText(self, self.tr("Passphrase needed"), prompt,
-                                        QLineEdit.EchoMode.Password)
+        text, ok = messages.get_text(self, self.tr("Passphrase needed"), prompt,
+                                     QLineEdit.EchoMode.Password)
         return text if ok else None
 
     def _show_bundle(self, path: Path, opened: OpenedBundleLike) -> None:
@@ -1313,6 +1329,7 @@ class BundleViewer(QMainWindow):
         self.summary.clear()
         bundle, self._bundle = self._bundle, None
         self._path = None
+        self._passphrase = None
         QPixmapCache.clear()
         if bundle is not None:
             # Nothing is left to protect if closing fails; the reader need not hear of it.

@@ -49,6 +49,7 @@ from evidence_recorder.ui.models import (
     local_captured_at,
     zone_label,
 )
+from evidence_recorder.ui.plain import make_plain
 
 # Amber with 3:1 contrast (WCAG 1.4.11) on light and dark windows and text boxes alike.
 MARK_COLOUR = "#b8740d"
@@ -257,6 +258,7 @@ class DescribePanel(QWidget):
         self.time_label.setWordWrap(True)
         self.time_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.time_label.setAccessibleName(self.tr("Capture time"))
+        make_plain(self.time_label)  # quotes the date written in an imported file
 
         self.hint = QWidget()
         hint_icon = QLabel(self.hint)

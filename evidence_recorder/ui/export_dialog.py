@@ -35,6 +35,7 @@ from evidence_recorder.core.model import Incident, utc_now
 from evidence_recorder.core.settings import Settings
 from evidence_recorder.ui import filedialogs, messages, theme
 from evidence_recorder.ui.i18n import error_text
+from evidence_recorder.ui.plain import make_plain
 from evidence_recorder.ui.session import VaultSession
 from evidence_recorder.ui.tasks import Progress, run_task
 
@@ -153,6 +154,7 @@ class ExportDialog(QDialog):
 
         self.error = QLabel()
         self.error.setWordWrap(True)
+        make_plain(self.error)  # messages name folders and files
         self.error.setStyleSheet(theme.problem_style(self.palette()))
         self.error.hide()
         layout.addWidget(self.error)

@@ -2,13 +2,18 @@
 
 After KeePassXC's ``MessageBox::setNextAnswer``: a test queues the button it wants
 pressed, and the next box returns it at once without showing anything.
+
+Every box shows its texts as plain text: they often carry a file's name or words
+from a received bundle, which Qt would otherwise render as markup if they looked
+like it. :func:`get_text` asks for a line of text the same way.
 """
 
 from __future__ import annotations
 
 from collections import deque
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QInputDialog, QLabel, QLineEdit, QMessageBox, QWidget
 
 Button = QMessageBox.StandardButton
 
@@ -25,12 +30,26 @@ def _show(icon: QMessageBox.Icon, parent: QWidget | None, title: str, text: str,
     shown.append((title, text))
     if _next_answers:
         return _next_answers.popleft()
+    return Button(make_box(icon, parent, title, text, buttons, default, detail).exec())
+
+
+def _plain_labels(dialog: QWidget) -> None:
+    for label in dialog.findChildren(QLabel):
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setWordWrap(True)
+
+
+def make_box(icon: QMessageBox.Icon, parent: QWidget | None, title: str, text: str,
+             buttons: Button, default: Button, detail: str = "") -> QMessageBox:
+    """The box :func:`info` and the others show: every text in it plain."""
     box = QMessageBox(icon, title, text, buttons, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
     box.setDefaultButton(default)
     if detail:
         box.setInformativeText(detail)
+    _plain_labels(box)  # the informative text's label too
     box.setAccessibleName(title)
-    return Button(box.exec())
+    return box
 
 
 def info(parent: QWidget | None, title: str, text: str, detail: str = "") -> None:
@@ -49,3 +68,29 @@ def ask(parent: QWidget | None, title: str, text: str, *, yes: Button = Button.Y
         no: Button = Button.No, default: Button = Button.No, detail: str = "") -> bool:
     answer = _show(QMessageBox.Icon.Question, parent, title, text, yes | no, default, detail)
     return answer == yes
+
+
+def make_text_dialog(parent: QWidget | None, title: str, label: str,
+                     echo: QLineEdit.EchoMode = QLineEdit.EchoMode.Normal,
+                     text: str = "") -> QInputDialog:
+    """The dialog :func:`get_text` shows, its prompt plain (it may name a file)."""
+    dialog = QInputDialog(parent)
+    dialog.setInputMode(QInputDialog.InputMode.TextInput)
+    dialog.setWindowTitle(title)
+    dialog.setLabelText(label)
+    dialog.setTextEchoMode(echo)
+    dialog.setTextValue(text)
+    _plain_labels(dialog)
+    return dialog
+
+
+def get_text(parent: QWidget | None, title: str, label: str,
+             echo: QLineEdit.EchoMode = QLineEdit.EchoMode.Normal,
+             text: str = "") -> tuple[str, bool]:
+    """Like ``QInputDialog.getText``, but the prompt is shown as plain text."""
+    dialog = make_text_dialog(parent, title, label, echo, text)
+    try:
+        accepted = dialog.exec() == QInputDialog.DialogCode.Accepted
+        return dialog.textValue(), accepted
+    finally:
+        dialog.deleteLater()

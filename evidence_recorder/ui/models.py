@@ -68,6 +68,7 @@ from evidence_recorder.core.model import (
     Incident,
 )
 from evidence_recorder.ui.i18n import category_text
+from evidence_recorder.ui.plain import tooltip
 from evidence_recorder.ui.tasks import Progress, run_task
 
 ThumbnailLoader = Callable[[int], bytes]
@@ -599,7 +600,7 @@ class CaptureTableModel(QAbstractTableModel):
         if role == SORT_ROLE:
             return self.sort_key(row, column)
         if role == _TOOLTIP:
-            return self._tooltip(row, column)
+            return tooltip(self._tooltip(row, column))  # imported metadata: never markup
         if role == CAPTURE_ID_ROLE:
             return self._captures[row].id
         if role == CAPTION_ROLE:
@@ -1069,7 +1070,7 @@ class IncidentListModel(QAbstractListModel):
                     else self.tr("{title}: %n captures", "", count)).format(title=incident.title)
             if incident.description.strip():
                 text += "\n" + _one_line(incident.description, 300)
-            return text
+            return tooltip(text)
         if role == INCIDENT_ID_ROLE:
             return incident.id
         return None

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QInputDialog,
     QLabel,
     QTableWidget,
     QTableWidgetItem,
@@ -113,7 +112,7 @@ class ReceivedBundlesDialog(QDialog):
         kept = self._selected()
         if kept is None:
             return
-        reason, ok = QInputDialog.getText(
+        reason, ok = messages.get_text(  # plain: the file's name is the sender's
             self, self.tr("Delete received bundle"),
             self.tr("Delete “{file_name}” from your vault? Its fingerprint and your reason "
                     "stay in the audit log.\nWhy are you deleting it?")

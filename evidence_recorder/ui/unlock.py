@@ -28,6 +28,7 @@ from evidence_recorder.core.i18n import ERROR_CONTEXT
 from evidence_recorder.core.passphrase import MIN_LENGTH, passphrase_problem
 from evidence_recorder.ui import filedialogs, messages, theme
 from evidence_recorder.ui.i18n import error_text
+from evidence_recorder.ui.plain import make_plain
 from evidence_recorder.ui.session import VaultSession
 
 CLIPBOARD_CLEAR_MS = 120_000
@@ -92,6 +93,7 @@ class _Page(QWidget):
         self.body.setSpacing(12)
         self.error = QLabel()
         self.error.setWordWrap(True)
+        make_plain(self.error)  # messages name folders and files
         self.error.setStyleSheet(theme.problem_style(self.palette()))
         self.error.setAccessibleName(self.tr("Problem"))
         self.error.hide()

@@ -386,3 +386,44 @@ def test_a_log_rewritten_and_rechained_with_the_key_is_not_detected(vault: Vault
     rewrite_log(folder, forge)
     with Vault.open(folder, PASSPHRASE) as reopened:
         assert reopened.verify().ok
+
+
+# ------------------------------------------------------------------ the app's verdict
+
+
+def test_the_app_does_not_call_a_partly_unchecked_vault_intact(
+        qtbot: Any, controller: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Verify vault in the app: "intact" only when everything could be checked; what an
+    older version never recorded comes first in the message and in the details."""
+    from PySide6.QtCore import Qt
+
+    from evidence_recorder.ui import messages
+
+    page = controller.start.create_page
+    page.passphrase.setText(PASSPHRASE)
+    page.confirm.setText(PASSPHRASE)
+    qtbot.mouseClick(page.create_button, Qt.MouseButton.LeftButton)
+    key_page = controller.start.key_page
+    qtbot.waitUntil(lambda: controller.start.stack.currentWidget() is key_page)
+    key_page.confirm.setChecked(True)
+    qtbot.mouseClick(key_page.continue_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: controller.main.isVisible())
+
+    messages.set_next_answer(messages.Button.Ok)
+    controller.main.verify_vault()
+    qtbot.waitUntil(lambda: bool(messages.shown) and messages.shown[-1][0] == "Vault intact")
+    assert "signing key" in messages.shown[-1][1]
+
+    real = Vault.verify
+    note = "The thumbnails and report pictures of capture 1 were made by an older version."
+
+    def partly_checkable(self: Vault, progress: Any = None) -> Any:
+        report = real(self, progress)
+        report.not_checked.append(note)  # as verify reports a vault an older version used
+        return report
+
+    monkeypatch.setattr(Vault, "verify", partly_checkable)
+    messages.set_next_answer(messages.Button.Ok)
+    controller.main.verify_vault()
+    qtbot.waitUntil(lambda: messages.shown[-1][0] == "Nothing found altered")
+    assert messages.shown[-1][1].startswith("Some things could not be checked")

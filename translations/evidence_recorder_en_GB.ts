@@ -2296,12 +2296,12 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+102"/>
-        <location line="+470"/>
+        <location line="+471"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-436"/>
+        <location line="-437"/>
         <source>Capture whole &amp;screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2645,7 +2645,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+107"/>
+        <location line="+108"/>
         <source>%n capture in this incident</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -2801,17 +2801,32 @@ so only delete a capture taken by mistake. Why are you deleting it?
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+10"/>
+        <source>This check cannot tell whether someone who has your passphrase or recovery key rewrote the audit log itself; reports you have already sent are what fix the evidence at that moment.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Nothing was found altered. All {captures_checked} captures match their fingerprints; their details, report pictures and markings, your {incidents_checked} incidents and the vault&apos;s signing key match the {entries_checked} entries of the audit log, which are intact.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Some things could not be checked, because an older version of Evidence Recorder did not record them; the details list them. Apart from those: {rest}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>Vault intact</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
-        <source>Nothing has been altered. All {captures_checked} captures match their fingerprints, and the {entries_checked} entries of the audit log are intact.</source>
+        <source>Nothing found altered</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+2"/>
         <source>Problems found</source>
         <translation type="unfinished"></translation>
     </message>

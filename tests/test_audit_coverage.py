@@ -313,6 +313,7 @@ def test_an_older_vault_records_its_pictures_and_key_once_and_says_from_when(
     kept = grab(vault)
     incident = vault.new_incident("Group chat")
     vault.edit_incident(incident.id, description="Year 9")
+    vault.edit_incident(vault.default_incident().id, title="To sort")
     fingerprint = bundle.signing_fingerprint(vault)
     folder = tamper(vault)
     rewrite_log(folder, as_older_versions_wrote_it)

@@ -918,6 +918,7 @@ class Vault:
             integrity = [("unreadable",)]
         if integrity:
             report.problems.append("The database file has damaged pages.")
+        report.problems = list(dict.fromkeys(report.problems))  # one unreadable entry, once
         return report
 
     def _verify_received(self, entries: list[AuditEntry], report: VerifyReport) -> None:

@@ -323,7 +323,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
             for e in entries:
                 print(f"{e.seq:>6}  {e.at}  {e.action:<20} {e.subject}")
         elif report.ok:
-            print(f"Nothing was found changed. The {report.entries_checked} audit entries chain "
+            lead = ("Apart from what is listed below as not checked, nothing was found "
+                    "changed." if report.not_checked else "Nothing was found changed.")
+            print(f"{lead} The {report.entries_checked} audit entries chain "
                   f"correctly; all {report.captures_checked} originals match the SHA-256 "
                   "recorded when they were captured; their details, thumbnails, report "
                   "pictures and highlights match the log; all "

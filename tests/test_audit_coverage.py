@@ -129,6 +129,11 @@ def test_a_vault_used_normally_verifies_with_nothing_left_unchecked(vault: Vault
     assert vault.audit_entries()[0].details["key_fingerprint"] == \
         bundle.signing_fingerprint(vault)
     folder = tamper(vault)  # closed and reopened: still nothing to say
+    checked = run_cli("audit", "--verify", env={"EVIDENCE_RECORDER_PASSPHRASE": PASSPHRASE,
+                                                "EVIDENCE_RECORDER_VAULT": str(folder)})
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.startswith("Nothing was found changed.")
+    assert "Not checked" not in checked.stdout
     with Vault.open(folder, PASSPHRASE) as reopened:
         assert reopened.verify().ok
         assert not any(e.action.endswith(".recorded") for e in reopened.audit_entries())
@@ -366,6 +371,8 @@ def test_pictures_an_older_version_never_recorded_are_said_unchecked_not_intact(
     checked = run_cli("audit", "--verify", env={"EVIDENCE_RECORDER_PASSPHRASE": PASSPHRASE,
                                                 "EVIDENCE_RECORDER_VAULT": str(folder)})
     assert checked.returncode == 0
+    assert checked.stdout.startswith("Apart from what is listed below as not checked, "
+                                     "nothing was found changed.")
     assert f"Not checked: The thumbnails and report pictures of capture {capture_id}" \
         in checked.stdout
 

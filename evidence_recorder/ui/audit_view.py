@@ -38,6 +38,9 @@ ACTION_LABELS = {
     "passphrase.changed": QT_TRANSLATE_NOOP("AuditModel", "Passphrase changed"),
     "passphrase.recovered": QT_TRANSLATE_NOOP("AuditModel", "Opened with recovery key"),
     "export": QT_TRANSLATE_NOOP("AuditModel", "Exported"),
+    # Written once, when a vault made by an older version is first opened by this one.
+    "pictures.recorded": QT_TRANSLATE_NOOP("AuditModel", "Thumbnail and report pictures recorded"),
+    "signing_key.recorded": QT_TRANSLATE_NOOP("AuditModel", "Signing key recorded"),
 }
 _Index = QModelIndex | QPersistentModelIndex
 

@@ -327,12 +327,24 @@ def cmd_audit(args: argparse.Namespace) -> int:
             for e in entries:
                 print(f"{e.seq:>6}  {e.at}  {e.action:<20} {e.subject}")
         elif report.ok:
-            print(f"The vault is intact: {report.entries_checked} audit entries chain correctly "
-                  f"and all {report.captures_checked} originals match their recorded SHA-256.")
+            lead = ("Apart from what is listed below as not checked, nothing was found "
+                    "changed." if report.not_checked else "Nothing was found changed.")
+            print(f"{lead} The {report.entries_checked} audit entries chain "
+                  f"correctly; all {report.captures_checked} originals match the SHA-256 "
+                  "recorded when they were captured; their details, thumbnails, report "
+                  "pictures and highlights match the log; all "
+                  f"{report.incidents_checked} incidents match their history; and the signing "
+                  "key and every export's key are the one the log recorded.")
         else:
             print("The vault check found problems:", file=sys.stderr)
             for problem in report.problems:
                 print(f"  - {problem}", file=sys.stderr)
+        if report is not None:
+            for note in report.not_checked:
+                print(f"Not checked: {note}")
+            print("This check cannot tell whether someone holding your passphrase or "
+                  "recovery key rewrote the log itself; bundles already sent (ideally "
+                  "time-stamped) are what fix the past.")
     return EXIT_OK if report is None or report.ok else EXIT_FAILED
 
 
@@ -588,7 +600,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("audit", cmd_audit, "show the audit log, or check the whole vault with --verify")
     p.add_argument("--verify", action="store_true",
-                   help="recompute the hash chain and re-hash every original")
+                   help="recompute the hash chain; re-hash every original, thumbnail, report "
+                        "picture and highlight against the SHA-256 the log recorded; replay "
+                        "captures and incidents from the log against what is stored; check "
+                        "the signing key and every export's key. It cannot detect a log "
+                        "rewritten and re-chained by someone holding the key (see SECURITY.md)")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
 
     p = command("export", cmd_export, "seal captures into a signed report bundle (a ZIP) for a "

@@ -57,7 +57,7 @@ from evidence_recorder.core.bundle_texts import (
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDamaged, WrongSecret
 from evidence_recorder.core.model import Capture, Incident, iso_utc, utc_now
 from evidence_recorder.core.report_data import ReportCapture, ReportData
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault import RecordedHashes, Vault
 
 NAMESPACE: Final = "evidence-recorder-bundle"
 SCHEMA_VERSION: Final = 1
@@ -301,6 +301,12 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
     key = _signing_key(vault)
     identity = signing_identity(vault)
     key_fingerprint = sshsig.fingerprint(key)
+    # What the log recorded when things were made: a seal must not vouch for a key,
+    # a picture or an annotation swapped since (Vault.verify names them).
+    recorded = vault.recorded_hashes()
+    if recorded.key_fingerprint not in (None, key_fingerprint):
+        raise VaultDamaged("This vault's signing key is not the one recorded when the vault "
+                           "was made, so no bundle was sealed. Run a vault check.")
     captures = _chosen_captures(vault, options)
     if not captures:
         raise RefusedInput("There are no captures to export in what you chose.")
@@ -309,8 +315,8 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
     titles = {i.id: i.title for i in incidents}
     police = options.audience == "police"
 
-    planned = [_plan(vault, capture, options, police, titles.get(capture.incident_id, ""))
-               for capture in captures]
+    planned = [_plan(vault, capture, options, police, titles.get(capture.incident_id, ""),
+                     recorded) for capture in captures]
     report_data = ReportData(
         exported_at=now, exported_by=options.exporter, role=options.role,
         audience=options.audience, incidents=incidents, captures=[p for p, _ in planned],
@@ -325,7 +331,8 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
             bag = _BagWriter(zf, folder, now)
             listed: list[dict[str, Any]] = []
             for done, (item, marks) in enumerate(planned, 1):
-                entry, picture = _add_capture(vault, bag, item, marks, options, police)
+                entry, picture = _add_capture(vault, bag, item, marks, options, police,
+                                              recorded)
                 listed.append(entry)
                 report_maker.put(picture)
                 if progress is not None:
@@ -452,9 +459,11 @@ _SMALLEST_REPORT_PICTURE: Final = 320
 
 
 def _plan(vault: Vault, capture: Capture, options: ExportOptions, police: bool,
-          incident_title: str) -> tuple[ReportCapture, dict[str, Any] | None]:
-    """What the report says of a capture, and its annotations, before any file is written."""
-    marks = vault.annotations(capture.id)
+          incident_title: str, recorded: RecordedHashes,
+          ) -> tuple[ReportCapture, dict[str, Any] | None]:
+    """What the report says of a capture, and its annotations (refused if they are not
+    as last saved), before any file is written."""
+    marks = vault.checked_annotations(capture.id, recorded)
     if marks is not None and not marks.get("items"):
         marks = None
     base = f"data/captures/{capture.id}"
@@ -468,10 +477,11 @@ def _plan(vault: Vault, capture: Capture, options: ExportOptions, police: bool,
 
 def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
                  marks: dict[str, Any] | None, options: ExportOptions, police: bool,
-                 ) -> tuple[dict[str, Any], tuple[bytes, bytes]]:
+                 recorded: RecordedHashes) -> tuple[dict[str, Any], tuple[bytes, bytes]]:
     """One capture's files, and the two preview sizes for the report: those kept since
-    capture, or made now from the redacted copy (or from an original from before
-    previews were kept), so that only small pictures wait for the report.
+    capture (refused if they no longer match the SHA-256 recorded then), or made now
+    from the redacted copy (or from the original, when no preview was kept or its hash
+    was never recorded), so that only small pictures wait for the report.
 
     The original is held in memory only while it is written.
     """
@@ -496,7 +506,7 @@ def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
     bag.add(metadata_path, _json(entry))
     if item.shows_redacted_copy and derived is not None:
         return entry, _two_previews(derived)
-    return entry, vault.previews(capture.id) or _two_previews(original)
+    return entry, vault.checked_previews(capture.id, recorded) or _two_previews(original)
 
 
 def _two_previews(picture: bytes) -> tuple[bytes, bytes]:

@@ -29,7 +29,7 @@ import sqlcipher3
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from evidence_recorder.core import audit, fsutil, schema
+from evidence_recorder.core import audit, fsutil, schema, sshsig
 from evidence_recorder.core.errors import (
     EvidenceError,
     NotFound,
@@ -67,6 +67,7 @@ NEW_DB_NAME = f"{DB_NAME}.new"
 NEW_KEYFILE_NAME = f"{KEYFILE_NAME}.new"
 REKEY_CHUNK_ROWS = 32  # rows copied between two progress reports (originals are large)
 DEFAULT_INCIDENT_TITLE = "Unsorted captures"
+DEFAULT_INCIDENT_DESCRIPTION = "Captures not yet sorted into an incident."
 MAX_TEXT = 20_000  # characters in one detail field: pages of text, not a pasted file
 MAX_TITLE = 300
 
@@ -85,7 +86,11 @@ class VerifyReport:
 
     entries_checked: int = 0
     captures_checked: int = 0
+    incidents_checked: int = 0
     problems: list[str] = field(default_factory=list)
+    # What this check could not vouch for (so "intact" must not cover it), in plain words.
+    # These are not problems: an older version simply did not record what is needed.
+    not_checked: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -93,7 +98,33 @@ class VerifyReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "entries_checked": self.entries_checked,
-                "captures_checked": self.captures_checked, "problems": self.problems}
+                "captures_checked": self.captures_checked,
+                "incidents_checked": self.incidents_checked, "problems": self.problems,
+                "not_checked": self.not_checked}
+
+
+@dataclass(slots=True)
+class RecordedHashes:
+    """What the audit log recorded about things that are not originals, replayed.
+
+    ``pictures`` maps a live capture to the SHA-256s of its thumbnail and its two
+    report previews (``None`` for a size that was not made), or to ``None`` when an
+    older version added it without recording them. ``annotations`` maps a capture to
+    the SHA-256 of its stored annotation JSON as last saved (``None``: removed).
+    """
+
+    pictures: dict[int, dict[str, str | None] | None] = field(default_factory=dict)
+    first_recorded_late: dict[int, str] = field(default_factory=dict)  # capture -> when
+    annotations: dict[int, str | None] = field(default_factory=dict)
+    key_fingerprints: list[tuple[int, str | None]] = field(default_factory=list)  # (seq, fp)
+    exports: list[tuple[int, str, str | None]] = field(default_factory=list)  # seq, bundle, fp
+    key_first_recorded_late: str | None = None  # when an upgrade first recorded the key
+    unreadable: list[int] = field(default_factory=list)
+
+    @property
+    def key_fingerprint(self) -> str | None:
+        """The signing key's fingerprint as the log first recorded it, if it did."""
+        return next((fp for _, fp in self.key_fingerprints if fp), None)
 
 
 RECEIVED_CHUNK = 4 * 1024 * 1024
@@ -254,9 +285,19 @@ class Vault:
                 cur.execute(
                     "INSERT INTO incident (title, description, created_at, is_default) "
                     "VALUES (?, ?, ?, 1)",
-                    (DEFAULT_INCIDENT_TITLE, "Captures not yet sorted into an incident.", now),
+                    (DEFAULT_INCIDENT_TITLE, DEFAULT_INCIDENT_DESCRIPTION, now),
                 )
-                _append(cur, "vault.created", "vault", {"vault_id": keyfile.vault_id})
+                default_id = int(cur.lastrowid or 0)
+                # The key's fingerprint and the default incident go in the first entry,
+                # so that a replaced key or an edited incident can be named later.
+                _append(cur, "vault.created", "vault", {
+                    "vault_id": keyfile.vault_id,
+                    "key_fingerprint": sshsig.fingerprint(signing_key),
+                    "default_incident": {"incident": default_id,
+                                         "title": DEFAULT_INCIDENT_TITLE,
+                                         "description": DEFAULT_INCIDENT_DESCRIPTION,
+                                         "started_at": "", "created_at": now},
+                })
             # The key file goes last: until it exists, this folder is not a vault.
             keyfile.save(folder)
         except BaseException:
@@ -324,6 +365,7 @@ class Vault:
                     "Put back the vault.key that was made with this vault."
                 )
             vault._migrate()
+            vault._record_what_older_versions_did_not()
             fsutil.remove_stale_temps(folder, KEYFILE_NAME)
             with vault._write() as cur:
                 _append(cur, "vault.unlocked", "vault", {"with": how})
@@ -407,6 +449,41 @@ class Vault:
                 schema.MIGRATIONS[version](self.conn)
                 version += 1
                 cur.execute(f"PRAGMA user_version = {version:d}")
+
+    def _record_what_older_versions_did_not(self) -> None:
+        """Once, on the first open by a version that checks them: record the signing key's
+        fingerprint and the SHA-256 of every capture's thumbnail and report pictures.
+
+        Older versions did not record these, so nothing can vouch for them before this
+        moment; the entries say so, and :meth:`verify` says so for those captures. New
+        vaults record the key in their first entry, so this costs one read for them.
+        """
+        first = self._read("SELECT details FROM audit WHERE seq = 1")
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            if first and json.loads(first[0][0]).get("key_fingerprint"):
+                return
+        if self._read("SELECT 1 FROM audit WHERE action = 'signing_key.recorded' LIMIT 1"):
+            return
+        with self._write() as cur:
+            ids = [int(r[0]) for r in cur.execute("SELECT id FROM capture ORDER BY id")]
+            for capture_id in ids:
+                _append(cur, "pictures.recorded", f"capture:{capture_id}", {
+                    "capture": capture_id, "pictures": _picture_hashes(cur, capture_id),
+                    "first_recorded": True,
+                })
+            _append(cur, "signing_key.recorded", "vault", {
+                "key_fingerprint": self._signing_fingerprint(), "first_recorded": True,
+            })
+
+    def _signing_fingerprint(self) -> str | None:
+        """The SSH fingerprint of the vault's signing key, or None if it is missing or
+        damaged (:mod:`bundle` refuses to seal with it then)."""
+        stored = self._meta("signing_key")
+        try:
+            return sshsig.fingerprint(Ed25519PrivateKey.from_private_bytes(
+                bytes.fromhex(stored or "")))
+        except ValueError:
+            return None
 
     # ------------------------------------------------------------------ passphrase
 
@@ -648,16 +725,17 @@ class Vault:
             raise RefusedInput("An incident needs a title, such as “Comments on the school page”.")
         description = _clean_text(description, "description", MAX_TEXT)
         started_at = _clean_text(started_at, "started", MAX_TITLE)
+        created_at = iso_utc(utc_now())
         with self._write() as cur:
             cur.execute(
                 "INSERT INTO incident (title, description, started_at, created_at) "
                 "VALUES (?, ?, ?, ?)",
-                (title, description, started_at, iso_utc(utc_now())),
+                (title, description, started_at, created_at),
             )
             new_id = int(cur.lastrowid or 0)
             _append(cur, "incident.created", f"incident:{new_id}",
                     {"incident": new_id, "title": title, "description": description,
-                     "started_at": started_at})
+                     "started_at": started_at, "created_at": created_at})
         return self.incident(new_id)
 
     def edit_incident(self, incident_id: int, *, title: str | None = None,
@@ -734,6 +812,9 @@ class Vault:
                 "media_type": media_type, "byte_size": len(original),
                 "source": json.loads(source_json) if source_json else None,
                 "details": {k: v for k, v in detail_values.items() if v},
+                # Not evidence, but shown in the app and in reports: recorded so that
+                # a picture swapped later is named by verify and refused by export.
+                "pictures": _picture_hashes(cur, capture_id),
             })
         return capture_id
 
@@ -941,11 +1022,58 @@ class Vault:
                           "FROM audit ORDER BY seq")
         return [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6]) for r in rows]
 
-    def verify(self, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
-        """Recompute the audit chain and re-hash every original against its capture record.
+    def recorded_hashes(self) -> RecordedHashes:
+        """What the log recorded of pictures, annotations and the signing key, so that an
+        export can refuse to seal something that differs (see :func:`bundle.export_bundle`)."""
+        return _recorded(self.audit_entries())
 
-        It also replays the log to rebuild what every capture should say now, so that
-        a row changed behind the app's back (even by someone holding the key) shows up.
+    def checked_previews(self, capture_id: int,
+                         recorded: RecordedHashes) -> tuple[bytes, bytes] | None:
+        """The report previews kept at capture, if they still hash to what the log recorded.
+
+        None when none were kept, or when an older version kept them without recording
+        their SHA-256 (the caller then makes them again from the original, which is
+        checked). A kept picture that differs from its record is refused.
+        """
+        kept = self.previews(capture_id)
+        want = recorded.pictures.get(capture_id)
+        if kept is None or want is None:
+            return None
+        have = [hashlib.sha256(picture).hexdigest() for picture in kept]
+        if have != [want.get("preview"), want.get("small")]:
+            raise VaultDamaged(_picture_changed(capture_id) + " No bundle was sealed. "
+                               "Run a vault check.")
+        return kept
+
+    def checked_annotations(self, capture_id: int,
+                            recorded: RecordedHashes) -> dict[str, Any] | None:
+        """The capture's annotations, refused if they are not exactly as last saved."""
+        rows = self._read("SELECT data FROM annotation WHERE capture_id = ?", (capture_id,))
+        if not rows:
+            return None
+        if _text_sha256(rows[0][0]) != recorded.annotations.get(capture_id):
+            raise VaultDamaged(_annotations_changed(capture_id) + " No bundle was sealed. "
+                               "Run a vault check.")
+        return json.loads(rows[0][0])  # type: ignore[no-any-return]
+
+    def verify(self, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
+        """Check the vault against its audit log; ``ok`` only if nothing differs.
+
+        Detected: a broken hash chain (an entry changed, removed or reordered); an
+        original that no longer matches its SHA-256; a capture's recorded facts and
+        details, or which incident it is in, changed, added or removed behind the app's
+        back (the log is replayed); a thumbnail, report picture or annotation that no
+        longer matches the SHA-256 recorded when it was made or saved; an incident's
+        title, description, start or creation time changed, or an incident added or
+        removed (replayed from the log); a signing key that is not the one the log
+        recorded, and an export the log says was sealed with another key; a received
+        bundle changed; damaged database pages.
+
+        Not detected: anything by someone who holds the key and rewrites the log and
+        re-chains it (the log vouches only for itself; bundles already sent, ideally
+        time-stamped, fix the past); pictures and a key recorded for the first time
+        when this version upgraded the vault, for any change before that moment (said
+        in ``not_checked``); an older copy of the whole database put back.
         """
         report = VerifyReport()
         try:
@@ -985,12 +1113,20 @@ class Vault:
             report.problems.append(
                 f"Capture {missing} is missing, but the audit log has no record of its deletion.")
         self._verify_received(entries, report)
+        recorded = _recorded(entries)
+        report.problems += [f"Audit log: entry {seq} cannot be understood."
+                            for seq in recorded.unreadable]
+        self._verify_pictures(recorded, report)
+        self._verify_annotations(recorded, report)
+        self._verify_incidents(entries, report)
+        self._verify_signing_key(recorded, report)
         try:
             integrity = self._read("PRAGMA cipher_integrity_check")
         except EvidenceError:
             integrity = [("unreadable",)]
         if integrity:
             report.problems.append("The database file has damaged pages.")
+        report.problems = list(dict.fromkeys(report.problems))  # one unreadable entry, once
         return report
 
     def _verify_received(self, entries: list[AuditEntry], report: VerifyReport) -> None:
@@ -1016,6 +1152,137 @@ class Vault:
         for missing in sorted(logged):
             report.problems.append(f"Received bundle {missing} is missing, but the audit log "
                                    "has no record of its deletion.")
+
+    def _verify_pictures(self, recorded: RecordedHashes, report: VerifyReport) -> None:
+        """Thumbnails and report previews: each still hashes to what the log recorded."""
+        never: list[int] = []
+        for capture_id in [int(r[0]) for r in self._read("SELECT id FROM capture ORDER BY id")]:
+            if capture_id not in recorded.pictures:
+                continue  # named already: the capture itself is not in the log
+            want = recorded.pictures[capture_id]
+            if want is None:
+                never.append(capture_id)
+                continue
+            with self._mutex:
+                try:
+                    have = _picture_hashes(self.conn.cursor(), capture_id)
+                except sqlcipher3.Error as exc:
+                    raise _translate_db_error(exc) from exc
+            if have["thumbnail"] != want["thumbnail"]:
+                report.problems.append(
+                    f"The thumbnail of capture {capture_id} is missing." if have["thumbnail"]
+                    is None else f"The thumbnail shown for capture {capture_id} in the app was "
+                    "changed after it was made.")
+            kept = (have["preview"], have["small"])
+            wanted = (want["preview"], want["small"])
+            if kept == wanted:
+                continue
+            if wanted == (None, None):
+                report.problems.append(f"Capture {capture_id} has a picture for reports that "
+                                       "Evidence Recorder did not make.")
+            elif kept == (None, None):
+                report.problems.append(f"The picture used for capture {capture_id} in reports "
+                                       "is missing.")
+            else:
+                report.problems.append(_picture_changed(capture_id))
+        if never:
+            report.not_checked.append(
+                f"The thumbnails and report pictures of {_some_captures(never)} were made by "
+                "an older version of Evidence Recorder that did not record their SHA-256, so "
+                "they could not be checked.")
+        late = {capture_id: at for capture_id, at in recorded.first_recorded_late.items()
+                if capture_id in recorded.pictures}
+        if late:
+            report.not_checked.append(
+                f"The thumbnails and report pictures of {_some_captures(sorted(late))} were "
+                f"first recorded on {_when(min(late.values()))}, when this version first "
+                "opened the vault: a change made before then cannot be detected.")
+
+    def _verify_annotations(self, recorded: RecordedHashes, report: VerifyReport) -> None:
+        """Annotations: each is exactly what was last saved through the app."""
+        live = {int(r[0]) for r in self._read("SELECT id FROM capture")}
+        stored: set[int] = set()
+        for capture_id, data in self._read("SELECT capture_id, data FROM annotation "
+                                           "ORDER BY capture_id"):
+            stored.add(int(capture_id))
+            want = recorded.annotations.get(int(capture_id))
+            if capture_id not in live:
+                report.problems.append(f"Highlights and redactions are stored for capture "
+                                       f"{capture_id}, which is not in the vault.")
+            elif want is None:
+                report.problems.append(f"The highlights and redactions on capture {capture_id} "
+                                       "are not in the audit log: they were added outside "
+                                       "Evidence Recorder.")
+            elif _text_sha256(data) != want:
+                report.problems.append(_annotations_changed(int(capture_id)))
+        for capture_id, want in sorted(recorded.annotations.items()):
+            if want is not None and capture_id not in stored and capture_id in live:
+                report.problems.append(f"The highlights and redactions on capture {capture_id} "
+                                       "are missing, but the audit log has no record of their "
+                                       "removal.")
+
+    def _verify_incidents(self, entries: list[AuditEntry], report: VerifyReport) -> None:
+        """Incidents: replayed from the log (created, edited) and compared with the table."""
+        expected, default_id = _replay_incidents(entries, report.problems)
+        rows = self._read("SELECT id, title, description, started_at, created_at, is_default "
+                          "FROM incident ORDER BY id")
+        for row in rows:
+            report.incidents_checked += 1
+            incident_id = int(row[0])
+            want = expected.pop(incident_id, None)
+            if want is None:
+                report.problems.append(f"Incident {incident_id} is not in the audit log: it "
+                                       "was added outside Evidence Recorder.")
+                continue
+            found = dict(zip(_INCIDENT_FIELDS, row[1:5], strict=True))
+            name = f"Incident {incident_id} (“{want.get('title', '')}”)"
+            for field_name, label in _INCIDENT_FIELDS.items():
+                if field_name in want and want[field_name] != found[field_name]:
+                    report.problems.append(f"{name}: its {label} was changed outside "
+                                           "Evidence Recorder.")
+            if bool(row[5]) != (incident_id == default_id):
+                report.problems.append(f"{name}: whether it is where unsorted captures go "
+                                       "was changed outside Evidence Recorder.")
+        for incident_id, want in sorted(expected.items()):
+            report.problems.append(f"Incident {incident_id} (“{want.get('title', '')}”) is "
+                                   "missing, but Evidence Recorder never deletes incidents.")
+
+    def _verify_signing_key(self, recorded: RecordedHashes, report: VerifyReport) -> None:
+        """The signing key is the one the log recorded, and every export was sealed with it."""
+        current = self._signing_fingerprint()
+        first = recorded.key_fingerprint
+        if current is None:
+            report.problems.append("The vault's signing key is missing or damaged, so no "
+                                   "bundle can be sealed with it.")
+        if first is None:
+            report.not_checked.append("The signing key's fingerprint was never recorded in "
+                                      "the audit log, so it could not be checked.")
+        else:
+            for seq, fingerprint in recorded.key_fingerprints:
+                if fingerprint is not None and fingerprint != first:
+                    report.problems.append(
+                        f"Audit log entry {seq} records a different signing key ({fingerprint}) "
+                        f"from the one recorded before it ({first}).")
+            if current is not None and current != first:
+                report.problems.append(
+                    f"The vault's signing key was replaced: it is not the key recorded in the "
+                    f"audit log ({first}), so a bundle sealed now would show another "
+                    f"fingerprint ({current}).")
+            if recorded.key_first_recorded_late is not None:
+                report.not_checked.append(
+                    f"The signing key's fingerprint was first recorded on "
+                    f"{_when(recorded.key_first_recorded_late)}, when this version first "
+                    "opened the vault: a key replaced before then shows up only through the "
+                    "exports made before then.")
+        reference = first or current
+        for seq, bundle_name, fingerprint in recorded.exports:
+            if fingerprint is None:
+                report.problems.append(f"Audit log entry {seq}: the export of {bundle_name} "
+                                       "does not say which key sealed it.")
+            elif reference is not None and fingerprint != reference:
+                report.problems.append(
+                    f"Audit log entry {seq}: {bundle_name} was sealed with a key ({fingerprint}) "
+                    f"that is not this vault's signing key ({reference}).")
 
 
 # ---------------------------------------------------------------------- helpers
@@ -1137,6 +1404,20 @@ def _append(cur: sqlcipher3.Cursor, action: str, subject: str, details: dict[str
     )
 
 
+PICTURES = ("thumbnail", "preview", "small")  # as keyed in the log's "pictures"
+
+
+def _picture_hashes(cur: sqlcipher3.Cursor, capture_id: int) -> dict[str, str | None]:
+    """SHA-256 of the stored thumbnail and report previews; None for one not kept."""
+    row = cur.execute(
+        "SELECT t.jpeg, p.jpeg, p.small FROM capture c "
+        "LEFT JOIN thumbnail t ON t.capture_id = c.id "
+        "LEFT JOIN preview p ON p.capture_id = c.id WHERE c.id = ?", (capture_id,)).fetchone()
+    values = row if row is not None else (None, None, None)
+    return {name: hashlib.sha256(value).hexdigest() if value is not None else None
+            for name, value in zip(PICTURES, values, strict=True)}
+
+
 def _clean_text(value: str, name: str, limit: int) -> str:
     if not isinstance(value, str):
         raise RefusedInput(f"The {name} must be text.")
@@ -1192,6 +1473,118 @@ def _capture_state(c: Capture) -> dict[str, Any]:
     return state
 
 
+_INCIDENT_FIELDS = {"title": "title", "description": "description",
+                    "started_at": "start date", "created_at": "creation time"}
+
+
+def _replay_incidents(entries: list[AuditEntry],
+                      problems: list[str]) -> tuple[dict[int, dict[str, Any]], int | None]:
+    """Rebuild every incident from the log alone, and which one is the default.
+
+    Vaults made before the default incident was written into ``vault.created`` made it
+    first, in an empty table, with the fixed title and description, so it is number 1.
+    """
+    state: dict[int, dict[str, Any]] = {}
+    default_id: int | None = None
+    for entry in entries:
+        d = entry.details
+        try:
+            if entry.action == "vault.created":
+                seed = d.get("default_incident") or {
+                    "incident": 1, "title": DEFAULT_INCIDENT_TITLE,
+                    "description": DEFAULT_INCIDENT_DESCRIPTION, "started_at": ""}
+                default_id = int(seed["incident"])
+                state[default_id] = {k: str(v) for k, v in seed.items() if k in _INCIDENT_FIELDS}
+            elif entry.action == "incident.created":
+                state[int(d["incident"])] = {k: str(v) for k, v in d.items()
+                                             if k in _INCIDENT_FIELDS}
+            elif entry.action == "incident.edited":
+                target = state.get(int(d["incident"]))
+                if target is not None:
+                    for name, change in d["changes"].items():
+                        if name in _INCIDENT_FIELDS:
+                            target[name] = change["new"]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            problems.append(f"Audit log: entry {entry.seq} cannot be understood.")
+    return state, default_id
+
+
+def _recorded(entries: list[AuditEntry]) -> RecordedHashes:
+    """Replay what the log recorded of pictures, annotations, the key and exports."""
+    rec = RecordedHashes()
+    for entry in entries:
+        d = entry.details
+        try:
+            if entry.action == "vault.created" and "key_fingerprint" in d:
+                rec.key_fingerprints.append((entry.seq, _optional_text(d["key_fingerprint"])))
+            elif entry.action == "signing_key.recorded":
+                rec.key_fingerprints.append((entry.seq, _optional_text(d["key_fingerprint"])))
+                if d.get("first_recorded") and rec.key_first_recorded_late is None:
+                    rec.key_first_recorded_late = entry.at
+            elif entry.action == "capture.added":
+                pictures = d.get("pictures")
+                rec.pictures[int(d["capture"])] = (_picture_record(pictures)
+                                                   if pictures is not None else None)
+            elif entry.action == "pictures.recorded":
+                capture_id = int(d["capture"])
+                rec.pictures[capture_id] = _picture_record(d["pictures"])
+                if d.get("first_recorded"):
+                    rec.first_recorded_late[capture_id] = entry.at
+            elif entry.action == "capture.deleted":
+                capture_id = int(d["capture"])
+                rec.pictures.pop(capture_id, None)
+                rec.first_recorded_late.pop(capture_id, None)
+                rec.annotations.pop(capture_id, None)
+            elif entry.action == "annotation.changed":
+                rec.annotations[int(d["capture"])] = _optional_text(d["sha256"])
+            elif entry.action == "export":
+                rec.exports.append((entry.seq, str(d.get("bundle") or entry.subject),
+                                    _optional_text(d.get("key_fingerprint"))))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            if not entry.action.startswith("capture."):  # those _replay names already
+                rec.unreadable.append(entry.seq)
+    return rec
+
+
+def _picture_record(value: Any) -> dict[str, str | None]:
+    if not isinstance(value, dict):
+        raise TypeError("pictures must be an object")
+    return {name: _optional_text(value.get(name)) for name in PICTURES}
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError("expected text")
+    return value
+
+
+def _text_sha256(value: str | bytes) -> str:
+    return hashlib.sha256(value.encode() if isinstance(value, str) else bytes(value)).hexdigest()
+
+
+def _picture_changed(capture_id: int) -> str:
+    return f"The picture used for capture {capture_id} in reports was changed after it was made."
+
+
+def _annotations_changed(capture_id: int) -> str:
+    return (f"The highlights and redactions on capture {capture_id} were changed after they "
+            "were saved.")
+
+
+def _some_captures(ids: list[int]) -> str:
+    """"capture 3", "captures 1, 2 and 5", "12 captures (1, 2, 3, 4, 5 and 7 more)"."""
+    if len(ids) == 1:
+        return f"capture {ids[0]}"
+    if len(ids) <= 6:
+        return f"captures {', '.join(map(str, ids[:-1]))} and {ids[-1]}"
+    return f"{len(ids)} captures ({', '.join(map(str, ids[:5]))} and {len(ids) - 5} more)"
+
+
+def _when(at: str) -> str:
+    """An audit entry's time, as "2026-12-07 at 15:40 UTC"."""
+    return f"{at[:10]} at {at[11:16]} UTC" if len(at) >= 16 else at
+
+
 def _replay(entries: list[AuditEntry], problems: list[str]) -> dict[int, dict[str, Any]]:
     """Rebuild each live capture's state from the log alone."""
     state: dict[int, dict[str, Any]] = {}
@@ -1200,7 +1593,8 @@ def _replay(entries: list[AuditEntry], problems: list[str]) -> dict[int, dict[st
         d = entry.details
         try:
             if entry.action == "capture.added":
-                values = {k: v for k, v in d.items() if k not in ("capture", "details")}
+                values = {k: v for k, v in d.items()
+                          if k not in ("capture", "details", "pictures")}
                 values.update(blank)
                 values.update(d.get("details") or {})
                 state[int(d["capture"])] = values
@@ -1216,4 +1610,4 @@ def _replay(entries: list[AuditEntry], problems: list[str]) -> dict[int, dict[st
     return state
 
 
-__all__ = ["DB_NAME", "LOCK_NAME", "Vault", "VerifyReport", "vault_exists"]
+__all__ = ["DB_NAME", "LOCK_NAME", "RecordedHashes", "Vault", "VerifyReport", "vault_exists"]

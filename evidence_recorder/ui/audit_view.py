@@ -40,6 +40,9 @@ ACTION_LABELS = {
     "passphrase.recovered": QT_TRANSLATE_NOOP("AuditModel", "Opened with recovery key"),
     "keys.changed": QT_TRANSLATE_NOOP("AuditModel", "All keys changed"),
     "export": QT_TRANSLATE_NOOP("AuditModel", "Exported"),
+    # Written once, when a vault made by an older version is first opened by this one.
+    "pictures.recorded": QT_TRANSLATE_NOOP("AuditModel", "Thumbnail and report pictures recorded"),
+    "signing_key.recorded": QT_TRANSLATE_NOOP("AuditModel", "Signing key recorded"),
 }
 _Index = QModelIndex | QPersistentModelIndex
 

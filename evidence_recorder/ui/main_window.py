@@ -800,12 +800,27 @@ class MainWindow(QMainWindow):
         def done(report: VerifyReport) -> None:
             progress.close()
             if report.ok:
-                messages.info(self, self.tr("Vault intact"),
-                              self.tr("Nothing has been altered. All {captures_checked} captures "
-                                      "match their fingerprints, and the {entries_checked} entries "
-                                      "of the audit log are intact.").format(
-                                  captures_checked=report.captures_checked,
-                                  entries_checked=report.entries_checked))
+                # "Intact" only when everything could be checked; what an older version
+                # never recorded is listed, not vouched for.
+                limit = self.tr("This check cannot tell whether someone who has your "
+                                "passphrase or recovery key rewrote the audit log itself; "
+                                "reports you have already sent are what fix the evidence at "
+                                "that moment.")
+                detail = "\n\n".join([*report.not_checked, limit])
+                text = self.tr("Nothing was found altered. All {captures_checked} captures "
+                               "match their fingerprints; their details, report pictures and "
+                               "markings, your {incidents_checked} incidents and the vault's "
+                               "signing key match the {entries_checked} entries of the audit "
+                               "log, which are intact.").format(
+                    captures_checked=report.captures_checked,
+                    incidents_checked=report.incidents_checked,
+                    entries_checked=report.entries_checked)
+                if report.not_checked:
+                    text = self.tr("Some things could not be checked, because an older version "
+                                   "of Evidence Recorder did not record them; the details list "
+                                   "them. Apart from those: {rest}").format(rest=text)
+                messages.info(self, self.tr("Vault intact") if not report.not_checked
+                              else self.tr("Nothing found altered"), text, detail)
             else:
                 messages.warn(self, self.tr("Problems found"),
                               self.tr("The check found something that does not match. Keep the "

@@ -190,6 +190,12 @@ def request_timestamp(data: bytes, url: str, *, timeout: float = 20.0) -> bytes:
         raise EvidenceError(
             f"The time-stamping service at {host} answered for different data, "
             f"{not_timestamped}.")
+    try:  # a token whose own signature fails would only be caught by the recipient
+        check_timestamp(body, data)
+    except EvidenceError:
+        raise EvidenceError(
+            f"The time-stamping service at {host} sent a timestamp whose signature cannot be "
+            f"checked, {not_timestamped}.") from None
     return body
 
 
@@ -745,9 +751,7 @@ def _judge_trust(signer: x509.Certificate, others: list[x509.Certificate],
             pass
         else:
             return StampState.TRUSTED, ""
-    root_names = {root.subject for root in roots}
-    involved = {signer.issuer, *(c.issuer for c in others), *(c.subject for c in others)}
-    if not root_names & involved and signer not in roots:
+    if not _names_a_root(signer, others, roots):
         return StampState.UNKNOWN_AUTHORITY, _UNKNOWN
     if not signer.not_valid_before_utc <= when <= signer.not_valid_after_utc:
         return StampState.NOT_TRUSTED, _NOT_VALID_THEN
@@ -759,6 +763,29 @@ def _judge_trust(signer: x509.Certificate, others: list[x509.Certificate],
     if not for_timestamps:
         return StampState.NOT_TRUSTED, _NOT_FOR_TIMESTAMPS
     return StampState.NOT_TRUSTED, _BAD_CHAIN
+
+
+def _names_a_root(signer: x509.Certificate, others: list[x509.Certificate],
+                  roots: list[x509.Certificate]) -> bool:
+    """Whether the issuer names from ``signer`` upwards (through ``others``) reach a root's.
+
+    Only to choose the words for a chain that failed: "unknown authority" when no
+    trusted root is even named, "not trusted" when one is but the chain fails.
+    """
+    root_names = {root.subject for root in roots}
+    if signer in roots:
+        return True
+    seen: set[x509.Name] = set()
+    names = [signer.issuer]
+    while names and len(seen) < 16:
+        name = names.pop()
+        if name in root_names:
+            return True
+        if name in seen:
+            continue
+        seen.add(name)
+        names.extend(c.issuer for c in others if c.subject == name)
+    return False
 
 
 def _iso(moment: datetime) -> str:

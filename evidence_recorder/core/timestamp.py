@@ -63,6 +63,7 @@ from rfc3161_client import (
 
 from evidence_recorder.core.errors import EvidenceError, RefusedInput
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
+from evidence_recorder.core.model import iso_utc
 
 MAX_RESPONSE_BYTES = 1024 * 1024  # a real answer is a few KiB; anything near this is hostile
 CONTENT_TYPE_QUERY = "application/timestamp-query"
@@ -789,7 +790,7 @@ def _names_a_root(signer: x509.Certificate, others: list[x509.Certificate],
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(moment)
 
 
 # --- A minimal DER walk to put the certificate SET in DER order ----------------------

@@ -521,3 +521,27 @@ def test_a_stored_refusal_or_garbage_is_never_a_verdict() -> None:
     for garbage in (b"", b"\x30\x03\x02\x01\x00", b"junk" * 20):
         with pytest.raises(EvidenceError):
             check_timestamp(garbage, SIGNATURE)
+
+
+def test_no_single_changed_byte_changes_what_a_token_says(tsa_server: LoopbackTsa,
+                                                          token: bytes) -> None:
+    """Every byte, flipped in turn: refused, or a verdict that says exactly the same.
+
+    Only bytes outside the signature's reach (the certificate bag's order, say) may
+    change without a complaint, and then nothing the user reads changes with them.
+    """
+    roots = [root_of(tsa_server)]
+    genuine = check_timestamp(token, SIGNATURE, roots=roots)
+    assert genuine.trusted
+    for position in range(len(token)):
+        for mask in (0x01, 0x80):
+            changed = bytearray(token)
+            changed[position] ^= mask
+            try:
+                check = check_timestamp(bytes(changed), SIGNATURE, roots=roots)
+            except EvidenceError as exc:
+                assert "\n" not in exc.message
+                continue
+            assert (check.time, check.tsa, check.info.serial) == (
+                genuine.time, genuine.tsa, genuine.info.serial), position
+            assert check.trusted or check.state is not StampState.TRUSTED

@@ -230,10 +230,8 @@ def check_timestamp(tsr: bytes, data: bytes, *, roots: Sequence[x509.Certificate
         serial = token.serial_number
         bag = [x509.load_der_x509_certificate(der) for der in response.signed_data.certificates]
         signers = list(response.signed_data.signer_infos)
-    try:
+    with _hostile_input(_DAMAGED):  # rfc3161-client reads some fields lazily
         signer = _check_integrity(tsr, signers, [*bag, *certificates])
-    except (ValueError, IndexError, StopIteration):
-        raise RefusedInput(_DAMAGED) from None
     if algorithm not in _HASHES:  # SHA-1 and older are too weak to vouch for anything
         raise TimestampMismatch("The timestamp does not belong to this signature.")
     hash_name, hashlib_name = _HASHES[algorithm]
@@ -244,7 +242,10 @@ def check_timestamp(tsr: bytes, data: bytes, *, roots: Sequence[x509.Certificate
     tsa = _printable(signer.subject.rfc4514_string()) or _UNNAMED_TSA
     info = TimestampInfo(time=when, tsa=tsa, serial=serial, hash_algorithm=hash_name)
     others = [c for c in [*bag, *certificates] if c != signer]
-    state, reason = _judge_trust(signer, others, list(roots), when)
+    try:
+        state, reason = _judge_trust(signer, others, list(roots), when)
+    except Exception:  # a damaged certificate in the bag; never a reason to trust
+        state, reason = StampState.UNKNOWN_AUTHORITY, _UNKNOWN
     return TimestampCheck(state=state, info=info, reason=reason)
 
 
@@ -498,9 +499,9 @@ def _signature_holds(certificate: x509.Certificate, info: _SignerInfo) -> bool:
     """Whether ``certificate``'s key made ``info``'s signature over its signed attributes."""
     unsupported = TimestampForged("The timestamp's signature cannot be checked: it uses a "
                                   "method this program does not accept.")
-    key = certificate.public_key()
     message, signature = info.signed_attributes, info.signature
     try:
+        key = certificate.public_key()
         if isinstance(key, rsa.RSAPublicKey):
             if info.algorithm == _OID_RSA_PSS:
                 chosen, salt = _pss_parameters(info.parameters)
@@ -525,8 +526,8 @@ def _signature_holds(certificate: x509.Certificate, info: _SignerInfo) -> bool:
         if isinstance(key, ed25519.Ed25519PublicKey) and info.algorithm == _OID_ED25519:
             key.verify(signature, message)
             return True
-    except (InvalidSignature, UnsupportedAlgorithm):
-        return False
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError):
+        return False  # ValueError: a key that cannot be read cannot have made the signature
     raise unsupported
 
 

@@ -502,7 +502,7 @@
 <context>
     <name>BundleDetails</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+551"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+558"/>
         <source>&lt;i&gt;Not given&lt;/i&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -766,7 +766,7 @@
 <context>
     <name>BundleViewer</name>
     <message>
-        <location line="-508"/>
+        <location line="-509"/>
         <source>Evidence bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -787,12 +787,12 @@
     </message>
     <message>
         <location line="+3"/>
-        <location line="+952"/>
+        <location line="+982"/>
         <source>Checking the bundle…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-951"/>
+        <location line="-981"/>
         <source>Making sure nothing in it has changed since it was sealed. A large bundle can take a moment.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -832,7 +832,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+93"/>
+        <location line="+94"/>
         <source>{author} ({handle})</source>
         <translation type="unfinished"></translation>
     </message>
@@ -888,7 +888,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+506"/>
+        <location line="+534"/>
         <source>&amp;Open another bundle…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -904,12 +904,12 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+190"/>
+        <location line="+191"/>
         <source>Keep a copy of this bundle in your own evidence vault</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-188"/>
+        <location line="-189"/>
         <source>&amp;Close</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1024,7 +1024,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+61"/>
+        <location line="+62"/>
         <source>Only an intact bundle can be saved into a vault</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1822,27 +1822,27 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/timestamp.py" line="+85"/>
+        <location filename="../evidence_recorder/core/timestamp.py" line="+167"/>
         <source>There is nothing to timestamp: the signature file is empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+49"/>
         <source>The timestamp file is too large to be a timestamp.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+8"/>
         <source>The timestamp file holds the time-stamping service&apos;s refusal, not a timestamp.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+57"/>
         <source>The time-stamping service address must be a web address starting with http:// or https://.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+144"/>
+        <location line="-15"/>
         <source>The file of trusted time-stamping certificates cannot be read.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1869,6 +1869,11 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
     <message>
         <location line="+188"/>
         <source>The connection to the X display broke while looking for the active window. Try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../evidence_recorder/core/trust.py" line="+122"/>
+        <source>That file is too large to be a root certificate.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2296,12 +2301,12 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+102"/>
-        <location line="+470"/>
+        <location line="+471"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-436"/>
+        <location line="-437"/>
         <source>Capture whole &amp;screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2645,7 +2650,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+107"/>
+        <location line="+108"/>
         <source>%n capture in this incident</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -3220,7 +3225,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>TimelineModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-916"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-945"/>
         <source>Captured</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3386,7 +3391,7 @@ Keep this somewhere safe, away from the computer the vault is on.
     </message>
     <message>
         <location line="+10"/>
-        <source>Trusted timestamp</source>
+        <source>Timestamp</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -3400,7 +3405,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+49"/>
         <location line="+1"/>
         <source>Intact</source>
         <translation type="unfinished"></translation>
@@ -3422,17 +3427,32 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
-        <source>Timestamped by an independent service: {timestamp}. The bundle existed, exactly as it is, at that time.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
+        <location line="+7"/>
         <source>The check failed without saying why.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+19"/>
+        <source>Timestamped by an independent service that this computer trusts: {timestamp}. The bundle existed, exactly as it is, at that time.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>This bundle contains a timestamp from an authority this computer does not know, claiming {timestamp}. It belongs to this bundle, but the time is only that authority&apos;s claim.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>This bundle contains a timestamp claiming {timestamp}, but this computer cannot trust it: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>it could not be checked.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>No bundle open.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3465,7 +3485,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_SummaryCounts</name>
     <message numerus="yes">
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-501"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-529"/>
         <source>%n capture</source>
         <translation type="unfinished">
             <numerusform></numerusform>

@@ -165,13 +165,12 @@ def inject_certificates(tsr: bytes, extra: list[x509.Certificate]) -> bytes:
     oid, explicit = kids(content_info[2], content_info[3])
     (signed,) = kids(explicit[2], explicit[3])
     parts = kids(signed[2], signed[3])
-    certificates = next(p for p in parts if p[0] == 0xA0)
-    added = b"".join(c.public_bytes(serialization.Encoding.DER) for c in extra)
-    bag = sorted([tsr[s:e] for _, s, _, e in kids(certificates[2], certificates[3])]
-                 + [c.public_bytes(serialization.Encoding.DER) for c in extra])
-    assert added
-    body = b"".join(_der(0xA0, b"".join(bag)) if p is certificates else tsr[p[1]:p[3]]
-                    for p in parts)
+    bag = [c.public_bytes(serialization.Encoding.DER) for c in extra]
+    for part in (p for p in parts if p[0] == 0xA0):
+        bag += [tsr[s:e] for _, s, _, e in kids(part[2], part[3])]
+    kept = [tsr[p[1]:p[3]] for p in parts if p[0] != 0xA0]
+    # version, digestAlgorithms, encapContentInfo, then the bag (a SET: DER order)
+    body = b"".join(kept[:3]) + _der(0xA0, b"".join(sorted(bag))) + b"".join(kept[3:])
     content = tsr[oid[1]:oid[3]] + _der(0xA0, _der(0x30, body))
     return _der(0x30, tsr[status[1]:status[3]] + _der(0x30, content))
 
@@ -222,6 +221,29 @@ def test_an_injected_certificate_copying_the_signers_issuer_and_serial_is_not_tr
     assert TSA_COMMON_NAME in check.tsa and "Spoofed" not in check.tsa
     # and the real root still trusts the real signer despite the clutter
     assert check_timestamp(injected, SIGNATURE, roots=[root_of(tsa_server)]).trusted
+
+
+def test_a_certificate_remade_around_the_signers_key_cannot_rename_the_authority(
+        tsa_server: LoopbackTsa, token: bytes) -> None:
+    """Same key, issuer and serial, another name: the signature alone would still check.
+
+    Only the ESS signing-certificate attribute (a hash of the whole certificate,
+    signed with the token) exposes it.
+    """
+    real = x509.load_pem_x509_certificate(tsa_server.tsa_pem_path.read_bytes())
+    stranger = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    remade = (x509.CertificateBuilder().subject_name(_name("Official Police TSA"))
+              .issuer_name(real.issuer).public_key(real.public_key())
+              .serial_number(real.serial_number).not_valid_before(now - timedelta(days=1))
+              .not_valid_after(now + timedelta(days=1))
+              .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]),
+                             critical=True)
+              .sign(stranger, hashes.SHA256()))
+    swapped = inject_certificates(_strip_bag(token), [remade, root_of(tsa_server)])
+    with pytest.raises(TimestampForged) as error:
+        check_timestamp(swapped, SIGNATURE)
+    assert "names a different certificate" in error.value.message
 
 
 def test_a_token_whose_signer_certificate_was_removed_cannot_be_checked(

@@ -569,12 +569,21 @@ def _algorithm_oid(buffer: bytes, start: int, end: int) -> str:
 
 def _check_signing_certificate(signer: x509.Certificate,
                                attributes: dict[str, list[bytes]]) -> None:
-    """The ESS signing-certificate attribute, when present, must name the signer's certificate."""
+    """The ESS signing-certificate attribute must name the signer's certificate.
+
+    RFC 3161 requires it (and ``openssl ts -verify`` insists on it): it binds the
+    whole certificate, name included, into what the authority signed, so a
+    certificate re-made around the same key cannot lend the token another name.
+    """
     from cryptography.hazmat.primitives.serialization import Encoding
 
     der = signer.public_bytes(Encoding.DER)
     wrong = TimestampForged("The timestamp's signature does not check: it names a different "
                             "certificate from the one that signed it.")
+    if not (attributes.get(_OID_SIGNING_CERTIFICATE_V2) or attributes.get(
+            _OID_SIGNING_CERTIFICATE)):
+        raise TimestampForged("The timestamp's signature cannot be checked: it does not say "
+                              "which certificate signed it.")
     try:
         for oid, default in ((_OID_SIGNING_CERTIFICATE_V2, _SHA256),
                              (_OID_SIGNING_CERTIFICATE, _OID_SHA1)):

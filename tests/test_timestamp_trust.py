@@ -567,3 +567,32 @@ def test_no_single_changed_byte_changes_what_a_token_says(tsa_server: LoopbackTs
             assert (check.time, check.tsa, check.info.serial) == (
                 genuine.time, genuine.tsa, genuine.info.serial), position
             assert check.trusted or check.state is not StampState.TRUSTED
+
+
+@pytest.mark.parametrize("usage", ["none", "not-critical", "other-purpose", "timestamps"])
+def test_only_a_time_stamping_certificate_is_trusted(usage: str) -> None:
+    """openssl ts -reply refuses such signers, so the chain judgement is tested directly."""
+    from evidence_recorder.core.timestamp import _judge_trust
+
+    root_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(
+        ec.SECP256R1())
+    root = _certificate(_name("Root"), _name("Root"), root_key, root_key, 1, ca=True)
+    now = datetime.now(UTC)
+    builder = (x509.CertificateBuilder().subject_name(_name("Some TSA")).issuer_name(root.subject)
+               .public_key(leaf_key.public_key()).serial_number(7)
+               .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1)))
+    purposes = {"not-critical": ([ExtendedKeyUsageOID.TIME_STAMPING], False),
+                "other-purpose": ([ExtendedKeyUsageOID.SERVER_AUTH], True),
+                "timestamps": ([ExtendedKeyUsageOID.TIME_STAMPING], True)}
+    if usage in purposes:
+        oids, critical = purposes[usage]
+        builder = builder.add_extension(x509.ExtendedKeyUsage(oids), critical=critical)
+    leaf = builder.sign(root_key, hashes.SHA256())
+    state, reason = _judge_trust(leaf, [], [root], now)
+    if usage == "timestamps":
+        assert state is StampState.TRUSTED
+    else:
+        assert state is StampState.NOT_TRUSTED
+        assert reason == "its certificate is not one for making timestamps."
+    # and never before or after the certificate's validity
+    assert _judge_trust(leaf, [], [root], now + timedelta(days=2))[0] is StampState.NOT_TRUSTED

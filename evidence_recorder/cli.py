@@ -395,14 +395,49 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"The bundle is intact: {report.files_checked} files match their seal.")
         print(f"It was sealed by the key {report.fingerprint}; confirm this fingerprint with "
               "the sender.")
-        if report.timestamp:
-            print(f"Trusted timestamp: {report.timestamp} (see README-VERIFY.txt to check it "
-                  "with the authority's certificate).")
+        if report.timestamp_check is not None:
+            print(report.timestamp_check.sentence())
     else:
         print("The bundle has been altered or is damaged:", file=sys.stderr)
         for problem in report.problems:
             print(f"  - {problem}", file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def cmd_trust_add(args: argparse.Namespace) -> int:
+    from evidence_recorder.core import trust
+
+    for root in trust.add_root(Path(args.file)):
+        print(f"Timestamps from authorities under {root.subject} are now trusted "
+              f"(fingerprint {root.fingerprint}).")
+    print("Only do this with a root certificate you got from the time-stamping service "
+          "itself, not one that came with a bundle.")
+    return EXIT_OK
+
+
+def cmd_trust_list(args: argparse.Namespace) -> int:
+    from evidence_recorder.core import trust
+
+    roots = trust.imported_roots()
+    if args.json:
+        _print_json([{"fingerprint": r.fingerprint, "subject": r.subject,
+                      "not_after": iso_utc(r.not_after)} for r in roots])
+        return EXIT_OK
+    if not roots:
+        print("You have not added any root certificates. Timestamps are trusted when they "
+              "chain to the roots this program ships with or the system's.")
+        return EXIT_OK
+    for root in roots:
+        print(f"{root.fingerprint}  {root.subject}  (until {iso_utc(root.not_after)[:10]})")
+    return EXIT_OK
+
+
+def cmd_trust_remove(args: argparse.Namespace) -> int:
+    from evidence_recorder.core import trust
+
+    root = trust.remove_root(args.fingerprint)
+    print(f"Timestamps are no longer trusted because of {root.subject}.")
+    return EXIT_OK
 
 
 def cmd_open(args: argparse.Namespace) -> int:
@@ -632,6 +667,20 @@ def build_parser() -> argparse.ArgumentParser:
                                       "(no vault needed)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    trust_parser = command("trust", lambda _args: _usage(trust_parser),
+                           "choose which time-stamping authorities' root certificates to trust")
+    trust_sub = trust_parser.add_subparsers(dest="trust_command", metavar="ACTION",
+                                            parser_class=_Parser)
+    q = command("add", cmd_trust_add, "trust a time-stamping authority's root certificate "
+                                      "(PEM or DER file)", trust_sub)
+    q.add_argument("file", metavar="FILE")
+    q = command("list", cmd_trust_list, "list the root certificates you added", trust_sub)
+    q.add_argument("--json", action="store_true", help="print JSON for scripts")
+    q = command("remove", cmd_trust_remove, "stop trusting a root certificate you added",
+                trust_sub)
+    q.add_argument("fingerprint", metavar="FINGERPRINT",
+                   help="its SHA-256 fingerprint, as trust list shows it (at least 8 characters)")
 
     p = command("open", cmd_open, "open a bundle someone sent you in the viewer")
     p.add_argument("file", metavar="FILE")

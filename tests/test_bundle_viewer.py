@@ -68,6 +68,8 @@ class FakeReport:
     problems: list[str] = field(default_factory=list)
     fingerprint: str | None = FINGERPRINT
     timestamp: str | None = "2026-11-25T12:00:03Z (Example TSA)"
+    timestamp_state: str | None = "trusted"
+    timestamp_reason: str = ""
 
 
 @dataclass

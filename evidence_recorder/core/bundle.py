@@ -113,8 +113,13 @@ class BundleReport:
     fingerprint: str | None = None
     identity: str | None = None
     files_checked: int = 0
-    timestamp: str | None = None  # "2026-11-25T12:00:03Z (CN=Example TSA)" when present
+    # "2026-11-25T12:00:03Z from CN=Example TSA" when the bundle holds a timestamp whose
+    # signature checked and that names this seal. It says nothing of trust: see below.
+    timestamp: str | None = None
     encrypted: bool = False
+    # The timestamp's full verdict (a timestamp.TimestampCheck): only its ``trusted``
+    # allows the word "trusted"; otherwise the authority is unknown or not trusted.
+    timestamp_check: Any = None
 
     # The SHA-256 of the tag manifest whose signature verified: it pins every sealed
     # byte, so two reports with the same one were made from the same sealed contents.
@@ -124,10 +129,25 @@ class BundleReport:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def timestamp_trusted(self) -> bool:
+        return self.timestamp_check is not None and bool(self.timestamp_check.trusted)
+
+    @property
+    def timestamp_state(self) -> str | None:
+        """``"trusted"``, ``"unknown-authority"`` or ``"not-trusted"``; None without one."""
+        return None if self.timestamp_check is None else str(self.timestamp_check.state.value)
+
+    @property
+    def timestamp_reason(self) -> str:
+        return "" if self.timestamp_check is None else str(self.timestamp_check.reason)
+
     def as_dict(self) -> dict[str, Any]:
+        check = self.timestamp_check.as_dict() if self.timestamp_check is not None else None
         return {"ok": self.ok, "problems": self.problems, "fingerprint": self.fingerprint,
                 "identity": self.identity, "files_checked": self.files_checked,
-                "timestamp": self.timestamp, "encrypted": self.encrypted}
+                "timestamp": self.timestamp, "timestamp_check": check,
+                "encrypted": self.encrypted}
 
 
 # ============================================================================ export
@@ -886,16 +906,21 @@ def _too_big_a_picture(zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -
 
 
 def _check_timestamp(tsr: bytes, signature: bytes, report: BundleReport) -> None:
-    from evidence_recorder.core import timestamp
+    """The .tsr is outside the seal, but its imprint binds it to the seal's bytes.
+
+    So a token swapped in from another bundle fails here (a problem), and one added
+    later for this seal can only claim a time after the seal existed. Whether the
+    time is *trusted* depends on the authority's root (core/trust.py).
+    """
+    from evidence_recorder.core import timestamp, trust
 
     try:
-        info = timestamp.inspect_timestamp(tsr, signature)
+        check = timestamp.check_timestamp(tsr, signature, roots=trust.trusted_roots())
     except EvidenceError as exc:
         report.problems.append(f"{TIMESTAMP}: {exc.message}")
         return
-    # Without the authority's own certificate this proves the token names this seal;
-    # the time itself is confirmed with the authority's root (README-VERIFY.txt).
-    report.timestamp = f"{iso_utc(info.time)} from {info.tsa}"
+    report.timestamp = f"{iso_utc(check.time)} from {check.tsa}"
+    report.timestamp_check = check
 
 
 # Ours nest a handful of levels; json would recurse once per level, so a file of

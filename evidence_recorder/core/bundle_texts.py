@@ -120,7 +120,7 @@ else
 fi
 
 if [ -f tagmanifest-sha256.txt.sig.tsr ]; then
-  echo "4. Trusted timestamp (see README-VERIFY.txt to check it against the authority)"
+  echo "4. Timestamp, NOT checked here (README-VERIFY.txt says how to check it against the authority)"
   openssl ts -reply -in tagmanifest-sha256.txt.sig.tsr -text 2>/dev/null \\
     | grep -E 'Time stamp:|TSA:' | sed 's/^/   /'
 fi

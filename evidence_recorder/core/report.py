@@ -485,9 +485,10 @@ _CHECK_STEPS: Final = (
 
 def _timestamp_sentence(timestamped: bool) -> str:
     if timestamped:
-        return ("Included: an independent time-stamping authority (RFC 3161) countersigned "
-                "the bundle's seal, which shows the bundle existed, as it is, no later than "
-                "the time it records (tagmanifest-sha256.txt.sig.tsr).")
+        return ("Included: a time-stamping authority (RFC 3161) countersigned the bundle's "
+                "seal (tagmanifest-sha256.txt.sig.tsr). Checked against that authority's root "
+                "certificate, it shows the bundle existed, as it is, no later than the time it "
+                "records.")
     return "Not included: the times are those of the sender's computer clock."
 
 

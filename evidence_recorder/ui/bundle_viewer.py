@@ -123,6 +123,12 @@ class BundleReportLike(Protocol):
     @property
     def timestamp(self) -> str | None: ...  # "2026-11-25T12:00:03Z from …" when present
 
+    @property
+    def timestamp_state(self) -> str | None: ...  # "trusted", "unknown-authority", "not-trusted"
+
+    @property
+    def timestamp_reason(self) -> str: ...  # why a timestamp is not trusted, in plain words
+
 
 class OpenedBundleLike(Protocol):
     """A verified (or found wanting) bundle, open for reading until :meth:`close`."""
@@ -196,6 +202,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # always with an icon and words beside them.
 _GREEN = ("#e6f4ea", "#1e7b34", "#0b3d1a")  # background, border, text
 _RED = ("#fdecea", "#b3261e", "#5c0f0a")
+_NEUTRAL = ("#f1f3f4", "#5f6368", "#202124")  # a timestamp that is not trusted
 
 
 # ---------------------------------------------------------------------- reading evidence.json
@@ -766,7 +773,7 @@ class VerdictBanner(QFrame):
         self.timestamp_label.setWordWrap(True)
         self.timestamp_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.timestamp_label.setAccessibleName(self.tr("Trusted timestamp"))
+        self.timestamp_label.setAccessibleName(self.tr("Timestamp"))
         column.addWidget(self.timestamp_label)
 
         self.problems = QPlainTextEdit()
@@ -792,6 +799,10 @@ class VerdictBanner(QFrame):
             f"QFrame#verdictBanner {{ background: {back}; border: 2px solid {border};"
             f" border-radius: 6px; }}"
             f" QFrame#verdictBanner QLabel {{ color: {ink}; background: transparent; }}"
+            # a timestamp that is not trusted is neither green nor red: plain grey
+            f" QFrame#verdictBanner QLabel#neutralTimestamp {{ color: {_NEUTRAL[2]};"
+            f" background: {_NEUTRAL[0]}; border: 1px solid {_NEUTRAL[1]};"
+            f" border-radius: 3px; padding: 4px; }}"
             f" QFrame#verdictBanner QPlainTextEdit {{ color: {ink}; background: white;"
             f" border: 1px solid {border}; }}"
             f" QFrame#verdictBanner QToolButton {{ color: {ink}; background: white;"
@@ -843,10 +854,7 @@ class VerdictBanner(QFrame):
                             "they sealed it before you rely on it."))
             self.fingerprint_label.setVisible(True)
             if timestamp:
-                self.timestamp_label.setText(
-                    self.tr("Timestamped by an independent service: {timestamp}. The bundle "
-                            "existed, exactly as it is, at that time.").format(timestamp=timestamp))
-                self.timestamp_label.setVisible(True)
+                self._show_timestamp(report, timestamp)
         else:
             self.headline.setText(_tr(ALTERED_HEADLINE))
             listed = problems or [self.tr("The check failed without saying why.")]
@@ -861,6 +869,33 @@ class VerdictBanner(QFrame):
             self.advice.setText(_tr(ALTERED_ADVICE))
             self.advice.setVisible(True)
         self.fingerprint = fingerprint if intact else ""
+
+    def _show_timestamp(self, report: BundleReportLike, timestamp: str) -> None:
+        """Only a timestamp whose authority chains to a trusted root may sound sure."""
+        state = report.timestamp_state
+        if state == "trusted":
+            self.timestamp_label.setObjectName("trustedTimestamp")
+            self.timestamp_label.setText(
+                self.tr("Timestamped by an independent service that this computer trusts: "
+                        "{timestamp}. The bundle existed, exactly as it is, at that time.")
+                .format(timestamp=timestamp))
+        elif state == "unknown-authority":
+            self.timestamp_label.setObjectName("neutralTimestamp")
+            self.timestamp_label.setText(
+                self.tr("This bundle contains a timestamp from an authority this computer does "
+                        "not know, claiming {timestamp}. It belongs to this bundle, but the "
+                        "time is only that authority's claim.").format(timestamp=timestamp))
+        else:
+            self.timestamp_label.setObjectName("neutralTimestamp")
+            self.timestamp_label.setText(
+                self.tr("This bundle contains a timestamp claiming {timestamp}, but this "
+                        "computer cannot trust it: {reason}")
+                .format(timestamp=timestamp,
+                        reason=report.timestamp_reason or self.tr("it could not be checked.")))
+        style = self.timestamp_label.style()  # re-apply the banner's rules for the new name
+        style.unpolish(self.timestamp_label)
+        style.polish(self.timestamp_label)
+        self.timestamp_label.setVisible(True)
 
     def clear(self) -> None:
         self.show_checking()
@@ -1106,6 +1141,7 @@ class BundleViewer(QMainWindow):
         # was shown here (the file may change on the disk in between).
         return {"ok": bool(report.ok) and not report.problems, "problems": list(report.problems),
                 "fingerprint": report.fingerprint, "timestamp": report.timestamp,
+                "timestamp_trusted": report.timestamp_state == "trusted",
                 "sealed_sha256": getattr(report, "sealed_sha256", None)}
 
     def bundle_passphrase(self) -> str | None:

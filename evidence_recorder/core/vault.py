@@ -26,7 +26,7 @@ import sqlcipher3
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from evidence_recorder.core import audit, fsutil, schema
+from evidence_recorder.core import anchor, audit, fsutil, schema
 from evidence_recorder.core.errors import (
     EvidenceError,
     NotFound,
@@ -201,6 +201,8 @@ class Vault:
         self._data_key = data_key
         self._lock = lock
         self._mutex = threading.RLock()
+        # What this computer last saw of this vault, and whether this copy is behind it.
+        self.history = anchor.History()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -251,6 +253,7 @@ class Vault:
                 _append(cur, "vault.created", "vault", {"vault_id": keyfile.vault_id})
             # The key file goes last: until it exists, this folder is not a vault.
             keyfile.save(folder)
+            anchor.started(vault)
         except BaseException:
             with contextlib.suppress(Exception):
                 conn.close()
@@ -306,6 +309,9 @@ class Vault:
             )
         lock = _FolderLock(folder)
         try:
+            # Before the database is opened (opening writes to it): was this very file
+            # just restored from a backup on purpose?
+            restored = anchor.take_restore_marker(folder, keyfile.vault_id, folder / DB_NAME)
             conn = _connect(folder / DB_NAME, data_key, create=False)
             vault = cls(folder, conn, keyfile, data_key, lock)
             stored_id = vault._meta("vault_id")
@@ -316,8 +322,11 @@ class Vault:
                 )
             vault._migrate()
             fsutil.remove_stale_temps(folder, KEYFILE_NAME)
+            # Compare with what this computer last saw before this unlock adds an entry.
+            anchor.check(vault, restored)
             with vault._write() as cur:
                 _append(cur, "vault.unlocked", "vault", {"with": how})
+            anchor.opened(vault)
         except BaseException:
             with contextlib.suppress(Exception):
                 conn.close()
@@ -329,6 +338,7 @@ class Vault:
         """Lock the vault: close the database and forget the key."""
         with self._mutex:
             if self._conn is not None:
+                anchor.closing(self)
                 with contextlib.suppress(sqlcipher3.Error):
                     self._conn.close()
                 self._conn = None
@@ -349,6 +359,16 @@ class Vault:
     def vault_id(self) -> str:
         return self._keyfile.vault_id
 
+    @property
+    def history_warning(self) -> anchor.HistoryWarning | None:
+        """Set when this vault is older than (or not) the copy this computer last saw."""
+        return self.history.warning
+
+    def accept_history(self) -> None:
+        """The person put this older copy back on purpose: logged, and the anchor moves."""
+        with self._mutex:
+            anchor.accept(self)
+
     # ------------------------------------------------------------------ plumbing
 
     @property
@@ -366,6 +386,8 @@ class Vault:
                 cur.execute("BEGIN IMMEDIATE")
                 yield cur
                 cur.execute("COMMIT")
+                # Only now, after the commit: an anchor ahead of the vault would cry wolf.
+                anchor.after_commit(self)
             except BaseException as exc:
                 with contextlib.suppress(sqlcipher3.Error):
                     cur.execute("ROLLBACK")
@@ -783,6 +805,8 @@ class Vault:
             integrity = [("unreadable",)]
         if integrity:
             report.problems.append("The database file has damaged pages.")
+        if self.history.warning is not None:
+            report.problems.append(self.history.warning.text)
         return report
 
     def _verify_received(self, entries: list[AuditEntry], report: VerifyReport) -> None:

@@ -138,6 +138,7 @@ class History:
 
     following: bool = False  # writes move the anchor (False while a warning is unresolved)
     checked: bool = False  # the vault was compared with an anchor at unlock
+    first_here: bool = False  # opened, and this computer had no record of it at all
     warning: HistoryWarning | None = None
     notice: str | None = None  # said once: a backup restored on purpose was older
     last_seen: Anchor | None = None  # the anchor found at unlock, for "last opened"
@@ -403,6 +404,7 @@ def check(vault: Vault, restored: dict[str, Any] | None = None) -> None:
     best = max(valid, key=lambda a: a.seq, default=None)
     history.last_seen = best
     history.checked = best is not None
+    history.first_here = best is None and not unreadable
     seq, _digest, at = _head(vault)
     captures = _captures(vault)
     behind = best is not None and _hash_at(vault, best.seq) != best.hash

@@ -21,12 +21,15 @@ def set_next_answer(answer: Button) -> None:
 
 
 def _show(icon: QMessageBox.Icon, parent: QWidget | None, title: str, text: str,
-          buttons: Button, default: Button, detail: str = "") -> Button:
+          buttons: Button, default: Button, detail: str = "",
+          labels: dict[Button, str] | None = None) -> Button:
     shown.append((title, text))
     if _next_answers:
         return _next_answers.popleft()
     box = QMessageBox(icon, title, text, buttons, parent)
     box.setDefaultButton(default)
+    for button, label in (labels or {}).items():
+        box.button(button).setText(label)
     if detail:
         box.setInformativeText(detail)
     box.setAccessibleName(title)
@@ -49,3 +52,14 @@ def ask(parent: QWidget | None, title: str, text: str, *, yes: Button = Button.Y
         no: Button = Button.No, default: Button = Button.No, detail: str = "") -> bool:
     answer = _show(QMessageBox.Icon.Question, parent, title, text, yes | no, default, detail)
     return answer == yes
+
+
+def choose(parent: QWidget | None, title: str, text: str, *, yes_text: str, no_text: str,
+           detail: str = "") -> bool:
+    """A warning with two choices in words ("Yes"/"No" would not say what happens).
+
+    Tests answer it with ``set_next_answer(Button.Yes)`` for ``yes_text``.
+    """
+    answer = _show(QMessageBox.Icon.Warning, parent, title, text, Button.Yes | Button.No,
+                   Button.No, detail, {Button.Yes: yes_text, Button.No: no_text})
+    return answer == Button.Yes

@@ -1444,7 +1444,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
 <context>
     <name>DescribeDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+88"/>
+        <location filename="../evidence_recorder/ui/main_window.py" line="+89"/>
         <source>Describe this capture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1746,7 +1746,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/backup.py" line="+108"/>
+        <location filename="../evidence_recorder/core/backup.py" line="+113"/>
         <source>Put the backup outside the vault folder, ideally on another disk.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2206,6 +2206,24 @@ the LADO).&lt;/p&gt;
     </message>
 </context>
 <context>
+    <name>HistoryBanner</name>
+    <message>
+        <location filename="../evidence_recorder/ui/history.py" line="+37"/>
+        <source>What should I do?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>What should I do about the missing captures?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Warning: this vault is older than last time</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ImageView</name>
     <message>
         <location filename="../evidence_recorder/ui/imageview.py" line="+62"/>
@@ -2296,12 +2314,12 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+102"/>
-        <location line="+470"/>
+        <location line="+506"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-436"/>
+        <location line="-472"/>
         <source>Capture whole &amp;screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2640,12 +2658,22 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+41"/>
         <source>Ready</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location line="+2"/>
+        <source>When this vault was last opened here</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+70"/>
+        <source>You restored a backup</source>
+        <translation type="unfinished"></translation>
+    </message>
     <message numerus="yes">
-        <location line="+107"/>
+        <location line="+62"/>
         <source>%n capture in this incident</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -3336,7 +3364,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VaultSession</name>
     <message>
-        <location filename="../evidence_recorder/ui/session.py" line="+60"/>
+        <location filename="../evidence_recorder/ui/session.py" line="+64"/>
         <source>The vault is locked. Unlock it first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3503,6 +3531,91 @@ Keep this somewhere safe, away from the computer the vault is on.
             <numerusform></numerusform>
             <numerusform></numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>context</name>
+    <message>
+        <location filename="../evidence_recorder/ui/history.py" line="+15"/>
+        <source>This computer&apos;s record of your vault&apos;s history could not be read, so it cannot tell whether this is an older copy of your vault.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This vault is older than the last time it was opened on this computer: captures made after {when} may be missing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>This is not the copy of your vault that was last opened on this computer: captures made up to {when} may be missing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>then</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+40"/>
+        <source>This is the first time this vault has been opened on this computer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Last opened {when} on this computer, holding 1 capture.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Last opened {when} on this computer, holding {count} captures.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>parent</name>
+    <message>
+        <location line="-35"/>
+        <source>Your vault&apos;s history could not be checked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Start a new record from this vault</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The record may have been damaged or altered. If you have not changed anything yourself, keep the vault folder as it is and ask your IT support for help.
+
+If you know why (for example, you changed the vault&apos;s keys on another computer), choose “Start a new record from this vault”. That choice is recorded in the audit log.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Captures may be missing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>I put back an older copy on purpose</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>On {when} this computer saw {seen} captures. This copy held {now} when it was opened.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>If you did not put back an older copy yourself, someone may have replaced your vault with an older one. Do not delete anything. Keep the vault folder as it is, and ask your IT support or your safeguarding lead for help: a backup or another copy may still hold the missing captures.
+
+If you put back an older copy on purpose (for example, from a backup), choose “I put back an older copy on purpose”. That choice is recorded in the audit log.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Keep warning me</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>

@@ -16,19 +16,21 @@ from evidence_recorder.ui import messages
 from evidence_recorder.ui.models import format_short
 from evidence_recorder.ui.session import VaultSession
 
-RED = "#b3261e"  # as the child-protection button: white on it passes WCAG AA
-
 
 class HistoryBanner(QFrame):
-    """A red strip that says, in one sentence, that captures may be missing."""
+    """A red strip that says, in one sentence, that captures may be missing.
+
+    White on #b3261e, as the child-protection button: it passes WCAG AA on any theme.
+    """
 
     details_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("historyBanner")
-        self.setStyleSheet(f"QFrame#historyBanner {{ background: {RED}; border-radius: 4px; }}"
-                           "QFrame#historyBanner QLabel { color: white; font-weight: bold; }")
+        self.setStyleSheet("QFrame#historyBanner { background: #b3261e; border-radius: 4px; }"
+                           "QFrame#historyBanner QLabel { color: white; background: #b3261e; "
+                           "font-weight: bold; }")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         self.label = QLabel()

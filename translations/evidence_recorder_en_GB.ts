@@ -1444,7 +1444,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
 <context>
     <name>DescribeDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+89"/>
+        <location filename="../evidence_recorder/ui/main_window.py" line="+93"/>
         <source>Describe this capture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2208,7 +2208,7 @@ the LADO).&lt;/p&gt;
 <context>
     <name>HistoryBanner</name>
     <message>
-        <location filename="../evidence_recorder/ui/history.py" line="+37"/>
+        <location filename="../evidence_recorder/ui/history.py" line="+39"/>
         <source>What should I do?</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2839,7 +2839,7 @@ so only delete a capture taken by mistake. Why are you deleting it?
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>Problems found</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3570,11 +3570,21 @@ Keep this somewhere safe, away from the computer the vault is on.
         <source>Last opened {when} on this computer, holding {count} captures.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location line="+7"/>
+        <source>It is not older than the last time it was opened on this computer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>This computer has no earlier record of this vault, so whether it is an older copy could not be checked.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>parent</name>
     <message>
-        <location line="-35"/>
+        <location line="-43"/>
         <source>Your vault&apos;s history could not be checked</source>
         <translation type="unfinished"></translation>
     </message>

@@ -376,6 +376,7 @@ def started(vault: Vault) -> None:
     history.key = mac_key(vault._data_key)
     history.opened_at = iso_utc(utc_now())
     history.following = True
+    history.checked = True  # made in this session: there is no older state to be behind
     _store(vault, keychain=True)
 
 

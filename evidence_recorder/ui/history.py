@@ -110,3 +110,11 @@ def last_opened_text(context: QWidget, session: VaultSession) -> str:
     text = (context.tr("Last opened {when} on this computer, holding 1 capture.") if count == 1
             else context.tr("Last opened {when} on this computer, holding {count} captures."))
     return text.format(when=format_short(when.astimezone()), count=count)
+
+
+def history_checked_text(context: QWidget, session: VaultSession) -> str:
+    """What "intact" covers about the vault's age: only as much as was compared."""
+    if session.history_checked():
+        return context.tr("It is not older than the last time it was opened on this computer.")
+    return context.tr("This computer has no earlier record of this vault, so whether it is "
+                      "an older copy could not be checked.")

@@ -56,7 +56,11 @@ from evidence_recorder.ui.guide import (
     child_protection_title,
 )
 from evidence_recorder.ui.help import show_guide
-from evidence_recorder.ui.history import HistoryBanner, last_opened_text
+from evidence_recorder.ui.history import (
+    HistoryBanner,
+    history_checked_text,
+    last_opened_text,
+)
 from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.imageview import ImageView
 from evidence_recorder.ui.models import (
@@ -832,7 +836,8 @@ class MainWindow(QMainWindow):
                                       "match their fingerprints, and the {entries_checked} entries "
                                       "of the audit log are intact.").format(
                                   captures_checked=report.captures_checked,
-                                  entries_checked=report.entries_checked))
+                                  entries_checked=report.entries_checked),
+                              history_checked_text(self, self.session))
             else:
                 messages.warn(self, self.tr("Problems found"),
                               self.tr("The check found something that does not match. Keep the "

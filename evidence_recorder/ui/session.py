@@ -159,6 +159,10 @@ class VaultSession(QObject):
         seen = self.vault.history.last_seen
         return seen.opened, seen.captures
 
+    def history_checked(self) -> bool:
+        """Whether this unlock compared the vault with a record this computer kept."""
+        return self.is_unlocked and self.vault.history.checked
+
     def first_time_here(self) -> bool:
         return self.is_unlocked and self.vault.history.first_here
 

@@ -371,6 +371,23 @@ def test_the_keychain_copy_catches_a_put_back_when_the_file_is_gone(
         assert vault.history_warning.kind == "behind"
 
 
+def test_accepting_sticks_even_if_the_keychain_could_not_be_updated(
+        closed_vault: Path, use_keyring: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    store = use_keyring(MemoryKeyring())
+    make_older_copy(closed_vault, tmp_path / "old")
+    with monkeypatch.context() as locked, Vault.open(closed_vault, PASSPHRASE) as vault:
+        assert vault.history_warning is not None
+        locked.setattr(MemoryKeyring, "set_password", BrokenKeyring.set_password)
+        vault.accept_history()
+        vault_id = vault.vault_id
+    keychain = json.loads(store.store[(anchor.KEYRING_SERVICE, vault_id)])
+    assert keychain["captures"] == 4  # still the later state: it could not be moved
+    with Vault.open(closed_vault, PASSPHRASE) as vault:
+        assert vault.history_warning is None  # the log says that state was left on purpose
+        assert vault.verify().ok
+
+
 def test_a_failing_keychain_falls_back_to_the_file(older_copy: Path, use_keyring: Any) -> None:
     use_keyring(BrokenKeyring())
     with Vault.open(older_copy, PASSPHRASE) as vault:

@@ -102,6 +102,7 @@ class HistoryWarning:
     vault_seq: int = 0  # where this copy's own history ends (the fork point when known)
     vault_captures: int = 0
     copy_ends_at: datetime | None = None  # the time of this copy's last entry before the gap
+    anchor_hash: str = ""
 
     @property
     def missing_entries(self) -> int | None:
@@ -402,6 +403,11 @@ def check(vault: Vault, restored: dict[str, Any] | None = None) -> None:
             valid.append(decode(raw, history.key, vault.vault_id))
         except Unreadable:
             unreadable = True
+    # A copy this vault's own log says was knowingly left behind (an older copy accepted,
+    # a backup restored) is not a reason to warn, even if the keychain could not be
+    # updated at the time. An even older copy put back would not hold that entry.
+    left_behind = _accepted(vault)
+    valid = [a for a in valid if (a.seq, a.hash) not in left_behind]
     best = max(valid, key=lambda a: a.seq, default=None)
     history.last_seen = best
     history.checked = best is not None
@@ -420,6 +426,18 @@ def check(vault: Vault, restored: dict[str, Any] | None = None) -> None:
     history.following = history.warning is None
 
 
+def _accepted(vault: Vault) -> set[tuple[int, str]]:
+    rows = vault._read("SELECT details FROM audit WHERE action IN (?, ?)",
+                       (ACTION_ACCEPTED, ACTION_RESTORED))
+    found: set[tuple[int, str]] = set()
+    for (details,) in rows:
+        with contextlib.suppress(ValueError, TypeError, KeyError, AttributeError):
+            doc = json.loads(details)
+            if doc.get("anchor_hash") and doc.get("anchor_seq"):
+                found.add((int(doc["anchor_seq"]), str(doc["anchor_hash"])))
+    return found
+
+
 def _behind_warning(vault: Vault, best: Anchor, seq: int, at: str,
                     captures: int) -> HistoryWarning:
     """The warning, from the first time this gap was found (kept in the log) if it was."""
@@ -432,10 +450,11 @@ def _behind_warning(vault: Vault, best: Anchor, seq: int, at: str,
                 return HistoryWarning(
                     str(first["kind"]), best.seq, best.captures, best.updated,
                     int(first["vault_seq"]), int(first["vault_captures"]),
-                    parse_iso_utc(first["copy_ends_at"]) if first.get("copy_ends_at") else None)
+                    parse_iso_utc(first["copy_ends_at"]) if first.get("copy_ends_at") else None,
+                    best.hash)
     kind = "behind" if seq < best.seq else "diverged"
     warning = HistoryWarning(kind, best.seq, best.captures, best.updated, seq, captures,
-                             parse_iso_utc(at) if kind == "behind" and at else None)
+                             parse_iso_utc(at) if kind == "behind" and at else None, best.hash)
     vault.record(ACTION_BEHIND, "vault", {
         "kind": kind, "anchor_seq": best.seq, "anchor_hash": best.hash,
         "anchor_captures": best.captures, "anchor_at": best.updated_at,
@@ -481,6 +500,7 @@ def accept(vault: Vault, reason: str = "restored an older copy on purpose") -> N
         return
     details: dict[str, Any] = {"reason": reason, "kind": warning.kind,
                                "anchor_seq": warning.anchor_seq,
+                               "anchor_hash": warning.anchor_hash or None,
                                "anchor_captures": warning.anchor_captures,
                                "anchor_at": iso_utc(warning.anchor_at)
                                if warning.anchor_at else None}

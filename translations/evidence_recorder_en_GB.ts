@@ -396,7 +396,7 @@
 <context>
     <name>AuditDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/audit_view.py" line="+96"/>
+        <location filename="../evidence_recorder/ui/audit_view.py" line="+100"/>
         <source>Audit log</source>
         <translation type="unfinished"></translation>
     </message>
@@ -414,7 +414,7 @@
 <context>
     <name>AuditModel</name>
     <message>
-        <location line="-76"/>
+        <location line="-80"/>
         <source>Vault created</source>
         <translation type="unfinished"></translation>
     </message>
@@ -471,6 +471,21 @@
     <message>
         <location line="+1"/>
         <source>Exported</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Found older than last seen on this computer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Older copy kept on purpose</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Restored from a backup</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

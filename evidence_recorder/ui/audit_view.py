@@ -38,6 +38,10 @@ ACTION_LABELS = {
     "passphrase.changed": QT_TRANSLATE_NOOP("AuditModel", "Passphrase changed"),
     "passphrase.recovered": QT_TRANSLATE_NOOP("AuditModel", "Opened with recovery key"),
     "export": QT_TRANSLATE_NOOP("AuditModel", "Exported"),
+    "vault.history_behind": QT_TRANSLATE_NOOP("AuditModel",
+                                              "Found older than last seen on this computer"),
+    "vault.history_accepted": QT_TRANSLATE_NOOP("AuditModel", "Older copy kept on purpose"),
+    "vault.restored": QT_TRANSLATE_NOOP("AuditModel", "Restored from a backup"),
 }
 _Index = QModelIndex | QPersistentModelIndex
 

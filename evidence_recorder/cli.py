@@ -117,7 +117,18 @@ def _open(args: argparse.Namespace) -> Any:
     if not vault_exists(folder) and not folder.exists():
         raise EvidenceError(
             f"There is no vault in {folder} yet. Create one with “evidence-recorder init”.")
-    return Vault.open(folder, _passphrase(args))
+    vault = Vault.open(folder, _passphrase(args))
+    _say_history(vault)
+    return vault
+
+
+def _say_history(vault: Any) -> None:
+    """Loudly, on every command, while this vault is older than the one last seen here."""
+    if vault.history.notice:
+        print(vault.history.notice, file=sys.stderr)
+    if vault.history_warning is not None:
+        print(f"WARNING: {vault.history_warning.text} If you put back an older copy on "
+              "purpose, run “evidence-recorder audit --accept-older-copy”.", file=sys.stderr)
 
 
 def _details(args: argparse.Namespace) -> dict[str, str]:
@@ -313,8 +324,21 @@ def cmd_incident_list(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     with _open(args) as vault:
+        if args.accept_older_copy:
+            if vault.history_warning is None:
+                print("This vault is not older than the last time it was opened on this "
+                      "computer; there was nothing to accept.")
+            else:
+                vault.accept_history()
+                print("Recorded in the audit log that you put back an older copy on purpose. "
+                      "From now on, this copy is the one this computer compares with.")
         entries = vault.audit_entries()
         report = vault.verify() if args.verify else None
+        history_sentence = (
+            "It is not older than the last time it was opened on this computer."
+            if vault.history.checked else
+            "This computer has no earlier record of this vault, so whether it is an older "
+            "copy could not be checked.")
     if args.json:
         out: dict[str, Any] = {"entries": [
             {"seq": e.seq, "at": e.at, "action": e.action, "subject": e.subject,
@@ -335,6 +359,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                   "pictures and highlights match the log; all "
                   f"{report.incidents_checked} incidents match their history; and the signing "
                   "key and every export's key are the one the log recorded.")
+            print(history_sentence)
         else:
             print("The vault check found problems:", file=sys.stderr)
             for problem in report.problems:
@@ -517,6 +542,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
               f"{args.to}. Open it with your passphrase, e.g. "
               f"“evidence-recorder --vault {args.to} audit --verify”, or with your recovery "
               "key (“evidence-recorder recover”).")
+        if report.history_note:
+            print(report.history_note)
         return EXIT_OK
     if args.to:
         raise UsageError("--to goes with --restore.")
@@ -641,6 +668,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "the signing key and every export's key. It cannot detect a log "
                         "rewritten and re-chained by someone holding the key (see SECURITY.md)")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    p.add_argument("--accept-older-copy", action="store_true",
+                   help="you put back an older copy of the vault on purpose: record that in "
+                        "the audit log and stop warning that it is older")
 
     p = command("export", cmd_export, "seal captures into a signed report bundle (a ZIP) for a "
                                       "headteacher or the police")

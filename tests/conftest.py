@@ -37,6 +37,9 @@ os.environ.update({
     "XDG_CACHE_HOME": str(_SESSION_ROOT / "xdg-cache"),
     "XDG_STATE_HOME": str(_SESSION_ROOT / "xdg-state"),
     "XDG_RUNTIME_DIR": str(_SESSION_ROOT / "xdg-runtime"),
+    # Never the real keychain: keyring's null backend (the history anchor then uses its
+    # file alone; tests that need a keychain install a fake one).
+    "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
 })
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 for _var in ("EVIDENCE_RECORDER_VAULT", "EVIDENCE_RECORDER_PASSPHRASE",

@@ -446,8 +446,8 @@ step = sys.argv[2]
 def hook(name):
     if name == step:
         os.kill(os.getpid(), signal.SIGKILL)
-fsutil._fault_hook = hook
 vault = Vault.open(sys.argv[1], {old!r})
+fsutil._fault_hook = hook  # armed after the open, whose history anchor write would trip it
 vault.change_passphrase({new!r}, kdf=KdfParams(1, 8, 1))
 """
 

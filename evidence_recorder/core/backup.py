@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlcipher3
 
-from evidence_recorder.core import fsutil
+from evidence_recorder.core import anchor, fsutil
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDamaged
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.keyfile import KeyFile
@@ -47,14 +47,19 @@ class BackupReport:
     created_at: str = ""
     files_checked: int = 0
     problems: list[str] = field(default_factory=list)
+    history_note: str = ""  # a restore: is the backup older than what this computer saw?
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "vault_id": self.vault_id, "created_at": self.created_at,
-                "files_checked": self.files_checked, "problems": self.problems}
+        found: dict[str, Any] = {"ok": self.ok, "vault_id": self.vault_id,
+                                 "created_at": self.created_at,
+                                 "files_checked": self.files_checked, "problems": self.problems}
+        if self.history_note:
+            found["history_note"] = self.history_note
+        return found
 
 
 def _sha256_file(path: Path) -> str:
@@ -252,7 +257,14 @@ def verify_backup(path: Path) -> BackupReport:
 
 
 def restore_backup(path: Path, folder: Path) -> BackupReport:
-    """Unpack a checked backup into an empty or new ``folder``, ready to open as a vault."""
+    """Unpack a checked backup into an empty or new ``folder``, ready to open as a vault.
+
+    Restoring is deliberate, so it must not look like someone putting back an older
+    copy behind the person's back: a marker in the config folder tells the first open of
+    exactly this database file to accept it (logged in the audit log) and move this
+    computer's history anchor. ``history_note`` says, once, if the backup is older than
+    what this computer last saw.
+    """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise RefusedInput(f"{folder} is a file, not a folder.")
@@ -282,6 +294,9 @@ def restore_backup(path: Path, folder: Path) -> BackupReport:
                 with contextlib.suppress(OSError):
                     folder.rmdir()
             raise EvidenceError(_disk_message(exc, "the restored vault")) from exc
+        database_sha256 = str(json.loads(zf.read(MANIFEST_NAME))["files"][DB_NAME]["sha256"])
+    anchor.mark_restored(folder, report.vault_id, database_sha256, report.created_at)
+    report.history_note = anchor.restore_hint(report.vault_id, report.created_at) or ""
     return report
 
 

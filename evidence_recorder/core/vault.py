@@ -29,7 +29,7 @@ import sqlcipher3
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from evidence_recorder.core import audit, fsutil, schema, sshsig
+from evidence_recorder.core import anchor, audit, fsutil, schema, sshsig
 from evidence_recorder.core.errors import (
     EvidenceError,
     NotFound,
@@ -240,6 +240,8 @@ class Vault:
         self._data_key = data_key
         self._lock = lock
         self._mutex = threading.RLock()
+        # What this computer last saw of this vault, and whether this copy is behind it.
+        self.history = anchor.History()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -300,6 +302,7 @@ class Vault:
                 })
             # The key file goes last: until it exists, this folder is not a vault.
             keyfile.save(folder)
+            anchor.started(vault)
         except BaseException:
             with contextlib.suppress(Exception):
                 conn.close()
@@ -356,6 +359,9 @@ class Vault:
             )
         lock = _FolderLock(folder)
         try:
+            # Before the database is opened (opening writes to it): was this very file
+            # just restored from a backup on purpose?
+            restored = anchor.take_restore_marker(folder, keyfile.vault_id, folder / DB_NAME)
             conn = _connect(folder / DB_NAME, data_key, create=False)
             vault = cls(folder, conn, keyfile, data_key, lock)
             stored_id = vault._meta("vault_id")
@@ -367,8 +373,11 @@ class Vault:
             vault._migrate()
             vault._record_what_older_versions_did_not()
             fsutil.remove_stale_temps(folder, KEYFILE_NAME)
+            # Compare with what this computer last saw before this unlock adds an entry.
+            anchor.check(vault, restored)
             with vault._write() as cur:
                 _append(cur, "vault.unlocked", "vault", {"with": how})
+            anchor.opened(vault)
         except BaseException:
             with contextlib.suppress(Exception):
                 conn.close()
@@ -380,6 +389,7 @@ class Vault:
         """Lock the vault: close the database and forget the key."""
         with self._mutex:
             if self._conn is not None:
+                anchor.closing(self)
                 with contextlib.suppress(sqlcipher3.Error):
                     self._conn.close()
                 self._conn = None
@@ -400,6 +410,16 @@ class Vault:
     def vault_id(self) -> str:
         return self._keyfile.vault_id
 
+    @property
+    def history_warning(self) -> anchor.HistoryWarning | None:
+        """Set when this vault is older than (or not) the copy this computer last saw."""
+        return self.history.warning
+
+    def accept_history(self) -> None:
+        """The person put this older copy back on purpose: logged, and the anchor moves."""
+        with self._mutex:
+            anchor.accept(self)
+
     # ------------------------------------------------------------------ plumbing
 
     @property
@@ -417,6 +437,8 @@ class Vault:
                 cur.execute("BEGIN IMMEDIATE")
                 yield cur
                 cur.execute("COMMIT")
+                # Only now, after the commit: an anchor ahead of the vault would cry wolf.
+                anchor.after_commit(self)
             except BaseException as exc:
                 with contextlib.suppress(sqlcipher3.Error):
                     cur.execute("ROLLBACK")
@@ -558,8 +580,10 @@ class Vault:
             fsutil._step("rekey.started")
             _remove_rekey_leftovers(folder)
             try:
-                self._export_under(new_key, report)
+                head = self._export_under(new_key, report)
                 fsutil._step("rekey.exported")
+                anchor.prepare_key_change(self, new_key, head)
+                fsutil._step("rekey.anchor_ready")
                 fsutil.atomic_write_bytes(folder / NEW_KEYFILE_NAME, new_keyfile.to_bytes())
             except BaseException as exc:
                 if (folder / NEW_KEYFILE_NAME).exists():
@@ -584,7 +608,7 @@ class Vault:
                     "Evidence Recorder and unlock the vault again with the new passphrase.",
                 )) from exc
             fsutil._step("rekey.reopened")
-        # after rekey: anchor rewrite goes here
+            anchor.finish_key_change(self)
         return recovery_key
 
     def _check_room_for_rekey(self) -> None:
@@ -601,8 +625,10 @@ class Vault:
                 "and only %2 MB is free. Nothing was changed. Free some space and try again.",
             ).replace("%1", f"{-(-need // 1_000_000):,}").replace("%2", f"{free // 1_000_000:,}"))
 
-    def _export_under(self, new_key: bytes, report: Callable[[int, int], None]) -> None:
-        """Copy every table, index and trigger into ``evidence.db.new`` under ``new_key``.
+    def _export_under(self, new_key: bytes,
+                      report: Callable[[int, int], None]) -> tuple[int, str]:
+        """Copy every table, index and trigger into ``evidence.db.new`` under ``new_key``;
+        return the (seq, hash) of the audit entry the copy ends with.
 
         Done by hand rather than with ``sqlcipher_export()`` so that progress can be
         reported page by page. The copy needs no journal: if anything stops it, the
@@ -680,6 +706,7 @@ class Vault:
             cur.execute("BEGIN IMMEDIATE")
             _append(cur, "keys.changed", "vault", {})
             cur.execute("COMMIT")
+            head = copy.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
             copy.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             copy.execute("PRAGMA journal_mode = DELETE")
         except sqlcipher3.Error as exc:
@@ -698,6 +725,7 @@ class Vault:
             os.close(fd)
         fsutil.fsync_dir(self.folder)
         report(total, total)
+        return int(head[0]), str(head[1])
 
     # ------------------------------------------------------------------ incidents
 
@@ -1126,6 +1154,8 @@ class Vault:
             integrity = [("unreadable",)]
         if integrity:
             report.problems.append("The database file has damaged pages.")
+        if self.history.warning is not None:
+            report.problems.append(self.history.warning.text)
         report.problems = list(dict.fromkeys(report.problems))  # one unreadable entry, once
         return report
 

@@ -152,9 +152,13 @@ class AppController(QObject):
             self._store_received(path, shown, passphrase, self.main)
         self.start.hide()
         self.main.load()
+        self.main.show_history()
         self.main.show()
         self.main.raise_()
         self.idle.start()
+        if self.session.history_warning() is not None or self.session.has_history_notice():
+            # After the window is up, so the warning sits over the vault it is about.
+            QTimer.singleShot(0, self.main, self.main.tell_history)
         if self.show_guide and not self.settings.get(options.GUIDE_SEEN):
             self.settings.set(options.GUIDE_SEEN, True)
             from evidence_recorder.ui.guide import GuideDialog

@@ -43,6 +43,10 @@ ACTION_LABELS = {
     # Written once, when a vault made by an older version is first opened by this one.
     "pictures.recorded": QT_TRANSLATE_NOOP("AuditModel", "Thumbnail and report pictures recorded"),
     "signing_key.recorded": QT_TRANSLATE_NOOP("AuditModel", "Signing key recorded"),
+    "vault.history_behind": QT_TRANSLATE_NOOP("AuditModel",
+                                              "Found older than last seen on this computer"),
+    "vault.history_accepted": QT_TRANSLATE_NOOP("AuditModel", "Older copy kept on purpose"),
+    "vault.restored": QT_TRANSLATE_NOOP("AuditModel", "Restored from a backup"),
 }
 _Index = QModelIndex | QPersistentModelIndex
 

@@ -56,6 +56,11 @@ from evidence_recorder.ui.guide import (
     child_protection_title,
 )
 from evidence_recorder.ui.help import show_guide
+from evidence_recorder.ui.history import (
+    HistoryBanner,
+    history_checked_text,
+    last_opened_text,
+)
 from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.imageview import ImageView
 from evidence_recorder.ui.models import (
@@ -466,8 +471,20 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 3)
         self.splitter.setSizes([220, 560, 500])
-        self.setCentralWidget(self.splitter)
+        # Above everything, while the vault is older than the copy last seen here.
+        self.history_banner = HistoryBanner()
+        self.history_banner.details_requested.connect(self.warn_history)
+        self.session.history_changed.connect(self.show_history)
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(6, 6, 6, 0)
+        central_layout.addWidget(self.history_banner)
+        central_layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
         self.statusBar().showMessage(self.tr("Ready"))
+        self.last_opened = QLabel()
+        self.last_opened.setAccessibleName(self.tr("When this vault was last opened here"))
+        self.statusBar().addPermanentWidget(self.last_opened)
 
     # ------------------------------------------------------------------ geometry
 
@@ -510,11 +527,34 @@ class MainWindow(QMainWindow):
     def forget(self) -> None:
         """Drop everything decrypted: called when the vault locks."""
         self._current_capture = None
+        self.history_banner.show_warning(None)
+        self.last_opened.clear()
         self.capture_model.clear()
         self.incident_model.clear()
         self.viewer.clear()
         self.details.clear()
         self.search.clear()
+
+    def show_history(self) -> None:
+        """After unlocking: when it was last opened here, and the banner if it is older."""
+        if not self.session.is_unlocked:
+            return
+        self.last_opened.setText(last_opened_text(self, self.session))
+        self.history_banner.show_warning(self.session.history_warning())
+
+    def warn_history(self) -> None:
+        """The loud warning with its two choices (also behind the banner's button)."""
+        from evidence_recorder.ui import history
+
+        history.warn(self, self.session)
+
+    def tell_history(self) -> None:
+        """Said once at unlock: a restored backup that is older, or the warning itself."""
+        if not self.session.is_unlocked:
+            return
+        if notice := self.session.take_history_notice():
+            messages.info(self, self.tr("You restored a backup"), notice)
+        self.warn_history()
 
     def current_incident_id(self) -> int | None:
         index = self.incident_view.currentIndex()
@@ -806,7 +846,8 @@ class MainWindow(QMainWindow):
                                 "passphrase or recovery key rewrote the audit log itself; "
                                 "reports you have already sent are what fix the evidence at "
                                 "that moment.")
-                detail = "\n\n".join([*report.not_checked, limit])
+                detail = "\n\n".join([*report.not_checked,
+                                        history_checked_text(self, self.session), limit])
                 text = self.tr("Nothing was found altered. All {captures_checked} captures "
                                "match their fingerprints; their details, report pictures and "
                                "markings, your {incidents_checked} incidents and the vault's "

@@ -26,11 +26,12 @@ def set_next_answer(answer: Button) -> None:
 
 
 def _show(icon: QMessageBox.Icon, parent: QWidget | None, title: str, text: str,
-          buttons: Button, default: Button, detail: str = "") -> Button:
+          buttons: Button, default: Button, detail: str = "",
+          labels: dict[Button, str] | None = None) -> Button:
     shown.append((title, text))
     if _next_answers:
         return _next_answers.popleft()
-    return Button(make_box(icon, parent, title, text, buttons, default, detail).exec())
+    return Button(make_box(icon, parent, title, text, buttons, default, detail, labels).exec())
 
 
 def _plain_labels(dialog: QWidget) -> None:
@@ -40,11 +41,14 @@ def _plain_labels(dialog: QWidget) -> None:
 
 
 def make_box(icon: QMessageBox.Icon, parent: QWidget | None, title: str, text: str,
-             buttons: Button, default: Button, detail: str = "") -> QMessageBox:
+             buttons: Button, default: Button, detail: str = "",
+             labels: dict[Button, str] | None = None) -> QMessageBox:
     """The box :func:`info` and the others show: every text in it plain."""
     box = QMessageBox(icon, title, text, buttons, parent)
     box.setTextFormat(Qt.TextFormat.PlainText)
     box.setDefaultButton(default)
+    for button, label in (labels or {}).items():
+        box.button(button).setText(label)
     if detail:
         box.setInformativeText(detail)
     _plain_labels(box)  # the informative text's label too
@@ -94,3 +98,14 @@ def get_text(parent: QWidget | None, title: str, label: str,
         return dialog.textValue(), accepted
     finally:
         dialog.deleteLater()
+
+
+def choose(parent: QWidget | None, title: str, text: str, *, yes_text: str, no_text: str,
+           detail: str = "") -> bool:
+    """A warning with two choices in words ("Yes"/"No" would not say what happens).
+
+    Tests answer it with ``set_next_answer(Button.Yes)`` for ``yes_text``.
+    """
+    answer = _show(QMessageBox.Icon.Warning, parent, title, text, Button.Yes | Button.No,
+                   Button.No, detail, {Button.Yes: yes_text, Button.No: no_text})
+    return answer == Button.Yes

@@ -20,7 +20,10 @@ from evidence_recorder.core.paths import vault_exists
 from evidence_recorder.ui.tasks import Progress, run_task
 
 if TYPE_CHECKING:  # imported where used: none of these is needed to show the start window
+    from datetime import datetime
+
     from evidence_recorder.core import recorder
+    from evidence_recorder.core.anchor import HistoryWarning
     from evidence_recorder.core.capture import Grab
     from evidence_recorder.core.keyfile import KdfParams
     from evidence_recorder.core.vault import Vault, VerifyReport
@@ -35,6 +38,7 @@ class VaultSession(QObject):
     captures_changed = Signal()
     incidents_changed = Signal()
     capture_saved = Signal(int)
+    history_changed = Signal()  # the vault's history warning was resolved
 
     def __init__(self, folder: Path, kdf: KdfParams | None = None,
                  parent: QObject | None = None) -> None:
@@ -131,6 +135,41 @@ class VaultSession(QObject):
         vault, self._vault = self._vault, None
         vault.close()
         self.locked.emit()
+
+    # ------------------------------------------------------------------ history
+
+    def history_warning(self) -> HistoryWarning | None:
+        """Set while this vault is older than the copy last opened on this computer."""
+        return self.vault.history_warning if self.is_unlocked else None
+
+    def has_history_notice(self) -> bool:
+        return self.is_unlocked and bool(self.vault.history.notice)
+
+    def take_history_notice(self) -> str | None:
+        """What to say once about a backup restored on purpose (then never again)."""
+        if not self.is_unlocked:
+            return None
+        notice, self.vault.history.notice = self.vault.history.notice, None
+        return notice
+
+    def last_opened(self) -> tuple[datetime, int] | None:
+        """When this computer last opened this vault, and how many captures it then held."""
+        if not self.is_unlocked or self.vault.history.last_seen is None:
+            return None
+        seen = self.vault.history.last_seen
+        return seen.opened, seen.captures
+
+    def history_checked(self) -> bool:
+        """Whether this unlock compared the vault with a record this computer kept."""
+        return self.is_unlocked and self.vault.history.checked
+
+    def first_time_here(self) -> bool:
+        return self.is_unlocked and self.vault.history.first_here
+
+    def accept_history(self) -> None:
+        """The person put back an older copy on purpose: logged; the warning stops."""
+        self.vault.accept_history()
+        self.history_changed.emit()
 
     # ------------------------------------------------------------------ reading
 

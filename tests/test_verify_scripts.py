@@ -469,3 +469,126 @@ def test_verify_sh_fails_a_damaged_timestamp(stamped: tuple[bytes, bytes],
     assert done.returncode == 1, done.stdout
     assert ALTERED in done.stdout
     assert not verify_bundle(io.BytesIO(rezip(folder))).ok
+
+
+# ---------------------------------------------------------------------------- verify.cmd
+#
+# Windows is not here, and Wine 8's findstr, certutil and where do nothing (they print
+# nothing and succeed), so verify.cmd cannot run for real on this machine. These tests
+# read it: the order of its checks, and its findstr patterns applied (as the regular
+# expressions they are) to the same tampered manifests verify.sh refuses.
+
+CMD = (DOCS / "verify.cmd").read_bytes().decode("ascii")
+CMD_LINES = CMD.split("\r\n")
+VALIDATION = re.compile(r'^findstr /r (/v )?/c:"([^"]+)" (manifest-sha256\.txt|tagmanifest-sha256'
+                        r'\.txt) >nul 2>nul && set "lists="$')
+PATH_VARIABLES = ("found", "name", "file", "want", "got", "identity", "bundle")
+
+
+def line_of(text: str) -> int:
+    return next(n for n, line in enumerate(CMD_LINES) if text in line)
+
+
+def test_verify_cmd_validates_every_manifest_line_before_using_it() -> None:
+    checks = [n for n, line in enumerate(CMD_LINES) if VALIDATION.match(line)]
+    assert len(checks) == 4
+    first_use = min(n for n, line in enumerate(CMD_LINES)
+                    if "manifest-sha256.txt" in line and ("for /f" in line or "call :" in line))
+    assert max(checks) < line_of('if not defined lists (') < first_use
+    assert CMD_LINES[line_of('if not defined lists (') + 4].strip() == "goto seal"
+    # The manifests are read in one place only, the :check routine, after the gate.
+    readers = [n for n, line in enumerate(CMD_LINES) if line.lstrip().startswith("for /f")
+               and '("%~1")' in line]
+    assert len(readers) == 1 and readers[0] > line_of(":check")
+    assert [line.strip() for line in CMD_LINES if line.strip().startswith("call ")] == [
+        "call :check manifest-sha256.txt", "call :check tagmanifest-sha256.txt",
+        "call :listed"]
+
+
+def test_verify_cmd_checks_the_tagmanifest_the_listing_and_the_seal() -> None:
+    assert line_of("call :check tagmanifest-sha256.txt") > 0
+    assert "dir /s /b /a-d" in CMD and "dir /s /b /ad" in CMD
+    assert 'findstr /x /l /i /c:"!name!" "!work!\\listed"' in CMD
+    for name in ("tagmanifest-sha256.txt", "tagmanifest-sha256.txt.sig",
+                 "tagmanifest-sha256.txt.sig.tsr"):
+        assert f"echo {name}>>\"%work%\\listed\"" in CMD
+    assert ('ssh-keygen -Y verify -f allowed_signers -I "%identity%" -n evidence-recorder-bundle'
+            " -s tagmanifest-sha256.txt.sig < tagmanifest-sha256.txt") in CMD
+    assert line_of('findstr /r /x /c:"evidence-recorder-vault-') < line_of("ssh-keygen -Y verify")
+    assert "where ssh-keygen" in CMD and "the seal was NOT checked" in CMD
+    assert "The trusted timestamp was NOT checked" in CMD
+
+
+def test_verify_cmd_never_percent_expands_a_name_from_the_bundle() -> None:
+    """%VAR% is expanded before cmd.exe parses a line, so a name holding " & | would run
+    commands; names are only read as !VAR! (after parsing) or as FOR variables."""
+    for variable in PATH_VARIABLES:
+        uses = re.findall(rf"%{variable}%", CMD, re.IGNORECASE)
+        if variable in ("identity", "bundle"):
+            # The identity after findstr /x has checked it; the folder the user gave.
+            assert variable != "identity" or len(uses) == 1
+            continue
+        assert not uses, variable
+    # Delayed expansion is on only where the text it reads has been checked (or comes
+    # from a variable set while it was off).
+    enabled = [n for n, line in enumerate(CMD_LINES) if "EnableDelayedExpansion" in line]
+    assert len(enabled) == 3
+    for n in enabled:
+        assert n > line_of(":check") or CMD_LINES[n + 2].startswith("for /l")
+
+
+def test_verify_cmd_character_classes_are_spelled_out() -> None:
+    """findstr's ranges ([a-z]) follow collation order and take other characters too."""
+    for line in CMD_LINES:
+        for klass in re.findall(r"\[\^?([^\]]*)\]", line):
+            if "findstr" not in line:
+                continue
+            assert not re.search(r"[0-9A-Za-z]-[0-9A-Za-z]", klass), line
+            assert set(klass) <= set("0123456789abcdefghijklmnopqrstuvwxyz"
+                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ ._/-"), line
+            assert "-" not in klass or klass.endswith("-"), line
+
+
+def cmd_refuses(folder: Path) -> bool:
+    """What verify.cmd's findstr gate and :check line tests make of these manifests."""
+    patterns = [VALIDATION.match(line) for line in CMD_LINES]
+    for found in filter(None, patterns):
+        inverted, pattern, manifest = found.groups()
+        lines = (folder / manifest).read_bytes().decode("latin-1").split("\n")
+        lines = lines[:-1] if lines and lines[-1] == "" else lines
+        hits = [line for line in lines if re.search(pattern, line)]
+        if (len(hits) < len(lines)) if inverted else hits:
+            return True
+    for condition in ('if "!want:~63,1!"=="" set "bad=1"', 'if not "!want:~64!"=="" set "bad=1"',
+                      'if not "!name: =!"=="!name!" set "bad=1"',
+                      'if not "!name:..=!"=="!name!" set "bad=1"',
+                      'if not "!name://=!"=="!name!" set "bad=1"',
+                      'if "!name:~-1!"=="/" set "bad=1"'):
+        assert condition in CMD
+    for manifest in (bundle.MANIFEST, bundle.TAGMANIFEST):
+        for line in (folder / manifest).read_text(encoding="latin-1").splitlines():
+            want, _, name = line.lstrip(" ").partition(" ")
+            name = name.lstrip(" ")
+            if len(want) != 64 or " " in name or ".." in name or "//" in name \
+                    or name.endswith("/"):
+                return True
+    return False
+
+
+PATH_CASES = sorted(n for n in CASES if n.startswith(("manifest_path", "manifest_absolute",
+                                                      "tagmanifest_path")))
+
+
+@pytest.mark.parametrize("name", PATH_CASES)
+def test_verify_cmd_refuses_the_hostile_manifest_paths(name: str, sealed: Path) -> None:
+    assert not cmd_refuses(sealed)
+    CASES[name][0](sealed)
+    assert cmd_refuses(sealed)
+
+
+@pytest.mark.parametrize("line", ["data/captures/1/../../../x", "data/captures//x",
+                                  "data/captures/1/", "data/a b.png", "data/a\tb.png",
+                                  "data/a!b.png", "data/(x).png", "data/x>y", "data/caf\u00e9"])
+def test_verify_cmd_refuses_odd_payload_names(line: str, sealed: Path) -> None:
+    add_line(sealed, bundle.MANIFEST, f"{sha(b'x')}  {line}")
+    assert cmd_refuses(sealed)

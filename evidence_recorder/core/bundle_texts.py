@@ -439,7 +439,7 @@ endlocal
 exit /b 0
 
 :listed
-rem Is the file %found% (a full path, from dir) one the manifests list? Its name may hold
+rem Is the file held in "found" (a full path, from dir) one the manifests list? Its name may hold
 rem any character, so it is only ever read through delayed expansion, inside quotes.
 setlocal EnableDelayedExpansion
 set "name=!found:~%skip%!"

@@ -23,8 +23,12 @@ with a key that belongs to the sender's vault. Its fingerprint is:
     {fingerprint}
 
 Confirm this fingerprint with the person who sent you the bundle, by phone or in
-person. If it matches and the checks below pass, nothing in this folder has changed
-since the sender sealed it.
+person (on a number you already have). If it matches and every check below passes,
+nothing in this folder has changed since the sender sealed it.
+
+Check it with the commands below, typed yourself: they use only standard tools
+(sha256sum or certutil, ssh-keygen, openssl). Do not rely on this file's word alone
+either: the same steps are in the project's police guide.
 
 What is in the folder
 ---------------------
@@ -35,34 +39,40 @@ What is in the folder
                             metadata.json
   data/evidence.json        all captures and incidents, machine-readable
   data/audit.jsonl          the audit log entries about these captures (hash-chained)
+  data/export.json          when, by whom and on what device it was exported
   manifest-sha256.txt       the SHA-256 of every file under data/
   tagmanifest-sha256.txt    the SHA-256 of the other files, including the manifest
   tagmanifest-sha256.txt.sig      the seal: a signature over tagmanifest-sha256.txt
   tagmanifest-sha256.txt.sig.tsr  a trusted timestamp of the seal (if present)
   allowed_signers           the public key that made the seal
+  bagit.txt, bag-info.txt   the BagIt declaration and a summary
+  README-VERIFY.txt, verify.sh, verify.cmd   these instructions, and scripts
 
-Quick check
------------
-  Linux or macOS:  open a terminal in this folder and run   sh verify.sh
-  Windows:         double-click verify.cmd (or run it from cmd.exe, not PowerShell)
+Nothing else belongs in the folder: a file that no manifest lists (a
+"report-CORRECTED.pdf", another copy of a picture) was added after the seal.
 
 Step by step (Linux, macOS)
 ---------------------------
 1. The files:        sha256sum -c manifest-sha256.txt
                      sha256sum -c tagmanifest-sha256.txt
+   Every line must end in OK.
    (macOS without sha256sum:  shasum -a 256 -c manifest-sha256.txt)
-2. The seal:         ssh-keygen -Y verify -f allowed_signers -I {identity} \\
+2. Nothing added:    find . -type f | sort
+   Every file it lists must be in one of the two manifests, or be
+   tagmanifest-sha256.txt, its .sig or its .sig.tsr.
+3. The seal:         ssh-keygen -Y verify -f allowed_signers -I {identity} \\
                        -n evidence-recorder-bundle -s tagmanifest-sha256.txt.sig \\
                        < tagmanifest-sha256.txt
    It must print: Good "evidence-recorder-bundle" signature for {identity}
-3. The key:          awk '{{print $3" "$4}}' allowed_signers | ssh-keygen -lf -
-   The SHA256:... it prints must be the fingerprint the sender gave you.
-4. The timestamp (only if tagmanifest-sha256.txt.sig.tsr is present):
+4. The key:          awk '{{print $3" "$4}}' allowed_signers | ssh-keygen -lf -
+   The SHA256:... it prints must be the fingerprint the sender gives you by phone.
+5. The timestamp (only if tagmanifest-sha256.txt.sig.tsr is present):
                      openssl ts -reply -in tagmanifest-sha256.txt.sig.tsr -text
    shows when the seal existed. To check it, get the time-stamping authority's root
-   certificate from the authority itself (not from this bundle), say TSA-CA.pem:
+   certificate from the authority itself (not from this bundle), save it next to
+   this folder (not in it) as TSA-CA.pem, and run:
                      openssl ts -verify -in tagmanifest-sha256.txt.sig.tsr \\
-                       -data tagmanifest-sha256.txt.sig -CAfile TSA-CA.pem
+                       -data tagmanifest-sha256.txt.sig -CAfile ../TSA-CA.pem
    It must print "Verification: OK". If the authority's certificate has expired
    since, add -no_check_time; if it complains of a missing certificate, add
    -untrusted with the authority's intermediate certificate.
@@ -70,13 +80,27 @@ Step by step (Linux, macOS)
 Step by step (Windows 10 or later, in cmd.exe)
 ----------------------------------------------
 1. The files:        certutil -hashfile data\\captures\\1\\original.png SHA256
-   and compare with the line for that file in manifest-sha256.txt (verify.cmd does
-   this for every file).
-2. The seal:         ssh-keygen -Y verify -f allowed_signers -I {identity} -n evidence-recorder-bundle -s tagmanifest-sha256.txt.sig < tagmanifest-sha256.txt
-   Use cmd.exe: PowerShell changes the bytes that "<" passes on.
+   for each file, and compare with that file's line in manifest-sha256.txt (the
+   files outside data\\ with their lines in tagmanifest-sha256.txt).
+2. Nothing added:    dir /s /b /a-d
+   Every file it lists must be in one of the two manifests, or be
+   tagmanifest-sha256.txt, its .sig or its .sig.tsr.
+3. The seal:         ssh-keygen -Y verify -f allowed_signers -I {identity} -n evidence-recorder-bundle -s tagmanifest-sha256.txt.sig < tagmanifest-sha256.txt
+   Use cmd.exe: PowerShell changes the bytes that "<" passes on. ssh-keygen must be
+   OpenSSH 8.1 or later.
+4. The key:          compare the fingerprint in the "Good ... signature" line with
+   the one the sender gives you by phone.
 
 Any BagIt validator (for example bagit-python: bagit.py --validate FOLDER) also
-accepts this folder.
+checks the files, but not the seal.
+
+The scripts in this folder
+--------------------------
+verify.sh (Linux, macOS: sh verify.sh) and verify.cmd (Windows: run it from cmd.exe)
+run the same checks. A script inside a bundle proves nothing by itself: whoever
+altered the bundle could have altered the script too. Take the scripts from the
+{APP_NAME} project instead (docs/verify/ in its source code), or type the commands
+above. {APP_NAME} itself never runs these scripts; it checks bundles with its own code.
 
 What this evidence is
 ---------------------

@@ -72,6 +72,54 @@ def test_the_app_never_runs_the_scripts() -> None:
                              text), source.name
 
 
+# ---------------------------------------------------------------------------- the words
+
+
+NOTHING_BY_ITSELF = "a script inside a bundle proves nothing by itself"
+
+
+def leads_with_the_commands(text: str, windows: bool = True) -> None:
+    """The manual commands come before any mention of the scripts, and the warning is
+    there."""
+    flat = " ".join(text.split())
+    first_script = min(flat.index("verify.sh"), flat.index("verify.cmd"))
+    commands = ["sha256sum -c manifest-sha256.txt", "sha256sum -c tagmanifest-sha256.txt",
+                "ssh-keygen -Y verify -f allowed_signers", "openssl ts -verify"]
+    if windows:
+        commands.append("certutil -hashfile")
+    for command in commands:
+        assert flat.index(command) < first_script, command
+    assert NOTHING_BY_ITSELF in flat.lower()
+    assert "docs/verify/" in flat
+
+
+def test_readme_verify_leads_with_the_commands(sealed: Path) -> None:
+    readme = (sealed / bundle.README_VERIFY).read_text()
+    leads_with_the_commands(readme[readme.index("Step by step"):])  # after the file list
+    assert "never runs these scripts" in (sealed / bundle.README_VERIFY).read_text()
+
+
+def test_the_report_leads_with_the_commands(sealed: Path) -> None:
+    from test_report import _pdf_text
+
+    html = (sealed / bundle.REPORT_HTML).read_text()
+    check = html[html.index("How to check this bundle"):html.index("<h2>Incidents")]
+    leads_with_the_commands(check.replace("&lt;", "<").replace("&quot;", '"'))
+    pdf = _pdf_text((sealed / bundle.REPORT_PDF).read_bytes())
+    flat = " ".join(pdf.split())
+    leads_with_the_commands(flat[flat.index("How to check this bundle"):])
+
+
+def test_the_police_guide_leads_with_the_commands() -> None:
+    guide = (REPO / "docs" / "guide-police.md").read_text()
+    body = guide[guide.index("## 1. Unpack"):]
+    leads_with_the_commands(body)
+    intro = guide[:guide.index("## What a bundle is")].lower().replace("**", "")
+    assert NOTHING_BY_ITSELF in " ".join(intro.split())
+    readme = (DOCS / "README.md").read_text()
+    assert NOTHING_BY_ITSELF in " ".join(readme.lower().replace("**", "").split())
+
+
 # ---------------------------------------------------------------------------- the bundles
 
 

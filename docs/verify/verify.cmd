@@ -2,7 +2,10 @@
 rem Checks an Evidence Recorder bundle folder with tools built into Windows 10 and later
 rem (certutil, and the OpenSSH client's ssh-keygen 8.1 or later for the seal).
 rem
-rem   verify.cmd [FOLDER]
+rem   .\verify.cmd [FOLDER]
+rem
+rem Type the .\ (or the whole path): cmd.exe reads a bare "verify.cmd" as its own
+rem VERIFY command.
 rem
 rem FOLDER is the unzipped bundle folder; without it, the folder this script is in.
 rem Run it from cmd.exe (double-click works), not PowerShell.
@@ -15,9 +18,12 @@ rem No name read from the bundle reaches a command line until findstr has checke
 rem it holds only letters, digits and . _ / - (so " & | % ^ ! cannot run anything).
 setlocal EnableExtensions DisableDelayedExpansion
 if "%~1"=="" (set "bundle=%~dp0") else (set "bundle=%~1")
-cd /d "%bundle%" 2>nul || (echo Cannot open the folder "%bundle%". & exit /b 2)
+(call )
+cd /d "%bundle%" 2>nul
+if errorlevel 1 (echo Cannot open the folder "%bundle%".& exit /b 2)
 set "work=%TEMP%\evidence-verify-%RANDOM%%RANDOM%"
-mkdir "%work%" 2>nul || (echo Cannot make a working folder in %%TEMP%%. & exit /b 2)
+mkdir "%work%" 2>nul
+if not exist "%work%\" (echo Cannot make a working folder in %%TEMP%%.& exit /b 2)
 set "checked=" & set "sealok=" & set "unchecked="
 
 echo 1. Checking the folder's layout

@@ -148,6 +148,9 @@ if [ -f tagmanifest-sha256.txt.sig.tsr ]; then
   if ! command -v openssl >/dev/null 2>&1; then
     stamp="not checked (openssl was not found)"
     echo "   NOT checked: openssl was not found."
+  elif ! openssl ts -help 2>&1 | grep -q -- -partial_chain; then
+    stamp="not checked (this openssl is too old to check it)"
+    echo "   NOT checked: this openssl cannot check a timestamp (OpenSSL 1.1 or later can)."
   elif ! openssl ts -reply -in tagmanifest-sha256.txt.sig.tsr -token_out -out "$work/token" \
            >/dev/null 2>&1 ||
        ! openssl pkcs7 -inform DER -in "$work/token" -print_certs -out "$work/own.pem" \

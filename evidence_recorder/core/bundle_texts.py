@@ -96,11 +96,12 @@ checks the files, but not the seal.
 
 The scripts in this folder
 --------------------------
-verify.sh (Linux, macOS: sh verify.sh) and verify.cmd (Windows: run it from cmd.exe)
-run the same checks. A script inside a bundle proves nothing by itself: whoever
-altered the bundle could have altered the script too. Take the scripts from the
-{APP_NAME} project instead (docs/verify/ in its source code), or type the commands
-above. {APP_NAME} itself never runs these scripts; it checks bundles with its own code.
+verify.sh (Linux, macOS: sh verify.sh) and verify.cmd (Windows: double-click it, or
+type .\\verify.cmd in cmd.exe) run the same checks. A script inside a bundle proves
+nothing by itself: whoever altered the bundle could have altered the script too.
+Take the scripts from the {APP_NAME} project instead (docs/verify/ in its
+source code), or type the commands above. {APP_NAME} itself never runs
+these scripts; it checks bundles with its own code.
 
 What this evidence is
 ---------------------
@@ -265,6 +266,9 @@ if [ -f tagmanifest-sha256.txt.sig.tsr ]; then
   if ! command -v openssl >/dev/null 2>&1; then
     stamp="not checked (openssl was not found)"
     echo "   NOT checked: openssl was not found."
+  elif ! openssl ts -help 2>&1 | grep -q -- -partial_chain; then
+    stamp="not checked (this openssl is too old to check it)"
+    echo "   NOT checked: this openssl cannot check a timestamp (OpenSSL 1.1 or later can)."
   elif ! openssl ts -reply -in tagmanifest-sha256.txt.sig.tsr -token_out -out "$work/token" \
            >/dev/null 2>&1 ||
        ! openssl pkcs7 -inform DER -in "$work/token" -print_certs -out "$work/own.pem" \
@@ -309,7 +313,10 @@ VERIFY_CMD_TEXT: Final = r"""@echo off
 rem Checks an Evidence Recorder bundle folder with tools built into Windows 10 and later
 rem (certutil, and the OpenSSH client's ssh-keygen 8.1 or later for the seal).
 rem
-rem   verify.cmd [FOLDER]
+rem   .\verify.cmd [FOLDER]
+rem
+rem Type the .\ (or the whole path): cmd.exe reads a bare "verify.cmd" as its own
+rem VERIFY command.
 rem
 rem FOLDER is the unzipped bundle folder; without it, the folder this script is in.
 rem Run it from cmd.exe (double-click works), not PowerShell.
@@ -322,9 +329,12 @@ rem No name read from the bundle reaches a command line until findstr has checke
 rem it holds only letters, digits and . _ / - (so " & | % ^ ! cannot run anything).
 setlocal EnableExtensions DisableDelayedExpansion
 if "%~1"=="" (set "bundle=%~dp0") else (set "bundle=%~1")
-cd /d "%bundle%" 2>nul || (echo Cannot open the folder "%bundle%". & exit /b 2)
+(call )
+cd /d "%bundle%" 2>nul
+if errorlevel 1 (echo Cannot open the folder "%bundle%".& exit /b 2)
 set "work=%TEMP%\evidence-verify-%RANDOM%%RANDOM%"
-mkdir "%work%" 2>nul || (echo Cannot make a working folder in %%TEMP%%. & exit /b 2)
+mkdir "%work%" 2>nul
+if not exist "%work%\" (echo Cannot make a working folder in %%TEMP%%.& exit /b 2)
 set "checked=" & set "sealok=" & set "unchecked="
 
 echo 1. Checking the folder's layout

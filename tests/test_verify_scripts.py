@@ -44,8 +44,9 @@ INTACT = "RESULT: the bundle is intact."
 def test_the_published_scripts_are_the_ones_in_every_bundle(tmp_path: Path) -> None:
     """docs/verify/ is what an officer takes from the project: byte for byte what the
     exporter writes (verify.cmd with Windows line ends, as cmd.exe needs)."""
-    assert (DOCS / "verify.sh").read_bytes() == bundle_texts.VERIFY_SH_BYTES
-    assert (DOCS / "verify.cmd").read_bytes() == bundle_texts.VERIFY_CMD_BYTES
+    how = "copy the script between docs/verify/ and core/bundle_texts.py"
+    assert (DOCS / "verify.sh").read_bytes() == bundle_texts.VERIFY_SH_BYTES, how
+    assert (DOCS / "verify.cmd").read_bytes() == bundle_texts.VERIFY_CMD_BYTES, how
     assert b"\r\n" in bundle_texts.VERIFY_CMD_BYTES
     assert b"\n" not in bundle_texts.VERIFY_CMD_BYTES.replace(b"\r\n", b"")
     assert b"\r" not in bundle_texts.VERIFY_SH_BYTES
@@ -363,6 +364,36 @@ def picture_replaced_by_a_link(f: Path) -> None:
     (f / ORIGINAL).symlink_to(outside)
 
 
+@case("bagit.txt is missing")
+def missing_bagit_txt(f: Path) -> None:
+    (f / bundle.BAGIT_TXT).unlink()
+
+
+@case("does not list bag-info.txt")
+def tagmanifest_no_longer_covering_bag_info(f: Path) -> None:
+    tag = f / bundle.TAGMANIFEST
+    tag.write_text("".join(line + "\n" for line in tag.read_text().splitlines()
+                           if not line.endswith("  bag-info.txt")))
+
+
+@case("data/captures/1/inner.zip was added")
+def nested_zip_in_data(f: Path) -> None:
+    (f / "data/captures/1/inner.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+
+
+@case("the seal does not match")
+def audit_entry_changed_and_every_hash_redone(f: Path) -> None:
+    audit = f / "data/audit.jsonl"
+    audit.write_text(audit.read_text().replace('"export"', '"exported"', 1))
+    relist(f, bundle.MANIFEST, "data/audit.jsonl")
+    reseal_tagmanifest(f)
+
+
+@case("was added")
+def original_renamed_to_a_lookalike(f: Path) -> None:
+    (f / ORIGINAL).rename(f / "data/captures/1/origin\u0430l.png")
+
+
 @case("is empty", app_catches=False)
 def empty_folder_added(f: Path) -> None:
     (f / "data/captures/7").mkdir()
@@ -583,6 +614,14 @@ def test_verify_cmd_never_percent_expands_a_name_from_the_bundle() -> None:
     assert len(enabled) == 3
     for n in enabled:
         assert n > line_of(":check") or CMD_LINES[n + 2].startswith("for /l")
+
+
+def test_verify_cmd_trusts_no_exit_status_of_a_built_in() -> None:
+    """cmd.exe's built-ins (cd, mkdir) do not all set an exit status that || can read;
+    their failure is checked with if errorlevel / if exist instead."""
+    for line in CMD_LINES:
+        if re.match(r"\s*(cd|mkdir|md|set|echo|type)\b", line, re.IGNORECASE):
+            assert "||" not in line, line
 
 
 def test_verify_cmd_character_classes_are_spelled_out() -> None:

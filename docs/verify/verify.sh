@@ -49,6 +49,7 @@ find . -type d -empty | sed 's|^\./||' > "$work/empty"
 while IFS= read -r line; do problem "the folder $(shown "$line") is empty: a bundle has none."
 done < "$work/empty"
 [ -s "$work/empty" ] && status=1
+[ "$status" = 0 ] && echo "   OK"
 
 echo "2. Checking that every line of the manifests names a file this bundle may hold"
 manifests_ok=1

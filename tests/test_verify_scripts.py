@@ -586,7 +586,7 @@ def test_verify_cmd_validates_every_manifest_line_before_using_it() -> None:
 
 def test_verify_cmd_checks_the_tagmanifest_the_listing_and_the_seal() -> None:
     assert line_of("call :check tagmanifest-sha256.txt") > 0
-    assert "dir /s /b /a-d" in CMD and "dir /s /b /ad" in CMD
+    assert "dir /s /b /a-d" in CMD and "dir /s /b /ad" in CMD and "dir /s /b /al" in CMD
     assert 'findstr /x /l /i /c:"!name!" "!work!\\listed"' in CMD
     for name in ("tagmanifest-sha256.txt", "tagmanifest-sha256.txt.sig",
                  "tagmanifest-sha256.txt.sig.tsr"):

@@ -30,6 +30,10 @@ echo 1. Checking the folder's layout
 for %%F in (bagit.txt bag-info.txt manifest-sha256.txt tagmanifest-sha256.txt tagmanifest-sha256.txt.sig allowed_signers) do (
   if not exist "%%F" (echo    FAILED: %%F is missing.& echo x>>"%work%\failed")
 )
+rem A link (symbolic link or junction) could point anywhere: a bundle has none.
+for /f "delims=" %%L in ('dir /s /b /al 2^>nul') do (
+  echo    FAILED: %%L is a link, not an ordinary file or folder.& echo x>>"%work%\failed"
+)
 rem A folder with nothing in it: a bundle has none.
 for /f "delims=" %%D in ('dir /s /b /ad 2^>nul') do (
   dir /b /a "%%D" 2>nul | findstr "^" >nul || (echo    FAILED: the folder %%D is empty: a bundle has none.& echo x>>"%work%\failed")

@@ -50,8 +50,8 @@ from evidence_recorder import APP_NAME, __version__
 from evidence_recorder.core import annotations as marks_module
 from evidence_recorder.core import audit, device, fsutil, images, sshsig
 from evidence_recorder.core.bundle_texts import (
-    VERIFY_CMD_TEXT,
-    VERIFY_SH_TEXT,
+    VERIFY_CMD_BYTES,
+    VERIFY_SH_BYTES,
     verify_readme,
 )
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDamaged, WrongSecret
@@ -394,8 +394,8 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
             del pdf
             bag.add(REPORT_HTML, html)
             bag.add(README_VERIFY, verify_readme(identity, key_fingerprint).encode())
-            bag.add(VERIFY_SH, VERIFY_SH_TEXT.encode())
-            bag.add(VERIFY_CMD, VERIFY_CMD_TEXT.replace("\n", "\r\n").encode())
+            bag.add(VERIFY_SH, VERIFY_SH_BYTES)
+            bag.add(VERIFY_CMD, VERIFY_CMD_BYTES)
             if progress is not None:
                 progress(len(captures) + 1, len(captures) + 2)
 

@@ -474,12 +474,29 @@ def _cover(pdf: _ReportPDF) -> None:
         pdf.ln(3)
 
 
+# The manual commands come first: they need only standard tools, and they are what
+# proves something. The scripts in the bundle come last, with the reason not to trust
+# a copy that arrived with the evidence (README-VERIFY.txt says the same).
 _CHECK_STEPS: Final = (
-    "Open the .zip file in Evidence Recorder (Verify a bundle). It checks every file "
-    "and the signature, and shows the signing key's fingerprint.",
-    "Or, without the program: unzip the bundle and follow README-VERIFY.txt in its "
-    "folder, which uses the standard tools sha256sum and ssh-keygen.",
-    "Compare the fingerprint shown with the one the sender gives you by phone.",
+    "Unzip the bundle and, in its folder, check every file with a standard tool: "
+    "sha256sum -c manifest-sha256.txt and sha256sum -c tagmanifest-sha256.txt (on "
+    "Windows, certutil -hashfile FILE SHA256 for each file, compared with its line in "
+    "the manifest). Every file in the folder must be listed in one of the two "
+    "manifests, apart from the seal's own files; anything else was added later.",
+    "Check the seal: ssh-keygen -Y verify -f allowed_signers -I IDENTITY -n "
+    "evidence-recorder-bundle -s tagmanifest-sha256.txt.sig < tagmanifest-sha256.txt, "
+    "where IDENTITY is the first word of allowed_signers. It must print Good "
+    "\"evidence-recorder-bundle\" signature. README-VERIFY.txt in the folder gives each "
+    "command in full.",
+    "If a trusted timestamp is included: openssl ts -verify -in "
+    "tagmanifest-sha256.txt.sig.tsr -data tagmanifest-sha256.txt.sig -CAfile with the "
+    "authority's root certificate, taken from the authority itself.",
+    "Compare the seal's fingerprint with the one the sender gives you by phone.",
+    "Evidence Recorder runs the same checks when you open the .zip file in it (Verify a "
+    "bundle). The scripts in the bundle, verify.sh and verify.cmd, run them too, but a "
+    "script inside a bundle proves nothing by itself: whoever altered the bundle could "
+    "have altered the script. Use the copies published with Evidence Recorder "
+    "(docs/verify/ in its source code) or type the commands.",
 )
 
 

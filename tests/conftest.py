@@ -21,6 +21,8 @@ from evidence_recorder.core.keyfile import KdfParams
 from evidence_recorder.core.vault import Vault
 
 PASSPHRASE = "plum orchard lantern 42"
+# Locks test bundles: as strong as a generated one, so the bundle passphrase check passes.
+BUNDLE_PASSPHRASE = "velvet harbor quarry tumble orchid lantern"
 # Tiny Argon2id costs so that tests unlock in milliseconds. Only tests use them,
 # through this one fixture; the product always calibrates (see keyfile.KDF_FLOOR).
 FAST_KDF = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
@@ -39,6 +41,9 @@ os.environ.update({
     "XDG_RUNTIME_DIR": str(_SESSION_ROOT / "xdg-runtime"),
 })
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Lets this process and every child it starts read key files made with FAST_KDF, whose
+# 8 KiB are below the product's reading floor (keyfile.READ_MIN_MEMORY). Tests only.
+os.environ["EVIDENCE_RECORDER_TESTS_USE_TINY_KDF"] = "1"
 for _var in ("EVIDENCE_RECORDER_VAULT", "EVIDENCE_RECORDER_PASSPHRASE",
              "EVIDENCE_RECORDER_NEW_PASSPHRASE", "EVIDENCE_RECORDER_RECOVERY_KEY"):
     os.environ.pop(_var, None)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FAST_KDF, PASSPHRASE, REPO
+from conftest import BUNDLE_PASSPHRASE, FAST_KDF, PASSPHRASE, REPO
 from PIL import Image
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QKeySequence
@@ -173,7 +173,7 @@ def sealed(tmp_path_factory: pytest.TempPathFactory, tsa_server: LoopbackTsa) ->
         stamped = export_bundle(vault, folder / "stamped.zip", options=ExportOptions(
             audience="police", timestamp_url=tsa_server.url))
         locked = export_bundle(vault, folder / "locked.zip",
-                               options=ExportOptions(passphrase="river stone 88"))
+                               options=ExportOptions(passphrase=BUNDLE_PASSPHRASE))
         (folder / "fingerprint").write_text(signing_fingerprint(vault))
     return {"stamped": stamped, "locked": locked, "ca": tsa_server.ca_pem_path,
             "fingerprint": folder / "fingerprint"}

@@ -60,6 +60,16 @@ def _pin_locale() -> None:
 _pin_locale()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _test_process_keeps_its_core_limit() -> Iterator[None]:
+    """cli.main() forbids core dumps for good (soft and hard limit 0). Tests that call it
+    in-process must not do that to the test process: children of it raise the limit
+    again to prove that the app and the CLI lower it (test_privacy, test_secrets)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("evidence_recorder.cli.disable_core_dumps", lambda: None)
+        yield
+
+
 @pytest.fixture(scope="session")
 def session_root() -> Path:
     """The folder that stands in for the home, temp and XDG folders during the tests."""

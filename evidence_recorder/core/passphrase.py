@@ -106,15 +106,20 @@ def estimated_guesses_log10(passphrase: str) -> float:
     return float(zxcvbn(passphrase[:_ESTIMATE_CHARS])["guesses_log10"])
 
 
+def _famous(passphrase: str) -> bool:
+    """E.g. "correct horse battery staple": random once, famous now, so tried first."""
+    return "".join(passphrase.casefold().split()) in _COMMON
+
+
 def bundle_passphrase_strength(passphrase: str) -> float:
     """0 to 1: how far ``passphrase`` is towards the bar for a bundle (1 = enough)."""
+    if _famous(passphrase):
+        return 0.0
     return min(1.0, estimated_guesses_log10(passphrase) / BUNDLE_MIN_GUESSES_LOG10)
 
 
 def bundle_passphrase_problem(passphrase: str) -> str | None:
     """Why a chosen bundle passphrase is refused, or ``None`` when it is strong enough."""
-    if "".join(passphrase.casefold().split()) in _COMMON:
-        return BUNDLE_TOO_WEAK  # e.g. "correct horse battery staple": famous, so known
-    if estimated_guesses_log10(passphrase) < BUNDLE_MIN_GUESSES_LOG10:
+    if _famous(passphrase) or estimated_guesses_log10(passphrase) < BUNDLE_MIN_GUESSES_LOG10:
         return BUNDLE_TOO_WEAK
     return None

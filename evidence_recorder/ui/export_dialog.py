@@ -3,7 +3,8 @@
 The choices are the CLI's (``evidence-recorder export``), in words a teacher uses:
 everything, some incidents, or the captures they selected; for their headteacher
 (covered copies first) or for the police (originals first); optionally locked with a
-passphrase they send another way, and optionally timestamped by a trusted service.
+passphrase they send another way (six random words made for them, or their own if it is
+as hard to guess), and optionally timestamped by a trusted service.
 """
 
 from __future__ import annotations

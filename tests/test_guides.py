@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -273,7 +274,8 @@ def test_a_locked_bundle_opens_with_7z_as_the_police_guide_says(
     assert "unsupported compression method 99" in refused.stdout + refused.stderr
     assert "unsupported compression method 99" in text
     # The guide's command, with the passphrase given on the line instead of typed.
-    command = EXAMPLE_FOLDER.sub(top, example).replace("7z x ", "7z x -y -priver\\ stone\\ 88 ")
+    given = shlex.quote(f"-p{BUNDLE_PASSPHRASE}")
+    command = EXAMPLE_FOLDER.sub(top, example).replace("7z x ", f"7z x -y {given} ")
     done = _shell(command, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "RESULT: the bundle is intact." in _shell("sh verify.sh", tmp_path / top).stdout

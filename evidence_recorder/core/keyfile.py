@@ -75,9 +75,10 @@ WRAPPED_BYTES = DATA_KEY_BYTES + 16  # the data key and its GCM tag
 
 # The tests' tiny Argon2id costs (tests/conftest.py, 8 KiB) are below READ_MIN_MEMORY.
 # tests/conftest.py sets this variable for the test process and every process it
-# starts, and nothing else does; the product never writes such a key file, and its
-# upper bounds hold regardless.
-TEST_TINY_KDF_ENV = "EVIDENCE_RECORDER_TESTS_USE_TINY_KDF"
+# starts, and nothing else does. It only lets a key file with costs the product never
+# writes be read (a planted one gains nothing: the costs are part of the key that wraps
+# the data key), and the upper bounds hold regardless.
+TEST_TINY_KDF_ENV = "ER_TESTS_USE_TINY_KDF"
 
 
 def _read_min_memory() -> int:

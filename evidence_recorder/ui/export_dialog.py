@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -141,9 +142,9 @@ class ExportDialog(QDialog):
         generated_row = QHBoxLayout()
         generated_row.addWidget(self.generated, 1)
         generated_row.addWidget(self.copy_passphrase)
-        self.copied = QLabel()
+        self.copied = QLabel(self.tr("Six words chosen at random for you. Copy it, or write "
+                                     "it down."))
         self.copied.setWordWrap(True)
-        self.own = QCheckBox(self.tr("Use &my own passphrase instead"))
         self.passphrase = QLineEdit()
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase.setAccessibleName(self.tr("Bundle passphrase"))
@@ -158,14 +159,18 @@ class ExportDialog(QDialog):
         self.strength_hint = QLabel()
         self.strength_hint.setWordWrap(True)
         self.passphrase.textChanged.connect(self._own_changed)
+        self.own = QCheckBox(self.tr("Use &my own passphrase instead"))
         advice = QLabel(self.tr("Tell the recipient the passphrase another way: say it on the "
                                 "phone, or send it by text message, never in the same e-mail as "
                                 "the file."))
         advice.setWordWrap(True)
-        protect_layout.addRow(self.encrypt)
-        protect_layout.addRow(self.tr("Passphrase"), generated_row)
-        protect_layout.addRow(self.copied)
-        protect_layout.addRow(self.own)
+        # The made passphrase and the user's own share one place, so that choosing one
+        # never grows the (already tall) window.
+        made_page = QWidget()
+        made_layout = QFormLayout(made_page)
+        made_layout.setContentsMargins(0, 0, 0, 0)
+        made_layout.addRow(self.tr("Passphrase"), generated_row)
+        made_layout.addRow(self.copied)
         self.own_rows = QWidget()
         own_layout = QFormLayout(self.own_rows)
         own_layout.setContentsMargins(0, 0, 0, 0)
@@ -173,7 +178,12 @@ class ExportDialog(QDialog):
         own_layout.addRow(self.tr("Again"), self.confirm)
         own_layout.addRow(self.strength)
         own_layout.addRow(self.strength_hint)
-        protect_layout.addRow(self.own_rows)
+        self.lock_pages = QStackedWidget()
+        self.lock_pages.addWidget(made_page)
+        self.lock_pages.addWidget(self.own_rows)
+        protect_layout.addRow(self.encrypt)
+        protect_layout.addRow(self.lock_pages)
+        protect_layout.addRow(self.own)
         protect_outer.addLayout(protect_layout)
         protect_outer.addWidget(advice)
         protect_outer.addLayout(stamp_layout)
@@ -185,7 +195,6 @@ class ExportDialog(QDialog):
         stamp_layout.addRow(self.timestamp)
         stamp_layout.addRow(self.tr("Service"), self.timestamp_url)
         self._own_changed("")
-        self.copied.hide()
         self._sync_lock()
         self.encrypt.toggled.connect(self._sync_lock)
         self.own.toggled.connect(self._use_own)
@@ -219,15 +228,12 @@ class ExportDialog(QDialog):
     def _copy_generated(self) -> None:
         clipboard.copy_secret(self.generated.text())  # kept out of history and sync
         self.copied.setText(self.tr("Copied. It leaves the clipboard after two minutes."))
-        self.copied.show()
 
     def _sync_lock(self) -> None:
         locked, own = self.encrypt.isChecked(), self.own.isChecked()
         self.own.setEnabled(locked)
-        self.own_rows.setEnabled(locked)
-        self.own_rows.setVisible(own)
-        self.generated.setEnabled(locked and not own)
-        self.copy_passphrase.setEnabled(locked and not own)
+        self.lock_pages.setEnabled(locked)
+        self.lock_pages.setCurrentIndex(1 if own else 0)
 
     def _use_own(self, own: bool) -> None:
         self._sync_lock()

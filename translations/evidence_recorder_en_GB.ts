@@ -358,7 +358,7 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../evidence_recorder/ui/app.py" line="+91"/>
+        <location filename="../evidence_recorder/ui/app.py" line="+83"/>
         <source>Open a report bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1746,7 +1746,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/backup.py" line="+108"/>
+        <location filename="../evidence_recorder/core/backup.py" line="+107"/>
         <source>Put the backup outside the vault folder, ideally on another disk.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1797,17 +1797,17 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/keyfile.py" line="+117"/>
+        <location filename="../evidence_recorder/core/keyfile.py" line="+154"/>
         <source>That is not a recovery key: it should be eight groups of four letters and digits.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+100"/>
+        <location line="+32"/>
         <source>The vault&apos;s key file (vault.key) is damaged, so the vault cannot be opened. Restore vault.key from a backup copy of the vault folder.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+93"/>
         <source>The vault&apos;s key file (vault.key) is not a key file we made.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1817,8 +1817,13 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/passphrase.py" line="+39"/>
+        <location filename="../evidence_recorder/core/passphrase.py" line="+44"/>
         <source>That passphrase is one of the first that anyone would try. Please choose something only you would think of, such as a few unrelated words.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>That passphrase is too easy to guess to protect a bundle: anyone who gets the file can try millions of guesses a second against it. Use the passphrase made for you, or choose a longer one, such as five or more unrelated words.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1875,7 +1880,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
 <context>
     <name>ExportDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/export_dialog.py" line="+51"/>
+        <location filename="../evidence_recorder/ui/export_dialog.py" line="+57"/>
         <source>Export a sealed report</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1975,7 +1980,27 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+6"/>
+        <source>Passphrase made for you</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+4"/>
+        <source>&amp;Copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Copy the passphrase</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Six words chosen at random for you. Copy it, or write it down.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>Bundle passphrase</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1985,13 +2010,28 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+5"/>
+        <source>Passphrase strength</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Use &amp;my own passphrase instead</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+1"/>
         <source>Tell the recipient the passphrase another way: say it on the phone, or send it by text message, never in the same e-mail as the file.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+9"/>
         <source>Passphrase</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Your passphrase</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2000,7 +2040,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+12"/>
         <source>Add a trusted &amp;timestamp from this service:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2030,17 +2070,37 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+17"/>
+        <source>Copied. It leaves the clipboard after two minutes.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Five or more unrelated words, or one made for you: anyone who gets the file can try millions of guesses a second.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Too easy to guess yet. Add more unrelated words.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Strong enough.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
         <source>Tick at least one incident, or choose “All captures”.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+8"/>
         <source>The two passphrases are not the same.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+19"/>
         <source>Save the sealed report</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2050,12 +2110,26 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+35"/>
+        <source>The file is locked with this passphrase (make a note of it now):
+
+{passphrase}
+
+Send it another way: say it on the phone or in person, never in the same e-mail as the file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The file is locked with your passphrase. Send it another way: say it on the phone or in person, never in the same e-mail as the file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Report exported</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-13"/>
         <source>The sealed report is saved as {path}.
 
 Its seal&apos;s fingerprint is
@@ -2296,12 +2370,12 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+102"/>
-        <location line="+470"/>
+        <location line="+471"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-436"/>
+        <location line="-437"/>
         <source>Capture whole &amp;screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2645,7 +2719,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+107"/>
+        <location line="+108"/>
         <source>%n capture in this incident</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -2914,7 +2988,7 @@ Why are you deleting it?</source>
 <context>
     <name>RecoverPage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+187"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+179"/>
         <source>Open with your recovery key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2977,7 +3051,7 @@ Why are you deleting it?</source>
 <context>
     <name>RecoveryKeyPage</name>
     <message>
-        <location line="-200"/>
+        <location line="-192"/>
         <source>Your recovery key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3022,7 +3096,7 @@ Why are you deleting it?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+21"/>
         <source>Copied</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3448,7 +3522,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Page</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="-227"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-219"/>
         <source>Problem</source>
         <translation type="unfinished"></translation>
     </message>

@@ -21,6 +21,8 @@ from evidence_recorder import __version__
 from evidence_recorder.core import paths
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, WrongSecret
 from evidence_recorder.core.model import Capture, CaptureDetails, Category, iso_utc
+from evidence_recorder.core.passphrase import bundle_passphrase_problem, generate_passphrase
+from evidence_recorder.core.process import disable_core_dumps
 
 PASSPHRASE_ENV = "EVIDENCE_RECORDER_PASSPHRASE"  # noqa: S105 - a variable name
 NEW_PASSPHRASE_ENV = "EVIDENCE_RECORDER_NEW_PASSPHRASE"  # noqa: S105
@@ -28,6 +30,8 @@ RECOVERY_KEY_ENV = "EVIDENCE_RECORDER_RECOVERY_KEY"
 BUNDLE_PASSPHRASE_ENV = "EVIDENCE_RECORDER_BUNDLE_PASSPHRASE"  # noqa: S105 - a variable name
 MAX_SECRET_FILE = 4096
 BUNDLE_SUFFIX = ".zip"  # what export writes; `evidence-recorder FILE.zip` opens one
+
+SECRET_ENVS = (PASSPHRASE_ENV, NEW_PASSPHRASE_ENV, RECOVERY_KEY_ENV, BUNDLE_PASSPHRASE_ENV)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_WRONG_SECRET, EXIT_REFUSED = 0, 1, 2, 3, 4
 
@@ -64,6 +68,33 @@ class _Parser(argparse.ArgumentParser):
 
 # ---------------------------------------------------------------------- secrets
 
+# The secret environment variables, moved out of os.environ at start (see startup()).
+_env_secrets: dict[str, str] = {}
+
+
+def take_secrets_from_environment() -> None:
+    """Move the secret variables out of the environment, so that no child process
+    (ssh-keygen, a time-stamping helper, the app) inherits them and /proc/PID/environ of
+    later children does not show them. Reading them later uses ``_env_secret``."""
+    for name in SECRET_ENVS:
+        value = os.environ.pop(name, None)
+        if value is not None:
+            _env_secrets[name] = value
+
+
+def _env_secret(name: str) -> str | None:
+    take_secrets_from_environment()  # also when main() was not the way in
+    return _env_secrets.get(name)
+
+
+def startup() -> None:
+    """What the command does before anything else: no core dumps (a dump of a process
+    holding an open vault would hold decrypted evidence), no secrets left in the
+    environment."""
+    disable_core_dumps()
+    _env_secrets.clear()
+    take_secrets_from_environment()
+
 
 def _read_secret_file(path: str) -> str:
     try:
@@ -73,7 +104,11 @@ def _read_secret_file(path: str) -> str:
         raise UsageError(f"The passphrase file could not be read ({exc.strerror}).") from exc
     if len(raw) > MAX_SECRET_FILE:
         raise UsageError("The passphrase file is too large to be a passphrase file.")
-    text = raw.decode("utf-8", errors="strict").splitlines()
+    try:
+        text = raw.decode("utf-8", errors="strict").splitlines()
+    except UnicodeDecodeError:
+        raise UsageError("The passphrase file is not UTF-8 text. Save it as plain text "
+                         "(UTF-8), with the passphrase on the first line.") from None
     return text[0] if text else ""
 
 
@@ -87,14 +122,18 @@ def _prompt(label: str) -> str:
 def _passphrase(args: argparse.Namespace) -> str:
     if args.passphrase_file:
         return _read_secret_file(args.passphrase_file)
-    if PASSPHRASE_ENV in os.environ:
-        return os.environ[PASSPHRASE_ENV]
+    if (secret := _env_secret(PASSPHRASE_ENV)) is not None:
+        return secret
     return _prompt("Passphrase")
 
 
 def _new_passphrase(args: argparse.Namespace, env: str, label: str) -> str:
-    if env in os.environ:
-        return os.environ[env]
+    if (secret := _env_secret(env)) is not None:
+        return secret
+    return _prompt_twice(label)
+
+
+def _prompt_twice(label: str) -> str:
     first = _prompt(label)
     if _prompt("Type it again") != first:
         raise RefusedInput("The two passphrases are not the same. Nothing was changed.")
@@ -158,8 +197,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     folder = _vault_dir(args)
     if args.passphrase_file:
         passphrase = _read_secret_file(args.passphrase_file)
-    elif PASSPHRASE_ENV in os.environ:
-        passphrase = os.environ[PASSPHRASE_ENV]
+    elif (secret := _env_secret(PASSPHRASE_ENV)) is not None:
+        passphrase = secret
     else:
         passphrase = _new_passphrase(args, PASSPHRASE_ENV, "Choose a passphrase")
     vault, recovery_key = Vault.create(folder, passphrase)
@@ -381,9 +420,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir() and not args.force:
         raise RefusedInput(f"{out} already exists. Choose another name, or add --force.")
-    passphrase = None
+    passphrase = generated = None
     if args.encrypt:
-        passphrase = _new_passphrase(args, BUNDLE_PASSPHRASE_ENV, "Passphrase for the bundle")
+        passphrase = _bundle_passphrase_for_export(args)
+        if passphrase is None:
+            passphrase = generated = generate_passphrase()
+    elif args.own_passphrase:
+        raise UsageError("--own-passphrase goes with --encrypt.")
     chosen = bundle.ExportOptions(
         capture_ids=args.capture or None, incident_ids=args.incident or None,
         audience=args.audience, include_originals=not args.no_originals,
@@ -397,13 +440,35 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(f"Sealed bundle written to {path}.")
     print(f"Its seal's key fingerprint is {fingerprint}: give it to the recipient "
           "separately (by phone, say) so they can confirm the bundle came from you.")
+    if generated:
+        print("\nThe bundle is locked with this passphrase (it is shown only this once):\n")
+        print(f"    {generated}\n")
     if passphrase:
-        print("The bundle is encrypted. Send the passphrase another way than the bundle.")
+        print(SEND_SEPARATELY)
     return EXIT_OK
 
 
+SEND_SEPARATELY = (
+    "The bundle is encrypted. Send the passphrase to the recipient another way (phone, in "
+    "person), never in the same e-mail as the bundle. 7-Zip or Evidence Recorder opens it.")
+
+
+def _bundle_passphrase_for_export(args: argparse.Namespace) -> str | None:
+    """The user's own bundle passphrase, checked; ``None`` means make one for them."""
+    if args.own_passphrase:
+        own = _prompt_twice("Your passphrase for the bundle")
+    elif (secret := _env_secret(BUNDLE_PASSPHRASE_ENV)) is not None:
+        own = secret
+    else:
+        return None
+    if problem := bundle_passphrase_problem(own):
+        raise UsageError(f"{problem} (Leave out --own-passphrase and "
+                         f"{BUNDLE_PASSPHRASE_ENV}, and a strong one is made for you.)")
+    return own
+
+
 def _bundle_passphrase() -> str | None:
-    return os.environ.get(BUNDLE_PASSPHRASE_ENV) or None
+    return _env_secret(BUNDLE_PASSPHRASE_ENV) or None
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -511,7 +576,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
     from evidence_recorder.core.vault import Vault
 
     folder = _vault_dir(args)
-    key = os.environ.get(RECOVERY_KEY_ENV) or _prompt("Recovery key")
+    key = _env_secret(RECOVERY_KEY_ENV) or _prompt("Recovery key")
     if not key.strip():
         raise WrongSecret("No recovery key was given.")
     new = _new_passphrase(args, NEW_PASSPHRASE_ENV, "New passphrase")
@@ -685,8 +750,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-originals", action="store_true",
                    help="leave the originals out (headteacher bundles only)")
     p.add_argument("--encrypt", action="store_true",
-                   help="wrap the bundle in an AES-256 ZIP (7-Zip opens it); passphrase from "
-                        f"a prompt or ${BUNDLE_PASSPHRASE_ENV}")
+                   help="wrap the bundle in an AES-256 ZIP (7-Zip opens it), locked with a "
+                        "passphrase of six random words that is made and shown once (or your "
+                        f"own, from ${BUNDLE_PASSPHRASE_ENV} or --own-passphrase, if it is as "
+                        "strong)")
+    p.add_argument("--own-passphrase", action="store_true",
+                   help="with --encrypt: ask for your own passphrase instead")
     p.add_argument("--timestamp-url", metavar="URL",
                    help="add a trusted RFC 3161 timestamp from this time-stamping service")
     p.add_argument("--name", metavar="TEXT", help="your name, for the report")
@@ -782,6 +851,7 @@ def _bare_bundle_path(argv: Sequence[str]) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    startup()
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if _bare_bundle_path(argv):

@@ -21,6 +21,8 @@ from evidence_recorder.core.keyfile import KdfParams
 from evidence_recorder.core.vault import Vault
 
 PASSPHRASE = "plum orchard lantern 42"
+# Locks test bundles: as strong as a generated one, so the bundle passphrase check passes.
+BUNDLE_PASSPHRASE = "velvet harbor quarry tumble orchid lantern"
 # Tiny Argon2id costs so that tests unlock in milliseconds. Only tests use them,
 # through this one fixture; the product always calibrates (see keyfile.KDF_FLOOR).
 FAST_KDF = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
@@ -42,6 +44,9 @@ os.environ.update({
     "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
 })
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Lets this process and every child it starts read key files made with FAST_KDF, whose
+# 8 KiB are below the product's reading floor (keyfile.READ_MIN_MEMORY). Tests only.
+os.environ["ER_TESTS_USE_TINY_KDF"] = "1"
 for _var in ("EVIDENCE_RECORDER_VAULT", "EVIDENCE_RECORDER_PASSPHRASE",
              "EVIDENCE_RECORDER_NEW_PASSPHRASE", "EVIDENCE_RECORDER_RECOVERY_KEY"):
     os.environ.pop(_var, None)
@@ -56,6 +61,16 @@ def _pin_locale() -> None:
 
 
 _pin_locale()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_process_keeps_its_core_limit() -> Iterator[None]:
+    """cli.main() forbids core dumps for good (soft and hard limit 0). Tests that call it
+    in-process must not do that to the test process: children of it raise the limit
+    again to prove that the app and the CLI lower it (test_privacy, test_secrets)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("evidence_recorder.cli.disable_core_dumps", lambda: None)
+        yield
 
 
 @pytest.fixture(scope="session")

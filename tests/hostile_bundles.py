@@ -31,7 +31,7 @@ from typing import Any
 
 import hostile_files as hf
 
-PASSPHRASE_FOR_TRANSPORT = "river stone 88"
+PASSPHRASE_FOR_TRANSPORT = "velvet harbor quarry tumble orchid lantern"  # conftest's
 
 
 @dataclass(frozen=True)

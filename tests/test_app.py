@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import FAST_KDF, PASSPHRASE, fake_screen
+from conftest import BUNDLE_PASSPHRASE, FAST_KDF, PASSPHRASE, fake_screen
 from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QWidget
@@ -430,18 +430,19 @@ def test_export_dialog_seals_a_bundle_that_verifies(qtbot, controller, tmp_path:
     dialog.police_button.setChecked(True)
     assert not dialog.originals.isEnabled() and dialog.originals.isChecked()
     dialog.encrypt.setChecked(True)
-    dialog.passphrase.setText("river stone 88")
+    dialog.own.setChecked(True)
+    dialog.passphrase.setText(BUNDLE_PASSPHRASE)
     dialog.confirm.setText("river stone 99")
     with pytest.raises(Exception, match="not the same"):
         dialog.chosen_options()
-    dialog.confirm.setText("river stone 88")
+    dialog.confirm.setText(BUNDLE_PASSPHRASE)
     dialog.name.setText("A. Teacher")
     chosen = dialog.chosen_options()
     assert chosen.capture_ids == [capture_id] and chosen.audience == "police"
     messages.set_next_answer(messages.Button.Ok)
     dialog.export_to(tmp_path / "b.zip", chosen)
     wait_until(qtbot, lambda: dialog.written is not None)
-    assert verify_bundle(tmp_path / "b.zip", "river stone 88").ok
+    assert verify_bundle(tmp_path / "b.zip", BUNDLE_PASSPHRASE).ok
     assert controller.settings.get(options.YOUR_NAME) == "A. Teacher"
     assert controller.session.audit_entries()[-1].action == "export"
 

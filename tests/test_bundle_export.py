@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import BUNDLE_PASSPHRASE
 from PIL import Image
 from test_bundle import extract, zip_contents
 from test_vault import add, png_bytes
@@ -104,19 +105,19 @@ def test_verify_sh_passes_and_then_catches_a_change(two_incidents: tuple[Vault, 
 def test_an_encrypted_bundle_opens_with_7zip_and_verifies(vault: Vault, tmp_path: Path) -> None:
     add(vault, png_bytes())
     path = export_bundle(vault, tmp_path / "secret.zip",
-                         options=ExportOptions(passphrase="river stone 88"))
+                         options=ExportOptions(passphrase=BUNDLE_PASSPHRASE))
     with zipfile.ZipFile(path) as zf:
         assert all(info.flag_bits & 0x1 for info in zf.infolist())
     with pytest.raises(BundleLocked):
         verify_bundle(path)
     with pytest.raises(WrongSecret):
         verify_bundle(path, "not the passphrase")
-    report = verify_bundle(path, "river stone 88")
+    report = verify_bundle(path, BUNDLE_PASSPHRASE)
     assert report.ok and report.encrypted, report.problems
     seven = shutil.which("7z")
     assert seven, "7-Zip (p7zip-full) is installed by scripts/setup --test"
     out = tmp_path / "x"
-    done = subprocess.run([seven, "x", "-priver stone 88", f"-o{out}", str(path)],
+    done = subprocess.run([seven, "x", f"-p{BUNDLE_PASSPHRASE}", f"-o{out}", str(path)],
                           capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode == 0, done.stdout
     (folder,) = out.iterdir()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BUNDLE_PASSPHRASE
 from PIL import Image, ImageDraw
 from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
@@ -703,8 +704,8 @@ def test_a_real_bundle_changed_after_sealing_is_shown_red(
 def test_a_real_encrypted_bundle_asks_for_its_passphrase(
         qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, vault: Any, tmp_path: Path,
         windows: list[BundleViewer]) -> None:
-    path = _sealed_bundle(vault, tmp_path, passphrase="plum orchard lantern")
-    answers = iter([("plum", True), ("plum orchard lantern", True)])
+    path = _sealed_bundle(vault, tmp_path, passphrase=BUNDLE_PASSPHRASE)
+    answers = iter([("plum", True), (BUNDLE_PASSPHRASE, True)])
     prompts: list[str] = []
 
     def get_text(parent: QWidget, title: str, label: str, echo: Any) -> tuple[str, bool]:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import PASSPHRASE, run_cli
+from conftest import BUNDLE_PASSPHRASE, PASSPHRASE, run_cli
 from PIL import Image
 
 NEW = "seventeen quiet herons"
@@ -222,7 +222,7 @@ def test_encrypted_export_needs_its_passphrase(cli, tmp_path: Path) -> None:  # 
     make_png(tmp_path / "a.png")
     assert cli("import", str(tmp_path / "a.png")).returncode == 0
     out = tmp_path / "secret.zip"
-    secret = {"EVIDENCE_RECORDER_BUNDLE_PASSPHRASE": "river stone 88"}
+    secret = {"EVIDENCE_RECORDER_BUNDLE_PASSPHRASE": BUNDLE_PASSPHRASE}
     assert cli("export", "--out", str(out), "--encrypt", env=secret).returncode == 0
     assert run_cli("verify", str(out), env=secret).returncode == 0
     wrong = run_cli("verify", str(out), env={"EVIDENCE_RECORDER_BUNDLE_PASSPHRASE": "nope nope"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FAST_KDF, PASSPHRASE, REPO
+from conftest import BUNDLE_PASSPHRASE, FAST_KDF, PASSPHRASE, REPO
 from PIL import Image
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QKeySequence
@@ -174,7 +175,7 @@ def sealed(tmp_path_factory: pytest.TempPathFactory, tsa_server: LoopbackTsa) ->
         stamped = export_bundle(vault, folder / "stamped.zip", options=ExportOptions(
             audience="police", timestamp_url=tsa_server.url))
         locked = export_bundle(vault, folder / "locked.zip",
-                               options=ExportOptions(passphrase="river stone 88"))
+                               options=ExportOptions(passphrase=BUNDLE_PASSPHRASE))
         (folder / "fingerprint").write_text(signing_fingerprint(vault))
     return {"stamped": stamped, "locked": locked, "ca": tsa_server.ca_pem_path,
             "fingerprint": folder / "fingerprint"}
@@ -276,7 +277,8 @@ def test_a_locked_bundle_opens_with_7z_as_the_police_guide_says(
     assert "unsupported compression method 99" in refused.stdout + refused.stderr
     assert "unsupported compression method 99" in text
     # The guide's command, with the passphrase given on the line instead of typed.
-    command = EXAMPLE_FOLDER.sub(top, example).replace("7z x ", "7z x -y -priver\\ stone\\ 88 ")
+    given = shlex.quote(f"-p{BUNDLE_PASSPHRASE}")
+    command = EXAMPLE_FOLDER.sub(top, example).replace("7z x ", f"7z x -y {given} ")
     done = _shell(command, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "RESULT: the bundle is intact." in _shell("sh verify.sh", tmp_path / top).stdout

@@ -15,7 +15,6 @@ import contextlib
 import errno
 import hashlib
 import json
-import os
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -114,7 +113,7 @@ def make_backup(vault: Vault, out: Path) -> Path:
                                                               "folder, ideally on another disk."))
     fsutil.remove_stale_temps(target.parent, target.name)
     # Named so that remove_stale_temps(target) also sweeps it up after a crash.
-    db_copy = target.with_name(f".{target.name}.{os.getpid()}.db.tmp")
+    db_copy = fsutil.temp_path_for(target).with_suffix(".db.tmp")  # unguessable, see fsutil
     _remove(db_copy, db_copy.with_name(db_copy.name + "-journal"))
     try:
         try:

@@ -281,10 +281,12 @@ def _audit_lines(vault: Vault, capture_ids: set[int], incident_ids: set[int]) ->
 def _open_zip_for_writing(fh: Any, passphrase: str | None) -> zipfile.ZipFile:
     if passphrase is None:
         return zipfile.ZipFile(fh, "w")
-    if len(passphrase) < 8:
-        raise RefusedInput("Please choose a passphrase of at least 8 characters for the "
-                           "bundle, and send it to the recipient another way (say it on "
-                           "the phone, or send it by text message).")
+    # WinZip AES derives its key with 1,000 PBKDF2-SHA1 rounds (the format 7-Zip opens),
+    # so only the passphrase's own strength protects the file: see core/passphrase.py.
+    from evidence_recorder.core.passphrase import bundle_passphrase_problem
+
+    if problem := bundle_passphrase_problem(passphrase):
+        raise RefusedInput(problem)
     import pyzipper
 
     zf = pyzipper.AESZipFile(fh, "w", encryption=pyzipper.WZ_AES)

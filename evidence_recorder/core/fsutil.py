@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -37,14 +38,33 @@ def fsync_dir(folder: Path) -> None:
 
 
 def temp_path_for(target: Path) -> Path:
-    return target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    """A fresh, unguessable temp name beside ``target`` that ``remove_stale_temps`` finds.
+
+    A predictable name (the process id) would let someone who can write to the folder
+    plant a symlink there and have our write land wherever it points.
+    """
+    return target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
+
+
+_CREATE_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                 | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+
+
+def _create_temp(target: Path, mode: int) -> tuple[int, Path]:
+    """Create a new temp file exclusively: never an existing file, never through a symlink."""
+    for _ in range(100):
+        tmp = temp_path_for(target)
+        try:
+            return os.open(tmp, _CREATE_FLAGS, mode), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {target.name}")
 
 
 @contextlib.contextmanager
 def atomic_writer(target: Path, mode: int = 0o600) -> Iterator[BinaryIO]:
     """Yield a file to write; on success it replaces ``target`` durably."""
-    tmp = temp_path_for(target)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), mode)
+    fd, tmp = _create_temp(target, mode)
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from argon2.exceptions import Argon2Error
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -62,6 +63,40 @@ KDF_FLOOR = KdfParams(time_cost=2, memory_cost=64 * 1024, parallelism=2)
 KDF_MAX_MEMORY = 256 * 1024  # stays kind to a laptop with little memory
 CALIBRATION_TARGET_SECONDS = 0.6  # lands between half a second and a second
 
+# What a key file we made can hold. Costs outside these bounds mean damage (or a planted
+# file), and are refused before Argon2 runs: 2 GiB or a billion passes would otherwise
+# hang the app or exhaust memory instead of saying the file is damaged.
+READ_MAX_TIME_COST = 10
+READ_MIN_MEMORY = KDF_FLOOR.memory_cost  # 64 MiB
+READ_MAX_MEMORY = 1024 * 1024  # 1 GiB
+READ_MAX_PARALLELISM = 16
+SALT_BYTES, NONCE_BYTES = 16, 12
+WRAPPED_BYTES = DATA_KEY_BYTES + 16  # the data key and its GCM tag
+
+# The tests' tiny Argon2id costs (tests/conftest.py, 8 KiB) are below READ_MIN_MEMORY.
+# tests/conftest.py sets this variable for the test process and every process it
+# starts, and nothing else does. It only lets a key file with costs the product never
+# writes be read (a planted one gains nothing: the costs are part of the key that wraps
+# the data key), and the upper bounds hold regardless.
+TEST_TINY_KDF_ENV = "ER_TESTS_USE_TINY_KDF"
+
+
+def _read_min_memory() -> int:
+    return 1 if os.environ.get(TEST_TINY_KDF_ENV) == "1" else READ_MIN_MEMORY
+
+
+def _check_kdf_bounds(params: KdfParams) -> None:
+    """Raise ValueError for costs no key file of ours holds (see READ_MAX_TIME_COST)."""
+    for name, value in params.as_dict().items():
+        if type(value) is not int:
+            raise ValueError(name)
+    if not 1 <= params.time_cost <= READ_MAX_TIME_COST:
+        raise ValueError("time_cost")
+    if not _read_min_memory() <= params.memory_cost <= READ_MAX_MEMORY:
+        raise ValueError("memory_cost")
+    if not 1 <= params.parallelism <= READ_MAX_PARALLELISM:
+        raise ValueError("parallelism")
+
 
 def derive_passphrase_key(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
     return hash_secret_raw(
@@ -89,9 +124,11 @@ def calibrate_kdf(target: float = CALIBRATION_TARGET_SECONDS) -> KdfParams:
         if params.memory_cost < KDF_MAX_MEMORY:
             memory = min(KDF_MAX_MEMORY, int(params.memory_cost * factor))
             params = dataclasses.replace(params, memory_cost=memory)
+        elif params.time_cost >= READ_MAX_TIME_COST:
+            return params  # a very fast machine: more passes would be read as damage
         else:
             passes = params.time_cost + max(1, int(params.time_cost * (factor - 1)))
-            params = dataclasses.replace(params, time_cost=passes)
+            params = dataclasses.replace(params, time_cost=min(READ_MAX_TIME_COST, passes))
 
 
 # ---------------------------------------------------------------- recovery keys
@@ -146,6 +183,12 @@ def _checksum(body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
+_DAMAGED = QT_TRANSLATE_NOOP("EvidenceError", "The vault's key file (vault.key) is damaged, "
+                                              "so the vault cannot be opened. Restore "
+                                              "vault.key from a backup copy of the vault "
+                                              "folder.")
+
+
 @dataclass(frozen=True, slots=True)
 class KeyFile:
     vault_id: str
@@ -182,7 +225,11 @@ class KeyFile:
     def unlock_with_passphrase(self, passphrase: str) -> bytes:
         slot = self.passphrase_slot
         params = KdfParams(slot["time_cost"], slot["memory_cost"], slot["parallelism"])
-        kek = derive_passphrase_key(passphrase, _unb64(slot["salt"]), params)
+        try:
+            _check_kdf_bounds(params)  # checked on reading too; a KeyFile can be built by hand
+            kek = derive_passphrase_key(passphrase, _unb64(slot["salt"]), params)
+        except (ValueError, Argon2Error) as exc:
+            raise VaultDamaged(_DAMAGED) from exc
         return _unwrap(self.vault_id, "passphrase", slot, kek,
                        "That passphrase does not open this vault.")
 
@@ -214,20 +261,15 @@ class KeyFile:
             keyfile = cls(str(doc["vault_id"]), dict(slots["passphrase"]),
                           dict(slots["recovery"]))
             for slot in (keyfile.passphrase_slot, keyfile.recovery_slot):
-                _unb64(slot["salt"])
-                _unb64(slot["nonce"])
-                _unb64(slot["wrapped"])
-            for name in ("time_cost", "memory_cost", "parallelism"):
-                value = keyfile.passphrase_slot[name]
-                if not isinstance(value, int) or not 1 <= value <= 4 * 1024 * 1024:
-                    raise ValueError(name)
+                if (len(_unb64(slot["salt"])) != SALT_BYTES
+                        or len(_unb64(slot["nonce"])) != NONCE_BYTES
+                        or len(_unb64(slot["wrapped"])) != WRAPPED_BYTES):
+                    raise ValueError("slot sizes")
+            slot = keyfile.passphrase_slot
+            _check_kdf_bounds(KdfParams(slot["time_cost"], slot["memory_cost"],
+                                        slot["parallelism"]))
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            raise VaultDamaged(
-                QT_TRANSLATE_NOOP("EvidenceError", "The vault's key file (vault.key) is damaged, "
-                                                   "so the vault cannot be opened. Restore "
-                                                   "vault.key from a backup copy of the vault "
-                                                   "folder.")
-            ) from exc
+            raise VaultDamaged(_DAMAGED) from exc
         return keyfile
 
     @classmethod

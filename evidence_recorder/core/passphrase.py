@@ -1,9 +1,14 @@
-"""Which passphrases we refuse, and why, in words a person can act on."""
+"""Which passphrases we refuse, and why, in words a person can act on; and the
+passphrases we make for locking a bundle."""
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
+import secrets
 
+from evidence_recorder.core import paths
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 
 MIN_LENGTH = 12
@@ -48,3 +53,73 @@ def _is_run(text: str) -> bool:
     """Counting or alphabet runs such as "123456789012" or "abcdefghijkl"."""
     steps = {ord(b) - ord(a) for a, b in itertools.pairwise(text)}
     return steps in ({1}, {-1})
+
+
+# ---------------------------------------------------------------- bundle passphrases
+#
+# A bundle locked "for transport" is a WinZip AES ZIP, the format 7-Zip opens. Its key
+# comes from only 1,000 rounds of PBKDF2-SHA1, so anyone who gets the file (a forwarded
+# e-mail, a lost USB stick) can try millions of guesses a second on one graphics card.
+# Only the passphrase's own strength protects it: we offer a generated one, and refuse
+# a chosen one that is easier to guess than the weakest we would generate.
+
+WORDLIST_FILE = "eff_large_wordlist.txt"  # resources/wordlists/, see LICENSE there
+WORDLIST_SIZE = 7776
+GENERATED_WORDS = 6  # about 77.5 bits
+MIN_WORDS = 5  # the bar for a chosen passphrase: as hard to guess as five random words
+BUNDLE_MIN_GUESSES_LOG10 = MIN_WORDS * math.log10(WORDLIST_SIZE)  # about 19.4 (64.6 bits)
+_ESTIMATE_CHARS = 100  # zxcvbn slows down on long input; more is never weaker
+
+BUNDLE_TOO_WEAK = QT_TRANSLATE_NOOP(
+    "EvidenceError",
+    "That passphrase is too easy to guess to protect a bundle: anyone who gets the file can "
+    "try millions of guesses a second against it. Use the passphrase made for you, or choose "
+    "a longer one, such as five or more unrelated words.",
+)
+
+
+@functools.cache
+def wordlist() -> tuple[str, ...]:
+    """The EFF large word list (7,776 words), read once from ``resources/wordlists``."""
+    path = paths.resource_dir() / "wordlists" / WORDLIST_FILE
+    words = tuple(path.read_text(encoding="utf-8").split())
+    if len(words) != WORDLIST_SIZE or len(set(words)) != WORDLIST_SIZE:
+        # Fewer words would mean weaker passphrases than we promise: a broken install.
+        raise RuntimeError(f"{WORDLIST_FILE} should hold {WORDLIST_SIZE} different words")
+    return words
+
+
+def generate_passphrase(words: int = GENERATED_WORDS) -> str:
+    """Random words from the EFF list, chosen with ``secrets``, separated by spaces."""
+    if words < MIN_WORDS:
+        raise ValueError(f"a bundle passphrase has at least {MIN_WORDS} words")
+    choices = wordlist()
+    return " ".join(secrets.choice(choices) for _ in range(words))
+
+
+def estimated_guesses_log10(passphrase: str) -> float:
+    """zxcvbn's estimate of how many guesses (as a power of ten) find ``passphrase``."""
+    from zxcvbn import zxcvbn
+
+    if not passphrase:
+        return 0.0
+    return float(zxcvbn(passphrase[:_ESTIMATE_CHARS])["guesses_log10"])
+
+
+def _famous(passphrase: str) -> bool:
+    """E.g. "correct horse battery staple": random once, famous now, so tried first."""
+    return "".join(passphrase.casefold().split()) in _COMMON
+
+
+def bundle_passphrase_strength(passphrase: str) -> float:
+    """0 to 1: how far ``passphrase`` is towards the bar for a bundle (1 = enough)."""
+    if _famous(passphrase):
+        return 0.0
+    return min(1.0, estimated_guesses_log10(passphrase) / BUNDLE_MIN_GUESSES_LOG10)
+
+
+def bundle_passphrase_problem(passphrase: str) -> str | None:
+    """Why a chosen bundle passphrase is refused, or ``None`` when it is strong enough."""
+    if _famous(passphrase) or estimated_guesses_log10(passphrase) < BUNDLE_MIN_GUESSES_LOG10:
+        return BUNDLE_TOO_WEAK
+    return None

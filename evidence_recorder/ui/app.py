@@ -7,7 +7,6 @@ vault, empties every view and returns to the unlock page.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from evidence_recorder import APP_NAME, __version__
 from evidence_recorder.core import paths
 from evidence_recorder.core import settings as options
 from evidence_recorder.core.errors import EvidenceError
+from evidence_recorder.core.process import disable_core_dumps  # shared with the CLI
 from evidence_recorder.core.settings import Settings
 from evidence_recorder.ui import crash, filedialogs, messages, theme
 from evidence_recorder.ui.i18n import error_text, install_translators
@@ -36,14 +36,6 @@ if TYPE_CHECKING:  # imported when first needed, to keep start-up short
     from evidence_recorder.core.keyfile import KdfParams
     from evidence_recorder.ui.bundle_viewer import BundleViewer
     from evidence_recorder.ui.main_window import MainWindow
-
-
-def disable_core_dumps() -> None:
-    """A core dump of an unlocked app would hold decrypted evidence: forbid them."""
-    with contextlib.suppress(ImportError, OSError, ValueError):
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 class AppController(QObject):

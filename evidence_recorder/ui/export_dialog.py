@@ -3,7 +3,8 @@
 The choices are the CLI's (``evidence-recorder export``), in words a teacher uses:
 everything, some incidents, or the captures they selected; for their headteacher
 (covered copies first) or for the police (originals first); optionally locked with a
-passphrase they send another way, and optionally timestamped by a trusted service.
+passphrase they send another way (six random words made for them, or their own if it is
+as hard to guess), and optionally timestamped by a trusted service.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -18,22 +20,26 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
+    QPushButton,
     QRadioButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from evidence_recorder.core import bundle
+from evidence_recorder.core import passphrase as passphrases
 from evidence_recorder.core import settings as options
-from evidence_recorder.core.errors import EvidenceError
+from evidence_recorder.core.errors import EvidenceError, RefusedInput
 from evidence_recorder.core.model import Incident, utc_now
 from evidence_recorder.core.settings import Settings
-from evidence_recorder.ui import filedialogs, messages, theme
+from evidence_recorder.ui import clipboard, filedialogs, messages, theme
 from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.plain import make_plain
 from evidence_recorder.ui.session import VaultSession
@@ -123,19 +129,62 @@ class ExportDialog(QDialog):
         stamp_layout = QFormLayout()
         self.encrypt = QCheckBox(self.tr("&Lock the file with a passphrase (7-Zip and Evidence "
                                          "Recorder can open it)"))
+        # A locked ZIP can be attacked with millions of guesses a second (core/passphrase.py),
+        # so the passphrase offered is six random words; one of the user's own must be as hard.
+        self.generated = QLineEdit(passphrases.generate_passphrase())
+        self.generated.setReadOnly(True)
+        self.generated.setAccessibleName(self.tr("Passphrase made for you"))
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.generated.setFont(mono)
+        self.copy_passphrase = QPushButton(self.tr("&Copy"))
+        self.copy_passphrase.setAccessibleName(self.tr("Copy the passphrase"))
+        self.copy_passphrase.clicked.connect(self._copy_generated)
+        generated_row = QHBoxLayout()
+        generated_row.addWidget(self.generated, 1)
+        generated_row.addWidget(self.copy_passphrase)
+        self.copied = QLabel(self.tr("Six words chosen at random for you. Copy it, or write "
+                                     "it down."))
+        self.copied.setWordWrap(True)
         self.passphrase = QLineEdit()
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase.setAccessibleName(self.tr("Bundle passphrase"))
         self.confirm = QLineEdit()
         self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
         self.confirm.setAccessibleName(self.tr("Bundle passphrase again"))
+        self.strength = QProgressBar()
+        self.strength.setRange(0, 100)
+        self.strength.setTextVisible(False)
+        self.strength.setMaximumHeight(8)
+        self.strength.setAccessibleName(self.tr("Passphrase strength"))
+        self.strength_hint = QLabel()
+        self.strength_hint.setWordWrap(True)
+        self.passphrase.textChanged.connect(self._own_changed)
+        self.own = QCheckBox(self.tr("Use &my own passphrase instead"))
         advice = QLabel(self.tr("Tell the recipient the passphrase another way: say it on the "
                                 "phone, or send it by text message, never in the same e-mail as "
                                 "the file."))
         advice.setWordWrap(True)
+        # The made passphrase and the user's own share one place, so that choosing one
+        # never grows the (already tall) window.
+        made_page = QWidget()
+        made_layout = QFormLayout(made_page)
+        made_layout.setContentsMargins(0, 0, 0, 0)
+        made_layout.addRow(self.tr("Passphrase"), generated_row)
+        made_layout.addRow(self.copied)
+        self.own_rows = QWidget()
+        own_layout = QFormLayout(self.own_rows)
+        own_layout.setContentsMargins(0, 0, 0, 0)
+        own_layout.addRow(self.tr("Your passphrase"), self.passphrase)
+        own_layout.addRow(self.tr("Again"), self.confirm)
+        own_layout.addRow(self.strength)
+        own_layout.addRow(self.strength_hint)
+        self.lock_pages = QStackedWidget()
+        self.lock_pages.addWidget(made_page)
+        self.lock_pages.addWidget(self.own_rows)
         protect_layout.addRow(self.encrypt)
-        protect_layout.addRow(self.tr("Passphrase"), self.passphrase)
-        protect_layout.addRow(self.tr("Again"), self.confirm)
+        protect_layout.addRow(self.lock_pages)
+        protect_layout.addRow(self.own)
         protect_outer.addLayout(protect_layout)
         protect_outer.addWidget(advice)
         protect_outer.addLayout(stamp_layout)
@@ -146,10 +195,10 @@ class ExportDialog(QDialog):
         self.timestamp.setChecked(bool(self.timestamp_url.text()))
         stamp_layout.addRow(self.timestamp)
         stamp_layout.addRow(self.tr("Service"), self.timestamp_url)
-        for field in (self.passphrase, self.confirm):
-            field.setEnabled(False)
-        self.encrypt.toggled.connect(self.passphrase.setEnabled)
-        self.encrypt.toggled.connect(self.confirm.setEnabled)
+        self._own_changed("")
+        self._sync_lock()
+        self.encrypt.toggled.connect(self._sync_lock)
+        self.own.toggled.connect(self._use_own)
         layout.addWidget(protect)
 
         self.error = QLabel()
@@ -178,6 +227,36 @@ class ExportDialog(QDialog):
             self.originals.setChecked(True)
         self.originals.setEnabled(not police)
 
+    def _copy_generated(self) -> None:
+        clipboard.copy_secret(self.generated.text())  # kept out of history and sync
+        self.copied.setText(self.tr("Copied. It leaves the clipboard after two minutes."))
+
+    def _sync_lock(self) -> None:
+        locked, own = self.encrypt.isChecked(), self.own.isChecked()
+        self.own.setEnabled(locked)
+        self.lock_pages.setEnabled(locked)
+        self.lock_pages.setCurrentIndex(1 if own else 0)
+
+    def _use_own(self, own: bool) -> None:
+        self._sync_lock()
+        if own:
+            self.passphrase.setFocus()
+
+    def _own_changed(self, text: str) -> None:
+        """The live strength bar under the user's own passphrase."""
+        problem = passphrases.bundle_passphrase_problem(text)
+        strength = passphrases.bundle_passphrase_strength(text)
+        # Full only when accepted: a bar at 100 must never sit over a refusal.
+        self.strength.setValue(100 if problem is None else min(99, int(100 * strength)))
+        if not text:
+            hint = self.tr("Five or more unrelated words, or one made for you: anyone who gets "
+                           "the file can try millions of guesses a second.")
+        elif problem:
+            hint = self.tr("Too easy to guess yet. Add more unrelated words.")
+        else:
+            hint = self.tr("Strong enough.")
+        self.strength_hint.setText(hint)
+
     def _show_error(self, text: str) -> None:
         self.error.setStyleSheet(theme.problem_style(self.palette()))  # the theme of now
         self.error.setText(text)
@@ -198,10 +277,14 @@ class ExportDialog(QDialog):
                 raise EvidenceError(self.tr("Tick at least one incident, or choose "
                                             "“All captures”."))
         passphrase = None
-        if self.encrypt.isChecked():
+        if self.encrypt.isChecked() and not self.own.isChecked():
+            passphrase = self.generated.text()
+        elif self.encrypt.isChecked():
             passphrase = self.passphrase.text()
             if passphrase != self.confirm.text():
                 raise EvidenceError(self.tr("The two passphrases are not the same."))
+            if problem := passphrases.bundle_passphrase_problem(passphrase):
+                raise RefusedInput(problem)  # translated by error_text, as core marks it
         url = self.timestamp_url.text().strip() if self.timestamp.isChecked() else ""
         return bundle.ExportOptions(
             capture_ids=capture_ids, incident_ids=incident_ids,
@@ -235,6 +318,7 @@ class ExportDialog(QDialog):
         self.progress.setRange(0, 0)
         self.progress.show()
         vault = self.session.vault
+        made_for_them = self.generated.text()
 
         def job(progress: Progress) -> tuple[Path, str]:
             path = bundle.export_bundle(vault, target, options=chosen, progress=progress)
@@ -247,12 +331,20 @@ class ExportDialog(QDialog):
         def done(result: tuple[Path, str]) -> None:
             self.written = result[0]
             self.progress.hide()
-            messages.info(
-                self, self.tr("Report exported"),
-                self.tr("The sealed report is saved as {path}.\n\nIts seal's fingerprint is\n"
-                        "{fingerprint}\n\nGive this fingerprint to the person you send it to, "
-                        "by phone or in person, so they can confirm the report came from you.")
-                .format(path=result[0], fingerprint=result[1]))
+            text = self.tr("The sealed report is saved as {path}.\n\nIts seal's fingerprint is\n"
+                           "{fingerprint}\n\nGive this fingerprint to the person you send it "
+                           "to, by phone or in person, so they can confirm the report came from "
+                           "you.").format(path=result[0], fingerprint=result[1])
+            if chosen.passphrase is not None and chosen.passphrase == made_for_them:
+                text += "\n\n" + self.tr(
+                    "The file is locked with this passphrase (make a note of it now):\n\n"
+                    "{passphrase}\n\nSend it another way: say it on the phone or in person, "
+                    "never in the same e-mail as the file.").format(passphrase=made_for_them)
+            elif chosen.passphrase is not None:
+                text += "\n\n" + self.tr(
+                    "The file is locked with your passphrase. Send it another way: say it on "
+                    "the phone or in person, never in the same e-mail as the file.")
+            messages.info(self, self.tr("Report exported"), text)
             self.accept()
 
         def failed(exc: EvidenceError) -> None:

@@ -6,8 +6,8 @@ and no way to lose the recovery key by clicking past it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QGuiApplication, QKeySequence, QShortcut, QTextDocument
+from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtGui import QFont, QKeySequence, QShortcut, QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -26,12 +26,12 @@ from evidence_recorder.core import fsutil
 from evidence_recorder.core.errors import EvidenceError
 from evidence_recorder.core.i18n import ERROR_CONTEXT
 from evidence_recorder.core.passphrase import MIN_LENGTH, passphrase_problem
-from evidence_recorder.ui import filedialogs, messages, theme
+from evidence_recorder.ui import clipboard, filedialogs, messages, theme
 from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.plain import make_plain
 from evidence_recorder.ui.session import VaultSession
 
-CLIPBOARD_CLEAR_MS = 120_000
+CLIPBOARD_CLEAR_MS = clipboard.CLEAR_AFTER_MS
 
 
 def _title(text: str) -> QLabel:
@@ -235,15 +235,7 @@ class RecoveryKeyPage(_Page):
         self.key_label.setText("  ".join(groups[:4]) + "\n" + "  ".join(groups[4:]))
 
     def _copy(self) -> None:
-        clipboard = QGuiApplication.clipboard()
-        clipboard.setText(self._key)
-        key = self._key
-
-        def clear_if_still_ours() -> None:
-            if QGuiApplication.clipboard().text() == key:
-                QGuiApplication.clipboard().clear()
-
-        QTimer.singleShot(CLIPBOARD_CLEAR_MS, clear_if_still_ours)
+        clipboard.copy_secret(self._key, CLIPBOARD_CLEAR_MS)  # kept out of history and sync
         self.show_error("")
         messages.info(self, self.tr("Copied"), self.tr("The recovery key is on the clipboard for "
                                                        "two minutes. Paste it somewhere safe, such "

@@ -358,7 +358,7 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../evidence_recorder/ui/app.py" line="+91"/>
+        <location filename="../evidence_recorder/ui/app.py" line="+85"/>
         <source>Open a report bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -378,7 +378,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+21"/>
         <source>Saved in your vault</source>
         <translation type="unfinished"></translation>
     </message>
@@ -396,7 +396,7 @@
 <context>
     <name>AuditDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/audit_view.py" line="+97"/>
+        <location filename="../evidence_recorder/ui/audit_view.py" line="+106"/>
         <source>Audit log</source>
         <translation type="unfinished"></translation>
     </message>
@@ -414,7 +414,7 @@
 <context>
     <name>AuditModel</name>
     <message>
-        <location line="-77"/>
+        <location line="-85"/>
         <source>Vault created</source>
         <translation type="unfinished"></translation>
     </message>
@@ -479,6 +479,31 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+2"/>
+        <source>Thumbnail and report pictures recorded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Signing key recorded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Found older than last seen on this computer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Older copy kept on purpose</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Restored from a backup</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+15"/>
         <source>When</source>
         <translation type="unfinished"></translation>
@@ -507,7 +532,7 @@
 <context>
     <name>BundleDetails</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+551"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+561"/>
         <source>&lt;i&gt;Not given&lt;/i&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -771,7 +796,7 @@
 <context>
     <name>BundleViewer</name>
     <message>
-        <location line="-508"/>
+        <location line="-512"/>
         <source>Evidence bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -792,12 +817,12 @@
     </message>
     <message>
         <location line="+3"/>
-        <location line="+952"/>
+        <location line="+997"/>
         <source>Checking the bundle…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-951"/>
+        <location line="-996"/>
         <source>Making sure nothing in it has changed since it was sealed. A large bundle can take a moment.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -837,7 +862,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+93"/>
+        <location line="+94"/>
         <source>{author} ({handle})</source>
         <translation type="unfinished"></translation>
     </message>
@@ -893,7 +918,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+506"/>
+        <location line="+540"/>
         <source>&amp;Open another bundle…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -909,12 +934,12 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+190"/>
+        <location line="+200"/>
         <source>Keep a copy of this bundle in your own evidence vault</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-188"/>
+        <location line="-198"/>
         <source>&amp;Close</source>
         <translation type="unfinished"></translation>
     </message>
@@ -979,7 +1004,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Captures in this bundle, oldest first</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1019,7 +1044,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Choose a capture to see its picture here.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1029,18 +1054,18 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+61"/>
+        <location line="+69"/>
         <source>Only an intact bundle can be saved into a vault</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+53"/>
-        <location line="+182"/>
+        <location line="+54"/>
+        <location line="+183"/>
         <source>Bundle not opened</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-175"/>
+        <location line="-176"/>
         <source>That passphrase does not open this bundle. Check it with the person who sent it, then try again.
 
 Passphrase:</source>
@@ -1126,7 +1151,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+47"/>
+        <location line="+48"/>
         <source>There is no file called “{name}” there. It may have been moved or renamed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1134,7 +1159,7 @@ Passphrase:</source>
 <context>
     <name>CaptureKind</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+94"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+95"/>
         <source>Whole screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1191,7 +1216,7 @@ Passphrase:</source>
 <context>
     <name>CaptureTime</name>
     <message>
-        <location filename="../evidence_recorder/ui/describe.py" line="+142"/>
+        <location filename="../evidence_recorder/ui/describe.py" line="+143"/>
         <source>{time}&#xa0;UTC</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1471,7 +1496,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>CreatePage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+110"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+112"/>
         <source>Welcome to {app}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1531,7 +1556,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
 <context>
     <name>DescribeDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+88"/>
+        <location filename="../evidence_recorder/ui/main_window.py" line="+93"/>
         <source>Describe this capture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1734,7 +1759,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+28"/>
         <location line="+5"/>
         <source>Incident</source>
         <translation type="unfinished"></translation>
@@ -1833,7 +1858,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/backup.py" line="+108"/>
+        <location filename="../evidence_recorder/core/backup.py" line="+112"/>
         <source>Put the backup outside the vault folder, ideally on another disk.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1849,7 +1874,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
     </message>
     <message>
         <location line="+5"/>
-        <location filename="../evidence_recorder/core/vault.py" line="+440"/>
+        <location filename="../evidence_recorder/core/vault.py" line="+539"/>
         <source>The vault&apos;s key file does not belong to this vault.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1885,17 +1910,17 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/keyfile.py" line="+117"/>
+        <location filename="../evidence_recorder/core/keyfile.py" line="+154"/>
         <source>That is not a recovery key: it should be eight groups of four letters and digits.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+109"/>
+        <location line="+32"/>
         <source>The vault&apos;s key file (vault.key) is damaged, so the vault cannot be opened. Restore vault.key from a backup copy of the vault folder.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+102"/>
         <source>The vault&apos;s key file (vault.key) is not a key file we made.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1905,32 +1930,37 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/passphrase.py" line="+39"/>
+        <location filename="../evidence_recorder/core/passphrase.py" line="+44"/>
         <source>That passphrase is one of the first that anyone would try. Please choose something only you would think of, such as a few unrelated words.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/timestamp.py" line="+85"/>
+        <location line="+29"/>
+        <source>That passphrase is too easy to guess to protect a bundle: anyone who gets the file can try millions of guesses a second against it. Use the passphrase made for you, or choose a longer one, such as five or more unrelated words.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../evidence_recorder/core/timestamp.py" line="+167"/>
         <source>There is nothing to timestamp: the signature file is empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+49"/>
         <source>The timestamp file is too large to be a timestamp.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+8"/>
         <source>The timestamp file holds the time-stamping service&apos;s refusal, not a timestamp.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+57"/>
         <source>The time-stamping service address must be a web address starting with http:// or https://.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+144"/>
+        <location line="-15"/>
         <source>The file of trusted time-stamping certificates cannot be read.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1960,7 +1990,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/vault.py" line="+64"/>
+        <location filename="../evidence_recorder/core/vault.py" line="+66"/>
         <source>All keys were changed, but the vault could not be reopened. Close Evidence Recorder and unlock the vault again with the new passphrase.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1970,22 +2000,27 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+63"/>
+        <location line="+65"/>
         <location line="+16"/>
-        <location line="+15"/>
+        <location line="+16"/>
         <source>The vault could not be copied whole, so its keys were not changed. Nothing was changed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+442"/>
+        <location line="+643"/>
         <source>The disk is full, so the keys were not changed. Nothing was changed; free some space and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../evidence_recorder/core/trust.py" line="+122"/>
+        <source>That file is too large to be a root certificate.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>ExportDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/export_dialog.py" line="+51"/>
+        <location filename="../evidence_recorder/ui/export_dialog.py" line="+58"/>
         <source>Export a sealed report</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2085,7 +2120,27 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+6"/>
+        <source>Passphrase made for you</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+4"/>
+        <source>&amp;Copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Copy the passphrase</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Six words chosen at random for you. Copy it, or write it down.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>Bundle passphrase</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2095,13 +2150,28 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+5"/>
+        <source>Passphrase strength</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Use &amp;my own passphrase instead</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+1"/>
         <source>Tell the recipient the passphrase another way: say it on the phone, or send it by text message, never in the same e-mail as the file.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+9"/>
         <source>Passphrase</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Your passphrase</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2110,7 +2180,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+12"/>
         <source>Add a trusted &amp;timestamp from this service:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2130,7 +2200,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+14"/>
         <source>Export progress</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2140,17 +2210,37 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+17"/>
+        <source>Copied. It leaves the clipboard after two minutes.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Five or more unrelated words, or one made for you: anyone who gets the file can try millions of guesses a second.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Too easy to guess yet. Add more unrelated words.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Strong enough.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
         <source>Tick at least one incident, or choose “All captures”.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+8"/>
         <source>The two passphrases are not the same.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+19"/>
         <source>Save the sealed report</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2160,12 +2250,26 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+35"/>
+        <source>The file is locked with this passphrase (make a note of it now):
+
+{passphrase}
+
+Send it another way: say it on the phone or in person, never in the same e-mail as the file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The file is locked with your passphrase. Send it another way: say it on the phone or in person, never in the same e-mail as the file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Report exported</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-13"/>
         <source>The sealed report is saved as {path}.
 
 Its seal&apos;s fingerprint is
@@ -2316,6 +2420,24 @@ the LADO).&lt;/p&gt;
     </message>
 </context>
 <context>
+    <name>HistoryBanner</name>
+    <message>
+        <location filename="../evidence_recorder/ui/history.py" line="+39"/>
+        <source>What should I do?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>What should I do about the missing captures?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Warning: this vault is older than last time</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ImageView</name>
     <message>
         <location filename="../evidence_recorder/ui/imageview.py" line="+62"/>
@@ -2404,12 +2526,12 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+102"/>
-        <location line="+480"/>
+        <location line="+515"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-446"/>
+        <location line="-481"/>
         <source>Capture whole &amp;screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2767,12 +2889,22 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+41"/>
         <source>Ready</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location line="+2"/>
+        <source>When this vault was last opened here</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+70"/>
+        <source>You restored a backup</source>
+        <translation type="unfinished"></translation>
+    </message>
     <message numerus="yes">
-        <location line="+108"/>
+        <location line="+62"/>
         <source>%n capture in this incident</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -2924,17 +3056,32 @@ so only delete a capture taken by mistake. Why are you deleting it?
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+10"/>
+        <source>This check cannot tell whether someone who has your passphrase or recovery key rewrote the audit log itself; reports you have already sent are what fix the evidence at that moment.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Nothing was found altered. All {captures_checked} captures match their fingerprints; their details, report pictures and markings, your {incidents_checked} incidents and the vault&apos;s signing key match the {entries_checked} entries of the audit log, which are intact.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Some things could not be checked, because an older version of Evidence Recorder did not record them; the details list them. Apart from those: {rest}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>Vault intact</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
-        <source>Nothing has been altered. All {captures_checked} captures match their fingerprints, and the {entries_checked} entries of the audit log are intact.</source>
+        <source>Nothing found altered</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+2"/>
         <source>Problems found</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2952,7 +3099,7 @@ so only delete a capture taken by mistake. Why are you deleting it?
 <context>
     <name>ReceivedBundlesDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/received.py" line="+40"/>
+        <location filename="../evidence_recorder/ui/received.py" line="+39"/>
         <location line="+10"/>
         <source>Received bundles</source>
         <translation type="unfinished"></translation>
@@ -3037,7 +3184,7 @@ Why are you deleting it?</source>
 <context>
     <name>RecoverPage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+187"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+179"/>
         <source>Open with your recovery key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3100,7 +3247,7 @@ Why are you deleting it?</source>
 <context>
     <name>RecoveryKeyPage</name>
     <message>
-        <location line="-200"/>
+        <location line="-192"/>
         <source>Your recovery key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3145,7 +3292,7 @@ Why are you deleting it?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+21"/>
         <source>Copied</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3342,7 +3489,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>TimelineModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-916"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-962"/>
         <source>Captured</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3458,7 +3605,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VaultSession</name>
     <message>
-        <location filename="../evidence_recorder/ui/session.py" line="+60"/>
+        <location filename="../evidence_recorder/ui/session.py" line="+64"/>
         <source>The vault is locked. Unlock it first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3480,7 +3627,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VerdictBanner</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+216"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+219"/>
         <source>Verdict</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3506,7 +3653,7 @@ Keep this somewhere safe, away from the computer the vault is on.
     </message>
     <message>
         <location line="+10"/>
-        <source>Trusted timestamp</source>
+        <source>Timestamp</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -3520,7 +3667,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+51"/>
         <location line="+1"/>
         <source>Intact</source>
         <translation type="unfinished"></translation>
@@ -3542,17 +3689,32 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
-        <source>Timestamped by an independent service: {timestamp}. The bundle existed, exactly as it is, at that time.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
+        <location line="+7"/>
         <source>The check failed without saying why.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+19"/>
+        <source>Timestamped by an independent service that this computer trusts: {timestamp}. The bundle existed, exactly as it is, at that time.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>This bundle contains a timestamp from an authority this computer does not know, claiming {timestamp}. It belongs to this bundle, but the time is only that authority&apos;s claim.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>This bundle contains a timestamp claiming {timestamp}, but this computer cannot trust it: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>it could not be checked.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>No bundle open.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3560,7 +3722,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Mark</name>
     <message>
-        <location filename="../evidence_recorder/ui/describe.py" line="-430"/>
+        <location filename="../evidence_recorder/ui/describe.py" line="-431"/>
         <source>Worth adding</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3568,7 +3730,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Page</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="-227"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-219"/>
         <source>Problem</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3648,7 +3810,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_SummaryCounts</name>
     <message numerus="yes">
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-501"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-534"/>
         <source>%n capture</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -3684,9 +3846,104 @@ Keep this somewhere safe, away from the computer the vault is on.
     </message>
 </context>
 <context>
+    <name>context</name>
+    <message>
+        <location filename="../evidence_recorder/ui/history.py" line="+15"/>
+        <source>This computer&apos;s record of your vault&apos;s history could not be read, so it cannot tell whether this is an older copy of your vault.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This vault is older than the last time it was opened on this computer: captures made after {when} may be missing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>This is not the copy of your vault that was last opened on this computer: captures made up to {when} may be missing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>then</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+40"/>
+        <source>This is the first time this vault has been opened on this computer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Last opened {when} on this computer, holding 1 capture.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Last opened {when} on this computer, holding {count} captures.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>It is not older than the last time it was opened on this computer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>This computer has no earlier record of this vault, so whether it is an older copy could not be checked.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>parent</name>
+    <message>
+        <location line="-43"/>
+        <source>Your vault&apos;s history could not be checked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Start a new record from this vault</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The record may have been damaged or altered. If you have not changed anything yourself, keep the vault folder as it is and ask your IT support for help.
+
+If you know why (for example, you changed the vault&apos;s keys on another computer), choose “Start a new record from this vault”. That choice is recorded in the audit log.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Captures may be missing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>I put back an older copy on purpose</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>On {when} this computer saw {seen} captures. This copy held {now} when it was opened.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>If you did not put back an older copy yourself, someone may have replaced your vault with an older one. Do not delete anything. Keep the vault folder as it is, and ask your IT support or your safeguarding lead for help: a backup or another copy may still hold the missing captures.
+
+If you put back an older copy on purpose (for example, from a backup), choose “I put back an older copy on purpose”. That choice is recorded in the audit log.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Keep warning me</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>unlock</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="-29"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-30"/>
         <source>Working</source>
         <translation type="unfinished"></translation>
     </message>

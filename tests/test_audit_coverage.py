@@ -8,6 +8,7 @@ Before this check existed, every one of these vaults verified as intact.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -21,7 +22,7 @@ from conftest import FAST_KDF, PASSPHRASE, run_cli
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
-from evidence_recorder.core import audit, bundle, capture, recorder, sshsig
+from evidence_recorder.core import anchor, audit, bundle, capture, recorder, sshsig
 from evidence_recorder.core.errors import VaultDamaged
 from evidence_recorder.core.keyfile import KeyFile
 from evidence_recorder.core.vault import DB_NAME, Vault
@@ -69,10 +70,14 @@ def problems_after(vault: Vault, *sql: str | tuple[str, tuple[Any, ...]]) -> lis
         return reopened.verify().problems
 
 
-def rewrite_log(folder: Path,
-                change: Callable[[str, dict[str, Any]], dict[str, Any]]) -> None:
+def rewrite_log(folder: Path, change: Callable[[str, dict[str, Any]], dict[str, Any]], *,
+                anchor_too: bool = True) -> None:
     """Rewrite every entry's details and re-chain the whole log, as someone holding the
-    key could: the result is a perfectly consistent history."""
+    key could: the result is a perfectly consistent history.
+
+    With ``anchor_too`` this computer's history anchor is re-signed at the new head as
+    well (the key holder can do that too; for the tests of vaults made by older
+    versions it stands for "no anchor had been written yet")."""
     conn = raw_connection(folder)
     conn.execute("DROP TRIGGER audit_never_changes")
     rows = conn.execute("SELECT seq, at, action, subject, details FROM audit "
@@ -85,6 +90,11 @@ def rewrite_log(folder: Path,
                      (json.dumps(new, sort_keys=True, ensure_ascii=False), prev, digest, seq))
         prev = digest
     conn.close()
+    if anchor_too:
+        key = anchor.mac_key(KeyFile.load(folder).unlock_with_passphrase(PASSPHRASE))
+        path = anchor._anchor_path(KeyFile.load(folder).vault_id)
+        record = anchor.decode(path.read_bytes(), key, KeyFile.load(folder).vault_id)
+        path.write_bytes(anchor.encode(dataclasses.replace(record, hash=prev), key))
 
 
 @pytest.fixture
@@ -394,6 +404,27 @@ def test_a_log_rewritten_and_rechained_with_the_key_is_not_detected(vault: Vault
     rewrite_log(folder, forge)
     with Vault.open(folder, PASSPHRASE) as reopened:
         assert reopened.verify().ok
+
+
+def test_a_log_rewritten_with_the_key_is_caught_by_this_computers_anchor(vault: Vault) -> None:
+    """The same forgery, unless the forger also re-signs the anchor this computer keeps
+    outside the vault: its head no longer matches what this computer last saw."""
+    capture_id = grab(vault)
+    swapped = jpeg("red")
+    folder = tamper(vault, ("UPDATE preview SET jpeg = ? WHERE capture_id = ?",
+                            (swapped, capture_id)))
+
+    def forge(action: str, details: dict[str, Any]) -> dict[str, Any]:
+        if action == "capture.added":
+            details["pictures"]["preview"] = hashlib.sha256(swapped).hexdigest()
+        return details
+
+    rewrite_log(folder, forge, anchor_too=False)
+    with Vault.open(folder, PASSPHRASE) as reopened:
+        report = reopened.verify()
+        assert not report.ok
+        assert any("not the copy that was last opened on this computer" in p
+                   for p in report.problems), report.problems
 
 
 # ------------------------------------------------------------------ the app's verdict

@@ -596,3 +596,68 @@ def test_only_a_time_stamping_certificate_is_trusted(usage: str) -> None:
         assert reason == "its certificate is not one for making timestamps."
     # and never before or after the certificate's validity
     assert _judge_trust(leaf, [], [root], now + timedelta(days=2))[0] is StampState.NOT_TRUSTED
+
+
+def test_the_authorities_window_adds_and_removes_a_root(
+        qtbot: Any, tsa_server: LoopbackTsa) -> None:
+    from evidence_recorder.ui import messages
+    from evidence_recorder.ui.authorities import AuthoritiesDialog
+
+    dialog = AuthoritiesDialog()
+    qtbot.addWidget(dialog)
+    assert dialog.model.rowCount() == 0 and dialog.empty.isVisibleTo(dialog)
+    assert not dialog.remove_button.isEnabled()
+    # A certificate that is not an authority's (the TSA's own) is refused, plainly.
+    messages.set_next_answer(messages.Button.Ok)
+    dialog.add_path(tsa_server.tsa_pem_path)
+    assert messages.shown[-1][0] == "Not added"
+    assert dialog.model.rowCount() == 0 and not dialog.changed
+    messages.set_next_answer(messages.Button.Ok)
+    dialog.add_path(tsa_server.ca_pem_path)
+    assert messages.shown[-1][0] == "Root certificate added"
+    assert dialog.changed and dialog.model.rowCount() == 1
+    assert not dialog.empty.isVisibleTo(dialog)
+    expected = trust.fingerprint(root_of(tsa_server))
+    assert dialog.model.item(0, 2).text() == expected
+    assert [r.fingerprint for r in trust.imported_roots()] == [expected]
+    dialog.view.setCurrentIndex(dialog.model.index(0, 0))
+    assert dialog.remove_button.isEnabled()
+    messages.set_next_answer(messages.Button.No)  # changed their mind
+    dialog.remove_selected()
+    assert trust.imported_roots() != []
+    messages.set_next_answer(messages.Button.Yes)
+    dialog.remove_selected()
+    assert trust.imported_roots() == [] and dialog.model.rowCount() == 0
+
+
+def test_trusting_an_authority_in_the_viewer_checks_the_bundle_again(
+        qtbot: Any, stamped: Path, tsa_server: LoopbackTsa,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from evidence_recorder.ui import messages
+    from evidence_recorder.ui.authorities import AuthoritiesDialog
+    from evidence_recorder.ui.bundle_viewer import open_bundle_window
+    from evidence_recorder.ui.tasks import wait_for_tasks
+
+    viewer = open_bundle_window(stamped)
+    assert viewer is not None
+    try:
+        qtbot.waitUntil(viewer.is_loaded, timeout=20_000)
+        label = viewer.banner.timestamp_label
+        assert label.objectName() == "neutralTimestamp"
+
+        def the_person_adds_the_root(dialog: AuthoritiesDialog) -> int:
+            messages.set_next_answer(messages.Button.Ok)
+            dialog.add_path(tsa_server.ca_pem_path)
+            return 0
+
+        monkeypatch.setattr(AuthoritiesDialog, "exec", the_person_adds_the_root)
+        viewer.act_authorities.trigger()
+        qtbot.waitUntil(lambda: label.objectName() == "trustedTimestamp", timeout=20_000)
+        assert "this computer trusts" in label.text()
+        assert viewer.verdict() == "intact"
+    finally:
+        viewer.close()
+        wait_for_tasks()
+        QApplication.processEvents()

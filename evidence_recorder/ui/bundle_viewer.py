@@ -960,8 +960,14 @@ class BundleViewer(QMainWindow):
                                              "vault"))
         self.act_close = self._action(self.tr("&Close"), self.close,
                                       QKeySequence.StandardKey.Close, self.tr("Close this bundle"))
+        self.act_authorities = self._action(
+            self.tr("&Time-stamping authorities…"), self.show_authorities, None,
+            self.tr("Which timestamp services this computer trusts, besides the built-in "
+                    "lists"))
         menu = self.menuBar().addMenu(self.tr("&Bundle"))
         menu.addActions([self.act_open, self.act_save])
+        menu.addSeparator()
+        menu.addAction(self.act_authorities)
         menu.addSeparator()
         menu.addAction(self.act_close)
         self.act_help = self._action(self.tr("&Guide for headteachers"),
@@ -1172,6 +1178,16 @@ class BundleViewer(QMainWindow):
         self._update_actions()
 
     # ------------------------------------------------------------------ opening
+
+    def show_authorities(self) -> None:
+        """Add or remove trusted roots; a bundle on show is then checked again."""
+        from evidence_recorder.ui.authorities import AuthoritiesDialog
+
+        dialog = AuthoritiesDialog(self)
+        dialog.exec()
+        if dialog.changed and self._bundle is not None and self._path is not None \
+                and not self._busy:
+            self.open_path(self._path, self._passphrase)
 
     def open_path(self, path: Path, passphrase: str | None = None) -> None:
         """Check and open ``path`` in the background; what is on show stays until it opens."""

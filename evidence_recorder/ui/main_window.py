@@ -260,6 +260,10 @@ class MainWindow(QMainWindow):
         self.act_lock = self._action(self.tr("&Lock"), self.lock_requested.emit, "Ctrl+L",
                                      self.tr("Lock the vault now"))
         self.act_settings = self._action(self.tr("&Settings…"), self.show_settings, "Ctrl+,")
+        self.act_authorities = self._action(
+            self.tr("&Time-stamping authorities…"), self.show_authorities, None,
+            self.tr("Which timestamp services this computer trusts, besides the built-in "
+                    "lists"))
         self.act_guide = self._action(self.tr("&Guide"), lambda: GuideDialog(self).exec(), "F1")
         self.act_stop = self._action(child_protection_title(),
                                      lambda: ChildProtectionDialog(self).exec(), None,
@@ -299,7 +303,8 @@ class MainWindow(QMainWindow):
         vault_menu = menu.addMenu(self.tr("&Vault"))
         vault_menu.addActions([self.act_open_bundle, self.act_received])
         vault_menu.addSeparator()
-        vault_menu.addActions([self.act_verify, self.act_audit, self.act_settings])
+        vault_menu.addActions([self.act_verify, self.act_audit, self.act_authorities,
+                               self.act_settings])
         vault_menu.addSeparator()
         vault_menu.addActions([self.act_change_passphrase, self.act_change_keys])
         help_menu = menu.addMenu(self.tr("&Help"))
@@ -902,6 +907,11 @@ class MainWindow(QMainWindow):
         dialog = ChangeAllKeysDialog(self.session, self)
         dialog.exec()
         dialog.deleteLater()
+
+    def show_authorities(self) -> None:
+        from evidence_recorder.ui.authorities import AuthoritiesDialog
+
+        AuthoritiesDialog(self).exec()
 
     def show_settings(self) -> None:
         dialog = SettingsDialog(self.settings,

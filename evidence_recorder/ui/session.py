@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # imported where used: none of these is needed to show the st
     from evidence_recorder.core.anchor import HistoryWarning
     from evidence_recorder.core.capture import Grab
     from evidence_recorder.core.keyfile import KdfParams
+    from evidence_recorder.core.trust import ImportedRoot
     from evidence_recorder.core.vault import Vault, VerifyReport
 
 # Waits after repeated wrong passphrases: slows guessing without punishing a typo.
@@ -286,3 +287,31 @@ class VaultSession(QObject):
             return vault.change_all_keys(new, progress=progress, kdf=self._kdf)
 
         run_task(job, on_success=on_done, on_failure=on_failure, on_progress=on_progress)
+
+
+class TrustedAuthorities:
+    """The time-stamping roots the person added (no vault needed: they live in the
+    config folder, so the bundle viewer can offer them before any vault exists)."""
+
+    def imported(self) -> list[ImportedRoot]:
+        from evidence_recorder.core import trust
+
+        return trust.imported_roots()
+
+    def add(self, path: Path) -> list[ImportedRoot]:
+        from evidence_recorder.core import trust
+
+        try:
+            return trust.add_root(path)
+        except OSError as exc:
+            raise EvidenceError(f"That root certificate could not be saved "
+                                f"({exc.strerror}).") from exc
+
+    def remove(self, fingerprint: str) -> ImportedRoot:
+        from evidence_recorder.core import trust
+
+        try:
+            return trust.remove_root(fingerprint)
+        except OSError as exc:
+            raise EvidenceError(f"That root certificate could not be removed "
+                                f"({exc.strerror}).") from exc

@@ -149,3 +149,39 @@ def test_the_vault_menu_has_both(controller: Any, monkeypatch: pytest.MonkeyPatc
     main.act_change_passphrase.trigger()
     main.act_change_keys.trigger()
     assert opened == ["pass", "all"]
+
+
+def test_a_lock_during_change_all_keys_waits_until_the_new_key_was_seen(
+        qtbot: Any, session: VaultSession, closed_vault: Path) -> None:
+    """The idle lock firing mid-change would freeze the window until the copy ends and
+    then close the only sight of the new recovery key: it waits, then locks."""
+    locked: list[bool] = []
+    session.locked.connect(lambda: locked.append(True))
+    dialog = ChangeAllKeysDialog(session)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    fill(dialog.form, PASSPHRASE, NEW)
+    dialog.form.ok_button.click()
+    assert dialog.busy
+    session.lock()  # what the idle timer does
+    assert session.is_unlocked and not locked
+    qtbot.waitUntil(lambda: dialog.stack.currentWidget() is dialog.recovery_page)
+    assert session.is_unlocked and not locked  # the new key is on show, not locked away
+    key = dialog.recovery_page._key
+    dialog.recovery_page.confirm.setChecked(True)
+    dialog.recovery_page.continue_button.click()
+    assert locked and not session.is_unlocked  # the lock asked for happens now
+    keyfile = KeyFile.load(closed_vault)
+    assert keyfile.unlock_with_recovery(key) == keyfile.unlock_with_passphrase(NEW)
+
+
+def test_a_lock_during_a_failed_change_happens_when_it_fails(
+        qtbot: Any, session: VaultSession) -> None:
+    dialog = ChangeAllKeysDialog(session)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    fill(dialog.form, "not my passphrase at all", NEW)
+    dialog.form.ok_button.click()
+    session.lock()
+    assert session.is_unlocked
+    qtbot.waitUntil(lambda: not session.is_unlocked)

@@ -211,6 +211,6 @@ def main(vault_dir: Path, argv: Sequence[str] | None = None,
     controller = AppController(session, Settings())
     controller.run(bundle)
     code = app.exec()
-    session.lock()
+    session.lock(now=True)
     wait_for_tasks()
     return int(code)

@@ -226,7 +226,7 @@ class ChangeAllKeysDialog(_KeysDialog):
         self.recovery_page.body.insertWidget(1, _para(
             self.tr("All keys have been changed. Below is your new recovery key: the old one no "
                     "longer opens this vault. Use your new passphrase from now on.")))
-        self.recovery_page.finished.connect(self.accept)
+        self.recovery_page.finished.connect(self._key_kept)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.form)
         self.stack.addWidget(self.recovery_page)
@@ -239,6 +239,10 @@ class ChangeAllKeysDialog(_KeysDialog):
         if self.stack.currentWidget() is self.recovery_page:
             return
         super().reject()
+
+    def _key_kept(self) -> None:
+        self.accept()
+        self.session.keys_change_over()  # an idle lock held back meanwhile happens now
 
     def _change(self, current: str, new: str) -> None:
         self.busy = True
@@ -263,6 +267,7 @@ class ChangeAllKeysDialog(_KeysDialog):
             if isinstance(exc, WrongSecret):
                 self.form.current.clear()
                 self.form.current.setFocus()
+            self.session.keys_change_over()
 
         self.session.change_all_keys(current, new, done, failed, step)
 

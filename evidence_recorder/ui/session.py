@@ -49,6 +49,8 @@ class VaultSession(QObject):
         self._vault: Vault | None = None
         self._failures = 0
         self._blocked_until = 0.0
+        self._changing_keys = False  # see lock()
+        self._lock_when_keys_changed = False
 
     # ------------------------------------------------------------------ state
 
@@ -129,10 +131,20 @@ class VaultSession(QObject):
 
         run_task(job, on_success=done, on_failure=failed)
 
-    def lock(self) -> None:
-        """Close the database and forget the key; every widget is told to drop its data."""
+    def lock(self, *, now: bool = False) -> None:
+        """Close the database and forget the key; every widget is told to drop its data.
+
+        While all keys are being changed, locking waits until the person has seen the new
+        recovery key (:meth:`keys_change_over`): locking in between would freeze the
+        window until the copy finished, then close the only sight of the new key. ``now``
+        locks at once all the same (quitting the app).
+        """
         if self._vault is None:
             return
+        if self._changing_keys and not now:
+            self._lock_when_keys_changed = True
+            return
+        self._changing_keys = self._lock_when_keys_changed = False
         vault, self._vault = self._vault, None
         vault.close()
         self.locked.emit()
@@ -281,12 +293,20 @@ class VaultSession(QObject):
         """Check the current passphrase, then re-encrypt everything under new keys;
         ``on_done`` gets the new recovery key, to show once."""
         vault = self.vault
+        self._changing_keys = True
 
         def job(progress: Progress) -> str:
             vault.check_passphrase(current)
             return vault.change_all_keys(new, progress=progress, kdf=self._kdf)
 
         run_task(job, on_success=on_done, on_failure=on_failure, on_progress=on_progress)
+
+    def keys_change_over(self) -> None:
+        """The key change ended (failed, or its recovery key was shown and kept): a lock
+        asked for in the meantime happens now."""
+        self._changing_keys = False
+        if self._lock_when_keys_changed:
+            self.lock()
 
 
 class TrustedAuthorities:

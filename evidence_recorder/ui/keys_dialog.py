@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -48,13 +47,9 @@ class _PassphraseForm(_Page):
         self.confirm = _secret_field(self.tr("New passphrase again"))
         self.hint = _para(_strength_hint(""))
         self.hint.setAccessibleName(self.tr("Passphrase strength"))
-        for text, field in ((self.tr("&Current passphrase"), self.current),
-                            (self.tr("&New passphrase"), self.passphrase),
-                            (self.tr("Type it &again"), self.confirm)):
-            label = QLabel(text)
-            label.setBuddy(field)
-            self.body.addWidget(label)
-            self.body.addWidget(field)
+        self.add_fields(((self.tr("&Current passphrase"), self.current),
+                         (self.tr("&New passphrase"), self.passphrase),
+                         (self.tr("Type it &again"), self.confirm)))
         self.show_text = QCheckBox(self.tr("Show what I type"))
         self.show_text.toggled.connect(self._toggle_echo)
         self.body.addWidget(self.hint)

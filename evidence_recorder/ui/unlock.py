@@ -98,6 +98,14 @@ class _Page(QWidget):
         self.error.setAccessibleName(self.tr("Problem"))
         self.error.hide()
 
+    def add_fields(self, rows: tuple[tuple[str, QLineEdit], ...]) -> None:
+        """Each field under its label, the label's shortcut focusing the field."""
+        for text, field in rows:
+            label = QLabel(text)
+            label.setBuddy(field)
+            self.body.addWidget(label)
+            self.body.addWidget(field)
+
     def show_error(self, text: str) -> None:
         self.error.setStyleSheet(theme.problem_style(self.palette()))  # the theme of now
         self.error.setText(text)
@@ -121,12 +129,8 @@ class CreatePage(_Page):
         self.hint.setAccessibleName(self.tr("Passphrase strength"))
         self.show_text = QCheckBox(self.tr("Show what I type"))
         self.show_text.toggled.connect(self._toggle_echo)
-        for label_text, field in ((self.tr("&Passphrase"), self.passphrase),
-                                  (self.tr("Type it &again"), self.confirm)):
-            label = QLabel(label_text)
-            label.setBuddy(field)
-            self.body.addWidget(label)
-            self.body.addWidget(field)
+        self.add_fields(((self.tr("&Passphrase"), self.passphrase),
+                         (self.tr("Type it &again"), self.confirm)))
         self.body.addWidget(self.hint)
         self.body.addWidget(self.show_text)
         self.body.addWidget(self.error)
@@ -347,13 +351,9 @@ class RecoverPage(_Page):
         self.passphrase = _secret_field(self.tr("New passphrase"))
         self.confirm = _secret_field(self.tr("New passphrase again"))
         self.hint = _para(strength_hint(""))
-        for text, field in ((self.tr("Recovery &key"), self.key),
-                            (self.tr("&New passphrase"), self.passphrase),
-                            (self.tr("Type it &again"), self.confirm)):
-            label = QLabel(text)
-            label.setBuddy(field)
-            self.body.addWidget(label)
-            self.body.addWidget(field)
+        self.add_fields(((self.tr("Recovery &key"), self.key),
+                         (self.tr("&New passphrase"), self.passphrase),
+                         (self.tr("Type it &again"), self.confirm)))
         self.body.addWidget(self.hint)
         self.body.addWidget(self.error)
         self.busy = _busy()

@@ -417,6 +417,9 @@ def test_the_viewer_never_sounds_sure_of_an_unknown_authority(
 
     text, name = shown()
     assert "from an authority this computer does not know, claiming" in text
+    # The time as a person reads it, and the authority by its name, not ISO and X.500.
+    assert "your time (" in text and "UTC), from “" in text
+    assert not re.search(r"\d{4}-\d\d-\d\dT", text) and "CN=" not in text
     assert "trust" not in text.lower() and "existed, exactly as it is" not in text
     assert name == "neutralTimestamp"
     trust.add_root(tsa_server.ca_pem_path)

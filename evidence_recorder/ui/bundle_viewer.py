@@ -238,6 +238,28 @@ def _one_line(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
+def _timestamp_words(timestamp: str) -> str:
+    """``2026-11-25T12:00:03Z from CN=Example TSA,O=Example`` as a person reads it:
+    ``25 Nov 2026 at 12:00:03 your time (25 Nov 2026 12:00:03 UTC), from “Example TSA”``."""
+    when_text, _, authority = timestamp.partition(" from ")
+    when = _parse_time(when_text.strip())
+    if when is None:
+        return timestamp
+    translate = QCoreApplication.translate
+    local = when.astimezone()
+    words = translate("BundleViewer",
+                      "{day} at {time} your time ({utc_day} {utc_time} UTC)").format(
+        day=format_day(local), time=format_clock(local, seconds=True),
+        utc_day=format_day(when), utc_time=format_clock(when, seconds=True))
+    names = [part.split("=", 1)[1] for part in authority.split(",")
+             if part.strip().upper().startswith("CN=")]
+    name = names[0].strip() if names else authority.strip()
+    if name:
+        words = translate("BundleViewer", "{when}, from “{authority}”").format(
+            when=words, authority=name)
+    return words
+
+
 def _parse_time(text: str) -> datetime | None:
     if not text:
         return None
@@ -872,6 +894,7 @@ class VerdictBanner(QFrame):
 
     def _show_timestamp(self, report: BundleReportLike, timestamp: str) -> None:
         """Only a timestamp whose authority chains to a trusted root may sound sure."""
+        timestamp = _timestamp_words(timestamp)
         state = report.timestamp_state
         if state == "trusted":
             self.timestamp_label.setObjectName("trustedTimestamp")

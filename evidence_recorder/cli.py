@@ -514,11 +514,11 @@ def cmd_trust_list(args: argparse.Namespace) -> int:
                       "not_after": iso_utc(r.not_after)} for r in roots])
         return EXIT_OK
     if not roots:
-        print("You have not added any root certificates. Timestamps are trusted when they "
-              "chain to the roots this program ships with or the system's.")
-        return EXIT_OK
+        print("You have not added any root certificates.")
     for root in roots:
         print(f"{root.fingerprint}  {root.subject}  (until {iso_utc(root.not_after)[:10]})")
+    print(f"Also trusted: {len(trust.bundled_roots())} roots from Mozilla's list (shipped "
+          f"with this program) and {len(trust.system_roots())} from this computer's own list.")
     return EXIT_OK
 
 

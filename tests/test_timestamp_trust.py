@@ -282,6 +282,8 @@ def test_trust_add_list_remove(tsa_server: LoopbackTsa, own_config: Path) -> Non
     fingerprint = trust.fingerprint(root_of(tsa_server))
     listed = run_cli("trust", "list", env=env)
     assert listed.returncode == 0 and "not added any" in listed.stdout
+    mozilla = re.search(r"Also trusted: (\d+) roots from Mozilla's list", listed.stdout)
+    assert mozilla and int(mozilla.group(1)) == len(trust.bundled_roots()) > 50
     added = run_cli("trust", "add", str(tsa_server.ca_pem_path), env=env)
     assert added.returncode == 0, added.stderr
     assert fingerprint in added.stdout and "now trusted" in added.stdout

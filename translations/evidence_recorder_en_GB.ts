@@ -638,7 +638,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
 <context>
     <name>BundleDetails</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+561"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+583"/>
         <source>&lt;i&gt;Not given&lt;/i&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -902,7 +902,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
 <context>
     <name>BundleViewer</name>
     <message>
-        <location line="-512"/>
+        <location line="-534"/>
         <source>Evidence bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -923,12 +923,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     </message>
     <message>
         <location line="+3"/>
-        <location line="+1003"/>
+        <location line="+1026"/>
         <source>Checking the bundle…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-1002"/>
+        <location line="-1025"/>
         <source>Making sure nothing in it has changed since it was sealed. A large bundle can take a moment.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -968,7 +968,17 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+94"/>
+        <location line="+63"/>
+        <source>{day} at {time} your time ({utc_day} {utc_time} UTC)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>{when}, from “{authority}”</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+45"/>
         <source>{author} ({handle})</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1024,7 +1034,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+540"/>
+        <location line="+541"/>
         <source>&amp;Open another bundle…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1414,7 +1424,7 @@ Passphrase:</source>
 <context>
     <name>ChangeAllKeysDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/keys_dialog.py" line="+207"/>
+        <location filename="../evidence_recorder/ui/keys_dialog.py" line="+202"/>
         <location line="+2"/>
         <source>Change all keys</source>
         <translation type="unfinished"></translation>
@@ -1445,7 +1455,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+34"/>
         <source>All keys changed</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1453,7 +1463,7 @@ Passphrase:</source>
 <context>
     <name>ChangePassphraseDialog</name>
     <message>
-        <location line="-104"/>
+        <location line="-108"/>
         <source>Change passphrase</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1612,7 +1622,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>CreatePage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+112"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+120"/>
         <source>Welcome to {app}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1654,7 +1664,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+6"/>
         <source>&amp;Create my vault</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3362,7 +3372,7 @@ Why are you deleting it?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+6"/>
         <source>&amp;Back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3380,7 +3390,7 @@ Why are you deleting it?</source>
 <context>
     <name>RecoveryKeyPage</name>
     <message>
-        <location line="-192"/>
+        <location line="-188"/>
         <source>Your recovery key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3575,7 +3585,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>StartWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+141"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+137"/>
         <source>Open a report bundle someone sent me…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3623,7 +3633,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>TimelineModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-978"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-979"/>
         <source>Captured</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3701,7 +3711,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>UnlockPage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="-211"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-207"/>
         <source>{app} is locked</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3739,7 +3749,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VaultSession</name>
     <message>
-        <location filename="../evidence_recorder/ui/session.py" line="+65"/>
+        <location filename="../evidence_recorder/ui/session.py" line="+67"/>
         <source>The vault is locked. Unlock it first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3830,7 +3840,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+20"/>
         <source>Timestamped by an independent service that this computer trusts: {timestamp}. The bundle existed, exactly as it is, at that time.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3866,7 +3876,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Page</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="-219"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-223"/>
         <source>Problem</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3883,7 +3893,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_PassphraseForm</name>
     <message>
-        <location filename="../evidence_recorder/ui/keys_dialog.py" line="-139"/>
+        <location filename="../evidence_recorder/ui/keys_dialog.py" line="-135"/>
         <source>Current passphrase</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3918,7 +3928,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+1"/>
         <source>Show what I type</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3946,7 +3956,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_SummaryCounts</name>
     <message numerus="yes">
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-534"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-535"/>
         <source>%n capture</source>
         <translation type="unfinished">
             <numerusform></numerusform>

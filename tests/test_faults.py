@@ -56,7 +56,7 @@ if FULL:
 KILLS_PER_OPERATION = max(1, math.ceil(TOTAL_KILLS / len(OPERATIONS)))
 # How long after "ready" a kill may come: about one or two calls of that operation.
 KILL_WINDOW = {"capture": 0.6, "import": 0.6, "edit": 0.15, "annotate": 0.15,
-               "delete": 0.15, "export": 2.2, "passwd": 0.25, "rekey": 0.4}
+               "delete": 0.15, "export": 2.2, "passwd": 0.25, "rekey": 1.2}
 STALE_TEMP = re.compile(r"^\.(b-\d+\.zip)\.[0-9a-f]+\.tmp$")
 
 _CHILD = r"""

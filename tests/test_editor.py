@@ -538,9 +538,14 @@ def _png(width: int, height: int) -> bytes:
     return out.getvalue()
 
 
-def test_choosing_redact_does_not_move_the_picture(make_editor: Hosts) -> None:
-    """The redaction notice used to push the picture down 16 px between aiming and dragging."""
-    editor = make_editor(_png(1600, 1000), zoom=None, size=(1280, 720))
+@pytest.mark.parametrize("size", [(1280, 720), (560, 480)])
+def test_choosing_redact_does_not_move_the_picture(make_editor: Hosts,
+                                                   size: tuple[int, int]) -> None:
+    """The redaction notice used to push the picture down between aiming and dragging.
+
+    In the narrow window the notice and the hints wrap onto more lines.
+    """
+    editor = make_editor(_png(1600, 1000), zoom=None, size=size)
     view = editor.view()
     corner, name = QPointF(0, 0), QPointF(800, 500)
 

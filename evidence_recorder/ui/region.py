@@ -498,7 +498,8 @@ class _Pane(QWidget):
     def _paint_handles(painter: QPainter, sel: QRectF) -> None:
         """Eight squares on the border: the selection can be resized, not only redrawn.
 
-        Drawn on the border line, outside the kept pixels as far as they can be.
+        They cover a few pixels at its edge here only: what is kept is cut from the
+        frozen picture, not from what the overlay draws.
         """
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)

@@ -188,6 +188,19 @@ def test_enter_takes_the_adjusted_rectangle(
     assert not overlay.isVisible()
 
 
+def test_adjusting_on_a_hidpi_screen_works_in_physical_pixels(
+        qtbot: QtBot, make_overlay: Callable[..., RegionOverlay]) -> None:
+    """Handles are found where they are drawn (logical), and move the edge in physical pixels."""
+    overlay = make_overlay(scale=2)
+    drag(qtbot, overlay, QPoint(100, 100), QPoint(300, 250))
+    assert overlay.selection == ScreenArea(200, 200, 400, 300)
+    drag(qtbot, overlay, QPoint(300, 250), QPoint(350, 300))
+    drag(qtbot, overlay, QPoint(150, 150), QPoint(160, 150))
+    with qtbot.waitSignal(overlay.selected, timeout=1000) as blocker:
+        qtbot.keyClick(overlay, Qt.Key.Key_Return)
+    assert blocker.args == [(220, 200, 500, 400)]
+
+
 def test_dragging_inside_moves_the_selection(
         qtbot: QtBot, make_overlay: Callable[..., RegionOverlay]) -> None:
     overlay = make_overlay()

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QLabel, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
@@ -57,19 +57,22 @@ class Hosts:
         self._hosts: list[QWidget] = []
 
     def __call__(self, original: bytes, data: dict[str, Any] | None = None,
-                 zoom: float = ZOOM) -> AnnotationEditor:
+                 zoom: float | None = ZOOM, size: tuple[int, int] = (1100, 800)
+                 ) -> AnnotationEditor:
+        """``zoom=None`` leaves the editor as it opens (at "fit")."""
         qtbot = self._qtbot
         host = QWidget()
         self._hosts.append(host)
         qtbot.addWidget(host)
         editor = AnnotationEditor(original, data, parent=host)
-        host.resize(1100, 800)
-        editor.setGeometry(0, 0, 1100, 800)
+        host.resize(*size)
+        editor.setGeometry(0, 0, *size)
         host.show()
         qtbot.waitExposed(host)
         host.activateWindow()
         qtbot.waitUntil(lambda: QApplication.activeWindow() is host)
-        editor.set_zoom(zoom)
+        if zoom is not None:
+            editor.set_zoom(zoom)
         editor.view().setFocus()
         return editor
 
@@ -372,16 +375,16 @@ def test_zoom_shortcuts_and_wheel(qtbot: QtBot, editor: AnnotationEditor) -> Non
     key(qtbot, editor, Qt.Key.Key_Minus, Ctrl)
     assert editor.zoom() == pytest.approx(ZOOM / 1.25)
     key(qtbot, editor, Qt.Key.Key_0, Ctrl)
-    viewport = editor.view().viewport().size()
     fitted = editor.zoom()
-    assert min(viewport.width() / WIDTH, viewport.height() / HEIGHT) * 0.95 < fitted
-    assert WIDTH * fitted <= viewport.width() and HEIGHT * fitted <= viewport.height()
+    assert fitted == 1.0  # "Fit" never enlarges a picture smaller than the window
+    # Zoomed in far enough to scroll: only then can a point stay under the mouse.
+    editor.set_zoom(4.0)
     here = at(editor, 100, 100)
     wheel = QWheelEvent(QPointF(here), QPointF(editor.view().viewport().mapToGlobal(here)),
                         QPoint(), QPoint(0, 120), Qt.MouseButton.NoButton, Ctrl,
                         Qt.ScrollPhase.NoScrollPhase, False)
     QApplication.sendEvent(editor.view().viewport(), wheel)
-    assert editor.zoom() == pytest.approx(fitted * 1.25)
+    assert editor.zoom() == pytest.approx(4.0 * 1.25)
     after = editor.view().mapToScene(here)
     assert abs(after.x() - 100) <= 1 and abs(after.y() - 100) <= 1  # zoomed about the mouse
 
@@ -527,6 +530,80 @@ def test_redaction_hint_shows_the_first_time_only(qtbot: QtBot,
     assert not hint_visible()
     editor.set_tool("redact")
     assert not hint_visible()
+
+
+def _png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 210, 220)).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (560, 480)])
+def test_choosing_redact_does_not_move_the_picture(make_editor: Hosts,
+                                                   size: tuple[int, int]) -> None:
+    """The redaction notice used to push the picture down between aiming and dragging.
+
+    In the narrow window the notice and the hints wrap onto more lines.
+    """
+    editor = make_editor(_png(1600, 1000), zoom=None, size=size)
+    view = editor.view()
+    corner, name = QPointF(0, 0), QPointF(800, 500)
+
+    def where() -> tuple[QPoint, QPoint, float]:
+        QApplication.processEvents()
+        return (view.viewport().mapToGlobal(view.mapFromScene(corner)),
+                view.viewport().mapToGlobal(view.mapFromScene(name)), editor.zoom())
+
+    before = where()
+    editor.set_tool("redact")
+    assert any(label.text() == REDACTION_HINT and label.isVisible()
+               for label in editor.findChildren(QLabel))  # the notice is really shown
+    assert where() == before
+    editor.action("show-original").trigger()  # the other notice
+    assert where() == before
+    editor.set_tool("select")  # the longest tool hint, and the notice cleared
+    assert where() == before
+    for tool in TOOLS:
+        editor.set_tool(tool)
+        assert where() == before, tool
+
+
+def test_the_limit_notice_does_not_move_the_picture(
+        qtbot: QtBot, make_editor: Hosts, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ann, "MAX_ITEMS", 1)
+    editor = make_editor(_png(1600, 1000), {"version": 1, "items": [
+        {"type": "redact", "rect": [0, 0, 5, 5]}]}, zoom=None, size=(1280, 720))
+    editor.set_tool("outline")
+    view = editor.view()
+    QApplication.processEvents()
+    before = view.viewport().mapToGlobal(view.mapFromScene(QPointF(800, 500)))
+    drag(qtbot, editor, (100, 100), (300, 300))
+    QApplication.processEvents()
+    assert any("at most" in label.text() for label in editor.findChildren(QLabel))
+    assert view.viewport().mapToGlobal(view.mapFromScene(QPointF(800, 500))) == before
+
+
+def test_a_large_picture_opens_whole_in_the_window(make_editor: Hosts) -> None:
+    editor = make_editor(_png(3000, 2000), zoom=None, size=(1280, 720))
+    view = editor.view()
+    assert editor.zoom() < 1.0
+    shown = view.mapFromScene(QRectF(0, 0, 3000, 2000)).boundingRect()
+    assert view.viewport().rect().contains(shown)
+    # Fitted, not merely small: one side fills the viewport, give or take the margin.
+    viewport = view.viewport().rect()
+    assert max(shown.width() / viewport.width(), shown.height() / viewport.height()) > 0.98
+
+
+def test_a_small_picture_opens_at_exactly_100_percent(make_editor: Hosts,
+                                                      original: bytes) -> None:
+    editor = make_editor(original, zoom=None, size=(1280, 720))
+    assert editor.zoom() == 1.0
+    editor.action("zoom-in").trigger()
+    editor.action("zoom-fit").trigger()
+    assert editor.zoom() == 1.0
+    editor.window().resize(1400, 900)  # a bigger window does not enlarge it either
+    QApplication.processEvents()
+    assert editor.zoom() == 1.0
 
 
 def test_a_multi_line_label_is_kept_unless_its_words_change(

@@ -71,6 +71,23 @@ def drag(qtbot: QtBot, widget: RegionOverlay, start: QPoint, *moves: QPoint) -> 
     qtbot.mouseRelease(widget, LEFT, NONE, moves[-1] if moves else start)
 
 
+def double_click(qtbot: QtBot, widget: RegionOverlay, point: QPoint) -> None:
+    """What a widget receives from a real double-click: press, release, double-click, release.
+
+    ``QTest.mouseDClick`` alone sends only the double-click event.
+    """
+    qtbot.mouseClick(widget, LEFT, NONE, point)
+    qtbot.mouseDClick(widget, LEFT, NONE, point)
+    if widget.isVisible():
+        qtbot.mouseRelease(widget, LEFT, NONE, point)
+
+
+def drag_and_take(qtbot: QtBot, widget: RegionOverlay, start: QPoint, *moves: QPoint) -> None:
+    """Draw a selection, then press Enter: releasing the mouse alone captures nothing."""
+    drag(qtbot, widget, start, *moves)
+    qtbot.keyClick(widget, Qt.Key.Key_Return)
+
+
 # --- mouse ---------------------------------------------------------------------------
 
 
@@ -78,7 +95,7 @@ def test_drag_emits_the_physical_rectangle(qtbot: QtBot, make_overlay: Callable[
                                            ) -> None:
     overlay = make_overlay()
     with qtbot.waitSignal(overlay.selected, timeout=1000) as blocker:
-        drag(qtbot, overlay, QPoint(100, 100), QPoint(200, 180), QPoint(300, 250))
+        drag_and_take(qtbot, overlay, QPoint(100, 100), QPoint(200, 180), QPoint(300, 250))
     assert blocker.args == [(100, 100, 200, 150)]
     assert not overlay.isVisible()
 
@@ -87,7 +104,7 @@ def test_drag_in_any_direction_gives_the_same_rectangle(
         qtbot: QtBot, make_overlay: Callable[..., RegionOverlay]) -> None:
     overlay = make_overlay()
     with qtbot.waitSignal(overlay.selected, timeout=1000) as blocker:
-        drag(qtbot, overlay, QPoint(300, 250), QPoint(100, 100))
+        drag_and_take(qtbot, overlay, QPoint(300, 250), QPoint(100, 100))
     assert blocker.args == [(100, 100, 200, 150)]
 
 
@@ -97,7 +114,7 @@ def test_monitor_left_of_the_origin_gives_negative_coordinates(
     width = screen_rect()[2]
     overlay = make_overlay(offset=(-width, 0))
     with qtbot.waitSignal(overlay.selected, timeout=1000) as blocker:
-        drag(qtbot, overlay, QPoint(100, 100), QPoint(300, 250))
+        drag_and_take(qtbot, overlay, QPoint(100, 100), QPoint(300, 250))
     assert blocker.args == [(100 - width, 100, 200, 150)]
 
 
@@ -106,7 +123,7 @@ def test_picture_twice_the_screen_scales_the_rectangle(
     """Monitors twice the logical size: one logical pixel is two physical ones."""
     overlay = make_overlay(scale=2)
     with qtbot.waitSignal(overlay.selected, timeout=1000) as blocker:
-        drag(qtbot, overlay, QPoint(100, 100), QPoint(300, 250))
+        drag_and_take(qtbot, overlay, QPoint(100, 100), QPoint(300, 250))
     assert blocker.args == [(200, 200, 400, 300)]
 
 
@@ -129,6 +146,151 @@ def test_small_drag_keeps_an_earlier_keyboard_selection(
     with qtbot.assertNotEmitted(overlay.selected):
         qtbot.mouseClick(overlay, LEFT, NONE, QPoint(50, 50))
     assert overlay.selection == before
+
+
+# --- adjusting before taking ---------------------------------------------------------
+
+
+def test_release_leaves_the_selection_to_adjust(
+        qtbot: QtBot, make_overlay: Callable[..., RegionOverlay]) -> None:
+    """Releasing the mouse captures nothing: the rectangle stays, with its handles."""
+    overlay = make_overlay()
+    with qtbot.assertNotEmitted(overlay.selected), qtbot.assertNotEmitted(overlay.cancelled):
+        drag(qtbot, overlay, QPoint(100, 100), QPoint(200, 180), QPoint(300, 250))
+        qtbot.wait(20)
+    assert overlay.isVisible()
+    assert overlay.selection == ScreenArea(100, 100, 200, 150)
+    assert overlay.adjustable
+    picture = overlay.grab().toImage()
+    # A white handle square sits on each corner and on the middle of each side.
+    for x, y in ((99, 99), (200, 99), (300, 99), (300, 175), (300, 250), (200, 250),
+                 (99, 250), (99, 175)):
+        assert picture.pixelColor(x, y).rgb() == QColor(255, 255, 255).rgb(), (x, y)
+    qtbot.keyClick(overlay, Qt.Key.Key_Escape)
+
+
+def test_enter_takes_the_adjusted_rectangle(
+        qtbot: QtBot, make_overlay: Callable[..., RegionOverlay]) -> None:
+    overlay = make_overlay()
+    drag(qtbot, overlay, QPoint(100, 100), QPoint(300, 250))
+    # The bottom-right handle: the top-left corner stays where it was.
+    drag(qtbot, overlay, QPoint(300, 250), QPoint(330, 270), QPoint(350, 300))
+    assert overlay.selection == ScreenArea(100, 100, 250, 200)
+    # The left edge, grabbed at its middle handle.
+    drag(qtbot, overlay, QPoint(100, 200), QPoint(60, 210))
+    assert overlay.selection == ScreenArea(60, 100, 290, 200)
+    # The top edge, grabbed away from its handle.
+    drag(qtbot, overlay, QPoint(80, 101), QPoint(80, 121))
+    assert overlay.selection == ScreenArea(60, 120, 290, 180)
+    with qtbot.waitSignal(overlay.selected, timeout=1000) as blocker:
+        qtbot.keyClick(overlay, Qt.Key.Key_Enter)
+    assert blocker.args == [(60, 120, 290, 180)]
+    assert not overlay.isVisible()
+
+
+def test_adjusting_on_a_hidpi_screen_works_in_physical_pixels(
+        qtbot: QtBot, make_overlay: Callable[..., RegionOverlay]) -> None:
+    """Handles are found where they are drawn (logical), and move the edge in physical pixels."""
+    overlay = make_overlay(scale=2)
+    drag(qtbot, overlay, QPoint(100, 100), QPoint(300, 250))
+    assert overlay.selection == ScreenArea(200, 200, 400, 300)
+    drag(qtbot, overlay, QPoint(300, 250), QPoint(350, 300))
+    drag(qtbot, overlay, QPoint(150, 150), QPoint(160, 150))
+    with qtbot.waitSignal(overlay.selected, timeout=1000) as blocker:
+        qtbot.keyClick(overlay, Qt.Key.Key_Return)
+    assert blocker.args == [(220, 200, 500, 400)]
+
+
+def test_dragging_inside_moves_the_selection(
+        qtbot: QtBot, make_overlay: Callable[..., RegionOverlay]) -> None:
+    overlay = make_overlay()
+    drag(qtbot, overlay, QPoint(100, 100), QPoint(300, 250))
+    drag(qtbot, overlay, QPoint(150, 150), QPoint(160, 170), QPoint(190, 130))
+    assert overlay.selection == ScreenArea(140, 80, 200, 150)
+    # It cannot be pushed off the desktop.
+    drag(qtbot, overlay, QPoint(200, 150), QPoint(-500, -500))
+    assert overlay.selection == ScreenArea(0, 0, 200, 150)
+    with qtbot.waitSignal(overlay.selected, timeout=1000) as blocker:
+        qtbot.keyClick(overlay, Qt.Key.Key_Return)
+    assert blocker.args == [(0, 0, 200, 150)]
+
+
+def test_a_handle_dragged_past_the_opposite_edge_flips(
+        qtbot: QtBot, make_overlay: Callable[..., RegionOverlay]) -> None:
+    overlay = make_overlay()
+    drag(qtbot, overlay, QPoint(100, 100), QPoint(300, 250))
+    drag(qtbot, overlay, QPoint(300, 250), QPoint(50, 60))
+    assert overlay.selection == ScreenArea(50, 60, 50, 40)
+    qtbot.keyClick(overlay, Qt.Key.Key_Escape)
+
+
+def test_double_click_inside_takes_the_selection(
+        qtbot: QtBot, make_overlay: Callable[..., RegionOverlay]) -> None:
+    overlay = make_overlay()
+    drag(qtbot, overlay, QPoint(100, 100), QPoint(300, 250))
+    with qtbot.waitSignal(overlay.selected, timeout=1000) as blocker:
+        double_click(qtbot, overlay, QPoint(200, 170))
+    assert blocker.args == [(100, 100, 200, 150)]
+    assert not overlay.isVisible()
+
+
+def test_double_click_outside_takes_nothing(
+        qtbot: QtBot, make_overlay: Callable[..., RegionOverlay]) -> None:
+    overlay = make_overlay()
+    drag(qtbot, overlay, QPoint(100, 100), QPoint(300, 250))
+    with qtbot.assertNotEmitted(overlay.selected):
+        double_click(qtbot, overlay, QPoint(500, 500))
+        qtbot.wait(20)
+    assert overlay.isVisible()
+    assert overlay.selection == ScreenArea(100, 100, 200, 150)
+    qtbot.keyClick(overlay, Qt.Key.Key_Escape)
+
+
+def test_escape_after_release_cancels(
+        qtbot: QtBot, make_overlay: Callable[..., RegionOverlay]) -> None:
+    overlay = make_overlay()
+    drag(qtbot, overlay, QPoint(100, 100), QPoint(300, 250))
+    with qtbot.waitSignal(overlay.cancelled, timeout=1000), \
+            qtbot.assertNotEmitted(overlay.selected):
+        qtbot.keyClick(overlay, Qt.Key.Key_Escape)
+    assert not overlay.isVisible()
+
+
+def test_a_drag_outside_the_selection_starts_a_new_one(
+        qtbot: QtBot, make_overlay: Callable[..., RegionOverlay]) -> None:
+    overlay = make_overlay()
+    drag(qtbot, overlay, QPoint(100, 100), QPoint(300, 250))
+    drag(qtbot, overlay, QPoint(400, 300), QPoint(500, 420))
+    assert overlay.selection == ScreenArea(400, 300, 100, 120)
+    # A plain click outside keeps what was there.
+    qtbot.mouseClick(overlay, LEFT, NONE, QPoint(20, 500))
+    assert overlay.selection == ScreenArea(400, 300, 100, 120)
+    qtbot.keyClick(overlay, Qt.Key.Key_Escape)
+
+
+def test_cursor_shows_what_a_drag_would_do(
+        qtbot: QtBot, make_overlay: Callable[..., RegionOverlay]) -> None:
+    overlay = make_overlay()
+    drag(qtbot, overlay, QPoint(100, 100), QPoint(300, 250))
+    shapes = Qt.CursorShape
+    for point, shape in ((QPoint(100, 100), shapes.SizeFDiagCursor),
+                         (QPoint(300, 250), shapes.SizeFDiagCursor),
+                         (QPoint(300, 100), shapes.SizeBDiagCursor),
+                         (QPoint(100, 250), shapes.SizeBDiagCursor),
+                         (QPoint(100, 180), shapes.SizeHorCursor),
+                         (QPoint(301, 130), shapes.SizeHorCursor),
+                         (QPoint(150, 99), shapes.SizeVerCursor),
+                         (QPoint(250, 251), shapes.SizeVerCursor),
+                         (QPoint(200, 170), shapes.SizeAllCursor),
+                         (QPoint(500, 500), shapes.CrossCursor)):
+        qtbot.mouseMove(overlay, point)
+        assert overlay.cursor().shape() == shape, (point, shape)
+    qtbot.keyClick(overlay, Qt.Key.Key_Escape)
+
+
+def test_hint_says_how_to_adjust_and_take() -> None:
+    assert "Enter or double-click to capture" in HINT_TEXT
+    assert "adjust" in HINT_TEXT and "Esc to cancel" in HINT_TEXT
 
 
 # --- keyboard ------------------------------------------------------------------------
@@ -261,7 +423,7 @@ def test_select_region_returns_the_rectangle(qtbot: QtBot) -> None:
 
     def user() -> None:
         overlay = _visible_overlay()
-        drag(qtbot, overlay, QPoint(10, 20), QPoint(60, 70))
+        drag_and_take(qtbot, overlay, QPoint(10, 20), QPoint(60, 70))
 
     QTimer.singleShot(0, user)
     assert select_region(png_of(width, height), [(0, 0, width, height)]) == (10, 20, 50, 50)
@@ -381,6 +543,8 @@ _TWO_SCREENS = textwrap.dedent("""
     sel = overlay.selection
     report["during"] = [sel.left, sel.top, sel.width, sel.height]
     QTest.mouseRelease(panes[0], L, N, QPoint(1480, 100))
+    report["after_release"] = [list(c) for c in chosen]
+    QTest.keyClick(panes[0], Qt.Key.Key_Return)
     report["chosen"] = [list(c) for c in chosen]
     report["hidden"] = [not p.isVisible() for p in panes]
     print(json.dumps(report))
@@ -405,6 +569,7 @@ def test_two_screens_at_different_scales(tmp_path: Path) -> None:
     assert report["panes"] == [[0, 0, 1280, 800], [1280, 0, 960, 540]]
     # 1000..1280 on the left screen, then 200 logical = 400 physical pixels on the right.
     assert report["during"] == [1000, 200, 680, 100]
+    assert report["after_release"] == []  # releasing leaves it to adjust
     assert report["chosen"] == [[1000, 200, 680, 100]]
     assert report["hidden"] == [True, True]
     assert "Warning" not in done.stderr and "QWidget" not in done.stderr, done.stderr

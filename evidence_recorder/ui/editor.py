@@ -17,6 +17,11 @@ Decisions worth knowing:
   what the shared copy will look like.
 * Redaction is a solid black fill and nothing else: there is deliberately no blur
   or pixelate tool, because both can be reversed.
+* The picture never moves unless the user moves it. The notice line above it and
+  the hint line below it always keep room for their longest text, so a notice
+  appearing (choosing Redact) cannot push the picture down between aiming and
+  dragging. "Fit" shrinks a large picture to the window but never enlarges a
+  small one beyond 100 %, so the editor opens showing the whole picture as it is.
 """
 
 from __future__ import annotations
@@ -94,6 +99,13 @@ REDACTION_HINT = QT_TRANSLATE_NOOP(
                         "your vault; shared copies use the covered version.")
 ORIGINAL_HINT = QT_TRANSLATE_NOOP(
     "AnnotationEditor", "Showing the original picture. Your annotations are hidden, not deleted.")
+LIMIT_HINT = QT_TRANSLATE_NOOP(
+    "AnnotationEditor", "A picture can have at most {limit} annotations. Delete some to add more.")
+# The notice line is always laid out; only its look changes, never its size.
+_NOTICE_STYLE = ("#annotationBanner { background: #e8f1fb; color: #0b2e4f; border: 1px solid "
+                 "#9cc3eb; border-radius: 4px; padding: 6px 10px; }")
+_QUIET_STYLE = ("#annotationBanner { background: transparent; border: 1px solid transparent; "
+                "padding: 6px 10px; }")
 MIN_ZOOM = 0.02
 MAX_ZOOM = 16.0
 ZOOM_STEP = 1.25
@@ -557,7 +569,8 @@ class _Canvas(QGraphicsView):
         if viewport.width() < 2 or viewport.height() < 2 or width < 1 or height < 1:
             return
         factor = min((viewport.width() - 2) / width, (viewport.height() - 2) / height)
-        self.set_zoom(factor)
+        # Never enlarged: a small crop blown up looks blurry and like something it was not.
+        self.set_zoom(min(1.0, factor))
 
     def picture_point(self, view_point: QPointF) -> QPointF:
         """The picture pixel under ``view_point``, kept on the picture."""
@@ -1061,11 +1074,15 @@ class AnnotationEditor(QWidget):
         self._banner = QLabel(self)
         self._banner.setWordWrap(True)
         self._banner.setObjectName("annotationBanner")
-        self._banner.setStyleSheet(
-            "#annotationBanner { background: #e8f1fb; color: #0b2e4f; border: 1px solid "
-            "#9cc3eb; border-radius: 4px; padding: 6px 10px; }")
+        self._banner.setStyleSheet(_QUIET_STYLE)
+        self._banner.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self._banner.setAccessibleName(self.tr("Notice"))
-        self._banner.hide()
+        # Measures the longest notice at the current width, styled as a shown notice.
+        self._banner_probe = QLabel(self)
+        self._banner_probe.setObjectName("annotationBanner")
+        self._banner_probe.setStyleSheet(_NOTICE_STYLE)
+        self._banner_probe.setWordWrap(True)
+        self._banner_probe.hide()
 
         self._hint = QLabel(self)
         self._hint.setWordWrap(True)
@@ -1085,6 +1102,7 @@ class AnnotationEditor(QWidget):
         status.setContentsMargins(8, 0, 0, 0)
         status.addWidget(self._hint, 1)
         status.addWidget(zoom)
+        self._reserve_text_room()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -1139,8 +1157,41 @@ class AnnotationEditor(QWidget):
                 self._actions[f"colour:{name}"].setChecked(True)
 
     def _set_banner(self, text: str | None) -> None:
+        """Show or clear the notice above the picture; its room stays, so nothing moves."""
         self._banner.setText(text or "")
-        self._banner.setVisible(bool(text))
+        self._banner.setStyleSheet(_NOTICE_STYLE if text else _QUIET_STYLE)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._reserve_text_room()
+
+    def _reserve_text_room(self) -> None:
+        """Give the notice and hint lines the height of their longest text at this width.
+
+        Then showing a notice or choosing another tool changes words, not the size of
+        the picture's area: the picture stays under the pointer.
+        """
+        width = max(self.width() - 16, 1)  # the notice row's side margins
+        notices = (_tr(REDACTION_HINT), _tr(ORIGINAL_HINT),
+                   _tr(LIMIT_HINT).format(limit=QLocale().toString(ann.MAX_ITEMS)))
+        probe = self._banner_probe
+        probe.ensurePolished()
+        heights = []
+        for text in notices:
+            probe.setText(text)
+            heights.append(probe.heightForWidth(width))
+        probe.setText("")
+        banner_height = max(heights)
+        if banner_height > 0 and self._banner.height() != banner_height:
+            self._banner.setFixedHeight(banner_height)
+        hint_width = max(self._hint.width(), 1)
+        metrics = self._hint.fontMetrics()
+        hint_height = max(
+            metrics.boundingRect(QRect(0, 0, hint_width, 10_000),
+                                 int(Qt.TextFlag.TextWordWrap), _tr(text)).height()
+            for text in _TOOL_HINTS.values())
+        if self._hint.minimumHeight() != hint_height:
+            self._hint.setMinimumHeight(hint_height)
 
     def _original_toggled(self, showing: bool) -> None:
         if showing and self._entry.isVisible():
@@ -1218,9 +1269,7 @@ class AnnotationEditor(QWidget):
 
     def _add_state(self, state: dict[str, Any]) -> None:
         if len(self._items) >= ann.MAX_ITEMS:
-            self._set_banner(self.tr("A picture can have at most {limit} annotations. "
-                                     "Delete some to add more.")
-                             .format(limit=QLocale().toString(ann.MAX_ITEMS)))
+            self._set_banner(_tr(LIMIT_HINT).format(limit=QLocale().toString(ann.MAX_ITEMS)))
             return
         if "rect" in state and (state["rect"][2] < 1 or state["rect"][3] < 1):
             return

@@ -62,7 +62,8 @@ Rect = tuple[int, int, int, int]
 # British English; translated where they are drawn and read out (context "RegionOverlay").
 HINT_TEXT = QT_TRANSLATE_NOOP(
     "RegionOverlay",
-    "Drag to select the part of the screen to keep. Enter to capture, Esc to cancel.")
+    "Drag to select, then drag the edges to adjust. "
+    "Enter or double-click to capture, Esc to cancel.")
 ACCESSIBLE_DESCRIPTION = QT_TRANSLATE_NOOP(
     "RegionOverlay",
     "{hint} Arrow keys move the selection by one pixel, or ten with Shift; "
@@ -85,6 +86,25 @@ _LABEL_BACK = QColor(24, 24, 27, 225)
 _LABEL_TEXT = QColor(255, 255, 255)
 _GUIDE_LIGHT = QColor(255, 255, 255, 170)
 _GUIDE_DARK = QColor(0, 0, 0, 110)
+
+# The eight handles of a finished selection, by the edges each one moves
+# (left, top, right, bottom); "inside" moves the whole rectangle.
+HANDLES: dict[str, tuple[bool, bool, bool, bool]] = {
+    "top-left": (True, True, False, False), "top": (False, True, False, False),
+    "top-right": (False, True, True, False), "right": (False, False, True, False),
+    "bottom-right": (False, False, True, True), "bottom": (False, False, False, True),
+    "bottom-left": (True, False, False, True), "left": (True, False, False, False),
+}
+INSIDE = "inside"
+HANDLE_SIZE = 8.0  # logical pixels: the square drawn
+_HANDLE_REACH = 7.0  # logical pixels either side of a handle or edge that still grab it
+_CURSORS = {
+    "top-left": Qt.CursorShape.SizeFDiagCursor, "bottom-right": Qt.CursorShape.SizeFDiagCursor,
+    "top-right": Qt.CursorShape.SizeBDiagCursor, "bottom-left": Qt.CursorShape.SizeBDiagCursor,
+    "left": Qt.CursorShape.SizeHorCursor, "right": Qt.CursorShape.SizeHorCursor,
+    "top": Qt.CursorShape.SizeVerCursor, "bottom": Qt.CursorShape.SizeVerCursor,
+    INSIDE: Qt.CursorShape.SizeAllCursor,
+}
 
 
 # --- the pure mapping ---------------------------------------------------------------
@@ -244,6 +264,65 @@ def size_text(area: ScreenArea) -> str:
     return f"{area.width} \N{MULTIPLICATION SIGN} {area.height}"
 
 
+def handle_points(rect: QRectF) -> dict[str, QPointF]:
+    """Where each handle sits on a rectangle: its corners and the middles of its sides."""
+    cx, cy = rect.center().x(), rect.center().y()
+    return {
+        "top-left": rect.topLeft(), "top": QPointF(cx, rect.top()),
+        "top-right": rect.topRight(), "right": QPointF(rect.right(), cy),
+        "bottom-right": rect.bottomRight(), "bottom": QPointF(cx, rect.bottom()),
+        "bottom-left": rect.bottomLeft(), "left": QPointF(rect.left(), cy),
+    }
+
+
+def hit_test(rect: QRectF, point: QPointF) -> str | None:
+    """Which part of a selection (in window coordinates) a point grabs, if any.
+
+    Handles first (corners before sides, so a tiny selection can still be resized
+    diagonally), then anywhere along an edge, then the inside.
+    """
+    reach = _HANDLE_REACH
+    for name, spot in sorted(handle_points(rect).items(), key=lambda kv: "-" not in kv[0]):
+        if abs(point.x() - spot.x()) <= reach and abs(point.y() - spot.y()) <= reach:
+            return name
+    within_x = rect.left() - reach <= point.x() <= rect.right() + reach
+    within_y = rect.top() - reach <= point.y() <= rect.bottom() + reach
+    if within_y and abs(point.x() - rect.left()) <= reach:
+        return "left"
+    if within_y and abs(point.x() - rect.right()) <= reach:
+        return "right"
+    if within_x and abs(point.y() - rect.top()) <= reach:
+        return "top"
+    if within_x and abs(point.y() - rect.bottom()) <= reach:
+        return "bottom"
+    if rect.contains(point):
+        return INSIDE
+    return None
+
+
+def adjusted(area: ScreenArea, grip: str, dx: float, dy: float,
+             desktop: ScreenArea) -> ScreenArea:
+    """The selection after dragging ``grip`` by (dx, dy) physical pixels.
+
+    Dragging an edge past the opposite one flips the rectangle rather than
+    leaving it inside out; it always keeps at least one pixel and stays on the
+    desktop.
+    """
+    if grip == INSIDE:
+        moved = ScreenArea(round(area.left + dx), round(area.top + dy), area.width, area.height)
+        return _clamp_moved(moved, desktop)
+    move_left, move_top, move_right, move_bottom = HANDLES[grip]
+    left = area.left + dx if move_left else area.left
+    right = area.right + dx if move_right else area.right
+    top = area.top + dy if move_top else area.top
+    bottom = area.bottom + dy if move_bottom else area.bottom
+    left, right = (min(max(v, desktop.left), desktop.right) for v in (left, right))
+    top, bottom = (min(max(v, desktop.top), desktop.bottom) for v in (top, bottom))
+    rect = physical_rect((left, top), (right, bottom))
+    width, height = max(1, rect.width), max(1, rect.height)
+    return _clamp_moved(ScreenArea(rect.left, rect.top, width, height), desktop)
+
+
 def _clamp_moved(area: ScreenArea, desktop: ScreenArea) -> ScreenArea:
     """Keep a moved selection on the desktop without changing its size."""
     width, height = min(area.width, desktop.width), min(area.height, desktop.height)
@@ -297,18 +376,41 @@ class _Pane(QWidget):
 
     # -- input, forwarded ---------------------------------------------------------
 
+    def _grip_at(self, local: QPointF) -> str | None:
+        """The handle, edge or inside of the selection under a window position."""
+        selection = self._overlay.selection
+        if selection is None or self._map is None:
+            return None
+        return hit_test(self._local_rect(selection), local)
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
-            self._overlay._press(self._logical(event.position()))
+            self._overlay._press(self._logical(event.position()),
+                                 self._grip_at(event.position()))
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        """A double-click inside the selection takes it; anywhere else is a press."""
+        if event.button() == Qt.MouseButton.LeftButton:
+            if self._grip_at(event.position()) == INSIDE:
+                self._overlay._take()
+            else:
+                self._overlay._press(self._logical(event.position()),
+                                     self._grip_at(event.position()))
         event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         self._overlay._move(self._logical(event.position()))
+        if not self._overlay.dragging:
+            grip = self._grip_at(event.position())
+            self.setCursor(_CURSORS.get(grip or "", Qt.CursorShape.CrossCursor))
         event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._overlay._release_at(self._logical(event.position()))
+            grip = self._grip_at(event.position())
+            self.setCursor(_CURSORS.get(grip or "", Qt.CursorShape.CrossCursor))
         event.accept()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -356,7 +458,7 @@ class _Pane(QWidget):
 
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         pointer = overlay.pointer
-        if pointer is not None and not overlay.dragging:
+        if pointer is not None and not overlay.dragging and selection is None:
             self._paint_guides(painter, self._to_local(*pointer))
         if local_sel is not None and selection is not None:
             pen = QPen(_ACCENT, 2)
@@ -365,12 +467,14 @@ class _Pane(QWidget):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             # Outside the selection, so the border never hides a pixel that will be kept.
             painter.drawRect(local_sel.adjusted(-1, -1, 1, 1))
-            if pointer is not None and overlay.dragging:
+            if pointer is not None and overlay.drawing_edges:
                 # Outside the selection only: the guides must not cover what is framed.
                 painter.save()
                 painter.setClipPath(shade)
                 self._paint_guides(painter, self._to_local(*pointer))
                 painter.restore()
+            if overlay.adjustable:
+                self._paint_handles(painter, local_sel)
             if overlay.owns_label(self):
                 self._paint_size(painter, local_sel, size_text(selection))
         self._paint_hint(painter, local_sel)
@@ -389,6 +493,23 @@ class _Pane(QWidget):
             painter.setPen(pen)
             painter.drawLine(QPointF(x, 0), QPointF(x, height))
             painter.drawLine(QPointF(0, y), QPointF(width, y))
+
+    @staticmethod
+    def _paint_handles(painter: QPainter, sel: QRectF) -> None:
+        """Eight squares on the border: the selection can be resized, not only redrawn.
+
+        They cover a few pixels at its edge here only: what is kept is cut from the
+        frozen picture, not from what the overlay draws.
+        """
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(_ACCENT, 1.5))
+        painter.setBrush(QColor(255, 255, 255))
+        border = sel.adjusted(-1, -1, 1, 1)
+        half = HANDLE_SIZE / 2
+        for spot in handle_points(border).values():
+            painter.drawRect(QRectF(spot.x() - half, spot.y() - half, HANDLE_SIZE, HANDLE_SIZE))
+        painter.restore()
 
     def _label_font(self, grow: float = 0.0) -> QFont:
         font = QFont(self.font())
@@ -481,7 +602,10 @@ class RegionOverlay(_Pane):
         self._previous: ScreenArea | None = None
         self._pointer: tuple[float, float] | None = None
         self._drag_from: tuple[float, float] | None = None  # logical, for the click test
-        self._anchor: tuple[float, float] | None = None  # physical
+        self._anchor: tuple[float, float] | None = None  # physical, while drawing a new one
+        # While a handle or the inside is dragged: what is held, the selection when
+        # the drag began, and where it began (physical).
+        self._grip: tuple[str, ScreenArea, tuple[float, float]] | None = None
         self._started = False
         self._done = False
 
@@ -497,7 +621,18 @@ class RegionOverlay(_Pane):
 
     @property
     def dragging(self) -> bool:
-        return self._anchor is not None
+        """A button is down: a new selection is being drawn, or one is being adjusted."""
+        return self._anchor is not None or self._grip is not None
+
+    @property
+    def drawing_edges(self) -> bool:
+        """An edge follows the pointer: drawing a new selection or resizing one."""
+        return self._anchor is not None or (self._grip is not None and self._grip[0] != INSIDE)
+
+    @property
+    def adjustable(self) -> bool:
+        """The selection is finished (not being drawn) and shows its handles."""
+        return self._selection is not None and self._anchor is None
 
     @property
     def layout_map(self) -> ScreenLayout | None:
@@ -592,8 +727,14 @@ class RegionOverlay(_Pane):
         assert self._layout is not None
         return self._layout.to_physical(*logical)
 
-    def _press(self, logical: tuple[float, float]) -> None:
-        if self._done or self._layout is None:
+    def _press(self, logical: tuple[float, float], grip: str | None = None) -> None:
+        """A press on a handle or inside adjusts the selection; elsewhere starts a new one."""
+        if self._done or self._layout is None or self.dragging:
+            return  # e.g. the press a double-click repeats: the first one is under way
+        if grip is not None and self._selection is not None:
+            self._pointer = self._physical(logical)
+            self._grip = (grip, self._selection, self._pointer)
+            self._refresh()
             return
         self._previous = self._selection
         self._drag_from = logical
@@ -608,22 +749,38 @@ class RegionOverlay(_Pane):
         if self._anchor is not None:
             area = physical_rect(self._anchor, self._pointer)
             self._selection = area if area.width > 0 and area.height > 0 else None
+        elif self._grip is not None:
+            grip, start, (x, y) = self._grip
+            self._selection = adjusted(start, grip, self._pointer[0] - x, self._pointer[1] - y,
+                                       self._desktop)
         self._refresh()
 
     def _release_at(self, logical: tuple[float, float]) -> None:
-        if self._done or self._anchor is None or self._drag_from is None:
+        """The end of a drag leaves the selection on screen to adjust; it never captures."""
+        if self._done:
+            return
+        if self._grip is not None:
+            self._move(logical)
+            self._grip = None
+            self._refresh()
+            return
+        if self._anchor is None or self._drag_from is None:
             return
         self._move(logical)
         start = self._drag_from
         self._anchor = self._drag_from = None
         dragged = (abs(logical[0] - start[0]) >= MIN_DRAG
                    and abs(logical[1] - start[1]) >= MIN_DRAG)
-        if dragged and self._selection is not None:
-            self._accept()
-            return
-        # A click, or a drag too small to mean anything: as if it never happened.
-        self._selection = self._previous
+        if not dragged or self._selection is None:
+            # A click, or a drag too small to mean anything: as if it never happened.
+            self._selection = self._previous
         self._refresh()
+
+    def _take(self) -> None:
+        """Enter or a double-click inside: capture what is selected now."""
+        if not self._done and self._selection is not None:
+            self._anchor = self._drag_from = self._grip = None
+            self._accept()
 
     def _key(self, event: QKeyEvent) -> bool:
         """Handle a key from any pane; False lets Qt have it."""
@@ -635,12 +792,11 @@ class RegionOverlay(_Pane):
             self.cancelled.emit()
             return True
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            if self._selection is not None:
-                self._accept()
+            self._take()
             return True
         steps = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0),
                  Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
-        if key in steps and self._layout is not None and self._anchor is None:
+        if key in steps and self._layout is not None and not self.dragging:
             modifiers = event.modifiers()
             step = 10 if modifiers & Qt.KeyboardModifier.ShiftModifier else 1
             dx, dy = (n * step for n in steps[Qt.Key(key)])
@@ -694,7 +850,7 @@ class RegionOverlay(_Pane):
         if self._done:
             return
         self._done = True
-        self._anchor = self._drag_from = None
+        self._anchor = self._drag_from = self._grip = None
         app = QGuiApplication.instance()
         if self._started and isinstance(app, QGuiApplication):
             app.screenAdded.disconnect(self._layout_changed)

@@ -195,10 +195,17 @@ def run_and_kill(folder: Path, passphrase: str, op: str, seed: int, extra: str,
     assert child.stdout is not None
     first = ""
     try:
-        if rng.random() < 0.15:  # sometimes while it is still starting or unlocking
+        roll = rng.random()
+        if roll < 0.15:  # sometimes while it is still starting or unlocking
             time.sleep(rng.uniform(0.0, 1.2))
         else:
             first = child.stdout.readline()
+            if roll < 0.5:
+                # Half the rounds wait for one finished call first, so that kills after
+                # real work happen however slow a loaded machine makes each call.
+                while (line := child.stdout.readline()) and not line.startswith("done"):
+                    first += line
+                first += line
             time.sleep(rng.uniform(0.0, KILL_WINDOW[op]))
     finally:
         child.send_signal(signal.SIGKILL)

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QProxyStyle,
     QPushButton,
-    QSizePolicy,
     QStyle,
     QStyleOption,
     QStyleOptionMenuItem,
@@ -142,9 +141,9 @@ def pin_child_protection_stop(window: QMainWindow, action: QAction | None = None
     """Pin the red stop at the right of ``window``'s top toolbar row, always in sight.
 
     It has a toolbar of its own, so it never folds away with the window's other buttons
-    when the window is narrow or the text large: Qt gives a toolbar row's space out in
-    order, and this toolbar's smallest width is the whole button. It cannot be moved,
-    floated or switched off from the toolbars' right-click menu.
+    when the window is narrow or the text large: a toolbar folds away all but its first
+    button, and this one holds only the red button, so its smallest width is all of it.
+    It cannot be moved, floated or switched off from the toolbars' right-click menu.
     """
     bar = QToolBar(child_protection_title(), window)
     bar.setObjectName("childProtectionToolbar")

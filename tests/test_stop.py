@@ -27,6 +27,7 @@ from evidence_recorder.ui.guide import ChildProtectionDialog, child_protection_t
 REPO = Path(__file__).resolve().parent.parent
 NARROWEST = 200  # asked for; the window stops at its own smallest width
 WIDTHS = (1280, 1100, 960, 880, NARROWEST)
+RED, DARKER_RED = QColor("#b3261e"), QColor("#8c1d18")  # the stop, and the stop chosen
 
 
 def _main_window(folder: Path) -> QMainWindow:
@@ -116,7 +117,7 @@ def _red_share(menu: QMenu, rect: QRect) -> tuple[float, bool]:
     """How much of ``rect`` in ``menu`` is the stop red, and whether white text is on it."""
     image = menu.grab().toImage()
     ratio = image.devicePixelRatio()
-    red = theme.stop_colours()[0].rgb()
+    red = RED.rgb()
     reds = whites = total = 0
     for x in range(rect.left() + 1, rect.right(), 2):
         for y in range(rect.top() + 1, rect.bottom()):
@@ -138,27 +139,27 @@ def test_the_stop_is_red_in_the_menus(qtbot, tmp_path) -> None:  # type: ignore[
         assert menus, "the stop is in no menu"
         for menu in menus:
             menu.popup(window.mapToGlobal(QPoint(10, 10)))
-            qtbot.waitUntil(menu.isVisible)
-            share, white_text = _red_share(menu, menu.actionGeometry(stop))
-            assert share > 0.6 and white_text, f"the stop is not red in {menu.title()}"
-            other = next(action for action in menu.actions()
-                         if action is not stop and not action.isSeparator())
-            assert _red_share(menu, menu.actionGeometry(other))[0] == 0  # only the stop
-            menu.setActiveAction(stop)  # hovered or chosen with the keyboard: still red
-            share, white_text = _red_share(menu, menu.actionGeometry(stop))
-            darker = theme.stop_colours(pressed=True)[0].rgb()
-            image = menu.grab().toImage()
-            corner = menu.actionGeometry(stop).topLeft() + QPoint(2, 2)
-            assert image.pixel(corner * image.devicePixelRatio()) == darker
-            menu.close()
+            try:
+                qtbot.waitUntil(menu.isVisible)
+                share, white_text = _red_share(menu, menu.actionGeometry(stop))
+                assert share > 0.6 and white_text, f"the stop is not red in {menu.title()}"
+                other = next(action for action in menu.actions()
+                             if action is not stop and not action.isSeparator())
+                assert _red_share(menu, menu.actionGeometry(other))[0] == 0  # only the stop
+                menu.setActiveAction(stop)  # hovered or chosen with the keyboard: still red
+                image = menu.grab().toImage()
+                corner = menu.actionGeometry(stop).topLeft() + QPoint(2, 2)
+                assert image.pixel(corner * image.devicePixelRatio()) == DARKER_RED.rgb()
+            finally:
+                menu.close()
         window.close()
 
 
 def test_the_red_stop_reads_and_is_named(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    for surface in (theme.stop_colours(), theme.stop_colours(pressed=True)):
-        back, fore = surface
-        assert theme.contrast(fore, back) >= theme.AA_TEXT
-        assert fore == QColor("white")
+    assert theme.stop_colours() == (RED, QColor("white"))
+    assert theme.stop_colours(pressed=True) == (DARKER_RED, QColor("white"))
+    for back in (RED, DARKER_RED):
+        assert theme.contrast(QColor("white"), back) >= theme.AA_TEXT
     window = _main_window(tmp_path)
     qtbot.addWidget(window)
     button = window.findChild(QPushButton, "childProtectionStop")
@@ -182,6 +183,7 @@ def test_clicking_the_red_stop_opens_the_advice(qtbot, tmp_path, monkeypatch) ->
         window.resize(1280, 720)
         window.show()
         button = window.findChild(QPushButton, "childProtectionStop")
+        assert button is not None, "no red stop in this window"
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
         assert shown[-1:] == [child_protection_title()]
         window.act_stop.trigger()  # type: ignore[attr-defined]  # the menus' item

@@ -91,6 +91,7 @@ from evidence_recorder.core.model import (
 from evidence_recorder.ui import filedialogs, messages
 from evidence_recorder.ui.guide import (
     ChildProtectionDialog,
+    child_protection_tip,
     child_protection_title,
     pin_child_protection_stop,
     show_red_in,
@@ -1012,7 +1013,7 @@ class BundleViewer(QMainWindow):
         # A headteacher may meet such images in a bundle too: the red stop, always in sight.
         self.act_stop = self._action(
             child_protection_title(), lambda: ChildProtectionDialog(self).exec(), None,
-            self.tr("Captures nothing; tells you whom to contact"))
+            child_protection_tip())
         help_menu.addSeparator()
         help_menu.addAction(self.act_stop)
         show_red_in(help_menu, self.act_stop)

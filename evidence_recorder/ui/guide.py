@@ -87,6 +87,11 @@ def child_protection_title() -> str:
     return QCoreApplication.translate("Guide", CHILD_PROTECTION_TITLE)
 
 
+def child_protection_tip() -> str:
+    return QCoreApplication.translate(
+        "Guide", "Captures nothing. Tells you what to do and whom to contact.")
+
+
 def guide_text() -> str:
     return QCoreApplication.translate("Guide", GUIDE_TEXT).format(
         app=APP_NAME, stop=child_protection_title())
@@ -128,8 +133,7 @@ def child_protection_button(parent: QWidget | None = None,
     button.setObjectName("childProtectionStop")
     button.setStyleSheet(theme.stop_style("QPushButton#childProtectionStop"))
     button.setAccessibleName(child_protection_title())
-    button.setToolTip(QCoreApplication.translate(
-        "Guide", "Captures nothing. Tells you what to do and whom to contact."))
+    button.setToolTip(child_protection_tip())
     if action is not None:
         button.clicked.connect(action.trigger)
     else:

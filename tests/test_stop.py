@@ -186,7 +186,14 @@ def test_clicking_the_red_stop_opens_the_advice(qtbot, tmp_path, monkeypatch) ->
         assert button is not None, "no red stop in this window"
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
         assert shown[-1:] == [child_protection_title()]
-        window.act_stop.trigger()  # type: ignore[attr-defined]  # the menus' item
+        stop = window.act_stop  # type: ignore[attr-defined]
+        menu = next(action.menu() for action in window.menuBar().actions()
+                    if isinstance(action.menu(), QMenu) and stop in action.menu().actions())
+        menu.popup(window.mapToGlobal(QPoint(10, 10)))
+        qtbot.waitUntil(menu.isVisible)
+        menu.setActiveAction(stop)  # the red item, chosen with the keyboard
+        qtbot.keyClick(menu, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda shown_menu=menu: not shown_menu.isVisible())
         assert shown[-1:] == [child_protection_title()]
         window.close()
     assert len(shown) == 4

@@ -89,6 +89,13 @@ from evidence_recorder.core.model import (
     parse_iso_utc,
 )
 from evidence_recorder.ui import filedialogs, messages
+from evidence_recorder.ui.guide import (
+    ChildProtectionDialog,
+    child_protection_tip,
+    child_protection_title,
+    pin_child_protection_stop,
+    show_red_in,
+)
 from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.imageview import ImageView
 from evidence_recorder.ui.models import (
@@ -1003,6 +1010,13 @@ class BundleViewer(QMainWindow):
                                                     "tools, without this app"))
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         help_menu.addActions([self.act_help, self.act_help_police])
+        # A headteacher may meet such images in a bundle too: the red stop, always in sight.
+        self.act_stop = self._action(
+            child_protection_title(), lambda: ChildProtectionDialog(self).exec(), None,
+            child_protection_tip())
+        help_menu.addSeparator()
+        help_menu.addAction(self.act_stop)
+        show_red_in(help_menu, self.act_stop)
         bar = self.addToolBar(self.tr("Bundle"))
         bar.setObjectName("bundleToolbar")
         bar.setMovable(False)
@@ -1016,6 +1030,7 @@ class BundleViewer(QMainWindow):
         help_button.setToolTip(self.tr("How to read and check this bundle (F1)"))
         help_button.clicked.connect(self.act_help.trigger)
         bar.addWidget(help_button)
+        self.stop_bar = pin_child_protection_stop(self, self.act_stop)
 
     def _build_layout(self) -> None:
         central = QWidget()

@@ -3,22 +3,36 @@
 The stop must be easy to find before any capture, must capture nothing, and must say
 plainly what to do instead: not to copy, save or forward the material, and to contact
 the police and the LADO at once, and the headteacher or designated safeguarding lead.
+
+Easy to find means always in sight: every window where evidence is seen pins the red
+button in a toolbar of its own (``pin_child_protection_stop``), which never folds away
+behind the overflow chevron and cannot be hidden, and shows the stop red in its menus
+(``show_red_in``).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QAction, QPainter, QPalette
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QMainWindow,
+    QMenu,
+    QProxyStyle,
     QPushButton,
+    QStyle,
+    QStyleOption,
+    QStyleOptionMenuItem,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from evidence_recorder import APP_NAME
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
+from evidence_recorder.ui import theme
 
 # British English source texts; child_protection_title() and friends translate them.
 CHILD_PROTECTION_TITLE = QT_TRANSLATE_NOOP("Guide", "This involves sexual images of a child")
@@ -73,6 +87,11 @@ def child_protection_title() -> str:
     return QCoreApplication.translate("Guide", CHILD_PROTECTION_TITLE)
 
 
+def child_protection_tip() -> str:
+    return QCoreApplication.translate(
+        "Guide", "Captures nothing. Tells you what to do and whom to contact.")
+
+
 def guide_text() -> str:
     return QCoreApplication.translate("Guide", GUIDE_TEXT).format(
         app=APP_NAME, stop=child_protection_title())
@@ -103,17 +122,80 @@ class ChildProtectionDialog(_TextDialog):
                          QCoreApplication.translate("Guide", CHILD_PROTECTION_TEXT), parent)
 
 
-def child_protection_button(parent: QWidget | None = None) -> QPushButton:
-    """The red stop button: shown before every capture and in the guide."""
+def child_protection_button(parent: QWidget | None = None,
+                            action: QAction | None = None) -> QPushButton:
+    """The red stop button: shown before every capture, in the guide and in toolbars.
+
+    Clicking it triggers ``action`` when given (the window's own stop action), otherwise
+    it opens the child-protection advice itself.
+    """
     button = QPushButton(child_protection_title(), parent)
     button.setObjectName("childProtectionStop")
-    button.setStyleSheet("QPushButton#childProtectionStop { background: #b3261e; color: white;"
-                         " font-weight: bold; padding: 6px 12px; border-radius: 4px; }")
+    button.setStyleSheet(theme.stop_style("QPushButton#childProtectionStop"))
     button.setAccessibleName(child_protection_title())
-    button.setToolTip(QCoreApplication.translate(
-        "Guide", "Captures nothing. Tells you what to do and whom to contact."))
-    button.clicked.connect(lambda: ChildProtectionDialog(button.window()).exec())
+    button.setToolTip(child_protection_tip())
+    if action is not None:
+        button.clicked.connect(action.trigger)
+    else:
+        button.clicked.connect(lambda: ChildProtectionDialog(button.window()).exec())
     return button
+
+
+def pin_child_protection_stop(window: QMainWindow, action: QAction | None = None) -> QToolBar:
+    """Pin the red stop at the right of ``window``'s top toolbar row, always in sight.
+
+    It has a toolbar of its own, so it never folds away with the window's other buttons
+    when the window is narrow or the text large: a toolbar folds away all but its first
+    button, and this one holds only the red button, so its smallest width is all of it.
+    It cannot be moved, floated or switched off from the toolbars' right-click menu.
+    """
+    bar = QToolBar(child_protection_title(), window)
+    bar.setObjectName("childProtectionToolbar")
+    bar.setMovable(False)
+    bar.setFloatable(False)
+    bar.setAllowedAreas(Qt.ToolBarArea.TopToolBarArea)
+    bar.toggleViewAction().setVisible(False)  # not in the menu that hides toolbars
+    bar.addWidget(child_protection_button(bar, action))
+    window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+    return bar
+
+
+class _RedItemStyle(QProxyStyle):
+    """The application's style, except that one menu item is drawn as the red stop."""
+
+    def __init__(self, action: QAction) -> None:
+        super().__init__()  # no base given: follows the application's style
+        self._action = action
+
+    def drawControl(self, element: QStyle.ControlElement, option: QStyleOption,
+                    painter: QPainter, widget: QWidget | None = None) -> None:
+        if (element == QStyle.ControlElement.CE_MenuItem
+                and isinstance(option, QStyleOptionMenuItem)
+                and option.text.split("\t")[0] == self._action.text()):
+            selected = bool(option.state & QStyle.StateFlag.State_Selected)
+            back, fore = theme.stop_colours(pressed=selected)
+            item = QStyleOptionMenuItem(option)
+            palette = QPalette(item.palette)
+            for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText,
+                         QPalette.ColorRole.ButtonText, QPalette.ColorRole.HighlightedText):
+                palette.setColor(role, fore)
+            palette.setColor(QPalette.ColorRole.Highlight, back)
+            item.palette = palette
+            painter.fillRect(item.rect, back)
+            super().drawControl(element, item, painter, widget)
+            return
+        super().drawControl(element, option, painter, widget)
+
+
+def show_red_in(menu: QMenu, action: QAction) -> None:
+    """Draw ``action`` in ``menu`` as the red stop, white on red like the button.
+
+    A menu item cannot be coloured with a style sheet alone; the item stays an ordinary
+    action (keyboard, screen readers, shortcuts) and only its drawing changes.
+    """
+    style = _RedItemStyle(action)
+    style.setParent(menu)  # a widget does not own its style; the menu keeps this one alive
+    menu.setStyle(style)
 
 
 class GuideDialog(_TextDialog):

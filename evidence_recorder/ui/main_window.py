@@ -54,6 +54,8 @@ from evidence_recorder.ui.guide import (
     ChildProtectionDialog,
     GuideDialog,
     child_protection_title,
+    pin_child_protection_stop,
+    show_red_in,
 )
 from evidence_recorder.ui.help import show_guide
 from evidence_recorder.ui.history import (
@@ -320,6 +322,8 @@ class MainWindow(QMainWindow):
                               self.act_help_police])
         help_menu.addSeparator()
         help_menu.addActions([self.act_guide, self.act_stop])
+        show_red_in(file_menu, self.act_stop)
+        show_red_in(help_menu, self.act_stop)
 
         bar = self.addToolBar(self.tr("Main"))
         bar.setObjectName("mainToolbar")
@@ -345,18 +349,9 @@ class MainWindow(QMainWindow):
         bar.addAction(self.act_export)
         bar.addSeparator()
         bar.addAction(self.act_lock)
-        spacer = QWidget()
-        spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding,
-                             spacer.sizePolicy().verticalPolicy())
-        bar.addWidget(spacer)
-        stop = QPushButton(child_protection_title())
-        stop.setObjectName("childProtectionStop")
-        stop.setStyleSheet("QPushButton#childProtectionStop { background: #b3261e; color: white;"
-                           " font-weight: bold; padding: 4px 10px; border-radius: 4px; }")
-        stop.setAccessibleName(child_protection_title())
-        stop.setToolTip(self.tr("Captures nothing. Tells you what to do and whom to contact."))
-        stop.clicked.connect(self.act_stop.trigger)
-        bar.addWidget(stop)
+        # The red stop sits in a toolbar of its own, so it never folds away behind the
+        # main toolbar's overflow chevron (policy 4.7.3).
+        self.stop_bar = pin_child_protection_stop(self, self.act_stop)
 
     def _build_layout(self) -> None:
         # Left: incidents.

@@ -142,3 +142,29 @@ def problem_style(palette: QPalette) -> str:
     Set it when the line is shown, so it follows the theme in use at that moment.
     """
     return f"color: {error_colour(palette)}; font-weight: bold;"
+
+
+# The child-protection stop (policy 4.7.3) is red in every theme: a swatch with its own
+# text colour, so it reads the same on a light or a dark desktop.
+STOP_RED = "#b3261e"
+STOP_RED_PRESSED = "#8c1d18"
+
+
+def stop_colours(*, pressed: bool = False) -> tuple[QColor, QColor]:
+    """(background, text) for the red stop: white text, or whatever meets AA on the red."""
+    back = QColor(STOP_RED_PRESSED if pressed else STOP_RED)
+    return back, _readable_on(QColor("white"), [back])
+
+
+def stop_style(selector: str) -> str:
+    """The style sheet for a red stop button matched by ``selector``.
+
+    Its own focus ring, since a styled button loses the desktop's one.
+    """
+    back, fore = stop_colours()
+    down, down_fore = stop_colours(pressed=True)
+    return (f"{selector} {{ background: {back.name()}; color: {fore.name()}; font-weight: bold;"
+            f" padding: 4px 10px; border: 2px solid {back.name()}; border-radius: 4px; }}"
+            f" {selector}:hover, {selector}:pressed {{ background: {down.name()};"
+            f" color: {down_fore.name()}; border-color: {down.name()}; }}"
+            f" {selector}:focus {{ border: 2px solid {fore.name()}; }}")

@@ -136,37 +136,38 @@ MAX_SCORE = 4
 
 _ZXCVBN_WARNINGS = {
     "Straight rows of keys are easy to guess.": QT_TRANSLATE_NOOP(
-        STRENGTH_CONTEXT, "Rows of keys next to each other are easy to guess."),
+        "PassphraseStrength", "Rows of keys next to each other are easy to guess."),
     "Short keyboard patterns are easy to guess.": QT_TRANSLATE_NOOP(
-        STRENGTH_CONTEXT, "Patterns on the keyboard are easy to guess."),
+        "PassphraseStrength", "Patterns on the keyboard are easy to guess."),
     'Repeats like "aaa" are easy to guess.': QT_TRANSLATE_NOOP(
-        STRENGTH_CONTEXT, "The same letter again and again is easy to guess."),
+        "PassphraseStrength", "The same letter again and again is easy to guess."),
     'Repeats like "abcabcabc" are only slightly harder to guess than "abc".': QT_TRANSLATE_NOOP(
-        STRENGTH_CONTEXT, "Typing the same thing twice hardly makes it harder to guess."),
+        "PassphraseStrength", "Typing the same thing twice hardly makes it harder to guess."),
     'Sequences like "abc" or "6543" are easy to guess.': QT_TRANSLATE_NOOP(
-        STRENGTH_CONTEXT, "Runs such as abc or 6543 are easy to guess."),
+        "PassphraseStrength", "Runs such as abc or 6543 are easy to guess."),
     "Recent years are easy to guess.": QT_TRANSLATE_NOOP(
-        STRENGTH_CONTEXT, "Years are easy to guess."),
+        "PassphraseStrength", "Years are easy to guess."),
     "Dates are often easy to guess.": QT_TRANSLATE_NOOP(
-        STRENGTH_CONTEXT, "Dates are easy to guess."),
+        "PassphraseStrength", "Dates are easy to guess."),
     "This is a top-10 common password.": QT_TRANSLATE_NOOP(
-        STRENGTH_CONTEXT, "This is one of the most common passwords."),
+        "PassphraseStrength", "This is one of the most common passwords."),
     "This is a top-100 common password.": QT_TRANSLATE_NOOP(
-        STRENGTH_CONTEXT, "This is one of the most common passwords."),
+        "PassphraseStrength", "This is one of the most common passwords."),
     "This is a very common password.": QT_TRANSLATE_NOOP(
-        STRENGTH_CONTEXT, "This is a very common password."),
+        "PassphraseStrength", "This is a very common password."),
     "This is similar to a commonly used password.": QT_TRANSLATE_NOOP(
-        STRENGTH_CONTEXT, "This is very like a common password."),
+        "PassphraseStrength", "This is very like a common password."),
     "A word by itself is easy to guess.": QT_TRANSLATE_NOOP(
-        STRENGTH_CONTEXT, "One word on its own is easy to guess."),
+        "PassphraseStrength", "One word on its own is easy to guess."),
     "Names and surnames by themselves are easy to guess.": QT_TRANSLATE_NOOP(
-        STRENGTH_CONTEXT, "Names on their own are easy to guess."),
+        "PassphraseStrength", "Names on their own are easy to guess."),
     "Common names and surnames are easy to guess.": QT_TRANSLATE_NOOP(
-        STRENGTH_CONTEXT, "Common names are easy to guess."),
+        "PassphraseStrength", "Common names are easy to guess."),
 }
-_OTHER_WARNING = QT_TRANSLATE_NOOP(STRENGTH_CONTEXT, "It follows a pattern that people often use.")
+_OTHER_WARNING = QT_TRANSLATE_NOOP(
+    "PassphraseStrength", "It follows a pattern that people often use.")
 _FAMOUS_WARNING = QT_TRANSLATE_NOOP(
-    STRENGTH_CONTEXT, "This is a well-known example passphrase, so it is among the first tried.")
+    "PassphraseStrength", "This is a well-known example, so it is among the first tried.")
 
 
 def passphrase_strength(passphrase: str) -> tuple[int, str | None]:

@@ -222,8 +222,9 @@ class _Page(QWidget):
         self.error.setAccessibleName(self.tr("Problem"))
         self.error.hide()
         self.caps_lock = CapsLockWatch(self)
-        self.caps_warning = QLabel(self.tr("Caps Lock is on"))
-        self.caps_warning.setAccessibleName(self.tr("Caps Lock is on"))
+        caps = QCoreApplication.translate("unlock", "Caps Lock is on")  # one text, every page
+        self.caps_warning = QLabel(caps)
+        self.caps_warning.setAccessibleName(caps)
         self.caps_warning.hide()
         self.caps_lock.changed.connect(self._show_caps_lock)
 
@@ -405,8 +406,7 @@ class RecoveryKeyPage(_Page):
 
     def set_key(self, key: str) -> None:
         self._key = key
-        groups = key.split("-")
-        self.key_label.setText("  ".join(groups[:4]) + "\n" + "  ".join(groups[4:]))
+        self.key_label.setText("\n".join(recovery_sheet_lines(key)))
 
     def _copy(self) -> None:
         clipboard.copy_secret(self._key, CLIPBOARD_CLEAR_MS)  # kept out of history and sync
@@ -438,18 +438,12 @@ class RecoveryKeyPage(_Page):
 
     def _print(self) -> None:
         """Print to a real printer; a PDF (a copy of the key on this computer) only on purpose."""
-        if not printers_available():
+        printer = real_printer()
+        if printer is None:
             messages.info(self, self.tr("No printer"), self.tr(
                 "No printer is set up on this computer, so the key cannot be printed from "
                 "here. Please write it on paper instead, carefully, and check each group."))
             return
-        from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
-
-        chosen = QPrinterInfo.defaultPrinter()
-        if chosen.isNull():
-            chosen = QPrinterInfo.availablePrinters()[0]
-        printer = QPrinter(chosen, QPrinter.PrinterMode.HighResolution)
-        printer.setOutputFormat(QPrinter.OutputFormat.NativeFormat)  # never PDF by default
         printer.setDocName(self.tr("Recovery key"))
         if not self._run_print_dialog(printer):
             return
@@ -483,11 +477,23 @@ class RecoveryKeyPage(_Page):
         self.finished.emit()
 
 
-def printers_available() -> bool:
-    """Whether the system has a real printer (not Qt's own "Print to File")."""
-    from PySide6.QtPrintSupport import QPrinterInfo
+def real_printer() -> QPrinter | None:
+    """The system's default printer (else its first), or None when it has none.
 
-    return bool(QPrinterInfo.availablePrinters())
+    Qt's own "Print to File (PDF)" is not a printer: without one, the print dialog would
+    quietly write an unencrypted PDF of the recovery key to the home folder.
+    """
+    from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
+
+    printers = QPrinterInfo.availablePrinters()
+    if not printers:
+        return None
+    chosen = QPrinterInfo.defaultPrinter()
+    printer = QPrinter(printers[0] if chosen.isNull() else chosen,
+                       QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.NativeFormat)
+    printer.setOutputFileName("")
+    return printer
 
 
 def prints_to_file(printer: QPrinter) -> bool:
@@ -507,10 +513,30 @@ def recovery_sheet_lines(key: str) -> tuple[str, str]:
 def paint_recovery_sheet(printer: QPrinter, key: str, when: QDate | None = None) -> bool:
     """Draw the one-page recovery key sheet: what it is, the key, where to keep it, the date.
 
-    Nothing else: no passphrase, no vault folder (it would say where the evidence is).
-    Returns False when the printer could not be started.
+    Nothing else: no passphrase, no vault folder (it would say where the evidence is). On
+    a small page everything shrinks together so it stays one page. Returns False when the
+    printer could not be started.
     """
     translate = QCoreApplication.translate
+    printed = QLocale().toString(when or QDate.currentDate(), QLocale.FormatType.LongFormat)
+    blocks: list[tuple[str, float, bool, float]] = [  # text, point size, bold, gap after (mm)
+        (translate("unlock", "{app} — recovery key").format(app=APP_NAME), 20, True, 2),
+        (translate("unlock", "Printed on {date}").format(date=printed), 10, False, 8),
+        (translate("unlock", "If you forget your passphrase, this key is the only way back "
+                             "into your evidence. Anyone who has this sheet and can use the "
+                             "computer could open your vault."), 12, False, 4),
+        ("", 0, False, 0),  # the key
+        (translate("unlock", "Where to keep it"), 14, True, 2),
+        (translate("unlock", "• Somewhere safe away from the computer, such as a locked drawer "
+                             "at home."), 12, False, 2),
+        (translate("unlock", "• Not in the computer's bag, not stuck to the screen, and not as "
+                             "a photo on your phone."), 12, False, 2),
+        (translate("unlock", "• If you lose it, open the vault and use Change all keys to get a "
+                             "new one."), 12, False, 6),
+        (translate("unlock", "This sheet does not hold your passphrase. Never write your "
+                             "passphrase on it."), 12, True, 0),
+    ]
+    lines = recovery_sheet_lines(key)
     painter = QPainter()
     if not painter.begin(printer):
         return False
@@ -518,69 +544,57 @@ def paint_recovery_sheet(printer: QPrinter, key: str, when: QDate | None = None)
         dpi = printer.resolution()
         page = printer.pageLayout().paintRectPixels(dpi)
         mm = dpi / 25.4
-        width = page.width()
-        y = 0.0
 
-        def text_block(text: str, size: float, *, bold: bool = False, gap: float = 4) -> None:
-            nonlocal y
-            font = QFont("DejaVu Sans")
-            font.setStyleHint(QFont.StyleHint.SansSerif)
-            font.setPointSizeF(size)
-            font.setBold(bold)
-            painter.setFont(font)
-            flags = int(Qt.AlignmentFlag.AlignLeft) | int(Qt.TextFlag.TextWordWrap)
-            box = painter.boundingRect(QRectF(0, y, width, 10_000), flags, text)
-            painter.drawText(QRectF(0, y, width, box.height()), flags, text)
-            y += box.height() + gap * mm
+        def key_font(width: float) -> QFont:
+            # Monospaced and large; it shrinks rather than break a line of the key.
+            font = QFont("DejaVu Sans Mono")
+            font.setStyleHint(QFont.StyleHint.Monospace)
+            font.setFixedPitch(True)
+            for size in range(26, 7, -1):
+                font.setPointSizeF(size)
+                metrics = QFontMetricsF(font, printer)
+                if max(metrics.horizontalAdvance(line) for line in lines) <= width - 12 * mm:
+                    break
+            return font
 
-        when = when or QDate.currentDate()
-        text_block(translate("unlock", "{app} — recovery key").format(app=APP_NAME), 20,
-                   bold=True, gap=2)
-        text_block(translate("unlock", "Printed on {date}").format(
-            date=QLocale().toString(when, QLocale.FormatType.LongFormat)), 10, gap=8)
-        text_block(translate("unlock", "If you forget your passphrase, this key is the only way "
-                                       "back into your evidence. Anyone who has this sheet and "
-                                       "can use the computer could open your vault."), 12)
+        def render(width: float, draw: bool) -> float:
+            y = 0.0
+            for text, size, bold, gap in blocks:
+                if not text:  # the key, in a box, two lines of four groups
+                    font = key_font(width)
+                    line_height = QFontMetricsF(font, printer).lineSpacing()
+                    box = QRectF(0, y, width, 2 * line_height + 12 * mm)
+                    if draw:
+                        painter.setPen(QPen(QColor("black"), 0.5 * mm))
+                        painter.drawRoundedRect(box, 3 * mm, 3 * mm)
+                        painter.setFont(font)
+                        for row, line in enumerate(lines):
+                            painter.drawText(
+                                QRectF(0, y + 6 * mm + row * line_height, width, line_height),
+                                int(Qt.AlignmentFlag.AlignHCenter)
+                                | int(Qt.TextFlag.TextSingleLine), line)
+                    y += box.height() + 8 * mm
+                    continue
+                font = QFont("DejaVu Sans")
+                font.setStyleHint(QFont.StyleHint.SansSerif)
+                font.setPointSizeF(size)
+                font.setBold(bold)
+                painter.setFont(font)
+                flags = int(Qt.AlignmentFlag.AlignLeft) | int(Qt.TextFlag.TextWordWrap)
+                height = painter.boundingRect(QRectF(0, y, width, 100_000), flags, text).height()
+                if draw:
+                    painter.drawText(QRectF(0, y, width, height), flags, text)
+                y += height + gap * mm
+            return y
 
-        # The key: monospaced and large, two lines of four groups, never wrapped (the
-        # font shrinks rather than break a line).
-        lines = recovery_sheet_lines(key)
-        font = QFont("DejaVu Sans Mono")
-        font.setStyleHint(QFont.StyleHint.Monospace)
-        font.setFixedPitch(True)
-        size = 26.0
-        pad = 6 * mm
-        while True:
-            font.setPointSizeF(size)
-            metrics = QFontMetricsF(font, printer)
-            widest = max(metrics.horizontalAdvance(line) for line in lines)
-            if widest <= width - 2 * pad or size <= 8:
+        scale = 1.0
+        for _ in range(6):  # a smaller scale means wider lines, fewer of them: settle
+            needed = render(page.width() / scale, draw=False) * scale
+            if needed <= page.height():
                 break
-            size -= 1
-        line_height = metrics.lineSpacing()
-        box = QRectF(0, y, width, 2 * line_height + 2 * pad)
-        painter.setPen(QPen(QColor("black"), 0.5 * mm))
-        painter.drawRoundedRect(box, 3 * mm, 3 * mm)
-        painter.setFont(font)
-        for row, line in enumerate(lines):
-            painter.drawText(QRectF(0, y + pad + row * line_height, width, line_height),
-                             int(Qt.AlignmentFlag.AlignHCenter) | int(Qt.TextFlag.TextSingleLine),
-                             line)
-        y += box.height() + 8 * mm
-
-        text_block(translate("unlock", "Where to keep it"), 14, bold=True, gap=2)
-        for point in (
-            translate("unlock", "• Somewhere safe away from the computer, such as a locked "
-                                "drawer at home."),
-            translate("unlock", "• Not in the computer's bag, not stuck to the screen, and not "
-                                "as a photo on your phone."),
-            translate("unlock", "• If you lose it, open the vault and use Change all keys to get "
-                                "a new one."),
-        ):
-            text_block(point, 12, gap=2)
-        y += 4 * mm
-        text_block(translate("unlock", "This sheet does not hold your passphrase. Never write "
-                                       "your passphrase on it."), 12, bold=True)
+            scale *= page.height() / needed * 0.98
+        painter.scale(scale, scale)
+        render(page.width() / scale, draw=True)
     finally:
         painter.end()
     return True

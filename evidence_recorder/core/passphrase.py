@@ -1,5 +1,5 @@
-"""Which passphrases we refuse, and why, in words a person can act on; and the
-passphrases we make for locking a bundle."""
+"""Which passphrases we refuse, and why, in words a person can act on; how strong a new
+one looks while it is typed (zxcvbn); and the passphrases we make for locking a bundle."""
 
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
 """The first screen: create the vault, or unlock it (with the passphrase or recovery key).
 
 Written for someone who is upset and in a hurry: one thing per page, plain words,
-and no way to lose the recovery key by clicking past it.
+and no way to lose the recovery key by clicking past it. The key prints to a real
+printer on a one-page sheet; a PDF (a copy of the key on this computer) only after a
+warning. A headteacher who was only sent a report opens it from the first page without
+making a vault.
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ def test_strength_hint_is_kind_and_specific() -> None:
     assert "12 characters" in strength_hint("short")
     assert "first that anyone would try" in strength_hint("password1234")
     assert strength_hint("plum orchard lantern 42").startswith("Strong")
+    assert strength_hint("password1password1").startswith("Very weak")  # was "Good"
 
 
 def test_first_start_creates_the_vault_and_shows_the_key_once(qtbot, controller) -> None:  # type: ignore[no-untyped-def]
@@ -462,7 +463,7 @@ def test_a_received_bundle_is_opened_checked_and_kept(qtbot, controller, tmp_pat
 
     # The headteacher opens it from the start window, before having a vault.
     monkeypatch.setattr(app_module.filedialogs, "open_files", lambda *a: [sent])
-    controller.start.bundle_button.click()
+    qtbot.mouseClick(controller.start.create_page.bundle_button, Qt.MouseButton.LeftButton)
     viewer = next(w for w in QApplication.topLevelWidgets()
                   if type(w).__name__ == "BundleViewer")
     qtbot.addWidget(viewer)

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from conftest import BUNDLE_PASSPHRASE, FAST_KDF, PASSPHRASE, REPO
 from PIL import Image
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QKeySequence
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from tsa import (
     LoopbackTsa,
@@ -432,3 +433,14 @@ def test_a_missing_guide_says_so_plainly(qtbot, no_help_window: None,  # type: i
     window = help_module.show_guide("staff")
     window.open_file(tmp_path / "guide-staff.md")
     assert "missing" in window.browser.toPlainText()
+
+
+def test_escape_closes_the_help_window(qtbot, no_help_window: None) -> None:  # type: ignore[no-untyped-def]
+    """Help reads like a dialog: Escape closes it, wherever the focus is inside it."""
+    window = help_module.show_guide("staff")
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    window.browser.setFocus()
+    QTest.keyClick(window.browser, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: help_module.current_help_window() is None
+                    or not window.isVisible(), timeout=5_000)

@@ -231,3 +231,58 @@ def test_other_bare_words_are_still_usage_errors(started: list[argparse.Namespac
 def test_no_arguments_still_starts_the_app(started: list[argparse.Namespace]) -> None:
     assert cli.main([]) == 0
     assert len(started) == 1 and getattr(started[0], "bundle", None) is None
+
+
+_SETUPTOOLS_NOISE = """\
+/usr/lib/python3/dist-packages/setuptools/command/develop.py:40: EasyInstallDeprecationWarning
+!!
+
+        ********************************************************************************
+        Editable installation is deprecated.
+        ********************************************************************************
+!!
+"""
+
+
+def _setup_checkout(tmp_path: Path, pip_exit: int) -> tuple[Path, dict[str, str]]:
+    """A copy of ``scripts/setup`` whose pip prints setuptools' warning block, then exits."""
+    checkout = tmp_path / "checkout"
+    (checkout / "scripts").mkdir(parents=True)
+    shutil.copy2(REPO / "scripts" / "setup", checkout / "scripts" / "setup")
+    shutil.copy2(REPO / "pyproject.toml", checkout / "pyproject.toml")
+    venv_bin = checkout / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    fake_python = venv_bin / "python"
+    noise = _SETUPTOOLS_NOISE + ("ERROR: could not build the wheel\n" if pip_exit else "")
+    fake_python.write_text(f"#!/bin/sh\ncat >&2 <<'NOISE'\n{noise}NOISE\nexit {pip_exit}\n")
+    fake_python.chmod(0o755)
+    tools = tmp_path / "tools"  # every system package counts as installed: no apt here
+    tools.mkdir()
+    dpkg = tools / "dpkg-query"
+    dpkg.write_text("#!/bin/sh\nprintf 'install ok installed'\n")
+    dpkg.chmod(0o755)
+    env = {"PATH": f"{tools}:/usr/bin:/bin", "HOME": str(tmp_path), "PYTHON": sys.executable}
+    return checkout, env
+
+
+def test_first_setup_prints_one_plain_line_not_pips_warnings(tmp_path: Path) -> None:
+    checkout, env = _setup_checkout(tmp_path, pip_exit=0)
+    run = subprocess.run(["bash", "scripts/setup"], cwd=checkout, env=env, capture_output=True,
+                         text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    said = (run.stdout + run.stderr).strip().splitlines()
+    assert said == ["Setting up Evidence Recorder (first time only, a minute or two)…"]
+    assert "Editable installation" in (checkout / ".venv" / "setup.log").read_text()
+    assert (checkout / ".venv" / ".setup-stamp").is_file()
+    again = subprocess.run(["bash", "scripts/setup"], cwd=checkout, env=env,
+                           capture_output=True, text=True, check=True)
+    assert again.stdout == again.stderr == ""  # set up already: nothing at all
+
+
+def test_a_failed_setup_shows_the_end_of_pips_log(tmp_path: Path) -> None:
+    checkout, env = _setup_checkout(tmp_path, pip_exit=1)
+    run = subprocess.run(["bash", "scripts/setup"], cwd=checkout, env=env, capture_output=True,
+                         text=True, check=False)
+    assert run.returncode != 0
+    assert "did not work" in run.stderr and "could not build the wheel" in run.stderr
+    assert not (checkout / ".venv" / ".setup-stamp").exists()  # tried again next time

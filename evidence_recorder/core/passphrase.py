@@ -1,5 +1,5 @@
-"""Which passphrases we refuse, and why, in words a person can act on; and the
-passphrases we make for locking a bundle."""
+"""Which passphrases we refuse, and why, in words a person can act on; how strong a new
+one looks while it is typed (zxcvbn); and the passphrases we make for locking a bundle."""
 
 from __future__ import annotations
 
@@ -123,3 +123,71 @@ def bundle_passphrase_problem(passphrase: str) -> str | None:
     if _famous(passphrase) or estimated_guesses_log10(passphrase) < BUNDLE_MIN_GUESSES_LOG10:
         return BUNDLE_TOO_WEAK
     return None
+
+
+# ---------------------------------------------------------------- strength while typing
+#
+# The bar under a new passphrase: zxcvbn's score (0 to 4), and its warning in our own
+# plain words. zxcvbn knows repeats, keyboard runs, dates and common passwords, so
+# "password1password1" reads weak, where counting words and characters called it good.
+
+STRENGTH_CONTEXT = "PassphraseStrength"
+MAX_SCORE = 4
+
+_ZXCVBN_WARNINGS = {
+    "Straight rows of keys are easy to guess.": QT_TRANSLATE_NOOP(
+        "PassphraseStrength", "Rows of keys next to each other are easy to guess."),
+    "Short keyboard patterns are easy to guess.": QT_TRANSLATE_NOOP(
+        "PassphraseStrength", "Patterns on the keyboard are easy to guess."),
+    'Repeats like "aaa" are easy to guess.': QT_TRANSLATE_NOOP(
+        "PassphraseStrength", "The same letter again and again is easy to guess."),
+    'Repeats like "abcabcabc" are only slightly harder to guess than "abc".': QT_TRANSLATE_NOOP(
+        "PassphraseStrength", "Typing the same thing twice hardly makes it harder to guess."),
+    'Sequences like "abc" or "6543" are easy to guess.': QT_TRANSLATE_NOOP(
+        "PassphraseStrength", "Runs such as abc or 6543 are easy to guess."),
+    "Recent years are easy to guess.": QT_TRANSLATE_NOOP(
+        "PassphraseStrength", "Years are easy to guess."),
+    "Dates are often easy to guess.": QT_TRANSLATE_NOOP(
+        "PassphraseStrength", "Dates are easy to guess."),
+    "This is a top-10 common password.": QT_TRANSLATE_NOOP(
+        "PassphraseStrength", "This is one of the most common passwords."),
+    "This is a top-100 common password.": QT_TRANSLATE_NOOP(
+        "PassphraseStrength", "This is one of the most common passwords."),
+    "This is a very common password.": QT_TRANSLATE_NOOP(
+        "PassphraseStrength", "This is a very common password."),
+    "This is similar to a commonly used password.": QT_TRANSLATE_NOOP(
+        "PassphraseStrength", "This is very like a common password."),
+    "A word by itself is easy to guess.": QT_TRANSLATE_NOOP(
+        "PassphraseStrength", "One word on its own is easy to guess."),
+    "Names and surnames by themselves are easy to guess.": QT_TRANSLATE_NOOP(
+        "PassphraseStrength", "Names on their own are easy to guess."),
+    "Common names and surnames are easy to guess.": QT_TRANSLATE_NOOP(
+        "PassphraseStrength", "Common names are easy to guess."),
+}
+_OTHER_WARNING = QT_TRANSLATE_NOOP(
+    "PassphraseStrength", "It follows a pattern that people often use.")
+_FAMOUS_WARNING = QT_TRANSLATE_NOOP(
+    "PassphraseStrength", "This is a well-known example, so it is among the first tried.")
+
+
+def passphrase_strength(passphrase: str) -> tuple[int, str | None]:
+    """zxcvbn's score from 0 (guessed at once) to 4 (very hard), and what makes it weak.
+
+    The warning is plain English marked for translation in ``STRENGTH_CONTEXT``. A
+    passphrase :func:`passphrase_problem` refuses always scores 0.
+    """
+    from zxcvbn import zxcvbn
+
+    if not passphrase:
+        return 0, None
+    if passphrase_problem(passphrase) is not None:
+        return 0, None
+    if _famous(passphrase):
+        return 0, _FAMOUS_WARNING
+    result = zxcvbn(passphrase[:_ESTIMATE_CHARS])
+    score = max(0, min(MAX_SCORE, int(result["score"])))
+    said = str(result["feedback"].get("warning") or "")
+    warning = _ZXCVBN_WARNINGS.get(said, _OTHER_WARNING) if said else None
+    if warning is None and score <= 1:
+        warning = _OTHER_WARNING
+    return score, warning

@@ -8,7 +8,8 @@ open here, and a web address is opened in the browser only after asking, because
 person reading may not want to leave the app (or be seen visiting a site).
 
 There is one Help window at a time. It never keeps the app running on its own
-(``WA_QuitOnClose`` is off) and deletes itself when closed.
+(``WA_QuitOnClose`` is off), closes with Escape like a dialog, and deletes itself when
+closed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from PySide6.QtCore import QCoreApplication, QSize, Qt, QUrl
 from PySide6.QtGui import (
     QDesktopServices,
     QImageReader,
+    QKeyEvent,
     QKeySequence,
     QResizeEvent,
     QShortcut,
@@ -240,6 +242,13 @@ class HelpWindow(QWidget):
             url = self.browser.source().resolved(QUrl(name))
             self._natural[name] = QImageReader(url.toLocalFile()).size()
         return self._natural[name]
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Escape closes Help as it closes every dialog (a key the browser passes on).
+        if event.key() == Qt.Key.Key_Escape and not event.modifiers():
+            self.close()
+            return
+        super().keyPressEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -28,12 +28,19 @@ from evidence_recorder.core.passphrase import passphrase_problem
 from evidence_recorder.ui import messages
 from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.session import VaultSession
-from evidence_recorder.ui.unlock import RecoveryKeyPage, _Page, _para, _secret_field, _title
-from evidence_recorder.ui.unlock import strength_hint as _strength_hint
+from evidence_recorder.ui.unlock import (
+    RecoveryKeyPage,
+    StrengthMeter,
+    _Page,
+    _para,
+    _secret_field,
+    _title,
+)
 
 
 class _PassphraseForm(_Page):
-    """Current passphrase, new passphrase twice, a hint, an error line and a progress bar."""
+    """Current passphrase, new passphrase twice, a strength bar, an error line and a progress
+    bar."""
 
     submitted = Signal(str, str)
 
@@ -45,14 +52,16 @@ class _PassphraseForm(_Page):
         self.current = _secret_field(self.tr("Current passphrase"))
         self.passphrase = _secret_field(self.tr("New passphrase"))
         self.confirm = _secret_field(self.tr("New passphrase again"))
-        self.hint = _para(_strength_hint(""))
-        self.hint.setAccessibleName(self.tr("Passphrase strength"))
+        self.strength = StrengthMeter()
+        self.hint = self.strength.label
         self.add_fields(((self.tr("&Current passphrase"), self.current),
                          (self.tr("&New passphrase"), self.passphrase),
                          (self.tr("Type it &again"), self.confirm)))
+        self.watch_caps_lock(self.current, self.passphrase, self.confirm)
+        self.body.addWidget(self.caps_warning)
         self.show_text = QCheckBox(self.tr("Show what I type"))
         self.show_text.toggled.connect(self._toggle_echo)
-        self.body.addWidget(self.hint)
+        self.body.addWidget(self.strength)
         self.body.addWidget(self.show_text)
         self.body.addWidget(self.error)
         self.progress = QProgressBar()
@@ -69,7 +78,8 @@ class _PassphraseForm(_Page):
         self.buttons.addStretch()
         self.buttons.addWidget(self.ok_button)
         self.body.addLayout(self.buttons)
-        self.passphrase.textChanged.connect(lambda t: self.hint.setText(_strength_hint(t)))
+        self.passphrase.textChanged.connect(self.strength.show_for)
+        self.passphrase.textChanged.connect(self.content_changed)
         self.current.returnPressed.connect(self.passphrase.setFocus)
         self.passphrase.returnPressed.connect(self.confirm.setFocus)
         self.confirm.returnPressed.connect(self._submit)
@@ -106,6 +116,7 @@ class _PassphraseForm(_Page):
     def forget(self) -> None:
         for field in (self.current, self.passphrase, self.confirm):
             field.clear()
+        self.strength.show_for("")
 
 
 class _KeysDialog(QDialog):
@@ -122,6 +133,10 @@ class _KeysDialog(QDialog):
         # Wrapped paragraphs need their height worked out at the final width, or the
         # first one is cut off.
         super().showEvent(event)
+        self.fit_height()
+
+    def fit_height(self) -> None:
+        """Grow to the height the wrapped text needs now (an error or a hint appeared)."""
         if (layout := self.layout()) is not None:
             layout.activate()
         self.resize(self.width(), max(self.height(), self.heightForWidth(self.width())))
@@ -155,6 +170,7 @@ class ChangePassphraseDialog(_KeysDialog):
                      "your old passphrase or have a copy, use Change all keys instead.")],
             self.tr("&Change passphrase"))
         self.form.setObjectName("changePassphraseForm")
+        self.form.content_changed.connect(self.fit_height)
         self.all_keys_button = QPushButton(self.tr("Change &all keys instead…"))
         self.all_keys_button.clicked.connect(self._all_keys_instead)
         self.form.buttons.insertWidget(1, self.all_keys_button)
@@ -215,6 +231,7 @@ class ChangeAllKeysDialog(_KeysDialog):
                      "lost: the next unlock finishes or undoes the change.")],
             self.tr("Change &all keys"))
         self.form.setObjectName("changeAllKeysForm")
+        self.form.content_changed.connect(self.fit_height)
         self.form.cancel_button.clicked.connect(self.reject)
         self.form.submitted.connect(self._change)
         self.recovery_page = RecoveryKeyPage()

@@ -1,13 +1,29 @@
 """The first screen: create the vault, or unlock it (with the passphrase or recovery key).
 
 Written for someone who is upset and in a hurry: one thing per page, plain words,
-and no way to lose the recovery key by clicking past it.
+and no way to lose the recovery key by clicking past it. The key prints to a real
+printer on a one-page sheet; a PDF (a copy of the key on this computer) only after a
+warning. A headteacher who was only sent a report opens it from the first page without
+making a vault.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut, QTextDocument
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QCoreApplication, QDate, QEvent, QLocale, QObject, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QPen,
+    QShortcut,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -25,11 +41,20 @@ from evidence_recorder import APP_NAME
 from evidence_recorder.core import fsutil
 from evidence_recorder.core.errors import EvidenceError
 from evidence_recorder.core.i18n import ERROR_CONTEXT
-from evidence_recorder.core.passphrase import MIN_LENGTH, passphrase_problem
+from evidence_recorder.core.passphrase import (
+    MAX_SCORE,
+    MIN_LENGTH,
+    STRENGTH_CONTEXT,
+    passphrase_problem,
+    passphrase_strength,
+)
 from evidence_recorder.ui import clipboard, filedialogs, messages, theme
 from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.plain import make_plain
 from evidence_recorder.ui.session import VaultSession
+
+if TYPE_CHECKING:
+    from PySide6.QtPrintSupport import QPrinter
 
 CLIPBOARD_CLEAR_MS = clipboard.CLEAR_AFTER_MS
 
@@ -70,22 +95,124 @@ def _busy() -> QProgressBar:
     return bar
 
 
+def _strength_words(score: int) -> str:
+    translate = QCoreApplication.translate
+    return (translate("unlock", "Very weak — one of the first things anyone would try."),
+            translate("unlock", "Weak — easy to guess. Add another word or two."),
+            translate("unlock", "Fair — could be guessed. Another unrelated word makes it much "
+                                "stronger."),
+            translate("unlock", "Good — hard to guess. Make sure you will remember it."),
+            translate("unlock", "Strong — very hard to guess. Make sure you will remember it."),
+            )[score]
+
+
 def strength_hint(passphrase: str) -> str:
-    """A short, kind line under the passphrase field while it is being typed."""
+    """A short, kind line under the passphrase field while it is being typed: how strong
+    zxcvbn reckons it is, and what makes it weak."""
     translate = QCoreApplication.translate
     if not passphrase:
         return translate("unlock", "At least {count} characters. A few unrelated words with "
                          "spaces is easy to remember and hard to guess.").format(count=MIN_LENGTH)
     if problem := passphrase_problem(passphrase):
         return translate(ERROR_CONTEXT, problem)
-    words = len(passphrase.split())
-    if len(passphrase) >= 20 or words >= 4:
-        return translate("unlock", "Strong. Make sure you will remember it.")
-    return translate("unlock", "Good. Longer is even better: another word or two makes it much "
-                               "harder to guess.")
+    score, warning = passphrase_strength(passphrase)
+    words = _strength_words(score)
+    return f"{words}\n{translate(STRENGTH_CONTEXT, warning)}" if warning else words
+
+
+# Bar colours from weak to strong, for light and dark themes; each is checked against
+# the bar's background and the first that stands out (3:1, WCAG 1.4.11) is used.
+_STRENGTH_COLOURS = (("#b00020", "#b3261e"), ("#b34700", "#a33f00"), ("#8a6a00", "#735800"),
+                     ("#2e7d32", "#1b5e20"), ("#1b5e20", "#0d4714"))
+_STRENGTH_COLOURS_DARK = (("#ff8a80", "#ffb4ab"), ("#ffb74d", "#ffcc80"), ("#ffd54f", "#ffe082"),
+                          ("#81c784", "#a5d6a7"), ("#66bb6a", "#a5d6a7"))
+NON_TEXT_CONTRAST = 3.0
+
+
+def strength_colour(palette: QPalette, score: int) -> str:
+    """The bar's colour for ``score`` (0 to 4), readable against this palette's base."""
+    back = palette.color(QPalette.ColorRole.Base)
+    table = _STRENGTH_COLOURS_DARK if theme.is_dark(palette) else _STRENGTH_COLOURS
+    for candidate in table[score]:
+        if theme.contrast(QColor(candidate), back) >= NON_TEXT_CONTRAST:
+            return candidate
+    return palette.color(QPalette.ColorRole.Text).name()
+
+
+class StrengthMeter(QWidget):
+    """A coloured bar (zxcvbn's 0 to 4) and the words that say what it means."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, MAX_SCORE + 1)  # a weak one still shows a sliver of red
+        self.bar.setTextVisible(False)
+        self.bar.setFixedHeight(10)
+        self.bar.setAccessibleName(self.tr("Passphrase strength"))
+        self.label = _para("")
+        self.label.setAccessibleName(self.tr("Passphrase strength"))
+        layout.addWidget(self.bar)
+        layout.addWidget(self.label)
+        self.score: int | None = None
+        self.show_for("")
+
+    def show_for(self, passphrase: str) -> None:
+        text = strength_hint(passphrase)
+        self.label.setText(text)
+        self.bar.setAccessibleDescription(text.split("\n")[0])
+        if not passphrase:
+            self.score = None
+            self.bar.setValue(0)
+            self.bar.hide()
+            return
+        self.score = 0 if passphrase_problem(passphrase) else passphrase_strength(passphrase)[0]
+        self.bar.setValue(self.score + 1)
+        colour = strength_colour(self.palette(), self.score)
+        self.bar.setStyleSheet(
+            "QProgressBar { border: 1px solid palette(mid); border-radius: 4px; "
+            "background: palette(base); } "
+            f"QProgressBar::chunk {{ background: {colour}; border-radius: 3px; }}")
+        self.bar.show()
+
+    def text(self) -> str:
+        return self.label.text()
+
+
+class CapsLockWatch(QObject):
+    """Tells when Caps Lock seems to be on, from the letters typed into watched fields.
+
+    Qt cannot ask the keyboard, so a letter whose case goes against Shift says Caps Lock
+    is on (an "A" typed without Shift), and one that agrees says it is off again.
+    """
+
+    changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.on = False
+
+    def watch(self, *fields: QLineEdit) -> None:
+        for field in fields:
+            field.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            text = event.text()
+            if len(text) == 1 and text.lower() != text.upper():
+                shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+                on = text.isupper() != shift
+                if on != self.on:
+                    self.on = on
+                    self.changed.emit(on)
+        return False
 
 
 class _Page(QWidget):
+    content_changed = Signal()  # a line appeared or went: the window may need to grow
+
     def __init__(self) -> None:
         super().__init__()
         self.body = QVBoxLayout(self)
@@ -97,6 +224,21 @@ class _Page(QWidget):
         self.error.setStyleSheet(theme.problem_style(self.palette()))
         self.error.setAccessibleName(self.tr("Problem"))
         self.error.hide()
+        self.caps_lock = CapsLockWatch(self)
+        caps = QCoreApplication.translate("unlock", "Caps Lock is on")  # one text, every page
+        self.caps_warning = QLabel(caps)
+        self.caps_warning.setAccessibleName(caps)
+        self.caps_warning.hide()
+        self.caps_lock.changed.connect(self._show_caps_lock)
+
+    def watch_caps_lock(self, *fields: QLineEdit) -> None:
+        """Say "Caps Lock is on" (``caps_warning``, placed by the page) while typing in these."""
+        self.caps_lock.watch(*fields)
+
+    def _show_caps_lock(self, on: bool) -> None:
+        self.caps_warning.setStyleSheet(theme.problem_style(self.palette()))
+        self.caps_warning.setVisible(on)
+        self.content_changed.emit()
 
     def add_fields(self, rows: tuple[tuple[str, QLineEdit], ...]) -> None:
         """Each field under its label, the label's shortcut focusing the field."""
@@ -110,10 +252,26 @@ class _Page(QWidget):
         self.error.setStyleSheet(theme.problem_style(self.palette()))  # the theme of now
         self.error.setText(text)
         self.error.setVisible(bool(text))
+        self.content_changed.emit()
+
+
+def _big_button(text: str) -> QPushButton:
+    """One of the first page's two choices: large enough to read as a choice, not a link."""
+    button = QPushButton(text)
+    font = button.font()
+    font.setPointSizeF(font.pointSizeF() * 1.15)
+    font.setBold(True)
+    button.setFont(font)
+    button.setMinimumHeight(44)
+    button.setStyleSheet("padding: 6px 18px;")
+    return button
 
 
 class CreatePage(_Page):
+    """The first page when there is no vault: make one, or just read a bundle sent to you."""
+
     submitted = Signal(str)
+    open_bundle = Signal()
 
     def __init__(self, folder: str) -> None:
         super().__init__()
@@ -121,22 +279,36 @@ class CreatePage(_Page):
         self.body.addWidget(_para(
             self.tr("Evidence Recorder keeps screenshots of online abuse safe, with the time, date "
                     "and site of each, in a locked vault on this computer. Nothing leaves this "
-                    "computer unless you export it.\n\nFirst, choose a passphrase. You will need "
-                    "it each time you open the vault.")))
+                    "computer unless you export it.")))
+        self.body.addWidget(_para(self.tr("Did someone send you a report? You can read and "
+                                          "check it without making a vault.")))
+        self.bundle_button = _big_button(self.tr("Open a report bundle someone sent me…"))
+        self.bundle_button.setToolTip(self.tr("Check and read a sealed report without opening a "
+                                              "vault"))
+        self.bundle_button.clicked.connect(self.open_bundle)
+        bundle_row = QHBoxLayout()
+        bundle_row.addWidget(self.bundle_button)
+        bundle_row.addStretch()
+        self.body.addLayout(bundle_row)
+        self.body.addSpacing(8)
+        self.body.addWidget(_para(self.tr("To keep evidence yourself, first choose a passphrase. "
+                                          "You will need it each time you open the vault.")))
         self.passphrase = _secret_field(self.tr("Passphrase"))
         self.confirm = _secret_field(self.tr("Passphrase again"))
-        self.hint = _para(strength_hint(""))
-        self.hint.setAccessibleName(self.tr("Passphrase strength"))
+        self.strength = StrengthMeter()
+        self.hint = self.strength.label
         self.show_text = QCheckBox(self.tr("Show what I type"))
         self.show_text.toggled.connect(self._toggle_echo)
         self.add_fields(((self.tr("&Passphrase"), self.passphrase),
                          (self.tr("Type it &again"), self.confirm)))
-        self.body.addWidget(self.hint)
+        self.watch_caps_lock(self.passphrase, self.confirm)
+        self.body.addWidget(self.caps_warning)
+        self.body.addWidget(self.strength)
         self.body.addWidget(self.show_text)
         self.body.addWidget(self.error)
         self.busy = _busy()
         self.body.addWidget(self.busy)
-        self.create_button = QPushButton(self.tr("&Create my vault"))
+        self.create_button = _big_button(self.tr("&Create my vault"))
         self.create_button.setDefault(True)
         self.create_button.clicked.connect(self._submit)
         row = QHBoxLayout()
@@ -147,7 +319,8 @@ class CreatePage(_Page):
         where.setStyleSheet("color: palette(placeholder-text);")
         self.body.addWidget(where)
         self.body.addStretch()
-        self.passphrase.textChanged.connect(lambda t: self.hint.setText(strength_hint(t)))
+        self.passphrase.textChanged.connect(self.strength.show_for)
+        self.passphrase.textChanged.connect(self.content_changed)
         self.passphrase.returnPressed.connect(self.confirm.setFocus)
         self.confirm.returnPressed.connect(self._submit)
 
@@ -179,6 +352,7 @@ class CreatePage(_Page):
     def forget(self) -> None:
         self.passphrase.clear()
         self.confirm.clear()
+        self.strength.show_for("")
 
 
 class RecoveryKeyPage(_Page):
@@ -235,8 +409,7 @@ class RecoveryKeyPage(_Page):
 
     def set_key(self, key: str) -> None:
         self._key = key
-        groups = key.split("-")
-        self.key_label.setText("  ".join(groups[:4]) + "\n" + "  ".join(groups[4:]))
+        self.key_label.setText("\n".join(recovery_sheet_lines(key)))
 
     def _copy(self) -> None:
         clipboard.copy_secret(self._key, CLIPBOARD_CLEAR_MS)  # kept out of history and sync
@@ -267,23 +440,167 @@ class RecoveryKeyPage(_Page):
                               "from this computer."))
 
     def _print(self) -> None:
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-
-        printer = QPrinter()
-        dialog = QPrintDialog(printer, self)
-        if dialog.exec() != QPrintDialog.DialogCode.Accepted:
+        """Print to a real printer; a PDF (a copy of the key on this computer) only on purpose."""
+        printer = real_printer()
+        if printer is None:
+            messages.info(self, self.tr("No printer"), self.tr(
+                "No printer is set up on this computer, so the key cannot be printed from "
+                "here. Please write it on paper instead, carefully, and check each group."))
             return
-        doc = QTextDocument()
-        doc.setHtml(self.tr("<h2>{app} recovery key</h2><p "
-                            "style='font-size:20pt;font-family:monospace'>{key}</p><p>Keep this "
-                            "somewhere safe, away from the computer the vault is on.</p>")
-                    .format(app=APP_NAME, key=self._key))
-        doc.print_(printer)
+        printer.setDocName(self.tr("Recovery key"))
+        if not self._run_print_dialog(printer):
+            return
+        if prints_to_file(printer) and not messages.choose(
+                self, self.tr("Save the key as a file?"),
+                self.tr("This saves the recovery key as a file on this computer, which anyone "
+                        "who finds it could use to open your vault. Print on paper instead if "
+                        "you can."),
+                yes_text=self.tr("Save as a file anyway"), no_text=self.tr("Do not save"),
+                detail=self.tr("If you do save it, move the file to a USB stick kept somewhere "
+                               "safe, then delete it from this computer.")):
+            return
+        if not paint_recovery_sheet(printer, self._key):
+            messages.error(self, self.tr("Not printed"),
+                           self.tr("The printer could not be used. Please write the key on "
+                                   "paper instead."))
+
+    def _run_print_dialog(self, printer: QPrinter) -> bool:
+        from PySide6.QtPrintSupport import QPrintDialog
+
+        dialog = QPrintDialog(printer, self)
+        dialog.setWindowTitle(self.tr("Print recovery key"))
+        try:
+            return dialog.exec() == QPrintDialog.DialogCode.Accepted
+        finally:
+            dialog.deleteLater()
 
     def _finish(self) -> None:
         self._key = ""
         self.key_label.clear()
         self.finished.emit()
+
+
+def real_printer() -> QPrinter | None:
+    """The system's default printer (else its first), or None when it has none.
+
+    Qt's own "Print to File (PDF)" is not a printer: without one, the print dialog would
+    quietly write an unencrypted PDF of the recovery key to the home folder.
+    """
+    from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
+
+    printers = QPrinterInfo.availablePrinters()
+    if not printers:
+        return None
+    chosen = QPrinterInfo.defaultPrinter()
+    printer = QPrinter(printers[0] if chosen.isNull() else chosen,
+                       QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.NativeFormat)
+    printer.setOutputFileName("")
+    return printer
+
+
+def prints_to_file(printer: QPrinter) -> bool:
+    """Whether ``printer`` would write a file (PDF) rather than paper."""
+    from PySide6.QtPrintSupport import QPrinter
+
+    return (printer.outputFormat() == QPrinter.OutputFormat.PdfFormat
+            or bool(printer.outputFileName()))
+
+
+def recovery_sheet_lines(key: str) -> tuple[str, str]:
+    """The key as two lines of four groups, the way the sheet and the page show it."""
+    groups = key.split("-")
+    return "  ".join(groups[:4]), "  ".join(groups[4:])
+
+
+def paint_recovery_sheet(printer: QPrinter, key: str, when: QDate | None = None) -> bool:
+    """Draw the one-page recovery key sheet: what it is, the key, where to keep it, the date.
+
+    Nothing else: no passphrase, no vault folder (it would say where the evidence is). On
+    a small page everything shrinks together so it stays one page. Returns False when the
+    printer could not be started.
+    """
+    translate = QCoreApplication.translate
+    printed = QLocale().toString(when or QDate.currentDate(), QLocale.FormatType.LongFormat)
+    blocks: list[tuple[str, float, bool, float]] = [  # text, point size, bold, gap after (mm)
+        (translate("unlock", "{app} — recovery key").format(app=APP_NAME), 20, True, 2),
+        (translate("unlock", "Printed on {date}").format(date=printed), 10, False, 8),
+        (translate("unlock", "If you forget your passphrase, this key is the only way back "
+                             "into your evidence. Anyone who has this sheet and can use the "
+                             "computer could open your vault."), 12, False, 4),
+        ("", 0, False, 0),  # the key
+        (translate("unlock", "Where to keep it"), 14, True, 2),
+        (translate("unlock", "• Somewhere safe away from the computer, such as a locked drawer "
+                             "at home."), 12, False, 2),
+        (translate("unlock", "• Not in the computer's bag, not stuck to the screen, and not as "
+                             "a photo on your phone."), 12, False, 2),
+        (translate("unlock", "• If you lose it, open the vault and use Change all keys to get a "
+                             "new one."), 12, False, 6),
+        (translate("unlock", "This sheet does not hold your passphrase. Never write your "
+                             "passphrase on it."), 12, True, 0),
+    ]
+    lines = recovery_sheet_lines(key)
+    painter = QPainter()
+    if not painter.begin(printer):
+        return False
+    try:
+        dpi = printer.resolution()
+        page = printer.pageLayout().paintRectPixels(dpi)
+        mm = dpi / 25.4
+
+        def key_font(width: float) -> QFont:
+            # Monospaced and large; it shrinks rather than break a line of the key.
+            font = QFont("DejaVu Sans Mono")
+            font.setStyleHint(QFont.StyleHint.Monospace)
+            font.setFixedPitch(True)
+            for size in range(26, 7, -1):
+                font.setPointSizeF(size)
+                metrics = QFontMetricsF(font, printer)
+                if max(metrics.horizontalAdvance(line) for line in lines) <= width - 12 * mm:
+                    break
+            return font
+
+        def render(width: float, draw: bool) -> float:
+            y = 0.0
+            for text, size, bold, gap in blocks:
+                if not text:  # the key, in a box, two lines of four groups
+                    font = key_font(width)
+                    line_height = QFontMetricsF(font, printer).lineSpacing()
+                    box = QRectF(0, y, width, 2 * line_height + 12 * mm)
+                    if draw:
+                        painter.setPen(QPen(QColor("black"), 0.5 * mm))
+                        painter.drawRoundedRect(box, 3 * mm, 3 * mm)
+                        painter.setFont(font)
+                        for row, line in enumerate(lines):
+                            painter.drawText(
+                                QRectF(0, y + 6 * mm + row * line_height, width, line_height),
+                                int(Qt.AlignmentFlag.AlignHCenter)
+                                | int(Qt.TextFlag.TextSingleLine), line)
+                    y += box.height() + 8 * mm
+                    continue
+                font = QFont("DejaVu Sans")
+                font.setStyleHint(QFont.StyleHint.SansSerif)
+                font.setPointSizeF(size)
+                font.setBold(bold)
+                painter.setFont(font)
+                flags = int(Qt.AlignmentFlag.AlignLeft) | int(Qt.TextFlag.TextWordWrap)
+                height = painter.boundingRect(QRectF(0, y, width, 100_000), flags, text).height()
+                if draw:
+                    painter.drawText(QRectF(0, y, width, height), flags, text)
+                y += height + gap * mm
+            return y
+
+        scale = 1.0
+        for _ in range(6):  # a smaller scale means wider lines, fewer of them: settle
+            needed = render(page.width() / scale, draw=False) * scale
+            if needed <= page.height():
+                break
+            scale *= page.height() / needed * 0.98
+        painter.scale(scale, scale)
+        render(page.width() / scale, draw=True)
+    finally:
+        painter.end()
+    return True
 
 
 class UnlockPage(_Page):
@@ -299,6 +616,8 @@ class UnlockPage(_Page):
         label.setBuddy(self.passphrase)
         self.body.addWidget(label)
         self.body.addWidget(self.passphrase)
+        self.watch_caps_lock(self.passphrase)
+        self.body.addWidget(self.caps_warning)
         self.body.addWidget(self.error)
         self.busy = _busy()
         self.body.addWidget(self.busy)
@@ -350,11 +669,14 @@ class RecoverPage(_Page):
         self.key.setPlaceholderText(self.tr("XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX"))
         self.passphrase = _secret_field(self.tr("New passphrase"))
         self.confirm = _secret_field(self.tr("New passphrase again"))
-        self.hint = _para(strength_hint(""))
+        self.strength = StrengthMeter()
+        self.hint = self.strength.label
         self.add_fields(((self.tr("Recovery &key"), self.key),
                          (self.tr("&New passphrase"), self.passphrase),
                          (self.tr("Type it &again"), self.confirm)))
-        self.body.addWidget(self.hint)
+        self.watch_caps_lock(self.passphrase, self.confirm)
+        self.body.addWidget(self.caps_warning)
+        self.body.addWidget(self.strength)
         self.body.addWidget(self.error)
         self.busy = _busy()
         self.body.addWidget(self.busy)
@@ -369,7 +691,8 @@ class RecoverPage(_Page):
         row.addWidget(self.open_button)
         self.body.addLayout(row)
         self.body.addStretch()
-        self.passphrase.textChanged.connect(lambda t: self.hint.setText(strength_hint(t)))
+        self.passphrase.textChanged.connect(self.strength.show_for)
+        self.passphrase.textChanged.connect(self.content_changed)
         self.confirm.returnPressed.connect(self._submit)
 
     def _submit(self) -> None:
@@ -392,6 +715,7 @@ class RecoverPage(_Page):
     def forget(self) -> None:
         for field in (self.key, self.passphrase, self.confirm):
             field.clear()
+        self.strength.show_for("")
 
 
 class StartWindow(QWidget):
@@ -437,6 +761,9 @@ class StartWindow(QWidget):
         self.recover_page = RecoverPage()
         for page in (self.create_page, self.key_page, self.unlock_page, self.recover_page):
             self.stack.addWidget(page)
+        for page in (self.create_page, self.key_page, self.unlock_page, self.recover_page):
+            page.content_changed.connect(self.fit_to_page)
+        self.create_page.open_bundle.connect(self.open_bundle_requested)
         self.create_page.submitted.connect(self._create)
         self.key_page.finished.connect(self.opened)
         self.unlock_page.submitted.connect(self._unlock)
@@ -445,6 +772,23 @@ class StartWindow(QWidget):
         self.recover_page.submitted.connect(self._recover)
         QShortcut(QKeySequence(QKeySequence.StandardKey.Quit), self, self.close)
         self.reset()
+
+    def fit_to_page(self) -> None:
+        """Grow the window until the page's wrapped text fits: a window too short cuts
+        off the first paragraphs (a top-level window does not do this by itself)."""
+        page = self.stack.currentWidget()
+        if page is None or not self.isVisible():
+            return
+        needed = self.height() - self.stack.height() + page.heightForWidth(self.stack.width())
+        screen = self.screen().availableGeometry().height() if self.screen() else needed
+        if needed > self.height():
+            self.resize(self.width(), min(needed, max(screen, self.minimumHeight())))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if (layout := self.layout()) is not None:
+            layout.activate()
+        self.fit_to_page()
 
     def show_help(self, guide: str) -> None:
         from evidence_recorder.ui.help import show_guide  # only when asked: faster start
@@ -461,6 +805,10 @@ class StartWindow(QWidget):
 
     def _show(self, page: QWidget) -> None:
         self.stack.setCurrentWidget(page)
+        # The first page has its own big button for a bundle; the recovery key page is
+        # about the key alone. Elsewhere the small button stays for the headteacher.
+        self.bundle_button.setVisible(page in (self.unlock_page, self.recover_page))
+        self.fit_to_page()
         focus: dict[QWidget, QLineEdit] = {self.create_page: self.create_page.passphrase,
                                            self.unlock_page: self.unlock_page.passphrase,
                                            self.recover_page: self.recover_page.key}

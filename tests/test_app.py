@@ -447,8 +447,8 @@ def test_export_dialog_seals_a_bundle_that_verifies(qtbot, controller, tmp_path:
     assert controller.session.audit_entries()[-1].action == "export"
 
 
-def test_a_received_bundle_is_opened_checked_and_kept(qtbot, controller, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                      monkeypatch) -> None:
+def test_a_received_bundle_is_opened_checked_kept_and_shown_again(  # type: ignore[no-untyped-def]
+        qtbot, controller, tmp_path: Path, monkeypatch) -> None:
     from evidence_recorder.core.bundle import export_bundle
     from evidence_recorder.ui import app as app_module
     from evidence_recorder.ui.received import ReceivedBundlesDialog
@@ -469,6 +469,10 @@ def test_a_received_bundle_is_opened_checked_and_kept(qtbot, controller, tmp_pat
     wait_until(qtbot, lambda: viewer.verdict() == "intact")
 
     # Saving asks for a vault first, then keeps it once the vault exists.
+    told: list[tuple[object, str]] = []
+    real_info = messages.info
+    monkeypatch.setattr(messages, "info", lambda parent, title, *a, **k: (
+        told.append((parent, title)), real_info(parent, title, *a, **k))[-1])
     messages.set_next_answer(messages.Button.Ok)
     viewer.act_save.trigger()
     assert controller.start.isVisible()
@@ -477,6 +481,11 @@ def test_a_received_bundle_is_opened_checked_and_kept(qtbot, controller, tmp_pat
     wait_until(qtbot, lambda: len(controller.session.vault.received_bundles()) == 1)
     kept = controller.session.vault.received_bundles()[0]
     assert kept.verdict["ok"] is True and kept.byte_size == sent.stat().st_size
+    # ... and the reader is back at the bundle, still open, told over it that it is kept.
+    wait_until(qtbot, lambda: any(title == "Saved in your vault" for _p, title in told))
+    assert [p for p, title in told if title == "Saved in your vault"] == [viewer]
+    assert viewer.isVisible() and viewer.is_loaded() and viewer.verdict() == "intact"
+    wait_until(qtbot, lambda: QApplication.activeWindow() is viewer)
 
     dialog = ReceivedBundlesDialog(controller.session, controller.main)
     qtbot.addWidget(dialog)

@@ -573,3 +573,90 @@ def test_a_large_incident_shows_its_newest_captures_first_then_the_rest(  # type
     seen.clear()
     main.reload_captures()
     assert [len(ids) for ids in seen] == [5]
+
+
+def test_a_saved_redaction_shows_the_covered_copy_badged_with_show_original(  # type: ignore[no-untyped-def]
+        qtbot, controller, monkeypatch) -> None:
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QFont, QIcon
+
+    from evidence_recorder.ui import models
+
+    capture_id = _capture_one(qtbot, controller)
+    main = controller.main
+    main.show()
+    index = main.capture_model.index(0, 0)
+    main.grid.setCurrentIndex(main.proxy.mapFromSource(index))
+
+    def picture_dark_at(image, x: float, y: float) -> bool:  # type: ignore[no-untyped-def]
+        colour = image.pixelColor(int(x * image.width()), int(y * image.height()))
+        return max(colour.red(), colour.green(), colour.blue()) < 60
+
+    def thumbnail():  # type: ignore[no-untyped-def]
+        main.capture_model.data(index, Qt.ItemDataRole.DecorationRole)  # asks for it
+        wait_until(qtbot, lambda: main.capture_model.thumbnails_pending() == 0)
+        icon = main.capture_model.data(index, Qt.ItemDataRole.DecorationRole)
+        assert isinstance(icon, QIcon)
+        return icon.pixmap(icon.availableSizes()[0]).toImage()
+
+    def preview():  # type: ignore[no-untyped-def]
+        return main.viewer._item.pixmap().toImage()
+
+    # The middle of the post (640, 275 of 1280 × 800) is white before anything is covered.
+    spot = (640 / 1280, 275 / 800)
+    assert not picture_dark_at(preview(), *spot)
+    assert not picture_dark_at(thumbnail(), *spot)
+    assert not main.preview_bar.isVisibleTo(main)
+    assert not main.capture_model.data(index, models.COVERED_ROLE)
+
+    # The teacher covers the post and saves, through the window's own Highlight and redact.
+    data = {"version": 1, "items": [{"type": "redact", "rect": [300, 150, 680, 250]}]}
+
+    def edit(dialog) -> int:  # type: ignore[no-untyped-def]
+        dialog.editor = main_window_module.AnnotationEditor(
+            controller.session.original(capture_id), data)
+        qtbot.addWidget(dialog.editor)
+        dialog.save()
+        return 1
+
+    monkeypatch.setattr(main_window_module.EditorDialog, "exec", edit)
+    badges: list[tuple[QRect, QFont]] = []
+    real_badge = models.paint_covered_badge
+    monkeypatch.setattr(models, "paint_covered_badge",
+                        lambda painter, frame, font: (badges.append((QRect(frame), QFont(font))),
+                                                      real_badge(painter, frame, font)))
+    main.act_annotate.trigger()
+    wait_until(qtbot, lambda: main.capture_model.rowCount() == 1)
+    index = main.capture_model.index(0, 0)
+
+    # The preview and the thumbnail are the covered copy now, each with its badge.
+    assert picture_dark_at(preview(), *spot)
+    assert main.preview_bar.isVisibleTo(main) and main.covered_badge.isVisibleTo(main)
+    assert main.covered_badge.text() == "Covered copy"
+    assert picture_dark_at(thumbnail(), *spot)
+    assert main.capture_model.data(index, models.COVERED_ROLE) is True
+    assert "covered copy" in main.capture_model.data(
+        index, Qt.ItemDataRole.AccessibleTextRole)
+    main.tabs.setCurrentWidget(main.grid)
+    main.grid.viewport().repaint()
+    assert badges, "no badge was painted on the covered thumbnail"
+    item = main.grid.visualRect(main.proxy.mapFromSource(index))
+    frame = badges[-1][0]
+    badge = models.covered_badge_rect(frame, badges[-1][1])
+    assert item.contains(badge) and badge.width() > 40  # on the picture, wide enough to read
+    # The original in the vault is untouched.
+    assert not picture_dark_at(
+        models.QImage.fromData(controller.session.original(capture_id)), *spot)
+
+    # "Show original" shows the untouched capture, without the badge, and back.
+    qtbot.mouseClick(main.show_original_button, Qt.MouseButton.LeftButton)
+    assert main.showing_original() and not picture_dark_at(preview(), *spot)
+    assert not main.covered_badge.isVisibleTo(main)
+    qtbot.mouseClick(main.show_original_button, Qt.MouseButton.LeftButton)
+    assert not main.showing_original() and picture_dark_at(preview(), *spot)
+    assert main.covered_badge.isVisibleTo(main)
+
+    # Choosing the capture again always starts from the covered copy.
+    qtbot.mouseClick(main.show_original_button, Qt.MouseButton.LeftButton)
+    main._show_capture(capture_id)
+    assert not main.showing_original() and picture_dark_at(preview(), *spot)

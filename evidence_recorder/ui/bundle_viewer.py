@@ -1592,10 +1592,11 @@ class BundleViewer(QMainWindow):
         width, height = page.width(), page.height()
         first = QTextDocument()
         first.setDefaultFont(self.font())
-        first.setHtml(
-            f"<h2>{_esc(self.banner.headline.text())}</h2>"
-            f"<p>{_esc(self.summary.text())}</p>"
-            f"<p>{_esc(self.tr('The report.pdf in the bundle holds the same captures.'))}</p>")
+        sealed = (self.tr("Sealed by the key {fingerprint}.").format(
+            fingerprint=self.banner.fingerprint) if self.banner.fingerprint else "")
+        first.setHtml(self.tr("<h2>{verdict}</h2><p>{sealed}</p><p>{summary}</p>").format(
+            verdict=_esc(self.banner.headline.text()), sealed=_esc(sealed),
+            summary=_esc(self.summary.text())))
         self._paint_text(painter, first, width, height)
         for row in range(self.model.rowCount()):
             entry = self.model.entry_at(row)

@@ -738,7 +738,7 @@ class MainWindow(QMainWindow):
             self.covered_badge.setVisible(False)
             self.preview_note.setText(self.tr("The original, as captured: nothing is covered."))
             self.preview_note.setVisible(True)
-            self.show_original_button.setText(self.tr("Show &covered copy"))
+            self.show_original_button.setText(self.tr("Show co&vered copy"))
         else:
             self.show_original_button.setText(self.tr("Show &original"))
             self._show_covered(capture_id)

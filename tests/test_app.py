@@ -637,6 +637,8 @@ def test_a_saved_redaction_shows_the_covered_copy_badged_with_show_original(  # 
     assert main.capture_model.data(index, models.COVERED_ROLE) is True
     assert "covered copy" in main.capture_model.data(
         index, Qt.ItemDataRole.AccessibleTextRole)
+    assert main.capture_model.data(index, Qt.ItemDataRole.ToolTipRole).startswith(
+        "Covered copy: what you covered is hidden")
     main.tabs.setCurrentWidget(main.grid)
     main.grid.viewport().repaint()
     assert badges, "no badge was painted on the covered thumbnail"

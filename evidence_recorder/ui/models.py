@@ -85,6 +85,7 @@ INCIDENT_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 4
 # True when part of the capture is covered: its thumbnail is of the covered copy, badged.
 COVERED_ROLE = int(Qt.ItemDataRole.UserRole) + 5
 COVERED_BADGE = QT_TRANSLATE_NOOP("CaptureModel", "Covered copy")
+COVERED_BADGE_SHORT = QT_TRANSLATE_NOOP("CaptureModel", "Covered")  # on small thumbnails
 
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
@@ -633,6 +634,10 @@ class CaptureTableModel(QAbstractTableModel):
         capture = self._captures[row]
         d = capture.details
         if column == Column.CAPTURED:
+            if self.is_covered(row):  # the small thumbnail's badge has no room for words
+                return self.tr("{badge}: what you covered is hidden on this picture.\n{time}"
+                               ).format(badge=self.tr(COVERED_BADGE),
+                                        time=captured_tooltip(capture))
             return captured_tooltip(capture)
         if column == Column.AUTHOR:
             parts = [_author_text(capture), d.profile_url.strip(),
@@ -972,12 +977,24 @@ class CaptureThumbnailDelegate(QStyledItemDelegate):
             paint_covered_badge(painter, frame, opt.font)
 
 
+def _badge_text(frame: QRect, font: QFont) -> tuple[str, QFont]:
+    """The longest wording that fits the picture, at the font's size or a little smaller."""
+    small = QFont(font)
+    small.setPointSizeF(max(6.5, font.pointSizeF() * 0.8))
+    for text in (COVERED_BADGE, COVERED_BADGE_SHORT):
+        words = QCoreApplication.translate("CaptureModel", text)
+        for face in (font, small):
+            if QFontMetrics(face).horizontalAdvance(words) + 8 <= frame.width() - 4:
+                return words, face
+    return "", small
+
+
 def covered_badge_rect(frame: QRect, font: QFont) -> QRect:
     """Where the "Covered copy" badge sits: the picture's bottom-left corner."""
-    metrics = QFontMetrics(font)
-    text = QCoreApplication.translate("CaptureModel", COVERED_BADGE)
-    width = min(frame.width() - 4, metrics.horizontalAdvance(text) + 10)
-    height = min(frame.height() - 4, metrics.height() + 4)
+    text, face = _badge_text(frame, font)
+    metrics = QFontMetrics(face)
+    width = metrics.horizontalAdvance(text) + 8 if text else frame.width() - 4
+    height = min(frame.height() - 4, metrics.height() + 2)
     return QRect(frame.left() + 2, frame.bottom() - 1 - height, max(width, 0), max(height, 0))
 
 
@@ -986,17 +1003,16 @@ def paint_covered_badge(painter: QPainter, frame: QRect, font: QFont) -> None:
     badge = covered_badge_rect(frame, font)
     if badge.width() < 8 or badge.height() < 6:
         return
-    text = QCoreApplication.translate("CaptureModel", COVERED_BADGE)
+    text, face = _badge_text(frame, font)
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(QColor(32, 33, 36, 225))
     painter.drawRoundedRect(badge, 3, 3)
-    painter.setPen(QColor("white"))
-    painter.setFont(font)
-    metrics = QFontMetrics(font)
-    painter.drawText(badge, int(Qt.AlignmentFlag.AlignCenter),
-                     metrics.elidedText(text, Qt.TextElideMode.ElideRight, badge.width() - 4))
+    if text:
+        painter.setPen(QColor("white"))
+        painter.setFont(face)
+        painter.drawText(badge, int(Qt.AlignmentFlag.AlignCenter), text)
     painter.restore()
 
 

@@ -192,8 +192,8 @@ NO_PICTURE_NOTE = QT_TRANSLATE_NOOP("BundleViewer",
 NO_REDACTED_NOTE = QT_TRANSLATE_NOOP("BundleViewer",
                                      "Nothing was covered on this capture, so the original is "
                                      "shown.")
-SHOW_COVERED_BUTTON = QT_TRANSLATE_NOOP("BundleViewer", "Show what the sender &covered")
-SHOW_COPY_BUTTON = QT_TRANSLATE_NOOP("BundleViewer", "Back to the &covered copy")
+SHOW_COVERED_BUTTON = QT_TRANSLATE_NOOP("BundleViewer", "Show what the sender co&vered")
+SHOW_COPY_BUTTON = QT_TRANSLATE_NOOP("BundleViewer", "Back to the co&vered copy")
 BUNDLE_FILTER = QT_TRANSLATE_NOOP("BundleViewer", "Evidence bundles (*.zip);;All files (*)")
 
 _AUDIENCES = {"headteacher": QT_TRANSLATE_NOOP("BundleViewer", "{sentence} for the headteacher"),

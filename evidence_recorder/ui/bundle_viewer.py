@@ -14,7 +14,8 @@ A received bundle is hostile input even when its seal is sound (anyone can seal 
 bundle), so every field of ``evidence.json`` is coerced to text and HTML-escaped
 before it is shown, and a link is opened only after asking. Pictures arrive veiled,
 because they may be upsetting. Closing the window drops every decoded picture and
-every string of evidence, and closes the bundle.
+every string of evidence, deletes the private copy of report.pdf made for the PDF
+viewer, and closes the bundle.
 
 The core opener is written elsewhere; this module codes against the small protocol
 below, and tests pass a fake opener.

@@ -448,8 +448,8 @@ def test_export_dialog_seals_a_bundle_that_verifies(qtbot, controller, tmp_path:
     assert controller.session.audit_entries()[-1].action == "export"
 
 
-def test_a_received_bundle_is_opened_checked_and_kept(qtbot, controller, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                      monkeypatch) -> None:
+def test_a_received_bundle_is_opened_checked_kept_and_shown_again(  # type: ignore[no-untyped-def]
+        qtbot, controller, tmp_path: Path, monkeypatch) -> None:
     from evidence_recorder.core.bundle import export_bundle
     from evidence_recorder.ui import app as app_module
     from evidence_recorder.ui.received import ReceivedBundlesDialog
@@ -470,6 +470,10 @@ def test_a_received_bundle_is_opened_checked_and_kept(qtbot, controller, tmp_pat
     wait_until(qtbot, lambda: viewer.verdict() == "intact")
 
     # Saving asks for a vault first, then keeps it once the vault exists.
+    told: list[tuple[object, str]] = []
+    real_info = messages.info
+    monkeypatch.setattr(messages, "info", lambda parent, title, *a, **k: (
+        told.append((parent, title)), real_info(parent, title, *a, **k))[-1])
     messages.set_next_answer(messages.Button.Ok)
     viewer.act_save.trigger()
     assert controller.start.isVisible()
@@ -478,6 +482,11 @@ def test_a_received_bundle_is_opened_checked_and_kept(qtbot, controller, tmp_pat
     wait_until(qtbot, lambda: len(controller.session.vault.received_bundles()) == 1)
     kept = controller.session.vault.received_bundles()[0]
     assert kept.verdict["ok"] is True and kept.byte_size == sent.stat().st_size
+    # ... and the reader is back at the bundle, still open, told over it that it is kept.
+    wait_until(qtbot, lambda: any(title == "Saved in your vault" for _p, title in told))
+    assert [p for p, title in told if title == "Saved in your vault"] == [viewer]
+    assert viewer.isVisible() and viewer.is_loaded() and viewer.verdict() == "intact"
+    wait_until(qtbot, lambda: QApplication.activeWindow() is viewer)
 
     dialog = ReceivedBundlesDialog(controller.session, controller.main)
     qtbot.addWidget(dialog)
@@ -565,3 +574,92 @@ def test_a_large_incident_shows_its_newest_captures_first_then_the_rest(  # type
     seen.clear()
     main.reload_captures()
     assert [len(ids) for ids in seen] == [5]
+
+
+def test_a_saved_redaction_shows_the_covered_copy_badged_with_show_original(  # type: ignore[no-untyped-def]
+        qtbot, controller, monkeypatch) -> None:
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QFont, QIcon
+
+    from evidence_recorder.ui import models
+
+    capture_id = _capture_one(qtbot, controller)
+    main = controller.main
+    main.show()
+    index = main.capture_model.index(0, 0)
+    main.grid.setCurrentIndex(main.proxy.mapFromSource(index))
+
+    def picture_dark_at(image, x: float, y: float) -> bool:  # type: ignore[no-untyped-def]
+        colour = image.pixelColor(int(x * image.width()), int(y * image.height()))
+        return max(colour.red(), colour.green(), colour.blue()) < 60
+
+    def thumbnail():  # type: ignore[no-untyped-def]
+        main.capture_model.data(index, Qt.ItemDataRole.DecorationRole)  # asks for it
+        wait_until(qtbot, lambda: main.capture_model.thumbnails_pending() == 0)
+        icon = main.capture_model.data(index, Qt.ItemDataRole.DecorationRole)
+        assert isinstance(icon, QIcon)
+        return icon.pixmap(icon.availableSizes()[0]).toImage()
+
+    def preview():  # type: ignore[no-untyped-def]
+        return main.viewer._item.pixmap().toImage()
+
+    # The middle of the post (640, 275 of 1280 × 800) is white before anything is covered.
+    spot = (640 / 1280, 275 / 800)
+    assert not picture_dark_at(preview(), *spot)
+    assert not picture_dark_at(thumbnail(), *spot)
+    assert not main.preview_bar.isVisibleTo(main)
+    assert not main.capture_model.data(index, models.COVERED_ROLE)
+
+    # The teacher covers the post and saves, through the window's own Highlight and redact.
+    data = {"version": 1, "items": [{"type": "redact", "rect": [300, 150, 680, 250]}]}
+
+    def edit(dialog) -> int:  # type: ignore[no-untyped-def]
+        dialog.editor = main_window_module.AnnotationEditor(
+            controller.session.original(capture_id), data)
+        qtbot.addWidget(dialog.editor)
+        dialog.save()
+        return 1
+
+    monkeypatch.setattr(main_window_module.EditorDialog, "exec", edit)
+    badges: list[tuple[QRect, QFont]] = []
+    real_badge = models.paint_covered_badge
+    monkeypatch.setattr(models, "paint_covered_badge",
+                        lambda painter, frame, font: (badges.append((QRect(frame), QFont(font))),
+                                                      real_badge(painter, frame, font)))
+    main.act_annotate.trigger()
+    wait_until(qtbot, lambda: main.capture_model.rowCount() == 1)
+    index = main.capture_model.index(0, 0)
+
+    # The preview and the thumbnail are the covered copy now, each with its badge.
+    assert picture_dark_at(preview(), *spot)
+    assert main.preview_bar.isVisibleTo(main) and main.covered_badge.isVisibleTo(main)
+    assert main.covered_badge.text() == "Covered copy"
+    assert picture_dark_at(thumbnail(), *spot)
+    assert main.capture_model.data(index, models.COVERED_ROLE) is True
+    assert "covered copy" in main.capture_model.data(
+        index, Qt.ItemDataRole.AccessibleTextRole)
+    assert main.capture_model.data(index, Qt.ItemDataRole.ToolTipRole).startswith(
+        "Covered copy: what you covered is hidden")
+    main.tabs.setCurrentWidget(main.grid)
+    main.grid.viewport().repaint()
+    assert badges, "no badge was painted on the covered thumbnail"
+    item = main.grid.visualRect(main.proxy.mapFromSource(index))
+    frame = badges[-1][0]
+    badge = models.covered_badge_rect(frame, badges[-1][1])
+    assert item.contains(badge) and badge.width() > 40  # on the picture, wide enough to read
+    # The original in the vault is untouched.
+    assert not picture_dark_at(
+        models.QImage.fromData(controller.session.original(capture_id)), *spot)
+
+    # "Show original" shows the untouched capture, without the badge, and back.
+    qtbot.mouseClick(main.show_original_button, Qt.MouseButton.LeftButton)
+    assert main.showing_original() and not picture_dark_at(preview(), *spot)
+    assert not main.covered_badge.isVisibleTo(main)
+    qtbot.mouseClick(main.show_original_button, Qt.MouseButton.LeftButton)
+    assert not main.showing_original() and picture_dark_at(preview(), *spot)
+    assert main.covered_badge.isVisibleTo(main)
+
+    # Choosing the capture again always starts from the covered copy.
+    qtbot.mouseClick(main.show_original_button, Qt.MouseButton.LeftButton)
+    main._show_capture(capture_id)
+    assert not main.showing_original() and picture_dark_at(preview(), *spot)

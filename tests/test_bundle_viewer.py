@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -332,7 +333,7 @@ def test_timeline_model_passes_the_model_tester(qtmodeltester) -> None:  # type:
 # ---------------------------------------------------------------------- one capture
 
 
-def test_selected_capture_shows_details_and_both_pictures_veiled(
+def test_selected_capture_shows_details_and_the_covered_copy_alone_veiled(
         qtbot: QtBot, open_viewer: Callable[..., BundleViewer]) -> None:
     bundle = make_bundle()
     viewer = open_viewer(FakeOpener(bundle))
@@ -346,17 +347,35 @@ def test_selected_capture_shows_details_and_both_pictures_veiled(
         assert part in text, part
     assert 'href="https://www.example.com/posts/2"' in viewer.details.toHtml()
 
+    # The covered copy alone, veiled; the original is not even decoded.
     original, redacted = viewer.original_view, viewer.redacted_view
-    assert original.has_image() and redacted.has_image()
-    assert original.is_veiled() and redacted.is_veiled()
-    assert viewer.redacted_panel.isVisibleTo(viewer)
+    assert redacted.has_image() and redacted.is_veiled()
+    assert not original.has_image()
+    assert viewer.picture_stack.currentWidget() is redacted and not viewer.showing_original()
+    assert "Covered copy" in viewer.picture_caption.text()
+    assert viewer.show_original_button.isVisibleTo(viewer)
+    assert viewer.show_original_button.text().replace("&", "") == "Show what the sender covered"
+    with qtbot.waitSignal(redacted.revealed, timeout=1000):
+        qtbot.mouseClick(redacted.viewport(), bundle_viewer.Qt.MouseButton.LeftButton)
+    assert not redacted.is_veiled()
+
+    # Only a deliberate click shows the original, and it arrives veiled.
+    qtbot.mouseClick(viewer.show_original_button, bundle_viewer.Qt.MouseButton.LeftButton)
+    assert viewer.showing_original() and viewer.picture_stack.currentWidget() is original
+    assert original.has_image() and original.is_veiled()
+    assert "Original" in viewer.picture_caption.text()
     with qtbot.waitSignal(original.revealed, timeout=1000):
         qtbot.mouseClick(original.viewport(), bundle_viewer.Qt.MouseButton.LeftButton)
-    assert not original.is_veiled() and redacted.is_veiled()
+    assert not original.is_veiled()
+    # And back: the original's pixels are dropped as soon as it is hidden.
+    qtbot.mouseClick(viewer.show_original_button, bundle_viewer.Qt.MouseButton.LeftButton)
+    assert not viewer.showing_original() and not original.has_image()
 
-    # The next capture arrives veiled again, whatever was revealed before.
+    # The next capture arrives covered and veiled again, whatever was revealed before.
+    qtbot.mouseClick(viewer.show_original_button, bundle_viewer.Qt.MouseButton.LeftButton)
     viewer.timeline.setCurrentIndex(viewer.model.index(0, 0))
-    assert original.is_veiled() and redacted.is_veiled()
+    assert not viewer.showing_original() and not viewer.show_original_button.isChecked()
+    assert redacted.has_image() and redacted.is_veiled() and not original.has_image()
 
 
 def test_imported_capture_without_redaction_shows_the_original_alone(
@@ -368,9 +387,10 @@ def test_imported_capture_without_redaction_shows_the_original_alone(
     assert "Imported\n25 Nov 2026 at 07:45:30" in text
     assert "IMG_2041.PNG" in text
     assert "Date written in the file (not verified)" in text
-    assert "2026:11:24 21:05:12" in text
+    assert "24 Nov 2026 at 21:05:12" in text  # the date written in the file, in words
     assert viewer.original_view.has_image() and viewer.original_view.is_veiled()
-    assert not viewer.redacted_panel.isVisibleTo(viewer)
+    assert viewer.showing_original()
+    assert not viewer.show_original_button.isVisibleTo(viewer)  # nothing was covered
     assert not viewer.redacted_view.has_image()
     assert NO_REDACTED_NOTE in viewer.picture_note.text()
     assert viewer.picture_note.isVisibleTo(viewer)
@@ -384,13 +404,16 @@ def test_a_bundle_without_originals_shows_the_redacted_copy_alone(
         item["files"]["original"] = None
     viewer = open_viewer(FakeOpener(bundle))
     viewer.timeline.setCurrentIndex(viewer.model.index(1, 0))  # has a redacted copy
-    assert not viewer.original_panel.isVisibleTo(viewer)
-    assert viewer.redacted_panel.isVisibleTo(viewer)
+    assert not viewer.showing_original()
+    assert not viewer.show_original_button.isVisibleTo(viewer)  # there is nothing to show
     assert viewer.redacted_view.has_image() and viewer.redacted_view.is_veiled()
     assert viewer.picture_note.text() == NO_ORIGINAL_NOTE
+    assert NO_ORIGINAL_NOTE == "The sender did not include the uncovered original."
     assert "The original itself is not in this bundle." in viewer.details.toPlainText()
+    viewer.show_original_button.setChecked(True)  # even if it were forced: nothing to read
+    assert not viewer.showing_original() and not viewer.original_view.has_image()
     viewer.timeline.setCurrentIndex(viewer.model.index(2, 0))  # neither
-    assert not viewer.redacted_panel.isVisibleTo(viewer)
+    assert not viewer.redacted_view.has_image()
     assert not viewer.original_view.has_image()
     assert viewer.picture_note.text() == NO_PICTURE_NOTE
 
@@ -453,7 +476,10 @@ def test_closing_drops_pictures_and_text_and_closes_the_bundle(
     bundle = make_bundle()
     viewer = open_viewer(FakeOpener(bundle))
     viewer.timeline.setCurrentIndex(viewer.model.index(1, 0))
-    assert viewer.original_view.has_image() and viewer.redacted_view.has_image()
+    viewer.show_original_button.setChecked(True)
+    viewer.show_original_button.setChecked(False)
+    viewer.show_original_button.setChecked(True)
+    assert viewer.original_view.has_image()
     viewer.close()
     assert bundle.closed
     assert not viewer.original_view.has_image() and not viewer.redacted_view.has_image()
@@ -673,10 +699,15 @@ def test_a_real_bundle_from_a_vault_opens_intact(
     assert signing_fingerprint(vault) in viewer.banner.fingerprint_label.text()
     assert "A. Teacher" in viewer.summary.text() and "2 captures" in viewer.summary.text()
     assert viewer.model.rowCount() == 2
-    viewer.timeline.setCurrentIndex(viewer.model.index(0, 0))
-    assert viewer.original_view.has_image() and viewer.original_view.is_veiled()
+    # A bundle made as before (schema 1, originals inside): the covered copy comes first.
+    row = next(r for r in range(2) if viewer.model.entry_at(r).redacted)
+    viewer.timeline.setCurrentIndex(viewer.model.index(row, 0))
     assert viewer.redacted_view.has_image() and viewer.redacted_view.is_veiled()
+    assert not viewer.original_view.has_image() and not viewer.showing_original()
     assert "matches the original in this bundle" in viewer.details.toPlainText()
+    viewer.show_original_button.click()
+    assert viewer.showing_original()
+    assert viewer.original_view.has_image() and viewer.original_view.is_veiled()
     viewer.close()
 
 
@@ -720,3 +751,117 @@ def test_a_real_encrypted_bundle_asks_for_its_passphrase(
     assert len(prompts) == 2 and "does not open" in prompts[1]
     assert viewer.verdict() == "intact", viewer.banner.problems.toPlainText()
     assert viewer.model.rowCount() == 2
+
+
+# ---------------------------------------------------------------------- issue 10: the reader's path
+
+
+def test_checking_the_bundle_is_laid_out_across_the_banner(
+        qtbot: QtBot, bundle_file: Path, windows: list[BundleViewer]) -> None:
+    """While checking, the headline and advice used to sit one word a line in the middle."""
+    release = threading.Event()
+    inner = FakeOpener()
+
+    def slow(path: Path, passphrase: str | None = None) -> FakeBundle:
+        release.wait(10)
+        return inner(path, passphrase)
+
+    viewer = open_bundle_window(bundle_file, opener=slow)
+    assert viewer is not None
+    windows.append(viewer)
+    try:
+        viewer.resize(1280, 720)
+        qtbot.waitExposed(viewer)
+        QApplication.processEvents()
+        assert viewer.is_busy() and viewer.verdict() == "checking"
+        banner = viewer.banner
+        for label in (banner.headline, banner.advice):
+            assert label.isVisible()
+            assert label.width() > banner.width() * 0.6, label.geometry()
+            assert label.x() < banner.width() * 0.2, label.geometry()
+        line = banner.advice.fontMetrics().lineSpacing()
+        assert banner.advice.height() < 3 * line  # one or two lines, not a column of words
+    finally:
+        release.set()
+    qtbot.waitUntil(viewer.is_loaded, timeout=5000)
+
+
+def test_dates_in_the_details_are_words_never_iso(
+        open_viewer: Callable[..., BundleViewer]) -> None:
+    viewer = open_viewer(FakeOpener())
+    for row in range(viewer.model.rowCount()):
+        viewer.timeline.setCurrentIndex(viewer.model.index(row, 0))
+        text = viewer.details.toPlainText()
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", text), text
+        assert not re.search(r"\d{4}:\d\d:\d\d \d\d:", text), text
+    # The imported file's own time (2026-11-24T21:06:00.000Z), in words with UTC beside it.
+    assert "24 Nov 2026 21:06:00 UTC" in viewer.details.toPlainText()
+
+
+def _bundle_with_report(report: FakeReport | None = None) -> FakeBundle:
+    bundle = make_bundle(report)
+    bundle.files["report.pdf"] = b"%PDF-1.4\n% the sender's sealed report\n%%EOF\n"
+    return bundle
+
+
+def test_open_the_report_writes_a_private_copy_removed_on_close(
+        monkeypatch: pytest.MonkeyPatch, open_viewer: Callable[..., BundleViewer]) -> None:
+    import stat
+
+    opened: list[QUrl] = []
+    monkeypatch.setattr(bundle_viewer.QDesktopServices, "openUrl",
+                        lambda url: opened.append(url) or True)
+    bundle = _bundle_with_report()
+    viewer = open_viewer(FakeOpener(bundle))
+    assert viewer.act_report.isEnabled()
+    assert viewer.report_copy() is None  # nothing on disk until asked
+    viewer.act_report.trigger()
+    copy = viewer.report_copy()
+    assert copy is not None and opened == [QUrl.fromLocalFile(str(copy))]
+    assert copy.read_bytes() == bundle.files["report.pdf"]
+    assert stat.S_IMODE(copy.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    assert "removed when you close this window" in viewer.statusBar().currentMessage()
+    viewer.close()
+    assert not copy.exists() and not copy.parent.exists()
+
+
+def test_report_and_print_only_for_an_intact_bundle(
+        open_viewer: Callable[..., BundleViewer]) -> None:
+    viewer = open_viewer(FakeOpener(_bundle_with_report(
+        FakeReport(ok=False, problems=["report.pdf was changed after the bundle was sealed."]))))
+    assert not viewer.act_report.isEnabled() and not viewer.act_print.isEnabled()
+    viewer.open_report()
+    assert viewer.report_copy() is None
+    assert viewer.print_bundle() is False
+
+
+def test_print_draws_every_capture_from_its_covered_copy(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        open_viewer: Callable[..., BundleViewer]) -> None:
+    from PySide6.QtPrintSupport import QPrinter
+
+    target = tmp_path / "printed.pdf"
+
+    def to_file(printer: QPrinter) -> bool:  # a fake printer: a PDF file, in the test only
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(target))
+        printer.setResolution(96)
+        return True
+
+    bundle = make_bundle()
+    viewer = open_viewer(FakeOpener(bundle))
+    monkeypatch.setattr(viewer, "_ask_printer", to_file)
+    bundle.reads.clear()
+    assert viewer.act_print.isEnabled()
+    assert viewer.print_bundle() is True
+    data = target.read_bytes()
+    assert data.startswith(b"%PDF")
+    # A summary page, then details and picture for each of the three captures.
+    assert len(re.findall(rb"/Type\s*/Page(?!s)", data)) == 7
+    # Covered captures print their covered copy; their originals are never read.
+    assert "data/captures/1/redacted.png" in bundle.reads
+    assert "data/captures/2/redacted.png" in bundle.reads
+    assert "data/captures/1/original.png" not in bundle.reads
+    assert "data/captures/2/original.png" not in bundle.reads
+    assert "data/captures/3/original.png" in bundle.reads  # nothing covered on it

@@ -8,10 +8,12 @@ vault, empties every view and returns to the unlock page.
 from __future__ import annotations
 
 import sys
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QObject, QSize, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QWidget
@@ -53,6 +55,8 @@ class AppController(QObject):
         # A bundle to keep once the vault is open: its path, what the viewer showed of
         # it, and its passphrase if it has one (the copy kept is checked again).
         self._pending_save: tuple[Path, dict[str, object], str | None] | None = None
+        # The viewer that asked, so that the reader comes back to the bundle afterwards.
+        self._pending_viewer: weakref.ref[BundleViewer] | None = None
         self.start.opened.connect(self._opened)
         self.start.open_bundle_requested.connect(self.choose_bundle)
         self.idle.idle.connect(self.lock)
@@ -99,6 +103,7 @@ class AppController(QObject):
         """Keep a received bundle in the vault, unlocking (or creating) it first if needed."""
         if not self.session.is_unlocked:
             self._pending_save = (path, viewer.report_summary(), viewer.bundle_passphrase())
+            self._pending_viewer = weakref.ref(viewer)
             messages.info(viewer, self.tr("Unlock your vault first"),
                           self.tr("To keep this bundle in your own vault, open (or create) your "
                                   "vault in the window that appears next. The bundle will be saved "
@@ -120,15 +125,18 @@ class AppController(QObject):
         def job(_progress: Progress) -> int:
             return bundle.keep_received_bundle(vault, path, shown, passphrase)
 
+        def alive(widget: QWidget | None) -> QWidget | None:
+            return widget if widget is not None and shiboken6.isValid(widget) else None
+
         def done(bundle_id: int) -> None:
-            messages.info(parent, self.tr("Saved in your vault"),
+            messages.info(alive(parent), self.tr("Saved in your vault"),
                           self.tr("The bundle is kept in your vault exactly as it was sent "
                                   "(received bundle {bundle_id}), so its seal can be checked again "
                                   "at any time. Find it under Vault ▸ Received bundles.")
                           .format(bundle_id=bundle_id))
 
         def failed(exc: EvidenceError) -> None:
-            messages.error(parent, self.tr("Not saved"), error_text(exc))
+            messages.error(alive(parent), self.tr("Not saved"), error_text(exc))
 
         run_task(job, on_success=done, on_failure=failed)
 
@@ -138,10 +146,14 @@ class AppController(QObject):
         ReceivedBundlesDialog(self.session, self.main).exec()
 
     def _opened(self) -> None:
+        viewer = self._pending_viewer() if self._pending_viewer is not None else None
+        self._pending_viewer = None
+        if viewer is not None and (not shiboken6.isValid(viewer) or not viewer.is_loaded()):
+            viewer = None  # closed meanwhile: the vault is where the saying goes
         if self._pending_save is not None:
             path, shown, passphrase = self._pending_save
             self._pending_save = None
-            self._store_received(path, shown, passphrase, self.main)
+            self._store_received(path, shown, passphrase, viewer or self.main)
         self.start.hide()
         self.main.load()
         self.main.show_history()
@@ -151,6 +163,11 @@ class AppController(QObject):
         if self.session.history_warning() is not None or self.session.has_history_notice():
             # After the window is up, so the warning sits over the vault it is about.
             QTimer.singleShot(0, self.main, self.main.tell_history)
+        if viewer is not None:
+            # Back to the bundle they were reading, still open, over the new vault.
+            viewer.show()
+            viewer.raise_()
+            viewer.activateWindow()
         if self.show_guide and not self.settings.get(options.GUIDE_SEEN):
             self.settings.set(options.GUIDE_SEEN, True)
             from evidence_recorder.ui.guide import GuideDialog

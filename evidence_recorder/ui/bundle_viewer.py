@@ -4,13 +4,18 @@ Owns :class:`BundleViewer` and :func:`open_bundle_window`. The reader (a busy
 headteacher, say) has no vault and no reason to learn the program, so the window
 answers their first question at the top, in words and not only in colour: is this
 bundle intact, and whose key sealed it. Below that: who sent it, a timeline of the
-captures, and the selected capture's details beside its original and redacted copy.
+captures, and the selected capture's details beside one picture of it.
+
+Where a capture has a covered (redacted) copy, that copy is what the reader sees
+first, alone; the original, with what the sender covered, appears only after a
+deliberate "Show what the sender covered" and arrives veiled like every picture.
 
 A received bundle is hostile input even when its seal is sound (anyone can seal a
 bundle), so every field of ``evidence.json`` is coerced to text and HTML-escaped
 before it is shown, and a link is opened only after asking. Pictures arrive veiled,
 because they may be upsetting. Closing the window drops every decoded picture and
-every string of evidence, and closes the bundle.
+every string of evidence, deletes the private copy of report.pdf made for the PDF
+viewer, and closes the bundle.
 
 The core opener is written elsewhere; this module codes against the small protocol
 below, and tests pass a fake opener.
@@ -22,6 +27,9 @@ import contextlib
 import hashlib
 import html
 import importlib
+import os
+import shutil
+import tempfile
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,7 +67,9 @@ from PySide6.QtGui import (
     QPixmap,
     QPixmapCache,
     QPolygonF,
+    QTextDocument,
 )
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -70,7 +80,10 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPlainTextEdit,
     QProgressBar,
+    QPushButton,
+    QSizePolicy,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QTextBrowser,
     QToolButton,
@@ -181,13 +194,14 @@ CHECKING_DETAIL = QT_TRANSLATE_NOOP("BundleViewer",
 CONFIRM_FINGERPRINT = QT_TRANSLATE_NOOP(
     "BundleViewer", "confirm this fingerprint with the person who sent it, by phone.")
 NO_ORIGINAL_NOTE = QT_TRANSLATE_NOOP("BundleViewer",
-                                     "The sender did not include the original in this bundle, "
-                                     "so only the redacted copy is shown.")
+                                     "The sender did not include the uncovered original.")
 NO_PICTURE_NOTE = QT_TRANSLATE_NOOP("BundleViewer",
                                     "This bundle holds no picture for this capture.")
 NO_REDACTED_NOTE = QT_TRANSLATE_NOOP("BundleViewer",
-                                     "There is no redacted copy of this capture, so only the "
-                                     "original is shown.")
+                                     "Nothing was covered on this capture, so the original is "
+                                     "shown.")
+SHOW_COVERED_BUTTON = QT_TRANSLATE_NOOP("BundleViewer", "Show what the sender co&vered")
+SHOW_COPY_BUTTON = QT_TRANSLATE_NOOP("BundleViewer", "Back to the co&vered copy")
 BUNDLE_FILTER = QT_TRANSLATE_NOOP("BundleViewer", "Evidence bundles (*.zip);;All files (*)")
 
 _AUDIENCES = {"headteacher": QT_TRANSLATE_NOOP("BundleViewer", "{sentence} for the headteacher"),
@@ -267,6 +281,37 @@ def _timestamp_words(timestamp: str) -> str:
     return words
 
 
+def _moment_words(text: str) -> str:
+    """An ISO instant from the bundle as ``24 Nov 2026 at 21:06:00 your time (… UTC)``;
+    text that is not one is shown as it was written."""
+    when = _parse_time(text.strip())
+    if when is None:
+        return text
+    local = when.astimezone()
+    return QCoreApplication.translate(
+        "BundleViewer", "{day} at {time} your time ({utc_day} {utc_time} UTC)").format(
+        day=format_day(local), time=format_clock(local, seconds=True),
+        utc_day=format_day(when), utc_time=format_clock(when, seconds=True))
+
+
+def _written_date_words(text: str) -> str:
+    """A date written inside a picture file (EXIF ``2026:11:24 21:05:12``, no time zone)
+    as ``24 Nov 2026 at 21:05:12``; anything else exactly as written."""
+    cleaned = text.strip()
+    for pattern in ("%Y:%m:%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"):
+        try:
+            moment = datetime.strptime(cleaned[:19], pattern)  # it has no zone
+        except ValueError:
+            continue
+        if len(cleaned) > 19 and cleaned[19:].strip():
+            return QCoreApplication.translate(
+                "BundleViewer", "{day} at {time} (written as “{text}”)").format(
+                day=format_day(moment), time=format_clock(moment, seconds=True), text=cleaned)
+        return QCoreApplication.translate("BundleViewer", "{day} at {time}").format(
+            day=format_day(moment), time=format_clock(moment, seconds=True))
+    return text
+
+
 def _parse_time(text: str) -> datetime | None:
     if not text:
         return None
@@ -275,6 +320,20 @@ def _parse_time(text: str) -> datetime | None:
     except (ValueError, OverflowError):
         return None
     return moment
+
+
+def make_plain_text(rich: str) -> str:
+    """A caption's words without its bold tags (for screen readers)."""
+    return rich.replace("<b>", "").replace("</b>", "")
+
+
+@contextlib.contextmanager
+def _blocked(widget: QObject) -> Any:
+    was = widget.blockSignals(True)
+    try:
+        yield
+    finally:
+        widget.blockSignals(was)
 
 
 def _byte_size(size: int) -> str:
@@ -667,9 +726,9 @@ def details_html(entry: BundleCapture, original_check: str = "") -> str:
             if source.file_mtime:
                 how.append((translate("BundleDetails",
                                       "File last changed (as the sender's computer said)"),
-                            _esc(source.file_mtime)))
+                            _esc(_moment_words(source.file_mtime))))
             how.append((translate("BundleDetails", "Date written in the file (not verified)"),
-                        value(source.claimed_time or "")))
+                        value(_written_date_words(source.claimed_time or ""))))
     else:
         how[0] = (how[0][0], _esc(translate("BundleDetails",
                                             "Captured on screen by {app} ({kind}).")
@@ -687,7 +746,7 @@ def details_html(entry: BundleCapture, original_check: str = "") -> str:
     if capture.byte_size:
         picture.append(_byte_size(capture.byte_size))
     how.append((translate("BundleDetails", "Picture"), value(", ".join(picture))))
-    how.append((translate("BundleDetails", "Redacted copy"), _esc(
+    how.append((translate("BundleDetails", "Covered copy"), _esc(
         translate("BundleDetails", "Yes: parts are covered on a copy; the original is unchanged.")
         if entry.redacted else translate("BundleDetails", "No"))))
     if capture.has_annotations and not entry.redacted:
@@ -817,6 +876,10 @@ class VerdictBanner(QFrame):
         column.addWidget(self.advice)
         # The timestamp names the authority as the bundle's token gives it: outside text.
         make_plain(self.headline, self.timestamp_label, self.advice)
+        # Word-wrapped labels alone in the column (while checking) would otherwise be laid
+        # out at their narrowest, one word a line in the middle of the banner.
+        for label in (self.headline, self.advice):
+            label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.show_checking()
 
     def _style(self, colours: tuple[str, str, str] | None) -> None:
@@ -961,6 +1024,8 @@ class BundleViewer(QMainWindow):
         self._generation = 0
         self._busy = False
         self._closed = False
+        self._row: int | None = None
+        self._report_folder: Path | None = None  # a private copy of report.pdf, while open
         self.model = TimelineModel(self)
         self._build_actions()
         self._build_layout()
@@ -988,6 +1053,14 @@ class BundleViewer(QMainWindow):
         self.act_save = self._action(self.tr("&Save into my vault…"), self.request_save, "Ctrl+S",
                                      self.tr("Keep a copy of this bundle in your own evidence "
                                              "vault"))
+        self.act_report = self._action(
+            self.tr("Open the &report (PDF)"), self.open_report, None,
+            self.tr("Open the sender's sealed report in your PDF viewer. The copy made for "
+                    "this is removed when you close this window."))
+        self.act_print = self._action(self.tr("&Print…"), self.print_bundle,
+                                      QKeySequence.StandardKey.Print,
+                                      self.tr("Print each capture's details and picture "
+                                              "(the covered copy where there is one)"))
         self.act_close = self._action(self.tr("&Close"), self.close,
                                       QKeySequence.StandardKey.Close, self.tr("Close this bundle"))
         self.act_authorities = self._action(
@@ -995,7 +1068,7 @@ class BundleViewer(QMainWindow):
             self.tr("Which timestamp services this computer trusts, besides the built-in "
                     "lists"))
         menu = self.menuBar().addMenu(self.tr("&Bundle"))
-        menu.addActions([self.act_open, self.act_save])
+        menu.addActions([self.act_open, self.act_save, self.act_report, self.act_print])
         menu.addSeparator()
         menu.addAction(self.act_authorities)
         menu.addSeparator()
@@ -1021,7 +1094,7 @@ class BundleViewer(QMainWindow):
         bar.setObjectName("bundleToolbar")
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        bar.addActions([self.act_open, self.act_save])
+        bar.addActions([self.act_open, self.act_save, self.act_report, self.act_print])
         bar.addSeparator()
         bar.addAction(self.act_close)
         help_button = QToolButton()
@@ -1083,15 +1156,26 @@ class BundleViewer(QMainWindow):
         self.details.setPlaceholderText(self.tr("Choose a capture above to see what was recorded "
                                                 "about it."))
 
+        # One picture at a time: the covered copy first; the original only on request.
         pictures = QWidget()
         pictures_column = QVBoxLayout(pictures)
         pictures_column.setContentsMargins(0, 0, 0, 0)
-        pictures_layout = QHBoxLayout()
-        pictures_column.addLayout(pictures_layout, 1)
-        self.original_caption = QLabel(self.tr("<b>Original</b>, exactly as captured"))
+        pictures_column.setSpacing(4)
+        caption_row = QHBoxLayout()
+        self.picture_caption = QLabel()
+        self.picture_caption.setWordWrap(True)
+        self.show_original_button = QPushButton(_tr(SHOW_COVERED_BUTTON))
+        self.show_original_button.setCheckable(True)
+        self.show_original_button.setToolTip(
+            self.tr("See the original, exactly as captured, with nothing covered. It may be "
+                    "upsetting; it stays veiled until you click it."))
+        self.show_original_button.toggled.connect(self._show_original)
+        self.show_original_button.setVisible(False)
+        caption_row.addWidget(self.picture_caption, 1)
+        caption_row.addWidget(self.show_original_button)
+        pictures_column.addLayout(caption_row)
         self.original_view = ImageView(accessible_name=self.tr("Original picture"))
-        self.redacted_caption = QLabel(self.tr("<b>Redacted copy</b>: parts covered by the sender"))
-        self.redacted_view = ImageView(accessible_name=self.tr("Redacted copy of the picture"))
+        self.redacted_view = ImageView(accessible_name=self.tr("Covered copy of the picture"))
         self.picture_note = QLabel()
         self.picture_note.setWordWrap(True)
         self.picture_note.setAccessibleName(self.tr("Note about the pictures"))
@@ -1101,10 +1185,10 @@ class BundleViewer(QMainWindow):
             view.set_placeholder_text(self.tr("Choose a capture to see its picture here."))
             view.set_veiled(True)
             view.setMinimumSize(160, 120)
-        self.original_panel = self._picture_panel(self.original_caption, self.original_view)
-        self.redacted_panel = self._picture_panel(self.redacted_caption, self.redacted_view)
-        pictures_layout.addWidget(self.original_panel, 1)
-        pictures_layout.addWidget(self.redacted_panel, 1)
+        self.picture_stack = QStackedWidget()
+        self.picture_stack.addWidget(self.redacted_view)
+        self.picture_stack.addWidget(self.original_view)
+        pictures_column.addWidget(self.picture_stack, 1)
         pictures_column.addWidget(self.picture_note)
 
         self.lower_splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -1126,8 +1210,9 @@ class BundleViewer(QMainWindow):
         self.setCentralWidget(central)
 
         self.setTabOrder(self.timeline, self.details)
-        self.setTabOrder(self.details, self.original_view)
-        self.setTabOrder(self.original_view, self.redacted_view)
+        self.setTabOrder(self.details, self.show_original_button)
+        self.setTabOrder(self.show_original_button, self.redacted_view)
+        self.setTabOrder(self.redacted_view, self.original_view)
 
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)
@@ -1135,17 +1220,6 @@ class BundleViewer(QMainWindow):
         self.busy_bar.setAccessibleName(self.tr("Checking the bundle"))
         self.busy_bar.setVisible(False)
         self.statusBar().addPermanentWidget(self.busy_bar)
-
-    @staticmethod
-    def _picture_panel(caption: QLabel, view: ImageView) -> QWidget:
-        panel = QWidget()
-        column = QVBoxLayout(panel)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(4)
-        caption.setAccessibleName(caption.text().replace("<b>", "").replace("</b>", ""))
-        column.addWidget(caption)
-        column.addWidget(view, 1)
-        return panel
 
     # ------------------------------------------------------------------ geometry
 
@@ -1203,6 +1277,10 @@ class BundleViewer(QMainWindow):
             self.tr("Keep a copy of this bundle in your own evidence vault") if intact
             else self.tr("Only an intact bundle can be saved into a vault"))
         self.act_open.setEnabled(not self._busy)
+        # Only an intact bundle's report and pictures leave this window: an altered
+        # bundle's PDF could say anything, without the red warning shown here.
+        for action in (self.act_report, self.act_print):
+            action.setEnabled(intact and not self._busy)
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
@@ -1314,15 +1392,22 @@ class BundleViewer(QMainWindow):
         self.show_entry(current.row() if current.isValid() else None)
 
     def show_entry(self, row: int | None) -> None:
-        """Show one capture's details and pictures, veiled; None shows nothing."""
+        """Show one capture's details and one picture, veiled: the covered copy when
+        there is one; the original only after "Show what the sender covered"."""
+        self._row = None
         self.original_view.clear()
         self.redacted_view.clear()
         self.picture_note.setVisible(False)
-        self.original_panel.setVisible(True)
-        self.redacted_panel.setVisible(True)
+        with _blocked(self.show_original_button):
+            self.show_original_button.setChecked(False)
+        self.show_original_button.setText(_tr(SHOW_COVERED_BUTTON))
+        self.show_original_button.setVisible(False)
+        self.picture_caption.clear()
+        self.picture_stack.setCurrentWidget(self.redacted_view)
         if row is None or self._bundle is None or not 0 <= row < self.model.rowCount():
             self.details.clear()
             return
+        self._row = row
         entry = self.model.entry_at(row)
         notes: list[str] = []
         check = ""
@@ -1340,20 +1425,54 @@ class BundleViewer(QMainWindow):
         self.details.setHtml(details_html(entry, check))
         for view in (self.original_view, self.redacted_view):
             view.set_veiled(True)  # before the picture arrives: it may be upsetting
-        self.original_view.set_image(original)
-        del original
         if entry.redacted is not None:
+            # The covered copy alone; the original is decoded only when asked for.
+            del original
             self.redacted_view.set_image(self._read(entry.redacted, "redacted", notes))
-        # Only the pictures the bundle holds get a panel; a lone panel takes the room.
-        if entry.original is None and entry.redacted is None:
-            self.redacted_panel.setVisible(False)
-            notes.insert(0, _tr(NO_PICTURE_NOTE))
-        elif entry.redacted is None:
-            self.redacted_panel.setVisible(False)
+            self.picture_caption.setText(self.tr("<b>Covered copy</b>: parts covered by the "
+                                                 "sender"))
+            if entry.original is None:
+                notes.insert(0, _tr(NO_ORIGINAL_NOTE))
+            else:
+                self.show_original_button.setVisible(True)
+        elif entry.original is not None:
+            self.original_view.set_image(original)
+            del original
+            self.picture_stack.setCurrentWidget(self.original_view)
+            self.picture_caption.setText(self.tr("<b>Original</b>, exactly as captured"))
             notes.insert(0, _tr(NO_REDACTED_NOTE))
-        elif entry.original is None:
-            self.original_panel.setVisible(False)
-            notes.insert(0, _tr(NO_ORIGINAL_NOTE))
+        else:
+            notes.insert(0, _tr(NO_PICTURE_NOTE))
+        self.picture_caption.setAccessibleName(make_plain_text(self.picture_caption.text()))
+        self.picture_note.setText(" ".join(notes))
+        self.picture_note.setVisible(bool(notes))
+
+    def showing_original(self) -> bool:
+        """Whether the picture on show is the original (not the covered copy)."""
+        return self.picture_stack.currentWidget() is self.original_view
+
+    def _show_original(self, show: bool) -> None:
+        """Swap the covered copy for the original (veiled) and back, on request."""
+        if self._row is None or self._bundle is None:
+            return
+        entry = self.model.entry_at(self._row)
+        if entry.redacted is None or entry.original is None:
+            return
+        notes: list[str] = []
+        if show:
+            self.original_view.set_veiled(True)
+            self.original_view.set_image(self._read(entry.original, "original", notes))
+            self.picture_stack.setCurrentWidget(self.original_view)
+            self.picture_caption.setText(self.tr("<b>Original</b>, exactly as captured: "
+                                                 "nothing is covered"))
+            self.show_original_button.setText(_tr(SHOW_COPY_BUTTON))
+        else:
+            self.original_view.clear()  # the uncovered pixels go as soon as they are hidden
+            self.picture_stack.setCurrentWidget(self.redacted_view)
+            self.picture_caption.setText(self.tr("<b>Covered copy</b>: parts covered by the "
+                                                 "sender"))
+            self.show_original_button.setText(_tr(SHOW_COVERED_BUTTON))
+        self.picture_caption.setAccessibleName(make_plain_text(self.picture_caption.text()))
         self.picture_note.setText(" ".join(notes))
         self.picture_note.setVisible(bool(notes))
 
@@ -1366,7 +1485,7 @@ class BundleViewer(QMainWindow):
             if what == "original":
                 template = self.tr("The original could not be read from the bundle: {reason}")
             else:
-                template = self.tr("The redacted copy could not be read from the bundle: "
+                template = self.tr("The covered copy could not be read from the bundle: "
                                    "{reason}")
             notes.append(template.format(reason=error_text(exc)))
             return None
@@ -1403,6 +1522,133 @@ class BundleViewer(QMainWindow):
             QGuiApplication.clipboard().setText(fingerprint)
             self.statusBar().showMessage(self.tr("Fingerprint copied."), 4000)
 
+    # ------------------------------------------------------------------ report and printing
+
+    def report_copy(self) -> Path | None:
+        """Where the private copy of report.pdf is while this window is open, if made."""
+        if self._report_folder is None:
+            return None
+        return self._report_folder / "report.pdf"
+
+    def open_report(self) -> None:
+        """Open the sealed report.pdf with the system's PDF viewer.
+
+        The system viewer needs a file, so the PDF (part of the bundle the reader
+        received) is written to a private folder (0700, file 0600) that is deleted
+        when this window closes or another bundle opens.
+        """
+        if self._bundle is None or not self.act_report.isEnabled():
+            return
+        report_pdf = "report.pdf"
+        try:
+            data = self._bundle.read(report_pdf)
+        except EvidenceError:
+            messages.error(self, self.tr("Report not opened"),
+                           self.tr("This bundle has no report to open. The captures and "
+                                   "their details are all shown in this window."))
+            return
+        self._remove_report_copy()
+        folder = Path(tempfile.mkdtemp(prefix="evidence-report-"))  # 0700
+        target = folder / report_pdf
+        try:
+            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(data)
+        except OSError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            messages.error(self, self.tr("Report not opened"),
+                           self.tr("The report could not be copied for your PDF viewer: "
+                                   "{reason}").format(reason=exc.strerror or str(exc)))
+            return
+        self._report_folder = folder
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+        self.statusBar().showMessage(
+            self.tr("The report opens in your PDF viewer. The copy made for it is removed "
+                    "when you close this window."), 10_000)
+
+    def _remove_report_copy(self) -> None:
+        folder, self._report_folder = self._report_folder, None
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _ask_printer(self, printer: QPrinter) -> bool:
+        """The system's print dialog; tests replace this with a PDF printer."""
+        dialog = QPrintDialog(printer, self)
+        dialog.setWindowTitle(self.tr("Print the captures"))
+        return dialog.exec() == QPrintDialog.DialogCode.Accepted
+
+    def print_bundle(self) -> bool:
+        """Print the verdict, the summary and each capture: its details, then its picture.
+
+        This Qt has no PDF renderer (QtPdf is not part of PySide6-Essentials), so the
+        report.pdf itself cannot be printed from here; the same contents are drawn
+        instead, each capture's covered copy where there is one, never its original.
+        """
+        if self._bundle is None or not self.act_print.isEnabled():
+            return False
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setDocName(self.windowTitle())
+        if not self._ask_printer(printer):
+            return False
+        painter = QPainter()
+        if not painter.begin(printer):
+            messages.error(self, self.tr("Not printed"),
+                           self.tr("The printer could not be started. Check that it is on "
+                                   "and try again."))
+            return False
+        try:
+            self._paint_pages(printer, painter)
+        finally:
+            painter.end()
+        self.statusBar().showMessage(self.tr("Sent to the printer."), 6000)
+        return True
+
+    def _paint_pages(self, printer: QPrinter, painter: QPainter) -> None:
+        page = printer.pageLayout().paintRectPixels(printer.resolution())
+        width, height = page.width(), page.height()
+        first = QTextDocument()
+        first.setDefaultFont(self.font())
+        sealed = (self.tr("Sealed by the key {fingerprint}.").format(
+            fingerprint=self.banner.fingerprint) if self.banner.fingerprint else "")
+        first.setHtml(self.tr("<h2>{verdict}</h2><p>{sealed}</p><p>{summary}</p>").format(
+            verdict=_esc(self.banner.headline.text()), sealed=_esc(sealed),
+            summary=_esc(self.summary.text())))
+        self._paint_text(painter, first, width, height)
+        for row in range(self.model.rowCount()):
+            entry = self.model.entry_at(row)
+            printer.newPage()
+            text = QTextDocument()
+            text.setDefaultFont(self.font())
+            text.setHtml(details_html(entry))
+            self._paint_text(painter, text, width, height)
+            path = entry.redacted or entry.original
+            if path is None:
+                continue
+            notes: list[str] = []
+            data = self._read(path, "redacted" if entry.redacted else "original", notes)
+            picture = QPixmap()
+            if data is None or not picture.loadFromData(data):
+                continue
+            del data
+            printer.newPage()
+            scaled = picture.size().scaled(width, height, Qt.AspectRatioMode.KeepAspectRatio)
+            painter.drawPixmap(0, 0, scaled.width(), scaled.height(), picture)
+
+    @staticmethod
+    def _paint_text(painter: QPainter, document: QTextDocument, width: int,
+                    height: int) -> None:
+        """One page of text, laid out at the printer's resolution; shrunk to fit the
+        page rather than split over pages."""
+        device = painter.device()
+        if device is not None:
+            document.documentLayout().setPaintDevice(device)
+        document.setTextWidth(width)
+        scale = min(1.0, height / max(document.size().height(), 1.0))
+        painter.save()
+        painter.scale(scale, scale)
+        document.drawContents(painter)
+        painter.restore()
+
     def request_save(self) -> None:
         if self._path is not None and self.act_save.isEnabled():
             self.save_requested.emit(self._path)
@@ -1417,6 +1663,8 @@ class BundleViewer(QMainWindow):
         self.details.clear()
         self.model.clear()
         self.summary.clear()
+        self._remove_report_copy()
+        self._row = None
         bundle, self._bundle = self._bundle, None
         self._path = None
         self._passphrase = None

@@ -188,12 +188,14 @@ class MainWindow(QMainWindow):
         self.incident_model = IncidentListModel(self)
         self.capture_model = CaptureTableModel(self)
         self.capture_model.set_thumbnail_loader(self._load_thumbnail)
+        self.capture_model.set_covered_lookup(self._is_covered)
         self.proxy = CaptureFilterProxy(self)
         self.proxy.setSourceModel(self.capture_model)
         self._build_actions()
         self._build_layout()
         self._current_capture: int | None = None
         self._reload_generation = 0  # a background read for an older reload is dropped
+        session.annotations_changed.connect(self.capture_model.forget_thumbnail)
         session.captures_changed.connect(self.reload_captures)
         session.incidents_changed.connect(self.reload_incidents)
         self._restore_geometry()
@@ -456,7 +458,7 @@ class MainWindow(QMainWindow):
         self.details = DescribePanel()
         self.details.save_requested.connect(self._save_details)
         detail_split = QSplitter(Qt.Orientation.Vertical)
-        detail_split.addWidget(self.viewer)
+        detail_split.addWidget(self._build_preview())
         detail_split.addWidget(self.details)
         detail_split.setStretchFactor(0, 2)
         detail_split.setStretchFactor(1, 3)
@@ -488,6 +490,42 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ geometry
 
+    def _build_preview(self) -> QWidget:
+        """The selected capture's picture: its covered copy, badged, when part of it is
+        covered, and a "Show original" switch to see the untouched capture."""
+        preview = QWidget()
+        column = QVBoxLayout(preview)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(4)
+        self.preview_bar = QWidget()
+        bar = QHBoxLayout(self.preview_bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        self.covered_badge = QLabel(self.tr("Covered copy"))
+        self.covered_badge.setObjectName("coveredBadge")
+        self.covered_badge.setAccessibleName(self.tr("This is the covered copy"))
+        self.covered_badge.setToolTip(self.tr("What you covered is hidden here and in every "
+                                              "list. The original in the vault is unchanged."))
+        self.covered_badge.setStyleSheet(
+            "QLabel#coveredBadge { background: #202124; color: white; border-radius: 3px;"
+            " padding: 2px 8px; font-weight: 600; }")
+        self.preview_note = QLabel()
+        self.preview_note.setWordWrap(True)
+        self.preview_note.setAccessibleName(self.tr("About this picture"))
+        self.preview_note.setVisible(False)
+        self.show_original_button = QPushButton(self.tr("Show &original"))
+        self.show_original_button.setCheckable(True)
+        self.show_original_button.setToolTip(self.tr("See the capture as it was taken, with "
+                                                     "nothing covered"))
+        self.show_original_button.toggled.connect(self._show_original)
+        bar.addWidget(self.covered_badge)
+        bar.addWidget(self.preview_note, 1)
+        bar.addStretch()
+        bar.addWidget(self.show_original_button)
+        self.preview_bar.setVisible(False)
+        column.addWidget(self.preview_bar)
+        column.addWidget(self.viewer, 1)
+        return preview
+
     def _restore_geometry(self) -> None:
         store = QSettings()
         geometry = store.value("main/geometry")
@@ -508,7 +546,11 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ data
 
     def _load_thumbnail(self, capture_id: int) -> bytes:
-        return self.session.thumbnail(capture_id) if self.session.is_unlocked else b""
+        # Of the covered copy when part of the capture is covered: it stays covered here.
+        return self.session.display_thumbnail(capture_id) if self.session.is_unlocked else b""
+
+    def _is_covered(self, capture_id: int) -> bool:
+        return self.session.is_unlocked and self.session.is_covered(capture_id)
 
     def load(self) -> None:
         """Fill every view from the vault (after unlocking)."""
@@ -532,6 +574,7 @@ class MainWindow(QMainWindow):
         self.capture_model.clear()
         self.incident_model.clear()
         self.viewer.clear()
+        self._reset_preview_bar()
         self.details.clear()
         self.search.clear()
 
@@ -641,12 +684,59 @@ class MainWindow(QMainWindow):
 
     def _show_capture(self, capture_id: int | None) -> None:
         self._current_capture = capture_id
+        self._reset_preview_bar()
         if capture_id is None or not self.session.is_unlocked:
             self.viewer.clear()
             self.details.clear()
             return
-        self.viewer.set_image(self.session.original(capture_id))
+        if self.session.is_covered(capture_id):
+            self.preview_bar.setVisible(True)
+            self._show_covered(capture_id)
+        else:
+            self.viewer.set_image(self.session.original(capture_id))
         self.details.set_capture(self.session.capture(capture_id), self.session.incidents())
+
+    def _reset_preview_bar(self) -> None:
+        was = self.show_original_button.blockSignals(True)
+        self.show_original_button.setChecked(False)
+        self.show_original_button.blockSignals(was)
+        self.show_original_button.setText(self.tr("Show &original"))
+        self.covered_badge.setVisible(True)
+        self.preview_note.setVisible(False)
+        self.preview_bar.setVisible(False)
+
+    def _show_covered(self, capture_id: int) -> None:
+        """The covered copy, drawn in memory; never the original in its place."""
+        try:
+            covered = self.session.covered_copy(capture_id)
+        except EvidenceError as exc:
+            self.viewer.clear()
+            self.covered_badge.setVisible(False)
+            self.preview_note.setText(self.tr("The covered copy could not be drawn: {reason}")
+                                      .format(reason=error_text(exc)))
+            self.preview_note.setVisible(True)
+            return
+        self.viewer.set_image(covered)
+        self.covered_badge.setVisible(True)
+        self.preview_note.setVisible(False)
+
+    def showing_original(self) -> bool:
+        """Whether the preview shows the untouched original of a covered capture."""
+        return self.preview_bar.isVisibleTo(self) and self.show_original_button.isChecked()
+
+    def _show_original(self, show: bool) -> None:
+        capture_id = self._current_capture
+        if capture_id is None or not self.session.is_unlocked:
+            return
+        if show:
+            self.viewer.set_image(self.session.original(capture_id))
+            self.covered_badge.setVisible(False)
+            self.preview_note.setText(self.tr("The original, as captured: nothing is covered."))
+            self.preview_note.setVisible(True)
+            self.show_original_button.setText(self.tr("Show co&vered copy"))
+        else:
+            self.show_original_button.setText(self.tr("Show &original"))
+            self._show_covered(capture_id)
 
     def _save_details(self) -> None:
         if self._current_capture is None:

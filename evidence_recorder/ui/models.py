@@ -41,6 +41,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QColor,
+    QFont,
+    QFontMetrics,
     QIcon,
     QImage,
     QPainter,
@@ -80,6 +82,10 @@ SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 CAPTURE_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 2
 CAPTION_ROLE = int(Qt.ItemDataRole.UserRole) + 3  # "Facebook · 25 Nov 14:02", for the grid
 INCIDENT_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 4
+# True when part of the capture is covered: its thumbnail is of the covered copy, badged.
+COVERED_ROLE = int(Qt.ItemDataRole.UserRole) + 5
+COVERED_BADGE = QT_TRANSLATE_NOOP("CaptureModel", "Covered copy")
+COVERED_BADGE_SHORT = QT_TRANSLATE_NOOP("CaptureModel", "Covered")  # on small thumbnails
 
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
@@ -406,6 +412,8 @@ class CaptureTableModel(QAbstractTableModel):
         self._queued: OrderedDict[int, None] = OrderedDict()
         self._in_flight: set[int] = set()
         self._failed: set[int] = set()
+        self._covered_lookup: Callable[[int], bool] | None = None
+        self._covered: dict[int, bool] = {}
         self._generation = 0
         self._placeholder: QIcon | None = None
         self._unavailable: QIcon | None = None
@@ -605,21 +613,31 @@ class CaptureTableModel(QAbstractTableModel):
             return self._captures[row].id
         if role == CAPTION_ROLE:
             return self._row(row).caption
+        if role == COVERED_ROLE:
+            return self.is_covered(row)
         if role == _ACCESSIBLE and column == Column.CAPTURED:
             capture = self._captures[row]
             author = _author_text(capture)
             site = capture.details.site or self.tr("Unknown site")
             when = self._row(row).display[0]
             if author:
-                return self.tr("{site}, captured {when}, by {author}").format(
+                text = self.tr("{site}, captured {when}, by {author}").format(
                     site=site, when=when, author=author)
-            return self.tr("{site}, captured {when}").format(site=site, when=when)
+            else:
+                text = self.tr("{site}, captured {when}").format(site=site, when=when)
+            if self.is_covered(row):
+                text = self.tr("{description} (covered copy)").format(description=text)
+            return text
         return None
 
     def _tooltip(self, row: int, column: int) -> str | None:
         capture = self._captures[row]
         d = capture.details
         if column == Column.CAPTURED:
+            if self.is_covered(row):  # the small thumbnail's badge has no room for words
+                return self.tr("{badge}: what you covered is hidden on this picture.\n{time}"
+                               ).format(badge=self.tr(COVERED_BADGE),
+                                        time=captured_tooltip(capture))
             return captured_tooltip(capture)
         if column == Column.AUTHOR:
             parts = [_author_text(capture), d.profile_url.strip(),
@@ -633,6 +651,37 @@ class CaptureTableModel(QAbstractTableModel):
             return (text if len(text) <= _LONG_TOOLTIP
                     else text[:_LONG_TOOLTIP].rstrip() + "…") or None
         return self._row(row).display[column] or None
+
+    # ------------------------------------------------------------------ covered copies
+
+    def set_covered_lookup(self, lookup: Callable[[int], bool] | None) -> None:
+        """How to tell whether part of a capture is covered (asked only of annotated ones)."""
+        self._covered_lookup = lookup
+        self._covered.clear()
+
+    def is_covered(self, row: int) -> bool:
+        capture = self._captures[row]
+        if self._covered_lookup is None or not capture.has_annotations:
+            return False
+        known = self._covered.get(capture.id)
+        if known is None:
+            try:
+                known = self._covered_lookup(capture.id)
+            except EvidenceError:
+                return False  # the vault locked: nothing is shown anyway
+            self._covered[capture.id] = known
+        return known
+
+    def forget_thumbnail(self, capture_id: int) -> None:
+        """Draw this capture's thumbnail again: what is covered on it changed."""
+        self._cache.pop(capture_id, None)
+        self._failed.discard(capture_id)
+        self._covered.pop(capture_id, None)
+        self._queued.pop(capture_id, None)
+        row = self._row_by_id.get(capture_id)
+        if row is not None:
+            index = self.index(row, 0)
+            self.dataChanged.emit(index, index, [_DECORATION, COVERED_ROLE, _ACCESSIBLE])
 
     # ------------------------------------------------------------------ thumbnails
 
@@ -657,6 +706,7 @@ class CaptureTableModel(QAbstractTableModel):
         self._queued.clear()
         self._in_flight.clear()
         self._failed.clear()
+        self._covered.clear()
 
     def _thumbnail(self, row: int) -> QIcon | None:
         if self._loader is None:
@@ -923,6 +973,47 @@ class CaptureThumbnailDelegate(QStyledItemDelegate):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(frame.adjusted(0, 0, -1, -1))
         painter.restore()
+        if index.data(COVERED_ROLE):
+            paint_covered_badge(painter, frame, opt.font)
+
+
+def _badge_text(frame: QRect, font: QFont) -> tuple[str, QFont]:
+    """The longest wording that fits the picture, at the font's size or a little smaller."""
+    small = QFont(font)
+    small.setPointSizeF(max(6.5, font.pointSizeF() * 0.8))
+    for text in (COVERED_BADGE, COVERED_BADGE_SHORT):
+        words = QCoreApplication.translate("CaptureModel", text)
+        for face in (font, small):
+            if QFontMetrics(face).horizontalAdvance(words) + 8 <= frame.width() - 4:
+                return words, face
+    return "", small
+
+
+def covered_badge_rect(frame: QRect, font: QFont) -> QRect:
+    """Where the "Covered copy" badge sits: the picture's bottom-left corner."""
+    text, face = _badge_text(frame, font)
+    metrics = QFontMetrics(face)
+    width = metrics.horizontalAdvance(text) + 8 if text else frame.width() - 4
+    height = min(frame.height() - 4, metrics.height() + 2)
+    return QRect(frame.left() + 2, frame.bottom() - 1 - height, max(width, 0), max(height, 0))
+
+
+def paint_covered_badge(painter: QPainter, frame: QRect, font: QFont) -> None:
+    """Dark label, white words: seen on any picture, whatever the theme."""
+    badge = covered_badge_rect(frame, font)
+    if badge.width() < 8 or badge.height() < 6:
+        return
+    text, face = _badge_text(frame, font)
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(32, 33, 36, 225))
+    painter.drawRoundedRect(badge, 3, 3)
+    if text:
+        painter.setPen(QColor("white"))
+        painter.setFont(face)
+        painter.drawText(badge, int(Qt.AlignmentFlag.AlignCenter), text)
+    painter.restore()
 
 
 class CaptureGridDelegate(CaptureThumbnailDelegate):

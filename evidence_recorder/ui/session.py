@@ -7,7 +7,11 @@ with signals. Locking drops the vault and tells every widget to forget what it s
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +35,9 @@ if TYPE_CHECKING:  # imported where used: none of these is needed to show the st
 
 # Waits after repeated wrong passphrases: slows guessing without punishing a typo.
 BACKOFF_SECONDS = (0, 0, 1, 2, 4, 8, 15, 30)
+# Covered copies drawn in memory: a few full pictures, more thumbnails. Never on disk.
+COVERED_COPIES_KEPT = 4
+COVERED_THUMBNAILS_KEPT = 400
 
 
 class VaultSession(QObject):
@@ -40,6 +47,7 @@ class VaultSession(QObject):
     incidents_changed = Signal()
     capture_saved = Signal(int)
     history_changed = Signal()  # the vault's history warning was resolved
+    annotations_changed = Signal(int)  # a capture's covered copy is drawn anew
 
     def __init__(self, folder: Path, kdf: KdfParams | None = None,
                  parent: QObject | None = None) -> None:
@@ -51,6 +59,10 @@ class VaultSession(QObject):
         self._blocked_until = 0.0
         self._changing_keys = False  # see lock()
         self._lock_when_keys_changed = False
+        # Covered copies drawn from original + annotations, keyed by what they were drawn
+        # from (capture, annotations digest, full or thumbnail); thumbnails load in a pool.
+        self._covered: OrderedDict[tuple[int, str, bool], bytes] = OrderedDict()
+        self._covered_mutex = threading.Lock()
 
     # ------------------------------------------------------------------ state
 
@@ -146,6 +158,7 @@ class VaultSession(QObject):
             return
         self._changing_keys = self._lock_when_keys_changed = False
         vault, self._vault = self._vault, None
+        self._forget_covered()
         vault.close()
         self.locked.emit()
 
@@ -208,6 +221,64 @@ class VaultSession(QObject):
     def annotations(self, capture_id: int) -> dict[str, Any] | None:
         return self.vault.annotations(capture_id)
 
+    # ------------------------------------------------------------------ covered copies
+
+    def is_covered(self, capture_id: int) -> bool:
+        """Whether the person covered (redacted) part of this capture on a copy."""
+        from evidence_recorder.core.annotations import has_redactions
+
+        return has_redactions(self.vault.annotations(capture_id))
+
+    def covered_copy(self, capture_id: int) -> bytes | None:
+        """The capture as the person covered it (original + annotations, drawn in memory),
+        or None when nothing on it is covered. Raises EvidenceError if it cannot be drawn:
+        the caller must then show nothing rather than the original."""
+        return self._covered_picture(capture_id, thumbnail=False)
+
+    def display_thumbnail(self, capture_id: int) -> bytes:
+        """The thumbnail to show: of the covered copy when part of the capture is covered
+        (what was covered stays covered in every list), else the stored one. Safe to call
+        from the thumbnail pool."""
+        covered = self._covered_picture(capture_id, thumbnail=True)
+        return covered if covered is not None else self.vault.thumbnail(capture_id)
+
+    def _covered_picture(self, capture_id: int, *, thumbnail: bool) -> bytes | None:
+        from evidence_recorder.core import annotations, images
+
+        vault = self.vault
+        data = vault.annotations(capture_id)
+        if not annotations.has_redactions(data):
+            return None
+        digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+        key = (capture_id, digest, thumbnail)
+        with self._covered_mutex:
+            kept = self._covered.get(key)
+            if kept is not None:
+                self._covered.move_to_end(key)
+                return kept
+        full_key = (capture_id, digest, False)
+        with self._covered_mutex:
+            full = self._covered.get(full_key)
+        if full is None:
+            full = annotations.render(vault.original(capture_id), data)
+        picture = images.make_thumbnail(full) if thumbnail else full
+        with self._covered_mutex:
+            if self._vault is vault:  # not locked meanwhile
+                self._covered[key] = picture
+                self._trim_covered()
+        return picture
+
+    def _trim_covered(self) -> None:
+        for full, limit in ((False, COVERED_COPIES_KEPT), (True, COVERED_THUMBNAILS_KEPT)):
+            keys = [k for k in self._covered if k[2] is full]
+            for key in keys[: max(0, len(keys) - limit)]:
+                del self._covered[key]
+
+    def _forget_covered(self, capture_id: int | None = None) -> None:
+        with self._covered_mutex:
+            for key in [k for k in self._covered if capture_id is None or k[0] == capture_id]:
+                del self._covered[key]
+
     def audit_entries(self) -> list[AuditEntry]:
         return self.vault.audit_entries()
 
@@ -251,6 +322,8 @@ class VaultSession(QObject):
 
     def set_annotations(self, capture_id: int, data: dict[str, Any] | None) -> None:
         self.vault.set_annotations(capture_id, data)
+        self._forget_covered(capture_id)
+        self.annotations_changed.emit(capture_id)
         self.captures_changed.emit()
 
     def delete_capture(self, capture_id: int, reason: str) -> None:

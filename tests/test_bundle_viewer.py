@@ -10,6 +10,9 @@ from __future__ import annotations
 import io
 import os
 import re
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -865,3 +868,22 @@ def test_print_draws_every_capture_from_its_covered_copy(
     assert "data/captures/1/original.png" not in bundle.reads
     assert "data/captures/2/original.png" not in bundle.reads
     assert "data/captures/3/original.png" in bundle.reads  # nothing covered on it
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the sweep asks POSIX whether a process lives")
+def test_report_copies_left_by_a_killed_viewer_are_swept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidence_recorder.ui.bundle_viewer import REPORT_COPY_PREFIX, sweep_report_copies
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    left = tmp_path / f"{REPORT_COPY_PREFIX}{gone.pid}-abc"
+    mine = tmp_path / f"{REPORT_COPY_PREFIX}{os.getpid()}-def"
+    other = tmp_path / "evidence-report-notapid-x"
+    for folder in (left, mine, other):
+        folder.mkdir()
+        (folder / "report.pdf").write_bytes(b"%PDF-1.4")
+    sweep_report_copies()
+    assert not left.exists(), "a copy whose viewer was killed stays behind"
+    assert mine.exists() and other.exists()

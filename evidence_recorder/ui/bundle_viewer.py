@@ -259,6 +259,33 @@ def _one_line(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
+REPORT_COPY_PREFIX = "evidence-report-"
+
+
+def sweep_report_copies() -> None:
+    """Remove report copies left by a viewer that was killed before it could delete them.
+
+    Each copy's folder is named after the process that made it; a folder of ours whose
+    process is gone is left over. Called at start and before each new copy. POSIX only:
+    elsewhere there is no harmless way to ask whether a process lives (on Windows
+    ``os.kill`` ends it), and the system's temporary folder is left to the system.
+    """
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        for folder in Path(tempfile.gettempdir()).glob(f"{REPORT_COPY_PREFIX}*-*"):
+            pid = folder.name[len(REPORT_COPY_PREFIX):].split("-", 1)[0]
+            if not pid.isdigit() or folder.is_symlink() or not folder.is_dir() \
+                    or folder.stat().st_uid != os.getuid():
+                continue
+            try:
+                os.kill(int(pid), 0)  # signal 0: only asks whether it exists
+            except ProcessLookupError:
+                shutil.rmtree(folder, ignore_errors=True)
+            except (OSError, OverflowError):
+                continue
+
+
 def _timestamp_words(timestamp: str) -> str:
     """``2026-11-25T12:00:03Z from CN=Example TSA,O=Example`` as a person reads it:
     ``25 Nov 2026 at 12:00:03 your time (25 Nov 2026 12:00:03 UTC), from “Example TSA”``."""
@@ -1548,7 +1575,8 @@ class BundleViewer(QMainWindow):
                                    "their details are all shown in this window."))
             return
         self._remove_report_copy()
-        folder = Path(tempfile.mkdtemp(prefix="evidence-report-"))  # 0700
+        sweep_report_copies()
+        folder = Path(tempfile.mkdtemp(prefix=f"{REPORT_COPY_PREFIX}{os.getpid()}-"))  # 0700
         target = folder / report_pdf
         try:
             descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -514,6 +514,19 @@ class DescribePanel(QWidget):
         self._show_form(True)
         self.scroll_area.verticalScrollBar().setValue(0)
 
+    def refresh(self, capture: Capture, incidents: list[Incident]) -> None:
+        """The shown capture as stored now, if it changed elsewhere; never over the user's
+        unsaved typing, and without scrolling the form back to the top."""
+        if capture.id != self._capture_id or self.has_changes():
+            return
+        stored = capture.details.as_dict()
+        stored["handle"] = handle_text(stored["handle"])
+        if stored == self._loaded and capture.incident_id == self._loaded_incident:
+            return
+        position = self.scroll_area.verticalScrollBar().value()
+        self.set_capture(capture, incidents)
+        self.scroll_area.verticalScrollBar().setValue(position)
+
     def set_incidents(self, incidents: list[Incident], current_id: int | None) -> None:
         with QSignalBlocker(self.incident_box):
             self.incident_box.clear()

@@ -103,9 +103,9 @@ class DescribeDialog(QDialog):
             count = 1 + len(self.also)
             self.setWindowTitle(self.tr("Describe these pictures"))
             saved = QLabel(self.tr(
-                "Your {count} pictures are saved, each with its time and fingerprint. What you "
-                "write here is added to all {count} (you can change each one later), then press "
-                "Save. The first one is shown.").format(count=count))
+                "Your {count} pictures are saved, each with its time and fingerprint. Say what "
+                "they show, then press Save: what you write is added to all {count}, and you can "
+                "change each one later. The first one is shown.").format(count=count))
         else:
             self.setWindowTitle(self.tr("Describe this capture"))
             saved = QLabel(self.tr("Your capture is saved, with its time and fingerprint. Add "

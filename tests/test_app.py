@@ -681,3 +681,21 @@ def test_an_import_opens_the_describe_step_for_what_came_in(  # type: ignore[no-
     panel = controller.main.details
     assert panel.capture_id() == captures[-1].id
     wait_until(qtbot, lambda: panel.inputs["author"].text() == "J. Smith")  # type: ignore[attr-defined]
+
+
+def test_a_handle_with_a_space_is_not_saved_and_the_words_stay(qtbot, controller) -> None:  # type: ignore[no-untyped-def]
+    capture_id = _capture_one(qtbot, controller)
+    panel = controller.main.details
+    wait_until(qtbot, lambda: panel.capture_id() == capture_id)
+    handle = panel.inputs["handle"]
+    assert isinstance(handle, QLineEdit)
+    handle.setText("sam jones")
+    messages.set_next_answer(messages.Button.Ok)
+    panel.save_requested.emit()
+    assert messages.shown[-1][0] == "Not saved" and "no spaces" in messages.shown[-1][1]
+    assert handle.text() == "sam jones" and panel.has_changes()
+    assert controller.session.capture(capture_id).details.handle == ""
+    handle.setText("samjones")
+    panel.save_requested.emit()
+    assert controller.session.capture(capture_id).details.handle == "@samjones"
+    assert handle.text() == "@samjones" and not panel.has_changes()

@@ -1473,8 +1473,9 @@ def _check_details(values: dict[str, str]) -> dict[str, str]:
     if "handle" in values:
         handle = handle_text(values["handle"])
         if any(character.isspace() for character in handle):
-            raise RefusedInput("A @handle has no spaces in it. Put the name shown on the post "
-                               "in “Author's name”, and only the @name here.")
+            raise RefusedInput(QT_TRANSLATE_NOOP(
+                "EvidenceError", "A @handle has no spaces in it. Put the name shown on the "
+                                 "post in “Author's name”, and only the @name here."))
         values["handle"] = handle
     category = values.get("category", "")
     if category and category not in {c.value for c in Category}:

@@ -20,7 +20,13 @@ from typing import Any, NoReturn
 from evidence_recorder import __version__
 from evidence_recorder.core import paths
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, WrongSecret
-from evidence_recorder.core.model import Capture, CaptureDetails, Category, iso_utc
+from evidence_recorder.core.model import (
+    Capture,
+    CaptureDetails,
+    Category,
+    handle_text,
+    iso_utc,
+)
 from evidence_recorder.core.passphrase import bundle_passphrase_problem, generate_passphrase
 from evidence_recorder.core.process import disable_core_dumps
 
@@ -290,7 +296,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     ]
     if capture.source and capture.source.claimed_time:
         rows.append(("Date in the file", f"{capture.source.claimed_time} (claimed, unverified)"))
-    rows += [(label, getattr(d, name)) for label, name in (
+    rows += [(label, handle_text(d.handle) if name == "handle" else getattr(d, name))
+             for label, name in (
         ("Site", "site"), ("URL", "url"), ("Author", "author"), ("Handle", "handle"),
         ("Profile", "profile_url"), ("Author id", "author_id"), ("Posted (as shown)", "posted_at"),
         ("Category", "category"), ("What happened", "description"), ("Context", "context"),

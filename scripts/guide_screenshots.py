@@ -318,6 +318,8 @@ def run(out: Path, work: Path) -> int:
 
     def describe(dialog: DescribeDialog) -> int:
         panel = dialog.panel
+        if len(described) >= 2:  # the import's describe step: its details are set below
+            return 0
         if not described:
             for name, value in (
                     ("site", "Chatter"),

@@ -46,6 +46,7 @@ from test_app import create_vault
 from evidence_recorder.ui import main_window as main_window_module
 from evidence_recorder.ui import messages, theme
 from evidence_recorder.ui.app import AppController
+from evidence_recorder.ui.describe import DescribePanel
 from evidence_recorder.ui.tasks import wait_for_tasks
 
 # ------------------------------------------------------------------------ WCAG 2.x maths
@@ -455,6 +456,20 @@ def assert_tab_follows_reading_order(root: QWidget) -> None:
     assert _names(_tab_order(fields)) == _names(_reading_order(fields, root.window()))
 
 
+def assert_tab_follows_columns(root: QWidget, panel: DescribePanel) -> None:
+    """The describe form in two columns reads down the left column, then down the right;
+    each column in reading order, and Tab the same way."""
+    assert panel.is_two_columns()
+    left = [panel.blocks["where"], panel.blocks["reports"]]
+    right = panel.blocks["what"]
+    for block in left:
+        assert block.mapTo(root, block.rect().topRight()).x() <= right.mapTo(root, QPoint()).x()
+    expected = [w for block in [*left, right] for w in _reading_order(_fields(block), root)]
+    fields = _fields(root)
+    assert set(expected) == set(fields)
+    assert _names(_tab_order(fields)) == _names(expected)
+
+
 def test_start_forms_tab_in_reading_order(qtbot: QtBot, controller: AppController) -> None:
     start = controller.start
     qtbot.waitExposed(start)
@@ -487,7 +502,7 @@ def test_dialog_forms_tab_in_reading_order(qtbot: QtBot, controller: AppControll
     session = controller.session
     describe = _shown(qtbot, main_window_module.DescribeDialog(
         session, session.capture(ids[0]), controller.main))
-    assert_tab_follows_reading_order(describe)
+    assert_tab_follows_columns(describe, describe.panel)
     describe.close()
     export = _shown(qtbot, ExportDialog(session, controller.settings, ids, None,
                                         controller.main))

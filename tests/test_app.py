@@ -663,3 +663,138 @@ def test_a_saved_redaction_shows_the_covered_copy_badged_with_show_original(  # 
     qtbot.mouseClick(main.show_original_button, Qt.MouseButton.LeftButton)
     main._show_capture(capture_id)
     assert not main.showing_original() and picture_dark_at(preview(), *spot)
+
+
+def _three_captures(qtbot, controller) -> list[int]:  # type: ignore[no-untyped-def]
+    create_vault(qtbot, controller)
+    for n in range(3):
+        controller.main.act_screen.trigger()
+        wait_until(qtbot, lambda n=n: controller.main.capture_model.rowCount() == n + 1)
+    return [c.id for c in controller.session.captures()]
+
+
+def test_saving_in_the_detail_pane_stays_on_the_capture(qtbot, controller) -> None:  # type: ignore[no-untyped-def]
+    main = controller.main
+    ids = _three_captures(qtbot, controller)
+    main.select_capture(ids[1])
+    panel = main.details
+    wait_until(qtbot, lambda: panel.capture_id() == ids[1])
+    author = panel.inputs["author"]
+    assert isinstance(author, QLineEdit)
+    author.setText("J. Smith")
+    panel.save_requested.emit()
+    assert controller.session.capture(ids[1]).details.author == "J. Smith"
+    qtbot.wait(50)
+    current = main.grid.currentIndex()
+    assert current.isValid()
+    assert main.capture_model.capture_at(main.proxy.mapToSource(current).row()).id == ids[1]
+    assert main.grid.selectionModel().isSelected(current)
+    assert panel.capture_id() == ids[1] and author.text() == "J. Smith"
+    assert main.viewer.has_image()  # the picture stays too
+    assert not panel.has_changes()  # what is shown is what was saved
+
+
+def test_escape_in_the_describe_window_asks_before_dropping_typed_words(  # type: ignore[no-untyped-def]
+        qtbot, controller) -> None:
+    capture_id = _capture_one(qtbot, controller)
+    session = controller.session
+
+    def shown_dialog() -> main_window_module.DescribeDialog:
+        dialog = main_window_module.DescribeDialog(session, session.capture(capture_id),
+                                                   controller.main)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        return dialog
+
+    dialog = shown_dialog()
+    before = len(messages.shown)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # nothing typed: closes without a word
+    assert not dialog.isVisible() and len(messages.shown) == before
+
+    dialog = shown_dialog()
+    author = dialog.panel.inputs["author"]
+    assert isinstance(author, QLineEdit)
+    author.setText("J. Smith")
+    messages.set_next_answer(messages.Button.No)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert messages.shown[-1][0] == "Discard what you typed?"
+    assert dialog.isVisible() and author.text() == "J. Smith"  # kept
+    messages.set_next_answer(messages.Button.Yes)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+    assert dialog.result() == QDialog.DialogCode.Rejected
+    assert session.capture(capture_id).details.author == ""
+
+    dialog = shown_dialog()  # the vault locking closes it at once, with no question
+    dialog.panel.inputs["author"].setFocus()
+    qtbot.keyClicks(dialog.panel.inputs["author"], "typed")
+    before = len(messages.shown)
+    controller.lock()
+    assert not dialog.isVisible() and len(messages.shown) == before
+
+
+def test_the_describe_window_has_room_for_two_columns(qtbot, controller) -> None:  # type: ignore[no-untyped-def]
+    capture_id = _capture_one(qtbot, controller)
+    dialog = main_window_module.DescribeDialog(
+        controller.session, controller.session.capture(capture_id), controller.main)
+    qtbot.addWidget(dialog)
+    dialog.resize(1280, 720)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.waitUntil(dialog.panel.is_two_columns)
+    assert dialog.view.width() >= 300  # and the picture beside it
+    dialog.close()
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_an_import_opens_the_describe_step_for_what_came_in(  # type: ignore[no-untyped-def]
+        qtbot, controller, tmp_path: Path, monkeypatch, count: int) -> None:
+    create_vault(qtbot, controller)
+    steps: list[list[int]] = []
+
+    def describe(dialog: main_window_module.DescribeDialog) -> int:
+        steps.append(dialog.capture_ids())
+        author = dialog.panel.inputs["author"]
+        assert isinstance(author, QLineEdit)
+        author.setText("J. Smith")
+        handle = dialog.panel.inputs["handle"]
+        assert isinstance(handle, QLineEdit)
+        handle.setText("jsmith")
+        dialog.save()
+        return int(dialog.result())
+
+    monkeypatch.setattr(main_window_module.DescribeDialog, "exec", describe)
+    paths = []
+    for n in range(count):
+        path = tmp_path / f"phone{n}.png"
+        fake_screen().save(path)
+        paths.append(path)
+    controller.main.import_paths(paths)
+    wait_until(qtbot, lambda: len(steps) == 1)
+    captures = controller.session.captures()
+    assert steps == [[c.id for c in captures]]  # one step for all of them
+    assert {(c.details.author, c.details.handle) for c in captures} == {("J. Smith", "@jsmith")}
+    edits = [e for e in controller.session.audit_entries() if e.action == "capture.edited"]
+    assert len(edits) == count  # each capture's edit is in the audit log
+    panel = controller.main.details
+    assert panel.capture_id() == captures[-1].id
+    wait_until(qtbot, lambda: panel.inputs["author"].text() == "J. Smith")  # type: ignore[attr-defined]
+
+
+def test_a_handle_with_a_space_is_not_saved_and_the_words_stay(qtbot, controller) -> None:  # type: ignore[no-untyped-def]
+    capture_id = _capture_one(qtbot, controller)
+    panel = controller.main.details
+    wait_until(qtbot, lambda: panel.capture_id() == capture_id)
+    handle = panel.inputs["handle"]
+    assert isinstance(handle, QLineEdit)
+    handle.setText("sam jones")
+    messages.set_next_answer(messages.Button.Ok)
+    panel.save_requested.emit()
+    assert messages.shown[-1][0] == "Not saved" and "no spaces" in messages.shown[-1][1]
+    assert handle.text() == "sam jones" and panel.has_changes()
+    assert controller.session.capture(capture_id).details.handle == ""
+    handle.setText("samjones")
+    panel.save_requested.emit()
+    assert controller.session.capture(capture_id).details.handle == "@samjones"
+    assert handle.text() == "@samjones" and not panel.has_changes()

@@ -228,3 +228,20 @@ def test_encrypted_export_needs_its_passphrase(cli, tmp_path: Path) -> None:  # 
     wrong = run_cli("verify", str(out), env={"EVIDENCE_RECORDER_BUNDLE_PASSPHRASE": "nope nope"})
     assert wrong.returncode == 3
     assert_plain_error(wrong.stderr)
+
+
+def test_handle_option_stores_and_shows_at_name(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    make_png(tmp_path / "a.png")
+    result = cli("import", str(tmp_path / "a.png"), "--handle", "samj")
+    assert result.returncode == 0, result.stderr
+    capture_id = json.loads(cli("list", "--json").stdout)[0]["id"]
+
+    def handle() -> str:
+        return str(json.loads(cli("show", str(capture_id), "--json").stdout)["details"]["handle"])
+
+    assert handle() == "@samj"
+    assert "@samj" in cli("show", str(capture_id)).stdout
+    assert cli("edit", str(capture_id), "--handle", " @@Sam_J ").returncode == 0
+    assert handle() == "@Sam_J"
+    refused = cli("edit", str(capture_id), "--handle", "sam j")
+    assert refused.returncode == 4 and "no spaces" in refused.stderr

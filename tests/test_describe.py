@@ -383,3 +383,89 @@ def test_layout_holds_wide_and_narrow(qtbot, panel: DescribePanel, width: int, h
         assert right <= content.width(), name
     assert panel.save_button.isVisible()
     assert panel.save_button.mapTo(panel, panel.save_button.rect().bottomRight()).y() < height
+
+
+def _rect(widget: QWidget, ancestor: QWidget) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of a widget in an ancestor's coordinates."""
+    top_left = widget.mapTo(ancestor, widget.rect().topLeft())
+    return (top_left.x(), top_left.y(), top_left.x() + widget.width(),
+            top_left.y() + widget.height())
+
+
+def test_a_wide_form_has_two_columns_and_a_narrow_one_a_single_column(  # type: ignore[no-untyped-def]
+        qtbot, panel: DescribePanel) -> None:
+    panel.set_capture(capture(FULL), INCIDENTS)
+    content = panel.scroll_area.widget()
+    panel.resize(760, 680)  # the form's share of the describe window at 1280×720
+    qtbot.waitUntil(lambda: panel.is_two_columns())
+    qtbot.wait(20)
+    where, what, reports = (_rect(panel.blocks[b], content) for b in ("where", "what", "reports"))
+    assert where[2] <= what[0] and reports[2] <= what[0]  # where and reports left of what
+    assert where[1] == what[1]  # side by side, from the top
+    assert where[3] <= reports[1]
+    # Who posted it on the left, what happened on the right, each field a real width.
+    assert _rect(panel.inputs["author"], content)[2] <= _rect(panel.inputs["description"],
+                                                              content)[0]
+    assert all(field.width() >= 250 for field in panel.inputs.values())
+    names = [w.objectName() for w in panel.focus_order()[:-1]]
+    assert names[:6] == ["site", "url", "author", "handle", "profile_url", "author_id"]
+    assert names[6:8] == ["platform_ref", "police_ref"]  # down the left column first
+    assert names[-5:] == ["posted_at", "category", "description", "context", "people"]
+
+    panel.resize(420, 680)  # the main window's detail pane
+    qtbot.waitUntil(lambda: not panel.is_two_columns())
+    qtbot.wait(20)
+    where, what, reports = (_rect(panel.blocks[b], content) for b in ("where", "what", "reports"))
+    assert where[3] <= what[1] and what[3] <= reports[1]  # stacked, in the guidance's order
+    assert where[0] == what[0] == reports[0]
+    names = [w.objectName() for w in panel.focus_order()[:-1]]
+    assert names[5:7] == ["author_id", "posted_at"]
+
+
+@pytest.mark.parametrize("width", [320, 420, 760, 1280])
+def test_hints_and_labels_are_never_cut_off(qtbot, panel: DescribePanel, width: int) -> None:  # type: ignore[no-untyped-def]
+    panel.set_capture(capture(), INCIDENTS)
+    panel.resize(width, 700)
+    qtbot.wait(20)
+    shown = 0
+    for name, row in panel._rows.items():
+        texts = [panel.labels[name], row.help]
+        for label in texts:
+            if label.isVisibleTo(panel) and label.text():
+                assert label.wordWrap(), name
+                assert label.height() >= label.heightForWidth(label.width()), name
+                assert label.rect().right() <= row.parentWidget().width(), name
+        shown += row.help.isVisibleTo(panel)
+        field = panel.inputs[name]
+        if isinstance(field, QLineEdit) and field.placeholderText():
+            room = field.width() - 2 * field.fontMetrics().horizontalAdvance("M")
+            assert field.fontMetrics().horizontalAdvance(field.placeholderText()) <= room, name
+    assert shown >= 6  # the long hints are grey lines, no longer placeholders
+    assert "address bar" in panel._rows["url"].help.text()
+
+
+def test_what_happened_shows_at_least_six_lines(panel: DescribePanel) -> None:
+    panel.set_capture(capture(), INCIDENTS)
+    box = text_box(panel, "description")
+    assert box.viewport().height() // box.fontMetrics().lineSpacing() >= 6
+
+
+def test_handles_are_shown_as_at_name(qtbot, panel: DescribePanel) -> None:  # type: ignore[no-untyped-def]
+    panel.set_capture(capture(CaptureDetails(handle="samj")), INCIDENTS)  # an older vault's
+    handle = line(panel, "handle")
+    assert handle.text() == "@samj"
+    assert panel.changed_fields() == {}  # shown with its @, not rewritten unless edited
+    panel.set_capture(capture(), INCIDENTS)
+    handle.setFocus()
+    qtbot.keyClicks(handle, "  Sam_J")
+    assert panel.changed_fields() == {"handle": "@Sam_J"}
+    handle.editingFinished.emit()  # the user moves on
+    assert handle.text() == "@Sam_J"
+    assert not panel._rows["handle"].note.isVisibleTo(panel)
+    handle.setText("sam j")
+    note = panel._rows["handle"].note
+    assert note.isVisibleTo(panel) and "no spaces" in note.text()
+    handle.editingFinished.emit()
+    assert handle.text() == "sam j"  # left for the user to put right
+    handle.setText("@samj")
+    assert not note.isVisibleTo(panel)

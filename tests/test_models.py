@@ -562,3 +562,14 @@ def test_incident_list_shows_titles_with_capture_counts() -> None:
     assert model.row_of(3) is None
     model.clear()
     assert model.rowCount() == 0
+
+
+def test_a_handle_stored_without_at_is_found_as_at_name() -> None:
+    """Vaults from before handles were stored as @name still hold some without the @."""
+    model = CaptureTableModel()
+    proxy = CaptureFilterProxy()
+    proxy.setSourceModel(model)
+    model.set_captures([capture(1, author="Sam Jones", handle="samj"), capture(2)])
+    assert model.index(0, Column.AUTHOR).data() == "Sam Jones (@samj)"
+    proxy.set_filter_text("@samj")
+    assert [proxy.capture_at(r).id for r in range(proxy.rowCount())] == [1]

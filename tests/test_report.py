@@ -387,3 +387,13 @@ def test_visible_text_marks_controls_and_missing_glyphs() -> None:
     assert visible_text("one\r\ntwo") == "one\ntwo"
     assert visible_text("é山", drawable=frozenset(map(ord, "é"))) == "é[U+5C71]"
     assert visible_text("\ud800") == "[U+D800]"
+
+
+def test_a_handle_stored_without_at_reads_at_name(data: ReportData) -> None:
+    """Vaults from before handles were stored as @name still hold some without the @."""
+    old = replace(data.captures[2], capture=replace(
+        data.captures[2].capture, details=CaptureDetails(author="Sam", handle="samj")))
+    old_data = replace(data, captures=[old])
+    assert ("Handle", "@samj", "") in report._fields(old)
+    html = report.write_html(old_data).decode()
+    assert "@samj" in html and ">samj<" not in html

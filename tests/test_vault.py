@@ -573,3 +573,44 @@ def test_a_version_2_vault_gains_previews_for_new_captures(tmp_path: Path) -> No
         vault.delete_capture(new, "test")
         assert vault.previews(new) is None
         assert vault.verify().ok
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("samj", "@samj"), (" @samj ", "@samj"), ("@@SamJ", "@SamJ"), ("@", ""), ("  ", ""),
+])
+def test_handles_are_stored_one_way(vault: Vault, typed: str, stored: str) -> None:
+    capture_id = add(vault, handle=typed)
+    assert vault.capture(capture_id).details.handle == stored
+    added = vault.audit_entries()[-1].details["details"]
+    assert added.get("handle", "") == stored  # the audit log says what the row holds
+    other = add(vault)
+    vault.edit_capture(other, {"handle": typed})
+    assert vault.capture(other).details.handle == stored
+    assert vault.verify().ok
+
+
+def test_a_handle_with_a_space_inside_is_refused_plainly(vault: Vault) -> None:
+    with pytest.raises(RefusedInput, match="no spaces"):
+        add(vault, handle="sam jones")
+    capture_id = add(vault)
+    with pytest.raises(RefusedInput, match="Author's name"):
+        vault.edit_capture(capture_id, {"handle": "@sam jones"})
+    assert vault.capture(capture_id).details.handle == ""
+
+
+def test_an_old_handle_without_at_is_kept_until_its_next_edit(
+        vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidence_recorder.core import vault as vault_module
+    from evidence_recorder.core.model import handle_text
+
+    with monkeypatch.context() as old_version:  # as versions before @name was the rule did
+        old_version.setattr(vault_module, "handle_text", lambda handle: handle)
+        capture_id = add(vault, handle="samj")
+    assert vault.capture(capture_id).details.handle == "samj"
+    assert handle_text(vault.capture(capture_id).details.handle) == "@samj"  # shown so
+    vault.edit_capture(capture_id, {"author": "Sam"})
+    assert vault.capture(capture_id).details.handle == "samj"  # history is not rewritten
+    assert vault.verify().ok
+    diff = vault.edit_capture(capture_id, {"handle": "samj"})
+    assert diff["handle"] == {"old": "samj", "new": "@samj"}
+    assert vault.verify().ok

@@ -74,6 +74,17 @@ class CaptureDetails:
         return dataclasses.asdict(self)
 
 
+def handle_text(handle: str) -> str:
+    """A handle the one way it is stored and shown: ``@name``, case kept.
+
+    White space around it and any number of leading "@" go; one "@" is put back, so
+    "samj", " @samj " and "@@samj" all read "@samj". Vaults written before handles were
+    stored this way keep what they hold (their audit log says so); this shows them alike.
+    """
+    name = handle.strip().lstrip("@").strip()
+    return "@" + name if name else ""
+
+
 # Fields the guidance says a capture should carry; the app marks them when empty.
 IMPORTANT_DETAILS: tuple[str, ...] = ("site", "url", "author", "posted_at", "description")
 

@@ -47,6 +47,7 @@ from evidence_recorder.core.model import (
     Capture,
     CaptureKind,
     Category,
+    handle_text,
 )
 from evidence_recorder.core.report_data import ReportCapture, ReportData
 
@@ -199,7 +200,7 @@ def _posted(capture: Capture) -> str:
 
 def _author_handle(capture: Capture) -> str:
     details = capture.details
-    return "\n".join(part for part in (details.author, details.handle) if part)
+    return "\n".join(part for part in (details.author, handle_text(details.handle)) if part)
 
 
 def _fields(item: ReportCapture) -> list[tuple[str, str, str]]:
@@ -229,7 +230,7 @@ def _fields(item: ReportCapture) -> list[tuple[str, str, str]]:
         ("Site", details.site, ""),
         ("URL", details.url, "url"),
         ("Author", details.author, ""),
-        ("Handle", details.handle, ""),
+        ("Handle", handle_text(details.handle), ""),
     ]
     optional = [
         ("Profile", details.profile_url, "url"),

@@ -53,6 +53,7 @@ from evidence_recorder.core.model import (
     Category,
     ImportSource,
     Incident,
+    handle_text,
     iso_utc,
     parse_iso_utc,
     utc_now,
@@ -806,8 +807,7 @@ class Vault:
         if hashlib.sha256(original).hexdigest() != sha256:
             raise EvidenceError("The capture changed in memory before it was saved; "
                                 "please capture again.")
-        details = details or CaptureDetails()
-        _check_details(details.as_dict())
+        details = CaptureDetails(**_check_details((details or CaptureDetails()).as_dict()))
         if incident_id is None:
             incident_id = self.default_incident().id
         else:
@@ -900,7 +900,7 @@ class Vault:
                      incident_id: int | None = None) -> dict[str, dict[str, Any]]:
         """Change what the user said of a capture; the audit entry keeps old and new values."""
         current = self.capture(capture_id)
-        _check_details(changes)
+        changes = _check_details(changes)
         old_values = current.details.as_dict()
         diff: dict[str, dict[str, Any]] = {
             name: {"old": old_values[name], "new": value}
@@ -1459,15 +1459,29 @@ def _clean_text(value: str, name: str, limit: int) -> str:
     return value
 
 
-def _check_details(values: dict[str, str]) -> None:
+def _check_details(values: dict[str, str]) -> dict[str, str]:
+    """The details as they are stored: checked, and the handle as ``@name``.
+
+    A handle with a space inside is refused rather than joined up: "sam j" might be
+    two accounts' worth of guessing, and which one was meant only the user knows.
+    """
     for name, value in values.items():
         if name not in _DETAIL_FIELDS:
             raise RefusedInput(f"There is no detail called “{name}”.")
         _clean_text(value, name.replace("_", " "), MAX_TEXT)
+    values = dict(values)
+    if "handle" in values:
+        handle = handle_text(values["handle"])
+        if any(character.isspace() for character in handle):
+            raise RefusedInput(QT_TRANSLATE_NOOP(
+                "EvidenceError", "A @handle has no spaces in it. Put the name shown on the "
+                                 "post in “Author's name”, and only the @name here."))
+        values["handle"] = handle
     category = values.get("category", "")
     if category and category not in {c.value for c in Category}:
         choices = ", ".join(c.value for c in Category)
         raise RefusedInput(f"“{category}” is not a category. Choose one of: {choices}.")
+    return values
 
 
 _KINDS: dict[str, CaptureKind] = {kind.value: kind for kind in CaptureKind}

@@ -99,6 +99,7 @@ from evidence_recorder.core.model import (
     CaptureDetails,
     CaptureKind,
     ImportSource,
+    handle_text,
     parse_iso_utc,
 )
 from evidence_recorder.ui import filedialogs, messages
@@ -370,8 +371,7 @@ def _byte_size(size: int) -> str:
 
 
 def _handle(text: str) -> str:
-    handle = text.strip()
-    return "@" + handle if handle and not handle.startswith("@") else handle
+    return handle_text(text)
 
 
 @dataclass(slots=True)

@@ -17,8 +17,8 @@ from PySide6.QtCore import QCoreApplication, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPaintEvent, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
-    QFormLayout,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -39,6 +39,7 @@ from evidence_recorder.core.model import (
     CaptureDetails,
     CaptureKind,
     Incident,
+    handle_text,
 )
 from evidence_recorder.core.sites import SITES, guess_site
 from evidence_recorder.core.vault import MAX_TEXT
@@ -55,7 +56,8 @@ from evidence_recorder.ui.plain import make_plain
 MARK_COLOUR = "#b8740d"
 _NO_CAPTURE = QT_TRANSLATE_NOOP("DescribePanel",
                                 "No capture selected. Choose one to see or add its details.")
-_WIDE_FORM_EM = 46  # wider than this many "M"s: labels beside fields, else above them
+_TWO_COLUMNS_EM = 52  # wider than this many "M"s: the form in two columns
+_TEXT_LINES_SHOWN = 7  # "What happened" shows this many lines before it scrolls
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,9 @@ class _Spec:
     placeholder: str = ""
     short: str = ""  # how the "Worth adding" line names it
     lines: int = 0  # visible lines of a multi-line box
+    # A one-line field shows its hint as a grey line below it, which wraps and so is
+    # never cut off, unless the hint is only a short example of the format ("@name").
+    example: bool = False
 
 
 # Mnemonics avoid C, E, V and H (the main window's Capture, Evidence, Vault and Help
@@ -82,9 +87,9 @@ _SPECS: tuple[_Spec, ...] = (
           QT_TRANSLATE_NOOP("DescribePanel", "The name shown on the post"),
           short=QT_TRANSLATE_NOOP("DescribePanel", "author")),
     _Spec("handle", QT_TRANSLATE_NOOP("DescribePanel", "@han&dle"), "line",
-          QT_TRANSLATE_NOOP("DescribePanel", "@name")),
+          QT_TRANSLATE_NOOP("DescribePanel", "@name"), example=True),
     _Spec("profile_url", QT_TRANSLATE_NOOP("DescribePanel", "Link to their pro&file"), "line",
-          "https://…"),
+          "https://…", example=True),
     _Spec("author_id", QT_TRANSLATE_NOOP("DescribePanel", "Their &user number (if known)"),
           "line", QT_TRANSLATE_NOOP("DescribePanel", "Often the number in their profile link")),
     _Spec("posted_at", QT_TRANSLATE_NOOP("DescribePanel", "Ti&me shown on the post"), "line",
@@ -93,11 +98,11 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec("category", QT_TRANSLATE_NOOP("DescribePanel", "Cate&gory"), "category"),
     _Spec("description", QT_TRANSLATE_NOOP("DescribePanel", "&What happened"), "text",
           QT_TRANSLATE_NOOP("DescribePanel", "What was posted or sent, in your own words"),
-          short=QT_TRANSLATE_NOOP("DescribePanel", "what happened"), lines=4),
+          short=QT_TRANSLATE_NOOP("DescribePanel", "what happened"), lines=_TEXT_LINES_SHOWN),
     _Spec("context", QT_TRANSLATE_NOOP("DescribePanel", "Conte&xt / the conversation around it"),
           "text",
           QT_TRANSLATE_NOOP("DescribePanel", "What came before and after it, and why it matters"),
-          lines=3),
+          lines=4),
     _Spec("people", QT_TRANSLATE_NOOP("DescribePanel", "People involved o&r witnesses"), "line",
           QT_TRANSLATE_NOOP("DescribePanel", "Others who were named, tagged or saw it")),
     _Spec("platform_ref", QT_TRANSLATE_NOOP("DescribePanel", "Platform report refere&nce"),
@@ -113,6 +118,15 @@ _HEADINGS: dict[str, str] = {
     "posted_at": QT_TRANSLATE_NOOP("DescribePanel", "When"),
     "category": QT_TRANSLATE_NOOP("DescribePanel", "What it was"),
     "platform_ref": QT_TRANSLATE_NOOP("DescribePanel", "Reports made"),
+}
+
+# The form in three blocks. Wide: "where" and "reports" down the left, "what" down the
+# right, so the picture's story (when, what, what happened) reads as one column. Narrow:
+# one column, in the order the guidance asks (where, who, when, what, reports, incident).
+_BLOCKS: dict[str, tuple[str, ...]] = {
+    "where": ("site", "url", "author", "handle", "profile_url", "author_id"),
+    "what": ("posted_at", "category", "description", "context", "people"),
+    "reports": ("platform_ref", "police_ref", "incident"),
 }
 
 
@@ -205,7 +219,7 @@ class _Mark(QWidget):
 class _FieldRow(QWidget):
     """One field with its "worth adding" mark on the left and a length note below."""
 
-    def __init__(self, field: QWidget, *, markable: bool,
+    def __init__(self, field: QWidget, *, markable: bool, help_text: str = "",
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.field = field
@@ -214,10 +228,18 @@ class _FieldRow(QWidget):
         self.note = QLabel(self)
         self.note.setWordWrap(True)
         self.note.setVisible(False)
+        # The hint in grey below the field; a placeholder inside it would be cut off
+        # where the field is narrow, and gone as soon as the user types.
+        self.help = QLabel(help_text, self)
+        self.help.setWordWrap(True)
+        self.help.setObjectName("fieldHelp")
+        self.help.setStyleSheet("QLabel#fieldHelp { color: palette(placeholder-text); }")
+        self.help.setVisible(bool(help_text))
         column = QVBoxLayout()
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(2)
         column.addWidget(field)
+        column.addWidget(self.help)
         column.addWidget(self.note)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -248,7 +270,6 @@ class DescribePanel(QWidget):
         self._guessed_site: str | None = None  # the site we filled in from the link
         self._setting_site = False
         self._loading = False
-        self._wide: bool | None = None
 
         self.inputs: dict[str, QWidget] = {}
         self.labels: dict[str, QLabel] = {}
@@ -277,15 +298,25 @@ class DescribePanel(QWidget):
         hint_bar.setToolTip("")
         hint_row.insertWidget(0, hint_bar)
 
-        self.form = QFormLayout()
-        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
+        self.blocks: dict[str, QWidget] = {}
+        # Each label above its field, with the whole width to wrap in: beside the field
+        # (a form layout) a long label wraps into a narrow column and can be clipped.
+        self._forms: dict[str, QVBoxLayout] = {}
+        for block in _BLOCKS:
+            widget = QWidget()
+            widget.setObjectName(f"{block}Block")
+            form = QVBoxLayout(widget)
+            form.setContentsMargins(0, 0, 0, 0)
+            form.setSpacing(2)
+            self.blocks[block] = widget
+            self._forms[block] = form
         for spec in _SPECS:
+            form = self._forms[next(b for b, names in _BLOCKS.items() if spec.name in names)]
             if spec.name in _HEADINGS:
-                self._add_heading(_tr(_HEADINGS[spec.name]))
-            self._add_field(spec)
-        self._add_heading(self.tr("Incident"))
+                self._add_heading(form, _tr(_HEADINGS[spec.name]))
+            self._add_field(form, spec)
+        form = self._forms["reports"]
+        self._add_heading(form, self.tr("Incident"))
         self.incident_box = QComboBox()
         self.incident_box.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -297,13 +328,15 @@ class DescribePanel(QWidget):
         incident_label = QLabel(self.tr("&Incident"))
         incident_label.setBuddy(self.incident_box)
         self.labels["incident"] = incident_label
-        self.form.addRow(incident_label, _FieldRow(self.incident_box, markable=False))
+        self._add_row(form, incident_label, _FieldRow(self.incident_box, markable=False))
+        for form in self._forms.values():
+            form.addStretch(1)  # a short column keeps its rows together at the top
 
         content = QWidget()
-        self._content_layout = content_layout = QVBoxLayout(content)
+        self._content_layout = content_layout = QGridLayout(content)
         content_layout.setContentsMargins(0, 0, 6, 0)
-        content_layout.addLayout(self.form)
-        content_layout.addStretch(1)
+        content_layout.setHorizontalSpacing(self.fontMetrics().horizontalAdvance("M") * 2)
+        self._two_columns: bool | None = None
         self.scroll_area = QScrollArea()
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
@@ -340,20 +373,20 @@ class DescribePanel(QWidget):
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(self.save_requested)
 
-        self._set_tab_order()
+        self._set_columns(two=False)
         self._show_form(False)
 
     # ------------------------------------------------------------------ building
 
-    def _add_heading(self, text: str) -> None:
+    def _add_heading(self, form: QVBoxLayout, text: str) -> None:
         heading = QLabel(text)
         font = heading.font()
         font.setBold(True)
         heading.setFont(font)
         heading.setContentsMargins(0, 8, 0, 0)
-        self.form.addRow(heading)
+        form.addWidget(heading)
 
-    def _add_field(self, spec: _Spec) -> None:
+    def _add_field(self, form: QVBoxLayout, spec: _Spec) -> None:
         field: QWidget
         if spec.kind == "site":
             combo = QComboBox()
@@ -363,7 +396,6 @@ class DescribePanel(QWidget):
             combo.setCurrentIndex(-1)
             combo.setEditText("")
             line_edit = _line_edit(combo)
-            line_edit.setPlaceholderText(_tr(spec.placeholder))
             line_edit.setMaxLength(MAX_TEXT)
             line_edit.setAccessibleName(_plain(_tr(spec.label)))
             combo.editTextChanged.connect(self._site_edited)
@@ -385,13 +417,17 @@ class DescribePanel(QWidget):
             field = box
         else:
             edit = QLineEdit()
-            edit.setPlaceholderText(_tr(spec.placeholder))
+            if spec.example:
+                edit.setPlaceholderText(_tr(spec.placeholder))
             edit.setMaxLength(MAX_TEXT)
             edit.setClearButtonEnabled(False)
             edit.inputRejected.connect(lambda name=spec.name: self._too_long(name))
             edit.textChanged.connect(self._edited)
             if spec.name == "url":
                 edit.textChanged.connect(self._url_changed)
+            if spec.name == "handle":
+                edit.textChanged.connect(self._handle_changed)
+                edit.editingFinished.connect(self._show_handle)
             field = edit
         field.setObjectName(spec.name)
         field.setAccessibleName(_plain(_tr(spec.label)))
@@ -399,21 +435,60 @@ class DescribePanel(QWidget):
             field.setAccessibleDescription(_tr(spec.placeholder))
         label = QLabel(_tr(spec.label))
         label.setBuddy(field)
-        label.setWordWrap(True)
-        row = _FieldRow(field, markable=spec.name in IMPORTANT_DETAILS)
+        help_text = "" if spec.example or spec.kind == "text" else _tr(spec.placeholder)
+        row = _FieldRow(field, markable=spec.name in IMPORTANT_DETAILS, help_text=help_text)
         self.inputs[spec.name] = field
         self.labels[spec.name] = label
         self._rows[spec.name] = row
-        self.form.addRow(label, row)
+        self._add_row(form, label, row)
+
+    def _add_row(self, form: QVBoxLayout, label: QLabel, row: _FieldRow) -> None:
+        label.setWordWrap(True)
+        form.addSpacing(4)
+        form.addWidget(label)
+        form.addWidget(row)
 
     def _set_tab_order(self) -> None:
-        chain = [*self.inputs.values(), self.incident_box, self.save_button]
-        for first, second in itertools.pairwise(chain):
+        for first, second in itertools.pairwise(self.focus_order()):
             QWidget.setTabOrder(first, second)
 
     def focus_order(self) -> list[QWidget]:
-        """The inputs in the order Tab visits them (what the tests and the window use)."""
-        return [*self.inputs.values(), self.incident_box, self.save_button]
+        """The inputs in the order Tab visits them (what the tests and the window use):
+        down one column, then down the next."""
+        fields = {**self.inputs, "incident": self.incident_box}
+        return [*(fields[name] for block in self._block_order() for name in _BLOCKS[block]),
+                self.save_button]
+
+    def _block_order(self) -> tuple[str, ...]:
+        return ("where", "reports", "what") if self._two_columns else ("where", "what", "reports")
+
+    def is_two_columns(self) -> bool:
+        return bool(self._two_columns)
+
+    def _set_columns(self, *, two: bool) -> None:
+        """Wide: "where" and "reports" on the left, "what" on the right; narrow: stacked."""
+        if two == self._two_columns:
+            return
+        self._two_columns = two
+        grid = self._content_layout
+        for widget in self.blocks.values():
+            grid.removeWidget(widget)
+        for column in range(2):
+            grid.setColumnStretch(column, 0)
+        if two:
+            grid.addWidget(self.blocks["where"], 0, 0)
+            grid.addWidget(self.blocks["reports"], 1, 0)
+            grid.addWidget(self.blocks["what"], 0, 1, 2, 1)
+            grid.setColumnStretch(0, 1)
+            grid.setColumnStretch(1, 1)
+        else:
+            for row, name in enumerate(("where", "what", "reports")):
+                grid.addWidget(self.blocks[name], row, 0)
+            grid.setColumnStretch(0, 1)
+        for row in range(4):
+            grid.setRowStretch(row, 0)
+        grid.setRowStretch(3, 1)  # the blocks sit at the top; the room left stays below
+        self._set_tab_order()
 
     # ------------------------------------------------------------------ public API
 
@@ -423,6 +498,9 @@ class DescribePanel(QWidget):
         try:
             self._capture_id = capture.id
             self._loaded = capture.details.as_dict()
+            # Shown (and compared) as @name, as the vault now stores it; a handle saved
+            # without the @ by an older version is rewritten only if the user edits it.
+            self._loaded["handle"] = handle_text(self._loaded["handle"])
             for name, value in self._loaded.items():
                 self._set_value(name, value)
             for row in self._rows.values():
@@ -435,6 +513,19 @@ class DescribePanel(QWidget):
             self._loading = False
         self._show_form(True)
         self.scroll_area.verticalScrollBar().setValue(0)
+
+    def refresh(self, capture: Capture, incidents: list[Incident]) -> None:
+        """The shown capture as stored now, if it changed elsewhere; never over the user's
+        unsaved typing, and without scrolling the form back to the top."""
+        if capture.id != self._capture_id or self.has_changes():
+            return
+        stored = capture.details.as_dict()
+        stored["handle"] = handle_text(stored["handle"])
+        if stored == self._loaded and capture.incident_id == self._loaded_incident:
+            return
+        position = self.scroll_area.verticalScrollBar().value()
+        self.set_capture(capture, incidents)
+        self.scroll_area.verticalScrollBar().setValue(position)
 
     def set_incidents(self, incidents: list[Incident], current_id: int | None) -> None:
         with QSignalBlocker(self.incident_box):
@@ -475,6 +566,7 @@ class DescribePanel(QWidget):
         self._loaded = self.details().as_dict()
         self._loaded_incident = self.incident_id()
         self._guessed_site = None
+        self._show_handle()
 
     def missing_important(self) -> list[str]:
         """The important fields (``IMPORTANT_DETAILS``) that are still empty."""
@@ -519,6 +611,8 @@ class DescribePanel(QWidget):
         else:  # pragma: no cover - every field is one of the above
             raise TypeError(name)
         value = value.replace("\x00", "")  # the vault refuses NUL; it is never meant
+        if name == "handle":
+            return handle_text(value)  # what the vault will store
         return value.strip() if name in _SINGLE_LINE else value
 
     def _set_value(self, name: str, value: str) -> None:
@@ -570,6 +664,25 @@ class DescribePanel(QWidget):
             self._set_site(guess)
         self._guessed_site = guess or None
         self._update_marks()
+
+    def _handle_changed(self, _text: str) -> None:
+        """Say at once, not only on Save, that a handle has no spaces (the vault refuses one)."""
+        note = self._rows["handle"].note
+        spaced = any(character.isspace() for character in self._value("handle"))
+        if spaced:
+            note.setText(self.tr("A @handle has no spaces in it. Put the name shown on the "
+                                 "post in “Author's name”, and only the @name here."))
+        if spaced != note.isVisible():
+            note.setVisible(spaced)
+            self._relayout.start()
+
+    def _show_handle(self) -> None:
+        """Show the handle as it is stored, @name, once the user has finished typing it."""
+        edit = self.inputs["handle"]
+        assert isinstance(edit, QLineEdit)
+        shown = self._value("handle")
+        if edit.text() != shown and not any(c.isspace() for c in shown):
+            edit.setText(shown)  # through textChanged: the marks and note follow
 
     def _text_changed(self, name: str) -> None:
         if self._loading:
@@ -626,13 +739,11 @@ class DescribePanel(QWidget):
     # ------------------------------------------------------------------ layout
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """Labels beside the fields when there is room, above them when the pane is narrow."""
+        """Two columns when there is room for both (the describe window), one in a
+        narrow pane (the main window's detail pane)."""
         super().resizeEvent(event)
-        wide = event.size().width() >= self.fontMetrics().horizontalAdvance("M") * _WIDE_FORM_EM
-        if wide != self._wide:
-            self._wide = wide
-            self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows if wide
-                                       else QFormLayout.RowWrapPolicy.WrapAllRows)
+        em = self.fontMetrics().horizontalAdvance("M")
+        self._set_columns(two=event.size().width() >= em * _TWO_COLUMNS_EM)
 
 
 __all__ = ["DescribePanel", "capture_time_text"]

@@ -6,7 +6,7 @@ view and form here is emptied so that no decrypted picture or text stays in memo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -86,16 +86,33 @@ IMPORT_FILTER = QT_TRANSLATE_NOOP(
 
 
 class DescribeDialog(QDialog):
-    """Opens right after a capture: the picture, and the form to say what it shows."""
+    """Opens right after a capture or an import: the picture, and the form to say what it shows.
 
-    def __init__(self, session: VaultSession, capture: Capture, parent: QWidget | None) -> None:
+    After importing several pictures (say, screenshots of one conversation), one form
+    describes them all: what is written here is saved to each (``also``), and each can
+    be told apart later in the detail pane. One step, not one window per picture, for a
+    person who is upset and has just brought in a dozen screenshots.
+    """
+
+    def __init__(self, session: VaultSession, capture: Capture, parent: QWidget | None,
+                 *, also: Sequence[int] = ()) -> None:
         super().__init__(parent)
         self.session = session
         self.capture = capture
-        self.setWindowTitle(self.tr("Describe this capture"))
+        self.also = tuple(also)
         outer = QVBoxLayout(self)
-        saved = QLabel(self.tr("Your capture is saved, with its time and fingerprint. Add what you "
-                               "know about it now (you can also do it later), then press Save."))
+        if self.also:
+            count = 1 + len(self.also)
+            self.setWindowTitle(self.tr("Describe these pictures"))
+            saved = QLabel(self.tr(
+                "Your {count} pictures are saved, each with its time and fingerprint. Say what "
+                "they show, then press Save: what you write is added to all {count}, and you can "
+                "change each one later. The first one is shown.").format(count=count))
+        else:
+            self.setWindowTitle(self.tr("Describe this capture"))
+            saved = QLabel(self.tr("Your capture is saved, with its time and fingerprint. Add "
+                                   "what you know about it now (you can also do it later), then "
+                                   "press Save."))
         saved.setWordWrap(True)
         saved.setAccessibleName(self.tr("Capture saved"))
         outer.addWidget(saved)
@@ -108,20 +125,40 @@ class DescribeDialog(QDialog):
         self.panel.set_capture(capture, session.incidents())
         splitter.addWidget(self.view)
         splitter.addWidget(self.panel)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        # The form takes the larger share, so that it has room for its two columns.
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([420, 760])
         layout.addWidget(splitter)
         self.panel.save_requested.connect(self.save)
         self.resize(1180, 680)
 
+    def capture_ids(self) -> list[int]:
+        """Every capture this step describes: the one shown, then the others imported with it."""
+        return [self.capture.id, *self.also]
+
     def save(self) -> None:
+        changes, incident = self.panel.changed_fields(), self.panel.incident_id()
         try:
-            self.session.edit_capture(self.capture.id, self.panel.changed_fields(),
-                                      self.panel.incident_id())
+            for capture_id in self.capture_ids():  # again after a failure: saved ones no-op
+                self.session.edit_capture(capture_id, changes, incident)
         except EvidenceError as exc:
             messages.error(self, self.tr("Not saved"), error_text(exc))
             return
+        self.panel.mark_saved()
         self.accept()
+
+    def reject(self) -> None:
+        """Escape or closing: words typed and not saved are not thrown away without asking.
+
+        When the vault locks, the window closes at once: nothing may stay on screen.
+        """
+        if self.session.is_unlocked and self.panel.has_changes() and not messages.ask(
+                self, self.tr("Discard what you typed?"),
+                self.tr("Close without saving what you wrote? The capture itself stays saved; "
+                        "you can describe it later.")):
+            return
+        super().reject()
 
     def done(self, result: int) -> None:
         self.view.clear()
@@ -194,6 +231,10 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_layout()
         self._current_capture: int | None = None
+        # While a reload puts the same incident and capture back, the detail pane and the
+        # picture stay as they are (a Save must not jump away from what was saved).
+        self._keeping_incident = False
+        self._keeping_capture: int | None = None
         self._reload_generation = 0  # a background read for an older reload is dropped
         session.annotations_changed.connect(self.capture_model.forget_thumbnail)
         session.captures_changed.connect(self.reload_captures)
@@ -607,10 +648,16 @@ class MainWindow(QMainWindow):
         if not self.session.is_unlocked:
             return
         current = self.current_incident_id()
-        self.incident_model.set_incidents(self.session.incidents())
-        for i in range(self.incident_model.rowCount()):
-            if self.incident_model.incident_at(i).id == current:
-                self.incident_view.setCurrentIndex(self.incident_model.index(i, 0))
+        self._keeping_incident = True
+        try:
+            self.incident_model.set_incidents(self.session.incidents())
+            for i in range(self.incident_model.rowCount()):
+                if self.incident_model.incident_at(i).id == current:
+                    self.incident_view.setCurrentIndex(self.incident_model.index(i, 0))
+        finally:
+            self._keeping_incident = False
+        if self.current_incident_id() != current:  # it is gone: show what is left
+            self._incident_changed(self.incident_view.currentIndex(), QModelIndex())
 
     def reload_captures(self, *, first_page: bool = False) -> None:
         """Show the current incident's captures.
@@ -653,10 +700,17 @@ class MainWindow(QMainWindow):
 
     def _show_captures(self, captures: list[Capture], count: int) -> None:
         keep = self._current_capture
-        self.capture_model.set_captures(captures)
-        self.empty_hint.setVisible(not captures)
-        if keep is not None:
-            self.select_capture(keep)
+        self._keeping_capture = keep
+        try:
+            self.capture_model.set_captures(captures)
+            self.empty_hint.setVisible(not captures)
+            if keep is not None:
+                self.select_capture(keep)
+        finally:
+            self._keeping_capture = None
+        kept = next((c for c in captures if c.id == keep), None)
+        if kept is not None and keep == self._current_capture:
+            self.details.refresh(kept, self.session.incidents())  # if changed elsewhere
         self.statusBar().showMessage(
             self.tr("%n capture in this incident", "", count) if count == 1
             else self.tr("%n captures in this incident", "", count))
@@ -671,11 +725,18 @@ class MainWindow(QMainWindow):
             self.grid.setCurrentIndex(index)
 
     def _incident_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._keeping_incident:
+            return  # the list reloads; reload_incidents tells if the incident went
         self._current_capture = None
         self._show_capture(None)
         self.reload_captures(first_page=True)
 
     def _capture_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        keeping = self._keeping_capture
+        if keeping is not None and (not current.isValid() or (
+                keeping == self._current_capture == self.capture_model.capture_at(
+                    self.proxy.mapToSource(current).row()).id)):
+            return  # the same capture, put back after a reload: keep what is shown
         if not current.isValid():
             self._show_capture(None)
             return
@@ -747,6 +808,7 @@ class MainWindow(QMainWindow):
         except EvidenceError as exc:
             messages.error(self, self.tr("Not saved"), error_text(exc))
             return
+        self.details.mark_saved()
         self.statusBar().showMessage(self.tr("Saved. The change is recorded in the audit log."),
                                      5000)
 
@@ -798,10 +860,18 @@ class MainWindow(QMainWindow):
         self.select_capture(capture_id)
         self.statusBar().showMessage(
             self.tr("Saved capture {capture_id}.").format(capture_id=capture_id), 5000)
-        dialog = DescribeDialog(self.session, self.session.capture(capture_id), self)
+        self.describe_new([capture_id])
+
+    def describe_new(self, capture_ids: list[int]) -> None:
+        """The describe step for what was just captured or imported: one window for all."""
+        if not capture_ids or not self.session.is_unlocked:
+            return
+        dialog = DescribeDialog(self.session, self.session.capture(capture_ids[0]), self,
+                                also=capture_ids[1:])
         dialog.exec()
-        if self._current_capture == capture_id:
-            self._show_capture(capture_id)
+        dialog.deleteLater()
+        if self._current_capture in capture_ids and self.session.is_unlocked:
+            self._show_capture(self._current_capture)  # what was written there, in the pane
 
     # ------------------------------------------------------------------ import
 
@@ -830,6 +900,7 @@ class MainWindow(QMainWindow):
                 else self.tr("Imported %n pictures.", "", saved), 5000)
             if outcome.saved:
                 self.select_capture(outcome.saved[-1][1])
+                self.describe_new([capture_id for _path, capture_id in outcome.saved])
 
         def failed(exc: EvidenceError) -> None:
             progress.close()

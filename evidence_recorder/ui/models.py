@@ -68,6 +68,7 @@ from evidence_recorder.core.model import (
     Capture,
     CaptureKind,
     Incident,
+    handle_text,
 )
 from evidence_recorder.ui.i18n import category_text
 from evidence_recorder.ui.plain import tooltip
@@ -321,9 +322,7 @@ def _one_line(text: str, limit: int) -> str:
 
 def _author_text(capture: Capture) -> str:
     details = capture.details
-    handle = details.handle.strip()
-    if handle and not handle.startswith("@"):
-        handle = "@" + handle
+    handle = handle_text(details.handle)
     author = details.author.strip()
     if author and handle:
         return f"{author} ({handle})"
@@ -364,8 +363,8 @@ def _row_for(capture: Capture, time_key: str, today: date) -> _Row:
     caption = QCoreApplication.translate("CaptureTableModel", "{site} · {time}").format(
         site=d.site or QCoreApplication.translate("CaptureTableModel", "Unknown site"),
         time=format_caption_time(local, today))
-    haystack = "\n".join((d.site, d.url, d.author, d.handle, d.profile_url, d.author_id,
-                          d.posted_at, d.description, d.context, d.people, category,
+    haystack = "\n".join((d.site, d.url, d.author, handle_text(d.handle), d.profile_url,
+                          d.author_id, d.posted_at, d.description, d.context, d.people, category,
                           d.platform_ref, d.police_ref)).casefold()
     return _Row(display, sort, caption, local.date(), haystack)
 

@@ -1,0 +1,158 @@
+"""The seal number: a seal a person can confirm by phone (issue 10).
+
+Twelve groups of five digits derived from the signing key as Signal derives its safety
+numbers, shown wherever the ``SHA256:…`` fingerprint is (report cover, viewer banner,
+``verify``, the export result, Vault ▸ My seal), and recomputed by the stdlib script an
+officer takes from docs/verify/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import REPO, run_cli
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from test_bundle import extract
+from test_cli import make_png
+from test_vault import add, png_bytes
+
+from evidence_recorder.core import sshsig
+from evidence_recorder.core.bundle import (
+    export_bundle,
+    signing_fingerprint,
+    signing_seal_number,
+    verify_bundle,
+)
+from evidence_recorder.core.sealnumber import seal_number, seal_number_rows
+from evidence_recorder.core.vault import Vault
+
+# RFC 8032, section 7.1, test 1: a published Ed25519 key pair.
+RFC8032_SECRET = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
+RFC8032_PUBLIC = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+# Worked out once from the algorithm in docs/guide-police.md (see _by_the_spec).
+RFC8032_NUMBER = "60003 11882 29292 71392 87407 55292 21377 48965 78419 39991 35889 51724"
+SCRIPT = REPO / "docs" / "verify" / "seal_number.py"
+
+
+def _by_the_spec(raw_public: bytes) -> str:
+    """The seal number as docs/guide-police.md writes it, independently of the app."""
+    key = (struct.pack(">I", 11) + b"ssh-ed25519" + struct.pack(">I", 32) + raw_public)
+    digest = b"\x00\x00" + key + b"evidence-recorder-seal"
+    for _ in range(5200):
+        digest = hashlib.sha512(digest + key).digest()
+    return " ".join(f"{int.from_bytes(digest[i:i + 5], 'big') % 100000:05d}"
+                    for i in range(0, 60, 5))
+
+
+def test_seal_number_known_answer() -> None:
+    private = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(RFC8032_SECRET))
+    assert _by_the_spec(bytes.fromhex(RFC8032_PUBLIC)) == RFC8032_NUMBER
+    assert seal_number(private) == RFC8032_NUMBER
+    assert seal_number(private.public_key()) == RFC8032_NUMBER
+    assert seal_number(sshsig.public_key_blob(private)) == RFC8032_NUMBER
+    groups = RFC8032_NUMBER.split()
+    assert len(groups) == 12 and all(len(g) == 5 and g.isdigit() for g in groups)
+    assert seal_number_rows(RFC8032_NUMBER) == [" ".join(groups[0:4]), " ".join(groups[4:8]),
+                                                " ".join(groups[8:12])]
+
+
+def test_different_keys_give_different_numbers() -> None:
+    numbers = {seal_number(Ed25519PrivateKey.generate()) for _ in range(5)}
+    assert len(numbers) == 5
+
+
+@pytest.fixture
+def sealed(vault: Vault, tmp_path: Path) -> Path:
+    add(vault, png_bytes((250, 250, 250)), site="Facebook")
+    return export_bundle(vault, tmp_path / "b.zip")
+
+
+def _text_of_pdf(pdf: bytes) -> str:
+    done = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", "-", "-"], input=pdf,
+                          capture_output=True, check=True)
+    return done.stdout.decode("utf-8")
+
+
+def test_a_real_bundle_carries_its_seal_number_everywhere(vault: Vault, sealed: Path,
+                                                          tmp_path: Path) -> None:
+    number = signing_seal_number(vault)
+    rows = seal_number_rows(number)
+    report = verify_bundle(sealed)
+    assert report.ok and report.seal_number == number
+    assert report.as_dict()["seal_number"] == number
+    assert report.fingerprint == signing_fingerprint(vault)
+
+    folder = extract(sealed, tmp_path / "out")
+    # The cover: three rows of four groups, each row whole on one line, below the
+    # fingerprint (which stays).
+    cover = _text_of_pdf((folder / "report.pdf").read_bytes()).split("\f")[0]
+    lines = [" ".join(line.split()) for line in cover.splitlines()]
+    for row in rows:
+        assert row in lines, cover
+    assert report.fingerprint in cover
+    assert cover.index(report.fingerprint) < cover.index(rows[0])
+    page = (folder / "report.html").read_text()
+    for row in rows:
+        assert "".join(f"<span>{g}</span> " for g in row.split()).rstrip() in page
+    readme = (folder / "README-VERIFY.txt").read_text()
+    for row in rows:
+        assert f"    {row}\n" in readme
+
+    # An officer's own copy of the script, with nothing but Python, agrees.
+    done = subprocess.run([sys.executable, "-I", str(SCRIPT), str(folder / "allowed_signers")],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == rows
+
+
+def test_the_police_guide_states_the_algorithm() -> None:
+    guide = " ".join((REPO / "docs" / "guide-police.md").read_text().split())
+    for part in ("5200", "SHA-512", "evidence-recorder-seal", "00 00", "modulo 100000",
+                 "docs/verify/seal_number.py"):
+        assert part in guide, part
+    script = SCRIPT.read_text()
+    assert "import" in script and "evidence_recorder" not in script  # stdlib only
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_shows_the_seal_on_export_verify_and_seal(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    make_png(tmp_path / "a.png")
+    assert cli("import", str(tmp_path / "a.png")).returncode == 0
+    mine = cli("seal", "--json")
+    assert mine.returncode == 0, mine.stderr
+    seal = json.loads(mine.stdout)
+    rows = seal_number_rows(seal["seal_number"])
+    plain = cli("seal")
+    assert seal["fingerprint"] in plain.stdout and "by phone" in plain.stdout
+    for row in rows:
+        assert f"    {row}\n" in plain.stdout
+
+    out = tmp_path / "bundle.zip"
+    done = cli("export", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert seal["fingerprint"] in done.stdout
+    for row in rows:
+        assert f"    {row}\n" in done.stdout
+
+    checked = run_cli("verify", str(out))
+    assert checked.returncode == 0, checked.stderr
+    for row in rows:
+        assert f"    {row}\n" in checked.stdout
+    as_json = json.loads(run_cli("verify", str(out), "--json").stdout)
+    assert as_json["seal_number"] == seal["seal_number"]
+    assert as_json["fingerprint"] == seal["fingerprint"]
+
+    with zipfile.ZipFile(out) as zf:
+        signers = next(n for n in zf.namelist() if n.endswith("/allowed_signers"))
+        (tmp_path / "allowed_signers").write_bytes(zf.read(signers))
+    done = subprocess.run([sys.executable, "-I", str(SCRIPT), str(tmp_path / "allowed_signers")],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == rows

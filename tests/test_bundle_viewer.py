@@ -677,6 +677,11 @@ def test_a_real_bundle_from_a_vault_opens_intact(
     qtbot.waitUntil(viewer.is_loaded, timeout=20_000)
     assert viewer.verdict() == "intact", viewer.banner.problems.toPlainText()
     assert signing_fingerprint(vault) in viewer.banner.fingerprint_label.text()
+    from evidence_recorder.core.bundle import signing_seal_number
+    from evidence_recorder.core.sealnumber import seal_number_rows
+
+    assert "<br>".join(seal_number_rows(signing_seal_number(vault))) \
+        in viewer.banner.fingerprint_label.text()
     assert "A. Teacher" in viewer.summary.text() and "2 captures" in viewer.summary.text()
     assert viewer.model.rowCount() == 2
     viewer.timeline.setCurrentIndex(viewer.model.index(0, 0))

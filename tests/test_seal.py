@@ -156,3 +156,88 @@ def test_cli_shows_the_seal_on_export_verify_and_seal(cli, tmp_path: Path) -> No
     done = subprocess.run([sys.executable, "-I", str(SCRIPT), str(tmp_path / "allowed_signers")],
                           capture_output=True, text=True, check=True)
     assert done.stdout.splitlines() == rows
+
+
+# ---------------------------------------------------------------------------- app
+
+
+def test_my_seal_dialog_shows_both_forms_and_copies_them(qtbot, controller,  # type: ignore[no-untyped-def]
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from test_app import create_vault
+
+    from evidence_recorder.ui.seal_dialog import MySealDialog
+
+    create_vault(qtbot, controller)
+    fingerprint, number = controller.session.my_seal()
+    vault = controller.session.vault
+    assert (fingerprint, number) == (signing_fingerprint(vault), signing_seal_number(vault))
+    main = controller.main
+    vault_menu = next(a.menu() for a in main.menuBar().actions() if a.text() == "&Vault")
+    assert main.act_my_seal in vault_menu.actions()
+
+    shown: list[MySealDialog] = []
+    monkeypatch.setattr(MySealDialog, "exec", lambda self: shown.append(self) or 0)
+    main.act_my_seal.trigger()
+    assert len(shown) == 1
+    dialog = shown[0]
+    qtbot.addWidget(dialog)
+    assert dialog.number_label.text() == "\n".join(seal_number_rows(number))
+    assert dialog.fingerprint_label.text() == fingerprint
+    texts = " ".join(label.text() for label in dialog.findChildren(type(dialog.number_label)))
+    assert "Read these to the person you send a report to, by phone" in texts
+    QApplication.clipboard().clear()
+    dialog.copy_button.click()
+    assert QApplication.clipboard().text() == (f"Fingerprint: {fingerprint}\n"
+                                               f"Seal number: {number}")
+
+    # Laid out so that each row of four groups is whole and nothing overlaps.
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    label = dialog.number_label
+    metrics = label.fontMetrics()
+    widest = max(metrics.horizontalAdvance(row) for row in seal_number_rows(number))
+    assert label.contentsRect().width() >= widest
+    assert label.geometry().bottom() < dialog.fingerprint_label.geometry().top()
+    dialog.close()
+
+
+def test_export_result_shows_the_seal_number_with_copy(qtbot, controller,  # type: ignore[no-untyped-def]
+                                                       tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QApplication, QMessageBox
+    from test_app import _capture_one, wait_until
+
+    from evidence_recorder.ui import messages
+    from evidence_recorder.ui.export_dialog import ExportDialog
+
+    capture_id = _capture_one(qtbot, controller)
+    fingerprint, number = controller.session.my_seal()
+    dialog = ExportDialog(controller.session, controller.settings, [capture_id], None,
+                          controller.main)
+    qtbot.addWidget(dialog)
+    dialog.selected_button.setChecked(True)
+    messages.set_next_answer(messages.Button.Ok)
+    dialog.export_to(tmp_path / "b.zip", dialog.chosen_options())
+    wait_until(qtbot, lambda: dialog.written is not None)
+    title, text = messages.shown[-1]
+    assert title == "Report exported"
+    assert fingerprint in text
+    assert "\n".join(seal_number_rows(number)) in text
+
+    # The box's Copy button copies both forms and leaves the box open to be read.
+    box = messages.make_copy_box(None, title, text, copy_label="Copy seal",
+                                 copy_text=f"Fingerprint: {fingerprint}\nSeal number: {number}",
+                                 copied_label="Copied")
+    qtbot.addWidget(box)
+    box.show()
+    qtbot.waitExposed(box)
+    copy = next(b for b in box.buttons()
+                if box.buttonRole(b) == QMessageBox.ButtonRole.ActionRole)
+    QApplication.clipboard().clear()
+    copy.click()
+    assert QApplication.clipboard().text() == (f"Fingerprint: {fingerprint}\n"
+                                               f"Seal number: {number}")
+    assert box.isVisible() and copy.text() == "Copied"
+    box.button(messages.Button.Ok).click()
+    assert not box.isVisible()

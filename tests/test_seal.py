@@ -164,7 +164,6 @@ def test_cli_shows_the_seal_on_export_verify_and_seal(cli, tmp_path: Path) -> No
 def test_my_seal_dialog_shows_both_forms_and_copies_them(qtbot, controller,  # type: ignore[no-untyped-def]
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from PySide6.QtWidgets import QApplication
-
     from test_app import create_vault
 
     from evidence_recorder.ui.seal_dialog import MySealDialog

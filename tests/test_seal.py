@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import struct
 import subprocess
 import sys
@@ -80,6 +81,27 @@ def _text_of_pdf(pdf: bytes) -> str:
     return done.stdout.decode("utf-8")
 
 
+def _assert_cover_words_inside_the_box(pdf: Path, rows: list[str]) -> None:
+    """Every word of the seal box lies inside the box, and each row of four groups is
+    one line (same top), left to right: geometry from poppler, not pixels."""
+    done = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"],
+                          capture_output=True, text=True, check=True)
+    page = re.search(r'<page width="([\d.]+)"', done.stdout)
+    assert page
+    width = float(page.group(1))
+    words = [(float(m.group(1)), float(m.group(2)), float(m.group(3)), m.group(4))
+             for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)"'
+                                  r' yMax="[\d.]+">([^<]*)</word>', done.stdout)]
+    margin = 16 / 25.4 * 72  # the report's side margins, 16 mm
+    for x_min, _, x_max, text in words:
+        assert margin - 1 <= x_min and x_max <= width - margin + 1, text
+    for row in rows:
+        groups = row.split()
+        found = [next(w for w in words if w[3] == g) for g in groups]
+        assert len({round(w[1]) for w in found}) == 1, row
+        assert [w[0] for w in found] == sorted(w[0] for w in found), row
+
+
 def test_a_real_bundle_carries_its_seal_number_everywhere(vault: Vault, sealed: Path,
                                                           tmp_path: Path) -> None:
     number = signing_seal_number(vault)
@@ -98,6 +120,8 @@ def test_a_real_bundle_carries_its_seal_number_everywhere(vault: Vault, sealed: 
         assert row in lines, cover
     assert report.fingerprint in cover
     assert cover.index(report.fingerprint) < cover.index(rows[0])
+    assert "Confirm the seal number with the sender by phone" in cover
+    _assert_cover_words_inside_the_box(folder / "report.pdf", rows)
     page = (folder / "report.html").read_text()
     for row in rows:
         assert "".join(f"<span>{g}</span> " for g in row.split()).rstrip() in page

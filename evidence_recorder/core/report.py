@@ -69,6 +69,7 @@ HONEST_STATEMENT: Final = (
 )
 CONFIRM_FINGERPRINT: Final = "Confirm this fingerprint with the sender by phone"
 SEAL_NUMBER_LABEL: Final = "Seal number (the same key as digits, easier to read out)"
+CONFIRM_SEAL: Final = "Confirm the seal number with the sender by phone"
 # Longest side of a picture as embedded in the PDF: sharp on paper, small in the file.
 PDF_IMAGE_MAX_SIDE: Final = 1600
 PAGE_COUNT_ALIAS: Final = "{nb_total}"
@@ -493,7 +494,7 @@ _CHECK_STEPS: Final = (
     "If a trusted timestamp is included: openssl ts -verify -in "
     "tagmanifest-sha256.txt.sig.tsr -data tagmanifest-sha256.txt.sig -CAfile with the "
     "authority's root certificate, taken from the authority itself.",
-    "Compare the seal's fingerprint with the one the sender gives you by phone.",
+    "Compare the seal's number or fingerprint with the one the sender gives you by phone.",
     "Evidence Recorder runs the same checks when you open the .zip file in it (Verify a "
     "bundle). The scripts in the bundle, verify.sh and verify.cmd, run them too, but a "
     "script inside a bundle proves nothing by itself: whoever altered the bundle could "
@@ -576,7 +577,7 @@ def _fingerprint_box(pdf: _ReportPDF) -> None:
     pdf.ln(1)
     pdf.set_x(pdf.l_margin + 5)
     pdf.font(10, bold=True)
-    pdf.cell(0, 5, CONFIRM_FINGERPRINT + ", not by e-mail or message.",
+    pdf.cell(0, 5, (CONFIRM_SEAL if rows else CONFIRM_FINGERPRINT) + ", not by e-mail or message.",
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_x(pdf.l_margin + 5)
     pdf.font(8.5, color=_MUTED)
@@ -930,7 +931,8 @@ def write_html(data: ReportData) -> bytes:
         '<div class="muted"><strong>Signing key fingerprint</strong></div>',
         f'<div class="fp">{_h(data.fingerprint or "not available", multiline=False)}</div>',
         *_seal_number_html(data.seal_number),
-        f"<p><strong>{CONFIRM_FINGERPRINT}, not by e-mail or message.</strong><br>",
+        f"<p><strong>{CONFIRM_SEAL if data.seal_number else CONFIRM_FINGERPRINT}, not by "
+        "e-mail or message.</strong><br>",
         '<span class="muted">If it differs, this bundle was not sealed with their key '
         "and should not be relied on.</span></p>",
         "</div>",

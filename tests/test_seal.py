@@ -264,3 +264,43 @@ def test_export_result_shows_the_seal_number_with_copy(qtbot, controller,  # typ
     assert box.isVisible() and copy.text() == "Copied"
     box.button(messages.Button.Ok).click()
     assert not box.isVisible()
+
+
+def test_viewer_banner_shows_the_seal_number_whole_and_copies_both(  # type: ignore[no-untyped-def]
+        qtbot, vault: Vault, sealed: Path) -> None:
+    from PySide6.QtGui import QFont, QFontMetrics
+    from PySide6.QtWidgets import QApplication
+
+    from evidence_recorder.ui.bundle_viewer import open_bundle_window
+    from evidence_recorder.ui.tasks import wait_for_tasks
+
+    fingerprint, number = signing_fingerprint(vault), signing_seal_number(vault)
+    viewer = open_bundle_window(sealed)
+    assert viewer is not None
+    try:
+        qtbot.waitUntil(viewer.is_loaded, timeout=20_000)
+        assert viewer.verdict() == "intact"
+        banner = viewer.banner
+        assert "<br>".join(seal_number_rows(number)) in banner.fingerprint_label.text()
+        QApplication.clipboard().clear()
+        banner.copy_button.click()
+        assert QApplication.clipboard().text() == (f"Fingerprint: {fingerprint}\n"
+                                                   f"Seal number: {number}")
+
+        # Narrow window: the label is tall enough for all its lines, wide enough for a
+        # row of four groups, and clear of the Copy button.
+        viewer.resize(800, 600)
+        viewer.show()
+        qtbot.waitExposed(viewer)
+        label = banner.fingerprint_label
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        mono.setBold(True)
+        widest = max(QFontMetrics(mono).horizontalAdvance(r) for r in seal_number_rows(number))
+        assert label.contentsRect().width() >= widest
+        assert label.height() >= label.heightForWidth(label.width())
+        assert label.geometry().right() < banner.copy_button.geometry().left()
+    finally:
+        viewer.close()
+        wait_for_tasks()
+        QApplication.processEvents()

@@ -444,9 +444,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     with _open(args) as vault:
         path = bundle.export_bundle(vault, out, options=chosen)
         fingerprint = bundle.signing_fingerprint(vault)
+        number = bundle.signing_seal_number(vault)
     print(f"Sealed bundle written to {path}.")
     print(f"Its seal's key fingerprint is {fingerprint}: give it to the recipient "
           "separately (by phone, say) so they can confirm the bundle came from you.")
+    print("Its seal number (the same key as digits, easier to read out by phone):")
+    _print_seal_number(number)
     if generated:
         print("\nThe bundle is locked with this passphrase (it is shown only this once):\n")
         print(f"    {generated}\n")
@@ -492,6 +495,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"The bundle is intact: {report.files_checked} files match their seal.")
         print(f"It was sealed by the key {report.fingerprint}; confirm this fingerprint with "
               "the sender.")
+        if report.seal_number:
+            print("Seal number (the same key as digits; the sender can read theirs to you):")
+            _print_seal_number(report.seal_number)
         if report.timestamp_check is not None:
             print(report.timestamp_check.sentence())
     else:
@@ -499,6 +505,31 @@ def cmd_verify(args: argparse.Namespace) -> int:
         for problem in report.problems:
             print(f"  - {problem}", file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _print_seal_number(number: str) -> None:
+    from evidence_recorder.core.sealnumber import seal_number_rows
+
+    for row in seal_number_rows(number):
+        print(f"    {row}")
+
+
+def cmd_seal(args: argparse.Namespace) -> int:
+    from evidence_recorder.core import bundle
+
+    with _open(args) as vault:
+        fingerprint = bundle.signing_fingerprint(vault)
+        number = bundle.signing_seal_number(vault)
+    if args.json:
+        _print_json({"fingerprint": fingerprint, "seal_number": number})
+        return EXIT_OK
+    print("Your seal, which every report you export carries:")
+    print(f"  Fingerprint: {fingerprint}")
+    print("  Seal number:")
+    _print_seal_number(number)
+    print("Read these to the person you send a report to, by phone or in person, so they "
+          "can check the report came from you. Never send them with the report.")
+    return EXIT_OK
 
 
 def cmd_trust_add(args: argparse.Namespace) -> int:
@@ -768,6 +799,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", metavar="TEXT", help="your name, for the report")
     p.add_argument("--role", metavar="TEXT", help="your role, for the report")
     p.add_argument("--force", action="store_true", help="replace FILE if it exists")
+
+    p = command("seal", cmd_seal, "show your seal: the fingerprint and seal number a "
+                                  "recipient confirms with you by phone")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
 
     p = command("verify", cmd_verify, "check a bundle: exits 0 only if nothing in it changed "
                                       "(no vault needed)")

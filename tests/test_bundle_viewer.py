@@ -42,6 +42,7 @@ from evidence_recorder.ui.bundle_viewer import (
 from evidence_recorder.ui.tasks import wait_for_tasks
 
 FINGERPRINT = "SHA256:3q2+7wAAAAC0ZmFrZWZpbmdlcnByaW50Zm9ydGVzdHM"
+SEAL_NUMBER = "01234 56789 00042 99999 12345 67890 11111 22222 33333 44444 55555 66666"
 Button = messages.Button
 
 
@@ -72,6 +73,7 @@ class FakeReport:
     ok: bool = True
     problems: list[str] = field(default_factory=list)
     fingerprint: str | None = FINGERPRINT
+    seal_number: str | None = SEAL_NUMBER
     timestamp: str | None = "2026-11-25T12:00:03Z (Example TSA)"
     timestamp_state: str | None = "trusted"
     timestamp_reason: str = ""
@@ -252,8 +254,12 @@ def test_intact_bundle_says_so_and_shows_the_fingerprint(
                  "1 incident", "12:00 UTC", "Posts about Ms Teacher"):
         assert part in summary
 
+    # The seal number, grouped three rows of four, and Copy takes both forms.
+    assert "01234 56789 00042 99999<br>12345 67890 11111 22222<br>33333 44444 55555 66666" \
+        in banner.fingerprint_label.text()
     viewer.copy_fingerprint()
-    assert QApplication.clipboard().text() == FINGERPRINT
+    assert QApplication.clipboard().text() == (f"Fingerprint: {FINGERPRINT}\n"
+                                               f"Seal number: {SEAL_NUMBER}")
 
     assert viewer.act_save.isEnabled()
     with qtbot.waitSignal(viewer.save_requested, timeout=1000) as saved:
@@ -700,6 +706,11 @@ def test_a_real_bundle_from_a_vault_opens_intact(
     qtbot.waitUntil(viewer.is_loaded, timeout=20_000)
     assert viewer.verdict() == "intact", viewer.banner.problems.toPlainText()
     assert signing_fingerprint(vault) in viewer.banner.fingerprint_label.text()
+    from evidence_recorder.core.bundle import signing_seal_number
+    from evidence_recorder.core.sealnumber import seal_number_rows
+
+    assert "<br>".join(seal_number_rows(signing_seal_number(vault))) \
+        in viewer.banner.fingerprint_label.text()
     assert "A. Teacher" in viewer.summary.text() and "2 captures" in viewer.summary.text()
     assert viewer.model.rowCount() == 2
     # A bundle made as before (schema 1, originals inside): the covered copy comes first.

@@ -26,7 +26,12 @@ from tsa import (
 )
 
 from evidence_recorder.core import bundle
-from evidence_recorder.core.bundle import ExportOptions, export_bundle, signing_fingerprint
+from evidence_recorder.core.bundle import (
+    ExportOptions,
+    export_bundle,
+    signing_fingerprint,
+    signing_seal_number,
+)
 from evidence_recorder.core.paths import docs_dir
 from evidence_recorder.core.settings import Settings
 from evidence_recorder.core.vault import Vault
@@ -178,8 +183,9 @@ def sealed(tmp_path_factory: pytest.TempPathFactory, tsa_server: LoopbackTsa) ->
         locked = export_bundle(vault, folder / "locked.zip",
                                options=ExportOptions(passphrase=BUNDLE_PASSPHRASE))
         (folder / "fingerprint").write_text(signing_fingerprint(vault))
+        (folder / "seal_number").write_text(signing_seal_number(vault))
     return {"stamped": stamped, "locked": locked, "ca": tsa_server.ca_pem_path,
-            "fingerprint": folder / "fingerprint"}
+            "fingerprint": folder / "fingerprint", "seal_number": folder / "seal_number"}
 
 
 def _top(path: Path) -> str:
@@ -212,6 +218,8 @@ def test_every_command_in_the_police_guide_works_on_a_real_bundle(
             continue
         if "TSA-CA.pem" in command:  # beside the folder: in it, it would be an added file
             shutil.copy(sealed["ca"], tmp_path / "TSA-CA.pem")
+        if "seal_number.py" in command:  # the officer's own copy, beside the folder too
+            shutil.copy(REPO / "docs" / "verify" / "seal_number.py", tmp_path)
         done = _shell(command, tmp_path if command.startswith("unzip") else folder)
         output = done.stdout + done.stderr
         assert done.returncode == 0, f"{command}\n{output}"
@@ -225,6 +233,9 @@ def test_every_command_in_the_police_guide_works_on_a_real_bundle(
             assert "the timestamp: checked against the root certificate you gave" in output
         if "openssl ts -verify" in command:
             assert "Verification: OK" in output
+        if "seal_number.py" in command:
+            groups = sealed["seal_number"].read_text().split()
+            assert output.splitlines() == [" ".join(groups[i:i + 4]) for i in (0, 4, 8)]
         if "openssl ts -reply" in command:
             assert "Time stamp:" in output
         if command.startswith("bagit.py"):

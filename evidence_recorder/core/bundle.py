@@ -57,6 +57,7 @@ from evidence_recorder.core.bundle_texts import (
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDamaged, WrongSecret
 from evidence_recorder.core.model import Capture, Incident, iso_utc, utc_now
 from evidence_recorder.core.report_data import ReportCapture, ReportData
+from evidence_recorder.core.sealnumber import seal_number
 from evidence_recorder.core.vault import RecordedHashes, Vault
 
 NAMESPACE: Final = "evidence-recorder-bundle"
@@ -107,10 +108,13 @@ class BundleReport:
 
     ``fingerprint`` is the SSH fingerprint of the key whose signature verified, for
     the reader to compare with the one they were given; ``None`` if none verified.
+    ``seal_number`` is the same key as twelve groups of five digits (see
+    :mod:`~evidence_recorder.core.sealnumber`), easier to read out by phone.
     """
 
     problems: list[str] = field(default_factory=list)
     fingerprint: str | None = None
+    seal_number: str | None = None
     identity: str | None = None
     files_checked: int = 0
     # "2026-11-25T12:00:03Z from CN=Example TSA" when the bundle holds a timestamp whose
@@ -145,6 +149,7 @@ class BundleReport:
     def as_dict(self) -> dict[str, Any]:
         check = self.timestamp_check.as_dict() if self.timestamp_check is not None else None
         return {"ok": self.ok, "problems": self.problems, "fingerprint": self.fingerprint,
+                "seal_number": self.seal_number,
                 "identity": self.identity, "files_checked": self.files_checked,
                 "timestamp": self.timestamp, "timestamp_check": check,
                 "encrypted": self.encrypted}
@@ -170,6 +175,11 @@ def _signing_key(vault: Vault) -> Ed25519PrivateKey:
 def signing_fingerprint(vault: Vault) -> str:
     """The fingerprint a recipient should compare against ``verify_bundle``'s."""
     return sshsig.fingerprint(_signing_key(vault))
+
+
+def signing_seal_number(vault: Vault) -> str:
+    """The seal number (twelve groups of five digits) a recipient compares by phone."""
+    return seal_number(_signing_key(vault))
 
 
 class _BagWriter:
@@ -343,7 +353,7 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
         exported_at=now, exported_by=options.exporter, role=options.role,
         audience=options.audience, incidents=incidents, captures=[p for p, _ in planned],
         fingerprint=key_fingerprint, app_version=__version__, bundle_name=folder,
-        timestamped=options.timestamp_url is not None)
+        timestamped=options.timestamp_url is not None, seal_number=seal_number(key))
 
     fsutil.remove_stale_temps(target.parent, target.name)
     report_maker = _ReportMaker(report_data)
@@ -395,7 +405,8 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
             bag.add(REPORT_PDF, pdf, compress=False)  # mostly JPEG already
             del pdf
             bag.add(REPORT_HTML, html)
-            bag.add(README_VERIFY, verify_readme(identity, key_fingerprint).encode())
+            bag.add(README_VERIFY, verify_readme(identity, key_fingerprint,
+                                                    seal_number(key)).encode())
             bag.add(VERIFY_SH, VERIFY_SH_BYTES)
             bag.add(VERIFY_CMD, VERIFY_CMD_BYTES)
             if progress is not None:
@@ -843,6 +854,7 @@ def _check_bag(zf: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo],
         identity, key = signer
         if sshsig.verify(signature, tagmanifest, NAMESPACE, key):
             report.fingerprint = sshsig.fingerprint(key)
+            report.seal_number = seal_number(key)
             report.identity = identity
             report.sealed_sha256 = hashlib.sha256(tagmanifest).hexdigest()
             report.files_checked += 1  # the tag manifest, checked by the signature

@@ -12,7 +12,16 @@ from typing import Final
 from evidence_recorder import APP_NAME
 
 
-def verify_readme(identity: str, fingerprint: str) -> str:
+def verify_readme(identity: str, fingerprint: str, seal_number: str = "") -> str:
+    number = ""
+    if seal_number:
+        groups = seal_number.split()
+        rows = "\n".join("    " + " ".join(groups[i:i + 4]) for i in range(0, len(groups), 4))
+        number = f"""
+and its seal number (the same key as digits, easier to read out by phone) is:
+
+{rows}
+"""
     return f"""\
 HOW TO CHECK THAT THIS EVIDENCE BUNDLE HAS NOT BEEN ALTERED
 ============================================================
@@ -21,10 +30,12 @@ This folder was exported and sealed by {APP_NAME}. The seal is an SSH signature 
 with a key that belongs to the sender's vault. Its fingerprint is:
 
     {fingerprint}
-
-Confirm this fingerprint with the person who sent you the bundle, by phone or in
-person (on a number you already have). If it matches and every check below passes,
-nothing in this folder has changed since the sender sealed it.
+{number}
+Confirm this fingerprint (or the seal number) with the person who sent you the
+bundle, by phone or in person (on a number you already have). If it matches and
+every check below passes, nothing in this folder has changed since the sender
+sealed it. (python3 seal_number.py allowed_signers, from docs/verify/ in the
+project's source code, recomputes the seal number.)
 
 Check it with the commands below, typed yourself: they use only standard tools
 (sha256sum or certutil, ssh-keygen, openssl). Do not rely on this file's word alone

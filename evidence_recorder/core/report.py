@@ -50,6 +50,7 @@ from evidence_recorder.core.model import (
     handle_text,
 )
 from evidence_recorder.core.report_data import ReportCapture, ReportData
+from evidence_recorder.core.sealnumber import seal_number_rows
 
 FONT_DIR: Final = paths.resource_dir() / "fonts"
 SANS: Final = "DejaVuSans"
@@ -68,6 +69,8 @@ HONEST_STATEMENT: Final = (
     "records every action."
 )
 CONFIRM_FINGERPRINT: Final = "Confirm this fingerprint with the sender by phone"
+SEAL_NUMBER_LABEL: Final = "Seal number (the same key as digits, easier to read out)"
+CONFIRM_SEAL: Final = "Confirm the seal number with the sender by phone"
 # Longest side of a picture as embedded in the PDF: sharp on paper, small in the file.
 PDF_IMAGE_MAX_SIDE: Final = 1600
 PAGE_COUNT_ALIAS: Final = "{nb_total}"
@@ -492,7 +495,7 @@ _CHECK_STEPS: Final = (
     "If a trusted timestamp is included: openssl ts -verify -in "
     "tagmanifest-sha256.txt.sig.tsr -data tagmanifest-sha256.txt.sig -CAfile with the "
     "authority's root certificate, taken from the authority itself.",
-    "Compare the seal's fingerprint with the one the sender gives you by phone.",
+    "Compare the seal's number or fingerprint with the one the sender gives you by phone.",
     "Evidence Recorder runs the same checks when you open the .zip file in it (Verify a "
     "bundle). The scripts in the bundle, verify.sh and verify.cmd, run them too, but a "
     "script inside a bundle proves nothing by itself: whoever altered the bundle could "
@@ -532,8 +535,20 @@ def _redaction_sentence(count: int) -> str:
             "other people. Each is marked, and the unaltered original is in the bundle.")
 
 
+def _seal_number_html(number: str) -> list[str]:
+    """The seal number in rows of four groups; no group breaks across lines."""
+    if not number:
+        return []
+    rows = "<br>".join(" ".join(f"<span>{_h(group, multiline=False)}</span>"
+                                for group in row.split())
+                       for row in seal_number_rows(number))
+    return [f'<div class="muted"><strong>{_h(SEAL_NUMBER_LABEL)}</strong></div>',
+            f'<div class="sealno">{rows}</div>']
+
+
 def _fingerprint_box(pdf: _ReportPDF) -> None:
-    height = 31
+    rows = seal_number_rows(pdf.data.seal_number) if pdf.data.seal_number else []
+    height = 31 + (7 + 8 * len(rows) if rows else 0)
     if pdf.will_page_break(height + 8):
         pdf.add_page()
     pdf.ln(5)
@@ -549,10 +564,21 @@ def _fingerprint_box(pdf: _ReportPDF) -> None:
     pdf.multi_cell(pdf.epw - 10, 7, pdf.m(pdf.data.fingerprint or "not available"),
                    align=Align.L, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN,
                    new_y=YPos.NEXT)
+    if rows:
+        # Digits are what a person can read out by phone; each row is one cell, so a
+        # group of five is never split between lines.
+        pdf.ln(1.5)
+        pdf.set_x(pdf.l_margin + 5)
+        pdf.font(9, bold=True, color=_MUTED)
+        pdf.cell(0, 4, SEAL_NUMBER_LABEL, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.font(16, mono=True)
+        for row in rows:
+            pdf.set_x(pdf.l_margin + 5)
+            pdf.cell(0, 8, row, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
     pdf.set_x(pdf.l_margin + 5)
     pdf.font(10, bold=True)
-    pdf.cell(0, 5, CONFIRM_FINGERPRINT + ", not by e-mail or message.",
+    pdf.cell(0, 5, (CONFIRM_SEAL if rows else CONFIRM_FINGERPRINT) + ", not by e-mail or message.",
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_x(pdf.l_margin + 5)
     pdf.font(8.5, color=_MUTED)
@@ -824,6 +850,9 @@ dl.facts dd { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
 .mono, .fp { font-family: "DejaVu Sans Mono", Consolas, monospace; }
 .fpbox { background: #f2f2f2; border: 1px solid #bbb; padding: 1em 1.3em; margin: 1.5em 0; }
 .fp { font-size: 1.5em; overflow-wrap: anywhere; }
+.sealno { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 1.5em;
+          margin: 0.2em 0; }
+.sealno span { white-space: nowrap; }
 .incident { margin-bottom: 1em; }
 .incident p { white-space: pre-wrap; overflow-wrap: anywhere; margin: .2em 0; }
 table { border-collapse: collapse; width: 100%; font-size: .85em; }
@@ -902,7 +931,9 @@ def write_html(data: ReportData) -> bytes:
         '<div class="fpbox">',
         '<div class="muted"><strong>Signing key fingerprint</strong></div>',
         f'<div class="fp">{_h(data.fingerprint or "not available", multiline=False)}</div>',
-        f"<p><strong>{CONFIRM_FINGERPRINT}, not by e-mail or message.</strong><br>",
+        *_seal_number_html(data.seal_number),
+        f"<p><strong>{CONFIRM_SEAL if data.seal_number else CONFIRM_FINGERPRINT}, not by "
+        "e-mail or message.</strong><br>",
         '<span class="muted">If it differs, this bundle was not sealed with their key '
         "and should not be relied on.</span></p>",
         "</div>",

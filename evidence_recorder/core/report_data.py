@@ -35,3 +35,6 @@ class ReportData:
     app_version: str
     bundle_name: str
     timestamped: bool
+    # The same key as twelve groups of five digits (core.sealnumber), to read by phone;
+    # "" for callers that have no key.
+    seal_number: str = ""

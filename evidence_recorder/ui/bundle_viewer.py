@@ -124,6 +124,7 @@ from evidence_recorder.ui.models import (
     zone_label,
 )
 from evidence_recorder.ui.plain import make_plain, tooltip
+from evidence_recorder.ui.seal_dialog import seal_number_html, seal_text
 from evidence_recorder.ui.tasks import run_task
 
 # ---------------------------------------------------------------------- the protocol
@@ -140,6 +141,9 @@ class BundleReportLike(Protocol):
 
     @property
     def fingerprint(self) -> str | None: ...  # "SHA256:…" as ssh-keygen prints it
+
+    @property
+    def seal_number(self) -> str | None: ...  # the same key as 12 groups of 5 digits
 
     @property
     def timestamp(self) -> str | None: ...  # "2026-11-25T12:00:03Z from …" when present
@@ -844,6 +848,7 @@ class VerdictBanner(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.state = "checking"
         self.fingerprint = ""
+        self.seal_number = ""
         outer = QHBoxLayout(self)
         outer.setContentsMargins(14, 10, 14, 10)
         outer.setSpacing(12)
@@ -876,10 +881,10 @@ class VerdictBanner(QFrame):
         self.fingerprint_label.setAccessibleName(self.tr("Key that sealed the bundle"))
         key_row.addWidget(self.fingerprint_label, 1)
         self.copy_button = QToolButton()
-        self.copy_button.setText(self.tr("Copy fingerprint"))
-        self.copy_button.setAccessibleName(self.tr("Copy the fingerprint"))
-        self.copy_button.setToolTip(self.tr("Copy the fingerprint, to compare it with the one "
-                                            "the sender reads to you"))
+        self.copy_button.setText(self.tr("Copy seal"))
+        self.copy_button.setAccessibleName(self.tr("Copy the seal number and fingerprint"))
+        self.copy_button.setToolTip(self.tr("Copy the seal number and fingerprint, to compare "
+                                            "them with the ones the sender reads to you"))
         self.copy_button.clicked.connect(self.copy_requested.emit)
         key_row.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
         column.addLayout(key_row)
@@ -929,6 +934,7 @@ class VerdictBanner(QFrame):
 
     def _reset(self) -> None:
         self.fingerprint = ""
+        self.seal_number = ""
         self.fingerprint_label.clear()
         self.timestamp_label.clear()
         self.problems.clear()
@@ -957,15 +963,19 @@ class VerdictBanner(QFrame):
         self.icon.setAccessibleName(self.tr("Intact") if intact else self.tr("Warning"))
         self.icon.setToolTip(self.tr("Intact") if intact else self.tr("Warning"))
         fingerprint = (report.fingerprint or "").strip()
+        number = (report.seal_number or "").strip() if fingerprint else ""
         timestamp = (report.timestamp or "").strip()
         if intact:
             self.headline.setText(_tr(INTACT_HEADLINE))
             if fingerprint:
-                self.fingerprint_label.setText(
-                    self.tr("Sealed by the key <span style='font-family: monospace; font-weight: "
-                            "600'>{fingerprint}</span> — {advice}")
-                    .format(fingerprint=html.escape(fingerprint),
-                            advice=html.escape(_tr(CONFIRM_FINGERPRINT))))
+                text = self.tr("Sealed by the key <span style='font-family: monospace; "
+                               "font-weight: 600'>{fingerprint}</span> — {advice}").format(
+                    fingerprint=html.escape(fingerprint),
+                    advice=html.escape(_tr(CONFIRM_FINGERPRINT)))
+                if number:
+                    text += "<br>" + self.tr("Seal number (the same key as digits, easier to "
+                                             "read out):") + "<br>" + seal_number_html(number)
+                self.fingerprint_label.setText(text)
                 self.copy_button.setVisible(True)
             else:
                 self.fingerprint_label.setText(
@@ -988,6 +998,7 @@ class VerdictBanner(QFrame):
             self.advice.setText(_tr(ALTERED_ADVICE))
             self.advice.setVisible(True)
         self.fingerprint = fingerprint if intact else ""
+        self.seal_number = number if intact else ""
 
     def _show_timestamp(self, report: BundleReportLike, timestamp: str) -> None:
         """Only a timestamp whose authority chains to a trusted root may sound sure."""
@@ -1546,8 +1557,8 @@ class BundleViewer(QMainWindow):
     def copy_fingerprint(self) -> None:
         fingerprint = self.banner.fingerprint
         if fingerprint:
-            QGuiApplication.clipboard().setText(fingerprint)
-            self.statusBar().showMessage(self.tr("Fingerprint copied."), 4000)
+            QGuiApplication.clipboard().setText(seal_text(fingerprint, self.banner.seal_number))
+            self.statusBar().showMessage(self.tr("Seal copied."), 4000)
 
     # ------------------------------------------------------------------ report and printing
 

@@ -42,6 +42,7 @@ from evidence_recorder.core.settings import Settings
 from evidence_recorder.ui import clipboard, filedialogs, messages, theme
 from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.plain import make_plain
+from evidence_recorder.ui.seal_dialog import seal_number_lines, seal_text
 from evidence_recorder.ui.session import VaultSession
 from evidence_recorder.ui.tasks import Progress, run_task
 
@@ -320,21 +321,23 @@ class ExportDialog(QDialog):
         vault = self.session.vault
         made_for_them = self.generated.text()
 
-        def job(progress: Progress) -> tuple[Path, str]:
+        def job(progress: Progress) -> tuple[Path, str, str]:
             path = bundle.export_bundle(vault, target, options=chosen, progress=progress)
-            return path, bundle.signing_fingerprint(vault)
+            return path, bundle.signing_fingerprint(vault), bundle.signing_seal_number(vault)
 
         def step(done: int, total: int) -> None:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
 
-        def done(result: tuple[Path, str]) -> None:
+        def done(result: tuple[Path, str, str]) -> None:
             self.written = result[0]
             self.progress.hide()
-            text = self.tr("The sealed report is saved as {path}.\n\nIts seal's fingerprint is\n"
-                           "{fingerprint}\n\nGive this fingerprint to the person you send it "
-                           "to, by phone or in person, so they can confirm the report came from "
-                           "you.").format(path=result[0], fingerprint=result[1])
+            text = self.tr("The sealed report is saved as {path}.\n\nIts seal number is\n"
+                           "{number}\n\nand its fingerprint is\n{fingerprint}\n\nRead these to "
+                           "the person you send it to, by phone or in person, so they can "
+                           "confirm the report came from you. (Vault ▸ My seal shows them "
+                           "again.)").format(path=result[0], fingerprint=result[1],
+                                             number=seal_number_lines(result[2]))
             if chosen.passphrase is not None and chosen.passphrase == made_for_them:
                 text += "\n\n" + self.tr(
                     "The file is locked with this passphrase (make a note of it now):\n\n"
@@ -344,7 +347,10 @@ class ExportDialog(QDialog):
                 text += "\n\n" + self.tr(
                     "The file is locked with your passphrase. Send it another way: say it on "
                     "the phone or in person, never in the same e-mail as the file.")
-            messages.info(self, self.tr("Report exported"), text)
+            messages.info_with_copy(self, self.tr("Report exported"), text,
+                                    copy_label=self.tr("Copy seal"),
+                                    copy_text=seal_text(result[1], result[2]),
+                                    copied_label=self.tr("Copied"))
             self.accept()
 
         def failed(exc: EvidenceError) -> None:

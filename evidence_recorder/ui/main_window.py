@@ -291,6 +291,9 @@ class MainWindow(QMainWindow):
         self.act_received = self._action(self.tr("&Received bundles…"),
                                          self.received_requested.emit, None,
                                          self.tr("Report bundles you kept in this vault"))
+        self.act_my_seal = self._action(
+            self.tr("My &seal…"), self.show_my_seal, None,
+            self.tr("The fingerprint and seal number to read to the person you send a report to"))
         self.act_verify = self._action(self.tr("&Verify vault"), self.verify_vault, None,
                                        self.tr("Check that nothing in the vault has been altered"))
         self.act_audit = self._action(self.tr("&Audit log"), self.show_audit, None,
@@ -347,6 +350,7 @@ class MainWindow(QMainWindow):
                               self.act_describe_incident])
         vault_menu = menu.addMenu(self.tr("&Vault"))
         vault_menu.addActions([self.act_open_bundle, self.act_received])
+        vault_menu.addAction(self.act_my_seal)
         vault_menu.addSeparator()
         vault_menu.addActions([self.act_verify, self.act_audit, self.act_authorities,
                                self.act_settings])
@@ -1061,6 +1065,17 @@ class MainWindow(QMainWindow):
         from evidence_recorder.ui.keys_dialog import ChangeAllKeysDialog
 
         dialog = ChangeAllKeysDialog(self.session, self)
+        dialog.exec()
+        dialog.deleteLater()
+
+    def show_my_seal(self) -> None:
+        from evidence_recorder.ui.seal_dialog import MySealDialog
+
+        try:
+            dialog = MySealDialog(self.session, self)
+        except EvidenceError as exc:  # a damaged key: the vault check says what to do
+            messages.error(self, self.tr("My seal"), error_text(exc))
+            return
         dialog.exec()
         dialog.deleteLater()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import deque
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QInputDialog, QLabel, QLineEdit, QMessageBox, QWidget
 
 Button = QMessageBox.StandardButton
@@ -58,6 +59,37 @@ def make_box(icon: QMessageBox.Icon, parent: QWidget | None, title: str, text: s
 
 def info(parent: QWidget | None, title: str, text: str, detail: str = "") -> None:
     _show(QMessageBox.Icon.Information, parent, title, text, Button.Ok, Button.Ok, detail)
+
+
+def info_with_copy(parent: QWidget | None, title: str, text: str, *, copy_label: str,
+                   copy_text: str, copied_label: str) -> None:
+    """:func:`info` with a button that puts ``copy_text`` on the clipboard.
+
+    Tests answer it like :func:`info`; :func:`make_copy_box` builds the box itself.
+    """
+    shown.append((title, text))
+    if _next_answers:
+        _next_answers.popleft()
+        return
+    box = make_copy_box(parent, title, text, copy_label=copy_label, copy_text=copy_text,
+                        copied_label=copied_label)
+    box.exec()
+    box.deleteLater()
+
+
+def make_copy_box(parent: QWidget | None, title: str, text: str, *, copy_label: str,
+                  copy_text: str, copied_label: str) -> QMessageBox:
+    box = make_box(QMessageBox.Icon.Information, parent, title, text, Button.Ok, Button.Ok)
+    copy = box.addButton(copy_label, QMessageBox.ButtonRole.ActionRole)
+    copy.clicked.disconnect()  # copying must not close the box before it was read
+
+    def copy_now() -> None:
+        QGuiApplication.clipboard().setText(copy_text)
+        copy.setText(copied_label)
+
+    copy.clicked.connect(copy_now)
+    box.setDefaultButton(Button.Ok)
+    return box
 
 
 def warn(parent: QWidget | None, title: str, text: str, detail: str = "") -> None:

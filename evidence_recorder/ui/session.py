@@ -340,6 +340,15 @@ class VaultSession(QObject):
         self.vault.edit_incident(incident_id, **changes)
         self.incidents_changed.emit()
 
+    def my_seal(self) -> tuple[str, str]:
+        """The vault's seal as (``SHA256:…`` fingerprint, seal number).
+
+        Quick (a few milliseconds), so it runs here rather than as a background job.
+        """
+        from evidence_recorder.core import bundle
+
+        return bundle.signing_fingerprint(self.vault), bundle.signing_seal_number(self.vault)
+
     def verify(self, on_done: Callable[[VerifyReport], None],
                on_failure: Callable[[EvidenceError], None],
                on_progress: Progress | None = None) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSPHRASE, fake_screen
-from PySide6.QtCore import QItemSelectionModel, QPointF, QRect, Qt
+from PySide6.QtCore import QItemSelectionModel, QMimeData, QPointF, QRect, Qt
 from PySide6.QtGui import QDropEvent
 
 from evidence_recorder.core import capture, recorder
@@ -245,6 +245,14 @@ def test_moving_several_captures_by_menu_and_by_drag_and_drop(qtbot, controller,
     drop = QDropEvent(point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier)
     view.dropEvent(drop)
+    assert drop.isAccepted()
+    # Something else dropped there (a file, text) is refused and moves nothing.
+    other = QMimeData()
+    other.setText("3")
+    refused = QDropEvent(point, Qt.DropAction.CopyAction, other, Qt.MouseButton.LeftButton,
+                         Qt.KeyboardModifier.NoModifier)
+    view.dropEvent(refused)
+    assert not refused.isAccepted()
     assert {c.id for c in session.captures(target.id)} == set(ids)
     assert main.incident_model.index(row, 0).data() == "Instagram comments (3)"
     moves = [e for e in session.audit_entries() if e.action == "capture.edited"]

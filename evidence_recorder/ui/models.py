@@ -1100,7 +1100,7 @@ class IncidentListModel(QAbstractListModel):
         return [CAPTURE_IDS_MIME]
 
     def supportedDropActions(self) -> Qt.DropAction:
-        return Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+        return Qt.DropAction.CopyAction
 
     def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
                         parent: AnyIndex) -> bool:
@@ -1112,11 +1112,12 @@ class IncidentListModel(QAbstractListModel):
                      parent: AnyIndex) -> bool:
         """Asks for the move (``captures_dropped``); the window does it through the session.
 
-        Returns False so that the view never treats the drop as having moved rows."""
+        The capture views offer only a copy drag, so accepting it never makes them
+        remove rows themselves: the move shows when the session reloads them."""
         if not self.canDropMimeData(data, action, row, column, parent):
             return False
         self.captures_dropped.emit(capture_ids_from(data), self._incidents[parent.row()].id)
-        return False
+        return True
 
     def data(self, index: AnyIndex, role: int = _DISPLAY) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._incidents):

@@ -132,6 +132,13 @@ def test_dates_run_from_the_first_capture_to_today_and_hide_nothing(qtbot, contr
     main.clear_filters()
     assert main.date_to.date().toPython() == today
     assert main.proxy.rowCount() == 3
+    # Left open overnight: dates still at yesterday's defaults move on at the next reload.
+    yesterday = today - timedelta(days=1)
+    main.date_to.setDate(main.date_to.date().addDays(-1))
+    main._default_dates = (main._default_dates[0], yesterday)
+    main.reload_captures()
+    assert main.date_to.date().toPython() == today
+    assert main.proxy.rowCount() == 3
 
 
 def test_an_empty_search_says_so_and_offers_to_clear(qtbot, controller) -> None:  # type: ignore[no-untyped-def]
@@ -163,6 +170,8 @@ def test_an_empty_search_says_so_and_offers_to_clear(qtbot, controller) -> None:
     for overlay in overlays:
         assert overlay.label.text() == "No captures in this incident yet."
         assert overlay.button.isHidden()
+    qtbot.wait(50)
+    shot(main, "empty-incident")
 
 
 def test_the_browse_area_is_wide_enough_at_1280_by_720(qtbot, controller) -> None:  # type: ignore[no-untyped-def]

@@ -454,7 +454,7 @@ class MainWindow(QMainWindow):
         self.grid.selectionModel().currentChanged.connect(self._capture_changed)
         self.grid.doubleClicked.connect(lambda _i: self.annotate())
         self.table.doubleClicked.connect(lambda _i: self.annotate())
-        self.empty_overlays = []
+        self.empty_overlays: list[browse.EmptyOverlay] = []
         for view in (self.grid, self.table):
             # Several captures at once (Shift, Ctrl): dragged onto an incident, or moved
             # with "Move to incident…" from the Evidence menu or this right-click menu.

@@ -19,7 +19,7 @@ import secrets
 import shutil
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -386,10 +386,19 @@ class Vault:
             raise
         return vault
 
-    def close(self) -> None:
-        """Lock the vault: close the database and forget the key."""
+    def close(self, *, how: str | None = None) -> None:
+        """Lock the vault: close the database and forget the key.
+
+        ``how`` (the app says "locked by you", "idle", "session locked" or "closing")
+        first writes a "vault.locked" entry, while the key is still known. It is best
+        effort: a vault that cannot be written to (disk full, read-only) still closes.
+        Plain ``close()`` (the CLI, tests, internal reopenings) writes nothing.
+        """
         with self._mutex:
             if self._conn is not None:
+                if how is not None:
+                    with contextlib.suppress(EvidenceError), self._write() as cur:
+                        _append(cur, "vault.locked", "vault", {"how": how})
                 anchor.closing(self)
                 with contextlib.suppress(sqlcipher3.Error):
                     self._conn.close()
@@ -919,6 +928,32 @@ class Vault:
             _append(cur, "capture.edited", f"capture:{capture_id}",
                     {"capture": capture_id, "changes": diff})
         return diff
+
+    def move_captures(self, capture_ids: Sequence[int], incident_id: int) -> list[int]:
+        """Put captures in another incident, all or none; returns those that moved.
+
+        Each move is a "capture.edited" entry with the incident's old and new number,
+        the same entry a single edit writes, so verification replays it unchanged.
+        """
+        self.incident(incident_id)
+        wanted = list(dict.fromkeys(int(i) for i in capture_ids))
+        moving = [(c.id, c.incident_id) for c in map(self.capture, wanted)
+                  if c.incident_id != incident_id]
+        if not moving:
+            return []
+        with self._write() as cur:
+            for capture_id, old in moving:
+                cur.execute("UPDATE capture SET incident_id = ? WHERE id = ?",
+                            (incident_id, capture_id))
+                _append(cur, "capture.edited", f"capture:{capture_id}",
+                        {"capture": capture_id,
+                         "changes": {"incident": {"old": old, "new": incident_id}}})
+        return [capture_id for capture_id, _old in moving]
+
+    def earliest_capture_time(self) -> datetime | None:
+        """When the oldest capture in the vault was taken (None for an empty vault)."""
+        rows = self._read("SELECT MIN(captured_at) FROM capture")
+        return parse_iso_utc(str(rows[0][0])) if rows and rows[0][0] else None
 
     def annotations(self, capture_id: int) -> dict[str, Any] | None:
         rows = self._read("SELECT data FROM annotation WHERE capture_id = ?", (capture_id,))

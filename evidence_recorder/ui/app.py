@@ -59,8 +59,8 @@ class AppController(QObject):
         self._pending_viewer: weakref.ref[BundleViewer] | None = None
         self.start.opened.connect(self._opened)
         self.start.open_bundle_requested.connect(self.choose_bundle)
-        self.idle.idle.connect(self.lock)
-        self.watcher.lock_requested.connect(self.lock)
+        self.idle.idle.connect(lambda: self.lock("idle"))
+        self.watcher.lock_requested.connect(lambda: self.lock("session locked"))
         session.locked.connect(self._on_locked)
 
     @property
@@ -174,8 +174,8 @@ class AppController(QObject):
 
             QTimer.singleShot(0, lambda: GuideDialog(self.main).exec())
 
-    def lock(self) -> None:
-        self.session.lock()
+    def lock(self, how: str = "locked by you") -> None:
+        self.session.lock(how=how)
 
     def _on_locked(self) -> None:
         self.idle.stop()
@@ -228,6 +228,6 @@ def main(vault_dir: Path, argv: Sequence[str] | None = None,
     controller = AppController(session, Settings())
     controller.run(bundle)
     code = app.exec()
-    session.lock(now=True)
+    session.lock(now=True, how="closing")
     wait_for_tasks()
     return int(code)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QDate, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QDate, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -45,7 +45,7 @@ from evidence_recorder.core.recorder import ImportOutcome
 from evidence_recorder.core.settings import Settings
 from evidence_recorder.core.sites import SITES
 from evidence_recorder.core.vault import VerifyReport
-from evidence_recorder.ui import filedialogs, messages
+from evidence_recorder.ui import browse, filedialogs, messages
 from evidence_recorder.ui.audit_view import AuditDialog
 from evidence_recorder.ui.capture_flow import CaptureController
 from evidence_recorder.ui.describe import DescribePanel
@@ -235,6 +235,7 @@ class MainWindow(QMainWindow):
         # picture stay as they are (a Save must not jump away from what was saved).
         self._keeping_incident = False
         self._keeping_capture: int | None = None
+        self._columns_fitted = False  # the timeline's columns were sized for this incident
         self._reload_generation = 0  # a background read for an older reload is dropped
         session.annotations_changed.connect(self.capture_model.forget_thumbnail)
         session.captures_changed.connect(self.reload_captures)
@@ -279,6 +280,9 @@ class MainWindow(QMainWindow):
                                                "or the police"))
         self.act_delete = self._action(self.tr("&Delete capture…"), self.delete_capture,
                                        QKeySequence.StandardKey.Delete)
+        self.act_move = self._action(self.tr("&Move to incident…"), self.move_to_incident,
+                                     "Ctrl+M", self.tr("Put the chosen captures in another "
+                                                       "incident"))
         self.act_new_incident = self._action(self.tr("&New incident…"), self.new_incident,
                                              "Ctrl+N")
         self.act_rename_incident = self._action(self.tr("&Rename incident…"),
@@ -343,8 +347,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addActions([self.act_lock, self.act_quit])
         edit_menu = menu.addMenu(self.tr("&Evidence"))
-        edit_menu.addActions([self.act_annotate, self.act_export, self.act_delete,
-                              self.act_search])
+        edit_menu.addActions([self.act_annotate, self.act_export, self.act_move,
+                              self.act_delete, self.act_search])
         edit_menu.addSeparator()
         edit_menu.addActions([self.act_new_incident, self.act_rename_incident,
                               self.act_describe_incident])
@@ -412,6 +416,13 @@ class MainWindow(QMainWindow):
         self.incident_view.setModel(self.incident_model)
         self.incident_view.setAccessibleName(self.tr("Incidents"))
         self.incident_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Long titles wrap onto more lines rather than being cut; the tooltip has them too.
+        self.incident_view.setWordWrap(True)
+        self.incident_view.setTextElideMode(Qt.TextElideMode.ElideNone)
+        # Captures dragged from the grid or timeline are dropped onto an incident.
+        self.incident_view.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.incident_view.setDropIndicatorShown(True)
+        self.incident_model.captures_dropped.connect(self.move_captures)
         self.incident_view.selectionModel().currentChanged.connect(self._incident_changed)
         left_layout.addWidget(self.incident_view)
         row = QHBoxLayout()
@@ -433,6 +444,7 @@ class MainWindow(QMainWindow):
         self.search.setPlaceholderText(self.tr("Search notes, sites, authors, links…"))
         self.search.setAccessibleName(self.tr("Search captures"))
         self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(240)
         self.search.textChanged.connect(self.proxy.set_filter_text)
         self.site_filter = QComboBox()
         self.site_filter.setAccessibleName(self.tr("Only this site"))
@@ -448,14 +460,13 @@ class MainWindow(QMainWindow):
             edit.setCalendarPopup(True)
             edit.setAccessibleName(name)
             edit.setDisplayFormat(day_format())  # the user's locale, as in the table
-        self.date_from.setDate(QDate(2000, 1, 1))
-        self.date_to.setDate(QDate.currentDate().addYears(1))
+        self._reset_date_filter()
         self.date_from.dateChanged.connect(self._date_filter_changed)
         self.date_to.dateChanged.connect(self._date_filter_changed)
         filters.addWidget(self.search, 3)
         # Visible labels tied to their fields (setBuddy): on Linux a screen reader names a
         # combo box only from its label; the name of a combo box there is its current text.
-        for text, field, stretch in ((self.tr("Site"), self.site_filter, 1),
+        for text, field, stretch in ((self.tr("Site"), self.site_filter, 0),
                                      (self.tr("from"), self.date_from, 0),
                                      (self.tr("to"), self.date_to, 0)):
             label = QLabel(text)
@@ -470,12 +481,12 @@ class MainWindow(QMainWindow):
         configure_grid_view(self.grid)
         self.grid.setModel(self.proxy)
         self.grid.setAccessibleName(self.tr("Captures as pictures"))
-        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table = QTableView()
         self.table.setModel(self.proxy)
         configure_table_view(self.table)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAccessibleName(self.tr("Timeline of captures"))
         self.tabs.addTab(self.grid, self.tr("&Pictures"))
@@ -485,6 +496,22 @@ class MainWindow(QMainWindow):
         self.grid.selectionModel().currentChanged.connect(self._capture_changed)
         self.grid.doubleClicked.connect(lambda _i: self.annotate())
         self.table.doubleClicked.connect(lambda _i: self.annotate())
+        self.empty_overlays: list[browse.EmptyOverlay] = []
+        for view in (self.grid, self.table):
+            # Several captures at once (Shift, Ctrl): dragged onto an incident, or moved
+            # with "Move to incident…" from the Evidence menu or this right-click menu.
+            view.setDragEnabled(True)
+            view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+            view.setDefaultDropAction(Qt.DropAction.CopyAction)
+            view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            view.customContextMenuRequested.connect(
+                lambda pos, v=view: self._capture_menu(v, pos))
+            overlay = browse.EmptyOverlay(view)
+            overlay.clear_requested.connect(self.clear_filters)
+            self.empty_overlays.append(overlay)
+        for signal in (self.proxy.modelReset, self.proxy.rowsInserted, self.proxy.rowsRemoved,
+                       self.proxy.layoutChanged):
+            signal.connect(self._update_empty_state)
         middle_layout.addWidget(self.tabs)
         self.empty_hint = QLabel(
             self.tr("No captures here yet. Use “Capture whole screen” or “Capture a region” when "
@@ -517,7 +544,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 3)
-        self.splitter.setSizes([220, 560, 500])
+        self.splitter.setSizes([260, 540, 480])
         # Above everything, while the vault is older than the copy last seen here.
         self.history_banner = HistoryBanner()
         self.history_banner.details_requested.connect(self.warn_history)
@@ -599,6 +626,7 @@ class MainWindow(QMainWindow):
 
     def load(self) -> None:
         """Fill every view from the vault (after unlocking)."""
+        self._reset_date_filter()
         self.reload_incidents()
         preferred = self.settings.get(options.DEFAULT_INCIDENT)
         row = 0
@@ -704,10 +732,16 @@ class MainWindow(QMainWindow):
 
     def _show_captures(self, captures: list[Capture], count: int) -> None:
         keep = self._current_capture
+        self._roll_date_filter()
         self._keeping_capture = keep
         try:
             self.capture_model.set_captures(captures)
             self.empty_hint.setVisible(not captures)
+            if not self._columns_fitted and captures:
+                # once per incident opened; after that the person's widths stay
+                browse.fit_timeline_columns(self.table)
+                self._columns_fitted = True
+            self._update_empty_state()
             if keep is not None:
                 self.select_capture(keep)
         finally:
@@ -732,6 +766,7 @@ class MainWindow(QMainWindow):
         if self._keeping_incident:
             return  # the list reloads; reload_incidents tells if the incident went
         self._current_capture = None
+        self._columns_fitted = False
         self._show_capture(None)
         self.reload_captures(first_page=True)
 
@@ -819,7 +854,104 @@ class MainWindow(QMainWindow):
     def _date_filter_changed(self) -> None:
         start, end = self.date_from.date().toPython(), self.date_to.date().toPython()
         assert isinstance(start, date) and isinstance(end, date)
-        self.proxy.set_date_range(start, end)
+        # Left at their defaults (the first capture's day, today), the dates hide nothing:
+        # a capture taken after midnight, or imported with an older date, still shows.
+        self.proxy.set_date_range(None if start == self._default_dates[0] else start,
+                                  None if end == self._default_dates[1] else end)
+
+    def _default_date_range(self) -> tuple[date, date]:
+        """From the day of the vault's first capture (or today) to today."""
+        today = date.today()
+        first = (self.session.earliest_capture_time()
+                 if self.session.is_unlocked else None)
+        start = first.astimezone().date() if first is not None else today
+        return min(start, today), today
+
+    def _reset_date_filter(self) -> None:
+        """Dates back to their defaults: at each unlock, and "Clear search and filters"."""
+        self._default_dates = self._default_date_range()
+        for edit, day in zip((self.date_from, self.date_to), self._default_dates,
+                             strict=True):
+            edit.blockSignals(True)
+            edit.setDate(QDate(day.year, day.month, day.day))
+            edit.blockSignals(False)
+        self._date_filter_changed()
+
+    def _roll_date_filter(self) -> None:
+        """Dates still at their defaults follow the calendar (the app left open overnight)
+        and the first capture (one imported with an older date)."""
+        if not self.session.is_unlocked:
+            return
+        start, end = self.date_from.date().toPython(), self.date_to.date().toPython()
+        if (start, end) == self._default_dates and self._default_date_range() != (start, end):
+            self._reset_date_filter()
+
+    def clear_filters(self) -> None:
+        """Show every capture of the incident again: no search, all sites, all dates."""
+        self.search.clear()
+        self.site_filter.setCurrentIndex(0)
+        self._reset_date_filter()
+
+    def _update_empty_state(self) -> None:
+        """Say why the grid and timeline are empty: nothing matches, or nothing here yet."""
+        if self.proxy.rowCount() > 0 or not self.session.is_unlocked:
+            text = None
+        elif self.capture_model.rowCount() > 0:
+            text = self.tr("No captures match.\nClear the search box, choose “All sites” or "
+                           "widen the dates to see them all.")
+        else:
+            text = self.tr("No captures in this incident yet.")
+        for overlay in self.empty_overlays:
+            overlay.show_message(text, offer_clear=self.capture_model.rowCount() > 0)
+
+    def selected_capture_ids(self) -> list[int]:
+        """The captures chosen in the grid or timeline (they share one selection)."""
+        rows = {self.proxy.mapToSource(i).row()
+                for i in self.grid.selectionModel().selectedIndexes()}
+        return [self.capture_model.capture_at(r).id for r in sorted(rows) if r >= 0]
+
+    def _capture_menu(self, view: QAbstractItemView, pos: QPoint) -> None:
+        menu = QMenu(self)
+        menu.addActions([self.act_annotate, self.act_move, self.act_export, self.act_delete])
+        menu.exec(view.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def move_to_incident(self) -> None:
+        """Ask which incident the chosen captures go to, then move them (audited)."""
+        ids = self.selected_capture_ids()
+        if not ids and self._current_capture is not None:
+            ids = [self._current_capture]
+        if not ids:
+            messages.info(self, self.tr("Choose captures"),
+                          self.tr("Select one or more captures first (hold Ctrl or Shift to "
+                                  "choose several)."))
+            return
+        current = self.current_incident_id()
+        others = [i for i in self.session.incidents() if i.id != current]
+        if not others:
+            messages.info(self, self.tr("No other incident"),
+                          self.tr("Make another incident first (New, under the list of "
+                                  "incidents)."))
+            return
+        target = browse.choose_incident(self, others, len(ids))
+        if target is not None:
+            self.move_captures(ids, target)
+
+    def move_captures(self, ids: list[int], incident_id: int) -> None:
+        """Move captures (chosen, or dropped onto an incident); each move is audited."""
+        if not self.session.is_unlocked or not ids:
+            return
+        try:
+            moved = self.session.move_captures(ids, incident_id)
+        except EvidenceError as exc:
+            messages.error(self, self.tr("Not moved"), error_text(exc))
+            return
+        row = self.incident_model.row_of(incident_id)
+        title = self.incident_model.incident_at(row).title if row is not None else ""
+        self.statusBar().showMessage(
+            (self.tr("Moved %n capture to “{title}”.", "", len(moved)) if len(moved) == 1
+             else self.tr("Moved %n captures to “{title}”.", "", len(moved))).format(
+                title=title), 5000)
 
     # ------------------------------------------------------------------ capture
 
@@ -1051,7 +1183,8 @@ class MainWindow(QMainWindow):
                      self).exec()
 
     def show_audit(self) -> None:
-        AuditDialog(self.session.audit_entries(), self).exec()
+        titles = {i.id: i.title for i in self.session.incidents()}
+        AuditDialog(self.session.audit_entries(), self, titles).exec()
 
     def change_passphrase(self) -> None:
         from evidence_recorder.ui.keys_dialog import ChangePassphraseDialog

@@ -10,6 +10,7 @@ pixmap at once, because it is what runs when the vault locks.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import weakref
@@ -25,9 +26,11 @@ import shiboken6
 from PySide6.QtCore import (
     QAbstractListModel,
     QAbstractTableModel,
+    QByteArray,
     QCoreApplication,
     QDate,
     QLocale,
+    QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -38,6 +41,7 @@ from PySide6.QtCore import (
     QThreadPool,
     QTime,
     QTimer,
+    Signal,
 )
 from PySide6.QtGui import (
     QColor,
@@ -582,7 +586,25 @@ class CaptureTableModel(QAbstractTableModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemNeverHasChildren)
+                | Qt.ItemFlag.ItemNeverHasChildren | Qt.ItemFlag.ItemIsDragEnabled)
+
+    # Dragging captures onto an incident moves them. The drag carries capture numbers
+    # only: never a picture or a detail, which Qt's default would copy into the drag
+    # (and so to whatever application it is dropped on).
+
+    def mimeTypes(self) -> list[str]:
+        return [CAPTURE_IDS_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        ids = sorted({self._captures[i.row()].id for i in indexes
+                      if i.isValid() and 0 <= i.row() < len(self._captures)})
+        mime = QMimeData()
+        mime.setData(CAPTURE_IDS_MIME, QByteArray(json.dumps(ids).encode()))
+        return mime
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        # Copy, not Move: a view ending a Move drag would try to remove the rows here.
+        return Qt.DropAction.CopyAction
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = _DISPLAY) -> Any:
@@ -1110,9 +1132,27 @@ def configure_table_view(view: QTableView) -> None:
 
 # ---------------------------------------------------------------------- incidents
 
+CAPTURE_IDS_MIME = "application/x-evidence-recorder-capture-ids"
+
+
+def capture_ids_from(data: QMimeData | None) -> list[int]:
+    """The capture numbers a drag from the grid or timeline carries ([] for anything else)."""
+    if data is None or not data.hasFormat(CAPTURE_IDS_MIME):
+        return []
+    try:
+        ids = json.loads(bytes(data.data(CAPTURE_IDS_MIME).data()).decode())
+    except (ValueError, UnicodeDecodeError):
+        return []
+    if not isinstance(ids, list):
+        return []
+    return [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+
+
 
 class IncidentListModel(QAbstractListModel):
     """Incidents with how many captures each holds: ``Unsorted captures (3)``."""
+
+    captures_dropped = Signal(list, int)  # capture ids, the incident they were dropped on
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -1144,7 +1184,30 @@ class IncidentListModel(QAbstractListModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemNeverHasChildren)
+                | Qt.ItemFlag.ItemNeverHasChildren | Qt.ItemFlag.ItemIsDropEnabled)
+
+    def mimeTypes(self) -> list[str]:
+        return [CAPTURE_IDS_MIME]
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+    def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
+                        parent: AnyIndex) -> bool:
+        """Captures can be dropped onto an incident, not between two."""
+        return (parent.isValid() and 0 <= parent.row() < len(self._incidents)
+                and bool(capture_ids_from(data)))
+
+    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
+                     parent: AnyIndex) -> bool:
+        """Asks for the move (``captures_dropped``); the window does it through the session.
+
+        The capture views offer only a copy drag, so accepting it never makes them
+        remove rows themselves: the move shows when the session reloads them."""
+        if not self.canDropMimeData(data, action, row, column, parent):
+            return False
+        self.captures_dropped.emit(capture_ids_from(data), self._incidents[parent.row()].id)
+        return True
 
     def data(self, index: AnyIndex, role: int = _DISPLAY) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._incidents):
@@ -1168,6 +1231,7 @@ class IncidentListModel(QAbstractListModel):
 
 __all__ = [
     "CAPTION_ROLE",
+    "CAPTURE_IDS_MIME",
     "CAPTURE_ID_ROLE",
     "COLUMN_TITLES",
     "INCIDENT_ID_ROLE",
@@ -1180,6 +1244,7 @@ __all__ = [
     "Column",
     "IncidentListModel",
     "ThumbnailLoader",
+    "capture_ids_from",
     "capture_zone",
     "captured_tooltip",
     "category_label",

@@ -63,6 +63,7 @@ class VaultSession(QObject):
         # from (capture, annotations digest, full or thumbnail); thumbnails load in a pool.
         self._covered: OrderedDict[tuple[int, str, bool], bytes] = OrderedDict()
         self._covered_mutex = threading.Lock()
+        self._deferred_lock_how = "locked by you"
 
     # ------------------------------------------------------------------ state
 
@@ -143,8 +144,11 @@ class VaultSession(QObject):
 
         run_task(job, on_success=done, on_failure=failed)
 
-    def lock(self, *, now: bool = False) -> None:
+    def lock(self, *, now: bool = False, how: str = "locked by you") -> None:
         """Close the database and forget the key; every widget is told to drop its data.
+
+        ``how`` goes into the audit log's "vault.locked" entry: "locked by you", "idle",
+        "session locked" or "closing".
 
         While all keys are being changed, locking waits until the person has seen the new
         recovery key (:meth:`keys_change_over`): locking in between would freeze the
@@ -155,11 +159,12 @@ class VaultSession(QObject):
             return
         if self._changing_keys and not now:
             self._lock_when_keys_changed = True
+            self._deferred_lock_how = how
             return
         self._changing_keys = self._lock_when_keys_changed = False
         vault, self._vault = self._vault, None
         self._forget_covered()
-        vault.close()
+        vault.close(how=how)
         self.locked.emit()
 
     # ------------------------------------------------------------------ history
@@ -282,6 +287,9 @@ class VaultSession(QObject):
     def audit_entries(self) -> list[AuditEntry]:
         return self.vault.audit_entries()
 
+    def earliest_capture_time(self) -> datetime | None:
+        return self.vault.earliest_capture_time()
+
     # ------------------------------------------------------------------ changing
 
     def save_grab(self, grab: Grab, details: CaptureDetails | None = None,
@@ -319,6 +327,14 @@ class VaultSession(QObject):
             self.captures_changed.emit()
             if incident_id is not None:
                 self.incidents_changed.emit()
+
+    def move_captures(self, capture_ids: Sequence[int], incident_id: int) -> list[int]:
+        """Put captures in another incident (audited, one entry each); returns those moved."""
+        moved = self.vault.move_captures(capture_ids, incident_id)
+        if moved:
+            self.captures_changed.emit()
+            self.incidents_changed.emit()
+        return moved
 
     def set_annotations(self, capture_id: int, data: dict[str, Any] | None) -> None:
         self.vault.set_annotations(capture_id, data)
@@ -388,7 +404,7 @@ class VaultSession(QObject):
         asked for in the meantime happens now."""
         self._changing_keys = False
         if self._lock_when_keys_changed:
-            self.lock()
+            self.lock(how=self._deferred_lock_how)
 
 
 class TrustedAuthorities:

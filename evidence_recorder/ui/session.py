@@ -22,7 +22,7 @@ from evidence_recorder.ui.tasks import Progress, run_task
 if TYPE_CHECKING:  # imported where used: none of these is needed to show the start window
     from datetime import datetime
 
-    from evidence_recorder.core import recorder
+    from evidence_recorder.core import bundle, recorder
     from evidence_recorder.core.anchor import HistoryWarning
     from evidence_recorder.core.capture import Grab
     from evidence_recorder.core.keyfile import KdfParams
@@ -207,6 +207,12 @@ class VaultSession(QObject):
 
     def annotations(self, capture_id: int) -> dict[str, Any] | None:
         return self.vault.annotations(capture_id)
+
+    def uncovered_captures(self, options: bundle.ExportOptions) -> list[Capture]:
+        """The captures an export would send with nothing covered (see core.bundle)."""
+        from evidence_recorder.core import bundle as bundles
+
+        return bundles.uncovered_captures(self.vault, options)
 
     def audit_entries(self) -> list[AuditEntry]:
         return self.vault.audit_entries()

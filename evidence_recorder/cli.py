@@ -373,9 +373,11 @@ def cmd_annotate(args: argparse.Namespace) -> int:
         for option, boxes in (("--redact", redact), ("--highlight", highlight)):
             for box in boxes:
                 _check_box(box, capture, option)
-        existing = None if args.clear else vault.annotations(args.id)
+        existing = vault.annotations(args.id)
         data = annotations.validate(existing) if existing else annotations.empty()
         before = len(data["items"])
+        if args.clear:
+            data = annotations.empty()
         data["items"] += [{"type": "highlight", "rect": box} for box in highlight]
         data["items"] += [{"type": "redact", "rect": box} for box in redact]
         # The editor's own save: the same checks, the same audit entry.

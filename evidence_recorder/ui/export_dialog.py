@@ -303,9 +303,12 @@ class ExportDialog(QDialog):
         if uncovered and self.uncovered_list.currentItem() is None:
             self.uncovered_list.setCurrentRow(0)
         count = len(uncovered)
-        self.uncovered_text.setText(self.tr(
-            "%n capture(s) going out have nothing covered. Cover names first (Highlight and "
-            "redact), or go on if nothing needs covering.", "", count))
+        self.uncovered_text.setText(
+            self.tr("%n capture going out has nothing covered. Cover names first (Highlight "
+                    "and redact), or go on if nothing needs covering.", "", count)
+            if count == 1 else
+            self.tr("%n captures going out have nothing covered. Cover names first (Highlight "
+                    "and redact), or go on if nothing needs covering.", "", count))
         self.uncovered_box.setVisible(bool(uncovered))
 
     def uncovered_ids(self) -> list[int]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSPHRASE, FAST_KDF
+from conftest import FAST_KDF, PASSPHRASE
 from PIL import Image, ImageDraw
 from test_bundle_export import check_with_standard_tools
 
@@ -107,7 +107,7 @@ def covered(vault: Vault) -> tuple[Vault, int, int]:
 
 def test_a_headteacher_bundle_holds_no_covered_original_anywhere(
         covered: tuple[Vault, int, int], tmp_path: Path) -> None:
-    vault, secret, plain = covered
+    vault, secret, _ = covered
     path = export_bundle(vault, tmp_path / "h.zip", [secret])
     files = files_of(path)
     assert f"data/captures/{secret}/original.png" not in files

@@ -281,7 +281,11 @@ def test_the_export_window_lists_captures_with_nothing_covered(
     box = dialog.uncovered_box.geometry()
     assert dialog.rect().contains(box)
     assert box.bottom() < dialog.buttons.geometry().top()
-    assert dialog.uncovered_list.height() >= 40
+    assert dialog.uncovered_list.height() >= 3 * dialog.uncovered_list.fontMetrics().height()
+    assert dialog.uncovered_list.geometry().right() < dialog.cover_button.geometry().left()
+    text = dialog.uncovered_text.geometry()
+    assert text.bottom() <= dialog.uncovered_list.geometry().top()
+    assert text.height() < 4 * dialog.uncovered_text.fontMetrics().height()  # no gap above
 
     dialog.selected_button.setChecked(True)  # only the covered one
     assert dialog.uncovered_ids() == [] and not dialog.uncovered_box.isVisible()

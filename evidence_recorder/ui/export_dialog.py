@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -116,6 +117,8 @@ class ExportDialog(QDialog):
         audience_layout.addWidget(self.originals)
         self.originals_note = QLabel()
         self.originals_note.setWordWrap(True)
+        self.originals_note.setSizePolicy(QSizePolicy.Policy.Preferred,
+                                          QSizePolicy.Policy.Maximum)
         audience_layout.addWidget(self.originals_note)
         self.police_button.toggled.connect(self._audience_changed)
         layout.addWidget(audience)
@@ -126,18 +129,24 @@ class ExportDialog(QDialog):
         uncovered_layout = QVBoxLayout(self.uncovered_box)
         self.uncovered_text = QLabel()
         self.uncovered_text.setWordWrap(True)
+        # Spare height goes to the lists above, not into a gap over these words.
+        self.uncovered_text.setSizePolicy(QSizePolicy.Policy.Preferred,
+                                          QSizePolicy.Policy.Maximum)
         self.uncovered_list = QListWidget()
         self.uncovered_list.setAccessibleName(self.tr("Captures with nothing covered"))
-        self.uncovered_list.setMaximumHeight(90)
+        # Three rows show at once (the rest scroll): the window is tall already.
+        rows = self.uncovered_list.fontMetrics().lineSpacing() * 3 + 8
+        self.uncovered_list.setFixedHeight(rows)
         self.uncovered_list.itemDoubleClicked.connect(lambda _item: self.cover_names())
         self.cover_button = QPushButton(self.tr("Co&ver names in the chosen capture…"))
         self.cover_button.clicked.connect(self.cover_names)
         cover_row = QHBoxLayout()
-        cover_row.addStretch(1)
-        cover_row.addWidget(self.cover_button)
+        cover_row.addWidget(self.uncovered_list, 1)
+        cover_row.addWidget(self.cover_button, 0, Qt.AlignmentFlag.AlignTop)
         uncovered_layout.addWidget(self.uncovered_text)
-        uncovered_layout.addWidget(self.uncovered_list)
         uncovered_layout.addLayout(cover_row)
+        self.uncovered_box.setSizePolicy(QSizePolicy.Policy.Preferred,
+                                         QSizePolicy.Policy.Maximum)
         layout.addWidget(self.uncovered_box)
         for button in (self.all_button, self.incidents_button, self.selected_button):
             button.toggled.connect(lambda on: self.refresh_uncovered() if on else None)

@@ -137,6 +137,8 @@ def test_a_headteacher_bundle_holds_no_covered_original_anywhere(
     assert export["originals_included"] is False
     assert export["covered_originals_included"] is False
 
+    logged = vault.audit_entries()[-1]
+    assert logged.action == "export" and logged.details["originals_kept_back"] == [secret]
     assert verify_bundle(path).ok
     check_with_standard_tools(path, tmp_path / "x")
 
@@ -173,6 +175,7 @@ def test_ticking_also_include_what_i_covered_sends_the_original_and_says_so(
     assert evidence["covered_originals_included"] is True
     assert evidence["originals_kept_back"] == []
     assert json.loads(files["data/export.json"])["originals_included"] is True
+    assert vault.audit_entries()[-1].details["originals_kept_back"] == []
     assert verify_bundle(path).ok
 
 

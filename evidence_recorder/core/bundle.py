@@ -391,6 +391,9 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
                 "captures": [c.id for c in captures], "key_fingerprint": key_fingerprint,
                 "encrypted": options.passphrase is not None,
                 "timestamp_url": options.timestamp_url,
+                # Whose originals went out is a safeguarding choice: the log keeps it.
+                "originals_kept_back": [p.capture.id for p, _ in planned
+                                        if not p.original_path],
             })
             bag.add("data/evidence.json", _json({
                 "schema_version": SCHEMA_VERSION,

@@ -10,6 +10,7 @@ import argparse
 import getpass
 import json
 import logging
+import math
 import os
 import sys
 import traceback
@@ -340,6 +341,70 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _box(text: str) -> list[float]:
+    """``X,Y,W,H`` in the original's pixels (argparse type): four numbers."""
+    parts = [part.strip() for part in text.split(",")]
+    try:
+        numbers = [float(part) for part in parts]
+    except ValueError:
+        numbers = []
+    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
+        raise argparse.ArgumentTypeError(
+            f"“{text}” is not a box: write X,Y,W,H in pixels, e.g. 10,20,300,40")
+    return [int(n) if n.is_integer() else n for n in numbers]
+
+
+def _check_box(box: list[float], capture: Capture, option: str) -> None:
+    """A box must cover something, and lie on the picture: a redaction drawn off the
+    picture would cover nothing and the person would believe it covered a name."""
+    x, y, w, h = box
+    shown = ",".join(f"{n:g}" for n in box)
+    if w <= 0 or h <= 0:
+        raise UsageError(f"{option} {shown} is empty: its width and height must be more "
+                         "than 0.")
+    if x < 0 or y < 0 or x + w > capture.width or y + h > capture.height:
+        raise UsageError(f"{option} {shown} goes outside the picture, which is "
+                         f"{capture.width} × {capture.height} pixels (X,Y is the top left "
+                         "corner, W,H the width and height).")
+
+
+def cmd_annotate(args: argparse.Namespace) -> int:
+    from evidence_recorder.core import annotations
+
+    redact, highlight = args.redact or [], args.highlight or []
+    if not (redact or highlight or args.clear):
+        raise UsageError("Say what to do: --redact X,Y,W,H to cover something, --highlight "
+                         "X,Y,W,H to mark it, or --clear to remove every annotation.")
+    with _open(args) as vault:
+        capture = vault.capture(args.id)
+        for option, boxes in (("--redact", redact), ("--highlight", highlight)):
+            for box in boxes:
+                _check_box(box, capture, option)
+        existing = vault.annotations(args.id)
+        data = annotations.validate(existing) if existing else annotations.empty()
+        before = len(data["items"])
+        if args.clear:
+            data = annotations.empty()
+        data["items"] += [{"type": "highlight", "rect": box} for box in highlight]
+        data["items"] += [{"type": "redact", "rect": box} for box in redact]
+        # The editor's own save: the same checks, the same audit entry.
+        vault.set_annotations(args.id, data if data["items"] else None)
+    said = []
+    if args.clear:
+        said.append(f"removed {before} annotation{'' if before == 1 else 's'}"
+                    if before else "there was nothing to remove")
+    if redact:
+        said.append(f"covered {len(redact)} box{'' if len(redact) == 1 else 'es'}")
+    if highlight:
+        said.append(f"highlighted {len(highlight)} box{'' if len(highlight) == 1 else 'es'}")
+    total = len(data["items"])
+    print(f"Capture {args.id}: {', '.join(said)}. It now has {total} "
+          f"annotation{'' if total == 1 else 's'}"
+          f"{', with something covered' if annotations.has_redactions(data) else ''}; "
+          "the original is unchanged.")
+    return EXIT_OK
+
+
 def cmd_delete(args: argparse.Namespace) -> int:
     with _open(args) as vault:
         vault.delete_capture(args.id, args.reason)
@@ -436,7 +501,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError("--own-passphrase goes with --encrypt.")
     chosen = bundle.ExportOptions(
         capture_ids=args.capture or None, incident_ids=args.incident or None,
-        audience=args.audience, include_originals=not args.no_originals,
+        audience=args.audience, include_covered_originals=args.include_covered_originals,
         exporter=args.name if args.name is not None else saved.get(options.YOUR_NAME),
         role=args.role if args.role is not None else saved.get(options.YOUR_ROLE),
         passphrase=passphrase,
@@ -741,6 +806,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=_positive_int, metavar="ID")
     detail_options(p, incident_help="move it to incident ID")
 
+    p = command("annotate", cmd_annotate, "cover (redact) or highlight parts of a capture; "
+                                          "the original never changes, and the change is "
+                                          "audited like the editor's")
+    p.add_argument("id", type=_positive_int, metavar="ID")
+    p.add_argument("--redact", type=_box, action="append", metavar="X,Y,W,H",
+                   help="cover this box with solid black in what is shared, in the "
+                        "original's pixels (repeat for more)")
+    p.add_argument("--highlight", type=_box, action="append", metavar="X,Y,W,H",
+                   help="highlight this box, in the original's pixels (repeat for more)")
+    p.add_argument("--clear", action="store_true",
+                   help="remove every annotation first (alone: just remove them)")
+
     p = command("extract", cmd_extract, "write a capture's original image, byte for byte, to a "
                                         "file (unencrypted)")
     p.add_argument("id", type=_positive_int, metavar="ID")
@@ -784,9 +861,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--capture", type=_positive_int, action="append", metavar="ID",
                    help="only this capture (repeat for more)")
     p.add_argument("--audience", choices=["headteacher", "police"], default="headteacher",
-                   help="headteacher: redacted copies shown first; police: originals first")
-    p.add_argument("--no-originals", action="store_true",
-                   help="leave the originals out (headteacher bundles only)")
+                   help="headteacher (the default): a capture with something covered goes "
+                        "out as the covered copy only; police: every original goes out too")
+    originals = p.add_mutually_exclusive_group()
+    originals.add_argument("--include-covered-originals", action="store_true",
+                           help="for the headteacher: also include the untouched originals "
+                                "of the captures you covered (the police always get them)")
+    # The flag of earlier versions: covered originals are now left out by default.
+    originals.add_argument("--no-originals", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--encrypt", action="store_true",
                    help="wrap the bundle in an AES-256 ZIP (7-Zip opens it), locked with a "
                         "passphrase of six random words that is made and shown once (or your "

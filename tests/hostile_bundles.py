@@ -272,9 +272,12 @@ def seal_sample(folder: Path, *, extra_captures: int = 0) -> Sample:
         fill(vault)
         for n in range(extra_captures):
             add(vault, png_bytes((n % 256, 99, 99)))
-        sealed = export_bundle(vault, folder / "sealed.zip")
+        # Every original in (the covered one too, as when the sender ticks "also include
+        # what I covered"), so each kind of file a bundle can hold is there to tamper with.
+        sealed = export_bundle(vault, folder / "sealed.zip",
+                               options=ExportOptions(include_covered_originals=True))
         encrypted = export_bundle(vault, folder / "encrypted.zip", options=ExportOptions(
-            passphrase=PASSPHRASE_FOR_TRANSPORT))
+            passphrase=PASSPHRASE_FOR_TRANSPORT, include_covered_originals=True))
         fingerprint = signing_fingerprint(vault)
     finally:
         vault.close()

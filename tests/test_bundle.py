@@ -203,15 +203,22 @@ def test_bundle_layout_and_contents(filled: Vault, sealed: Path) -> None:
     expected = {"bagit.txt", "bag-info.txt", MANIFEST, TAGMANIFEST, ALLOWED_SIGNERS, SIGNATURE,
                 "data/evidence.json", "data/audit.jsonl", "data/export.json", "report.pdf",
                 "report.html", "README-VERIFY.txt", "verify.sh", "verify.cmd"}
-    for capture in captures:
-        expected |= {f"data/captures/{capture.id}/original.png",
-                     f"data/captures/{capture.id}/metadata.json"}
-        assert files[f"data/captures/{capture.id}/original.png"] == filled.original(capture.id)
-        metadata = json.loads(files[f"data/captures/{capture.id}/metadata.json"])
-        assert {k: v for k, v in metadata.items() if k != "files"} == capture.full()
-        assert metadata["files"]["original"] == f"data/captures/{capture.id}/original.png"
     annotated = [c.id for c in captures if c.has_annotations]
     assert len(annotated) == 1
+    for capture in captures:
+        covered = capture.id in annotated  # its original stays with the sender
+        expected.add(f"data/captures/{capture.id}/metadata.json")
+        metadata = json.loads(files[f"data/captures/{capture.id}/metadata.json"])
+        assert {k: v for k, v in metadata.items()
+                if k not in ("files", "covered", "original_included")} == capture.full()
+        assert metadata["covered"] is covered
+        assert metadata["original_included"] is not covered
+        if covered:
+            assert metadata["files"]["original"] is None
+            continue
+        expected.add(f"data/captures/{capture.id}/original.png")
+        assert files[f"data/captures/{capture.id}/original.png"] == filled.original(capture.id)
+        assert metadata["files"]["original"] == f"data/captures/{capture.id}/original.png"
     expected.add(f"data/captures/{annotated[0]}/annotations.json")
     expected.add(f"data/captures/{annotated[0]}/redacted.png")
     assert set(files) == expected
@@ -421,11 +428,11 @@ def test_removed_file_is_named(sealed: Path, tmp_path: Path) -> None:
 
 def test_renamed_file_is_named_under_both_names(sealed: Path, tmp_path: Path) -> None:
     def change(_: dict[str, str], files: dict[str, bytes]) -> None:
-        files["data/captures/1/renamed.png"] = files.pop("data/captures/1/original.png")
+        files["data/captures/2/renamed.png"] = files.pop("data/captures/2/original.png")
 
     problems = " ".join(problems_after(sealed, tmp_path, change))
-    assert "data/captures/1/renamed.png was added" in problems
-    assert "data/captures/1/original.png is listed in manifest-sha256.txt but missing" in problems
+    assert "data/captures/2/renamed.png was added" in problems
+    assert "data/captures/2/original.png is listed in manifest-sha256.txt but missing" in problems
 
 
 def test_changed_bag_info_is_named(sealed: Path, tmp_path: Path) -> None:

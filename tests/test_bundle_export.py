@@ -49,7 +49,8 @@ def test_an_incident_export_carries_only_its_captures_and_their_log(
     path = export_bundle(vault, tmp_path / "b.zip", options=ExportOptions(
         incident_ids=[incident], exporter="A. Teacher", role="Class teacher"))
     files = {k.split("/", 1)[1]: v for k, v in zip_contents(path).items()}
-    assert f"data/captures/{shared}/original.png" in files
+    assert f"data/captures/{shared}/redacted.png" in files  # covered: its copy only
+    assert f"data/captures/{shared}/original.png" not in files
     assert not any(k.startswith(f"data/captures/{private}/") for k in files)
     everything = b"".join(files.values())
     assert b"PRIVATE-NOTE-42" not in everything and b"SECRET-CONTEXT-7" not in everything
@@ -62,25 +63,27 @@ def test_an_incident_export_carries_only_its_captures_and_their_log(
 def test_the_redacted_copy_covers_what_was_redacted(two_incidents: tuple[Vault, list[int]],
                                                     tmp_path: Path) -> None:
     vault, (_, shared, _) = two_incidents
-    path = export_bundle(vault, tmp_path / "b.zip", [shared])
+    path = export_bundle(vault, tmp_path / "b.zip", [shared],
+                         options=ExportOptions(include_covered_originals=True))
     files = {k.split("/", 1)[1]: v for k, v in zip_contents(path).items()}
     redacted = Image.open(io.BytesIO(files[f"data/captures/{shared}/redacted.png"]))
     assert redacted.getpixel((20, 15)) == (0, 0, 0)
     assert files[f"data/captures/{shared}/original.png"] == vault.original(shared)
 
 
-def test_headteacher_copy_can_leave_originals_out_but_police_always_get_them(
+def test_headteacher_copy_leaves_covered_originals_out_but_police_always_get_them(
         two_incidents: tuple[Vault, list[int]], tmp_path: Path) -> None:
-    vault, (_, shared, _) = two_incidents
-    lean = export_bundle(vault, tmp_path / "h.zip", [shared],
-                         options=ExportOptions(include_originals=False))
-    names = zip_contents(lean)
-    assert not any(n.endswith("original.png") for n in names)
-    assert any(n.endswith("redacted.png") for n in names)
+    vault, (private, shared, _) = two_incidents
+    lean = export_bundle(vault, tmp_path / "h.zip", [shared, private])
+    names = {n.split("/", 1)[1] for n in zip_contents(lean)}
+    assert f"data/captures/{shared}/original.png" not in names
+    assert f"data/captures/{shared}/redacted.png" in names
+    assert f"data/captures/{private}/original.png" in names  # nothing covered: it goes
     assert verify_bundle(lean).ok
     police = export_bundle(vault, tmp_path / "p.zip", [shared],
-                           options=ExportOptions(audience="police", include_originals=False))
-    assert any(n.endswith("original.png") for n in zip_contents(police))
+                           options=ExportOptions(audience="police",
+                                                 include_covered_originals=False))
+    assert any(n.endswith(f"{shared}/original.png") for n in zip_contents(police))
     with pytest.raises(RefusedInput):
         export_bundle(vault, tmp_path / "x.zip", options=ExportOptions(audience="press"))
 
@@ -161,7 +164,8 @@ def test_a_timestamped_bundle_verifies_with_openssl(vault: Vault, tmp_path: Path
 def test_open_bundle_reads_files_without_extracting(two_incidents: tuple[Vault, list[int]],
                                                     tmp_path: Path) -> None:
     vault, (_, shared, _) = two_incidents
-    path = export_bundle(vault, tmp_path / "b.zip")
+    path = export_bundle(vault, tmp_path / "b.zip",
+                         options=ExportOptions(include_covered_originals=True))
     before = set(os.listdir(tmp_path))
     opened = open_bundle(path)
     try:

@@ -699,7 +699,7 @@ def test_a_real_bundle_from_a_vault_opens_intact(
         qtbot: QtBot, vault: Any, tmp_path: Path, windows: list[BundleViewer]) -> None:
     from evidence_recorder.core.bundle import signing_fingerprint
 
-    path = _sealed_bundle(vault, tmp_path)
+    path = _sealed_bundle(vault, tmp_path, include_covered_originals=True)
     viewer = open_bundle_window(path)
     assert viewer is not None
     windows.append(viewer)

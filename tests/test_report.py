@@ -117,7 +117,8 @@ def data() -> ReportData:
         ReportCapture(first, incidents[0].title, _picture(1280, 720), False,
                       "data/captures/12/original.png", None),
         ReportCapture(second, incidents[1].title, _picture(1170, 2532, "JPEG"), True,
-                      "data/captures/13/original.jpeg", "data/captures/13/redacted.png"),
+                      "data/captures/13/original.jpeg", "data/captures/13/redacted.png",
+                      covered=True),
         ReportCapture(third, incidents[1].title, _picture(300, 120), False,
                       "data/captures/14/original.png", None),
     ]
@@ -183,7 +184,7 @@ def test_pdf_says_what_a_recipient_needs(pdf: bytes) -> None:
     assert "trusted timestamp" in flat.lower()
     for sha in SHAS:
         assert sha in text
-    assert "Redacted copy: the original is in the bundle at data/captures/13/original.jpeg" in flat
+    assert "Covered copy: the original is in the bundle at data/captures/13/original.jpeg" in flat
     assert "Date written in the file (not verified)" in flat
     assert "2026:11:20 22:13:00" in flat
     assert "Harassment or bullying" in flat  # the category's label, not its code
@@ -357,7 +358,7 @@ def test_html_references_pictures_and_hashes(data: ReportData, page: str) -> Non
     assert 'src="data/captures/12/original.png"' in page
     assert 'src="data/captures/13/redacted.png"' in page  # the redacted copy is shown
     assert 'href="data/captures/13/original.jpeg"' in page  # and the original is named
-    assert "Redacted copy: the original is in the bundle at" in page
+    assert "Covered copy: the original is in the bundle at" in page
     for sha in SHAS:
         assert sha in page
     assert FINGERPRINT in page

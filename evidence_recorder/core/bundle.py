@@ -241,16 +241,41 @@ AUDIENCES: Final = ("headteacher", "police")
 
 @dataclass(frozen=True, slots=True)
 class ExportOptions:
-    """What to export and for whom. ``None`` for both id lists means every capture."""
+    """What to export and for whom. ``None`` for both id lists means every capture.
+
+    For the headteacher, a capture with a covered copy (annotations with at least one
+    redaction) goes out as that copy only: what a teacher covered stays covered, unless
+    ``include_covered_originals`` is deliberately chosen for this export. Captures with
+    nothing covered always go out with their originals. The police always get every
+    original, whatever ``include_covered_originals`` says.
+    """
 
     capture_ids: list[int] | None = None
     incident_ids: list[int] | None = None
-    audience: str = "headteacher"  # redacted copies first; "police": originals first
-    include_originals: bool = True
+    audience: str = "headteacher"  # covered copies, originals kept back; "police": originals
+    include_covered_originals: bool = False
     exporter: str = ""
     role: str = ""
     passphrase: str | None = None  # wrap the bundle in an AES-256 ZIP (7-Zip opens it)
     timestamp_url: str | None = None  # an RFC 3161 time-stamping authority
+
+
+def is_covered(marks: object) -> bool:
+    """Whether annotations make a covered copy: at least one redaction. Highlights,
+    outlines, arrows and labels alone cover nothing, so such a capture is not covered."""
+    return marks_module.has_redactions(marks)
+
+
+def uncovered_captures(vault: Vault, options: ExportOptions) -> list[Capture]:
+    """The chosen captures that would go out with nothing covered, in timeline order.
+
+    The export window lists them before sealing, so the person can cover names first
+    or go on knowingly. For the police every original goes out, so none are listed.
+    """
+    if options.audience == "police":
+        return []
+    return [c for c in _chosen_captures(vault, options)
+            if not (c.has_annotations and is_covered(vault.annotations(c.id)))]
 
 
 def _chosen_captures(vault: Vault, options: ExportOptions) -> list[Capture]:
@@ -376,6 +401,9 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
                 "captures": [c.id for c in captures], "key_fingerprint": key_fingerprint,
                 "encrypted": options.passphrase is not None,
                 "timestamp_url": options.timestamp_url,
+                # Whose originals went out is a safeguarding choice: the log keeps it.
+                "originals_kept_back": [p.capture.id for p, _ in planned
+                                        if not p.original_path],
             })
             bag.add("data/evidence.json", _json({
                 "schema_version": SCHEMA_VERSION,
@@ -390,13 +418,19 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
                                 "public_key": sshsig.public_key_line(key)},
                 "incidents": [_incident_dict(i) for i in incidents],
                 "captures": listed,
+                "covered_originals_included": any(
+                    p.covered and p.original_path for p, _ in planned),
+                "originals_kept_back": [p.capture.id for p, _ in planned
+                                        if not p.original_path],
             }))
             bag.add("data/audit.jsonl", _audit_lines(vault, {c.id for c in captures},
                                                      incident_ids))
             bag.add("data/export.json", _json({
                 "exported_at": iso_utc(now), "exported_by": options.exporter,
                 "role": options.role, "audience": options.audience,
-                "originals_included": options.include_originals,
+                "originals_included": all(p.original_path for p, _ in planned),
+                "covered_originals_included": any(
+                    p.covered and p.original_path for p, _ in planned),
                 "device": device.environment(), "time_zone": device.local_zone_name(),
                 "encrypted_for_transport": options.passphrase is not None,
             }))
@@ -501,11 +535,16 @@ def _plan(vault: Vault, capture: Capture, options: ExportOptions, police: bool,
         marks = None
     base = f"data/captures/{capture.id}"
     ext = _EXTENSIONS.get(capture.media_type, "bin")
+    covered = is_covered(marks)
+    # What the teacher covered stays covered for the headteacher, unless they chose
+    # otherwise for this export; the police get every original.
+    with_original = police or not covered or options.include_covered_originals
     return ReportCapture(
         capture=capture, incident_title=incident_title, image=b"",
         shows_redacted_copy=marks is not None and not police,
-        original_path=f"{base}/original.{ext}" if options.include_originals or police else "",
-        redacted_path=f"{base}/redacted.png" if marks is not None else None), marks
+        original_path=f"{base}/original.{ext}" if with_original else "",
+        redacted_path=f"{base}/redacted.png" if marks is not None else None,
+        covered=covered), marks
 
 
 def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
@@ -535,7 +574,8 @@ def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
         bag.add(item.redacted_path, derived, compress=False)
         bag.add(marks_path, _json(marks))
     files["metadata"] = metadata_path = f"{base}/metadata.json"
-    entry = {**capture.full(), "files": files}
+    entry = {**capture.full(), "files": files, "covered": item.covered,
+             "original_included": bool(item.original_path)}
     bag.add(metadata_path, _json(entry))
     if item.shows_redacted_copy and derived is not None:
         return entry, _two_previews(derived)

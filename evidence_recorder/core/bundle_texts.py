@@ -47,7 +47,10 @@ What is in the folder
   data/captures/N/          each capture: original.* (exactly as captured or
                             imported), redacted.png (a marked-up copy, if any)
                             with annotations.json (the marks drawn on it),
-                            metadata.json
+                            metadata.json. A bundle for a headteacher leaves
+                            out the original where the sender covered
+                            something, unless they chose to include it
+                            (metadata.json: "original_included")
   data/evidence.json        all captures and incidents, machine-readable
   data/audit.jsonl          the audit log entries about these captures (hash-chained)
   data/export.json          when, by whom and on what device it was exported

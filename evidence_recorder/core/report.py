@@ -254,11 +254,26 @@ def _fields(item: ReportCapture) -> list[tuple[str, str, str]]:
     rows += [
         ("Picture", f"{capture.width} × {capture.height} pixels, {capture.media_type}", ""),
         ("SHA-256 of the original", capture.sha256, "mono"),
-        ("Original in the bundle", item.original_path, "mono"),
+        ("Original in the bundle", item.original_path, "mono") if item.original_path
+        else ("Original", KEPT_ORIGINAL, ""),
     ]
     if item.redacted_path:
-        rows.append(("Redacted copy in the bundle", item.redacted_path, "mono"))
+        rows.append(("Covered copy in the bundle" if item.covered
+                     else "Marked copy in the bundle", item.redacted_path, "mono"))
     return rows
+
+
+KEPT_ORIGINAL: Final = "Not in this bundle: the sender kept the original."
+COVERED_KEPT: Final = "Covered copy; the sender kept the original."
+
+
+def _copy_note(item: ReportCapture) -> str:
+    """What the picture shown is, when it is the annotated copy (one line of words)."""
+    if not item.covered:
+        return "Marked copy (nothing covered): the original is in"
+    if not item.original_path:
+        return COVERED_KEPT
+    return "Covered copy: the original is in"
 
 
 # ---------------------------------------------------------------------------
@@ -523,16 +538,25 @@ def _about_sentences(data: ReportData) -> list[str]:
             f"{imported} {pictures} not captured on screen but imported from a file (for "
             "example a screenshot taken on a phone): the fingerprint dates from the import, "
             "and any date written in the file cannot be verified.")
-    redacted = sum(1 for item in data.captures if item.shows_redacted_copy)
-    if redacted:
-        sentences.append(_redaction_sentence(redacted))
+    covered = [item for item in data.captures if item.shows_redacted_copy and item.covered]
+    if covered:
+        kept = sum(1 for item in covered if not item.original_path)
+        sentences.append(_redaction_sentence(len(covered), kept))
     return sentences
 
 
-def _redaction_sentence(count: int) -> str:
-    pictures = "picture is a redacted copy" if count == 1 else "pictures are redacted copies"
+def _redaction_sentence(count: int, kept: int = 0) -> str:
+    pictures = "picture is a covered copy" if count == 1 else "pictures are covered copies"
+    if kept == 0:
+        where = "and the unaltered original is in the bundle."
+    elif kept == count:
+        where = ("and the sender kept the original: it is not in this bundle." if count == 1
+                 else "and the sender kept the originals: they are not in this bundle.")
+    else:
+        where = (f"and the sender kept {kept} of the originals: those are not in this "
+                 "bundle.")
     return (f"{count} {pictures}: some content was covered with solid blocks to protect "
-            "other people. Each is marked, and the unaltered original is in the bundle.")
+            f"other people. Each is marked, {where}")
 
 
 def _seal_number_html(number: str) -> list[str]:
@@ -725,7 +749,8 @@ def _picture(pdf: _ReportPDF, item: ReportCapture, image: bytes) -> None:
     where = (f"the bundle at {item.original_path}" if item.original_path
              else "the sender's vault (it is not in this bundle)")
     if item.shows_redacted_copy:
-        lines = ["Redacted copy: the original is in", where]
+        note = _copy_note(item)
+        lines = [note] if note == COVERED_KEPT else [note, where]
         pdf.set_fill_color(255, 243, 205)
         pdf.font(9, bold=True)
     else:
@@ -756,7 +781,7 @@ def _picture(pdf: _ReportPDF, item: ReportCapture, image: bytes) -> None:
         pdf.ln(4)
         return
     try:
-        jpeg = _report_jpeg(image, item.original_path)
+        jpeg = _report_jpeg(image, item.original_path or item.redacted_path or "")
         with PILLOW_LOCK, Image.open(io.BytesIO(jpeg)) as shown:
             width_px, height_px = shown.size
     except RefusedInput:
@@ -987,9 +1012,12 @@ def write_html(data: ReportData) -> bytes:
         shown = item.redacted_path if item.shows_redacted_copy and item.redacted_path \
             else item.original_path
         if item.shows_redacted_copy:
-            note = ('<p class="note redacted">Redacted copy: the original is in the bundle at '
-                    f'<a href="{_src(item.original_path)}">{_h(item.original_path)}</a></p>')
-            alt = f"Capture {number}, redacted copy"
+            text = _copy_note(item)
+            link = (f' the bundle at <a href="{_src(item.original_path)}">'
+                    f'{_h(item.original_path)}</a>' if item.original_path else "")
+            note = f'<p class="note redacted">{_h(text)}{link}</p>'
+            alt = (f"Capture {number}, covered copy" if item.covered
+                   else f"Capture {number}, marked copy")
         else:
             note = ('<p class="note">Original capture: '
                     f'<a href="{_src(item.original_path)}">{_h(item.original_path)}</a></p>')

@@ -19,8 +19,10 @@ class ReportCapture:
     image: bytes  # what to show: the redacted copy for the headteacher when one exists
     # (b"" when the export hands the pictures to render_pdf one by one instead)
     shows_redacted_copy: bool
-    original_path: str  # bundle-relative, e.g. "data/captures/12/original.png"
+    original_path: str  # bundle-relative, e.g. "data/captures/12/original.png"; "" when
+    # the sender kept the original back (a covered capture sent to the headteacher)
     redacted_path: str | None
+    covered: bool = False  # its annotations cover something (at least one redaction)
 
 
 @dataclass(frozen=True)

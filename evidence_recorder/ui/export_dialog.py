@@ -2,7 +2,9 @@
 
 The choices are the CLI's (``evidence-recorder export``), in words a teacher uses:
 everything, some incidents, or the captures they selected; for their headteacher
-(covered copies first) or for the police (originals first); optionally locked with a
+(a covered capture goes as its covered copy only, unless they tick "also include what I
+covered"; the captures with nothing covered are listed before sealing, with a way to
+cover names first) or for the police (every original); optionally locked with a
 passphrase they send another way (six random words made for them, or their own if it is
 as hard to guess), and optionally timestamped by a trusted service.
 """
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -41,6 +44,7 @@ from evidence_recorder.core.model import Incident, utc_now
 from evidence_recorder.core.settings import Settings
 from evidence_recorder.ui import clipboard, filedialogs, messages, theme
 from evidence_recorder.ui.i18n import error_text
+from evidence_recorder.ui.models import format_short, local_captured_at
 from evidence_recorder.ui.plain import make_plain
 from evidence_recorder.ui.seal_dialog import seal_number_lines, seal_text
 from evidence_recorder.ui.session import VaultSession
@@ -106,11 +110,48 @@ class ExportDialog(QDialog):
         for button in (self.headteacher_button, self.police_button):
             audience_group.addButton(button)
             audience_layout.addWidget(button)
-        self.originals = QCheckBox(self.tr("Include the untouched &originals as well"))
-        self.originals.setChecked(True)
+        # Unticked by default: what the teacher covered stays covered for the headteacher
+        # unless they choose otherwise for this export. The police always get originals.
+        self.originals = QCheckBox(self.tr("Also include what I &covered (the untouched "
+                                           "originals)"))
+        self.originals.setChecked(False)
         audience_layout.addWidget(self.originals)
+        self.originals_note = QLabel()
+        self.originals_note.setWordWrap(True)
+        self.originals_note.setSizePolicy(QSizePolicy.Policy.Preferred,
+                                          QSizePolicy.Policy.Maximum)
+        audience_layout.addWidget(self.originals_note)
         self.police_button.toggled.connect(self._audience_changed)
         layout.addWidget(audience)
+
+        # Before sealing: what goes out with nothing covered, so names can be covered
+        # first, or the person goes on knowingly.
+        self.uncovered_box = QGroupBox(self.tr("Nothing covered yet"))
+        uncovered_layout = QVBoxLayout(self.uncovered_box)
+        self.uncovered_text = QLabel()
+        self.uncovered_text.setWordWrap(True)
+        # Spare height goes to the lists above, not into a gap over these words.
+        self.uncovered_text.setSizePolicy(QSizePolicy.Policy.Preferred,
+                                          QSizePolicy.Policy.Maximum)
+        self.uncovered_list = QListWidget()
+        self.uncovered_list.setAccessibleName(self.tr("Captures with nothing covered"))
+        # Three rows show at once (the rest scroll): the window is tall already.
+        rows = self.uncovered_list.fontMetrics().lineSpacing() * 3 + 8
+        self.uncovered_list.setFixedHeight(rows)
+        self.uncovered_list.itemDoubleClicked.connect(lambda _item: self.cover_names())
+        self.cover_button = QPushButton(self.tr("Co&ver names in the chosen capture…"))
+        self.cover_button.clicked.connect(self.cover_names)
+        cover_row = QHBoxLayout()
+        cover_row.addWidget(self.uncovered_list, 1)
+        cover_row.addWidget(self.cover_button, 0, Qt.AlignmentFlag.AlignTop)
+        uncovered_layout.addWidget(self.uncovered_text)
+        uncovered_layout.addLayout(cover_row)
+        self.uncovered_box.setSizePolicy(QSizePolicy.Policy.Preferred,
+                                         QSizePolicy.Policy.Maximum)
+        layout.addWidget(self.uncovered_box)
+        for button in (self.all_button, self.incidents_button, self.selected_button):
+            button.toggled.connect(lambda on: self.refresh_uncovered() if on else None)
+        self.incident_list.itemChanged.connect(lambda _i: self.refresh_uncovered())
 
         form = QFormLayout()
         self.name = QLineEdit(settings.get(options.YOUR_NAME))
@@ -220,13 +261,81 @@ class ExportDialog(QDialog):
         layout.addWidget(self.buttons)
         # No option cut short, and no field squeezed by the wrapped texts (the layout's
         # height-for-width underestimates them inside the group boxes).
+        self._audience_changed(False)
         hint = self.sizeHint()
         self.setMinimumSize(max(620, hint.width()), hint.height())
 
     def _audience_changed(self, police: bool) -> None:
-        if police:
-            self.originals.setChecked(True)
+        # Back to the headteacher, the box is unticked again: a choice to send what was
+        # covered is made deliberately, for the export in hand.
+        self.originals.setChecked(police)
         self.originals.setEnabled(not police)
+        self.originals_note.setText(
+            self.tr("The police always get the untouched originals, as well as any copies "
+                    "you covered.") if police else
+            self.tr("Left unticked, a capture where you covered names goes as the covered "
+                    "copy only; you keep the original."))
+        self.refresh_uncovered()
+
+    def _scope_options(self) -> bundle.ExportOptions | None:
+        """Which captures and audience the form describes; None while no incident is ticked."""
+        capture_ids: list[int] | None = None
+        incident_ids: list[int] | None = None
+        if self.selected_button.isChecked():
+            capture_ids = list(self.selected)
+        elif self.incidents_button.isChecked():
+            incident_ids = [
+                int(self.incident_list.item(i).data(Qt.ItemDataRole.UserRole))
+                for i in range(self.incident_list.count())
+                if self.incident_list.item(i).checkState() == Qt.CheckState.Checked]
+            if not incident_ids:
+                return None
+        return bundle.ExportOptions(
+            capture_ids=capture_ids, incident_ids=incident_ids,
+            audience="police" if self.police_button.isChecked() else "headteacher")
+
+    def refresh_uncovered(self) -> None:
+        """List the captures going out with nothing covered (headteacher only)."""
+        chosen = self._scope_options()
+        uncovered = (self.session.uncovered_captures(chosen)
+                     if chosen is not None and self.session.is_unlocked else [])
+        current = self.uncovered_list.currentItem()
+        keep = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
+        self.uncovered_list.clear()
+        for capture in uncovered:
+            site = capture.details.site.strip() or self.tr("(no site recorded)")
+            item = QListWidgetItem(self.tr("{site}, {time}").format(
+                site=site, time=format_short(local_captured_at(capture))))
+            item.setData(Qt.ItemDataRole.UserRole, capture.id)
+            self.uncovered_list.addItem(item)
+            if capture.id == keep:
+                self.uncovered_list.setCurrentItem(item)
+        if uncovered and self.uncovered_list.currentItem() is None:
+            self.uncovered_list.setCurrentRow(0)
+        count = len(uncovered)
+        self.uncovered_text.setText(
+            self.tr("%n capture going out has nothing covered. Cover names first (Highlight "
+                    "and redact), or go on if nothing needs covering.", "", count)
+            if count == 1 else
+            self.tr("%n captures going out have nothing covered. Cover names first (Highlight "
+                    "and redact), or go on if nothing needs covering.", "", count))
+        self.uncovered_box.setVisible(bool(uncovered))
+
+    def uncovered_ids(self) -> list[int]:
+        return [int(self.uncovered_list.item(i).data(Qt.ItemDataRole.UserRole))
+                for i in range(self.uncovered_list.count())]
+
+    def cover_names(self) -> None:
+        """Open Highlight and redact on the chosen capture, then list again."""
+        item = self.uncovered_list.currentItem()
+        if item is None:
+            return
+        from evidence_recorder.ui.main_window import EditorDialog  # it imports this module
+
+        editor = EditorDialog(self.session, int(item.data(Qt.ItemDataRole.UserRole)), self)
+        editor.exec()
+        editor.deleteLater()
+        self.refresh_uncovered()
 
     def _copy_generated(self) -> None:
         clipboard.copy_secret(self.generated.text())  # kept out of history and sync
@@ -290,7 +399,7 @@ class ExportDialog(QDialog):
         return bundle.ExportOptions(
             capture_ids=capture_ids, incident_ids=incident_ids,
             audience="police" if self.police_button.isChecked() else "headteacher",
-            include_originals=self.originals.isChecked(),
+            include_covered_originals=self.originals.isChecked(),
             exporter=self.name.text().strip()[:200], role=self.role.text().strip()[:200],
             passphrase=passphrase, timestamp_url=url or None)
 

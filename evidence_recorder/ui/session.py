@@ -26,7 +26,7 @@ from evidence_recorder.ui.tasks import Progress, run_task
 if TYPE_CHECKING:  # imported where used: none of these is needed to show the start window
     from datetime import datetime
 
-    from evidence_recorder.core import recorder
+    from evidence_recorder.core import bundle, recorder
     from evidence_recorder.core.anchor import HistoryWarning
     from evidence_recorder.core.capture import Grab
     from evidence_recorder.core.keyfile import KdfParams
@@ -283,6 +283,12 @@ class VaultSession(QObject):
         with self._covered_mutex:
             for key in [k for k in self._covered if capture_id is None or k[0] == capture_id]:
                 del self._covered[key]
+
+    def uncovered_captures(self, options: bundle.ExportOptions) -> list[Capture]:
+        """The captures an export would send with nothing covered (see core.bundle)."""
+        from evidence_recorder.core import bundle as bundles
+
+        return bundles.uncovered_captures(self.vault, options)
 
     def audit_entries(self) -> list[AuditEntry]:
         return self.vault.audit_entries()

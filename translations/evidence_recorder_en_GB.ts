@@ -4,7 +4,7 @@
 <context>
     <name>AnnotationEditor</name>
     <message>
-        <location filename="../evidence_recorder/ui/editor.py" line="+92"/>
+        <location filename="../evidence_recorder/ui/editor.py" line="+97"/>
         <source>Redaction covers with solid black. The original stays untouched in your vault; shared copies use the covered version.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -14,7 +14,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+16"/>
         <source>Select</source>
         <translation type="unfinished"></translation>
     </message>
@@ -145,12 +145,12 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+1178"/>
+        <location line="+1215"/>
         <source>delete label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-1177"/>
+        <location line="-1214"/>
         <source>delete redaction</source>
         <translation type="unfinished"></translation>
     </message>
@@ -185,7 +185,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+699"/>
+        <location line="+700"/>
         <source>Picture being annotated</source>
         <translation type="unfinished"></translation>
     </message>
@@ -285,12 +285,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+17"/>
         <source>Notice</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+11"/>
         <source>What to do with this tool</source>
         <translation type="unfinished"></translation>
     </message>
@@ -305,12 +305,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+57"/>
         <source>change colour</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+63"/>
         <source>Undo {step} (Ctrl+Z)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -330,12 +330,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="-1117"/>
         <source>A picture can have at most {limit} annotations. Delete some to add more.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+1187"/>
         <source>delete annotations</source>
         <translation type="unfinished"></translation>
     </message>
@@ -358,7 +358,7 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../evidence_recorder/ui/app.py" line="+85"/>
+        <location filename="../evidence_recorder/ui/app.py" line="+89"/>
         <source>Open a report bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -368,7 +368,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+17"/>
         <source>Unlock your vault first</source>
         <translation type="unfinished"></translation>
     </message>
@@ -378,7 +378,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+24"/>
         <source>Saved in your vault</source>
         <translation type="unfinished"></translation>
     </message>
@@ -396,7 +396,7 @@
 <context>
     <name>AuditDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/audit_view.py" line="+106"/>
+        <location filename="../evidence_recorder/ui/audit_view.py" line="+287"/>
         <source>Audit log</source>
         <translation type="unfinished"></translation>
     </message>
@@ -406,21 +406,36 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+8"/>
         <source>Audit log entries</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Technical details</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Technical details: choose an entry to see it exactly as recorded.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>AuditModel</name>
     <message>
-        <location line="-85"/>
+        <location line="-264"/>
         <source>Vault created</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Vault unlocked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Vault locked</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -479,6 +494,26 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>An export did not finish</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Backup copy made</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Received report kept</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Received report deleted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+2"/>
         <source>Thumbnail and report pictures recorded</source>
         <translation type="unfinished"></translation>
@@ -504,28 +539,103 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+5"/>
+        <source>site</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>link</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>author</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>handle</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>profile link</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>user number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>posted time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>category</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>what happened</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>context</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>people involved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>platform&apos;s reference</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>police reference</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>title</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>start date</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+122"/>
+        <source>%n capture</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>%n captures</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+29"/>
         <source>When</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
-        <source>Action</source>
+        <source>What happened</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+0"/>
-        <source>About</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Details</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Entry hash</source>
+        <location line="+37"/>
+        <source>Technical details are shown below the list.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -638,7 +748,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
 <context>
     <name>BundleDetails</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+583"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+680"/>
         <source>&lt;i&gt;Not given&lt;/i&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -865,7 +975,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     </message>
     <message>
         <location line="+1"/>
-        <source>Redacted copy</source>
+        <source>Covered copy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -902,7 +1012,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
 <context>
     <name>BundleViewer</name>
     <message>
-        <location line="-534"/>
+        <location line="-606"/>
         <source>Evidence bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -923,12 +1033,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     </message>
     <message>
         <location line="+3"/>
-        <location line="+1026"/>
+        <location line="+1132"/>
         <source>Checking the bundle…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-1025"/>
+        <location line="-1131"/>
         <source>Making sure nothing in it has changed since it was sealed. A large bundle can take a moment.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -938,22 +1048,32 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>The sender did not include the original in this bundle, so only the redacted copy is shown.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>This bundle holds no picture for this capture.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>There is no redacted copy of this capture, so only the original is shown.</source>
+        <location line="-2"/>
+        <source>The sender did not include the uncovered original.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Nothing was covered on this capture, so the original is shown.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+3"/>
+        <source>Show what the sender co&amp;vered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Back to the co&amp;vered copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Evidence bundles (*.zip);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -968,17 +1088,28 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+63"/>
+        <location line="+90"/>
+        <location line="+20"/>
         <source>{day} at {time} your time ({utc_day} {utc_time} UTC)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="-12"/>
         <source>{when}, from “{authority}”</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+28"/>
+        <source>{day} at {time} (written as “{text}”)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{day} at {time}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+58"/>
         <source>{author} ({handle})</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1034,7 +1165,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+541"/>
+        <location line="+554"/>
         <source>&amp;Open another bundle…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1050,12 +1181,32 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     </message>
     <message>
         <location line="+1"/>
-        <location line="+206"/>
+        <location line="+223"/>
         <source>Keep a copy of this bundle in your own evidence vault</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-204"/>
+        <location line="-220"/>
+        <source>Open the &amp;report (PDF)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Open the sender&apos;s sealed report in your PDF viewer. The copy made for this is removed when you close this window.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Print…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Print each capture&apos;s details and picture (the covered copy where there is one)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>&amp;Close</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1105,7 +1256,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+9"/>
         <source>Bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1125,7 +1276,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+18"/>
         <source>About this bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1145,27 +1296,94 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+14"/>
+        <source>See the original, exactly as captured, with nothing covered. It may be upsetting; it stays veiled until you click it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+8"/>
+        <source>Covered copy of the picture</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+254"/>
+        <location line="+40"/>
+        <source>&lt;b&gt;Covered copy&lt;/b&gt;: parts covered by the sender</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-30"/>
         <source>&lt;b&gt;Original&lt;/b&gt;, exactly as captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+46"/>
+        <source>The covered copy could not be read from the bundle: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>Seal copied.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <location line="+14"/>
+        <source>Report not opened</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-13"/>
+        <source>This bundle has no report to open. The captures and their details are all shown in this window.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>The report could not be copied for your PDF viewer: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The report opens in your PDF viewer. The copy made for it is removed when you close this window.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Print the captures</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Not printed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+1"/>
+        <source>The printer could not be started. Check that it is on and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Sent to the printer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Sealed by the key {fingerprint}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&lt;h2&gt;{verdict}&lt;/h2&gt;&lt;p&gt;{sealed}&lt;/p&gt;&lt;p&gt;{summary}&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-437"/>
         <source>Original picture</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>&lt;b&gt;Redacted copy&lt;/b&gt;: parts covered by the sender</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Redacted copy of the picture</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Note about the pictures</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1175,23 +1393,23 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location line="+35"/>
         <source>Checking the bundle</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+69"/>
+        <location line="+58"/>
         <source>Only an intact bundle can be saved into a vault</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+64"/>
-        <location line="+183"/>
+        <location line="+68"/>
+        <location line="+354"/>
         <source>Bundle not opened</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-176"/>
+        <location line="-347"/>
         <source>That passphrase does not open this bundle. Check it with the person who sent it, then try again.
 
 Passphrase:</source>
@@ -1220,7 +1438,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+33"/>
         <source>✔ matches the original in this bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1235,17 +1453,17 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+42"/>
+        <source>&lt;b&gt;Original&lt;/b&gt;, exactly as captured: nothing is covered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
         <source>The original could not be read from the bundle: {reason}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>The redacted copy could not be read from the bundle: {reason}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+10"/>
+        <location line="+12"/>
         <source>Open this link?</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1272,12 +1490,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+11"/>
-        <source>Fingerprint copied.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+48"/>
+        <location line="+189"/>
         <source>There is no file called “{name}” there. It may have been moved or renamed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1285,7 +1498,7 @@ Passphrase:</source>
 <context>
     <name>CaptureKind</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+95"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+106"/>
         <source>Whole screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1311,15 +1524,28 @@ Passphrase:</source>
     </message>
 </context>
 <context>
+    <name>CaptureModel</name>
+    <message>
+        <location line="-18"/>
+        <source>Covered copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Covered</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>CaptureTableModel</name>
     <message>
-        <location line="+259"/>
+        <location line="+274"/>
         <source>{site} · {time}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+252"/>
+        <location line="+274"/>
         <source>Unknown site</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1329,12 +1555,23 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>{site}, captured {when}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+2"/>
+        <source>{description} (covered copy)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>{badge}: what you covered is hidden on this picture.
+{time}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>User number {number}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1342,7 +1579,7 @@ Passphrase:</source>
 <context>
     <name>CaptureTime</name>
     <message>
-        <location filename="../evidence_recorder/ui/describe.py" line="+143"/>
+        <location filename="../evidence_recorder/ui/describe.py" line="+157"/>
         <source>{time}&#xa0;UTC</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1362,7 +1599,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="-349"/>
+        <location filename="../evidence_recorder/ui/models.py" line="-377"/>
         <source>{day} at {time}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1424,7 +1661,7 @@ Passphrase:</source>
 <context>
     <name>ChangeAllKeysDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/keys_dialog.py" line="+202"/>
+        <location filename="../evidence_recorder/ui/keys_dialog.py" line="+218"/>
         <location line="+2"/>
         <source>Change all keys</source>
         <translation type="unfinished"></translation>
@@ -1450,7 +1687,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>All keys have been changed. Below is your new recovery key: the old one no longer opens this vault. Use your new passphrase from now on.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1463,7 +1700,7 @@ Passphrase:</source>
 <context>
     <name>ChangePassphraseDialog</name>
     <message>
-        <location line="-108"/>
+        <location line="-110"/>
         <source>Change passphrase</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1488,7 +1725,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Change &amp;all keys instead…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1622,19 +1859,12 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>CreatePage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+120"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+278"/>
         <source>Welcome to {app}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>Evidence Recorder keeps screenshots of online abuse safe, with the time, date and site of each, in a locked vault on this computer. Nothing leaves this computer unless you export it.
-
-First, choose a passphrase. You will need it each time you open the vault.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
+        <location line="+18"/>
         <source>Passphrase</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1644,12 +1874,32 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="-17"/>
+        <source>Evidence Recorder keeps screenshots of online abuse safe, with the time, date and site of each, in a locked vault on this computer. Nothing leaves this computer unless you export it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Did someone send you a report? You can read and check it without making a vault.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+2"/>
-        <source>Passphrase strength</source>
+        <source>Open a report bundle someone sent me…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>Check and read a sealed report without opening a vault</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>To keep evidence yourself, first choose a passphrase. You will need it each time you open the vault.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>Show what I type</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1664,7 +1914,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+8"/>
         <source>&amp;Create my vault</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1674,7 +1924,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+20"/>
         <source>The two passphrases are not the same. Please type them again.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1682,35 +1932,55 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
 <context>
     <name>DescribeDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+93"/>
-        <source>Describe this capture</source>
+        <location filename="../evidence_recorder/ui/main_window.py" line="+106"/>
+        <source>Describe these pictures</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
+        <source>Your {count} pictures are saved, each with its time and fingerprint. Say what they show, then press Save: what you write is added to all {count}, and you can change each one later. The first one is shown.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Describe this capture</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Your capture is saved, with its time and fingerprint. Add what you know about it now (you can also do it later), then press Save.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Capture saved</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+29"/>
         <source>Not saved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Discard what you typed?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Close without saving what you wrote? The capture itself stays saved; you can describe it later.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>DescribePanel</name>
     <message>
-        <location filename="../evidence_recorder/ui/describe.py" line="-96"/>
+        <location filename="../evidence_recorder/ui/describe.py" line="-109"/>
         <source>No capture selected. Choose one to see or add its details.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+23"/>
         <source>&amp;Site</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1880,12 +2150,12 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+145"/>
+        <location line="+161"/>
         <source>Capture time</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+38"/>
         <location line="+5"/>
         <source>Incident</source>
         <translation type="unfinished"></translation>
@@ -1901,7 +2171,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+25"/>
         <source>Save</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1916,12 +2186,17 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+49"/>
         <source>Choose…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+219"/>
+        <location line="+268"/>
+        <source>A @handle has no spaces in it. Put the name shown on the post in “Author&apos;s name”, and only the @name here.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+32"/>
         <source>This box holds up to {MAX_TEXT:,} characters, so the rest was not kept. If there is more to say, keep it in a document and mention it here.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1944,7 +2219,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
 <context>
     <name>EditorDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+17"/>
+        <location filename="../evidence_recorder/ui/main_window.py" line="+18"/>
         <source>Highlight and redact: capture {capture_id}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1961,6 +2236,14 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
     <message>
         <location line="+0"/>
         <source>Close without saving your highlights and redactions?</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>EmptyOverlay</name>
+    <message>
+        <location filename="../evidence_recorder/ui/browse.py" line="+49"/>
+        <source>Clear search and filters</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2000,7 +2283,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
     </message>
     <message>
         <location line="+5"/>
-        <location filename="../evidence_recorder/core/vault.py" line="+539"/>
+        <location filename="../evidence_recorder/core/vault.py" line="+549"/>
         <source>The vault&apos;s key file does not belong to this vault.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2133,8 +2416,13 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+643"/>
+        <location line="+668"/>
         <source>The disk is full, so the keys were not changed. Nothing was changed; free some space and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+115"/>
+        <source>A @handle has no spaces in it. Put the name shown on the post in “Author&apos;s name”, and only the @name here.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2146,7 +2434,7 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
 <context>
     <name>ExportDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/export_dialog.py" line="+58"/>
+        <location filename="../evidence_recorder/ui/export_dialog.py" line="+63"/>
         <source>Export a sealed report</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2206,12 +2494,27 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
-        <source>Include the untouched &amp;originals as well</source>
+        <location line="+9"/>
+        <source>Also include what I &amp;covered (the untouched originals)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Nothing covered yet</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+8"/>
+        <source>Captures with nothing covered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Co&amp;ver names in the chosen capture…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+16"/>
         <source>Your name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2337,6 +2640,42 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
     </message>
     <message>
         <location line="+17"/>
+        <source>The police always get the untouched originals, as well as any copies you covered.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Left unticked, a capture where you covered names goes as the covered copy only; you keep the original.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>(no site recorded)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{site}, {time}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+10"/>
+        <source>%n capture going out has nothing covered. Cover names first (Highlight and redact), or go on if nothing needs covering.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>%n captures going out have nothing covered. Cover names first (Highlight and redact), or go on if nothing needs covering.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>Copied. It leaves the clipboard after two minutes.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2376,7 +2715,20 @@ First, choose a passphrase. You will need it each time you open the vault.</sour
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+29"/>
+        <source>The sealed report is saved as {path}.
+
+Its seal number is
+{number}
+
+and its fingerprint is
+{fingerprint}
+
+Read these to the person you send it to, by phone or in person, so they can confirm the report came from you. (Vault ▸ My seal shows them again.)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>The file is locked with this passphrase (make a note of it now):
 
 {passphrase}
@@ -2395,20 +2747,20 @@ Send it another way: say it on the phone or in person, never in the same e-mail 
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-13"/>
-        <source>The sealed report is saved as {path}.
-
-Its seal&apos;s fingerprint is
-{fingerprint}
-
-Give this fingerprint to the person you send it to, by phone or in person, so they can confirm the report came from you.</source>
+        <location line="+1"/>
+        <source>Copy seal</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Copied</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>Guide</name>
     <message>
-        <location filename="../evidence_recorder/ui/guide.py" line="+24"/>
+        <location filename="../evidence_recorder/ui/guide.py" line="+38"/>
         <source>This involves sexual images of a child</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2464,7 +2816,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+71"/>
+        <location line="+35"/>
         <source>Captures nothing. Tells you what to do and whom to contact.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2472,7 +2824,7 @@ the LADO).&lt;/p&gt;
 <context>
     <name>GuideDialog</name>
     <message>
-        <location line="+8"/>
+        <location line="+112"/>
         <source>Welcome to {app}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2480,7 +2832,7 @@ the LADO).&lt;/p&gt;
 <context>
     <name>Help</name>
     <message>
-        <location filename="../evidence_recorder/ui/help.py" line="+57"/>
+        <location filename="../evidence_recorder/ui/help.py" line="+59"/>
         <source>Guide for staff</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2528,7 +2880,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+82"/>
+        <location line="+89"/>
         <source>Open this link?</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2622,9 +2974,48 @@ the LADO).&lt;/p&gt;
     </message>
 </context>
 <context>
+    <name>IncidentChooser</name>
+    <message>
+        <location filename="../evidence_recorder/ui/browse.py" line="+30"/>
+        <source>Move to incident</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>Move %n capture to this incident:</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>Move %n captures to this incident:</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Incident</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The move is recorded in the audit log.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Move</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>IncidentListModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+932"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+1074"/>
         <source>{title} ({count})</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2648,18 +3039,18 @@ the LADO).&lt;/p&gt;
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="-80"/>
+        <location filename="../evidence_recorder/ui/main_window.py" line="-117"/>
         <source>Pictures (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+102"/>
-        <location line="+520"/>
+        <location line="+139"/>
+        <location line="+764"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-486"/>
+        <location line="-723"/>
         <source>Capture whole &amp;screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2725,6 +3116,16 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+2"/>
+        <source>&amp;Move to incident…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Put the chosen captures in another incident</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>&amp;New incident…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2756,6 +3157,16 @@ the LADO).&lt;/p&gt;
     <message>
         <location line="+2"/>
         <source>Report bundles you kept in this vault</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>My &amp;seal…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The fingerprint and seal number to read to the person you send a report to</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2882,7 +3293,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+8"/>
         <source>&amp;Help</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2902,7 +3313,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+9"/>
         <source>Main</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2928,17 +3339,12 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+19"/>
-        <source>Captures nothing. Tells you what to do and whom to contact.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+9"/>
         <location line="+5"/>
         <source>Incidents</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+12"/>
         <source>New</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2963,7 +3369,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Only this site</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2983,7 +3389,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+10"/>
         <source>Site</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3023,7 +3429,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+24"/>
         <source>No captures here yet. Use “Capture whole screen” or “Capture a region” when the post or message is on screen, or import pictures from your phone. You can also drop picture files onto this window.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3038,12 +3444,44 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+70"/>
+        <location line="+15"/>
+        <source>Covered copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This is the covered copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>What you covered is hidden here and in every list. The original in the vault is unchanged.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>About this picture</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+216"/>
+        <location line="+35"/>
+        <source>Show &amp;original</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-249"/>
+        <source>See the capture as it was taken, with nothing covered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+83"/>
         <source>You restored a backup</source>
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+62"/>
+        <location line="+81"/>
         <source>%n capture in this incident</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -3059,19 +3497,86 @@ the LADO).&lt;/p&gt;
         </translation>
     </message>
     <message>
-        <location line="+39"/>
-        <location line="+48"/>
-        <location line="+124"/>
+        <location line="+61"/>
+        <source>The covered copy could not be drawn: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>The original, as captured: nothing is covered.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Show co&amp;vered copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <location line="+146"/>
+        <location line="+133"/>
         <source>Not saved</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-170"/>
+        <location line="-276"/>
         <source>Saved. The change is recorded in the audit log.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+49"/>
+        <source>No captures match.
+Clear the search box, choose “All sites” or widen the dates to see them all.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>No captures in this incident yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+22"/>
+        <source>Choose captures</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Select one or more captures first (hold Ctrl or Shift to choose several).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>No other incident</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Make another incident first (New, under the list of incidents).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Not moved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+5"/>
+        <source>Moved %n capture to “{title}”.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>Moved %n captures to “{title}”.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+17"/>
         <source>Monitor {index} ({width}×{height})</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3086,7 +3591,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+17"/>
         <source>Import pictures</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3122,7 +3627,7 @@ the LADO).&lt;/p&gt;
         </translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>Import stopped</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3238,6 +3743,142 @@ so only delete a capture taken by mistake. Why are you deleting it?
         <source>Check stopped</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location line="+40"/>
+        <source>My seal</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>MySealDialog</name>
+    <message>
+        <location filename="../evidence_recorder/ui/seal_dialog.py" line="+55"/>
+        <location line="+1"/>
+        <source>My seal</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Every report you export is sealed with your vault&apos;s key. The person you send a report to checks that it came from you by comparing its seal with yours.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <location line="+1"/>
+        <source>Seal number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <location line="+1"/>
+        <source>Fingerprint</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Read these to the person you send a report to, by phone or in person, so they can check that the report came from you. Never send them in the same e-mail as the report.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>What to do</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>&amp;Copy both</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+1"/>
+        <source>Copy the seal number and the fingerprint</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>Copied</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PassphraseStrength</name>
+    <message>
+        <location filename="../evidence_recorder/core/passphrase.py" line="+65"/>
+        <source>Rows of keys next to each other are easy to guess.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Patterns on the keyboard are easy to guess.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The same letter again and again is easy to guess.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Typing the same thing twice hardly makes it harder to guess.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Runs such as abc or 6543 are easy to guess.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Years are easy to guess.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Dates are easy to guess.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+2"/>
+        <source>This is one of the most common passwords.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This is a very common password.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This is very like a common password.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>One word on its own is easy to guess.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Names on their own are easy to guess.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Common names are easy to guess.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>It follows a pattern that people often use.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This is a well-known example, so it is among the first tried.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>ReceivedBundlesDialog</name>
@@ -3327,7 +3968,7 @@ Why are you deleting it?</source>
 <context>
     <name>RecoverPage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+179"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+325"/>
         <source>Open with your recovery key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3357,7 +3998,7 @@ Why are you deleting it?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Recovery &amp;key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3372,7 +4013,7 @@ Why are you deleting it?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+8"/>
         <source>&amp;Back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3382,7 +4023,7 @@ Why are you deleting it?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+17"/>
         <source>The two passphrases are not the same. Please type them again.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3390,7 +4031,7 @@ Why are you deleting it?</source>
 <context>
     <name>RecoveryKeyPage</name>
     <message>
-        <location line="-188"/>
+        <location line="-337"/>
         <source>Your recovery key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3401,11 +4042,12 @@ Why are you deleting it?</source>
     </message>
     <message>
         <location line="+11"/>
+        <location line="+71"/>
         <source>Recovery key</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-68"/>
         <source>C&amp;opy</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3435,7 +4077,7 @@ Why are you deleting it?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+20"/>
         <source>Copied</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3485,8 +4127,53 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+11"/>
-        <source>&lt;h2&gt;{app} recovery key&lt;/h2&gt;&lt;p style=&apos;font-size:20pt;font-family:monospace&apos;&gt;{key}&lt;/p&gt;&lt;p&gt;Keep this somewhere safe, away from the computer the vault is on.&lt;/p&gt;</source>
+        <location line="+7"/>
+        <source>No printer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No printer is set up on this computer, so the key cannot be printed from here. Please write it on paper instead, carefully, and check each group.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Save the key as a file?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>This saves the recovery key as a file on this computer, which anyone who finds it could use to open your vault. Print on paper instead if you can.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Save as a file anyway</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Do not save</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>If you do save it, move the file to a USB stick kept somewhere safe, then delete it from this computer.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Not printed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The printer could not be used. Please write the key on paper instead.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Print recovery key</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -3494,11 +4181,11 @@ Keep this somewhere safe, away from the computer the vault is on.
     <name>RegionOverlay</name>
     <message>
         <location filename="../evidence_recorder/ui/region.py" line="+63"/>
-        <source>Drag to select the part of the screen to keep. Enter to capture, Esc to cancel.</source>
+        <source>Drag to select, then drag the edges to adjust. Enter or double-click to capture, Esc to cancel.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>{hint} Arrow keys move the selection by one pixel, or ten with Shift; Ctrl with the arrow keys changes its size. With no selection, an arrow key selects the middle of the screen.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3585,7 +4272,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>StartWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+137"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+267"/>
         <source>Open a report bundle someone sent me…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3620,7 +4307,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+75"/>
+        <location line="+99"/>
         <source>New passphrase set</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3631,9 +4318,18 @@ Keep this somewhere safe, away from the computer the vault is on.
     </message>
 </context>
 <context>
+    <name>StrengthMeter</name>
+    <message>
+        <location line="-696"/>
+        <location line="+2"/>
+        <source>Passphrase strength</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>TimelineModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-979"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-1184"/>
         <source>Captured</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3711,7 +4407,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>UnlockPage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="-207"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+456"/>
         <source>{app} is locked</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3731,7 +4427,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+10"/>
         <source>I forgot it: use my &amp;recovery key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3749,7 +4445,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VaultSession</name>
     <message>
-        <location filename="../evidence_recorder/ui/session.py" line="+67"/>
+        <location filename="../evidence_recorder/ui/session.py" line="+80"/>
         <source>The vault is locked. Unlock it first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3773,7 +4469,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VerdictBanner</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+219"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+220"/>
         <source>Verdict</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3784,17 +4480,17 @@ Keep this somewhere safe, away from the computer the vault is on.
     </message>
     <message>
         <location line="+3"/>
-        <source>Copy fingerprint</source>
+        <source>Copy seal</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
-        <source>Copy the fingerprint</source>
+        <source>Copy the seal number and fingerprint</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
-        <source>Copy the fingerprint, to compare it with the one the sender reads to you</source>
+        <source>Copy the seal number and fingerprint, to compare them with the ones the sender reads to you</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -3813,7 +4509,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+56"/>
         <location line="+1"/>
         <source>Intact</source>
         <translation type="unfinished"></translation>
@@ -3830,7 +4526,12 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+5"/>
+        <source>Seal number (the same key as digits, easier to read out):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>The key that sealed it could not be identified. Ask the sender how they sealed it before you rely on it.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3840,7 +4541,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+21"/>
         <source>Timestamped by an independent service that this computer trusts: {timestamp}. The bundle existed, exactly as it is, at that time.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3868,7 +4569,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Mark</name>
     <message>
-        <location filename="../evidence_recorder/ui/describe.py" line="-431"/>
+        <location filename="../evidence_recorder/ui/describe.py" line="-530"/>
         <source>Worth adding</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3876,7 +4577,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Page</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="-223"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-415"/>
         <source>Problem</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3884,7 +4585,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Pane</name>
     <message>
-        <location filename="../evidence_recorder/ui/region.py" line="+210"/>
+        <location filename="../evidence_recorder/ui/region.py" line="+288"/>
         <location line="+1"/>
         <source>Select a region to capture</source>
         <translation type="unfinished"></translation>
@@ -3893,7 +4594,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_PassphraseForm</name>
     <message>
-        <location filename="../evidence_recorder/ui/keys_dialog.py" line="-135"/>
+        <location filename="../evidence_recorder/ui/keys_dialog.py" line="-144"/>
         <source>Current passphrase</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3908,12 +4609,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>Passphrase strength</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>&amp;Current passphrase</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3928,7 +4624,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Show what I type</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3943,7 +4639,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+21"/>
         <source>Type your current passphrase first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3956,7 +4652,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_SummaryCounts</name>
     <message numerus="yes">
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-535"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-546"/>
         <source>%n capture</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -4094,8 +4790,33 @@ If you put back an older copy on purpose (for example, from a backup), choose �
 <context>
     <name>unlock</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="-30"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-132"/>
         <source>Working</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Very weak — one of the first things anyone would try.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Weak — easy to guess. Add another word or two.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Fair — could be guessed. Another unrelated word makes it much stronger.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Good — hard to guess. Make sure you will remember it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Strong — very hard to guess. Make sure you will remember it.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -4104,13 +4825,48 @@ If you put back an older copy on purpose (for example, from a backup), choose �
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
-        <source>Strong. Make sure you will remember it.</source>
+        <location line="+114"/>
+        <source>Caps Lock is on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+298"/>
+        <source>{app} — recovery key</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
-        <source>Good. Longer is even better: another word or two makes it much harder to guess.</source>
+        <source>Printed on {date}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>If you forget your passphrase, this key is the only way back into your evidence. Anyone who has this sheet and can use the computer could open your vault.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Where to keep it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>• Somewhere safe away from the computer, such as a locked drawer at home.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>• Not in the computer&apos;s bag, not stuck to the screen, and not as a photo on your phone.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>• If you lose it, open the vault and use Change all keys to get a new one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This sheet does not hold your passphrase. Never write your passphrase on it.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

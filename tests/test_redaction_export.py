@@ -409,3 +409,23 @@ def test_cli_export_options_for_covered_originals(cli: Any, closed_vault: Path,
     both = cli("export", "--out", str(tmp_path / "x.zip"), "--no-originals",
                "--include-covered-originals")
     assert both.returncode == 2
+
+
+def test_the_export_window_fits_the_screen_and_scrolls(
+        qtbot: Any, session: Any, app_settings: Any) -> None:
+    """With everything it now explains, the window is taller than a 1280 × 720 screen
+    would hold: its choices scroll, and Export stays in sight."""
+    ids = sorted(c.id for c in session.captures())
+    dialog = make_dialog(qtbot, session, app_settings, [ids[0]])
+    dialog.show()
+    screen = dialog.screen().availableGeometry()
+    assert dialog.height() <= screen.height()
+    assert dialog.minimumHeight() <= screen.height()
+    assert dialog.export_button.isVisible()
+    from PySide6.QtCore import QPoint, QRect
+
+    button = QRect(dialog.export_button.mapTo(dialog, QPoint(0, 0)),
+                   dialog.export_button.size())
+    assert dialog.rect().contains(button)
+    bar = dialog.scroller.verticalScrollBar()
+    assert bar.maximum() > 0, "the choices should scroll on this screen"

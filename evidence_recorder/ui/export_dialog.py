@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
@@ -62,11 +64,16 @@ class ExportDialog(QDialog):
         self.written: Path | None = None
         self.setWindowTitle(self.tr("Export a sealed report"))
         layout = QVBoxLayout(self)
+        # Everything to choose scrolls, so the window fits a 1280 × 720 screen; the
+        # error, the progress and the buttons stay in sight below it.
+        content = QWidget()
+        body = QVBoxLayout(content)
+        body.setContentsMargins(0, 0, 0, 0)
         intro = QLabel(self.tr("A sealed report bundle is one file holding your captures, a "
                                "readable report (PDF) and a seal that shows nothing was changed "
                                "after you exported it. Your vault keeps everything as it is."))
         intro.setWordWrap(True)
-        layout.addWidget(intro)
+        body.addWidget(intro)
 
         scope = QGroupBox(self.tr("What to include"))
         scope_layout = QVBoxLayout(scope)
@@ -96,7 +103,7 @@ class ExportDialog(QDialog):
                 scope_layout.addWidget(self.incident_list)
         self.all_button.setChecked(True)
         self.incident_list.itemChanged.connect(lambda _i: self.incidents_button.setChecked(True))
-        layout.addWidget(scope)
+        body.addWidget(scope)
 
         audience = QGroupBox(self.tr("Who it is for"))
         audience_layout = QVBoxLayout(audience)
@@ -122,7 +129,7 @@ class ExportDialog(QDialog):
                                           QSizePolicy.Policy.Maximum)
         audience_layout.addWidget(self.originals_note)
         self.police_button.toggled.connect(self._audience_changed)
-        layout.addWidget(audience)
+        body.addWidget(audience)
 
         # Before sealing: what goes out with nothing covered, so names can be covered
         # first, or the person goes on knowingly.
@@ -148,7 +155,7 @@ class ExportDialog(QDialog):
         uncovered_layout.addLayout(cover_row)
         self.uncovered_box.setSizePolicy(QSizePolicy.Policy.Preferred,
                                          QSizePolicy.Policy.Maximum)
-        layout.addWidget(self.uncovered_box)
+        body.addWidget(self.uncovered_box)
         for button in (self.all_button, self.incidents_button, self.selected_button):
             button.toggled.connect(lambda on: self.refresh_uncovered() if on else None)
         self.incident_list.itemChanged.connect(lambda _i: self.refresh_uncovered())
@@ -161,7 +168,7 @@ class ExportDialog(QDialog):
         self.role.setPlaceholderText(self.tr("e.g. Class teacher, Year 5"))
         form.addRow(self.tr("Your &name"), self.name)
         form.addRow(self.tr("Your &role"), self.role)
-        layout.addLayout(form)
+        body.addLayout(form)
 
         protect = QGroupBox(self.tr("Sending it safely"))
         # The advice is a word-wrapped label: outside the form layouts, which would
@@ -241,8 +248,15 @@ class ExportDialog(QDialog):
         self._sync_lock()
         self.encrypt.toggled.connect(self._sync_lock)
         self.own.toggled.connect(self._use_own)
-        layout.addWidget(protect)
+        body.addWidget(protect)
 
+        self.scroller = QScrollArea()
+        self.scroller.setWidget(content)
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setAccessibleName(self.tr("Export choices"))
+        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout.addWidget(self.scroller, 1)
         self.error = QLabel()
         self.error.setWordWrap(True)
         make_plain(self.error)  # messages name folders and files
@@ -262,8 +276,15 @@ class ExportDialog(QDialog):
         # No option cut short, and no field squeezed by the wrapped texts (the layout's
         # height-for-width underestimates them inside the group boxes).
         self._audience_changed(False)
-        hint = self.sizeHint()
-        self.setMinimumSize(max(620, hint.width()), hint.height())
+        wanted = content.sizeHint()
+        rest = self.buttons.sizeHint().height() + 3 * layout.spacing() \
+            + layout.contentsMargins().top() + layout.contentsMargins().bottom()
+        screen = self.screen().availableGeometry().height() if self.screen() else 10_000
+        fits = max(360, int(screen * 0.92) - rest)  # leave room for the title bar
+        self.scroller.setMinimumHeight(min(wanted.height(), fits))
+        bar = self.scroller.verticalScrollBar().sizeHint().width()
+        self.setMinimumWidth(max(620, wanted.width() + bar + 24))
+        self.resize(self.minimumWidth(), min(wanted.height(), fits) + rest)
 
     def _audience_changed(self, police: bool) -> None:
         # Back to the headteacher, the box is unticked again: a choice to send what was

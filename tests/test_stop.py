@@ -209,3 +209,18 @@ if __name__ == "__main__":  # the 200 % child: build each window, report what it
         window.close()
         window.deleteLater()
     print(json.dumps(out))
+
+
+def test_lock_is_in_sight_at_every_width(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """On a shared computer Lock must be one click away: it never folds into the chevron."""
+    window = _main_window(tmp_path)
+    qtbot.addWidget(window)
+    for width in WIDTHS:
+        window.resize(width, 720)
+        window.show()
+        QApplication.processEvents()
+        lock = window.lock_bar.widgetForAction(window.act_lock)
+        assert lock is not None and lock.isVisible(), f"Lock is hidden at {width} px"
+        where = QRect(lock.mapTo(window, QPoint(0, 0)), lock.size())
+        assert window.rect().contains(where), f"Lock {where} spills out at {width} px"
+    window.close()

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableView,
     QTabWidget,
+    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -398,10 +399,16 @@ class MainWindow(QMainWindow):
         bar.addSeparator()
         bar.addAction(self.act_annotate)
         bar.addAction(self.act_export)
-        bar.addSeparator()
-        bar.addAction(self.act_lock)
-        # The red stop sits in a toolbar of its own, so it never folds away behind the
-        # main toolbar's overflow chevron (policy 4.7.3).
+        # Lock and the red stop sit in toolbars of their own, so neither folds away behind
+        # the main toolbar's overflow chevron: on a shared computer Lock must be one click
+        # away, and the stop is always in sight (policy 4.7.3).
+        self.lock_bar = QToolBar(self.tr("Lock"), self)
+        self.lock_bar.setObjectName("lockToolbar")
+        self.lock_bar.setMovable(False)
+        self.lock_bar.setFloatable(False)
+        self.lock_bar.toggleViewAction().setVisible(False)
+        self.lock_bar.addAction(self.act_lock)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.lock_bar)
         self.stop_bar = pin_child_protection_stop(self, self.act_stop)
 
     def _build_layout(self) -> None:

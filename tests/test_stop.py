@@ -224,3 +224,16 @@ def test_lock_is_in_sight_at_every_width(qtbot, tmp_path) -> None:  # type: igno
         where = QRect(lock.mapTo(window, QPoint(0, 0)), lock.size())
         assert window.rect().contains(where), f"Lock {where} spills out at {width} px"
     window.close()
+
+
+def test_at_1280_nothing_on_the_main_toolbar_folds_away(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    window = _main_window(tmp_path)
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    QApplication.processEvents()
+    bar = window.findChild(QToolBar, "mainToolbar")
+    chevrons = bar.findChildren(QToolButton, "qt_toolbar_ext_button")
+    assert not any(c.isVisible() for c in chevrons), "a capture or export button is hidden"
+    assert bar.widgetForAction(window.act_export).isVisible()
+    window.close()

@@ -1932,7 +1932,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>DescribeDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+106"/>
+        <location filename="../evidence_recorder/ui/main_window.py" line="+107"/>
         <source>Describe these pictures</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2434,12 +2434,12 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>ExportDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/export_dialog.py" line="+63"/>
+        <location filename="../evidence_recorder/ui/export_dialog.py" line="+65"/>
         <source>Export a sealed report</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+7"/>
         <source>A sealed report bundle is one file holding your captures, a readable report (PDF) and a seal that shows nothing was changed after you exported it. Your vault keeps everything as it is.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2629,7 +2629,12 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+10"/>
+        <source>Export choices</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
         <source>Export progress</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2639,7 +2644,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+24"/>
         <source>The police always get the untouched originals, as well as any copies you covered.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3039,12 +3044,12 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+139"/>
-        <location line="+764"/>
+        <location line="+775"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-723"/>
+        <location line="-734"/>
         <source>Capture whole &amp;screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3306,7 +3311,22 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+11"/>
+        <source>Whole screen</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Region</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Window</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Main</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3331,7 +3351,12 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+11"/>
+        <source>Lock</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
         <location line="+5"/>
         <source>Incidents</source>
         <translation type="unfinished"></translation>

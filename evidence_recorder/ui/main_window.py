@@ -377,6 +377,11 @@ class MainWindow(QMainWindow):
         show_red_in(file_menu, self.act_stop)
         show_red_in(help_menu, self.act_stop)
 
+        # Shorter words on the toolbar (the menus keep the whole names), so that Export
+        # still fits at 1280 × 720 beside Lock and the red stop.
+        self.act_screen.setIconText(self.tr("Whole screen"))
+        self.act_region.setIconText(self.tr("Region"))
+        self.act_window.setIconText(self.tr("Window"))
         bar = self.addToolBar(self.tr("Main"))
         bar.setObjectName("mainToolbar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)

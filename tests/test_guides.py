@@ -455,3 +455,16 @@ def test_escape_closes_the_help_window(qtbot, no_help_window: None) -> None:  # 
     QTest.keyClick(window.browser, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: help_module.current_help_window() is None
                     or not window.isVisible(), timeout=5_000)
+
+
+def test_the_first_run_guide_shows_its_last_paragraph_whole(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from evidence_recorder.ui.guide import ChildProtectionDialog, GuideDialog
+
+    for dialog in (GuideDialog(), ChildProtectionDialog()):
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.wait(50)
+        label = dialog.text
+        assert label.height() >= label.heightForWidth(label.width()), \
+            f"{type(dialog).__name__} cuts its text off"
+        dialog.close()

@@ -13,7 +13,7 @@ behind the overflow chevron and cannot be hidden, and shows the stop red in its 
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtGui import QAction, QPainter, QPalette
+from PySide6.QtGui import QAction, QPainter, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -114,6 +114,15 @@ class _TextDialog(QDialog):
         buttons.accepted.connect(self.accept)
         layout.addWidget(buttons)
         self.setMinimumWidth(560)
+        self.text = text
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # Word-wrapped text needs its height worked out at the final width, or the last
+        # paragraph is cut off.
+        super().showEvent(event)
+        if (layout := self.layout()) is not None:
+            layout.activate()
+        self.resize(self.width(), max(self.height(), self.heightForWidth(self.width())))
 
 
 class ChildProtectionDialog(_TextDialog):

@@ -798,3 +798,17 @@ def test_a_handle_with_a_space_is_not_saved_and_the_words_stay(qtbot, controller
     panel.save_requested.emit()
     assert controller.session.capture(capture_id).details.handle == "@samjones"
     assert handle.text() == "@samjones" and not panel.has_changes()
+
+
+def test_locking_closes_the_editor_at_once_even_with_unsaved_marks(  # type: ignore[no-untyped-def]
+        qtbot, controller) -> None:
+    """A question box would keep the picture on screen after the vault locked."""
+    capture_id = _capture_one(qtbot, controller)
+    dialog = main_window_module.EditorDialog(controller.session, capture_id, controller.main)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.editor.is_modified = lambda: True  # marks drawn and not saved
+    before = len(messages.shown)
+    controller.lock()
+    assert not dialog.isVisible() and len(messages.shown) == before

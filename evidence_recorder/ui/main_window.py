@@ -198,7 +198,9 @@ class EditorDialog(QDialog):
         self.accept()
 
     def reject(self) -> None:
-        if self.editor.is_modified() and not messages.ask(
+        """Unsaved marks are not thrown away without asking, except when the vault locks:
+        then the window closes at once, since nothing may stay on screen."""
+        if self.session.is_unlocked and self.editor.is_modified() and not messages.ask(
                 self, self.tr("Discard changes?"), self.tr("Close without saving your highlights "
                                                            "and redactions?")):
             return

@@ -11,6 +11,7 @@ as hard to guess), and optionally timestamped by a trusted service.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -395,18 +396,10 @@ class ExportDialog(QDialog):
 
     def chosen_options(self) -> bundle.ExportOptions:
         """The export options the form describes; raises EvidenceError for a mistake."""
-        capture_ids: list[int] | None = None
-        incident_ids: list[int] | None = None
-        if self.selected_button.isChecked():
-            capture_ids = list(self.selected)
-        elif self.incidents_button.isChecked():
-            incident_ids = [
-                int(self.incident_list.item(i).data(Qt.ItemDataRole.UserRole))
-                for i in range(self.incident_list.count())
-                if self.incident_list.item(i).checkState() == Qt.CheckState.Checked]
-            if not incident_ids:
-                raise EvidenceError(self.tr("Tick at least one incident, or choose "
-                                            "“All captures”."))
+        scope = self._scope_options()
+        if scope is None:
+            raise EvidenceError(self.tr("Tick at least one incident, or choose "
+                                        "“All captures”."))
         passphrase = None
         if self.encrypt.isChecked() and not self.own.isChecked():
             passphrase = self.generated.text()
@@ -417,10 +410,8 @@ class ExportDialog(QDialog):
             if problem := passphrases.bundle_passphrase_problem(passphrase):
                 raise RefusedInput(problem)  # translated by error_text, as core marks it
         url = self.timestamp_url.text().strip() if self.timestamp.isChecked() else ""
-        return bundle.ExportOptions(
-            capture_ids=capture_ids, incident_ids=incident_ids,
-            audience="police" if self.police_button.isChecked() else "headteacher",
-            include_covered_originals=self.originals.isChecked(),
+        return dataclasses.replace(
+            scope, include_covered_originals=self.originals.isChecked(),
             exporter=self.name.text().strip()[:200], role=self.role.text().strip()[:200],
             passphrase=passphrase, timestamp_url=url or None)
 

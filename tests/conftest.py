@@ -152,6 +152,39 @@ def app_settings(tmp_path: Path) -> Any:
     return Settings(tmp_path / "settings.json")
 
 
+def unlocked_session(qtbot: Any, folder: Path) -> Iterator[Any]:
+    """A ``VaultSession`` unlocked on ``folder`` (tiny KDF costs), locked afterwards;
+    fixtures ``yield from`` it."""
+    from evidence_recorder.ui import messages
+    from evidence_recorder.ui.session import VaultSession
+    from evidence_recorder.ui.tasks import wait_for_tasks
+
+    opened: list[bool] = []
+    session = VaultSession(folder, FAST_KDF)
+    session.unlock(PASSPHRASE, lambda: opened.append(True),
+                   lambda exc: pytest.fail(exc.message))
+    qtbot.waitUntil(lambda: bool(opened))
+    yield session
+    wait_for_tasks()
+    session.lock()
+    messages._next_answers.clear()
+
+
+@pytest.fixture
+def windows(qtbot: Any) -> Iterator[list[Any]]:
+    """Every bundle viewer a test opens, closed afterwards even if the test fails."""
+    from PySide6.QtWidgets import QApplication
+
+    from evidence_recorder.ui.tasks import wait_for_tasks
+
+    opened: list[Any] = []
+    yield opened
+    for viewer in opened:
+        viewer.close()
+    wait_for_tasks()
+    QApplication.processEvents()
+
+
 @pytest.fixture
 def controller(qtbot: Any, vault_dir: Path, app_settings: Any,
                monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:

@@ -191,17 +191,6 @@ def bundle_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def windows(qtbot: QtBot) -> Iterator[list[BundleViewer]]:
-    """Every viewer a test opens, closed afterwards even if the test fails."""
-    opened: list[BundleViewer] = []
-    yield opened
-    for viewer in opened:
-        viewer.close()
-    wait_for_tasks()
-    QApplication.processEvents()
-
-
-@pytest.fixture
 def open_viewer(qtbot: QtBot, bundle_file: Path, windows: list[BundleViewer]
                 ) -> Callable[..., BundleViewer]:
     def _open(opener: FakeOpener) -> BundleViewer:

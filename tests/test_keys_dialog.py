@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST_KDF, PASSPHRASE
+from conftest import PASSPHRASE, unlocked_session
 from PySide6.QtWidgets import QDialog, QLabel
 
 from evidence_recorder.core.errors import VaultDamaged, WrongSecret
@@ -18,7 +18,6 @@ from evidence_recorder.ui import messages
 from evidence_recorder.ui.audit_view import AuditModel
 from evidence_recorder.ui.keys_dialog import ChangeAllKeysDialog, ChangePassphraseDialog
 from evidence_recorder.ui.session import VaultSession
-from evidence_recorder.ui.tasks import wait_for_tasks
 
 NEW = "seventeen quiet herons"
 NOT_REVOKED = ("Copies of your vault or its key file made before now (backups, old copies on a "
@@ -28,15 +27,7 @@ NOT_REVOKED = ("Copies of your vault or its key file made before now (backups, o
 
 @pytest.fixture
 def session(qtbot: Any, closed_vault: Path) -> Iterator[VaultSession]:
-    opened: list[bool] = []
-    unlocked = VaultSession(closed_vault, FAST_KDF)
-    unlocked.unlock(PASSPHRASE, lambda: opened.append(True),
-                    lambda exc: pytest.fail(exc.message))
-    qtbot.waitUntil(lambda: bool(opened))
-    yield unlocked
-    wait_for_tasks()
-    unlocked.lock()
-    messages._next_answers.clear()
+    yield from unlocked_session(qtbot, closed_vault)
 
 
 def texts(widget: Any) -> str:

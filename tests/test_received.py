@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from PySide6.QtGui import Qt as QtGuiNamespace
 from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 from test_bundle_viewer import FakeOpener, make_bundle, shots_dir
 
@@ -40,7 +40,6 @@ from evidence_recorder.core.errors import RefusedInput
 from evidence_recorder.core.vault import Vault
 from evidence_recorder.ui import messages
 from evidence_recorder.ui.bundle_viewer import BundleViewer, TimelineColumn, open_bundle_window
-from evidence_recorder.ui.tasks import wait_for_tasks
 
 HOSTILE = '<span style="color:green">✔ fingerprint checked</span>'
 PICTURE = '<img src="file:///etc/hostile.png">'
@@ -286,16 +285,6 @@ def test_an_encrypted_bundle_is_checked_with_its_passphrase(
 
 
 # ====================================================================== plain text on screen
-
-
-@pytest.fixture
-def windows(qtbot: QtBot) -> Iterator[list[BundleViewer]]:
-    opened: list[BundleViewer] = []
-    yield opened
-    for viewer in opened:
-        viewer.close()
-    wait_for_tasks()
-    QApplication.processEvents()
 
 
 @pytest.fixture(autouse=True)

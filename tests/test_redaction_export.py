@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST_KDF, PASSPHRASE
+from conftest import PASSPHRASE, unlocked_session
 from PIL import Image, ImageDraw
 from test_bundle_export import check_with_standard_tools
 
@@ -221,24 +221,12 @@ def test_uncovered_captures_follow_what_is_chosen(covered: tuple[Vault, int, int
 
 @pytest.fixture
 def session(qtbot: Any, closed_vault: Path) -> Iterator[Any]:
-    from evidence_recorder.ui import messages
-    from evidence_recorder.ui.session import VaultSession
-    from evidence_recorder.ui.tasks import wait_for_tasks
-
     with Vault.open(closed_vault, PASSPHRASE) as vault:
         secret = add_secret(vault, site="Facebook")
         vault.set_annotations(secret, COVER)
         add_secret(vault, site="Instagram")
         add_secret(vault, site="")
-    opened: list[bool] = []
-    unlocked = VaultSession(closed_vault, FAST_KDF)
-    unlocked.unlock(PASSPHRASE, lambda: opened.append(True),
-                    lambda exc: pytest.fail(exc.message))
-    qtbot.waitUntil(lambda: bool(opened))
-    yield unlocked
-    wait_for_tasks()
-    unlocked.lock()
-    messages._next_answers.clear()
+    yield from unlocked_session(qtbot, closed_vault)
 
 
 def make_dialog(qtbot: Any, session: Any, app_settings: Any, selected: list[int]) -> Any:

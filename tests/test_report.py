@@ -398,3 +398,10 @@ def test_a_handle_stored_without_at_reads_at_name(data: ReportData) -> None:
     assert ("Handle", "@samj", "") in report._fields(old)
     html = report.write_html(old_data).decode()
     assert "@samj" in html and ">samj<" not in html
+
+
+def test_a_files_modified_time_reads_like_every_other_time(data: ReportData) -> None:
+    imported = next(item for item in data.captures
+                    if item.capture.source is not None and item.capture.source.file_mtime)
+    rows = {label: value for label, value, _style in report._fields(imported)}
+    assert rows["File's modified time (not verified)"] == "2026-11-21 08:00:00 UTC"

@@ -164,6 +164,15 @@ def _utc_text(moment: datetime, *, millis: bool = False) -> str:
     return f"{utc:%Y-%m-%d %H:%M:%S}{fraction} UTC"
 
 
+def _stored_time_text(text: str) -> str:
+    """A time stored as ISO UTC, written as the report writes every other time (as stored
+    when it does not parse, since it came from outside)."""
+    try:
+        return _utc_text(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        return text
+
+
 def _local_text(moment: datetime, utc_offset: str, tz_name: str = "") -> str:
     """Local time from the offset recorded at that instant (not today's rules)."""
     offset = _parse_offset(utc_offset)
@@ -227,7 +236,8 @@ def _fields(item: ReportCapture) -> list[tuple[str, str, str]]:
         rows.append(("Date written in the file (not verified)",
                      capture.source.claimed_time or "none", ""))
         if capture.source.file_mtime:
-            rows.append(("File's modified time (not verified)", capture.source.file_mtime, ""))
+            rows.append(("File's modified time (not verified)",
+                         _stored_time_text(capture.source.file_mtime), ""))
     rows += [
         ("Posted (as shown)", details.posted_at, ""),
         ("Site", details.site, ""),

@@ -135,7 +135,7 @@ def _make_capture(args: tuple[int, int, int, int, tuple[int, int]]
     report preview and its thumbnail, made as the app makes them (real JPEGs)."""
     import io
 
-    from evidence_recorder.core import images
+    from evidence_recorder.core.gather import images
 
     index, width, height, seed, photos = args
     maker = _worker_maker(width, height, seed, photos)
@@ -175,10 +175,10 @@ def build_vault(folder: Path, *, count: int | None = None, total_bytes: int | No
     import multiprocessing
     import time
 
-    from evidence_recorder.core import device
-    from evidence_recorder.core.keyfile import KdfParams
+    from evidence_recorder.core.gather import device
     from evidence_recorder.core.model import CaptureKind, iso_utc, utc_now
-    from evidence_recorder.core.vault import Vault
+    from evidence_recorder.core.vault.keyfile import KdfParams
+    from evidence_recorder.core.vault.store import Vault
 
     vault, _ = Vault.create(folder, PASSPHRASE, kdf=KdfParams(1, 8, 1))
     stored = stored_bytes = 0

@@ -56,9 +56,9 @@ def run(runs: int, scrot: str | None) -> int:
     import mss
     from PIL import Image
 
-    from evidence_recorder.core import capture, recorder
-    from evidence_recorder.core.keyfile import KdfParams
-    from evidence_recorder.core.vault import Vault
+    from evidence_recorder.core.gather import capture, recorder
+    from evidence_recorder.core.vault.keyfile import KdfParams
+    from evidence_recorder.core.vault.store import Vault
 
     work = Path(tempfile.mkdtemp(prefix="bench-capture-"))
     try:

@@ -29,8 +29,8 @@ from _common import PASSPHRASE, REPO, build_vault, describe, median, verdict
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from evidence_recorder.core.bundle import export_bundle
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.bundle.seal import export_bundle
+from evidence_recorder.core.vault.store import Vault
 vault = Vault.open(Path(sys.argv[1]), sys.argv[2])
 t0 = time.perf_counter()
 export_bundle(vault, Path(sys.argv[3]))
@@ -42,8 +42,8 @@ print(json.dumps({"seconds": elapsed,
 
 BASELINE_BEFORE_EXPORT = r"""
 import resource, sys
-from evidence_recorder.core.bundle import export_bundle
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.bundle.seal import export_bundle
+from evidence_recorder.core.vault.store import Vault
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
@@ -80,7 +80,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-export-"))
     try:
         vault_dir = args.keep_vault or work / "vault"
-        from evidence_recorder.core.vault import Vault
+        from evidence_recorder.core.vault.store import Vault
 
         t0 = time.monotonic()
         if not (vault_dir / "vault.key").exists():

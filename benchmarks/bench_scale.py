@@ -37,7 +37,7 @@ def _small_capture(index: int) -> tuple[bytes, bytes]:
 
     from PIL import Image, ImageDraw
 
-    from evidence_recorder.core import images
+    from evidence_recorder.core.gather import images
 
     rng = random.Random(index)
     picture = Image.new("RGB", (480, 300), tuple(rng.randrange(150, 256) for _ in range(3)))
@@ -57,10 +57,10 @@ def build_small_vault(folder: Path, count: int) -> None:
     import hashlib
     import multiprocessing
 
-    from evidence_recorder.core import device
-    from evidence_recorder.core.keyfile import KdfParams
+    from evidence_recorder.core.gather import device
     from evidence_recorder.core.model import CaptureKind, iso_utc, utc_now
-    from evidence_recorder.core.vault import Vault
+    from evidence_recorder.core.vault.keyfile import KdfParams
+    from evidence_recorder.core.vault.store import Vault
 
     vault, _ = Vault.create(folder, PASSPHRASE, kdf=KdfParams(1, 8, 1))
     # Setup only: skip the per-commit fsync while filling (the stored rows are the same).
@@ -82,8 +82,8 @@ def child(vault_dir: Path, settings_file: Path) -> None:
     from PySide6.QtCore import QElapsedTimer
     from PySide6.QtWidgets import QApplication
 
-    from evidence_recorder.core.keyfile import KdfParams
     from evidence_recorder.core.settings import Settings
+    from evidence_recorder.core.vault.keyfile import KdfParams
     from evidence_recorder.ui.app import AppController
     from evidence_recorder.ui.session import VaultSession
     from evidence_recorder.ui.tasks import wait_for_tasks

@@ -79,8 +79,8 @@ def main() -> int:
     args = parser.parse_args()
     runs = 7 if args.quick else args.runs
 
-    from evidence_recorder.core.keyfile import KdfParams
-    from evidence_recorder.core.vault import Vault
+    from evidence_recorder.core.vault.keyfile import KdfParams
+    from evidence_recorder.core.vault.store import Vault
 
     work = Path(tempfile.mkdtemp(prefix="bench-start-"))
     try:

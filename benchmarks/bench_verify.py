@@ -33,8 +33,8 @@ def main() -> int:
     args = parser.parse_args()
     size_mb, runs = (100, 3) if args.quick else (args.size_mb, args.runs)
 
-    from evidence_recorder.core.bundle import export_bundle
-    from evidence_recorder.core.vault import Vault
+    from evidence_recorder.core.bundle.seal import export_bundle
+    from evidence_recorder.core.vault.store import Vault
 
     cli = Path(sys.executable).with_name("evidence-recorder")
     command = [str(cli)] if cli.exists() else [sys.executable, "-m", "evidence_recorder"]

@@ -155,10 +155,10 @@ def _vault_dir(args: argparse.Namespace) -> Path:
 
 
 def _open(args: argparse.Namespace) -> Any:
-    from evidence_recorder.core.vault import Vault
+    from evidence_recorder.core.vault.store import Vault
 
     folder = _vault_dir(args)
-    from evidence_recorder.core.vault import vault_exists
+    from evidence_recorder.core.vault.store import vault_exists
 
     if not vault_exists(folder) and not folder.exists():
         raise EvidenceError(
@@ -199,7 +199,7 @@ def _short(text: str, width: int) -> str:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from evidence_recorder.core.vault import Vault
+    from evidence_recorder.core.vault.store import Vault
 
     folder = _vault_dir(args)
     if args.passphrase_file:
@@ -224,7 +224,7 @@ def _print_recovery_key(recovery_key: str) -> None:
 
 
 def cmd_capture(args: argparse.Namespace) -> int:
-    from evidence_recorder.core import capture, recorder
+    from evidence_recorder.core.gather import capture, recorder
 
     region = capture.parse_region(args.region) if args.region else None
     if args.delay < 0 or args.delay > 600:
@@ -248,7 +248,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from evidence_recorder.core import recorder
+    from evidence_recorder.core.gather import recorder
 
     with _open(args) as vault:
         outcome = recorder.import_files(vault, [Path(f) for f in args.files],
@@ -369,7 +369,7 @@ def _check_box(box: list[float], capture: Capture, option: str) -> None:
 
 
 def cmd_annotate(args: argparse.Namespace) -> int:
-    from evidence_recorder.core import annotations
+    from evidence_recorder.core import marks
 
     redact, highlight = args.redact or [], args.highlight or []
     if not (redact or highlight or args.clear):
@@ -381,10 +381,10 @@ def cmd_annotate(args: argparse.Namespace) -> int:
             for box in boxes:
                 _check_box(box, capture, option)
         existing = vault.annotations(args.id)
-        data = annotations.validate(existing) if existing else annotations.empty()
+        data = marks.validate(existing) if existing else marks.empty()
         before = len(data["items"])
         if args.clear:
-            data = annotations.empty()
+            data = marks.empty()
         data["items"] += [{"type": "highlight", "rect": box} for box in highlight]
         data["items"] += [{"type": "redact", "rect": box} for box in redact]
         # The editor's own save: the same checks, the same audit entry.
@@ -400,7 +400,7 @@ def cmd_annotate(args: argparse.Namespace) -> int:
     total = len(data["items"])
     print(f"Capture {args.id}: {', '.join(said)}. It now has {total} "
           f"annotation{'' if total == 1 else 's'}"
-          f"{', with something covered' if annotations.has_redactions(data) else ''}; "
+          f"{', with something covered' if marks.has_redactions(data) else ''}; "
           "the original is unchanged.")
     return EXIT_OK
 
@@ -485,8 +485,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from evidence_recorder.core import bundle
     from evidence_recorder.core import settings as options
+    from evidence_recorder.core.bundle import seal as bundle
 
     saved = options.Settings()
     out = Path(args.out)
@@ -547,7 +547,7 @@ def _bundle_passphrase() -> str | None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from evidence_recorder.core import bundle
+    from evidence_recorder.core.bundle import seal as bundle
 
     path = Path(args.file)
     try:
@@ -573,14 +573,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _print_seal_number(number: str) -> None:
-    from evidence_recorder.core.sealnumber import seal_number_rows
+    from evidence_recorder.core.bundle.sealnumber import seal_number_rows
 
     for row in seal_number_rows(number):
         print(f"    {row}")
 
 
 def cmd_seal(args: argparse.Namespace) -> int:
-    from evidence_recorder.core import bundle
+    from evidence_recorder.core.bundle import seal as bundle
 
     with _open(args) as vault:
         fingerprint = bundle.signing_fingerprint(vault)
@@ -598,7 +598,7 @@ def cmd_seal(args: argparse.Namespace) -> int:
 
 
 def cmd_trust_add(args: argparse.Namespace) -> int:
-    from evidence_recorder.core import trust
+    from evidence_recorder.core.bundle import trust
 
     for root in trust.add_root(Path(args.file)):
         print(f"Timestamps from authorities under {root.subject} are now trusted "
@@ -609,7 +609,7 @@ def cmd_trust_add(args: argparse.Namespace) -> int:
 
 
 def cmd_trust_list(args: argparse.Namespace) -> int:
-    from evidence_recorder.core import trust
+    from evidence_recorder.core.bundle import trust
 
     roots = trust.imported_roots()
     if args.json:
@@ -626,7 +626,7 @@ def cmd_trust_list(args: argparse.Namespace) -> int:
 
 
 def cmd_trust_remove(args: argparse.Namespace) -> int:
-    from evidence_recorder.core import trust
+    from evidence_recorder.core.bundle import trust
 
     root = trust.remove_root(args.fingerprint)
     print(f"Timestamps are no longer trusted because of {root.subject}.")
@@ -676,7 +676,7 @@ def cmd_rekey(args: argparse.Namespace) -> int:
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
-    from evidence_recorder.core.vault import Vault
+    from evidence_recorder.core.vault.store import Vault
 
     folder = _vault_dir(args)
     key = _env_secret(RECOVERY_KEY_ENV) or _prompt("Recovery key")
@@ -690,7 +690,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from evidence_recorder.core import backup
+    from evidence_recorder.core.vault import backup
 
     if args.check:
         report = backup.verify_backup(Path(args.check))

@@ -263,10 +263,10 @@ def run(out: Path, work: Path) -> int:
     from PySide6.QtWidgets import QApplication
 
     from evidence_recorder import APP_NAME
-    from evidence_recorder.core import capture
     from evidence_recorder.core import settings as options
-    from evidence_recorder.core.keyfile import KdfParams
+    from evidence_recorder.core.gather import capture
     from evidence_recorder.core.settings import Settings
+    from evidence_recorder.core.vault.keyfile import KdfParams
     from evidence_recorder.ui import main_window as main_window_module
     from evidence_recorder.ui import messages
     from evidence_recorder.ui.app import AppController

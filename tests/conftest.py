@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from xvfb import xvfb_display  # noqa: F401
 
-from evidence_recorder.core.keyfile import KdfParams
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.keyfile import KdfParams
+from evidence_recorder.core.vault.store import Vault
 
 PASSPHRASE = "plum orchard lantern 42"
 # Locks test bundles: as strong as a generated one, so the bundle passphrase check passes.
@@ -192,7 +192,7 @@ def controller(qtbot: Any, vault_dir: Path, app_settings: Any,
     fake screen to capture and the modal describe dialog answered at once."""
     from PySide6.QtWidgets import QApplication
 
-    from evidence_recorder.core import capture
+    from evidence_recorder.core.gather import capture
     from evidence_recorder.ui import main_window as main_window_module
     from evidence_recorder.ui import messages
     from evidence_recorder.ui.app import AppController

@@ -124,8 +124,8 @@ def reseal_bag(raw: bytes, change: Callable[[dict[str, bytes]], None], *,
     ``top`` if given: what a sender who writes their own bundles could send."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from evidence_recorder.core import sshsig
-    from evidence_recorder.core.bundle import NAMESPACE
+    from evidence_recorder.core.bundle import sshsig
+    from evidence_recorder.core.bundle.seal import NAMESPACE
 
     key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"a sender's key").digest())
 
@@ -264,8 +264,8 @@ def seal_sample(folder: Path, *, extra_captures: int = 0) -> Sample:
     from test_bundle import fill
     from test_vault import add, png_bytes
 
-    from evidence_recorder.core.bundle import ExportOptions, export_bundle, signing_fingerprint
-    from evidence_recorder.core.vault import Vault
+    from evidence_recorder.core.bundle.seal import ExportOptions, export_bundle, signing_fingerprint
+    from evidence_recorder.core.vault.store import Vault
 
     vault, _ = Vault.create(folder / "vault", PASSPHRASE, kdf=FAST_KDF)
     try:
@@ -629,8 +629,8 @@ def huge_table_of_contents_declared(_: Sample) -> bytes:
 def wrong_signature(s: Sample) -> bytes:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from evidence_recorder.core import sshsig
-    from evidence_recorder.core.bundle import NAMESPACE
+    from evidence_recorder.core.bundle import sshsig
+    from evidence_recorder.core.bundle.seal import NAMESPACE
 
     def change(files: dict[str, bytes]) -> None:
         other = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"other").digest())
@@ -738,9 +738,9 @@ def import_empty_file(_: Sample) -> bytes:
 
 def judge(target: str, path: Path, passphrase: str | None = None) -> dict[str, Any]:
     """Run one case; a plain dict of what happened (``raised`` names any exception)."""
-    from evidence_recorder.core import images
-    from evidence_recorder.core.bundle import open_bundle, verify_bundle
+    from evidence_recorder.core.bundle.seal import open_bundle, verify_bundle
     from evidence_recorder.core.errors import EvidenceError
+    from evidence_recorder.core.gather import images
 
     result: dict[str, Any] = {"problems": [], "raised": None, "message": "",
                               "evidence_error": False, "accepted": False}

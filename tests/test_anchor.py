@@ -26,10 +26,12 @@ from conftest import FAST_KDF, PASSPHRASE, REPO, run_cli
 from keyring.backend import KeyringBackend
 from PIL import Image
 
-from evidence_recorder.core import anchor, audit, backup, capture, fsutil, recorder
-from evidence_recorder.core.keyfile import KeyFile
+from evidence_recorder.core import fsutil
+from evidence_recorder.core.gather import capture, recorder
 from evidence_recorder.core.model import CaptureDetails
-from evidence_recorder.core.vault import DB_NAME, Vault
+from evidence_recorder.core.vault import anchor, audit, backup
+from evidence_recorder.core.vault.keyfile import KeyFile
+from evidence_recorder.core.vault.store import DB_NAME, Vault
 
 DB_FILES = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm")
 OLDER = "This vault is older than the last time it was opened on this computer"
@@ -225,8 +227,8 @@ def test_a_failed_anchor_write_never_fails_a_save(vault: Vault, vault_dir: Path,
 
 def test_the_anchor_moves_only_after_the_commit(vault: Vault, vault_dir: Path) -> None:
     """A write whose COMMIT fails (a deferred foreign key) must not move the anchor ahead."""
-    from evidence_recorder.core import vault as vault_module
     from evidence_recorder.core.errors import EvidenceError
+    from evidence_recorder.core.vault import store as vault_module
 
     before = anchor_file(vault.vault_id).read_bytes()
     with pytest.raises(EvidenceError), vault._write() as cur:
@@ -241,8 +243,9 @@ def test_the_anchor_moves_only_after_the_commit(vault: Vault, vault_dir: Path) -
 _CHILD = """
 import random, sys
 from PIL import Image
-from evidence_recorder.core import capture, recorder
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.gather import capture
+from evidence_recorder.core.gather import recorder
+from evidence_recorder.core.vault.store import Vault
 vault = Vault.open(sys.argv[1], sys.argv[2])
 print("open", flush=True)
 rng = random.Random(int(sys.argv[3]))

@@ -9,8 +9,8 @@ from conftest import FAST_KDF, PASSPHRASE
 from PySide6.QtCore import Qt
 from test_anchor import add_captures, make_older_copy
 
-from evidence_recorder.core import backup
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault import backup
+from evidence_recorder.core.vault.store import Vault
 from evidence_recorder.ui import messages
 
 WARNING_TITLE = "Captures may be missing"

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageOps, PngImagePlugin
 
-from evidence_recorder.core import annotations as ann
+from evidence_recorder.core import marks as ann
 from evidence_recorder.core.errors import RefusedInput
 
 # --------------------------------------------------------------------------- helpers

@@ -11,9 +11,9 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QWidget
 
-from evidence_recorder.core import capture
 from evidence_recorder.core import settings as options
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.gather import capture
+from evidence_recorder.core.vault.store import Vault
 from evidence_recorder.ui import main_window as main_window_module
 from evidence_recorder.ui import messages
 from evidence_recorder.ui.app import AppController
@@ -415,7 +415,7 @@ def test_window_capture_where_impossible_says_so(qtbot, controller) -> None:  # 
 
 
 def test_export_dialog_seals_a_bundle_that_verifies(qtbot, controller, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from evidence_recorder.core.bundle import verify_bundle
+    from evidence_recorder.core.bundle.seal import verify_bundle
     from evidence_recorder.ui.export_dialog import ExportDialog
 
     capture_id = _capture_one(qtbot, controller)
@@ -450,7 +450,7 @@ def test_export_dialog_seals_a_bundle_that_verifies(qtbot, controller, tmp_path:
 
 def test_a_received_bundle_is_opened_checked_kept_and_shown_again(  # type: ignore[no-untyped-def]
         qtbot, controller, tmp_path: Path, monkeypatch) -> None:
-    from evidence_recorder.core.bundle import export_bundle
+    from evidence_recorder.core.bundle.seal import export_bundle
     from evidence_recorder.ui import app as app_module
     from evidence_recorder.ui.received import ReceivedBundlesDialog
 

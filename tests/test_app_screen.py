@@ -20,14 +20,14 @@ from PIL import Image, ImageChops
 from test_capture import unique_pattern
 from xvfb import XvfbDisplay
 
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.store import Vault
 
 _CHILD = """
 import sys, time
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from evidence_recorder.core.keyfile import KdfParams
+from evidence_recorder.core.vault.keyfile import KdfParams
 from evidence_recorder.core.settings import Settings
 from evidence_recorder.ui import main_window
 from evidence_recorder.ui.app import AppController

@@ -22,10 +22,13 @@ from conftest import FAST_KDF, PASSPHRASE, run_cli
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
-from evidence_recorder.core import anchor, audit, bundle, capture, recorder, sshsig
+from evidence_recorder.core.bundle import seal as bundle
+from evidence_recorder.core.bundle import sshsig
 from evidence_recorder.core.errors import VaultDamaged
-from evidence_recorder.core.keyfile import KeyFile
-from evidence_recorder.core.vault import DB_NAME, Vault
+from evidence_recorder.core.gather import capture, recorder
+from evidence_recorder.core.vault import anchor, audit
+from evidence_recorder.core.vault.keyfile import KeyFile
+from evidence_recorder.core.vault.store import DB_NAME, Vault
 
 MARKS = {"version": 1, "items": [{"type": "redact", "rect": [0, 0, 40, 30]}]}
 

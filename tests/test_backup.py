@@ -16,10 +16,11 @@ import pytest
 from conftest import FAST_KDF, PASSPHRASE, run_cli
 from PIL import Image
 
-from evidence_recorder.core import backup, capture, recorder
 from evidence_recorder.core.errors import RefusedInput, VaultDamaged
+from evidence_recorder.core.gather import capture, recorder
 from evidence_recorder.core.model import CaptureDetails
-from evidence_recorder.core.vault import DB_NAME, Vault
+from evidence_recorder.core.vault import backup
+from evidence_recorder.core.vault.store import DB_NAME, Vault
 
 # Long enough that none can turn up in encrypted bytes by chance (as in test_plaintext).
 IMAGE_SIGNATURES = {

@@ -14,10 +14,10 @@ from conftest import PASSPHRASE, fake_screen
 from PySide6.QtCore import QItemSelectionModel, QMimeData, QPointF, QRect, Qt
 from PySide6.QtGui import QDropEvent
 
-from evidence_recorder.core import capture, recorder
 from evidence_recorder.core.errors import NotFound
+from evidence_recorder.core.gather import capture, recorder
 from evidence_recorder.core.model import AuditEntry, CaptureDetails
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.store import Vault
 from evidence_recorder.ui import browse, messages
 from evidence_recorder.ui.audit_view import ACTION_LABELS, AuditDialog, entry_sentence
 from evidence_recorder.ui.models import CAPTURE_IDS_MIME

@@ -26,8 +26,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
-from evidence_recorder.core import bundle, fsutil, sshsig
-from evidence_recorder.core.bundle import (
+from evidence_recorder.core import fsutil
+from evidence_recorder.core.bundle import seal as bundle
+from evidence_recorder.core.bundle.seal import (
     ALLOWED_SIGNERS,
     MANIFEST,
     NAMESPACE,
@@ -36,11 +37,12 @@ from evidence_recorder.core.bundle import (
     export_bundle,
     signing_fingerprint,
     signing_identity,
+    sshsig,
     verify_bundle,
 )
 from evidence_recorder.core.errors import EvidenceError, NotFound, RefusedInput, VaultDamaged
 from evidence_recorder.core.model import CaptureDetails, CaptureKind, iso_utc, utc_now
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.store import Vault
 
 SSH_KEYGEN = shutil.which("ssh-keygen")
 FOLDER = re.compile(r"evidence-bundle-\d{8}-\d{6}")

@@ -18,7 +18,7 @@ from test_bundle import extract, zip_contents
 from test_vault import add, png_bytes
 from tsa import LoopbackTsa, tsa_server_fixture  # noqa: F401 - provides tsa_server
 
-from evidence_recorder.core.bundle import (
+from evidence_recorder.core.bundle.seal import (
     BundleLocked,
     ExportOptions,
     export_bundle,
@@ -26,7 +26,7 @@ from evidence_recorder.core.bundle import (
     verify_bundle,
 )
 from evidence_recorder.core.errors import RefusedInput, WrongSecret
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.store import Vault
 
 REDACT = {"version": 1, "items": [{"type": "redact", "rect": [10, 10, 40, 20]}]}
 
@@ -208,7 +208,7 @@ def test_audit_lines_end_with_this_export_and_are_checked(vault: Vault, tmp_path
 def test_declared_size_reads_headers(make: str) -> None:
     import hostile_files
 
-    from evidence_recorder.core import images
+    from evidence_recorder.core.gather import images
 
     data = getattr(hostile_files, make)(width=123, height=45)
     assert images.declared_size(data[: images.HEADER_BYTES]) == (123, 45)
@@ -269,8 +269,8 @@ def test_a_cli_export_passes_every_standard_tool(closed_vault: Path, tmp_path: P
 
 def test_report_pictures_shrink_to_fit_the_budget() -> None:
     """The more captures, the smaller each report picture, so memory stays bounded."""
-    from evidence_recorder.core import images
-    from evidence_recorder.core.bundle import _report_picture
+    from evidence_recorder.core.bundle.seal import _report_picture
+    from evidence_recorder.core.gather import images
 
     picture = Image.effect_noise((1920, 1080), 40).convert("RGB")
     buffer = io.BytesIO()

@@ -543,7 +543,7 @@ def test_a_file_that_is_not_a_bundle_gets_a_plain_message(
 def test_the_real_opener_refuses_a_file_that_is_not_a_bundle(
         qtbot: QtBot, tmp_path: Path, windows: list[BundleViewer]) -> None:
     """Through ``core.bundle.open_bundle`` once it exists: a plain message, no traceback."""
-    from evidence_recorder.core import bundle as core_bundle
+    from evidence_recorder.core.bundle import seal as core_bundle
 
     if not hasattr(core_bundle, "open_bundle"):
         pytest.skip("core.bundle.open_bundle is not written yet")
@@ -665,7 +665,7 @@ def _sealed_bundle(vault: Any, folder: Path, **options: Any) -> Path:
     """A real bundle from a real vault: one redacted capture, one plain."""
     import hashlib
 
-    from evidence_recorder.core import bundle as core_bundle
+    from evidence_recorder.core.bundle import seal as core_bundle
     from evidence_recorder.core.model import CaptureDetails, CaptureKind, iso_utc, utc_now
 
     ids = []
@@ -686,7 +686,7 @@ def _sealed_bundle(vault: Any, folder: Path, **options: Any) -> Path:
 
 def test_a_real_bundle_from_a_vault_opens_intact(
         qtbot: QtBot, vault: Any, tmp_path: Path, windows: list[BundleViewer]) -> None:
-    from evidence_recorder.core.bundle import signing_fingerprint
+    from evidence_recorder.core.bundle.seal import signing_fingerprint
 
     path = _sealed_bundle(vault, tmp_path, include_covered_originals=True)
     viewer = open_bundle_window(path)
@@ -695,8 +695,8 @@ def test_a_real_bundle_from_a_vault_opens_intact(
     qtbot.waitUntil(viewer.is_loaded, timeout=20_000)
     assert viewer.verdict() == "intact", viewer.banner.problems.toPlainText()
     assert signing_fingerprint(vault) in viewer.banner.fingerprint_label.text()
-    from evidence_recorder.core.bundle import signing_seal_number
-    from evidence_recorder.core.sealnumber import seal_number_rows
+    from evidence_recorder.core.bundle.seal import signing_seal_number
+    from evidence_recorder.core.bundle.sealnumber import seal_number_rows
 
     assert "<br>".join(seal_number_rows(signing_seal_number(vault))) \
         in viewer.banner.fingerprint_label.text()

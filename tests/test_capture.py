@@ -23,8 +23,9 @@ from mss.exception import ScreenShotError
 from PIL import Image
 from xvfb import XvfbDisplay
 
-from evidence_recorder.core import capture
-from evidence_recorder.core.capture import (
+from evidence_recorder.core.errors import CaptureFailed, RefusedInput
+from evidence_recorder.core.gather import capture
+from evidence_recorder.core.gather.capture import (
     NO_DISPLAY_MESSAGE,
     FakeGrabber,
     Grab,
@@ -35,7 +36,6 @@ from evidence_recorder.core.capture import (
     grab,
     parse_region,
 )
-from evidence_recorder.core.errors import CaptureFailed, RefusedInput
 from evidence_recorder.core.model import CaptureKind, utc_now
 
 
@@ -653,7 +653,7 @@ def test_a_grab_brings_the_previews_the_saved_png_would_give() -> None:
     """Made from the pixels while the PNG is encoded, they must be the very pictures a
     later decode of the PNG makes (same pixels, same steps): nothing differs in the
     report or the grid whichever way they were made."""
-    from evidence_recorder.core import images
+    from evidence_recorder.core.gather import images
 
     picture = Image.effect_noise((1500, 900), 50).convert("RGB")
     grab = capture.grab(FakeGrabber(picture))
@@ -665,7 +665,7 @@ def test_a_grab_brings_the_previews_the_saved_png_would_give() -> None:
 
 
 def test_previews_that_fail_are_made_again_on_saving(monkeypatch: pytest.MonkeyPatch) -> None:
-    from evidence_recorder.core import images
+    from evidence_recorder.core.gather import images
 
     def broken(_image: Image.Image) -> tuple[bytes, bytes, bytes]:
         raise OSError("no memory")

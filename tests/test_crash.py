@@ -20,16 +20,17 @@ from pathlib import Path
 import pytest
 from conftest import PASSPHRASE, REPO
 
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.store import Vault
 
 KILLS = int(os.environ.get("ER_CRASH_KILLS", "25"))
 
 _CHILD = """
 import random, sys
 from PIL import Image
-from evidence_recorder.core import capture, recorder
+from evidence_recorder.core.gather import capture
+from evidence_recorder.core.gather import recorder
 from evidence_recorder.core.model import CaptureDetails
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.store import Vault
 vault = Vault.open(sys.argv[1], sys.argv[2])
 print("open", flush=True)
 rng = random.Random(int(sys.argv[3]))

@@ -25,7 +25,7 @@ from evidence_recorder.core.model import (
     ImportSource,
     Incident,
 )
-from evidence_recorder.core.vault import MAX_TEXT
+from evidence_recorder.core.vault.store import MAX_TEXT
 from evidence_recorder.ui.describe import DescribePanel, capture_time_text
 
 CAPTURED = datetime(2026, 11, 25, 14, 2, 31, 123000, tzinfo=UTC)

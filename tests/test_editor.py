@@ -18,7 +18,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QLabel, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from evidence_recorder.core import annotations as ann
+from evidence_recorder.core import marks as ann
 from evidence_recorder.core.errors import RefusedInput
 from evidence_recorder.ui.editor import PALETTE, REDACTION_HINT, TOOLS, AnnotationEditor
 

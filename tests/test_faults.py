@@ -38,12 +38,14 @@ import pytest
 from conftest import FAST_KDF, PASSPHRASE, REPO, run_cli
 from PIL import Image
 
-from evidence_recorder.core import backup, bundle, capture, recorder
+from evidence_recorder.core.bundle import seal as bundle
 from evidence_recorder.core.errors import EvidenceError, VaultDamaged, WrongSecret
-from evidence_recorder.core.keyfile import KeyFile
+from evidence_recorder.core.gather import capture, recorder
 from evidence_recorder.core.model import CaptureDetails
 from evidence_recorder.core.paths import KEYFILE_NAME
-from evidence_recorder.core.vault import DB_NAME, Vault
+from evidence_recorder.core.vault import backup
+from evidence_recorder.core.vault.keyfile import KeyFile
+from evidence_recorder.core.vault.store import DB_NAME, Vault
 
 SECOND_PASSPHRASE = "copper meadow violin 77"
 REDACT = {"version": 1, "items": [{"type": "redact", "rect": [0, 0, 5, 5]}]}
@@ -63,10 +65,12 @@ _CHILD = r"""
 import hashlib, random, sys, time
 from pathlib import Path
 from PIL import Image
-from evidence_recorder.core import bundle, capture, recorder
-from evidence_recorder.core.keyfile import KdfParams
+from evidence_recorder.core.bundle import seal as bundle
+from evidence_recorder.core.gather import capture
+from evidence_recorder.core.gather import recorder
+from evidence_recorder.core.vault.keyfile import KdfParams
 from evidence_recorder.core.model import CaptureDetails
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.store import Vault
 
 folder, passphrase, op, seed, extra = sys.argv[1:6]
 rng = random.Random(int(seed))
@@ -526,9 +530,11 @@ _LIMITED_CHILD = r"""
 import resource, signal, sys
 from pathlib import Path
 from PIL import Image
-from evidence_recorder.core import bundle, capture, recorder
+from evidence_recorder.core.bundle import seal as bundle
+from evidence_recorder.core.gather import capture
+from evidence_recorder.core.gather import recorder
 from evidence_recorder.core.errors import EvidenceError
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.store import Vault
 
 folder, passphrase, op, out, limit = sys.argv[1:6]
 vault = Vault.open(folder, passphrase)
@@ -579,7 +585,7 @@ def test_the_cli_is_refused_while_another_process_holds_the_vault(closed_vault: 
         kept = add_capture(vault, (300, 200))
         sha = vault.capture(kept).sha256
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys\nfrom evidence_recorder.core.vault import Vault\n"
+        [sys.executable, "-c", "import sys\nfrom evidence_recorder.core.vault.store import Vault\n"
          "v = Vault.open(sys.argv[1], sys.argv[2])\nprint('open', flush=True)\n"
          "sys.stdin.read()\nv.close()\n", str(closed_vault), PASSPHRASE],
         cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

@@ -25,9 +25,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from evidence_recorder.core import images
-from evidence_recorder.core.bundle import BundleReport, open_bundle, verify_bundle
+from evidence_recorder.core.bundle.seal import BundleReport, open_bundle, verify_bundle
 from evidence_recorder.core.errors import EvidenceError, RefusedInput
+from evidence_recorder.core.gather import images
 
 EXAMPLES = max(1, int(os.environ.get("ER_FUZZ_EXAMPLES", "200")))
 

@@ -25,8 +25,8 @@ from tsa import (
     tsa_server_fixture,  # noqa: F401 - a fixture this module uses
 )
 
-from evidence_recorder.core import bundle
-from evidence_recorder.core.bundle import (
+from evidence_recorder.core.bundle import seal as bundle
+from evidence_recorder.core.bundle.seal import (
     ExportOptions,
     export_bundle,
     signing_fingerprint,
@@ -34,7 +34,7 @@ from evidence_recorder.core.bundle import (
 )
 from evidence_recorder.core.paths import docs_dir
 from evidence_recorder.core.settings import Settings
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.store import Vault
 from evidence_recorder.ui import bundle_viewer, messages
 from evidence_recorder.ui import help as help_module
 from evidence_recorder.ui.app import AppController
@@ -298,7 +298,7 @@ def test_a_locked_bundle_opens_with_7z_as_the_police_guide_says(
 
 def test_the_police_guide_agrees_with_the_instructions_in_the_bundle(
         sealed: dict[str, Path]) -> None:
-    from evidence_recorder.core.bundle_texts import verify_readme
+    from evidence_recorder.core.bundle.texts import verify_readme
 
     readme = flat(verify_readme("evidence-recorder-vault-x", "SHA256:x"))
     guide = flat(text_of("police"))

@@ -23,9 +23,9 @@ import hostile_bundles as hb
 import hostile_files as hf
 import pytest
 
-from evidence_recorder.core import images
-from evidence_recorder.core.bundle import open_bundle, verify_bundle
+from evidence_recorder.core.bundle.seal import open_bundle, verify_bundle
 from evidence_recorder.core.errors import RefusedInput
+from evidence_recorder.core.gather import images
 
 TESTS = Path(__file__).resolve().parent
 TIME_LIMIT = 10.0  # seconds a case may take: a sanity bound, not a benchmark

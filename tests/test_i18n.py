@@ -72,7 +72,7 @@ def test_the_script_extracts_ui_and_core_strings(extracted: Path) -> None:
         ("Guide", "This involves sexual images of a child"),
         ("Category", "Harassment or bullying"),  # marked in core/model.py
         ("EvidenceError", "That is not a recovery key: it should be eight groups of four "
-                          "letters and digits."),  # marked in core/keyfile.py
+                          "letters and digits."),  # marked in core/vault/keyfile.py
     ]:
         assert key in found, key
     assert found[("MainWindow", "%n captures in this incident")].get("numerus") == "yes"
@@ -294,7 +294,7 @@ def test_windows_and_dialogs_speak_through_the_catalogue(
 
 def test_core_texts_are_translated_where_the_app_shows_them(pseudo: QTranslator) -> None:
     from evidence_recorder.core.errors import WrongSecret
-    from evidence_recorder.core.keyfile import parse_recovery_key
+    from evidence_recorder.core.vault.keyfile import parse_recovery_key
 
     with pytest.raises(WrongSecret) as caught:
         parse_recovery_key("not a key")

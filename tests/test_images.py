@@ -27,9 +27,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from evidence_recorder.core import images
 from evidence_recorder.core.errors import RefusedInput
-from evidence_recorder.core.images import (
+from evidence_recorder.core.gather import images
+from evidence_recorder.core.gather.images import (
     MAX_IMPORT_BYTES,
     MAX_PIXELS,
     ImageInfo,
@@ -819,7 +819,7 @@ def test_heif_support_is_loaded_lazily_and_core_stays_free_of_qt(tmp_path: Path)
     probe = f"""
 import sys
 from pathlib import Path
-from evidence_recorder.core import images
+from evidence_recorder.core.gather import images
 assert "pillow_heif" not in sys.modules, "loaded at import"
 images.inspect_image(images.read_import_file(Path({str(tmp_path / "x.png")!r}))[0])
 assert "pillow_heif" not in sys.modules, "loaded for a PNG"
@@ -846,7 +846,7 @@ import resource, sys
 sys.path.insert(0, "tests")
 import hostile_files as hostile
 from evidence_recorder.core.errors import RefusedInput
-from evidence_recorder.core.images import inspect_image, make_thumbnail
+from evidence_recorder.core.gather.images import inspect_image, make_thumbnail
 bombs = [hostile.png_bomb(), hostile.png_declaring(20_000, 10_000), hostile.gif_huge_screen(),
          hostile.webp_huge_canvas(), hostile.jpeg_declaring(60_000, 60_000), hostile.heic(8, 8)]
 inspect_image(bombs[-1])  # load libheif before measuring

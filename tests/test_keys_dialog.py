@@ -11,9 +11,9 @@ from conftest import PASSPHRASE, unlocked_session
 from PySide6.QtWidgets import QDialog, QLabel
 
 from evidence_recorder.core.errors import VaultDamaged, WrongSecret
-from evidence_recorder.core.keyfile import KeyFile
 from evidence_recorder.core.paths import KEYFILE_NAME
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.keyfile import KeyFile
+from evidence_recorder.core.vault.store import Vault
 from evidence_recorder.ui import messages
 from evidence_recorder.ui.audit_view import AuditModel
 from evidence_recorder.ui.keys_dialog import ChangeAllKeysDialog, ChangePassphraseDialog

@@ -19,7 +19,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QListView, QTableView
 
 from evidence_recorder.core.errors import NotFound
-from evidence_recorder.core.images import make_thumbnail
+from evidence_recorder.core.gather.images import make_thumbnail
 from evidence_recorder.core.model import (
     Capture,
     CaptureDetails,
@@ -28,7 +28,7 @@ from evidence_recorder.core.model import (
     iso_utc,
     utc_now,
 )
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.store import Vault
 from evidence_recorder.ui.models import (
     CAPTION_ROLE,
     CAPTURE_ID_ROLE,

@@ -82,7 +82,7 @@ def test_the_bundle_type_matches_what_export_writes() -> None:
     sub_class = mime.find(f"{MIME_NS}sub-class-of")
     assert sub_class is not None and sub_class.get("type") == "application/zip"
     globs = [g.get("pattern") or "" for g in mime.iter(f"{MIME_NS}glob")]
-    # core/bundle.py names its exports evidence-bundle-YYYYMMDD-HHMMSS.zip.
+    # core/bundle/seal.py names its exports evidence-bundle-YYYYMMDD-HHMMSS.zip.
     assert any(fnmatch.fnmatch("evidence-bundle-20261125-143925.zip", g) for g in globs)
     assert not any(fnmatch.fnmatch("holiday-photos.zip", g) for g in globs)
     assert cli.BUNDLE_SUFFIX == ".zip"
@@ -172,7 +172,7 @@ def test_meipass_alone_does_not_mean_frozen(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_report_fonts_use_the_one_lookup() -> None:
-    from evidence_recorder.core import report
+    from evidence_recorder.core.bundle import report
 
     assert paths.resource_dir() / "fonts" == report.FONT_DIR
     assert not re.search(r"parents\[\d\]", (REPO / "evidence_recorder" / "core" /

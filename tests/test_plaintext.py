@@ -72,9 +72,10 @@ def test_no_plaintext_after_captures_imports_and_edits(closed_vault: Path,
 
     child = f"""
 from PIL import Image
-from evidence_recorder.core import capture, recorder
+from evidence_recorder.core.gather import capture
+from evidence_recorder.core.gather import recorder
 from evidence_recorder.core.model import CaptureDetails
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.store import Vault
 with Vault.open({str(closed_vault)!r}, {PASSPHRASE!r}) as vault:
     grab = capture.grab(capture.FakeGrabber(Image.effect_noise((800, 600), 50).convert("RGB")))
     recorder.save_grab(vault, grab, CaptureDetails(description={note!r}, url={url!r}))

@@ -33,7 +33,7 @@ from PIL import Image
 from test_plaintext import IMAGE_SIGNATURES as PLAINTEXT_SIGNATURES
 from xvfb import XvfbDisplay
 
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.store import Vault
 from evidence_recorder.ui import app as app_module
 
 # The plaintext scan's signatures, plus PDF: an export's report must not leak either.
@@ -51,8 +51,8 @@ from PIL import Image
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
 app = QApplication(sys.argv[:1])
-from evidence_recorder.core import capture
-from evidence_recorder.core.keyfile import KdfParams
+from evidence_recorder.core.gather import capture
+from evidence_recorder.core.vault.keyfile import KdfParams
 from evidence_recorder.ui import app as app_module, main_window, messages
 from evidence_recorder.ui.bundle_viewer import open_bundle_window
 from evidence_recorder.ui.export_dialog import ExportDialog
@@ -354,7 +354,7 @@ import sys, time
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from evidence_recorder.core.keyfile import KdfParams
+from evidence_recorder.core.vault.keyfile import KdfParams
 from evidence_recorder.core.settings import Settings
 from evidence_recorder.ui import messages, unlock
 from evidence_recorder.ui.app import AppController

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 from test_bundle_viewer import FakeOpener, make_bundle, shots_dir
 
-from evidence_recorder.core import bundle as core_bundle
-from evidence_recorder.core.bundle import (
+from evidence_recorder.core.bundle import seal as core_bundle
+from evidence_recorder.core.bundle.seal import (
     MAX_JSON_DEPTH,
     JsonDamaged,
     keep_received_bundle,
@@ -37,7 +37,7 @@ from evidence_recorder.core.bundle import (
     verify_bundle,
 )
 from evidence_recorder.core.errors import RefusedInput
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.store import Vault
 from evidence_recorder.ui import messages
 from evidence_recorder.ui.bundle_viewer import BundleViewer, TimelineColumn, open_bundle_window
 

@@ -23,10 +23,10 @@ from conftest import PASSPHRASE, unlocked_session
 from PIL import Image, ImageDraw
 from test_bundle_export import check_with_standard_tools
 
-from evidence_recorder.core import bundle
-from evidence_recorder.core.bundle import ExportOptions, export_bundle, verify_bundle
+from evidence_recorder.core.bundle import seal as bundle
+from evidence_recorder.core.bundle.seal import ExportOptions, export_bundle, verify_bundle
 from evidence_recorder.core.model import CaptureDetails, CaptureKind, iso_utc, utc_now
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.store import Vault
 
 SECRET_COLOUR = (255, 0, 255)  # appears only inside the box the teacher covers
 SECRET_BOX = [40, 30, 120, 40]  # x, y, w, h: where the magenta "name" is drawn

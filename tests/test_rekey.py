@@ -20,11 +20,12 @@ import sqlcipher3
 from conftest import FAST_KDF, PASSPHRASE, REPO, run_cli
 from test_faults import add_capture, fill, small_disk  # noqa: F401 - small_disk is a fixture
 
-from evidence_recorder.core import backup, fsutil
+from evidence_recorder.core import fsutil
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDamaged, WrongSecret
-from evidence_recorder.core.keyfile import KeyFile
 from evidence_recorder.core.paths import KEYFILE_NAME
-from evidence_recorder.core.vault import DB_NAME, NEW_DB_NAME, NEW_KEYFILE_NAME, Vault
+from evidence_recorder.core.vault import backup
+from evidence_recorder.core.vault.keyfile import KeyFile
+from evidence_recorder.core.vault.store import DB_NAME, NEW_DB_NAME, NEW_KEYFILE_NAME, Vault
 
 NEW = "seventeen quiet herons"
 REDACT = {"version": 1, "items": [{"type": "redact", "rect": [0, 0, 5, 5]}]}
@@ -239,9 +240,10 @@ def test_a_disk_that_fills_during_the_copy_changes_nothing(
 
 _REKEY_AND_DIE = """
 import os, signal, sys
-from evidence_recorder.core import anchor, fsutil
-from evidence_recorder.core.keyfile import KdfParams
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault import anchor
+from evidence_recorder.core import fsutil
+from evidence_recorder.core.vault.keyfile import KdfParams
+from evidence_recorder.core.vault.store import Vault
 step = sys.argv[2]
 armed = True
 def hook(name):
@@ -349,7 +351,7 @@ def test_an_open_vault_blocks_finishing_a_change_elsewhere(full_vault: tuple[Pat
                    capture_output=True, check=False, timeout=120)
     assert (folder / NEW_KEYFILE_NAME).exists() and (folder / NEW_DB_NAME).exists()
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys\nfrom evidence_recorder.core.vault import "
+        [sys.executable, "-c", "import sys\nfrom evidence_recorder.core.vault.store import "
          "_FolderLock\nfrom pathlib import Path\nlock = _FolderLock(Path(sys.argv[1]))\n"
          "print('held', flush=True)\nsys.stdin.read()\n", str(folder)],
         cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

@@ -21,15 +21,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from evidence_recorder.core import report
-from evidence_recorder.core.model import (
-    Capture,
-    CaptureDetails,
-    CaptureKind,
-    ImportSource,
-    Incident,
-)
-from evidence_recorder.core.report import (
+from evidence_recorder.core.bundle import report
+from evidence_recorder.core.bundle.report import (
     CONFIRM_FINGERPRINT,
     HONEST_STATEMENT,
     ReportCapture,
@@ -37,6 +30,13 @@ from evidence_recorder.core.report import (
     visible_text,
     write_html,
     write_pdf,
+)
+from evidence_recorder.core.model import (
+    Capture,
+    CaptureDetails,
+    CaptureKind,
+    ImportSource,
+    Incident,
 )
 
 FINGERPRINT = "SHA256:Q3kGv0jU7mJ6yV2q1dQ2bZkQmWcS0nUq3p3eY4r1xk8"
@@ -286,7 +286,7 @@ def test_pdf_writes_nothing_to_disk(data: ReportData, tmp_path: Path,
 
 
 def test_report_does_not_pull_in_qt() -> None:
-    code = ("import sys, evidence_recorder.core.report; "
+    code = ("import sys, evidence_recorder.core.bundle.report; "
             "sys.exit(any(name.startswith('PySide6') for name in sys.modules))")
     subprocess.run([sys.executable, "-c", code], check=True)
 

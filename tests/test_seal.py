@@ -24,15 +24,15 @@ from test_bundle import extract
 from test_cli import make_png
 from test_vault import add, png_bytes
 
-from evidence_recorder.core import sshsig
-from evidence_recorder.core.bundle import (
+from evidence_recorder.core.bundle.seal import (
     export_bundle,
     signing_fingerprint,
     signing_seal_number,
+    sshsig,
     verify_bundle,
 )
-from evidence_recorder.core.sealnumber import seal_number, seal_number_rows
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.bundle.sealnumber import seal_number, seal_number_rows
+from evidence_recorder.core.vault.store import Vault
 
 # RFC 8032, section 7.1, test 1: a published Ed25519 key pair.
 RFC8032_SECRET = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"

@@ -22,12 +22,13 @@ from test_cli import assert_plain_error, make_png
 from test_vault import add, png_bytes
 
 from evidence_recorder import cli as er_cli
-from evidence_recorder.core import fsutil, keyfile, passphrase
-from evidence_recorder.core.bundle import ExportOptions, export_bundle, verify_bundle
+from evidence_recorder.core import fsutil, passphrase
+from evidence_recorder.core.bundle.seal import ExportOptions, export_bundle, verify_bundle
 from evidence_recorder.core.errors import RefusedInput, VaultDamaged
-from evidence_recorder.core.keyfile import KdfParams, KeyFile
 from evidence_recorder.core.paths import KEYFILE_NAME
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault import keyfile
+from evidence_recorder.core.vault.keyfile import KdfParams, KeyFile
+from evidence_recorder.core.vault.store import Vault
 
 WORDLIST = REPO / "resources" / "wordlists"
 # Accepted by the code before issue 9 (eight characters or more), and easy to guess.

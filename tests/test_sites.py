@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evidence_recorder.core.sites import SITES, guess_site
+from evidence_recorder.core.gather.sites import SITES, guess_site
 
 
 def test_sites_are_the_ones_the_form_offers() -> None:

@@ -27,8 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from evidence_recorder.core import sshsig
-from evidence_recorder.core.bundle import (
+from evidence_recorder.core.bundle.seal import (
     ALLOWED_SIGNERS,
     BAG_INFO,
     BAGIT_TXT,
@@ -37,6 +36,7 @@ from evidence_recorder.core.bundle import (
     SIGNATURE,
     TAGMANIFEST,
     BundleReport,
+    sshsig,
     verify_bundle,
 )
 from evidence_recorder.core.errors import EvidenceError

@@ -24,8 +24,7 @@ from tsa import (
     tsa_server_fixture,  # noqa: F401 - provides the tsa_server fixture
 )
 
-from evidence_recorder.core.errors import EvidenceError, RefusedInput
-from evidence_recorder.core.timestamp import (
+from evidence_recorder.core.bundle.timestamp import (
     MAX_RESPONSE_BYTES,
     TimestampForged,
     TimestampInfo,
@@ -35,6 +34,7 @@ from evidence_recorder.core.timestamp import (
     inspect_timestamp,
     request_timestamp,
 )
+from evidence_recorder.core.errors import EvidenceError, RefusedInput
 
 SIGNATURE = b"-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAQ==\n-----END SSH SIGNATURE-----\n"
 REJECTION = bytes.fromhex("30053003020102")  # TimeStampResp{status: rejection}

@@ -32,11 +32,9 @@ from tsa import (
     tsa_server_fixture,  # noqa: F401 - provides the tsa_server fixture
 )
 
-from evidence_recorder.core import trust
-from evidence_recorder.core.bundle import ExportOptions, export_bundle, verify_bundle
-from evidence_recorder.core.errors import EvidenceError, NotFound, RefusedInput
-from evidence_recorder.core.settings import CONFIG_ENV
-from evidence_recorder.core.timestamp import (
+from evidence_recorder.core.bundle import trust
+from evidence_recorder.core.bundle.seal import ExportOptions, export_bundle, verify_bundle
+from evidence_recorder.core.bundle.timestamp import (
     StampState,
     TimestampForged,
     TimestampMismatch,
@@ -45,7 +43,9 @@ from evidence_recorder.core.timestamp import (
     check_timestamp,
     request_timestamp,
 )
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.errors import EvidenceError, NotFound, RefusedInput
+from evidence_recorder.core.settings import CONFIG_ENV
+from evidence_recorder.core.vault.store import Vault
 
 SIGNATURE = b"-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAQ==\n-----END SSH SIGNATURE-----\n"
 TSR = "tagmanifest-sha256.txt.sig.tsr"
@@ -535,7 +535,7 @@ def test_corpus_globalsign_token_without_certificates() -> None:
 def _embedded(tsr: bytes) -> list[x509.Certificate]:
     from rfc3161_client import decode_timestamp_response
 
-    from evidence_recorder.core.timestamp import _sorted_certificates
+    from evidence_recorder.core.bundle.timestamp import _sorted_certificates
 
     response = decode_timestamp_response(_sorted_certificates(tsr))
     return [x509.load_der_x509_certificate(d) for d in response.signed_data.certificates]
@@ -574,7 +574,7 @@ def test_no_single_changed_byte_changes_what_a_token_says(tsa_server: LoopbackTs
 @pytest.mark.parametrize("usage", ["none", "not-critical", "other-purpose", "timestamps"])
 def test_only_a_time_stamping_certificate_is_trusted(usage: str) -> None:
     """openssl ts -reply refuses such signers, so the chain judgement is tested directly."""
-    from evidence_recorder.core.timestamp import _judge_trust
+    from evidence_recorder.core.bundle.timestamp import _judge_trust
 
     root_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(
         ec.SECP256R1())

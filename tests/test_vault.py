@@ -20,7 +20,6 @@ import sqlcipher3
 from conftest import FAST_KDF, PASSPHRASE, REPO
 from PIL import Image
 
-from evidence_recorder.core import capture, recorder, schema
 from evidence_recorder.core.errors import (
     EvidenceError,
     NotFound,
@@ -30,9 +29,16 @@ from evidence_recorder.core.errors import (
     VaultNotFound,
     WrongSecret,
 )
-from evidence_recorder.core.keyfile import KDF_FLOOR, KeyFile, calibrate_kdf, parse_recovery_key
+from evidence_recorder.core.gather import capture, recorder
 from evidence_recorder.core.model import CaptureDetails, CaptureKind, iso_utc, utc_now
-from evidence_recorder.core.vault import DB_NAME, Vault
+from evidence_recorder.core.vault import schema
+from evidence_recorder.core.vault.keyfile import (
+    KDF_FLOOR,
+    KeyFile,
+    calibrate_kdf,
+    parse_recovery_key,
+)
+from evidence_recorder.core.vault.store import DB_NAME, Vault
 
 NEW_PASSPHRASE = "seventeen quiet herons"
 
@@ -179,7 +185,7 @@ def test_a_second_instance_is_told_the_vault_is_open(vault: Vault, vault_dir: Pa
         Vault.open(vault_dir, PASSPHRASE)
     child = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(f"""
-            from evidence_recorder.core.vault import Vault
+            from evidence_recorder.core.vault.store import Vault
             from evidence_recorder.core.errors import VaultInUse
             try:
                 Vault.open({str(vault_dir)!r}, {PASSPHRASE!r})
@@ -440,8 +446,8 @@ def test_a_capture_removed_behind_the_apps_back_is_named(vault: Vault, vault_dir
 _CHANGE_AND_DIE = """
 import os, signal, sys
 from evidence_recorder.core import fsutil
-from evidence_recorder.core.keyfile import KdfParams
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.keyfile import KdfParams
+from evidence_recorder.core.vault.store import Vault
 step = sys.argv[2]
 def hook(name):
     if name == step:
@@ -488,7 +494,7 @@ def test_keyfile_on_disk_holds_no_secret(new_vault: tuple[Vault, str], vault_dir
 
 def test_a_received_bundle_is_kept_byte_for_byte(vault: Vault, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from evidence_recorder.core import vault as vault_module
+    from evidence_recorder.core.vault import store as vault_module
 
     monkeypatch.setattr(vault_module, "RECEIVED_CHUNK", 1000)  # several chunks, small test
     data = os.urandom(4321)
@@ -547,7 +553,7 @@ def test_a_version_1_vault_is_migrated_on_open(tmp_path: Path) -> None:
 
 def test_a_version_2_vault_gains_previews_for_new_captures(tmp_path: Path) -> None:
     """Captures from before version 3 have no preview; exports make one as they go."""
-    from evidence_recorder.core import bundle
+    from evidence_recorder.core.bundle import seal as bundle
 
     folder = tmp_path / "old"
     with Vault.create(folder, PASSPHRASE, kdf=FAST_KDF)[0] as vault:
@@ -600,8 +606,8 @@ def test_a_handle_with_a_space_inside_is_refused_plainly(vault: Vault) -> None:
 
 def test_an_old_handle_without_at_is_kept_until_its_next_edit(
         vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
-    from evidence_recorder.core import vault as vault_module
     from evidence_recorder.core.model import handle_text
+    from evidence_recorder.core.vault import store as vault_module
 
     with monkeypatch.context() as old_version:  # as versions before @name was the rule did
         old_version.setattr(vault_module, "handle_text", lambda handle: handle)

@@ -28,8 +28,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tsa import LoopbackTsa, tsa_server_fixture  # noqa: F401
 
-from evidence_recorder.core import bundle, bundle_texts, sshsig
-from evidence_recorder.core.bundle import ExportOptions, export_bundle, verify_bundle
+from evidence_recorder.core.bundle import seal as bundle
+from evidence_recorder.core.bundle import sshsig
+from evidence_recorder.core.bundle import texts as bundle_texts
+from evidence_recorder.core.bundle.seal import ExportOptions, export_bundle, verify_bundle
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs" / "verify"
@@ -44,7 +46,7 @@ INTACT = "RESULT: the bundle is intact."
 def test_the_published_scripts_are_the_ones_in_every_bundle(tmp_path: Path) -> None:
     """docs/verify/ is what an officer takes from the project: byte for byte what the
     exporter writes (verify.cmd with Windows line ends, as cmd.exe needs)."""
-    how = "copy the script between docs/verify/ and core/bundle_texts.py"
+    how = "copy the script between docs/verify/ and core/bundle/texts.py"
     assert (DOCS / "verify.sh").read_bytes() == bundle_texts.VERIFY_SH_BYTES, how
     assert (DOCS / "verify.cmd").read_bytes() == bundle_texts.VERIFY_CMD_BYTES, how
     assert b"\r\n" in bundle_texts.VERIFY_CMD_BYTES
@@ -490,7 +492,7 @@ def stamped(tmp_path_factory: pytest.TempPathFactory,
     from conftest import FAST_KDF, PASSPHRASE
     from test_bundle import fill
 
-    from evidence_recorder.core.vault import Vault
+    from evidence_recorder.core.vault.store import Vault
 
     folder = tmp_path_factory.mktemp("stamped")
     with Vault.create(folder / "vault", PASSPHRASE, kdf=FAST_KDF)[0] as vault:

@@ -23,9 +23,9 @@ from test_capture import assert_same_pixels, unique_pattern, wait_for
 from test_cli import assert_plain_error
 from xvfb import XvfbDisplay, _bind, _Cookie, _Xcb
 
-from evidence_recorder.core import capture, windows
-from evidence_recorder.core.capture import FakeGrabber, Monitor, MssGrabber
 from evidence_recorder.core.errors import CaptureFailed, RefusedInput
+from evidence_recorder.core.gather import capture, windows
+from evidence_recorder.core.gather.capture import FakeGrabber, Monitor, MssGrabber
 from evidence_recorder.core.model import CaptureKind
 
 _P = ctypes.c_void_p

@@ -35,7 +35,7 @@ APP_ID = "uk.evidencerecorder.EvidenceRecorder"  # desktop entry, AppStream, mac
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 if TYPE_CHECKING:  # imported when first needed, to keep start-up short
-    from evidence_recorder.core.keyfile import KdfParams
+    from evidence_recorder.core.vault.keyfile import KdfParams
     from evidence_recorder.ui.bundle_viewer import BundleViewer
     from evidence_recorder.ui.main_window import MainWindow
 
@@ -118,7 +118,7 @@ class AppController(QObject):
                         parent: QWidget | None) -> None:
         """Read the file once into the vault, and keep it only if that copy verifies as
         ``shown``: what is kept is exactly what was checked."""
-        from evidence_recorder.core import bundle
+        from evidence_recorder.core.bundle import seal as bundle
 
         vault = self.session.vault
 

@@ -177,7 +177,7 @@ Opener = Callable[[Path, "str | None"], OpenedBundleLike]
 
 def default_opener(path: Path, passphrase: str | None = None) -> OpenedBundleLike:
     """``core.bundle.open_bundle``, imported only when a bundle is first opened."""
-    module = importlib.import_module("evidence_recorder.core.bundle")
+    module = importlib.import_module("evidence_recorder.core.bundle.seal")
     opened: OpenedBundleLike = module.open_bundle(path, passphrase)
     return opened
 

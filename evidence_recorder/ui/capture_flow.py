@@ -14,9 +14,9 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
-from evidence_recorder.core import capture, windows
-from evidence_recorder.core.capture import Grab, ScreenGrabber
 from evidence_recorder.core.errors import EvidenceError
+from evidence_recorder.core.gather import capture, windows
+from evidence_recorder.core.gather.capture import Grab, ScreenGrabber
 from evidence_recorder.ui.i18n import error_text
 
 HIDE_SETTLE_MS = 350  # time for the window manager to take our windows off the screen

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from evidence_recorder.core.gather.sites import SITES, guess_site
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import (
     CATEGORY_LABELS,
@@ -41,8 +42,7 @@ from evidence_recorder.core.model import (
     Incident,
     handle_text,
 )
-from evidence_recorder.core.sites import SITES, guess_site
-from evidence_recorder.core.vault import MAX_TEXT
+from evidence_recorder.core.vault.store import MAX_TEXT
 from evidence_recorder.ui.i18n import category_text
 from evidence_recorder.ui.models import (
     format_clock,

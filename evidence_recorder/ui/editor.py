@@ -1,7 +1,7 @@
 """The annotation editor: highlights, boxes, arrows, labels and redactions over a capture.
 
 This widget owns drawing and nothing else. It takes the original's bytes and a dict
-in the format of :mod:`evidence_recorder.core.annotations`, and gives a dict back;
+in the format of :mod:`evidence_recorder.core.marks`, and gives a dict back;
 it never sees the vault, so it cannot change the original or the audit log.
 
 Decisions worth knowing:
@@ -80,7 +80,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evidence_recorder.core import annotations as ann
+from evidence_recorder.core import marks as ann
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 
 TOOLS = ("select", "highlight", "outline", "arrow", "text", "redact")

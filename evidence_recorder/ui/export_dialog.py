@@ -39,9 +39,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evidence_recorder.core import bundle
 from evidence_recorder.core import passphrase as passphrases
 from evidence_recorder.core import settings as options
+from evidence_recorder.core.bundle import seal as bundle
 from evidence_recorder.core.errors import EvidenceError, RefusedInput
 from evidence_recorder.core.model import Incident, utc_now
 from evidence_recorder.core.settings import Settings

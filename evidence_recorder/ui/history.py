@@ -1,7 +1,7 @@
 """The vault's history warning in the app: a red banner that stays, and the choice.
 
 When the vault is older than (or not) the copy this computer last saw (see
-``core/anchor.py``), the person is told at once, in a box with two choices in words,
+``core/vault/anchor.py``), the person is told at once, in a box with two choices in words,
 and a red banner stays above the captures until they say they put the older copy back
 on purpose (which the audit log records). Everything goes through the session.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from evidence_recorder.core.anchor import HistoryWarning
+from evidence_recorder.core.vault.anchor import HistoryWarning
 from evidence_recorder.ui import messages
 from evidence_recorder.ui.models import format_short
 from evidence_recorder.ui.session import VaultSession

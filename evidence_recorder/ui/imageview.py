@@ -55,8 +55,8 @@ from PySide6.QtWidgets import (
 )
 
 from evidence_recorder.core.errors import RefusedInput
+from evidence_recorder.core.gather.images import make_thumbnail
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
-from evidence_recorder.core.images import make_thumbnail
 
 # British English; translated where they are drawn or read out (context "ImageView").
 VEIL_MESSAGE = QT_TRANSLATE_NOOP("ImageView", "This image may be upsetting. Click to show it.")

@@ -38,14 +38,14 @@ from PySide6.QtWidgets import (
 
 from evidence_recorder import APP_NAME
 from evidence_recorder.core import settings as options
-from evidence_recorder.core.capture import Grab
 from evidence_recorder.core.errors import EvidenceError
+from evidence_recorder.core.gather.capture import Grab
+from evidence_recorder.core.gather.recorder import ImportOutcome
+from evidence_recorder.core.gather.sites import SITES
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import Capture
-from evidence_recorder.core.recorder import ImportOutcome
 from evidence_recorder.core.settings import Settings
-from evidence_recorder.core.sites import SITES
-from evidence_recorder.core.vault import VerifyReport
+from evidence_recorder.core.vault.store import VerifyReport
 from evidence_recorder.ui import browse, filedialogs, messages
 from evidence_recorder.ui.audit_view import AuditDialog
 from evidence_recorder.ui.capture_flow import CaptureController
@@ -972,7 +972,7 @@ class MainWindow(QMainWindow):
     def _fill_monitor_menu(self) -> None:
         self.monitor_menu.clear()
         try:
-            from evidence_recorder.core import capture
+            from evidence_recorder.core.gather import capture
 
             monitors = capture.default_grabber().monitors()
         except EvidenceError as exc:

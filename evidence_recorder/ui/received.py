@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evidence_recorder.core import bundle
+from evidence_recorder.core.bundle import seal as bundle
 from evidence_recorder.core.errors import EvidenceError
-from evidence_recorder.core.vault import ReceivedBundle
+from evidence_recorder.core.vault.store import ReceivedBundle
 from evidence_recorder.ui import messages
 from evidence_recorder.ui.bundle_viewer import BundleViewer, OpenedBundleLike
 from evidence_recorder.ui.i18n import error_text

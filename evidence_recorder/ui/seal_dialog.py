@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evidence_recorder.core.sealnumber import seal_number_rows
+from evidence_recorder.core.bundle.sealnumber import seal_number_rows
 from evidence_recorder.ui.session import VaultSession
 
 _CONTEXT = "Seal"

@@ -26,12 +26,13 @@ from evidence_recorder.ui.tasks import Progress, run_task
 if TYPE_CHECKING:  # imported where used: none of these is needed to show the start window
     from datetime import datetime
 
-    from evidence_recorder.core import bundle, recorder
-    from evidence_recorder.core.anchor import HistoryWarning
-    from evidence_recorder.core.capture import Grab
-    from evidence_recorder.core.keyfile import KdfParams
-    from evidence_recorder.core.trust import ImportedRoot
-    from evidence_recorder.core.vault import Vault, VerifyReport
+    from evidence_recorder.core.bundle import seal as bundle
+    from evidence_recorder.core.bundle.trust import ImportedRoot
+    from evidence_recorder.core.gather import recorder
+    from evidence_recorder.core.gather.capture import Grab
+    from evidence_recorder.core.vault.anchor import HistoryWarning
+    from evidence_recorder.core.vault.keyfile import KdfParams
+    from evidence_recorder.core.vault.store import Vault, VerifyReport
 
 # Waits after repeated wrong passphrases: slows guessing without punishing a typo.
 BACKOFF_SECONDS = (0, 0, 1, 2, 4, 8, 15, 30)
@@ -90,7 +91,7 @@ class VaultSession(QObject):
         """Create the vault in the background; ``on_done`` gets the recovery key."""
 
         def job(_progress: Progress) -> tuple[Vault, str]:
-            from evidence_recorder.core.vault import Vault
+            from evidence_recorder.core.vault.store import Vault
 
             return Vault.create(self.folder, passphrase, kdf=self._kdf)
 
@@ -112,7 +113,7 @@ class VaultSession(QObject):
             return
 
         def job(_progress: Progress) -> Vault:
-            from evidence_recorder.core.vault import Vault
+            from evidence_recorder.core.vault.store import Vault
 
             return Vault.open(self.folder, passphrase)
 
@@ -121,7 +122,7 @@ class VaultSession(QObject):
     def recover(self, recovery_key: str, new_passphrase: str, on_done: Callable[[], None],
                 on_failure: Callable[[EvidenceError], None]) -> None:
         def job(_progress: Progress) -> Vault:
-            from evidence_recorder.core.vault import Vault
+            from evidence_recorder.core.vault.store import Vault
 
             return Vault.recover(self.folder, recovery_key, new_passphrase, kdf=self._kdf)
 
@@ -230,7 +231,7 @@ class VaultSession(QObject):
 
     def is_covered(self, capture_id: int) -> bool:
         """Whether the person covered (redacted) part of this capture on a copy."""
-        from evidence_recorder.core.annotations import has_redactions
+        from evidence_recorder.core.marks import has_redactions
 
         return has_redactions(self.vault.annotations(capture_id))
 
@@ -248,11 +249,12 @@ class VaultSession(QObject):
         return covered if covered is not None else self.vault.thumbnail(capture_id)
 
     def _covered_picture(self, capture_id: int, *, thumbnail: bool) -> bytes | None:
-        from evidence_recorder.core import annotations, images
+        from evidence_recorder.core import marks
+        from evidence_recorder.core.gather import images
 
         vault = self.vault
         data = vault.annotations(capture_id)
-        if not annotations.has_redactions(data):
+        if not marks.has_redactions(data):
             return None
         digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
         key = (capture_id, digest, thumbnail)
@@ -265,7 +267,7 @@ class VaultSession(QObject):
         with self._covered_mutex:
             full = self._covered.get(full_key)
         if full is None:
-            full = annotations.render(vault.original(capture_id), data)
+            full = marks.render(vault.original(capture_id), data)
         picture = images.make_thumbnail(full) if thumbnail else full
         with self._covered_mutex:
             if self._vault is vault:  # not locked meanwhile
@@ -286,7 +288,7 @@ class VaultSession(QObject):
 
     def uncovered_captures(self, options: bundle.ExportOptions) -> list[Capture]:
         """The captures an export would send with nothing covered (see core.bundle)."""
-        from evidence_recorder.core import bundle as bundles
+        from evidence_recorder.core.bundle import seal as bundles
 
         return bundles.uncovered_captures(self.vault, options)
 
@@ -300,7 +302,7 @@ class VaultSession(QObject):
 
     def save_grab(self, grab: Grab, details: CaptureDetails | None = None,
                   incident_id: int | None = None) -> int:
-        from evidence_recorder.core import recorder
+        from evidence_recorder.core.gather import recorder
 
         capture_id = recorder.save_grab(self.vault, grab, details, incident_id)
         self.captures_changed.emit()
@@ -312,7 +314,7 @@ class VaultSession(QObject):
                      on_done: Callable[[recorder.ImportOutcome], None],
                      on_failure: Callable[[EvidenceError], None],
                      on_progress: Progress | None = None) -> None:
-        from evidence_recorder.core import recorder
+        from evidence_recorder.core.gather import recorder
 
         vault = self.vault
 
@@ -367,7 +369,7 @@ class VaultSession(QObject):
 
         Quick (a few milliseconds), so it runs here rather than as a background job.
         """
-        from evidence_recorder.core import bundle
+        from evidence_recorder.core.bundle import seal as bundle
 
         return bundle.signing_fingerprint(self.vault), bundle.signing_seal_number(self.vault)
 
@@ -418,12 +420,12 @@ class TrustedAuthorities:
     config folder, so the bundle viewer can offer them before any vault exists)."""
 
     def imported(self) -> list[ImportedRoot]:
-        from evidence_recorder.core import trust
+        from evidence_recorder.core.bundle import trust
 
         return trust.imported_roots()
 
     def add(self, path: Path) -> list[ImportedRoot]:
-        from evidence_recorder.core import trust
+        from evidence_recorder.core.bundle import trust
 
         try:
             return trust.add_root(path)
@@ -432,7 +434,7 @@ class TrustedAuthorities:
                                 f"({exc.strerror}).") from exc
 
     def remove(self, fingerprint: str) -> ImportedRoot:
-        from evidence_recorder.core import trust
+        from evidence_recorder.core.bundle import trust
 
         try:
             return trust.remove_root(fingerprint)

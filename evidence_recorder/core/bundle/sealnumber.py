@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 from typing import Final
 
-from evidence_recorder.core import sshsig
+from evidence_recorder.core.bundle import sshsig
 
 VERSION: Final = 0
 IDENTIFIER: Final = b"evidence-recorder-seal"

@@ -40,8 +40,10 @@ from fpdf.util import Padding
 from PIL import Image
 
 from evidence_recorder.core import paths
+from evidence_recorder.core.bundle.report_data import ReportCapture, ReportData
+from evidence_recorder.core.bundle.sealnumber import seal_number_rows
 from evidence_recorder.core.errors import RefusedInput
-from evidence_recorder.core.images import PILLOW_LOCK, make_thumbnail
+from evidence_recorder.core.gather.images import PILLOW_LOCK, make_thumbnail
 from evidence_recorder.core.model import (
     CATEGORY_LABELS,
     Capture,
@@ -49,8 +51,6 @@ from evidence_recorder.core.model import (
     Category,
     handle_text,
 )
-from evidence_recorder.core.report_data import ReportCapture, ReportData
-from evidence_recorder.core.sealnumber import seal_number_rows
 
 FONT_DIR: Final = paths.resource_dir() / "fonts"
 SANS: Final = "DejaVuSans"

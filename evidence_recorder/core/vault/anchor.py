@@ -40,7 +40,7 @@ from evidence_recorder.core import fsutil
 from evidence_recorder.core.model import iso_utc, parse_iso_utc, utc_now
 
 if TYPE_CHECKING:
-    from evidence_recorder.core.vault import Vault
+    from evidence_recorder.core.vault.store import Vault
 
 _log = logging.getLogger(__name__)
 

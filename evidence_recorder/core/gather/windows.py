@@ -4,7 +4,7 @@ This module owns the question "where on the screen is the window the user last
 clicked?". It asks the X server directly through libxcb (loaded with ctypes; mss
 needs the same library, so nothing new is installed) and answers in screen pixels,
 the frame the window manager draws around the window included. The pixels
-themselves are grabbed by :mod:`evidence_recorder.core.capture` like any region.
+themselves are grabbed by :mod:`evidence_recorder.core.gather.capture` like any region.
 
 Only X11 is supported: Wayland deliberately tells applications nothing about other
 windows, and Windows and macOS would need backends of their own. Every other case

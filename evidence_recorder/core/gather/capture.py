@@ -32,8 +32,8 @@ import mss.tools
 from mss.exception import ScreenShotError
 from PIL import Image
 
-from evidence_recorder.core import images, windows
 from evidence_recorder.core.errors import CaptureFailed, RefusedInput
+from evidence_recorder.core.gather import images, windows
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import CaptureKind, utc_now
 

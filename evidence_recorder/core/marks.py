@@ -20,7 +20,7 @@ Decisions worth knowing:
 * **Coordinates** are pixels of the picture *as a viewer shows it*, after its EXIF
   orientation is applied: the same upright picture :func:`upright_picture` gives the
   editor and :func:`render` draws on, and the same width and height that
-  :func:`evidence_recorder.core.images.inspect_image` reports. A phone photo stored
+  :func:`evidence_recorder.core.gather.images.inspect_image` reports. A phone photo stored
   sideways with an orientation tag is therefore annotated the way the user saw it.
 * **Layers**: highlights are drawn first, then outlines, arrows and labels in list
   order, then every redaction last. A highlight can never wash out a label, and
@@ -56,8 +56,8 @@ from typing import Any, Final
 from PIL import ExifTags, Image, ImageDraw, ImageFont
 
 from evidence_recorder.core.errors import RefusedInput
+from evidence_recorder.core.gather.images import EXIF_TRANSPOSE, PILLOW_LOCK, inspect_image
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
-from evidence_recorder.core.images import EXIF_TRANSPOSE, PILLOW_LOCK, inspect_image
 
 VERSION: Final = 1
 MAX_ITEMS: Final = 2_000

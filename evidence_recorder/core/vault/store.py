@@ -29,7 +29,8 @@ import sqlcipher3
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from evidence_recorder.core import anchor, audit, fsutil, schema, sshsig
+from evidence_recorder.core import fsutil
+from evidence_recorder.core.bundle import sshsig
 from evidence_recorder.core.errors import (
     EvidenceError,
     NotFound,
@@ -39,12 +40,6 @@ from evidence_recorder.core.errors import (
     VaultNotFound,
 )
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
-from evidence_recorder.core.keyfile import (
-    DATA_KEY_BYTES,
-    KdfParams,
-    KeyFile,
-    calibrate_kdf,
-)
 from evidence_recorder.core.model import (
     AuditEntry,
     Capture,
@@ -60,6 +55,13 @@ from evidence_recorder.core.model import (
 )
 from evidence_recorder.core.passphrase import passphrase_problem
 from evidence_recorder.core.paths import KEYFILE_NAME, vault_exists
+from evidence_recorder.core.vault import anchor, audit, schema
+from evidence_recorder.core.vault.keyfile import (
+    DATA_KEY_BYTES,
+    KdfParams,
+    KeyFile,
+    calibrate_kdf,
+)
 
 DB_NAME = "evidence.db"
 LOCK_NAME = "vault.lock"
@@ -963,9 +965,9 @@ class Vault:
         """Store vector annotations beside the original (which is never touched)."""
         self.capture(capture_id)
         if data:
-            from evidence_recorder.core import annotations
+            from evidence_recorder.core import marks
 
-            data = annotations.validate(data)
+            data = marks.validate(data)
         encoded = json.dumps(data, sort_keys=True) if data else None
         with self._write() as cur:
             cur.execute("DELETE FROM annotation WHERE capture_id = ?", (capture_id,))

@@ -23,13 +23,14 @@ from typing import Any
 
 import sqlcipher3
 
-from evidence_recorder.core import anchor, fsutil
+from evidence_recorder.core import fsutil
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDamaged
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
-from evidence_recorder.core.keyfile import KeyFile
 from evidence_recorder.core.model import iso_utc, utc_now
 from evidence_recorder.core.paths import KEYFILE_NAME
-from evidence_recorder.core.vault import DB_NAME, Vault
+from evidence_recorder.core.vault import anchor
+from evidence_recorder.core.vault.keyfile import KeyFile
+from evidence_recorder.core.vault.store import DB_NAME, Vault
 
 MANIFEST_NAME = "backup.json"
 BACKUP_FORMAT = "evidence-recorder-backup"

@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evidence_recorder.core import device, images
-from evidence_recorder.core.capture import Grab
 from evidence_recorder.core.errors import EvidenceError, RefusedInput
+from evidence_recorder.core.gather import device, images
+from evidence_recorder.core.gather.capture import Grab
 from evidence_recorder.core.model import CaptureDetails, CaptureKind, iso_utc, utc_now
-from evidence_recorder.core.vault import Vault
+from evidence_recorder.core.vault.store import Vault
 
 
 def save_grab(vault: Vault, grab: Grab, details: CaptureDetails | None = None,

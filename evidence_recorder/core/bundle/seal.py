@@ -47,18 +47,21 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from evidence_recorder import APP_NAME, __version__
-from evidence_recorder.core import annotations as marks_module
-from evidence_recorder.core import audit, device, fsutil, images, sshsig
-from evidence_recorder.core.bundle_texts import (
+from evidence_recorder.core import fsutil
+from evidence_recorder.core import marks as marks_module
+from evidence_recorder.core.bundle import sshsig
+from evidence_recorder.core.bundle.report_data import ReportCapture, ReportData
+from evidence_recorder.core.bundle.sealnumber import seal_number
+from evidence_recorder.core.bundle.texts import (
     VERIFY_CMD_BYTES,
     VERIFY_SH_BYTES,
     verify_readme,
 )
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDamaged, WrongSecret
+from evidence_recorder.core.gather import device, images
 from evidence_recorder.core.model import Capture, Incident, iso_utc, utc_now
-from evidence_recorder.core.report_data import ReportCapture, ReportData
-from evidence_recorder.core.sealnumber import seal_number
-from evidence_recorder.core.vault import RecordedHashes, Vault
+from evidence_recorder.core.vault import audit
+from evidence_recorder.core.vault.store import RecordedHashes, Vault
 
 NAMESPACE: Final = "evidence-recorder-bundle"
 SCHEMA_VERSION: Final = 1
@@ -109,7 +112,7 @@ class BundleReport:
     ``fingerprint`` is the SSH fingerprint of the key whose signature verified, for
     the reader to compare with the one they were given; ``None`` if none verified.
     ``seal_number`` is the same key as twelve groups of five digits (see
-    :mod:`~evidence_recorder.core.sealnumber`), easier to read out by phone.
+    :mod:`~evidence_recorder.core.bundle.sealnumber`), easier to read out by phone.
     """
 
     problems: list[str] = field(default_factory=list)
@@ -473,7 +476,7 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
             signature = sshsig.sign(key, tagmanifest, NAMESPACE).encode()
             bag.add(SIGNATURE, signature)
             if options.timestamp_url:
-                from evidence_recorder.core import timestamp
+                from evidence_recorder.core.bundle import timestamp
 
                 bag.add(TIMESTAMP, timestamp.request_timestamp(signature,
                                                                options.timestamp_url))
@@ -621,7 +624,9 @@ class _ReportMaker:
         self._thread.join()
 
     def _run(self, data: ReportData) -> None:
-        from evidence_recorder.core import report as report_module  # fpdf2: slow to import
+        from evidence_recorder.core.bundle import (
+            report as report_module,  # fpdf2: slow to import
+        )
 
         def pictures() -> Iterator[bytes]:
             # Reduced here, not in the exporting thread: Pillow works outside the GIL.
@@ -964,9 +969,9 @@ def _check_timestamp(tsr: bytes, signature: bytes, report: BundleReport) -> None
 
     So a token swapped in from another bundle fails here (a problem), and one added
     later for this seal can only claim a time after the seal existed. Whether the
-    time is *trusted* depends on the authority's root (core/trust.py).
+    time is *trusted* depends on the authority's root (core/bundle/trust.py).
     """
-    from evidence_recorder.core import timestamp, trust
+    from evidence_recorder.core.bundle import timestamp, trust
 
     try:
         check = timestamp.check_timestamp(tsr, signature, roots=trust.trusted_roots())

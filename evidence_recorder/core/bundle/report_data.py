@@ -1,6 +1,6 @@
 """What a report shows, apart from how it is drawn.
 
-Kept apart from :mod:`evidence_recorder.core.report` so that an export can plan its
+Kept apart from :mod:`evidence_recorder.core.bundle.report` so that an export can plan its
 report without importing the PDF library, which the report thread imports meanwhile.
 """
 

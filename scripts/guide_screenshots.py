@@ -30,8 +30,8 @@ from PIL import Image, ImageDraw, ImageFont
 if TYPE_CHECKING:  # the app itself is imported only once the folders are isolated
     from PySide6.QtWidgets import QWidget
 
+    from evidence_recorder.ui.capture_dialogs import DescribeDialog
     from evidence_recorder.ui.describe import DescribePanel
-    from evidence_recorder.ui.main_window import DescribeDialog
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "docs" / "images"

@@ -745,13 +745,13 @@ def test_no_fixed_text_colour_on_a_theme_background() -> None:
 def test_fixed_marks_and_icons_stand_out(system_theme: str, qapp: QApplication) -> None:
     """Non-text colours the app fixes (WCAG 1.4.11, 3:1): the amber "worth adding" mark
     beside fields, on the window and in text boxes, and the verdict icons' white glyphs."""
-    from evidence_recorder.ui import bundle_viewer, describe
+    from evidence_recorder.ui import bundle_wording, describe_fields
 
     palette = qapp.palette()
-    mark = QColor(describe.MARK_COLOUR)
+    mark = QColor(describe_fields.MARK_COLOUR)
     for role in (QPalette.ColorRole.Window, QPalette.ColorRole.Base):
         assert contrast(mark, palette.color(role)) >= LARGE_TEXT, (system_theme, role)
-    for colours in (bundle_viewer._GREEN, bundle_viewer._RED):
+    for colours in (bundle_wording._GREEN, bundle_wording._RED):
         back, border, ink = (QColor(c) for c in colours)
         assert contrast(QColor("white"), border) >= LARGE_TEXT  # the icon's tick or cross
         assert contrast(ink, back) >= NORMAL_TEXT  # the banner's words

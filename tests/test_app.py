@@ -18,9 +18,10 @@ from evidence_recorder.ui import main_window as main_window_module
 from evidence_recorder.ui import messages
 from evidence_recorder.ui.app import AppController
 from evidence_recorder.ui.audit_view import AuditDialog
+from evidence_recorder.ui.editor import AnnotationEditor
 from evidence_recorder.ui.guide import CHILD_PROTECTION_TEXT, ChildProtectionDialog, GuideDialog
+from evidence_recorder.ui.passphrase_hints import strength_hint
 from evidence_recorder.ui.settings_dialog import SettingsDialog
-from evidence_recorder.ui.unlock import strength_hint
 
 NEW = "seventeen quiet herons"
 
@@ -307,7 +308,7 @@ def test_editor_dialog_stores_annotations_and_keeps_the_original(qtbot, controll
     dialog = main_window_module.EditorDialog(controller.session, capture_id, controller.main)
     qtbot.addWidget(dialog)
     data = {"version": 1, "items": [{"type": "redact", "rect": [300, 150, 200, 40]}]}
-    editor = main_window_module.AnnotationEditor(original, data)
+    editor = AnnotationEditor(original, data)
     qtbot.addWidget(editor)
     dialog.editor = editor
     dialog.save()
@@ -581,7 +582,7 @@ def test_a_saved_redaction_shows_the_covered_copy_badged_with_show_original(  # 
     from PySide6.QtCore import QRect
     from PySide6.QtGui import QFont, QIcon
 
-    from evidence_recorder.ui import models
+    from evidence_recorder.ui import delegates, models
 
     capture_id = _capture_one(qtbot, controller)
     main = controller.main
@@ -614,7 +615,7 @@ def test_a_saved_redaction_shows_the_covered_copy_badged_with_show_original(  # 
     data = {"version": 1, "items": [{"type": "redact", "rect": [300, 150, 680, 250]}]}
 
     def edit(dialog) -> int:  # type: ignore[no-untyped-def]
-        dialog.editor = main_window_module.AnnotationEditor(
+        dialog.editor = AnnotationEditor(
             controller.session.original(capture_id), data)
         qtbot.addWidget(dialog.editor)
         dialog.save()
@@ -622,8 +623,8 @@ def test_a_saved_redaction_shows_the_covered_copy_badged_with_show_original(  # 
 
     monkeypatch.setattr(main_window_module.EditorDialog, "exec", edit)
     badges: list[tuple[QRect, QFont]] = []
-    real_badge = models.paint_covered_badge
-    monkeypatch.setattr(models, "paint_covered_badge",
+    real_badge = delegates.paint_covered_badge
+    monkeypatch.setattr(delegates, "paint_covered_badge",
                         lambda painter, frame, font: (badges.append((QRect(frame), QFont(font))),
                                                       real_badge(painter, frame, font)))
     main.act_annotate.trigger()
@@ -645,7 +646,7 @@ def test_a_saved_redaction_shows_the_covered_copy_badged_with_show_original(  # 
     assert badges, "no badge was painted on the covered thumbnail"
     item = main.grid.visualRect(main.proxy.mapFromSource(index))
     frame = badges[-1][0]
-    badge = models.covered_badge_rect(frame, badges[-1][1])
+    badge = delegates.covered_badge_rect(frame, badges[-1][1])
     assert item.contains(badge) and badge.width() > 40  # on the picture, wide enough to read
     # The original in the vault is untouched.
     assert not picture_dark_at(

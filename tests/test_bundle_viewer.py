@@ -27,17 +27,15 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, WrongSecret
-from evidence_recorder.ui import bundle_viewer, messages
-from evidence_recorder.ui.bundle_viewer import (
+from evidence_recorder.ui import bundle_details, bundle_viewer, messages
+from evidence_recorder.ui.bundle_details import TimelineModel, captures_of
+from evidence_recorder.ui.bundle_viewer import BundleViewer, open_bundle_window
+from evidence_recorder.ui.bundle_wording import (
     ALTERED_HEADLINE,
     INTACT_HEADLINE,
     NO_ORIGINAL_NOTE,
     NO_PICTURE_NOTE,
     NO_REDACTED_NOTE,
-    BundleViewer,
-    TimelineModel,
-    captures_of,
-    open_bundle_window,
 )
 from evidence_recorder.ui.tasks import wait_for_tasks
 
@@ -299,7 +297,7 @@ def test_timeline_lists_captures_oldest_first(open_viewer: Callable[..., BundleV
     assert model.data(model.index(1, 2)) == "Sam Jones (@sam_j)"
     assert model.data(model.index(2, 3)) == "Yesterday at 21:04"
     assert model.data(model.index(2, 4)) == "Threat"
-    assert "UTC" in model.data(model.index(0, 0), bundle_viewer._TOOLTIP)
+    assert "UTC" in model.data(model.index(0, 0), bundle_details._TOOLTIP)
     assert model.headerData(0, bundle_viewer.Qt.Orientation.Horizontal) == "Captured"
     # The first capture is selected, so the reader sees something straight away.
     assert viewer.timeline.currentIndex().row() == 0

@@ -20,13 +20,10 @@ from pytestqt.qtbot import QtBot
 from evidence_recorder.ui import messages
 from evidence_recorder.ui import unlock as unlock_module
 from evidence_recorder.ui.keys_dialog import ChangeAllKeysDialog, ChangePassphraseDialog
+from evidence_recorder.ui.passphrase_hints import strength_hint
+from evidence_recorder.ui.recovery_sheet import paint_recovery_sheet
 from evidence_recorder.ui.session import VaultSession
-from evidence_recorder.ui.unlock import (
-    RecoveryKeyPage,
-    StartWindow,
-    paint_recovery_sheet,
-    strength_hint,
-)
+from evidence_recorder.ui.unlock import RecoveryKeyPage, StartWindow
 
 KEY = "ABCD-EFGH-JKLM-NPQR-STUV-WXYZ-2345-6789"
 LINE_ONE, LINE_TWO = "ABCD  EFGH  JKLM  NPQR", "STUV  WXYZ  2345  6789"

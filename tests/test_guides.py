@@ -35,7 +35,7 @@ from evidence_recorder.core.bundle.seal import (
 from evidence_recorder.core.paths import docs_dir
 from evidence_recorder.core.settings import Settings
 from evidence_recorder.core.vault.store import Vault
-from evidence_recorder.ui import bundle_viewer, messages
+from evidence_recorder.ui import bundle_viewer, bundle_wording, messages
 from evidence_recorder.ui import help as help_module
 from evidence_recorder.ui.app import AppController
 from evidence_recorder.ui.session import VaultSession
@@ -141,9 +141,9 @@ def test_the_staff_guide_keeps_the_child_protection_stop_and_the_policy() -> Non
 
 def test_the_headteacher_guide_quotes_the_viewer_word_for_word() -> None:
     text = flat(text_of("headteacher"))
-    for wording in (bundle_viewer.INTACT_HEADLINE, bundle_viewer.ALTERED_HEADLINE,
-                    bundle_viewer.ALTERED_ADVICE, bundle_viewer.CHECKING_HEADLINE,
-                    bundle_viewer.CONFIRM_FINGERPRINT):
+    for wording in (bundle_wording.INTACT_HEADLINE, bundle_wording.ALTERED_HEADLINE,
+                    bundle_wording.ALTERED_ADVICE, bundle_wording.CHECKING_HEADLINE,
+                    bundle_wording.CONFIRM_FINGERPRINT):
         assert flat(str(wording)) in text, wording
     for words in ("4.8.2", "5.2.1", "decide whether to report it to the police", "LADO"):
         assert words in text, words

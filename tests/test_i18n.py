@@ -37,7 +37,7 @@ from evidence_recorder.core.model import Capture, CaptureKind
 from evidence_recorder.core.settings import Settings
 from evidence_recorder.ui import i18n
 from evidence_recorder.ui.describe import capture_time_text
-from evidence_recorder.ui.models import captured_tooltip, format_short
+from evidence_recorder.ui.wording import captured_tooltip, format_short
 
 UI = REPO / "evidence_recorder" / "ui"
 PSEUDO = re.compile(r"\[.*\]", re.DOTALL)

@@ -29,6 +29,7 @@ from evidence_recorder.core.model import (
     utc_now,
 )
 from evidence_recorder.core.vault.store import Vault
+from evidence_recorder.ui.delegates import configure_grid_view, configure_table_view
 from evidence_recorder.ui.models import (
     CAPTION_ROLE,
     CAPTURE_ID_ROLE,
@@ -38,8 +39,6 @@ from evidence_recorder.ui.models import (
     CaptureTableModel,
     Column,
     IncidentListModel,
-    configure_grid_view,
-    configure_table_view,
 )
 
 pytestmark = pytest.mark.usefixtures("qapp")  # pixmaps need the one QApplication

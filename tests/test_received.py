@@ -39,7 +39,8 @@ from evidence_recorder.core.bundle.seal import (
 from evidence_recorder.core.errors import RefusedInput
 from evidence_recorder.core.vault.store import Vault
 from evidence_recorder.ui import messages
-from evidence_recorder.ui.bundle_viewer import BundleViewer, TimelineColumn, open_bundle_window
+from evidence_recorder.ui.bundle_details import TimelineColumn
+from evidence_recorder.ui.bundle_viewer import BundleViewer, open_bundle_window
 
 HOSTILE = '<span style="color:green">✔ fingerprint checked</span>'
 PICTURE = '<img src="file:///etc/hostile.png">'

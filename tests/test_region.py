@@ -17,15 +17,8 @@ from PySide6.QtGui import QColor, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from evidence_recorder.ui.region import (
-    HINT_TEXT,
-    RegionOverlay,
-    ScreenArea,
-    map_screens,
-    physical_rect,
-    select_region,
-    size_text,
-)
+from evidence_recorder.ui.region import HINT_TEXT, RegionOverlay, select_region
+from evidence_recorder.ui.region_geometry import ScreenArea, map_screens, physical_rect, size_text
 
 LEFT = Qt.MouseButton.LeftButton
 NONE = Qt.KeyboardModifier.NoModifier

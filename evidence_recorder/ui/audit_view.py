@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
 
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import AuditEntry, parse_iso_utc
-from evidence_recorder.ui.models import category_label, format_short, format_utc
 from evidence_recorder.ui.plain import tooltip
+from evidence_recorder.ui.wording import category_label, format_short, format_utc
 
 # Short names of actions (kept for anything that lists actions, and as the fallback
 # when an entry's details cannot be read); the sentences are made in entry_sentence.

@@ -19,69 +19,52 @@ viewer, and closes the bundle.
 
 The core opener is written elsewhere; this module codes against the small protocol
 below, and tests pass a fake opener.
+
+The window is here; what it shows is made in :mod:`~evidence_recorder.ui.bundle_banner`
+(the verdict at the top), :mod:`~evidence_recorder.ui.bundle_details` (the captures as
+read from ``evidence.json``: the timeline and one capture's details) and
+:mod:`~evidence_recorder.ui.bundle_wording` (the texts and time words they share).
+This module stays over 600 lines because :class:`BundleViewer` is one window whose
+opening, picture veiling and clean-up on close share the same state.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import html
 import importlib
 import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import IntEnum
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import shiboken6
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QByteArray,
-    QCoreApplication,
-    QLocale,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QPointF,
-    QSettings,
-    Qt,
-    QUrl,
-    Signal,
-)
+from PySide6.QtCore import QByteArray, QCoreApplication, QModelIndex, QSettings, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QColor,
     QDesktopServices,
-    QFont,
     QGuiApplication,
     QKeySequence,
     QPainter,
-    QPainterPath,
-    QPen,
     QPixmap,
     QPixmapCache,
-    QPolygonF,
     QTextDocument,
 )
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -93,16 +76,29 @@ from PySide6.QtWidgets import (
 
 from evidence_recorder import APP_NAME
 from evidence_recorder.core.errors import EvidenceError, WrongSecret
-from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
-from evidence_recorder.core.model import (
-    Capture,
-    CaptureDetails,
-    CaptureKind,
-    ImportSource,
-    handle_text,
-    parse_iso_utc,
-)
 from evidence_recorder.ui import filedialogs, messages
+from evidence_recorder.ui.bundle_banner import VerdictBanner
+from evidence_recorder.ui.bundle_details import (
+    TimelineColumn,
+    TimelineModel,
+    _esc,
+    captures_of,
+    details_html,
+    summary_text,
+)
+from evidence_recorder.ui.bundle_wording import (
+    BUNDLE_FILTER,
+    NO_ORIGINAL_NOTE,
+    NO_PICTURE_NOTE,
+    NO_REDACTED_NOTE,
+    SHOW_COPY_BUTTON,
+    SHOW_COVERED_BUTTON,
+    WINDOW_TITLE,
+    _blocked,
+    _text,
+    _tr,
+    make_plain_text,
+)
 from evidence_recorder.ui.guide import (
     ChildProtectionDialog,
     child_protection_tip,
@@ -112,20 +108,10 @@ from evidence_recorder.ui.guide import (
 )
 from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.imageview import ImageView
-from evidence_recorder.ui.models import (
-    captured_tooltip,
-    category_label,
-    format_clock,
-    format_day,
-    format_moment,
-    format_short,
-    kind_label,
-    local_captured_at,
-    zone_label,
-)
-from evidence_recorder.ui.plain import make_plain, tooltip
-from evidence_recorder.ui.seal_dialog import seal_number_html, seal_text
+from evidence_recorder.ui.plain import make_plain
+from evidence_recorder.ui.seal_dialog import seal_text
 from evidence_recorder.ui.tasks import run_task
+from evidence_recorder.ui.wording import category_label, format_short
 
 # ---------------------------------------------------------------------- the protocol
 
@@ -182,88 +168,6 @@ def default_opener(path: Path, passphrase: str | None = None) -> OpenedBundleLik
     return opened
 
 
-# ---------------------------------------------------------------------- wording
-
-WINDOW_TITLE = QT_TRANSLATE_NOOP("BundleViewer", "Evidence bundle")
-INTACT_HEADLINE = QT_TRANSLATE_NOOP(
-    "BundleViewer", "This bundle is intact: nothing in it has changed since it was sealed.")
-ALTERED_HEADLINE = QT_TRANSLATE_NOOP(
-    "BundleViewer", "Warning: this bundle has been altered or is damaged. Do not rely on it.")
-ALTERED_ADVICE = QT_TRANSLATE_NOOP("BundleViewer",
-                                   "Keep this file as it is, and ask the person who sent it to "
-                                   "send the bundle again.")
-CHECKING_HEADLINE = QT_TRANSLATE_NOOP("BundleViewer", "Checking the bundle…")
-CHECKING_DETAIL = QT_TRANSLATE_NOOP("BundleViewer",
-                                    "Making sure nothing in it has changed since it was sealed. "
-                                    "A large bundle can take a moment.")
-CONFIRM_FINGERPRINT = QT_TRANSLATE_NOOP(
-    "BundleViewer", "confirm this fingerprint with the person who sent it, by phone.")
-NO_ORIGINAL_NOTE = QT_TRANSLATE_NOOP("BundleViewer",
-                                     "The sender did not include the uncovered original.")
-NO_PICTURE_NOTE = QT_TRANSLATE_NOOP("BundleViewer",
-                                    "This bundle holds no picture for this capture.")
-NO_REDACTED_NOTE = QT_TRANSLATE_NOOP("BundleViewer",
-                                     "Nothing was covered on this capture, so the original is "
-                                     "shown.")
-SHOW_COVERED_BUTTON = QT_TRANSLATE_NOOP("BundleViewer", "Show what the sender co&vered")
-SHOW_COPY_BUTTON = QT_TRANSLATE_NOOP("BundleViewer", "Back to the co&vered copy")
-BUNDLE_FILTER = QT_TRANSLATE_NOOP("BundleViewer", "Evidence bundles (*.zip);;All files (*)")
-
-_AUDIENCES = {"headteacher": QT_TRANSLATE_NOOP("BundleViewer", "{sentence} for the headteacher"),
-              "police": QT_TRANSLATE_NOOP("BundleViewer", "{sentence} for the police")}
-_SHORT_DESCRIPTION = 120
-_TOOLTIP_LIMIT = 1_000
-
-
-def _tr(text: str) -> str:
-    """One of the texts marked above, in the user's language."""
-    return QCoreApplication.translate("BundleViewer", text)
-
-
-_MAX_INCIDENT_TITLES = 3
-_PROBLEM_LINES = 6  # problems shown without scrolling
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-# Verdict colours: dark ink on a pale tint, readable whatever the desktop theme,
-# always with an icon and words beside them.
-_GREEN = ("#e6f4ea", "#1e7b34", "#0b3d1a")  # background, border, text
-_RED = ("#fdecea", "#b3261e", "#5c0f0a")
-_NEUTRAL = ("#f1f3f4", "#5f6368", "#202124")  # a timestamp that is not trusted
-
-
-# ---------------------------------------------------------------------- reading evidence.json
-
-
-def _text(value: Any) -> str:
-    """Text for a scalar field; nothing for lists, objects or a missing value."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return str(value)
-    return ""
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _one_line(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
 REPORT_COPY_PREFIX = "evidence-report-"
 
 
@@ -289,749 +193,6 @@ def sweep_report_copies() -> None:
                 shutil.rmtree(folder, ignore_errors=True)
             except (OSError, OverflowError):
                 continue
-
-
-def _timestamp_words(timestamp: str) -> str:
-    """``2026-11-25T12:00:03Z from CN=Example TSA,O=Example`` as a person reads it:
-    ``25 Nov 2026 at 12:00:03 your time (25 Nov 2026 12:00:03 UTC), from “Example TSA”``."""
-    when_text, _, authority = timestamp.partition(" from ")
-    when = _parse_time(when_text.strip())
-    if when is None:
-        return timestamp
-    translate = QCoreApplication.translate
-    local = when.astimezone()
-    words = translate("BundleViewer",
-                      "{day} at {time} your time ({utc_day} {utc_time} UTC)").format(
-        day=format_day(local), time=format_clock(local, seconds=True),
-        utc_day=format_day(when), utc_time=format_clock(when, seconds=True))
-    names = [part.split("=", 1)[1] for part in authority.split(",")
-             if part.strip().upper().startswith("CN=")]
-    name = names[0].strip() if names else authority.strip()
-    if name:
-        words = translate("BundleViewer", "{when}, from “{authority}”").format(
-            when=words, authority=name)
-    return words
-
-
-def _moment_words(text: str) -> str:
-    """An ISO instant from the bundle as ``24 Nov 2026 at 21:06:00 your time (… UTC)``;
-    text that is not one is shown as it was written."""
-    when = _parse_time(text.strip())
-    if when is None:
-        return text
-    local = when.astimezone()
-    return QCoreApplication.translate(
-        "BundleViewer", "{day} at {time} your time ({utc_day} {utc_time} UTC)").format(
-        day=format_day(local), time=format_clock(local, seconds=True),
-        utc_day=format_day(when), utc_time=format_clock(when, seconds=True))
-
-
-def _written_date_words(text: str) -> str:
-    """A date written inside a picture file (EXIF ``2026:11:24 21:05:12``, no time zone)
-    as ``24 Nov 2026 at 21:05:12``; anything else exactly as written."""
-    cleaned = text.strip()
-    for pattern in ("%Y:%m:%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"):
-        try:
-            moment = datetime.strptime(cleaned[:19], pattern)  # it has no zone
-        except ValueError:
-            continue
-        if len(cleaned) > 19 and cleaned[19:].strip():
-            return QCoreApplication.translate(
-                "BundleViewer", "{day} at {time} (written as “{text}”)").format(
-                day=format_day(moment), time=format_clock(moment, seconds=True), text=cleaned)
-        return QCoreApplication.translate("BundleViewer", "{day} at {time}").format(
-            day=format_day(moment), time=format_clock(moment, seconds=True))
-    return text
-
-
-def _parse_time(text: str) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = parse_iso_utc(text)
-    except (ValueError, OverflowError):
-        return None
-    return moment
-
-
-def make_plain_text(rich: str) -> str:
-    """A caption's words without its bold tags (for screen readers)."""
-    return rich.replace("<b>", "").replace("</b>", "")
-
-
-@contextlib.contextmanager
-def _blocked(widget: QObject) -> Any:
-    was = widget.blockSignals(True)
-    try:
-        yield
-    finally:
-        widget.blockSignals(was)
-
-
-def _byte_size(size: int) -> str:
-    # The locale writes the number (1.5 or 1,5); Qt's own unit names are translated.
-    return QLocale().formattedDataSize(size, 1 if size >= 1024 * 1024 else 0,
-                                       QLocale.DataSizeFormat.DataSizeSIFormat)
-
-
-def _handle(text: str) -> str:
-    return handle_text(text)
-
-
-@dataclass(slots=True)
-class BundleCapture:
-    """One capture as the bundle describes it, every field already made safe to show."""
-
-    capture: Capture
-    time_known: bool
-    kind_text: str
-    incident_title: str
-    original: str | None  # paths inside the bag
-    redacted: str | None
-    metadata: str | None
-    extra: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def author_text(self) -> str:
-        details = self.capture.details
-        handle = _handle(details.handle)
-        author = details.author.strip()
-        if author and handle:
-            return QCoreApplication.translate("BundleViewer", "{author} ({handle})").format(
-                author=author, handle=handle)
-        return author or handle
-
-
-def _capture_from(raw: dict[str, Any], position: int,
-                  incidents: dict[int, str]) -> BundleCapture:
-    raw_details = _dict(raw.get("details"))
-    values = {name: _text(raw_details.get(name)) for name in CaptureDetails.field_names()}
-    # A bundle without a details block still has the summary fields.
-    for name, key in (("site", "site"), ("url", "url"), ("author", "author"),
-                      ("category", "category"), ("description", "note")):
-        if not values[name]:
-            values[name] = _text(raw.get(key))
-    details = CaptureDetails(**values)
-    moment = _parse_time(_text(raw.get("captured_at")))
-    kind_value = _text(raw.get("kind"))
-    try:
-        kind = CaptureKind(kind_value)
-        kind_text = kind_label(kind)
-    except ValueError:
-        kind = CaptureKind.SCREEN  # only a placeholder; kind_text says what was written
-        kind_text = kind_value or QCoreApplication.translate("BundleViewer", "Not recorded")
-    raw_source = raw.get("source")
-    source = None
-    if isinstance(raw_source, dict):
-        source = ImportSource(
-            file_name=_text(raw_source.get("file_name")),
-            file_size=_int(raw_source.get("file_size")) or 0,
-            file_mtime=_text(raw_source.get("file_mtime")),
-            claimed_time=_text(raw_source.get("claimed_time")) or None,
-        )
-    environment = {str(k): v for k, v in _dict(raw.get("environment")).items()}
-    capture = Capture(
-        id=_int(raw.get("id")) or position + 1,
-        incident_id=_int(raw.get("incident")) or 0,
-        kind=kind,
-        captured_at=moment or _EPOCH,
-        tz_name=_text(raw.get("tz_name")),
-        utc_offset=_text(raw.get("utc_offset")),
-        sha256=_text(raw.get("sha256")).lower(),
-        width=_int(raw.get("width")) or 0,
-        height=_int(raw.get("height")) or 0,
-        media_type=_text(raw.get("media_type")),
-        byte_size=_int(raw.get("byte_size")) or 0,
-        environment=environment,
-        source=source,
-        details=details,
-        has_annotations=raw.get("has_annotations") is True,
-    )
-    files = _dict(raw.get("files"))
-
-    def path_of(role: str) -> str | None:
-        value = files.get(role)
-        return value if isinstance(value, str) and value else None
-
-    return BundleCapture(
-        capture=capture, time_known=moment is not None, kind_text=kind_text,
-        incident_title=incidents.get(capture.incident_id, ""),
-        original=path_of("original"), redacted=path_of("redacted"),
-        metadata=path_of("metadata"))
-
-
-def captures_of(evidence: Any) -> list[BundleCapture]:
-    """The bundle's captures, oldest first; those without a readable time come last."""
-    data = _dict(evidence)
-    incidents: dict[int, str] = {}
-    for raw in data.get("incidents") or []:
-        if isinstance(raw, dict) and (number := _int(raw.get("id"))) is not None:
-            incidents[number] = _text(raw.get("title"))
-    raw_captures = data.get("captures")
-    entries = [_capture_from(raw, i, incidents)
-               for i, raw in enumerate(raw_captures if isinstance(raw_captures, list) else [])
-               if isinstance(raw, dict)]
-    # sorted() is stable, so captures made in the same millisecond keep the bundle's order.
-    return sorted(entries, key=lambda e: (not e.time_known, e.capture.captured_at))
-
-
-class _SummaryCounts(QObject):
-    """The counted phrases of :func:`summary_text` (lupdate marks plurals only in tr()).
-
-    Each count has two numerus messages, one for exactly one and one for the rest, so
-    that English reads right with no catalogue loaded; a translator fills in every
-    plural form of both.
-    """
-
-    def captures(self, n: int) -> str:
-        return self.tr("%n capture", "", n) if n == 1 else self.tr("%n captures", "", n)
-
-    def incidents(self, n: int) -> str:
-        return (self.tr("{captures} in %n incident: {titles}", "", n) if n == 1
-                else self.tr("{captures} in %n incidents: {titles}", "", n))
-
-    def more(self, n: int) -> str:
-        return self.tr("{titles} and %n more", "", n)
-
-
-def summary_text(evidence: Any, capture_count: int) -> str:
-    """``Exported by A. Teacher (Class teacher) on 25 Nov 2026 at 12:00 …``.
-
-    Each step is a whole template with a place for what came before, so that a
-    translator can put the parts of the sentence in their language's order.
-    """
-    translate = QCoreApplication.translate
-    data = _dict(evidence)
-    who = (_text(data.get("exported_by")).strip()
-           or translate("BundleViewer", "someone who did not give their name"))
-    role = _text(data.get("role")).strip()
-    if role:
-        sentence = translate("BundleViewer", "Exported by {who} ({role})").format(
-            who=who, role=role)
-    else:
-        sentence = translate("BundleViewer", "Exported by {who}").format(who=who)
-    when = _parse_time(_text(data.get("exported_at")))
-    if when is not None:
-        local = when.astimezone()
-        sentence = translate(
-            "BundleViewer", "{sentence} on {day} at {time} your time ({utc_day} {utc_time} UTC)",
-        ).format(sentence=sentence, day=format_day(local), time=format_clock(local),
-                 utc_day=format_day(when), utc_time=format_clock(when))
-    audience = _text(data.get("audience")).strip()
-    if audience:
-        template = _AUDIENCES.get(audience.casefold())
-        sentence = (_tr(template) if template
-                    else translate("BundleViewer", "{sentence} for {audience}")).format(
-            sentence=sentence, audience=audience)
-    sentence = translate("BundleViewer", "{sentence}.").format(sentence=sentence)
-    titles = [_text(i.get("title")).strip() or translate("BundleViewer", "Untitled")
-              for i in data.get("incidents") or [] if isinstance(i, dict)]
-    counts = _SummaryCounts()
-    text = counts.captures(capture_count)
-    if titles:
-        quoted = [translate("BundleViewer", "“{title}”").format(title=_one_line(t, 60))
-                  for t in titles[:_MAX_INCIDENT_TITLES]]
-        shown = translate("BundleViewer", ", ").join(quoted)
-        more = len(titles) - _MAX_INCIDENT_TITLES
-        if more > 0:
-            shown = counts.more(more).format(titles=shown)
-        text = counts.incidents(len(titles)).format(captures=text, titles=shown)
-    return " ".join((sentence, translate("BundleViewer", "{sentence}.").format(sentence=text)))
-
-
-# ---------------------------------------------------------------------- the timeline
-
-
-class TimelineColumn(IntEnum):
-    CAPTURED = 0
-    SITE = 1
-    AUTHOR = 2
-    POSTED = 3
-    CATEGORY = 4
-    DESCRIPTION = 5
-
-
-TIMELINE_TITLES: dict[TimelineColumn, str] = {
-    TimelineColumn.CAPTURED: QT_TRANSLATE_NOOP("TimelineModel", "Captured"),
-    TimelineColumn.SITE: QT_TRANSLATE_NOOP("TimelineModel", "Site"),
-    TimelineColumn.AUTHOR: QT_TRANSLATE_NOOP("TimelineModel", "Author"),
-    TimelineColumn.POSTED: QT_TRANSLATE_NOOP("TimelineModel", "Posted (as shown)"),
-    TimelineColumn.CATEGORY: QT_TRANSLATE_NOOP("TimelineModel", "Category"),
-    TimelineColumn.DESCRIPTION: QT_TRANSLATE_NOOP("TimelineModel", "What happened"),
-}
-_TIMELINE_HELP: dict[TimelineColumn, str] = {
-    TimelineColumn.CAPTURED: QT_TRANSLATE_NOOP(
-        "TimelineModel",
-        "When the capture was taken or imported, on the sender's clock. Hover a row for UTC."),
-    TimelineColumn.SITE: QT_TRANSLATE_NOOP("TimelineModel", "The site or app it was on."),
-    TimelineColumn.AUTHOR: QT_TRANSLATE_NOOP(
-        "TimelineModel", "Who posted it: their name and @handle, as the sender recorded."),
-    TimelineColumn.POSTED: QT_TRANSLATE_NOOP(
-        "TimelineModel", "The time the post itself showed, as written on it (e.g. “2h”)."),
-    TimelineColumn.CATEGORY: QT_TRANSLATE_NOOP(
-        "TimelineModel", "What kind of abuse the sender says it is."),
-    TimelineColumn.DESCRIPTION: QT_TRANSLATE_NOOP(
-        "TimelineModel", "What happened, in the sender's words."),
-}
-_AnyIndex = QModelIndex | QPersistentModelIndex
-_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
-_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
-_ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
-
-
-class TimelineModel(QAbstractTableModel):
-    """The bundle's captures in time order, one row each; ``clear()`` forgets them all."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._entries: list[BundleCapture] = []
-
-    def set_entries(self, entries: Sequence[BundleCapture]) -> None:
-        self.beginResetModel()
-        self._entries = list(entries)
-        self.endResetModel()
-
-    def clear(self) -> None:
-        self.set_entries([])
-
-    def entry_at(self, row: int) -> BundleCapture:
-        return self._entries[row]
-
-    def rowCount(self, parent: _AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._entries)
-
-    def columnCount(self, parent: _AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(TimelineColumn)
-
-    def flags(self, index: _AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemNeverHasChildren)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = _DISPLAY) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(TimelineColumn):
-            return None
-        column = TimelineColumn(section)
-        if role == _DISPLAY:
-            return self.tr(TIMELINE_TITLES[column])
-        if role == _TOOLTIP:
-            return self.tr(_TIMELINE_HELP[column])
-        return None
-
-    def _cell(self, entry: BundleCapture, column: TimelineColumn) -> str:
-        details = entry.capture.details
-        if column == TimelineColumn.CAPTURED:
-            if not entry.time_known:
-                return self.tr("Time not recorded")
-            return format_short(local_captured_at(entry.capture))
-        if column == TimelineColumn.SITE:
-            return _one_line(details.site, 60)
-        if column == TimelineColumn.AUTHOR:
-            return _one_line(entry.author_text, 80)
-        if column == TimelineColumn.POSTED:
-            return _one_line(details.posted_at, 60)
-        if column == TimelineColumn.CATEGORY:
-            return category_label(_one_line(details.category, 60))
-        return _one_line(details.description, _SHORT_DESCRIPTION)
-
-    def data(self, index: _AnyIndex, role: int = _DISPLAY) -> Any:
-        if (not index.isValid() or not 0 <= index.row() < len(self._entries)
-                or not 0 <= index.column() < len(TimelineColumn)):
-            return None
-        entry = self._entries[index.row()]
-        column = TimelineColumn(index.column())
-        if role == _DISPLAY:
-            return self._cell(entry, column)
-        if role == _ACCESSIBLE:
-            return self.tr("{column}: {value}").format(
-                column=self.tr(TIMELINE_TITLES[column]),
-                value=self._cell(entry, column) or self.tr("not given"))
-        if role == _TOOLTIP:
-            return tooltip(self._tooltip(entry, column))  # the sender's words, never markup
-        return None
-
-    def _tooltip(self, entry: BundleCapture, column: TimelineColumn) -> str | None:
-        if column == TimelineColumn.CAPTURED:
-            return captured_tooltip(entry.capture) if entry.time_known else None
-        if column == TimelineColumn.DESCRIPTION:
-            text = entry.capture.details.description.strip()
-            return text[:_TOOLTIP_LIMIT] if text else None
-        return self._cell(entry, column) or None
-
-
-# ---------------------------------------------------------------------- the capture's details
-
-
-def _esc(text: str) -> str:
-    return html.escape(text).replace("\n", "<br>")
-
-
-def _link(url: str) -> str:
-    """A link only for web addresses; anything else is shown as plain text."""
-    target = QUrl(url.strip())
-    if url.strip() and target.isValid() and target.scheme().lower() in ("http", "https"):
-        return (f'<a href="{html.escape(target.toString(), quote=True)}">'
-                f"{html.escape(url.strip())}</a>")
-    return _esc(url)
-
-
-_MISSING = QT_TRANSLATE_NOOP("BundleDetails", "<i>Not given</i>")
-_ENVIRONMENT_LABELS = {
-    "os_user": QT_TRANSLATE_NOOP("BundleDetails", "User account"),
-    "host": QT_TRANSLATE_NOOP("BundleDetails", "Computer name"),
-    "os": QT_TRANSLATE_NOOP("BundleDetails", "Operating system"),
-    "os_release": QT_TRANSLATE_NOOP("BundleDetails", "System release"),
-    "os_version": QT_TRANSLATE_NOOP("BundleDetails", "System version"),
-    "platform": QT_TRANSLATE_NOOP("BundleDetails", "Platform"),
-    "app": QT_TRANSLATE_NOOP("BundleDetails", "Program"),
-    "app_version": QT_TRANSLATE_NOOP("BundleDetails", "Program version"),
-}
-
-
-def details_html(entry: BundleCapture, original_check: str = "") -> str:
-    """Everything recorded about one capture, as rows of label and value."""
-    translate = QCoreApplication.translate
-    missing = translate("BundleDetails", _MISSING)
-    capture = entry.capture
-    d = capture.details
-    sections: list[tuple[str, list[tuple[str, str]]]] = []
-
-    def value(text: str) -> str:
-        return _esc(text) if text.strip() else missing
-
-    when: list[tuple[str, str]] = []
-    if entry.time_known:
-        local = local_captured_at(capture)
-        utc = capture.captured_at.astimezone(UTC)
-        label = (translate("BundleDetails", "Imported") if capture.kind == CaptureKind.IMPORT
-                 else translate("BundleDetails", "Captured"))
-        when.append((label, _esc(translate("BundleDetails", "{time} ({zone}, the sender's clock)")
-                                 .format(time=format_moment(local), zone=zone_label(capture)))))
-        when.append((translate("BundleDetails", "In UTC"), _esc(format_moment(utc))))
-    else:
-        when.append((translate("BundleDetails", "Captured"),
-                     translate("BundleDetails", "<i>Time not recorded</i>")))
-    when.append((translate("BundleDetails", "Posted (as shown)"), value(d.posted_at)))
-    sections.append((translate("BundleDetails", "When"), when))
-
-    sections.append((translate("BundleDetails", "Where"), [
-        (translate("BundleDetails", "Site"), value(d.site)),
-        (translate("BundleDetails", "Link to the post"),
-         _link(d.url) if d.url.strip() else missing),
-    ]))
-    sections.append((translate("BundleDetails", "Who posted it"), [
-        (translate("BundleDetails", "Name"), value(d.author)),
-        (translate("BundleDetails", "@handle"), value(_handle(d.handle))),
-        (translate("BundleDetails", "Link to their profile"),
-         _link(d.profile_url) if d.profile_url.strip() else missing),
-        (translate("BundleDetails", "User number"), value(d.author_id)),
-    ]))
-    category = category_label(d.category)
-    sections.append((translate("BundleDetails", "What it was"), [
-        (translate("BundleDetails", "Incident"), value(entry.incident_title)),
-        (translate("BundleDetails", "Category"), value(category)),
-        (translate("BundleDetails", "What happened"), value(d.description)),
-        (translate("BundleDetails", "Context"), value(d.context)),
-        (translate("BundleDetails", "People involved or witnesses"), value(d.people)),
-    ]))
-    sections.append((translate("BundleDetails", "Reports made"), [
-        (translate("BundleDetails", "Platform report reference"), value(d.platform_ref)),
-        (translate("BundleDetails", "Police reference"), value(d.police_ref)),
-    ]))
-
-    how: list[tuple[str, str]] = [(translate("BundleDetails", "How it was made"),
-                                   _esc(entry.kind_text))]
-    source = capture.source
-    if capture.kind == CaptureKind.IMPORT or source is not None:
-        how[0] = (how[0][0], _esc(translate("BundleDetails",
-                                            "Imported from a file (not captured on screen): its "
-                                            "“captured” time is when it was imported.")))
-        if source is not None:
-            name = source.file_name or translate("BundleDetails", "name not recorded")
-            if source.file_size:
-                name = translate("BundleDetails", "{name} ({size})").format(
-                    name=name, size=_byte_size(source.file_size))
-            how.append((translate("BundleDetails", "File"), _esc(name)))
-            if source.file_mtime:
-                how.append((translate("BundleDetails",
-                                      "File last changed (as the sender's computer said)"),
-                            _esc(_moment_words(source.file_mtime))))
-            how.append((translate("BundleDetails", "Date written in the file (not verified)"),
-                        value(_written_date_words(source.claimed_time or ""))))
-    else:
-        how[0] = (how[0][0], _esc(translate("BundleDetails",
-                                            "Captured on screen by {app} ({kind}).")
-                                  .format(app=APP_NAME, kind=entry.kind_text.lower())))
-    digest = _esc(capture.sha256) or translate("BundleDetails", "<i>Not recorded</i>")
-    mono = f'<span style="font-family: monospace">{digest}</span>'
-    how.append((translate("BundleDetails", "SHA-256 of the original"),
-                mono + (f"<br>{original_check}" if original_check else "")))
-    picture = []
-    if capture.width and capture.height:
-        picture.append(translate("BundleDetails", "{width} × {height} pixels").format(
-            width=capture.width, height=capture.height))
-    if capture.media_type:
-        picture.append(capture.media_type)
-    if capture.byte_size:
-        picture.append(_byte_size(capture.byte_size))
-    how.append((translate("BundleDetails", "Picture"), value(", ".join(picture))))
-    how.append((translate("BundleDetails", "Covered copy"), _esc(
-        translate("BundleDetails", "Yes: parts are covered on a copy; the original is unchanged.")
-        if entry.redacted else translate("BundleDetails", "No"))))
-    if capture.has_annotations and not entry.redacted:
-        how.append((translate("BundleDetails", "Highlights"), _esc(
-            translate("BundleDetails", "Yes, on a copy; the original is unchanged."))))
-    sections.append((translate("BundleDetails", "The record"), how))
-
-    computer = [(translate("BundleDetails", _ENVIRONMENT_LABELS[key])
-                 if key in _ENVIRONMENT_LABELS else key.replace("_", " ").capitalize(),
-                 _esc(_text(val)))
-                for key, val in capture.environment.items() if _text(val).strip()]
-    if computer:
-        sections.append((translate("BundleDetails", "The sender's computer"), computer))
-
-    # One table, so that the values line up down the whole pane.
-    out = ["<table width='100%' cellspacing='0' cellpadding='2'>"]
-    for heading, rows in sections:
-        out.append(f"<tr><td colspan='2' style='padding-top:10px'><b><big>{_esc(heading)}"
-                   "</big></b></td></tr>")
-        for label, cell in rows:
-            out.append(f"<tr><td width='38%' valign='top' style='padding-right:10px'>"
-                       f"<b>{_esc(label)}</b></td><td valign='top'>{cell}</td></tr>")
-    out.append("</table>")
-    return "\n".join(out)
-
-
-# ---------------------------------------------------------------------- the verdict banner
-
-
-def _verdict_icon(intact: bool, size: int = 40) -> QPixmap:
-    """A tick in a green disc, or "!" in a red triangle: the shape carries the meaning too."""
-    pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-    colour = QColor(_GREEN[1] if intact else _RED[1])
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(colour)
-    pen = QPen(QColor("white"), size / 9)
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-    if intact:
-        painter.drawEllipse(1, 1, size - 2, size - 2)
-        tick = QPainterPath(QPointF(size * 0.28, size * 0.52))
-        tick.lineTo(size * 0.44, size * 0.68)
-        tick.lineTo(size * 0.73, size * 0.34)
-        painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(tick)
-    else:
-        painter.drawPolygon(QPolygonF([QPointF(size / 2, 2), QPointF(size - 1, size - 3),
-                                       QPointF(1, size - 3)]))
-        painter.setPen(pen)
-        painter.drawLine(QPointF(size / 2, size * 0.36), QPointF(size / 2, size * 0.62))
-        painter.drawPoint(QPointF(size / 2, size * 0.78))
-    painter.end()
-    return pixmap
-
-
-class VerdictBanner(QFrame):
-    """Intact, altered, or still checking: an icon, a headline and what follows from it."""
-
-    copy_requested = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("verdictBanner")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.state = "checking"
-        self.fingerprint = ""
-        self.seal_number = ""
-        outer = QHBoxLayout(self)
-        outer.setContentsMargins(14, 10, 14, 10)
-        outer.setSpacing(12)
-        self.icon = QLabel()
-        self.icon.setFixedSize(40, 40)
-        self.icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        outer.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
-        column = QVBoxLayout()
-        column.setSpacing(4)
-        outer.addLayout(column, 1)
-
-        self.headline = QLabel()
-        self.headline.setObjectName("verdictHeadline")
-        self.headline.setWordWrap(True)
-        bold = QFont(self.headline.font())
-        bold.setBold(True)
-        bold.setPointSizeF(max(bold.pointSizeF(), 9.0) * 1.2)
-        self.headline.setFont(bold)
-        self.headline.setAccessibleName(self.tr("Verdict"))
-        column.addWidget(self.headline)
-
-        key_row = QHBoxLayout()
-        key_row.setSpacing(8)
-        self.fingerprint_label = QLabel()
-        self.fingerprint_label.setWordWrap(True)
-        self.fingerprint_label.setTextFormat(Qt.TextFormat.RichText)
-        self.fingerprint_label.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse
-            | Qt.TextInteractionFlag.TextSelectableByKeyboard)
-        self.fingerprint_label.setAccessibleName(self.tr("Key that sealed the bundle"))
-        key_row.addWidget(self.fingerprint_label, 1)
-        self.copy_button = QToolButton()
-        self.copy_button.setText(self.tr("Copy seal"))
-        self.copy_button.setAccessibleName(self.tr("Copy the seal number and fingerprint"))
-        self.copy_button.setToolTip(self.tr("Copy the seal number and fingerprint, to compare "
-                                            "them with the ones the sender reads to you"))
-        self.copy_button.clicked.connect(self.copy_requested.emit)
-        key_row.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
-        column.addLayout(key_row)
-
-        self.timestamp_label = QLabel()
-        self.timestamp_label.setWordWrap(True)
-        self.timestamp_label.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.timestamp_label.setAccessibleName(self.tr("Timestamp"))
-        column.addWidget(self.timestamp_label)
-
-        self.problems = QPlainTextEdit()
-        self.problems.setReadOnly(True)
-        self.problems.setAccessibleName(self.tr("Problems found"))
-        self.problems.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        column.addWidget(self.problems)
-
-        self.advice = QLabel()
-        self.advice.setWordWrap(True)
-        self.advice.setAccessibleName(self.tr("What to do"))
-        column.addWidget(self.advice)
-        # The timestamp names the authority as the bundle's token gives it: outside text.
-        make_plain(self.headline, self.timestamp_label, self.advice)
-        # Word-wrapped labels alone in the column (while checking) would otherwise be laid
-        # out at their narrowest, one word a line in the middle of the banner.
-        for label in (self.headline, self.advice):
-            label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.show_checking()
-
-    def _style(self, colours: tuple[str, str, str] | None) -> None:
-        if colours is None:
-            self.setStyleSheet("")
-            return
-        back, border, ink = colours
-        self.setStyleSheet(
-            f"QFrame#verdictBanner {{ background: {back}; border: 2px solid {border};"
-            f" border-radius: 6px; }}"
-            f" QFrame#verdictBanner QLabel {{ color: {ink}; background: transparent; }}"
-            # a timestamp that is not trusted is neither green nor red: plain grey
-            f" QFrame#verdictBanner QLabel#neutralTimestamp {{ color: {_NEUTRAL[2]};"
-            f" background: {_NEUTRAL[0]}; border: 1px solid {_NEUTRAL[1]};"
-            f" border-radius: 3px; padding: 4px; }}"
-            f" QFrame#verdictBanner QPlainTextEdit {{ color: {ink}; background: white;"
-            f" border: 1px solid {border}; }}"
-            f" QFrame#verdictBanner QToolButton {{ color: {ink}; background: white;"
-            f" border: 1px solid {border}; border-radius: 3px; padding: 2px 8px; }}")
-
-    def _reset(self) -> None:
-        self.fingerprint = ""
-        self.seal_number = ""
-        self.fingerprint_label.clear()
-        self.timestamp_label.clear()
-        self.problems.clear()
-        self.advice.clear()
-        for widget in (self.fingerprint_label, self.copy_button, self.timestamp_label,
-                       self.problems, self.advice):
-            widget.setVisible(False)
-
-    def show_checking(self) -> None:
-        self.state = "checking"
-        self._reset()
-        self._style(None)
-        self.icon.clear()
-        self.icon.setAccessibleName("")
-        self.headline.setText(_tr(CHECKING_HEADLINE))
-        self.advice.setText(_tr(CHECKING_DETAIL))
-        self.advice.setVisible(True)
-
-    def show_report(self, report: BundleReportLike) -> None:
-        self._reset()
-        problems = [str(p) for p in (report.problems or [])]
-        intact = bool(report.ok) and not problems
-        self.state = "intact" if intact else "altered"
-        self._style(_GREEN if intact else _RED)
-        self.icon.setPixmap(_verdict_icon(intact))
-        self.icon.setAccessibleName(self.tr("Intact") if intact else self.tr("Warning"))
-        self.icon.setToolTip(self.tr("Intact") if intact else self.tr("Warning"))
-        fingerprint = (report.fingerprint or "").strip()
-        number = (report.seal_number or "").strip() if fingerprint else ""
-        timestamp = (report.timestamp or "").strip()
-        if intact:
-            self.headline.setText(_tr(INTACT_HEADLINE))
-            if fingerprint:
-                text = self.tr("Sealed by the key <span style='font-family: monospace; "
-                               "font-weight: 600'>{fingerprint}</span> — {advice}").format(
-                    fingerprint=html.escape(fingerprint),
-                    advice=html.escape(_tr(CONFIRM_FINGERPRINT)))
-                if number:
-                    text += "<br>" + self.tr("Seal number (the same key as digits, easier to "
-                                             "read out):") + "<br>" + seal_number_html(number)
-                self.fingerprint_label.setText(text)
-                self.copy_button.setVisible(True)
-            else:
-                self.fingerprint_label.setText(
-                    self.tr("The key that sealed it could not be identified. Ask the sender how "
-                            "they sealed it before you rely on it."))
-            self.fingerprint_label.setVisible(True)
-            if timestamp:
-                self._show_timestamp(report, timestamp)
-        else:
-            self.headline.setText(_tr(ALTERED_HEADLINE))
-            listed = problems or [self.tr("The check failed without saying why.")]
-            self.problems.setPlainText("\n".join(f"• {p}" for p in listed))
-            # Tall enough for a few problems; a long list scrolls.
-            lines = min(len(listed), _PROBLEM_LINES) + 0.6
-            margins = 2 * (self.problems.frameWidth()
-                           + int(self.problems.document().documentMargin()))
-            self.problems.setFixedHeight(
-                int(lines * self.problems.fontMetrics().lineSpacing()) + margins)
-            self.problems.setVisible(True)
-            self.advice.setText(_tr(ALTERED_ADVICE))
-            self.advice.setVisible(True)
-        self.fingerprint = fingerprint if intact else ""
-        self.seal_number = number if intact else ""
-
-    def _show_timestamp(self, report: BundleReportLike, timestamp: str) -> None:
-        """Only a timestamp whose authority chains to a trusted root may sound sure."""
-        timestamp = _timestamp_words(timestamp)
-        state = report.timestamp_state
-        if state == "trusted":
-            self.timestamp_label.setObjectName("trustedTimestamp")
-            self.timestamp_label.setText(
-                self.tr("Timestamped by an independent service that this computer trusts: "
-                        "{timestamp}. The bundle existed, exactly as it is, at that time.")
-                .format(timestamp=timestamp))
-        elif state == "unknown-authority":
-            self.timestamp_label.setObjectName("neutralTimestamp")
-            self.timestamp_label.setText(
-                self.tr("This bundle contains a timestamp from an authority this computer does "
-                        "not know, claiming {timestamp}. It belongs to this bundle, but the "
-                        "time is only that authority's claim.").format(timestamp=timestamp))
-        else:
-            self.timestamp_label.setObjectName("neutralTimestamp")
-            self.timestamp_label.setText(
-                self.tr("This bundle contains a timestamp claiming {timestamp}, but this "
-                        "computer cannot trust it: {reason}")
-                .format(timestamp=timestamp,
-                        reason=report.timestamp_reason or self.tr("it could not be checked.")))
-        style = self.timestamp_label.style()  # re-apply the banner's rules for the new name
-        style.unpolish(self.timestamp_label)
-        style.polish(self.timestamp_label)
-        self.timestamp_label.setVisible(True)
-
-    def clear(self) -> None:
-        self.show_checking()
-        self.headline.setText(self.tr("No bundle open."))
-        self.advice.setVisible(False)
 
 
 # ---------------------------------------------------------------------- the window
@@ -1748,14 +909,11 @@ def open_bundle_window(path: Path, parent: QWidget | None = None,
 
 
 __all__ = [
-    "BundleCapture",
     "BundleReportLike",
     "BundleViewer",
     "OpenedBundleLike",
     "Opener",
-    "TimelineModel",
-    "captures_of",
     "default_opener",
     "open_bundle_window",
-    "summary_text",
+    "sweep_report_copies",
 ]

@@ -22,58 +22,39 @@ Decisions worth knowing:
   appearing (choosing Redact) cannot push the picture down between aiming and
   dragging. "Fit" shrinks a large picture to the window but never enlarges a
   small one beyond 100 %, so the editor opens showing the whole picture as it is.
+
+The shapes and their undo commands are in :mod:`~evidence_recorder.ui.editor_items`,
+the view that turns the mouse into operations in :mod:`~evidence_recorder.ui.editor_canvas`,
+the toolbar icons in :mod:`~evidence_recorder.ui.editor_icons`.
+This module stays over 600 lines because :class:`AnnotationEditor` is one widget whose
+toolbar, zoom, selection and undo stack act on the same state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any
 
-from PySide6.QtCore import (
-    QCoreApplication,
-    QLocale,
-    QPointF,
-    QRect,
-    QRectF,
-    QSize,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QLocale, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
-    QColor,
-    QFocusEvent,
-    QFont,
-    QFontDatabase,
     QIcon,
     QImage,
-    QKeyEvent,
     QKeySequence,
-    QMouseEvent,
-    QPainter,
-    QPainterPath,
-    QPainterPathStroker,
     QPalette,
-    QPen,
     QPixmap,
-    QPolygonF,
     QResizeEvent,
     QShowEvent,
-    QTransform,
-    QUndoCommand,
     QUndoStack,
-    QWheelEvent,
 )
 from PySide6.QtWidgets import (
-    QGraphicsItem,
     QGraphicsScene,
     QGraphicsView,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QSizePolicy,
-    QStyleOptionGraphicsItem,
     QToolBar,
     QToolButton,
     QVBoxLayout,
@@ -82,6 +63,30 @@ from PySide6.QtWidgets import (
 
 from evidence_recorder.core import marks as ann
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
+from evidence_recorder.ui.editor_canvas import ZOOM_STEP, _Canvas, _LabelEntry
+from evidence_recorder.ui.editor_icons import (
+    _TOOL_ICONS,
+    _draw_delete,
+    _draw_eye,
+    _draw_fit,
+    _draw_redo,
+    _draw_swatch,
+    _draw_undo,
+    _draw_zoom,
+    _icon,
+)
+from evidence_recorder.ui.editor_items import (
+    _AddCommand,
+    _Annotation,
+    _ChangeCommand,
+    _label_font,
+    _make_item,
+    _moved,
+    _RemoveCommand,
+    _resized,
+    _TextItem,
+    _tr,
+)
 
 TOOLS = ("select", "highlight", "outline", "arrow", "text", "redact")
 PALETTE: tuple[tuple[str, str], ...] = (
@@ -93,6 +98,7 @@ PALETTE: tuple[tuple[str, str], ...] = (
     ("blue", "#1d70b8"),
     ("purple", "#7b2cbf"),
 )
+
 # British English source texts, translated where they are shown (context "AnnotationEditor").
 REDACTION_HINT = QT_TRANSLATE_NOOP(
     "AnnotationEditor", "Redaction covers with solid black. The original stays untouched in "
@@ -106,10 +112,6 @@ _NOTICE_STYLE = ("#annotationBanner { background: #e8f1fb; color: #0b2e4f; borde
                  "#9cc3eb; border-radius: 4px; padding: 6px 10px; }")
 _QUIET_STYLE = ("#annotationBanner { background: transparent; border: 1px solid transparent; "
                 "padding: 6px 10px; }")
-MIN_ZOOM = 0.02
-MAX_ZOOM = 16.0
-ZOOM_STEP = 1.25
-_DRAG_THRESHOLD = 4  # view pixels: a shorter drag is a click, not a shape
 
 _TOOL_TEXT: dict[str, tuple[str, str, str]] = {
     # name: (button text, tooltip, shortcut)
@@ -166,662 +168,6 @@ _COLOUR_NAMES = {
     "blue": QT_TRANSLATE_NOOP("AnnotationEditor", "blue"),
     "purple": QT_TRANSLATE_NOOP("AnnotationEditor", "purple"),
 }
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("AnnotationEditor", text)
-
-
-def _num(value: float) -> int | float:
-    """Whole numbers stay ints, so the stored JSON reads ``12`` rather than ``12.0``."""
-    return int(value) if float(value).is_integer() else value
-
-
-def _moved(state: dict[str, Any], dx: float, dy: float) -> dict[str, Any]:
-    out = dict(state)
-    if "rect" in out:
-        x, y, w, h = out["rect"]
-        out["rect"] = [_num(x + dx), _num(y + dy), w, h]
-    for key in ("from", "to", "pos"):
-        if key in out:
-            x, y = out[key]
-            out[key] = [_num(x + dx), _num(y + dy)]
-    return out
-
-
-def _resized(state: dict[str, Any], dx: int, dy: int) -> dict[str, Any]:
-    """Grow or shrink from the bottom-right (boxes), the tip (arrows) or the size (labels)."""
-    out = dict(state)
-    if "rect" in out:
-        x, y, w, h = out["rect"]
-        out["rect"] = [x, y, _num(max(1, w + dx)), _num(max(1, h + dy))]
-    elif "to" in out:
-        x, y = out["to"]
-        out["to"] = [_num(x + dx), _num(y + dy)]
-    elif "size" in out:
-        step = dx - dy
-        out["size"] = _num(min(ann.MAX_SIZE, max(ann.MIN_SIZE, out["size"] + step)))
-    return out
-
-
-# --------------------------------------------------------------------------- fonts
-
-_label_family: str | None = None
-_label_family_loaded = False
-
-
-def _label_font(size: float) -> QFont:
-    """The renderer's own font (Pillow's bundled Aileron), loaded once from memory."""
-    global _label_family, _label_family_loaded
-    if not _label_family_loaded:
-        _label_family_loaded = True
-        data = ann.label_font_data()
-        if data is not None:
-            font_id = QFontDatabase.addApplicationFontFromData(data)
-            families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
-            _label_family = families[0] if families else None
-    font = QFont(_label_family) if _label_family else QFont()
-    font.setPixelSize(max(1, round(size)))
-    font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
-    return font
-
-
-# --------------------------------------------------------------------------- items
-
-
-class _Annotation(QGraphicsItem):
-    """One annotation on the scene; its state is a dict in the stored format.
-
-    At rest an item sits at position (0, 0) and its geometry is in scene (= picture)
-    coordinates; while it is dragged Qt moves its position, and the move is folded
-    back into the state when the drag ends.
-    """
-
-    Z_BASE: ClassVar[int] = 10_000
-
-    def __init__(self, state: dict[str, Any]) -> None:
-        super().__init__()
-        self._state: dict[str, Any] = {}
-        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-                      | QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
-        self.set_state(state)
-
-    @property
-    def kind(self) -> str:
-        return str(self._state["type"])
-
-    def state(self) -> dict[str, Any]:
-        """The stored form, including any move in progress."""
-        offset = self.pos()
-        return _moved(self._state, offset.x(), offset.y()) if offset != QPointF() else dict(
-            self._state)
-
-    def resting_state(self) -> dict[str, Any]:
-        return dict(self._state)
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        self.prepareGeometryChange()
-        self._state = dict(state)
-        self.setPos(0, 0)
-        self._geometry_changed()
-        self.update()
-
-    def _geometry_changed(self) -> None:
-        """Recompute cached shapes after the state changed."""
-
-    def _paint_selection(self, painter: QPainter, rect: QRectF) -> None:
-        """A two-tone dashed frame that shows on white pages, dark pages and redactions."""
-        if not self.isSelected():
-            return
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        under = QPen(QColor("#ffffff"), 3)
-        under.setCosmetic(True)
-        painter.setPen(under)
-        painter.drawRect(rect)
-        over = QPen(QColor("#1d70b8"), 1.5, Qt.PenStyle.DashLine)
-        over.setCosmetic(True)
-        painter.setPen(over)
-        painter.drawRect(rect)
-
-
-class _BoxItem(_Annotation):
-    """Highlight, outline or redaction: a rectangle in whole picture pixels."""
-
-    def _pixel_rect(self) -> QRectF:
-        left, top, right, bottom = ann.pixel_box(self._state["rect"])
-        return QRectF(left, top, right - left, bottom - top)
-
-    def boundingRect(self) -> QRectF:
-        return self._pixel_rect().adjusted(-4, -4, 4, 4)
-
-    def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        rect = self._pixel_rect()
-        if self.kind == "outline":  # only the frame is clickable, so boxes inside stay reachable
-            stroker = QPainterPathStroker()
-            stroker.setWidth(max(8.0, float(self._state["width"]) * 2))
-            outline = QPainterPath()
-            outline.addRect(rect)
-            return stroker.createStroke(outline)
-        path.addRect(rect)
-        return path
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
-        rect = self._pixel_rect()
-        kind = self.kind
-        if kind == "redact":
-            painter.fillRect(rect, QColor(*ann.REDACTION_COLOUR))
-        elif kind == "highlight":
-            colour = QColor(self._state["color"])
-            colour.setAlphaF(ann.HIGHLIGHT_OPACITY)
-            painter.fillRect(rect, colour)
-        else:
-            width = max(1, round(self._state["width"]))
-            pen = QPen(QColor(self._state["color"]), width)
-            pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
-            painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            half = width / 2  # the renderer strokes inside the box; so do we
-            painter.drawRect(rect.adjusted(half, half, -half, -half))
-        self._paint_selection(painter, rect)
-
-
-class _ArrowItem(_Annotation):
-    _shaft: QPolygonF
-    _head: QPolygonF
-
-    def _geometry_changed(self) -> None:
-        shaft, head = ann.arrow_shape(self._state["from"], self._state["to"],
-                                      self._state["width"])
-        self._shaft = QPolygonF([QPointF(x, y) for x, y in shaft])
-        self._head = QPolygonF([QPointF(x, y) for x, y in head])
-
-    def _outline(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addPolygon(self._shaft)
-        path.addPolygon(self._head)
-        return path
-
-    def boundingRect(self) -> QRectF:
-        return self._outline().boundingRect().adjusted(-6, -6, 6, 6)
-
-    def shape(self) -> QPainterPath:
-        stroker = QPainterPathStroker()
-        stroker.setWidth(10)
-        return stroker.createStroke(self._outline()).united(self._outline())
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(self._state["color"]))
-        painter.drawPolygon(self._shaft)
-        painter.drawPolygon(self._head)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        self._paint_selection(painter, self._outline().boundingRect())
-
-
-class _TextItem(_Annotation):
-    _layout: ann.LabelLayout
-
-    def _geometry_changed(self) -> None:
-        self._layout = ann.label_layout(self._state["text"], self._state["size"])
-
-    def _box(self) -> QRectF:
-        x, y = self._state["pos"]
-        return QRectF(x, y, self._layout.width, self._layout.height)
-
-    def boundingRect(self) -> QRectF:
-        return self._box().adjusted(-4, -4, 4, 4)
-
-    def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addRect(self._box())
-        return path
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
-        layout = self._layout
-        box = self._box()
-        background, border = ann.label_colours(self._state["color"])
-        painter.fillRect(box, QColor(background))
-        pen = QPen(QColor(border), layout.border)
-        pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
-        painter.setPen(pen)
-        half = layout.border / 2
-        painter.drawRect(box.adjusted(half, half, -half, -half))
-        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        painter.setFont(_label_font(self._state["size"]))
-        painter.setPen(QColor(self._state["color"]))
-        for index, line in enumerate(layout.lines):
-            baseline = box.top() + layout.padding + index * layout.line_height + layout.ascent
-            painter.drawText(QPointF(box.left() + layout.padding, baseline), line)
-        self._paint_selection(painter, box)
-
-
-_ITEM_CLASSES: dict[str, type[_Annotation]] = {
-    "highlight": _BoxItem, "outline": _BoxItem, "redact": _BoxItem,
-    "arrow": _ArrowItem, "text": _TextItem,
-}
-
-
-def _make_item(state: dict[str, Any]) -> _Annotation:
-    return _ITEM_CLASSES[state["type"]](state)
-
-
-# --------------------------------------------------------------------------- commands
-
-
-class _AddCommand(QUndoCommand):
-    def __init__(self, editor: AnnotationEditor, items: list[_Annotation], text: str) -> None:
-        super().__init__(text)
-        self._editor = editor
-        self._placed = [(len(editor._items) + n, item) for n, item in enumerate(items)]
-
-    def redo(self) -> None:
-        self._editor._insert(self._placed)
-
-    def undo(self) -> None:
-        self._editor._take([item for _, item in self._placed])
-
-
-class _RemoveCommand(QUndoCommand):
-    def __init__(self, editor: AnnotationEditor, items: list[_Annotation], text: str) -> None:
-        super().__init__(text)
-        self._editor = editor
-        self._placed = sorted(((editor._items.index(item), item) for item in items),
-                              key=lambda pair: pair[0])
-
-    def redo(self) -> None:
-        self._editor._take([item for _, item in self._placed])
-
-    def undo(self) -> None:
-        self._editor._insert(self._placed)
-
-
-class _ChangeCommand(QUndoCommand):
-    """Moves, resizes, recolouring and new wording: one state swap per item.
-
-    Consecutive keyboard nudges of the same items merge into one step, so undo does
-    not have to be pressed once per arrow-key press.
-    """
-
-    MOVE_ID: ClassVar[int] = 0x4D4F
-    RESIZE_ID: ClassVar[int] = 0x5253
-
-    def __init__(self, editor: AnnotationEditor, items: list[_Annotation],
-                 before: list[dict[str, Any]], after: list[dict[str, Any]], text: str,
-                 merge_id: int = -1) -> None:
-        super().__init__(text)
-        self._editor = editor
-        self._items = items
-        self._before = before
-        self._after = after
-        self._merge_id = merge_id
-
-    def id(self) -> int:
-        return self._merge_id
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, _ChangeCommand) or other._items != self._items:
-            return False
-        self._after = other._after
-        return True
-
-    def redo(self) -> None:
-        self._apply(self._after)
-
-    def undo(self) -> None:
-        self._apply(self._before)
-
-    def _apply(self, states: list[dict[str, Any]]) -> None:
-        for item, state in zip(self._items, states, strict=True):
-            item.set_state(state)
-        self._editor._restack()
-
-
-# --------------------------------------------------------------------------- label entry
-
-
-class _LabelEntry(QLineEdit):
-    """The inline box for typing a label: Enter or leaving it keeps, Escape discards."""
-
-    committed = Signal()
-    cancelled = Signal()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.committed.emit()
-        elif event.key() == Qt.Key.Key_Escape:
-            self.cancelled.emit()
-        else:
-            super().keyPressEvent(event)
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:
-        super().focusOutEvent(event)
-        if self.isVisible():
-            self.committed.emit()
-
-
-# --------------------------------------------------------------------------- canvas
-
-
-class _Canvas(QGraphicsView):
-    """The view: turns mouse drags, the wheel and keys into editor operations.
-
-    The picture is drawn as the cached background, so redrawing a dragged box
-    does not rescale a 4K picture on every mouse move.
-    """
-
-    def __init__(self, editor: AnnotationEditor, picture: QPixmap) -> None:
-        super().__init__(editor)
-        self._editor = editor
-        self._picture = picture
-        self._drag_start: QPointF | None = None
-        self._drag_view_start = QPointF()
-        self._preview: _Annotation | None = None
-        self.fit_mode = True
-        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
-        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
-        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setFrameShape(QGraphicsView.Shape.NoFrame)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-
-    # -- drawing the picture
-
-    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
-        rect = QRectF(rect)
-        painter.fillRect(rect, QColor("#4a4d52"))
-        source = rect.intersected(QRectF(self._picture.rect()))
-        if not source.isEmpty():
-            painter.drawPixmap(source, self._picture, source)
-
-    # -- geometry
-
-    def zoom(self) -> float:
-        return self.transform().m11()
-
-    def set_zoom(self, factor: float, anchor: QPointF | None = None) -> None:
-        """Zoom to ``factor``, keeping the picture point under ``anchor`` (view
-        coordinates) where it is; the view centre when no anchor is given."""
-        factor = min(MAX_ZOOM, max(MIN_ZOOM, factor))
-        if anchor is None:
-            self.setTransform(QTransform.fromScale(factor, factor))
-        else:
-            before = self.mapToScene(anchor.toPoint())
-            self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
-            self.setTransform(QTransform.fromScale(factor, factor))
-            after = self.mapFromScene(before)
-            delta = after - anchor.toPoint()
-            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + delta.x())
-            self.verticalScrollBar().setValue(self.verticalScrollBar().value() + delta.y())
-            self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
-        self._editor._zoom_changed()
-
-    def fit(self) -> None:
-        self.fit_mode = True
-        viewport = self.viewport().rect()
-        width, height = self._picture.width(), self._picture.height()
-        if viewport.width() < 2 or viewport.height() < 2 or width < 1 or height < 1:
-            return
-        factor = min((viewport.width() - 2) / width, (viewport.height() - 2) / height)
-        # Never enlarged: a small crop blown up looks blurry and like something it was not.
-        self.set_zoom(min(1.0, factor))
-
-    def picture_point(self, view_point: QPointF) -> QPointF:
-        """The picture pixel under ``view_point``, kept on the picture."""
-        scene = self.mapToScene(view_point.toPoint())
-        return QPointF(min(max(scene.x(), 0.0), float(self._picture.width())),
-                       min(max(scene.y(), 0.0), float(self._picture.height())))
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if self.fit_mode:
-            self.fit()
-
-    # -- mouse
-
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            steps = event.angleDelta().y() / 120
-            if steps:
-                self.fit_mode = False
-                self.set_zoom(self.zoom() * ZOOM_STEP ** steps, event.position())
-            event.accept()
-            return
-        super().wheelEvent(event)
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        editor = self._editor
-        if event.button() != Qt.MouseButton.LeftButton or editor.tool() == "select":
-            super().mousePressEvent(event)
-            return
-        editor._show_original(False)
-        point = self.picture_point(event.position())
-        if editor.tool() == "text":
-            hit = self._item_at(event.position())
-            if isinstance(hit, _TextItem):
-                editor._begin_label(hit.resting_state()["pos"], hit)
-            else:
-                editor._begin_label([round(point.x()), round(point.y())], None)
-            event.accept()
-            return
-        self._drag_start = point
-        self._drag_view_start = event.position()
-        self._preview = _make_item(editor._new_state(point, point))
-        self._preview.setZValue(3 * _Annotation.Z_BASE)
-        self.scene().addItem(self._preview)
-        event.accept()
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self._drag_start is None or self._preview is None:
-            super().mouseMoveEvent(event)
-            return
-        point = self.picture_point(event.position())
-        self._preview.set_state(self._editor._new_state(self._drag_start, point))
-        event.accept()
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if self._drag_start is None or self._preview is None:
-            super().mouseReleaseEvent(event)
-            if event.button() == Qt.MouseButton.LeftButton:
-                self._editor._finish_drag()
-            return
-        preview, start = self._preview, self._drag_start
-        self._preview = self._drag_start = None
-        self.scene().removeItem(preview)
-        travelled = (event.position() - self._drag_view_start).manhattanLength()
-        if travelled >= _DRAG_THRESHOLD:
-            end = self.picture_point(event.position())
-            self._editor._add_state(self._editor._new_state(start, end))
-        event.accept()
-
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
-        hit = self._item_at(event.position())
-        if self._editor.tool() == "select" and isinstance(hit, _TextItem):
-            self._editor._begin_label(hit.resting_state()["pos"], hit)
-            event.accept()
-            return
-        super().mouseDoubleClickEvent(event)
-
-    def _item_at(self, view_point: QPointF) -> _Annotation | None:
-        for item in self.items(view_point.toPoint()):
-            if isinstance(item, _Annotation) and item.isVisible():
-                return item
-        return None
-
-    # -- keyboard
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        key = Qt.Key(event.key())
-        arrows = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0),
-                  Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
-        modifiers = event.modifiers()
-        if key in arrows and self._editor._selected():
-            step = 10 if modifiers & Qt.KeyboardModifier.ShiftModifier else 1
-            dx, dy = arrows[key]
-            if modifiers & Qt.KeyboardModifier.AltModifier:
-                self._editor._nudge(dx * step, dy * step, resize=True)
-            else:
-                self._editor._nudge(dx * step, dy * step, resize=False)
-            event.accept()
-            return
-        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self._editor._keyboard_place(self.mapToScene(self.viewport().rect().center()))
-            event.accept()
-            return
-        if key == Qt.Key.Key_Escape and self._preview is not None:
-            self.scene().removeItem(self._preview)
-            self._preview = self._drag_start = None
-            event.accept()
-            return
-        if key == Qt.Key.Key_Escape and self.scene().selectedItems():
-            self.scene().clearSelection()
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-
-# --------------------------------------------------------------------------- icons
-
-
-def _icon(draw: Callable[[QPainter, QColor], None], colour: QColor) -> QIcon:
-    """Small line icons painted in code, in the palette's text colour, so they need no
-    resource files and follow light and dark themes."""
-    pixmap = QPixmap(40, 40)
-    pixmap.setDevicePixelRatio(2.0)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    draw(painter, colour)
-    painter.end()
-    return QIcon(pixmap)
-
-
-def _pen(colour: QColor | str, width: float = 1.6) -> QPen:
-    pen = QPen(QColor(colour), width)
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-    return pen
-
-
-def _draw_select(p: QPainter, c: QColor) -> None:
-    p.setPen(_pen(c, 1.2))
-    p.setBrush(c)
-    p.drawPolygon(QPolygonF([QPointF(x, y) for x, y in (
-        (5, 3), (5, 16), (8.5, 12.8), (11, 18), (13, 17), (10.6, 12), (15, 12))]))
-
-
-def _draw_highlight(p: QPainter, c: QColor) -> None:
-    fill = QColor("#ffd60a")
-    fill.setAlphaF(0.75)
-    p.fillRect(QRectF(2, 6, 16, 8), fill)
-    p.setPen(_pen(c, 1.4))
-    p.drawLine(QPointF(4, 10), QPointF(16, 10))
-
-
-def _draw_outline(p: QPainter, c: QColor) -> None:
-    p.setPen(_pen("#e5383b", 2))
-    p.drawRect(QRectF(3, 4.5, 14, 11))
-
-
-def _draw_arrow(p: QPainter, c: QColor) -> None:
-    p.setPen(_pen(c, 1.8))
-    p.drawLine(QPointF(4, 16), QPointF(14, 6))
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(c)
-    p.drawPolygon(QPolygonF([QPointF(17, 3), QPointF(9.5, 5.5), QPointF(14.5, 10.5)]))
-
-
-def _draw_text(p: QPainter, c: QColor) -> None:
-    p.setPen(_pen(c, 2.2))
-    p.drawLine(QPointF(4, 4.5), QPointF(16, 4.5))
-    p.drawLine(QPointF(10, 4.5), QPointF(10, 16))
-
-
-def _draw_redact(p: QPainter, c: QColor) -> None:
-    p.setPen(_pen(c, 1))
-    p.setBrush(QColor("#000000"))
-    p.drawRect(QRectF(2.5, 5.5, 15, 9))
-
-
-def _draw_undo(p: QPainter, c: QColor, mirror: bool = False) -> None:
-    if mirror:
-        p.translate(20, 0)
-        p.scale(-1, 1)
-    p.setPen(_pen(c, 1.8))
-    path = QPainterPath(QPointF(5, 8))
-    path.cubicTo(QPointF(9, 4), QPointF(17, 5), QPointF(16, 12))
-    path.cubicTo(QPointF(15.5, 15), QPointF(13, 16), QPointF(10, 16))
-    p.drawPath(path)
-    p.drawLine(QPointF(5, 8), QPointF(5, 3.5))
-    p.drawLine(QPointF(5, 8), QPointF(9.5, 8.5))
-
-
-def _draw_redo(p: QPainter, c: QColor) -> None:
-    _draw_undo(p, c, mirror=True)
-
-
-def _draw_delete(p: QPainter, c: QColor) -> None:
-    p.setPen(_pen(c, 1.6))
-    p.drawLine(QPointF(4, 5.5), QPointF(16, 5.5))
-    p.drawLine(QPointF(8, 5.5), QPointF(8.5, 3.5))
-    p.drawLine(QPointF(8.5, 3.5), QPointF(11.5, 3.5))
-    p.drawLine(QPointF(11.5, 3.5), QPointF(12, 5.5))
-    p.drawPolyline(QPolygonF([QPointF(5.5, 5.5), QPointF(6.5, 17), QPointF(13.5, 17),
-                              QPointF(14.5, 5.5)]))
-    p.drawLine(QPointF(8.5, 8.5), QPointF(8.7, 14))
-    p.drawLine(QPointF(11.5, 8.5), QPointF(11.3, 14))
-
-
-def _draw_eye(p: QPainter, c: QColor) -> None:
-    p.setPen(_pen(c, 1.6))
-    path = QPainterPath(QPointF(2, 10))
-    path.quadTo(QPointF(10, 1), QPointF(18, 10))
-    path.quadTo(QPointF(10, 19), QPointF(2, 10))
-    p.drawPath(path)
-    p.setBrush(c)
-    p.drawEllipse(QPointF(10, 10), 2.4, 2.4)
-
-
-def _draw_zoom(p: QPainter, c: QColor, sign: str) -> None:
-    p.setPen(_pen(c, 1.7))
-    p.drawEllipse(QPointF(8.5, 8.5), 5.5, 5.5)
-    p.drawLine(QPointF(12.5, 12.5), QPointF(17, 17))
-    p.drawLine(QPointF(6, 8.5), QPointF(11, 8.5))
-    if sign == "+":
-        p.drawLine(QPointF(8.5, 6), QPointF(8.5, 11))
-
-
-def _draw_fit(p: QPainter, c: QColor) -> None:
-    p.setPen(_pen(c, 1.7))
-    for x, y, dx, dy in ((3, 3, 1, 1), (17, 3, -1, 1), (3, 17, 1, -1), (17, 17, -1, -1)):
-        p.drawLine(QPointF(x, y), QPointF(x + 5 * dx, y))
-        p.drawLine(QPointF(x, y), QPointF(x, y + 5 * dy))
-
-
-def _draw_swatch(colour: str) -> Callable[[QPainter, QColor], None]:
-    def draw(p: QPainter, c: QColor) -> None:
-        outline = QColor(c)
-        outline.setAlphaF(0.45)
-        p.setPen(_pen(outline, 1))
-        p.setBrush(QColor(colour))
-        p.drawEllipse(QPointF(10, 10), 7, 7)
-
-    return draw
-
-
-_TOOL_ICONS: dict[str, Callable[[QPainter, QColor], None]] = {
-    "select": _draw_select, "highlight": _draw_highlight, "outline": _draw_outline,
-    "arrow": _draw_arrow, "text": _draw_text, "redact": _draw_redact,
-}
-
-
-# --------------------------------------------------------------------------- editor
 
 
 class AnnotationEditor(QWidget):
@@ -1388,4 +734,3 @@ class AnnotationEditor(QWidget):
         self._entry.clear()
         if refocus:
             self._canvas.setFocus(Qt.FocusReason.OtherFocusReason)
-

@@ -46,12 +46,13 @@ from evidence_recorder.core.errors import EvidenceError, RefusedInput
 from evidence_recorder.core.model import Incident, utc_now
 from evidence_recorder.core.settings import Settings
 from evidence_recorder.ui import clipboard, filedialogs, messages, theme
+from evidence_recorder.ui.capture_dialogs import EditorDialog
 from evidence_recorder.ui.i18n import error_text
-from evidence_recorder.ui.models import format_short, local_captured_at
 from evidence_recorder.ui.plain import make_plain
 from evidence_recorder.ui.seal_dialog import seal_number_lines, seal_text
 from evidence_recorder.ui.session import VaultSession
 from evidence_recorder.ui.tasks import Progress, run_task
+from evidence_recorder.ui.wording import format_short, local_captured_at
 
 
 class ExportDialog(QDialog):
@@ -352,8 +353,6 @@ class ExportDialog(QDialog):
         item = self.uncovered_list.currentItem()
         if item is None:
             return
-        from evidence_recorder.ui.main_window import EditorDialog  # it imports this module
-
         editor = EditorDialog(self.session, int(item.data(Qt.ItemDataRole.UserRole)), self)
         editor.exec()
         editor.deleteLater()

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from evidence_recorder.core.vault.anchor import HistoryWarning
 from evidence_recorder.ui import messages
-from evidence_recorder.ui.models import format_short
 from evidence_recorder.ui.session import VaultSession
+from evidence_recorder.ui.wording import format_short
 
 
 class HistoryBanner(QFrame):

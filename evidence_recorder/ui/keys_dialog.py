@@ -27,15 +27,9 @@ from evidence_recorder.core.i18n import ERROR_CONTEXT
 from evidence_recorder.core.passphrase import passphrase_problem
 from evidence_recorder.ui import messages
 from evidence_recorder.ui.i18n import error_text
+from evidence_recorder.ui.passphrase_hints import StrengthMeter, _para
 from evidence_recorder.ui.session import VaultSession
-from evidence_recorder.ui.unlock import (
-    RecoveryKeyPage,
-    StrengthMeter,
-    _Page,
-    _para,
-    _secret_field,
-    _title,
-)
+from evidence_recorder.ui.unlock import RecoveryKeyPage, _Page, _secret_field, _title
 
 
 class _PassphraseForm(_Page):

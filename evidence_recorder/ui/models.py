@@ -1,26 +1,28 @@
 """Item models for the capture table, the thumbnail grid and the incident list.
 
 One :class:`CaptureTableModel` feeds both the table and the grid (a ``QListView`` in
-icon mode showing column 0 through :class:`CaptureGridDelegate`). Thumbnails are
-decrypted only for rows a view actually asks to draw, in a small background pool,
-and kept in a bounded cache, so a vault of ten thousand captures opens and scrolls
+icon mode showing column 0 through :class:`~evidence_recorder.ui.delegates.CaptureGridDelegate`).
+Thumbnails are decrypted only for rows a view actually asks to draw, in a small background
+pool, and kept in a bounded cache, so a vault of ten thousand captures opens and scrolls
 without decoding ten thousand images. ``clear()`` forgets every capture, string and
 pixmap at once, because it is what runs when the vault locks.
+
+The words and times the rows show are made in :mod:`~evidence_recorder.ui.wording`; the
+way the views draw them is in :mod:`~evidence_recorder.ui.delegates`. This module stays
+over 600 lines because :class:`CaptureTableModel` is one class whose lazy row text,
+thumbnail pool and cache share their state and are cleared together on lock.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sys
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime
 from enum import IntEnum
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import shiboken6
 from PySide6.QtCore import (
@@ -28,8 +30,6 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QByteArray,
     QCoreApplication,
-    QDate,
-    QLocale,
     QMimeData,
     QModelIndex,
     QObject,
@@ -39,44 +39,24 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
     QThreadPool,
-    QTime,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import (
-    QColor,
-    QFont,
-    QFontMetrics,
-    QIcon,
-    QImage,
-    QPainter,
-    QPalette,
-    QPen,
-    QPixmap,
-    QPixmapCache,
-)
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
-    QListView,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-    QTableView,
-)
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPen, QPixmap, QPixmapCache
 
 from evidence_recorder.core.errors import EvidenceError
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
-from evidence_recorder.core.model import (
-    CATEGORY_LABELS,
-    Capture,
-    CaptureKind,
-    Incident,
-    handle_text,
-)
-from evidence_recorder.ui.i18n import category_text
+from evidence_recorder.core.model import Capture, Incident
 from evidence_recorder.ui.plain import tooltip
 from evidence_recorder.ui.tasks import Progress, run_task
+from evidence_recorder.ui.wording import (
+    _author_text,
+    _one_line,
+    _Row,
+    _row_for,
+    captured_tooltip,
+    utc_sort_key,
+)
 
 ThumbnailLoader = Callable[[int], bytes]
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -97,18 +77,7 @@ _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _DECORATION = int(Qt.ItemDataRole.DecorationRole)
 _ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
 
-_SHORT_DESCRIPTION = 120  # characters of "what happened" shown in the table
 _LONG_TOOLTIP = 1_000  # a tooltip is a glance, not a reader
-
-# Labels are kept in British English and translated where they are shown (kind_label,
-# column_title), so that a translator loaded after import still takes effect.
-KIND_LABELS: dict[CaptureKind, str] = {
-    CaptureKind.SCREEN: QT_TRANSLATE_NOOP("CaptureKind", "Whole screen"),
-    CaptureKind.MONITOR: QT_TRANSLATE_NOOP("CaptureKind", "One screen"),
-    CaptureKind.REGION: QT_TRANSLATE_NOOP("CaptureKind", "Part of the screen"),
-    CaptureKind.WINDOW: QT_TRANSLATE_NOOP("CaptureKind", "One window"),
-    CaptureKind.IMPORT: QT_TRANSLATE_NOOP("CaptureKind", "Imported file"),
-}
 
 
 class Column(IntEnum):
@@ -144,233 +113,8 @@ _COLUMN_HELP: dict[Column, str] = {
 }
 
 
-def kind_label(kind: str) -> str:
-    """How a capture was made, in the user's language (the raw value if unknown)."""
-    label = KIND_LABELS.get(kind)  # type: ignore[call-overload]  # a str finds a StrEnum key
-    return QCoreApplication.translate("CaptureKind", label) if label else str(kind)
-
-
 def column_title(column: Column) -> str:
     return QCoreApplication.translate("Column", COLUMN_TITLES[column])
-
-
-def category_label(value: str) -> str:
-    """A category value's label in the user's language; an unknown value as it is."""
-    label = _CATEGORY_BY_VALUE.get(value)
-    return category_text(label) if label else value
-
-
-# ---------------------------------------------------------------------- time text
-
-
-def capture_zone(capture: Capture) -> tzinfo:
-    """The zone the user's clock was in at capture: the IANA name, else the stored offset.
-
-    The table shows the time the user saw on their own clock when they captured, so
-    that it matches their memory and their notes, whatever zone the app runs in later.
-    """
-    if capture.tz_name:
-        try:
-            return ZoneInfo(capture.tz_name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", capture.utc_offset or "")
-    if match:
-        sign = -1 if match.group(1) == "-" else 1
-        minutes = int(match.group(2)) * 60 + int(match.group(3))
-        if minutes < 24 * 60:
-            return timezone(sign * timedelta(minutes=minutes))
-    return UTC
-
-
-def zone_label(capture: Capture) -> str:
-    """``Europe/London``, or ``UTC+01:00`` when only the offset is known."""
-    zone = capture_zone(capture)
-    if isinstance(zone, ZoneInfo):
-        return zone.key
-    offset = capture.captured_at.astimezone(zone).utcoffset() or timedelta()
-    minutes = int(offset.total_seconds()) // 60
-    sign = "-" if minutes < 0 else "+"
-    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
-def local_captured_at(capture: Capture) -> datetime:
-    return capture.captured_at.astimezone(capture_zone(capture))
-
-
-# Dates and times follow the user's locale: QLocale(), which the app leaves at the
-# system's and tests pin with QLocale.setDefault. The day is written with the month's
-# short name (the locale's long date without the weekday, "25 Nov 2026" in Britain,
-# "Nov 25, 2026" in the US), which cannot be misread as day/month or month/day.
-# QLocale.toString costs microseconds and the table formats ten thousand rows, so each
-# day and each clock time is formatted once per locale and kept.
-
-
-class _LocaleTimes:
-    """Formats for one locale, and the texts already made with them."""
-
-    def __init__(self, locale: QLocale) -> None:
-        self.locale = locale
-        long_date = locale.dateFormat(QLocale.FormatType.LongFormat)
-        day = re.sub(r"d{4}(?:'[^']*'|[^dMy'])*", "", long_date)  # no weekday
-        day = re.sub(r"M{4}", "MMM", day).strip(" ,،")
-        self.day_format = day or "d MMM yyyy"
-        no_year = re.sub(r"^y+(?:'[^']*'|[^dMy'])*|(?:'[^']*'|[^dMy'])*y+", "", self.day_format)
-        self.day_month_format = no_year.strip(" ,،") or "d MMM"
-        clock = locale.timeFormat(QLocale.FormatType.ShortFormat)
-        self.clock_format = clock
-        self.seconds_format = re.sub(r"mm", "mm:ss", clock, count=1) if "ss" not in clock \
-            else clock
-        self.days: dict[tuple[int, int, int, bool], str] = {}
-        self.clocks: dict[tuple[int, int, int], str] = {}
-
-    def day(self, moment: datetime | date, year: bool = True) -> str:
-        key = (moment.year, moment.month, moment.day, year)
-        text = self.days.get(key)
-        if text is None:
-            text = self.locale.toString(QDate(moment.year, moment.month, moment.day),
-                                        self.day_format if year else self.day_month_format)
-            self.days[key] = text
-        return text
-
-    def clock(self, moment: datetime, seconds: bool) -> str:
-        key = (moment.hour, moment.minute, moment.second if seconds else -1)
-        text = self.clocks.get(key)
-        if text is None:
-            when = QTime(moment.hour, moment.minute, moment.second if seconds else 0)
-            text = self.locale.toString(when, self.seconds_format if seconds
-                                        else self.clock_format)
-            self.clocks[key] = text
-        return text
-
-
-_times: _LocaleTimes | None = None
-
-
-def _locale_times() -> _LocaleTimes:
-    global _times
-    locale = QLocale()
-    if _times is None or _times.locale != locale:
-        _times = _LocaleTimes(locale)
-    return _times
-
-
-def day_format() -> str:
-    """The QDateTime pattern ``format_day`` uses, for date editors that should match it."""
-    return _locale_times().day_format
-
-
-def format_day(moment: datetime | date) -> str:
-    """``25 Nov 2026`` in Britain; the user's locale decides."""
-    return _locale_times().day(moment)
-
-
-def format_clock(moment: datetime, *, seconds: bool = False) -> str:
-    """``14:02`` or ``14:02:31`` in Britain, ``2:02 PM`` in the US."""
-    return _locale_times().clock(moment, seconds)
-
-
-def format_short(moment: datetime) -> str:
-    """``25 Nov 2026 14:02``."""
-    times = _locale_times()
-    return f"{times.day(moment)} {times.clock(moment, False)}"
-
-
-def format_caption_time(moment: datetime, today: date | None = None) -> str:
-    """``25 Nov 14:02`` this year, ``25 Nov 2025 14:02`` otherwise."""
-    today = today or datetime.now(moment.tzinfo).date()
-    times = _locale_times()
-    return f"{times.day(moment, moment.year != today.year)} {times.clock(moment, False)}"
-
-
-def format_moment(moment: datetime) -> str:
-    """``25 Nov 2026 at 14:02:31``: one instant in full, in the user's words."""
-    return QCoreApplication.translate("CaptureTime", "{day} at {time}").format(
-        day=format_day(moment), time=format_clock(moment, seconds=True))
-
-
-def format_utc(moment: datetime, beside: datetime | None = None) -> str:
-    """``14:02:31 UTC``, with the UTC day too when it differs from the ``beside`` day."""
-    utc = moment.astimezone(UTC)
-    if beside is not None and beside.date() == utc.date():
-        text = format_clock(utc, seconds=True)
-    else:
-        text = format_moment(utc)
-    return QCoreApplication.translate("CaptureTime", "{time} UTC").format(time=text)
-
-
-def format_local_and_utc(moment: datetime) -> str:
-    """A recorded instant on this computer's clock, with UTC beside it (the audit log)."""
-    local = moment.astimezone()
-    return QCoreApplication.translate("CaptureTime", "{local} ({zone}) · {utc}").format(
-        local=format_moment(local), zone=local.tzname() or "", utc=format_utc(moment, local))
-
-
-def captured_tooltip(capture: Capture) -> str:
-    local = local_captured_at(capture)
-    return QCoreApplication.translate(
-        "CaptureTime", "Captured {local} ({zone})\n{utc}").format(
-        local=format_moment(local), zone=zone_label(capture), utc=format_utc(capture.captured_at))
-
-
-def utc_sort_key(capture: Capture) -> str:
-    """``2026-11-25T14:02:31.123Z``, the same text as ``iso_utc``, built without strftime."""
-    return capture.captured_at.astimezone(UTC).replace(tzinfo=None) \
-        .isoformat(timespec="milliseconds") + "Z"
-
-
-def _one_line(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
-def _author_text(capture: Capture) -> str:
-    details = capture.details
-    handle = handle_text(details.handle)
-    author = details.author.strip()
-    if author and handle:
-        return f"{author} ({handle})"
-    return author or handle
-
-
-_CATEGORY_BY_VALUE: dict[str, str] = {c.value: label for c, label in CATEGORY_LABELS.items()}
-
-
-# ---------------------------------------------------------------------- the table
-
-
-@dataclass(slots=True)
-class _Row:
-    """The strings one capture shows, made the first time anything asks for them."""
-
-    display: tuple[str, ...]
-    sort: tuple[str, ...]
-    caption: str
-    local_day: date
-    haystack: str  # everything the free-text filter searches, case-folded
-
-
-def _row_for(capture: Capture, time_key: str, today: date) -> _Row:
-    d = capture.details
-    local = local_captured_at(capture)
-    category = category_label(d.category)
-    display = (
-        format_short(local),
-        _one_line(d.posted_at, 60),
-        d.site,
-        _one_line(_author_text(capture), 80),
-        category,
-        kind_label(capture.kind),
-        _one_line(d.description, _SHORT_DESCRIPTION),
-    )
-    sort = (time_key, *(text.casefold() for text in display[1:]))
-    caption = QCoreApplication.translate("CaptureTableModel", "{site} · {time}").format(
-        site=d.site or QCoreApplication.translate("CaptureTableModel", "Unknown site"),
-        time=format_caption_time(local, today))
-    haystack = "\n".join((d.site, d.url, d.author, handle_text(d.handle), d.profile_url,
-                          d.author_id, d.posted_at, d.description, d.context, d.people, category,
-                          d.platform_ref, d.police_ref)).casefold()
-    return _Row(display, sort, caption, local.date(), haystack)
 
 
 class CaptureTableModel(QAbstractTableModel):
@@ -955,181 +699,6 @@ class CaptureFilterProxy(QSortFilterProxyModel):
             source.sort(column, order)
 
 
-# ---------------------------------------------------------------------- the grid
-
-
-class CaptureThumbnailDelegate(QStyledItemDelegate):
-    """Thumbnails in a box of one fixed size, framed so a white page shows on white.
-
-    The fixed box keeps the text of every row at the same indent whatever the shape
-    of the screenshot (Qt would otherwise size the box to each picture).
-    """
-
-    def initStyleOption(self, option: QStyleOptionViewItem, index: AnyIndex) -> None:
-        super().initStyleOption(option, index)
-        view = option.widget
-        if isinstance(view, QAbstractItemView) and view.iconSize().isValid():
-            option.decorationSize = view.iconSize()
-        option.decorationAlignment = Qt.AlignmentFlag.AlignCenter
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
-        super().paint(painter, option, index)
-        icon = index.data(_DECORATION)
-        if not isinstance(icon, QIcon) or icon.isNull():
-            return
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        widget = opt.widget
-        style = widget.style() if widget is not None else None
-        if style is None:
-            return
-        box = style.subElementRect(QStyle.SubElement.SE_ItemViewItemDecoration, opt, widget)
-        size = icon.actualSize(opt.decorationSize)
-        if size.isEmpty() or box.isEmpty():
-            return
-        frame = QRect(0, 0, min(size.width(), box.width()), min(size.height(), box.height()))
-        frame.moveCenter(box.center())
-        painter.save()
-        painter.setPen(QPen(opt.palette.color(QPalette.ColorRole.Mid), 1))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRect(frame.adjusted(0, 0, -1, -1))
-        painter.restore()
-        if index.data(COVERED_ROLE):
-            paint_covered_badge(painter, frame, opt.font)
-
-
-def _badge_text(frame: QRect, font: QFont) -> tuple[str, QFont]:
-    """The longest wording that fits the picture, at the font's size or a little smaller."""
-    small = QFont(font)
-    small.setPointSizeF(max(6.5, font.pointSizeF() * 0.8))
-    for text in (COVERED_BADGE, COVERED_BADGE_SHORT):
-        words = QCoreApplication.translate("CaptureModel", text)
-        for face in (font, small):
-            if QFontMetrics(face).horizontalAdvance(words) + 8 <= frame.width() - 4:
-                return words, face
-    return "", small
-
-
-def covered_badge_rect(frame: QRect, font: QFont) -> QRect:
-    """Where the "Covered copy" badge sits: the picture's bottom-left corner."""
-    text, face = _badge_text(frame, font)
-    metrics = QFontMetrics(face)
-    width = metrics.horizontalAdvance(text) + 8 if text else frame.width() - 4
-    height = min(frame.height() - 4, metrics.height() + 2)
-    return QRect(frame.left() + 2, frame.bottom() - 1 - height, max(width, 0), max(height, 0))
-
-
-def paint_covered_badge(painter: QPainter, frame: QRect, font: QFont) -> None:
-    """Dark label, white words: seen on any picture, whatever the theme."""
-    badge = covered_badge_rect(frame, font)
-    if badge.width() < 8 or badge.height() < 6:
-        return
-    text, face = _badge_text(frame, font)
-    painter.save()
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(QColor(32, 33, 36, 225))
-    painter.drawRoundedRect(badge, 3, 3)
-    if text:
-        painter.setPen(QColor("white"))
-        painter.setFont(face)
-        painter.drawText(badge, int(Qt.AlignmentFlag.AlignCenter), text)
-    painter.restore()
-
-
-class CaptureGridDelegate(CaptureThumbnailDelegate):
-    """Paints column 0 as a thumbnail card with a caption for a ``QListView`` in icon mode.
-
-    ``sizeHint`` is fixed and never reads the model: a list view lays out every item,
-    and asking each one for its picture would decrypt the whole vault.
-    """
-
-    def __init__(self, parent: QObject | None = None,
-                 icon_size: QSize | None = None) -> None:
-        super().__init__(parent)
-        self._icon_size = QSize(icon_size or QSize(160, 120))
-
-    def icon_size(self) -> QSize:
-        return QSize(self._icon_size)
-
-    def initStyleOption(self, option: QStyleOptionViewItem, index: AnyIndex) -> None:
-        super().initStyleOption(option, index)
-        option.text = index.data(CAPTION_ROLE) or ""
-        option.decorationPosition = QStyleOptionViewItem.Position.Top
-        option.decorationAlignment = Qt.AlignmentFlag.AlignCenter
-        option.decorationSize = QSize(self._icon_size)
-        option.displayAlignment = (Qt.AlignmentFlag.AlignHCenter
-                                   | Qt.AlignmentFlag.AlignTop)
-        option.features |= QStyleOptionViewItem.ViewItemFeature.WrapText
-        option.textElideMode = Qt.TextElideMode.ElideRight
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
-        line = option.fontMetrics.lineSpacing()
-        margin = 8
-        return QSize(self._icon_size.width() + 2 * margin,
-                     self._icon_size.height() + 2 * line + 3 * margin)
-
-
-def configure_grid_view(view: QListView, icon_size: QSize | None = None) -> CaptureGridDelegate:
-    """Turn a ``QListView`` into the thumbnail grid; returns the delegate it installed."""
-    delegate = CaptureGridDelegate(view, icon_size)
-    view.setViewMode(QListView.ViewMode.IconMode)
-    view.setMovement(QListView.Movement.Static)
-    view.setResizeMode(QListView.ResizeMode.Adjust)
-    view.setFlow(QListView.Flow.LeftToRight)
-    view.setWrapping(True)
-    view.setUniformItemSizes(True)  # one sizeHint for all: no pass over 10,000 items
-    view.setLayoutMode(QListView.LayoutMode.Batched)
-    view.setBatchSize(500)
-    view.setSpacing(6)
-    view.setWordWrap(True)
-    view.setIconSize(delegate.icon_size())
-    view.setModelColumn(Column.CAPTURED)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-    view.setItemDelegate(delegate)
-    return delegate
-
-
-def configure_table_view(view: QTableView) -> None:
-    """Settings that keep the capture table fast: fixed row heights, no content sizing.
-
-    Column widths come from font metrics of typical values, never from the rows
-    (``ResizeToContents`` would read, and decrypt thumbnails for, a thousand rows).
-    """
-    view.setSortingEnabled(True)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setAlternatingRowColors(True)
-    view.setWordWrap(False)
-    view.setIconSize(QSize(48, 36))
-    view.setItemDelegateForColumn(Column.CAPTURED, CaptureThumbnailDelegate(view))
-    metrics = view.fontMetrics()
-    vertical = view.verticalHeader()
-    vertical.setVisible(False)
-    vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    vertical.setDefaultSectionSize(max(42, metrics.height() + 10))
-    horizontal = view.horizontalHeader()
-    horizontal.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    horizontal.setStretchLastSection(True)
-    horizontal.setSortIndicatorShown(True)
-    header_metrics = horizontal.fontMetrics()
-    typical = {
-        Column.CAPTURED: format_short(datetime(2026, 9, 28, 23, 59)),
-        Column.POSTED: "Yesterday at 21:04",
-        Column.SITE: "Text message",
-        Column.AUTHOR: "Firstname Lastname (@handle)",
-        Column.CATEGORY: category_label("harassment"),
-        Column.KIND: kind_label(CaptureKind.REGION),
-    }
-    for column, sample in typical.items():
-        width = metrics.horizontalAdvance(sample) + 20
-        if column == Column.CAPTURED:
-            width += view.iconSize().width() + 8
-        title = header_metrics.horizontalAdvance(column_title(column)) + 36  # sort arrow
-        horizontal.resizeSection(column, max(width, title))
-    view.sortByColumn(Column.CAPTURED, Qt.SortOrder.DescendingOrder)
-
-
 # ---------------------------------------------------------------------- incidents
 
 CAPTURE_IDS_MIME = "application/x-evidence-recorder-capture-ids"
@@ -1146,7 +715,6 @@ def capture_ids_from(data: QMimeData | None) -> list[int]:
     if not isinstance(ids, list):
         return []
     return [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
-
 
 
 class IncidentListModel(QAbstractListModel):
@@ -1235,30 +803,12 @@ __all__ = [
     "CAPTURE_ID_ROLE",
     "COLUMN_TITLES",
     "INCIDENT_ID_ROLE",
-    "KIND_LABELS",
     "SORT_ROLE",
     "CaptureFilterProxy",
-    "CaptureGridDelegate",
     "CaptureTableModel",
-    "CaptureThumbnailDelegate",
     "Column",
     "IncidentListModel",
     "ThumbnailLoader",
     "capture_ids_from",
-    "capture_zone",
-    "captured_tooltip",
-    "category_label",
     "column_title",
-    "configure_grid_view",
-    "configure_table_view",
-    "day_format",
-    "format_clock",
-    "format_day",
-    "format_local_and_utc",
-    "format_moment",
-    "format_short",
-    "format_utc",
-    "kind_label",
-    "local_captured_at",
-    "zone_label",
 ]

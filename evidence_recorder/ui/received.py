@@ -26,8 +26,8 @@ from evidence_recorder.core.vault.store import ReceivedBundle
 from evidence_recorder.ui import messages
 from evidence_recorder.ui.bundle_viewer import BundleViewer, OpenedBundleLike
 from evidence_recorder.ui.i18n import error_text
-from evidence_recorder.ui.models import format_local_and_utc
 from evidence_recorder.ui.session import VaultSession
+from evidence_recorder.ui.wording import format_local_and_utc
 
 _viewers: set[BundleViewer] = set()
 

@@ -5,25 +5,18 @@ and no way to lose the recovery key by clicking past it. The key prints to a rea
 printer on a one-page sheet; a PDF (a copy of the key on this computer) only after a
 warning. A headteacher who was only sent a report opens it from the first page without
 making a vault.
+
+What the passphrase fields say while the user types (strength, Caps Lock) is in
+:mod:`~evidence_recorder.ui.passphrase_hints`; the printed recovery key sheet is in
+:mod:`~evidence_recorder.ui.recovery_sheet`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QDate, QEvent, QLocale, QObject, QRectF, Qt, Signal
-from PySide6.QtGui import (
-    QColor,
-    QFont,
-    QFontMetricsF,
-    QKeyEvent,
-    QKeySequence,
-    QPainter,
-    QPalette,
-    QPen,
-    QShortcut,
-    QShowEvent,
-)
+from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtGui import QFont, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -41,16 +34,17 @@ from evidence_recorder import APP_NAME
 from evidence_recorder.core import fsutil
 from evidence_recorder.core.errors import EvidenceError
 from evidence_recorder.core.i18n import ERROR_CONTEXT
-from evidence_recorder.core.passphrase import (
-    MAX_SCORE,
-    MIN_LENGTH,
-    STRENGTH_CONTEXT,
-    passphrase_problem,
-    passphrase_strength,
-)
+from evidence_recorder.core.passphrase import passphrase_problem
 from evidence_recorder.ui import clipboard, filedialogs, messages, theme
 from evidence_recorder.ui.i18n import error_text
+from evidence_recorder.ui.passphrase_hints import CapsLockWatch, StrengthMeter, _para
 from evidence_recorder.ui.plain import make_plain
+from evidence_recorder.ui.recovery_sheet import (
+    paint_recovery_sheet,
+    prints_to_file,
+    real_printer,
+    recovery_sheet_lines,
+)
 from evidence_recorder.ui.session import VaultSession
 
 if TYPE_CHECKING:
@@ -70,13 +64,6 @@ def _title(text: str) -> QLabel:
     return label
 
 
-def _para(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    return label
-
-
 def _secret_field(name: str) -> QLineEdit:
     field = QLineEdit()
     field.setEchoMode(QLineEdit.EchoMode.Password)
@@ -93,121 +80,6 @@ def _busy() -> QProgressBar:
     bar.setAccessibleName(QCoreApplication.translate("unlock", "Working"))
     bar.hide()
     return bar
-
-
-def _strength_words(score: int) -> str:
-    translate = QCoreApplication.translate
-    return (translate("unlock", "Very weak — one of the first things anyone would try."),
-            translate("unlock", "Weak — easy to guess. Add another word or two."),
-            translate("unlock", "Fair — could be guessed. Another unrelated word makes it much "
-                                "stronger."),
-            translate("unlock", "Good — hard to guess. Make sure you will remember it."),
-            translate("unlock", "Strong — very hard to guess. Make sure you will remember it."),
-            )[score]
-
-
-def strength_hint(passphrase: str) -> str:
-    """A short, kind line under the passphrase field while it is being typed: how strong
-    zxcvbn reckons it is, and what makes it weak."""
-    translate = QCoreApplication.translate
-    if not passphrase:
-        return translate("unlock", "At least {count} characters. A few unrelated words with "
-                         "spaces is easy to remember and hard to guess.").format(count=MIN_LENGTH)
-    if problem := passphrase_problem(passphrase):
-        return translate(ERROR_CONTEXT, problem)
-    score, warning = passphrase_strength(passphrase)
-    words = _strength_words(score)
-    return f"{words}\n{translate(STRENGTH_CONTEXT, warning)}" if warning else words
-
-
-# Bar colours from weak to strong, for light and dark themes; each is checked against
-# the bar's background and the first that stands out (3:1, WCAG 1.4.11) is used.
-_STRENGTH_COLOURS = (("#b00020", "#b3261e"), ("#b34700", "#a33f00"), ("#8a6a00", "#735800"),
-                     ("#2e7d32", "#1b5e20"), ("#1b5e20", "#0d4714"))
-_STRENGTH_COLOURS_DARK = (("#ff8a80", "#ffb4ab"), ("#ffb74d", "#ffcc80"), ("#ffd54f", "#ffe082"),
-                          ("#81c784", "#a5d6a7"), ("#66bb6a", "#a5d6a7"))
-NON_TEXT_CONTRAST = 3.0
-
-
-def strength_colour(palette: QPalette, score: int) -> str:
-    """The bar's colour for ``score`` (0 to 4), readable against this palette's base."""
-    back = palette.color(QPalette.ColorRole.Base)
-    table = _STRENGTH_COLOURS_DARK if theme.is_dark(palette) else _STRENGTH_COLOURS
-    for candidate in table[score]:
-        if theme.contrast(QColor(candidate), back) >= NON_TEXT_CONTRAST:
-            return candidate
-    return palette.color(QPalette.ColorRole.Text).name()
-
-
-class StrengthMeter(QWidget):
-    """A coloured bar (zxcvbn's 0 to 4) and the words that say what it means."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        self.bar = QProgressBar()
-        self.bar.setRange(0, MAX_SCORE + 1)  # a weak one still shows a sliver of red
-        self.bar.setTextVisible(False)
-        self.bar.setFixedHeight(10)
-        self.bar.setAccessibleName(self.tr("Passphrase strength"))
-        self.label = _para("")
-        self.label.setAccessibleName(self.tr("Passphrase strength"))
-        layout.addWidget(self.bar)
-        layout.addWidget(self.label)
-        self.score: int | None = None
-        self.show_for("")
-
-    def show_for(self, passphrase: str) -> None:
-        text = strength_hint(passphrase)
-        self.label.setText(text)
-        self.bar.setAccessibleDescription(text.split("\n")[0])
-        if not passphrase:
-            self.score = None
-            self.bar.setValue(0)
-            self.bar.hide()
-            return
-        self.score = 0 if passphrase_problem(passphrase) else passphrase_strength(passphrase)[0]
-        self.bar.setValue(self.score + 1)
-        colour = strength_colour(self.palette(), self.score)
-        self.bar.setStyleSheet(
-            "QProgressBar { border: 1px solid palette(mid); border-radius: 4px; "
-            "background: palette(base); } "
-            f"QProgressBar::chunk {{ background: {colour}; border-radius: 3px; }}")
-        self.bar.show()
-
-    def text(self) -> str:
-        return self.label.text()
-
-
-class CapsLockWatch(QObject):
-    """Tells when Caps Lock seems to be on, from the letters typed into watched fields.
-
-    Qt cannot ask the keyboard, so a letter whose case goes against Shift says Caps Lock
-    is on (an "A" typed without Shift), and one that agrees says it is off again.
-    """
-
-    changed = Signal(bool)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.on = False
-
-    def watch(self, *fields: QLineEdit) -> None:
-        for field in fields:
-            field.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
-            text = event.text()
-            if len(text) == 1 and text.lower() != text.upper():
-                shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-                on = text.isupper() != shift
-                if on != self.on:
-                    self.on = on
-                    self.changed.emit(on)
-        return False
 
 
 class _Page(QWidget):
@@ -478,129 +350,6 @@ class RecoveryKeyPage(_Page):
         self._key = ""
         self.key_label.clear()
         self.finished.emit()
-
-
-def real_printer() -> QPrinter | None:
-    """The system's default printer (else its first), or None when it has none.
-
-    Qt's own "Print to File (PDF)" is not a printer: without one, the print dialog would
-    quietly write an unencrypted PDF of the recovery key to the home folder.
-    """
-    from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
-
-    printers = QPrinterInfo.availablePrinters()
-    if not printers:
-        return None
-    chosen = QPrinterInfo.defaultPrinter()
-    printer = QPrinter(printers[0] if chosen.isNull() else chosen,
-                       QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.NativeFormat)
-    printer.setOutputFileName("")
-    return printer
-
-
-def prints_to_file(printer: QPrinter) -> bool:
-    """Whether ``printer`` would write a file (PDF) rather than paper."""
-    from PySide6.QtPrintSupport import QPrinter
-
-    return (printer.outputFormat() == QPrinter.OutputFormat.PdfFormat
-            or bool(printer.outputFileName()))
-
-
-def recovery_sheet_lines(key: str) -> tuple[str, str]:
-    """The key as two lines of four groups, the way the sheet and the page show it."""
-    groups = key.split("-")
-    return "  ".join(groups[:4]), "  ".join(groups[4:])
-
-
-def paint_recovery_sheet(printer: QPrinter, key: str, when: QDate | None = None) -> bool:
-    """Draw the one-page recovery key sheet: what it is, the key, where to keep it, the date.
-
-    Nothing else: no passphrase, no vault folder (it would say where the evidence is). On
-    a small page everything shrinks together so it stays one page. Returns False when the
-    printer could not be started.
-    """
-    translate = QCoreApplication.translate
-    printed = QLocale().toString(when or QDate.currentDate(), QLocale.FormatType.LongFormat)
-    blocks: list[tuple[str, float, bool, float]] = [  # text, point size, bold, gap after (mm)
-        (translate("unlock", "{app} — recovery key").format(app=APP_NAME), 20, True, 2),
-        (translate("unlock", "Printed on {date}").format(date=printed), 10, False, 8),
-        (translate("unlock", "If you forget your passphrase, this key is the only way back "
-                             "into your evidence. Anyone who has this sheet and can use the "
-                             "computer could open your vault."), 12, False, 4),
-        ("", 0, False, 0),  # the key
-        (translate("unlock", "Where to keep it"), 14, True, 2),
-        (translate("unlock", "• Somewhere safe away from the computer, such as a locked drawer "
-                             "at home."), 12, False, 2),
-        (translate("unlock", "• Not in the computer's bag, not stuck to the screen, and not as "
-                             "a photo on your phone."), 12, False, 2),
-        (translate("unlock", "• If you lose it, open the vault and use Change all keys to get a "
-                             "new one."), 12, False, 6),
-        (translate("unlock", "This sheet does not hold your passphrase. Never write your "
-                             "passphrase on it."), 12, True, 0),
-    ]
-    lines = recovery_sheet_lines(key)
-    painter = QPainter()
-    if not painter.begin(printer):
-        return False
-    try:
-        dpi = printer.resolution()
-        page = printer.pageLayout().paintRectPixels(dpi)
-        mm = dpi / 25.4
-
-        def key_font(width: float) -> QFont:
-            # Monospaced and large; it shrinks rather than break a line of the key.
-            font = QFont("DejaVu Sans Mono")
-            font.setStyleHint(QFont.StyleHint.Monospace)
-            font.setFixedPitch(True)
-            for size in range(26, 7, -1):
-                font.setPointSizeF(size)
-                metrics = QFontMetricsF(font, printer)
-                if max(metrics.horizontalAdvance(line) for line in lines) <= width - 12 * mm:
-                    break
-            return font
-
-        def render(width: float, draw: bool) -> float:
-            y = 0.0
-            for text, size, bold, gap in blocks:
-                if not text:  # the key, in a box, two lines of four groups
-                    font = key_font(width)
-                    line_height = QFontMetricsF(font, printer).lineSpacing()
-                    box = QRectF(0, y, width, 2 * line_height + 12 * mm)
-                    if draw:
-                        painter.setPen(QPen(QColor("black"), 0.5 * mm))
-                        painter.drawRoundedRect(box, 3 * mm, 3 * mm)
-                        painter.setFont(font)
-                        for row, line in enumerate(lines):
-                            painter.drawText(
-                                QRectF(0, y + 6 * mm + row * line_height, width, line_height),
-                                int(Qt.AlignmentFlag.AlignHCenter)
-                                | int(Qt.TextFlag.TextSingleLine), line)
-                    y += box.height() + 8 * mm
-                    continue
-                font = QFont("DejaVu Sans")
-                font.setStyleHint(QFont.StyleHint.SansSerif)
-                font.setPointSizeF(size)
-                font.setBold(bold)
-                painter.setFont(font)
-                flags = int(Qt.AlignmentFlag.AlignLeft) | int(Qt.TextFlag.TextWordWrap)
-                height = painter.boundingRect(QRectF(0, y, width, 100_000), flags, text).height()
-                if draw:
-                    painter.drawText(QRectF(0, y, width, height), flags, text)
-                y += height + gap * mm
-            return y
-
-        scale = 1.0
-        for _ in range(6):  # a smaller scale means wider lines, fewer of them: settle
-            needed = render(page.width() / scale, draw=False) * scale
-            if needed <= page.height():
-                break
-            scale *= page.height() / needed * 0.98
-        painter.scale(scale, scale)
-        render(page.width() / scale, draw=True)
-    finally:
-        painter.end()
-    return True
 
 
 class UnlockPage(_Page):

@@ -1,0 +1,275 @@
+"""The words and times the capture lists show: kinds, categories, and the user's clock.
+
+Dates and times follow the user's locale and the zone the user's clock was in at
+capture, so the table, the detail pane, the audit log and the report agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from PySide6.QtCore import QCoreApplication, QDate, QLocale, QTime
+
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
+from evidence_recorder.core.model import CATEGORY_LABELS, Capture, CaptureKind, handle_text
+from evidence_recorder.ui.i18n import category_text
+
+# Labels are kept in British English and translated where they are shown (kind_label,
+# column_title), so that a translator loaded after import still takes effect.
+KIND_LABELS: dict[CaptureKind, str] = {
+    CaptureKind.SCREEN: QT_TRANSLATE_NOOP("CaptureKind", "Whole screen"),
+    CaptureKind.MONITOR: QT_TRANSLATE_NOOP("CaptureKind", "One screen"),
+    CaptureKind.REGION: QT_TRANSLATE_NOOP("CaptureKind", "Part of the screen"),
+    CaptureKind.WINDOW: QT_TRANSLATE_NOOP("CaptureKind", "One window"),
+    CaptureKind.IMPORT: QT_TRANSLATE_NOOP("CaptureKind", "Imported file"),
+}
+
+
+def kind_label(kind: str) -> str:
+    """How a capture was made, in the user's language (the raw value if unknown)."""
+    label = KIND_LABELS.get(kind)  # type: ignore[call-overload]  # a str finds a StrEnum key
+    return QCoreApplication.translate("CaptureKind", label) if label else str(kind)
+
+
+def category_label(value: str) -> str:
+    """A category value's label in the user's language; an unknown value as it is."""
+    label = _CATEGORY_BY_VALUE.get(value)
+    return category_text(label) if label else value
+
+
+# ---------------------------------------------------------------------- time text
+
+
+def capture_zone(capture: Capture) -> tzinfo:
+    """The zone the user's clock was in at capture: the IANA name, else the stored offset.
+
+    The table shows the time the user saw on their own clock when they captured, so
+    that it matches their memory and their notes, whatever zone the app runs in later.
+    """
+    if capture.tz_name:
+        try:
+            return ZoneInfo(capture.tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", capture.utc_offset or "")
+    if match:
+        sign = -1 if match.group(1) == "-" else 1
+        minutes = int(match.group(2)) * 60 + int(match.group(3))
+        if minutes < 24 * 60:
+            return timezone(sign * timedelta(minutes=minutes))
+    return UTC
+
+
+def zone_label(capture: Capture) -> str:
+    """``Europe/London``, or ``UTC+01:00`` when only the offset is known."""
+    zone = capture_zone(capture)
+    if isinstance(zone, ZoneInfo):
+        return zone.key
+    offset = capture.captured_at.astimezone(zone).utcoffset() or timedelta()
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def local_captured_at(capture: Capture) -> datetime:
+    return capture.captured_at.astimezone(capture_zone(capture))
+
+
+# Dates and times follow the user's locale: QLocale(), which the app leaves at the
+# system's and tests pin with QLocale.setDefault. The day is written with the month's
+# short name (the locale's long date without the weekday, "25 Nov 2026" in Britain,
+# "Nov 25, 2026" in the US), which cannot be misread as day/month or month/day.
+# QLocale.toString costs microseconds and the table formats ten thousand rows, so each
+# day and each clock time is formatted once per locale and kept.
+
+
+class _LocaleTimes:
+    """Formats for one locale, and the texts already made with them."""
+
+    def __init__(self, locale: QLocale) -> None:
+        self.locale = locale
+        long_date = locale.dateFormat(QLocale.FormatType.LongFormat)
+        day = re.sub(r"d{4}(?:'[^']*'|[^dMy'])*", "", long_date)  # no weekday
+        day = re.sub(r"M{4}", "MMM", day).strip(" ,،")
+        self.day_format = day or "d MMM yyyy"
+        no_year = re.sub(r"^y+(?:'[^']*'|[^dMy'])*|(?:'[^']*'|[^dMy'])*y+", "", self.day_format)
+        self.day_month_format = no_year.strip(" ,،") or "d MMM"
+        clock = locale.timeFormat(QLocale.FormatType.ShortFormat)
+        self.clock_format = clock
+        self.seconds_format = re.sub(r"mm", "mm:ss", clock, count=1) if "ss" not in clock \
+            else clock
+        self.days: dict[tuple[int, int, int, bool], str] = {}
+        self.clocks: dict[tuple[int, int, int], str] = {}
+
+    def day(self, moment: datetime | date, year: bool = True) -> str:
+        key = (moment.year, moment.month, moment.day, year)
+        text = self.days.get(key)
+        if text is None:
+            text = self.locale.toString(QDate(moment.year, moment.month, moment.day),
+                                        self.day_format if year else self.day_month_format)
+            self.days[key] = text
+        return text
+
+    def clock(self, moment: datetime, seconds: bool) -> str:
+        key = (moment.hour, moment.minute, moment.second if seconds else -1)
+        text = self.clocks.get(key)
+        if text is None:
+            when = QTime(moment.hour, moment.minute, moment.second if seconds else 0)
+            text = self.locale.toString(when, self.seconds_format if seconds
+                                        else self.clock_format)
+            self.clocks[key] = text
+        return text
+
+
+_times: _LocaleTimes | None = None
+
+
+def _locale_times() -> _LocaleTimes:
+    global _times
+    locale = QLocale()
+    if _times is None or _times.locale != locale:
+        _times = _LocaleTimes(locale)
+    return _times
+
+
+def day_format() -> str:
+    """The QDateTime pattern ``format_day`` uses, for date editors that should match it."""
+    return _locale_times().day_format
+
+
+def format_day(moment: datetime | date) -> str:
+    """``25 Nov 2026`` in Britain; the user's locale decides."""
+    return _locale_times().day(moment)
+
+
+def format_clock(moment: datetime, *, seconds: bool = False) -> str:
+    """``14:02`` or ``14:02:31`` in Britain, ``2:02 PM`` in the US."""
+    return _locale_times().clock(moment, seconds)
+
+
+def format_short(moment: datetime) -> str:
+    """``25 Nov 2026 14:02``."""
+    times = _locale_times()
+    return f"{times.day(moment)} {times.clock(moment, False)}"
+
+
+def format_caption_time(moment: datetime, today: date | None = None) -> str:
+    """``25 Nov 14:02`` this year, ``25 Nov 2025 14:02`` otherwise."""
+    today = today or datetime.now(moment.tzinfo).date()
+    times = _locale_times()
+    return f"{times.day(moment, moment.year != today.year)} {times.clock(moment, False)}"
+
+
+def format_moment(moment: datetime) -> str:
+    """``25 Nov 2026 at 14:02:31``: one instant in full, in the user's words."""
+    return QCoreApplication.translate("CaptureTime", "{day} at {time}").format(
+        day=format_day(moment), time=format_clock(moment, seconds=True))
+
+
+def format_utc(moment: datetime, beside: datetime | None = None) -> str:
+    """``14:02:31 UTC``, with the UTC day too when it differs from the ``beside`` day."""
+    utc = moment.astimezone(UTC)
+    if beside is not None and beside.date() == utc.date():
+        text = format_clock(utc, seconds=True)
+    else:
+        text = format_moment(utc)
+    return QCoreApplication.translate("CaptureTime", "{time} UTC").format(time=text)
+
+
+def format_local_and_utc(moment: datetime) -> str:
+    """A recorded instant on this computer's clock, with UTC beside it (the audit log)."""
+    local = moment.astimezone()
+    return QCoreApplication.translate("CaptureTime", "{local} ({zone}) · {utc}").format(
+        local=format_moment(local), zone=local.tzname() or "", utc=format_utc(moment, local))
+
+
+def captured_tooltip(capture: Capture) -> str:
+    local = local_captured_at(capture)
+    return QCoreApplication.translate(
+        "CaptureTime", "Captured {local} ({zone})\n{utc}").format(
+        local=format_moment(local), zone=zone_label(capture), utc=format_utc(capture.captured_at))
+
+
+def utc_sort_key(capture: Capture) -> str:
+    """``2026-11-25T14:02:31.123Z``, the same text as ``iso_utc``, built without strftime."""
+    return capture.captured_at.astimezone(UTC).replace(tzinfo=None) \
+        .isoformat(timespec="milliseconds") + "Z"
+
+
+def _one_line(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _author_text(capture: Capture) -> str:
+    details = capture.details
+    handle = handle_text(details.handle)
+    author = details.author.strip()
+    if author and handle:
+        return f"{author} ({handle})"
+    return author or handle
+
+
+_CATEGORY_BY_VALUE: dict[str, str] = {c.value: label for c, label in CATEGORY_LABELS.items()}
+
+
+# ---------------------------------------------------------------------- the table
+
+_SHORT_DESCRIPTION = 120  # characters of "what happened" shown in the table
+
+
+@dataclass(slots=True)
+class _Row:
+    """The strings one capture shows, made the first time anything asks for them."""
+
+    display: tuple[str, ...]
+    sort: tuple[str, ...]
+    caption: str
+    local_day: date
+    haystack: str  # everything the free-text filter searches, case-folded
+
+
+def _row_for(capture: Capture, time_key: str, today: date) -> _Row:
+    d = capture.details
+    local = local_captured_at(capture)
+    category = category_label(d.category)
+    display = (
+        format_short(local),
+        _one_line(d.posted_at, 60),
+        d.site,
+        _one_line(_author_text(capture), 80),
+        category,
+        kind_label(capture.kind),
+        _one_line(d.description, _SHORT_DESCRIPTION),
+    )
+    sort = (time_key, *(text.casefold() for text in display[1:]))
+    caption = QCoreApplication.translate("CaptureTableModel", "{site} · {time}").format(
+        site=d.site or QCoreApplication.translate("CaptureTableModel", "Unknown site"),
+        time=format_caption_time(local, today))
+    haystack = "\n".join((d.site, d.url, d.author, handle_text(d.handle), d.profile_url,
+                          d.author_id, d.posted_at, d.description, d.context, d.people, category,
+                          d.platform_ref, d.police_ref)).casefold()
+    return _Row(display, sort, caption, local.date(), haystack)
+
+
+__all__ = [
+    "KIND_LABELS",
+    "capture_zone",
+    "captured_tooltip",
+    "category_label",
+    "day_format",
+    "format_caption_time",
+    "format_clock",
+    "format_day",
+    "format_local_and_utc",
+    "format_moment",
+    "format_short",
+    "format_utc",
+    "kind_label",
+    "local_captured_at",
+    "utc_sort_key",
+    "zone_label",
+]

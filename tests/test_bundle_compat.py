@@ -492,3 +492,32 @@ def test_any_mutation_of_an_evidence_list_is_read_or_refused_never_a_crash(
             refused += 1
             assert str(exc).startswith("data/evidence.json ")
     assert refused > 100  # the mutations did reach fields the reader checks
+
+
+# ============================================================================ the viewer
+
+
+def test_the_viewer_opens_a_schema_1_and_a_schema_2_bundle_alike(
+        qtbot: Any, two_captures: tuple[Vault, int, int], tmp_path: Path,
+        windows: list[Any]) -> None:
+    """The viewer as it is today (it parses ``OpenedBundle.evidence`` itself) shows both
+    formats with the same captures, covered copies and kept-back originals."""
+    from evidence_recorder.ui.bundle_viewer import open_bundle_window
+
+    vault = two_captures[0]
+    made_now = export_bundle(vault, tmp_path / "now.zip")
+    for path in (HEADTEACHER, made_now):
+        viewer = open_bundle_window(path)
+        assert viewer is not None
+        windows.append(viewer)
+        qtbot.waitUntil(viewer.is_loaded, timeout=20_000)
+        assert viewer.verdict() == "intact", path.name
+        entries = [viewer.model.entry_at(r) for r in range(viewer.model.rowCount())]
+        assert [e.capture.kind.value for e in entries] == ["region", "import"], path.name
+        screen, imported = entries
+        assert screen.capture.details == DETAILS
+        assert screen.original is None and screen.redacted is not None
+        assert screen.capture.sha256 and len(screen.capture.sha256) == 64
+        assert imported.original is not None and imported.redacted is None
+        assert imported.capture.source is not None
+        assert imported.incident_title == "Messages on the class group"

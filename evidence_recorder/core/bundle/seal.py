@@ -492,7 +492,8 @@ def _plan(vault: Vault, capture: Capture, options: ExportOptions, police: bool,
 def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
                  marks: dict[str, Any] | None, options: ExportOptions, police: bool,
                  recorded: RecordedHashes) -> tuple[dict[str, Any], tuple[bytes, bytes]]:
-    """One capture's files, and the two preview sizes for the report: those kept since
+    """One capture's files and its evidence.json entry (an item with its artefacts), and
+    the two preview sizes for the report: those kept since
     capture (refused if they no longer match the SHA-256 recorded then), or made now
     from the redacted copy (or from the original, when no preview was kept or its hash
     was never recorded), so that only small pictures wait for the report.
@@ -505,6 +506,7 @@ def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
         raise VaultDamaged(f"Capture {capture.id} no longer matches the SHA-256 "
                            "recorded when it was taken. Run a vault check.")
     base = f"data/captures/{capture.id}"
+    # Today the one stored artefact is the original, at _plan's path (None: kept back).
     artefacts = [{**stored, "path": item.original_path or None, "derived_from": None}
                  for stored in _stored_artefacts(capture)]
     original_name = artefacts[0]["name"]
@@ -513,14 +515,14 @@ def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
     derived: bytes | None = None
     if marks is not None and item.redacted_path is not None:
         derived = marks_module.render(original, marks)
-        marks_path = f"{base}/annotations.json"
+        marks_path, marks_json = f"{base}/annotations.json", _json(marks)
         bag.add(item.redacted_path, derived, compress=False)
-        bag.add(marks_path, _json(marks))
+        bag.add(marks_path, marks_json)
         for name, role, media_type, path, size in (
                 ("redacted.png", ROLE_COVERED_COPY, "image/png", item.redacted_path,
                  len(derived)),
                 ("annotations.json", ROLE_ANNOTATIONS, "application/json", marks_path,
-                 len(_json(marks)))):
+                 len(marks_json))):
             artefacts.append({"name": name, "role": role, "media_type": media_type,
                               "size": size, "sha256": bag.hashes[path], "path": path,
                               "derived_from": original_name})

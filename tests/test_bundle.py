@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
 from evidence_recorder.core import fsutil
+from evidence_recorder.core.bundle import check as bundle_check
 from evidence_recorder.core.bundle import seal as bundle
 from evidence_recorder.core.bundle.seal import (
     ALLOWED_SIGNERS,
@@ -211,23 +212,39 @@ def test_bundle_layout_and_contents(filled: Vault, sealed: Path) -> None:
         covered = capture.id in annotated  # its original stays with the sender
         expected.add(f"data/captures/{capture.id}/metadata.json")
         metadata = json.loads(files[f"data/captures/{capture.id}/metadata.json"])
-        assert {k: v for k, v in metadata.items()
-                if k not in ("files", "covered", "original_included")} == capture.full()
+        full = capture.full()
+        # Every fact recorded about the capture (schema 2 keeps each one schema 1 had).
+        assert {k: metadata[k] for k in ("id", "kind", "captured_at", "tz_name", "utc_offset",
+                                         "width", "height", "environment", "source",
+                                         "details", "has_annotations")} \
+            == {k: full[k] for k in ("id", "kind", "captured_at", "tz_name", "utc_offset",
+                                     "width", "height", "environment", "source", "details",
+                                     "has_annotations")}
+        assert metadata["incident"] == full["incident"]
+        original = metadata["artefacts"][0]
+        assert original["role"] == "original"
+        assert (original["sha256"], original["media_type"], original["size"]) \
+            == (full["sha256"], full["media_type"], full["byte_size"])
+        assert {"site": full["site"], "url": full["url"], "author": full["author"],
+                "category": full["category"], "description": full["note"]}.items() \
+            <= metadata["details"].items()
         assert metadata["covered"] is covered
         assert metadata["original_included"] is not covered
         if covered:
-            assert metadata["files"]["original"] is None
+            assert original["path"] is None
             continue
         expected.add(f"data/captures/{capture.id}/original.png")
         assert files[f"data/captures/{capture.id}/original.png"] == filled.original(capture.id)
-        assert metadata["files"]["original"] == f"data/captures/{capture.id}/original.png"
+        assert original["path"] == f"data/captures/{capture.id}/original.png"
     expected.add(f"data/captures/{annotated[0]}/annotations.json")
     expected.add(f"data/captures/{annotated[0]}/redacted.png")
     assert set(files) == expected
 
     evidence = json.loads(files["data/evidence.json"])
-    assert evidence["schema_version"] == 1
-    assert [c["id"] for c in evidence["captures"]] == [c.id for c in captures]
+    assert evidence["schema"] == 2
+    assert [c["id"] for c in evidence["items"]] == [c.id for c in captures]
+    for item in evidence["items"]:
+        assert item == json.loads(files[item["metadata"]])
     assert evidence["audience"] == "headteacher"
     assert {i["title"] for i in evidence["incidents"]} >= {"Second incident"}
     assert evidence["signing_key"]["fingerprint"] == signing_fingerprint(filled)
@@ -306,7 +323,7 @@ def test_export_of_chosen_captures_into_a_folder(filled: Vault, tmp_path: Path) 
     assert [p.name for p in out.iterdir()] == [path.name]  # no temp file left behind
     assert verify_bundle(path).ok
     evidence = json.loads(zip_contents(path)[f"{path.stem}/data/evidence.json"])
-    assert [c["id"] for c in evidence["captures"]] == [chosen.id]
+    assert [c["id"] for c in evidence["items"]] == [chosen.id]
     assert [i["id"] for i in evidence["incidents"]] == [chosen.incident_id]
     originals = [n for n in zip_contents(path) if n.endswith("original.png")]
     assert originals == [f"{path.stem}/data/captures/{chosen.id}/original.png"]
@@ -628,7 +645,7 @@ def test_huge_table_of_contents_is_refused_before_parsing(tmp_path: Path) -> Non
 
 
 def test_oversized_entry_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bundle, "MAX_ENTRY_BYTES", 1000)
+    monkeypatch.setattr(bundle_check, "MAX_ENTRY_BYTES", 1000)
     path = hostile_zip(tmp_path, [("b/data/big", os.urandom(2000))])
     assert "more than the 0 MB allowed" in verify_bundle(path).problems[0]
 

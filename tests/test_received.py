@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 from test_bundle_viewer import FakeOpener, make_bundle, shots_dir
 
+from evidence_recorder.core.bundle import check as bundle_check
 from evidence_recorder.core.bundle import seal as core_bundle
 from evidence_recorder.core.bundle.seal import (
     MAX_JSON_DEPTH,
@@ -262,7 +263,7 @@ def test_the_copy_in_the_vault_is_checked_not_the_file_on_disk(
         checked.append(source)
         return real_verify(source, passphrase)
 
-    monkeypatch.setattr(core_bundle, "verify_bundle", swap_then_verify)
+    monkeypatch.setattr(bundle_check, "verify_bundle", swap_then_verify)
     keep_received_bundle(vault, path, shown)
     assert checked and not isinstance(checked[0], Path)
     (kept,) = vault.received_bundles()

@@ -128,8 +128,10 @@ def test_a_headteacher_bundle_holds_no_covered_original_anywhere(
     assert f'src="data/captures/{secret}/redacted.png"' in html
 
     evidence = json.loads(files["data/evidence.json"])
-    (entry,) = evidence["captures"]
-    assert entry["files"]["original"] is None and entry["covered"] is True
+    (entry,) = evidence["items"]
+    original = next(a for a in entry["artefacts"] if a["role"] == "original")
+    assert original["path"] is None and entry["covered"] is True
+    assert original["sha256"] == hashlib.sha256(secret_png()).hexdigest()  # named, not sent
     assert entry["original_included"] is False
     assert evidence["originals_kept_back"] == [secret]
     assert evidence["covered_originals_included"] is False

@@ -1,11 +1,11 @@
-"""The sealed report bundle: a signed BagIt 1.0 bag inside a ZIP, and checking one.
+"""Sealing a report bundle: a signed BagIt 1.0 bag inside a ZIP (:func:`export_bundle`).
 
-Owns :func:`export_bundle` and :func:`verify_bundle`. The bundle is meant for people
-who do not have this program (police, a lawyer, a platform's trust and safety team),
-so every check can be repeated with stock tools from inside the bag folder:
-``sha256sum -c manifest-sha256.txt``, ``sha256sum -c tagmanifest-sha256.txt``, any
-BagIt validator, and ``ssh-keygen -Y verify -f allowed_signers -I <identity>
--n evidence-recorder-bundle -s tagmanifest-sha256.txt.sig < tagmanifest-sha256.txt``.
+The bundle is meant for people who do not have this program (police, a lawyer, a
+platform's trust and safety team), so every check can be repeated with stock tools from
+inside the bag folder: ``sha256sum -c manifest-sha256.txt``, ``sha256sum -c
+tagmanifest-sha256.txt``, any BagIt validator, and ``ssh-keygen -Y verify -f
+allowed_signers -I <identity> -n evidence-recorder-bundle -s tagmanifest-sha256.txt.sig
+< tagmanifest-sha256.txt``.
 
 The signature covers the tag manifest, which covers the payload manifest, which
 covers every payload file. The signing key travels in the bundle (``allowed_signers``),
@@ -13,9 +13,10 @@ so a valid signature proves the bundle is unchanged since *someone* sealed it; t
 was this vault's key is shown by the fingerprint, which the recipient compares with
 one obtained separately (the app shows it, and it is in the audit log).
 
-A received bundle is hostile input: :func:`verify_bundle` reads the ZIP in place,
-without extracting, and refuses anything that could escape a folder, alias another
-name, or exhaust memory or disk before looking at a single hash.
+The format has one home, core/bundle/: layout.py names its files and limits, this
+module writes it, check.py checks a received one (the verdict), evidence.py reads its
+``data/evidence.json`` (schema 1 or 2) into typed objects, and opened.py holds one open
+for the viewer.
 """
 
 from __future__ import annotations
@@ -25,31 +26,60 @@ import dataclasses
 import errno
 import hashlib
 import json
-import os
 import queue
-import re
-import shlex
 import stat
-import struct
 import threading
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Final
-from urllib.parse import unquote
+from typing import Any, Final
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence_recorder import APP_NAME, __version__
 from evidence_recorder.core import fsutil
 from evidence_recorder.core import marks as marks_module
 from evidence_recorder.core.bundle import sshsig
+
+# Checking and reading moved to check.py, evidence.py and opened.py. These names are
+# imported from here by ui/bundle_viewer.py and older callers; the re-exports go once
+# every caller imports them from their new home.
+from evidence_recorder.core.bundle.check import BundleLocked as BundleLocked
+from evidence_recorder.core.bundle.check import BundleReport as BundleReport
+from evidence_recorder.core.bundle.check import keep_received_bundle as keep_received_bundle
+from evidence_recorder.core.bundle.check import verify_bundle as verify_bundle
+from evidence_recorder.core.bundle.evidence import MAX_JSON_DEPTH as MAX_JSON_DEPTH
+from evidence_recorder.core.bundle.evidence import (
+    ROLE_ANNOTATIONS,
+    ROLE_COVERED_COPY,
+    ROLE_ORIGINAL,
+)
+from evidence_recorder.core.bundle.evidence import JsonDamaged as JsonDamaged
+from evidence_recorder.core.bundle.evidence import load_bundle_json as load_bundle_json
+from evidence_recorder.core.bundle.layout import (
+    ALLOWED_SIGNERS,
+    BAG_INFO,
+    BAGIT_TXT,
+    BAGIT_VERSION,
+    MANIFEST,
+    MEDIA_EXTENSIONS,
+    NAMESPACE,
+    README_VERIFY,
+    REPORT_HTML,
+    REPORT_PDF,
+    SCHEMA_VERSION,
+    SIGNATURE,
+    TAGMANIFEST,
+    TIMESTAMP,
+    VERIFY_CMD,
+    VERIFY_SH,
+)
+from evidence_recorder.core.bundle.layout import MAX_ENTRIES as MAX_ENTRIES
+from evidence_recorder.core.bundle.layout import MAX_ENTRY_BYTES as MAX_ENTRY_BYTES
+from evidence_recorder.core.bundle.opened import OpenedBundle as OpenedBundle
+from evidence_recorder.core.bundle.opened import open_bundle as open_bundle
 from evidence_recorder.core.bundle.report_data import ReportCapture, ReportData
 from evidence_recorder.core.bundle.sealnumber import seal_number
 from evidence_recorder.core.bundle.texts import (
@@ -57,108 +87,17 @@ from evidence_recorder.core.bundle.texts import (
     VERIFY_SH_BYTES,
     verify_readme,
 )
-from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDamaged, WrongSecret
+from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDamaged
 from evidence_recorder.core.gather import device, images
 from evidence_recorder.core.model import Capture, Incident, iso_utc, utc_now
-from evidence_recorder.core.vault import audit
 from evidence_recorder.core.vault.store import RecordedHashes, Vault
 
-NAMESPACE: Final = "evidence-recorder-bundle"
-SCHEMA_VERSION: Final = 1
-BAGIT_VERSION: Final = "1.0"
-
-BAGIT_TXT: Final = "bagit.txt"
-BAG_INFO: Final = "bag-info.txt"
-MANIFEST: Final = "manifest-sha256.txt"
-TAGMANIFEST: Final = "tagmanifest-sha256.txt"
-ALLOWED_SIGNERS: Final = "allowed_signers"
-SIGNATURE: Final = "tagmanifest-sha256.txt.sig"
-TIMESTAMP: Final = "tagmanifest-sha256.txt.sig.tsr"
-REPORT_PDF: Final = "report.pdf"
-REPORT_HTML: Final = "report.html"
-README_VERIFY: Final = "README-VERIFY.txt"
-VERIFY_SH: Final = "verify.sh"
-VERIFY_CMD: Final = "verify.cmd"
-SIGNED_TAG_FILES: Final = (BAGIT_TXT, BAG_INFO, MANIFEST, ALLOWED_SIGNERS)
-
-# Limits on a received bundle. Ours stay far below them: originals are capped at
-# import, and they are stored uncompressed, so no entry of ours compresses 200:1.
-MAX_ENTRIES: Final = 10_000
-MAX_ENTRY_BYTES: Final = 200 * 1024 * 1024
-MAX_RATIO: Final = 200
-MAX_TAG_FILE_BYTES: Final = 16 * 1024 * 1024  # manifests for 10,000 files are ~1 MB
-# zipfile reads the whole central directory into memory and makes an object per
-# entry before we can count them, so its declared size and count are checked first.
-# Ours take about 110 bytes an entry: 10,000 entries need about 1.1 MB.
-MAX_DIRECTORY_BYTES: Final = 4 * 1024 * 1024
-
-_CHUNK: Final = 1024 * 1024
 # Bytes of JPEG that the report's pictures may take between them (the PDF is made in
 # memory): this bounds an export's memory however many captures it holds.
 REPORT_PICTURES_BUDGET: Final = 64 * 1024 * 1024
 _FILE_MODE: Final = (stat.S_IFREG | 0o644) << 16
 _UNIX: Final = 3  # ZipInfo.create_system: the external attributes hold a Unix mode
-_MANIFEST_LINE: Final = re.compile(r"([0-9a-fA-F]{64})[ \t]+(\S.*)")
-_EXTENSIONS: Final = {
-    "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp",
-    "image/bmp": "bmp", "image/heic": "heic", "image/heif": "heif",
-}
-
-
-@dataclass(slots=True)
-class BundleReport:
-    """What :func:`verify_bundle` found: ``ok`` only when nothing was wrong.
-
-    ``fingerprint`` is the SSH fingerprint of the key whose signature verified, for
-    the reader to compare with the one they were given; ``None`` if none verified.
-    ``seal_number`` is the same key as twelve groups of five digits (see
-    :mod:`~evidence_recorder.core.bundle.sealnumber`), easier to read out by phone.
-    """
-
-    problems: list[str] = field(default_factory=list)
-    fingerprint: str | None = None
-    seal_number: str | None = None
-    identity: str | None = None
-    files_checked: int = 0
-    # "2026-11-25T12:00:03Z from CN=Example TSA" when the bundle holds a timestamp whose
-    # signature checked and that names this seal. It says nothing of trust: see below.
-    timestamp: str | None = None
-    encrypted: bool = False
-    # The timestamp's full verdict (a timestamp.TimestampCheck): only its ``trusted``
-    # allows the word "trusted"; otherwise the authority is unknown or not trusted.
-    timestamp_check: Any = None
-
-    # The SHA-256 of the tag manifest whose signature verified: it pins every sealed
-    # byte, so two reports with the same one were made from the same sealed contents.
-    sealed_sha256: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def timestamp_trusted(self) -> bool:
-        return self.timestamp_check is not None and bool(self.timestamp_check.trusted)
-
-    @property
-    def timestamp_state(self) -> str | None:
-        """``"trusted"``, ``"unknown-authority"`` or ``"not-trusted"``; None without one."""
-        return None if self.timestamp_check is None else str(self.timestamp_check.state.value)
-
-    @property
-    def timestamp_reason(self) -> str:
-        return "" if self.timestamp_check is None else str(self.timestamp_check.reason)
-
-    def as_dict(self) -> dict[str, Any]:
-        check = self.timestamp_check.as_dict() if self.timestamp_check is not None else None
-        return {"ok": self.ok, "problems": self.problems, "fingerprint": self.fingerprint,
-                "seal_number": self.seal_number,
-                "identity": self.identity, "files_checked": self.files_checked,
-                "timestamp": self.timestamp, "timestamp_check": check,
-                "encrypted": self.encrypted}
-
-
-# ============================================================================ export
+_EXTENSIONS: Final = MEDIA_EXTENSIONS
 
 
 def signing_identity(vault: Vault) -> str:
@@ -409,7 +348,7 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
                                         if not p.original_path],
             })
             bag.add("data/evidence.json", _json({
-                "schema_version": SCHEMA_VERSION,
+                "schema": SCHEMA_VERSION,
                 "bundle": folder,
                 "exported_at": iso_utc(now),
                 "exported_by": options.exporter,
@@ -420,7 +359,7 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
                 "signing_key": {"identity": identity, "fingerprint": key_fingerprint,
                                 "public_key": sshsig.public_key_line(key)},
                 "incidents": [_incident_dict(i) for i in incidents],
-                "captures": listed,
+                "items": listed,
                 "covered_originals_included": any(
                     p.covered and p.original_path for p, _ in planned),
                 "originals_kept_back": [p.capture.id for p, _ in planned
@@ -553,7 +492,8 @@ def _plan(vault: Vault, capture: Capture, options: ExportOptions, police: bool,
 def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
                  marks: dict[str, Any] | None, options: ExportOptions, police: bool,
                  recorded: RecordedHashes) -> tuple[dict[str, Any], tuple[bytes, bytes]]:
-    """One capture's files, and the two preview sizes for the report: those kept since
+    """One capture's files and its evidence.json entry (an item with its artefacts), and
+    the two preview sizes for the report: those kept since
     capture (refused if they no longer match the SHA-256 recorded then), or made now
     from the redacted copy (or from the original, when no preview was kept or its hash
     was never recorded), so that only small pictures wait for the report.
@@ -566,23 +506,58 @@ def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
         raise VaultDamaged(f"Capture {capture.id} no longer matches the SHA-256 "
                            "recorded when it was taken. Run a vault check.")
     base = f"data/captures/{capture.id}"
-    files: dict[str, str | None] = {"original": item.original_path or None,
-                                    "redacted": item.redacted_path, "annotations": None}
+    # Today the one stored artefact is the original, at _plan's path (None: kept back).
+    artefacts = [{**stored, "path": item.original_path or None, "derived_from": None}
+                 for stored in _stored_artefacts(capture)]
+    original_name = artefacts[0]["name"]
     if item.original_path:
         bag.add(item.original_path, original, compress=False, sha256=capture.sha256)
     derived: bytes | None = None
     if marks is not None and item.redacted_path is not None:
         derived = marks_module.render(original, marks)
-        files["annotations"] = marks_path = f"{base}/annotations.json"
+        marks_path, marks_json = f"{base}/annotations.json", _json(marks)
         bag.add(item.redacted_path, derived, compress=False)
-        bag.add(marks_path, _json(marks))
-    files["metadata"] = metadata_path = f"{base}/metadata.json"
-    entry = {**capture.full(), "files": files, "covered": item.covered,
-             "original_included": bool(item.original_path)}
+        bag.add(marks_path, marks_json)
+        for name, role, media_type, path, size in (
+                ("redacted.png", ROLE_COVERED_COPY, "image/png", item.redacted_path,
+                 len(derived)),
+                ("annotations.json", ROLE_ANNOTATIONS, "application/json", marks_path,
+                 len(marks_json))):
+            artefacts.append({"name": name, "role": role, "media_type": media_type,
+                              "size": size, "sha256": bag.hashes[path], "path": path,
+                              "derived_from": original_name})
+    metadata_path = f"{base}/metadata.json"
+    details = capture.full()
+    entry = {
+        "id": capture.id, "kind": capture.kind.value,
+        # Items get titles with the vault's artefacts (issue 11); a capture has none yet.
+        "title": str(getattr(capture, "title", "") or ""),
+        "incident": capture.incident_id, "captured_at": details["captured_at"],
+        "tz_name": capture.tz_name, "utc_offset": capture.utc_offset,
+        "width": capture.width, "height": capture.height,
+        "environment": capture.environment, "source": details["source"],
+        "details": details["details"], "has_annotations": capture.has_annotations,
+        "covered": item.covered, "original_included": bool(item.original_path),
+        "metadata": metadata_path, "artefacts": artefacts,
+    }
     bag.add(metadata_path, _json(entry))
     if item.shows_redacted_copy and derived is not None:
         return entry, _two_previews(derived)
     return entry, vault.checked_previews(capture.id, recorded) or _two_previews(original)
+
+
+def _stored_artefacts(capture: Capture) -> list[dict[str, Any]]:
+    """The files the vault keeps for ``capture``, as evidence.json lists them (without
+    their place in the bag).
+
+    The one adapter from today's captures to items with artefacts: until the vault
+    keeps artefacts, a capture has exactly one, its original, described by the
+    capture's own fields. Point this at ``capture.artefacts`` when the vault has them.
+    """
+    extension = _EXTENSIONS.get(capture.media_type, "bin")
+    return [{"name": f"original.{extension}", "role": ROLE_ORIGINAL,
+             "media_type": capture.media_type, "size": capture.byte_size,
+             "sha256": capture.sha256}]
 
 
 def _two_previews(picture: bytes) -> tuple[bytes, bytes]:
@@ -664,625 +639,3 @@ class _ReportMaker:
         return made
 
 
-# ============================================================================ verify
-
-
-class _Unreadable(Exception):
-    """The ZIP could not be read where it should have been; the message says where."""
-
-
-def _entry_problem(info: zipfile.ZipInfo, encrypted_ok: bool = False) -> str | None:
-    """Why this entry alone is refused, or None. Names are shown with repr() so that
-    control characters cannot forge a message."""
-    name = info.filename
-    shown = repr(info.orig_filename)
-    if info.orig_filename != name or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        return f"The entry {shown} has control characters in its name."
-    if "\\" in name:
-        return f"The entry {shown} uses backslashes, which Windows reads as folders."
-    if name.startswith("/") or re.match(r"[A-Za-z]:", name):
-        return f"The entry {shown} has an absolute path."
-    parts = name[:-1].split("/") if name.endswith("/") else name.split("/")
-    if ".." in parts:
-        return f"The entry {shown} points outside the bundle folder ('..')."
-    if any(part in ("", ".") for part in parts):
-        return f"The entry {shown} has an empty or '.' path component."
-    mode = info.external_attr >> 16
-    if stat.S_ISLNK(mode):
-        return f"The entry {shown} is a symbolic link."
-    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-        return f"The entry {shown} is not an ordinary file."
-    if info.flag_bits & 0x1 and not encrypted_ok:
-        return f"The entry {shown} is encrypted."
-    if info.file_size > MAX_ENTRY_BYTES:
-        return (f"The entry {shown} would unpack to {info.file_size:,} bytes, more than "
-                f"the {MAX_ENTRY_BYTES // (1024 * 1024)} MB allowed for one file.")
-    if info.file_size > MAX_RATIO * max(info.compress_size, 1):
-        return (f"The entry {shown} is compressed more than {MAX_RATIO}:1, "
-                "as in a ZIP bomb.")
-    return None
-
-
-def _structure_problems(infos: list[zipfile.ZipInfo],
-                        encrypted_ok: bool = False) -> tuple[list[str], str | None]:
-    """Problems with the ZIP's layout, and its one top folder if it has exactly one."""
-    if len(infos) > MAX_ENTRIES:
-        return [f"The bundle has {len(infos):,} entries; at most {MAX_ENTRIES:,} "
-                "are allowed."], None
-    if not infos:
-        return ["The bundle is an empty ZIP file."], None
-    problems: list[str] = []
-    seen: dict[str, str] = {}
-    folded: dict[str, str] = {}
-    tops: set[str] = set()
-    folders: list[str] = []
-    for info in infos:
-        if problem := _entry_problem(info, encrypted_ok):
-            problems.append(problem)
-            continue
-        name = info.filename
-        if name.endswith("/"):
-            folders.append(name)
-        if name in seen:
-            problems.append(f"The entry {name!r} appears more than once.")
-            continue
-        seen[name] = name
-        key = unicodedata.normalize("NFC", name.rstrip("/")).casefold()
-        if key in folded:
-            problems.append(f"The entries {folded[key]!r} and {name!r} differ only in "
-                            "letter case or accents, so they would overwrite each other.")
-            continue
-        folded[key] = name
-        top, _, rest = name.partition("/")
-        if not rest and not name.endswith("/"):
-            problems.append(f"The file {name!r} lies outside the bundle folder.")
-        tops.add(top)
-    if len(tops) > 1:
-        problems.append("The bundle should hold exactly one folder but holds "
-                        f"{len(tops)}: {', '.join(sorted(repr(t) for t in tops))}.")
-    bag_folder = tops.pop() if len(tops) == 1 and not problems else None
-    # Folder entries are harmless when files lie under them (zip tools add them), but
-    # ours never hold an empty one, and the seal covers files only: an empty folder was
-    # added after sealing. The rest is still checked, so the reader sees everything.
-    holding = {name[:at + 1] for name in seen for at, ch in enumerate(name)
-               if ch == "/" and at + 1 < len(name)}
-    problems.extend(f"The bundle holds an empty folder {name!r} that was added after it "
-                    "was sealed (the seal covers files only)."
-                    for name in folders if name not in holding)
-    return problems, bag_folder
-
-
-_EOCD: Final = b"PK\x05\x06"
-_EOCD64_LOCATOR: Final = b"PK\x06\x07"
-_EOCD64: Final = b"PK\x06\x06"
-
-
-def _directory_problem(fh: BinaryIO) -> str | None:
-    """Refuse a central directory too big to parse safely, reading only its end record.
-
-    Finds the end record the way zipfile does (at the very end, else the last one in
-    the final 64 KiB); anything malformed is left for zipfile to report.
-    """
-    size = fh.seek(0, os.SEEK_END)
-    tail_len = min(size, 22 + 0xFFFF + 20)
-    fh.seek(size - tail_len)
-    tail = fh.read(tail_len)
-    at = (len(tail) - 22 if tail[-22:-18] == _EOCD and tail[-2:] == b"\0\0"
-          else tail.rfind(_EOCD))
-    if at < 0 or len(tail) - at < 22:
-        return None
-    entries, directory_bytes = struct.unpack("<HI", tail[at + 10:at + 16])
-    if entries == 0xFFFF or directory_bytes == 0xFFFFFFFF:  # ZIP64: the real values
-        locator = tail[at - 20:at] if at >= 20 else b""
-        if locator[:4] == _EOCD64_LOCATOR:
-            fh.seek(struct.unpack("<Q", locator[8:16])[0])
-            record = fh.read(56)
-            if len(record) == 56 and record[:4] == _EOCD64:
-                entries, directory_bytes = struct.unpack("<QQ", record[32:48])
-    if entries > MAX_ENTRIES:
-        return f"The bundle has {entries:,} entries; at most {MAX_ENTRIES:,} are allowed."
-    if directory_bytes > MAX_DIRECTORY_BYTES:
-        return (f"The bundle's table of contents is {directory_bytes:,} bytes, too large "
-                f"for {MAX_ENTRIES:,} entries at most.")
-    return None
-
-
-def _read_all(zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> bytes:
-    if info.file_size > MAX_TAG_FILE_BYTES:
-        raise _Unreadable(f"{label} is too large ({info.file_size:,} bytes) to be a tag file.")
-    try:
-        with zf.open(info) as fh:
-            return fh.read(MAX_TAG_FILE_BYTES + 1)[:MAX_TAG_FILE_BYTES]
-    except Exception as exc:  # zipfile raises many kinds on hostile input
-        raise _Unreadable(f"{label} could not be read from the ZIP ({_why(exc)}).") from exc
-
-
-def _sha256_of(zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> tuple[str, int]:
-    """Hash an entry in chunks, never holding it whole; the CRC is checked at the end."""
-    digest = hashlib.sha256()
-    size = 0
-    try:
-        with zf.open(info) as fh:
-            while chunk := fh.read(_CHUNK):
-                size += len(chunk)
-                digest.update(chunk)
-    except Exception as exc:  # zipfile raises many kinds on hostile input
-        raise _Unreadable(f"{label} could not be read from the ZIP ({_why(exc)}).") from exc
-    return digest.hexdigest(), size
-
-
-def _why(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-    return text or type(exc).__name__
-
-
-def _parse_manifest(text: bytes, label: str, problems: list[str]) -> dict[str, str]:
-    listed: dict[str, str] = {}
-    try:
-        lines = text.decode("utf-8").splitlines()
-    except UnicodeDecodeError:
-        problems.append(f"{label} is not UTF-8 text.")
-        return listed
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        match = _MANIFEST_LINE.fullmatch(line)
-        if match is None:
-            problems.append(f"{label} line {number} is not '<SHA-256> <path>'.")
-            continue
-        path = unquote(match.group(2).rstrip(" \t")).removeprefix("./")
-        if path in listed:
-            problems.append(f"{label} lists {path!r} more than once.")
-            continue
-        listed[path] = match.group(1).lower()
-    return listed
-
-
-def _parse_allowed_signers(text: bytes, problems: list[str]) -> tuple[str, Ed25519PublicKey] | None:
-    signers: list[tuple[str, Ed25519PublicKey]] = []
-    try:
-        lines = text.decode("utf-8").splitlines()
-    except UnicodeDecodeError:
-        problems.append(f"{ALLOWED_SIGNERS} is not UTF-8 text.")
-        return None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        try:
-            words = shlex.split(line)
-            where = words.index(sshsig.KEY_TYPE)
-            key = sshsig.parse_public_key(" ".join(words[where:where + 2]))
-        except ValueError:
-            problems.append(f"{ALLOWED_SIGNERS} line {number} is not an ssh-ed25519 signer.")
-            continue
-        options = [w.partition("=") for w in words[1:where]]
-        spaces = [v for k, _, v in options if k.lower() == "namespaces"]
-        if spaces and NAMESPACE not in spaces[0].split(","):
-            problems.append(f"{ALLOWED_SIGNERS} line {number} does not allow the "
-                            f"{NAMESPACE!r} namespace.")
-            continue
-        signers.append((words[0], key))
-    if len(signers) != 1:
-        problems.append(f"{ALLOWED_SIGNERS} should name exactly one signer but names "
-                        f"{len(signers)}.")
-        return None
-    return signers[0]
-
-
-def _bag_info_oxum(text: bytes) -> str | None:
-    for line in text.decode("utf-8", errors="replace").splitlines():
-        label, _, value = line.partition(":")
-        if label.strip().lower() == "payload-oxum":
-            return value.strip()
-    return None
-
-
-def _check_bag(zf: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo],
-               report: BundleReport) -> None:
-    problems = report.problems
-    missing = [required for required in (BAGIT_TXT, BAG_INFO, MANIFEST, TAGMANIFEST,
-                                         ALLOWED_SIGNERS, SIGNATURE) if required not in files]
-    problems.extend(f"{required} is missing from the bundle." for required in missing)
-    if missing:  # problems found before (an empty folder, say) do not stop the check
-        return
-
-    bagit_txt = _read_all(zf, files[BAGIT_TXT], BAGIT_TXT).decode("utf-8", errors="replace")
-    if not re.search(r"^BagIt-Version:\s*\d+\.\d+\s*$", bagit_txt, re.MULTILINE):
-        problems.append(f"{BAGIT_TXT} does not declare a BagIt version.")
-
-    # Tag files first: if the signature fails, nothing below it can be trusted.
-    tagmanifest = _read_all(zf, files[TAGMANIFEST], TAGMANIFEST)
-    signature = _read_all(zf, files[SIGNATURE], SIGNATURE).decode("utf-8", errors="replace")
-    signer = _parse_allowed_signers(_read_all(zf, files[ALLOWED_SIGNERS], ALLOWED_SIGNERS),
-                                    problems)
-    if signer is not None:
-        identity, key = signer
-        if sshsig.verify(signature, tagmanifest, NAMESPACE, key):
-            report.fingerprint = sshsig.fingerprint(key)
-            report.seal_number = seal_number(key)
-            report.identity = identity
-            report.sealed_sha256 = hashlib.sha256(tagmanifest).hexdigest()
-            report.files_checked += 1  # the tag manifest, checked by the signature
-        else:
-            problems.append(f"{SIGNATURE} is not a valid signature of {TAGMANIFEST} by the "
-                            f"key in {ALLOWED_SIGNERS}.")
-
-    tag_listed = _parse_manifest(tagmanifest, TAGMANIFEST, problems)
-    for name in SIGNED_TAG_FILES:
-        if name not in tag_listed:
-            problems.append(f"{TAGMANIFEST} does not list {name}, so the signature "
-                            "does not cover it.")
-    for path, expected in sorted(tag_listed.items()):
-        if path not in files:
-            problems.append(f"{path} is listed in {TAGMANIFEST} but missing from the bundle.")
-        elif _sha256_of(zf, files[path], path)[0] != expected:
-            problems.append(f"{path} has been changed since the bundle was sealed "
-                            f"(its SHA-256 does not match {TAGMANIFEST}).")
-        report.files_checked += 1
-    for path in sorted(files):
-        if not path.startswith("data/") and path not in tag_listed \
-                and path not in (TAGMANIFEST, SIGNATURE, TIMESTAMP):
-            problems.append(f"{path} was added to the bundle: it is not listed in "
-                            f"{TAGMANIFEST}, so the signature does not cover it.")
-
-    listed = _parse_manifest(_read_all(zf, files[MANIFEST], MANIFEST), MANIFEST, problems)
-    for path in sorted(p for p in listed if not p.startswith("data/")):
-        problems.append(f"{MANIFEST} lists {path!r}, which is outside the data folder.")
-    payload = sorted(p for p in files if p.startswith("data/"))
-    total = 0
-    for path in payload:
-        if path.startswith("data/captures/") and _too_big_a_picture(zf, files[path], path):
-            problems.append(f"{path} declares a picture larger than "
-                            f"{images.MAX_PIXELS // 1_000_000} megapixels; it was not opened.")
-        digest, size = _sha256_of(zf, files[path], path)
-        total += size
-        report.files_checked += 1
-        if path not in listed:
-            problems.append(f"{path} was added to the bundle: it is not listed in {MANIFEST}.")
-        elif digest != listed[path]:
-            problems.append(f"{path} has been changed since the bundle was sealed "
-                            f"(its SHA-256 does not match {MANIFEST}).")
-    for path in sorted(p for p in listed if p.startswith("data/") and p not in files):
-        problems.append(f"{path} is listed in {MANIFEST} but missing from the bundle.")
-    oxum = _bag_info_oxum(_read_all(zf, files[BAG_INFO], BAG_INFO))
-    if oxum is not None and oxum != f"{total}.{len(payload)}":
-        problems.append(f"{BAG_INFO} gives the Payload-Oxum (bytes.files) as {oxum}, but the "
-                        f"data folder holds {total}.{len(payload)}.")
-    if TIMESTAMP in files:
-        _check_timestamp(_read_all(zf, files[TIMESTAMP], TIMESTAMP), signature.encode(), report)
-    if "data/audit.jsonl" in files:
-        _check_audit(_read_all(zf, files["data/audit.jsonl"], "data/audit.jsonl"), problems)
-
-
-def _too_big_a_picture(zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> bool:
-    """A picture bomb is refused from its header, before anything decodes it."""
-    try:
-        with zf.open(info) as fh:
-            head = fh.read(images.HEADER_BYTES)
-    except Exception as exc:  # zipfile raises many kinds on hostile input
-        raise _Unreadable(f"{label} could not be read from the ZIP ({_why(exc)}).") from exc
-    return images.too_many_pixels(images.declared_size(head))
-
-
-def _check_timestamp(tsr: bytes, signature: bytes, report: BundleReport) -> None:
-    """The .tsr is outside the seal, but its imprint binds it to the seal's bytes.
-
-    So a token swapped in from another bundle fails here (a problem), and one added
-    later for this seal can only claim a time after the seal existed. Whether the
-    time is *trusted* depends on the authority's root (core/bundle/trust.py).
-    """
-    from evidence_recorder.core.bundle import timestamp, trust
-
-    try:
-        check = timestamp.check_timestamp(tsr, signature, roots=trust.trusted_roots())
-    except EvidenceError as exc:
-        report.problems.append(f"{TIMESTAMP}: {exc.message}")
-        return
-    report.timestamp = f"{iso_utc(check.time)} from {check.tsa}"
-    report.timestamp_check = check
-
-
-# Ours nest a handful of levels; json would recurse once per level, so a file of
-# opening brackets would end in RecursionError (a crash) instead of a verdict.
-MAX_JSON_DEPTH: Final = 64
-_JSON_STRING: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_A_BRACKET: Final = re.compile(r"[^\[\]{}]+")
-_INNERMOST: Final = re.compile(r"\[\]|\{\}|\[\}|\{\]")
-
-
-class JsonDamaged(ValueError):
-    """A bundle's JSON that cannot be read; the message is a sentence about ``label``."""
-
-
-def _too_deep(text: str) -> bool:
-    """Whether ``text`` nests more than MAX_JSON_DEPTH levels, judged without recursion.
-
-    Strings are dropped, then the innermost pairs of brackets are peeled off one level
-    a pass (each pass runs in C): what is left after MAX_JSON_DEPTH passes is deeper.
-    Brackets left unbalanced are the parser's to report, unless there are too many.
-    """
-    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
-    for _ in range(MAX_JSON_DEPTH):
-        if not brackets:
-            return False
-        peeled = _INNERMOST.sub("", brackets)
-        if peeled == brackets:  # what is left never closes: count what it leaves open
-            return sum(ch in "[{" for ch in brackets) > MAX_JSON_DEPTH
-        brackets = peeled
-    return bool(brackets)
-
-
-def load_bundle_json(data: bytes | str, label: str) -> Any:
-    """JSON from a received bundle, or :class:`JsonDamaged` saying plainly why not.
-
-    Every JSON that the verifier or the viewer reads from a bundle comes through here,
-    so that hostile nesting is a verdict ("damaged"), never a crash.
-    """
-    try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
-    except UnicodeDecodeError as exc:
-        raise JsonDamaged(f"{label} is damaged (it is not UTF-8 text).") from exc
-    if _too_deep(text):
-        raise JsonDamaged(f"{label} is damaged (its contents are nested too deeply to read).")
-    try:
-        return json.loads(text)
-    except RecursionError as exc:  # not expected after the scan; a verdict all the same
-        raise JsonDamaged(f"{label} is damaged (its contents are nested too deeply to "
-                          "read).") from exc
-    except ValueError as exc:
-        raise JsonDamaged(f"{label} is damaged (it is not readable JSON).") from exc
-
-
-def _check_audit(text: bytes, problems: list[str]) -> None:
-    """The exported log entries: each one's hash, in order, ending with this export."""
-    label = "data/audit.jsonl"
-    previous_seq = 0
-    last_action = ""
-    for number, line in enumerate(text.decode("utf-8", errors="replace").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            entry = load_bundle_json(line, f"{label} line {number}")
-        except JsonDamaged as exc:
-            problems.append(str(exc))
-            return
-        try:
-            seq, digest = int(entry["seq"]), str(entry["hash"])
-            recomputed = audit.entry_hash(seq, entry["at"], entry["action"], entry["subject"],
-                                          entry["details"], entry["prev_hash"])
-        except (ValueError, KeyError, TypeError):
-            problems.append(f"{label} line {number} is not an audit entry.")
-            return
-        if recomputed != digest:
-            problems.append(f"{label}: entry {seq} was changed after it was written.")
-            return
-        if seq <= previous_seq:
-            problems.append(f"{label}: entry {seq} is out of order.")
-            return
-        previous_seq, last_action = seq, str(entry["action"])
-    if last_action != "export":
-        problems.append(f"{label} does not end with the export that made this bundle.")
-
-
-Source = Path | BinaryIO
-
-
-def _open_zip(source: Source, passphrase: str | None, report: BundleReport,
-              name: str) -> zipfile.ZipFile | None:
-    try:
-        if isinstance(source, Path):
-            with source.open("rb") as fh:
-                problem = _directory_problem(fh)
-        else:
-            problem = _directory_problem(source)
-        if problem:
-            report.problems.append(problem)
-            return None
-        import pyzipper
-
-        zf: zipfile.ZipFile = pyzipper.AESZipFile(source)
-    except FileNotFoundError:
-        report.problems.append(f"{name} does not exist.")
-        return None
-    except Exception as exc:  # zipfile raises many kinds on hostile input
-        report.problems.append(f"{name} is not a readable ZIP file ({_why(exc)}).")
-        return None
-    flagged = [info.flag_bits & 0x1 for info in zf.infolist() if not info.is_dir()]
-    if any(flagged) and not all(flagged):
-        # An export locks every file or none: a mix is damage (one flipped bit can set
-        # the flag), not a reason to ask for a passphrase.
-        zf.close()
-        report.problems.append(f"{name} is damaged: some of its files are marked as "
-                               "locked with a passphrase and others are not.")
-        return None
-    report.encrypted = any(flagged)
-    if report.encrypted:
-        if not passphrase:
-            zf.close()
-            raise BundleLocked("This bundle is encrypted. Type the passphrase the sender "
-                               "gave you (they should have sent it separately).")
-        zf.setpassword(passphrase.encode("utf-8"))
-        first = next((i for i in zf.infolist() if not i.is_dir()), None)
-        # Damage other than a wrong passphrase shows up in the checks that follow
-        # (pyzipper raises its own BadZipFile, not zipfile's).
-        with contextlib.suppress(zipfile.BadZipFile, pyzipper.zipfile.BadZipFile, OSError,
-                                 EOFError, ValueError, NotImplementedError):
-            try:
-                if first is not None:
-                    with zf.open(first) as fh:
-                        fh.read(1)
-            except RuntimeError as exc:
-                zf.close()
-                raise WrongSecret("That passphrase does not open this bundle.") from exc
-    return zf
-
-
-def _bag_files(zf: zipfile.ZipFile, report: BundleReport,
-               name: str) -> tuple[str, dict[str, zipfile.ZipInfo]] | None:
-    infos = zf.infolist()
-    problems, top = _structure_problems(infos, encrypted_ok=report.encrypted)
-    first = min((info.header_offset for info in infos), default=0)
-    if first > 0:
-        # zipfile reads past bytes put in front of an archive; the seal covers none
-        # of them, so a file that is also something else is not a sound bundle.
-        problems.append(f"{name} has {first:,} bytes before its ZIP contents, which the "
-                        "seal does not cover.")
-    report.problems.extend(problems)
-    if top is None:
-        if not report.problems:
-            report.problems.append(f"{name} does not hold a bundle folder.")
-        return None
-    return top, {info.filename[len(top) + 1:]: info for info in infos
-                 if not info.is_dir() and info.filename.startswith(f"{top}/")}
-
-
-def _sealed_folder_name(bag_info: bytes) -> str | None:
-    """The folder name the exporter wrote into bag-info.txt (which the seal covers)."""
-    for line in bag_info.decode("utf-8", errors="replace").splitlines():
-        label, _, value = line.partition(":")
-        if label.strip().lower() == "external-identifier":
-            return value.strip()
-    return None
-
-
-def _read_evidence(zf: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo]
-                   ) -> tuple[dict[str, Any], str | None]:
-    """``data/evidence.json`` as an object, and the sentence saying why not if it is not."""
-    label = "data/evidence.json"
-    if label not in files:
-        return {}, None
-    try:
-        loaded = load_bundle_json(_read_all(zf, files[label], label), label)
-    except JsonDamaged as exc:
-        return {}, str(exc)
-    if not isinstance(loaded, dict):
-        return {}, f"{label} is damaged (it does not describe what the bundle holds)."
-    return loaded, None
-
-
-def _check_contents(zf: zipfile.ZipFile, top: str, files: dict[str, zipfile.ZipInfo],
-                    report: BundleReport) -> None:
-    """What the hashes alone do not catch: a renamed bag folder, an unreadable list.
-
-    Bundles from before the folder name was recorded say nothing about it (every
-    bundle this program has made records it, in bag-info.txt's External-Identifier).
-    """
-    if BAG_INFO in files:
-        sealed = _sealed_folder_name(_read_all(zf, files[BAG_INFO], BAG_INFO))
-        if sealed and sealed != top:
-            report.problems.append(
-                f"The bundle's folder is called {top!r}, but it was sealed as {sealed!r}: "
-                "it has been renamed or packed again since it was sealed.")
-    problem = _read_evidence(zf, files)[1]
-    if problem is not None:
-        report.problems.append(problem)
-
-
-def verify_bundle(source: Source, passphrase: str | None = None) -> BundleReport:
-    """Check a bundle in place, without extracting it. Every failure is a sentence in
-    ``problems``; it raises only :class:`BundleLocked` / :class:`WrongSecret` for an
-    encrypted bundle without the right passphrase (and on bugs)."""
-    name = source.name if isinstance(source, Path) else "The bundle"
-    report = BundleReport()
-    zf = _open_zip(source, passphrase, report, name)
-    if zf is None:
-        return report
-    with zf:
-        found = _bag_files(zf, report, name)
-        if found is not None:
-            try:
-                _check_bag(zf, found[1], report)
-                _check_contents(zf, found[0], found[1], report)
-            except _Unreadable as exc:
-                report.problems.append(str(exc))
-    return report
-
-
-def keep_received_bundle(vault: Vault, path: Path, shown: dict[str, Any],
-                         passphrase: str | None = None) -> int:
-    """Keep the bundle at ``path`` in ``vault``, checked again from the copy kept.
-
-    The file is read once, into the vault; the copy is verified, and kept only if its
-    verdict is the one the reader was shown (``shown``: ``ok``, ``fingerprint``,
-    ``sealed_sha256`` and ``problems``, as :meth:`BundleViewer.report_summary` gives
-    them). A file swapped or changed on disk after it was checked is therefore refused,
-    never kept under the verdict of the file that was checked.
-    """
-    name = Path(path).name
-
-    def check(copy: BinaryIO) -> dict[str, Any]:
-        report = verify_bundle(copy, passphrase)
-        if (report.ok != bool(shown.get("ok"))
-                or report.fingerprint != shown.get("fingerprint")
-                or report.sealed_sha256 != shown.get("sealed_sha256")
-                or len(report.problems) != len(shown.get("problems") or [])):
-            raise RefusedInput(f"{name} has changed on the disk since it was checked, so it "
-                               "was not saved. Open it again, look at what it shows now, "
-                               "and save it from there if it is still intact.")
-        return {**report.as_dict(), "sealed_sha256": report.sealed_sha256}
-
-    return vault.add_received_bundle(path, check)
-
-
-class BundleLocked(WrongSecret):
-    """An encrypted bundle, opened without a passphrase."""
-
-
-class OpenedBundle:
-    """A verified bundle held open for reading (the headteacher's viewer).
-
-    Files are read from the ZIP on demand, never extracted; ``evidence`` is the
-    parsed ``data/evidence.json``. Whatever the verdict, the caller shows it first.
-    """
-
-    def __init__(self, zf: zipfile.ZipFile, top: str, files: dict[str, zipfile.ZipInfo],
-                 report: BundleReport) -> None:
-        self._zf: zipfile.ZipFile | None = zf
-        self._files = files
-        self.bundle_name = top
-        self.report = report
-        self.evidence: dict[str, Any] = {}
-        # Why it could not be read is already among the report's problems.
-        with contextlib.suppress(_Unreadable):
-            self.evidence = _read_evidence(zf, files)[0]
-
-    def read(self, path: str) -> bytes:
-        """One file of the bag, by its path inside the bag (bounded in size)."""
-        if self._zf is None:
-            raise EvidenceError("The bundle has been closed.")
-        info = self._files.get(path)
-        if info is None:
-            raise EvidenceError(f"{path} is not in this bundle.")
-        if info.file_size > MAX_ENTRY_BYTES:
-            raise EvidenceError(f"{path} is too large to show.")
-        try:
-            with self._zf.open(info) as fh:
-                return fh.read(MAX_ENTRY_BYTES + 1)[:MAX_ENTRY_BYTES]
-        except Exception as exc:  # zipfile raises many kinds on hostile input
-            raise EvidenceError(f"{path} could not be read from the bundle "
-                                f"({_why(exc)}).") from exc
-
-    def close(self) -> None:
-        if self._zf is not None:
-            self._zf.close()
-            self._zf = None
-
-
-def open_bundle(source: Source, passphrase: str | None = None) -> OpenedBundle:
-    """Verify a bundle and keep it open for reading; raises only if it is not a bundle."""
-    name = source.name if isinstance(source, Path) else "The bundle"
-    report = BundleReport()
-    zf = _open_zip(source, passphrase, report, name)
-    if zf is None:
-        raise RefusedInput(f"{name} is not an evidence bundle: {report.problems[0]}")
-    found = _bag_files(zf, report, name)
-    if found is None:
-        zf.close()
-        raise RefusedInput(f"{name} is not an evidence bundle: {report.problems[0]}")
-    top, files = found
-    try:
-        _check_bag(zf, files, report)
-        _check_contents(zf, top, files, report)
-    except _Unreadable as exc:
-        report.problems.append(str(exc))
-    return OpenedBundle(zf, top, files, report)

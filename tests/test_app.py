@@ -239,7 +239,7 @@ def test_verify_and_audit_dialogs(qtbot, controller) -> None:  # type: ignore[no
     create_vault(qtbot, controller)
     messages.set_next_answer(messages.Button.Ok)
     controller.main.verify_vault()
-    wait_until(qtbot, lambda: messages.shown[-1][0] == "Vault intact")
+    wait_until(qtbot, lambda: bool(messages.shown) and messages.shown[-1][0] == "Vault intact")
     dialog = AuditDialog(controller.session.audit_entries(), controller.main)
     qtbot.addWidget(dialog)
     assert dialog.table.model().rowCount() >= 1

@@ -13,8 +13,8 @@ import re
 import shutil
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 import tomllib
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest

@@ -176,7 +176,7 @@ def test_report_fonts_use_the_one_lookup() -> None:
     from evidence_recorder.core.bundle import report
 
     assert paths.resource_dir() / "fonts" == report.FONT_DIR
-    assert not re.search(r"parents\[\d\]", (REPO / "evidence_recorder" / "core" /
+    assert not re.search(r"parents\[\d\]", (REPO / "evidence_recorder" / "core" / "bundle" /
                                             "report.py").read_text(encoding="utf-8"))
 
 

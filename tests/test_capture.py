@@ -473,7 +473,7 @@ def test_mss_failing_to_grab_is_retried_once_then_reported_plainly(
 def _run_without_a_display(env_changes: dict[str, str]) -> list[str]:
     """Capture in a fresh interpreter, so nothing in this process can stand in for X."""
     code = (
-        "from evidence_recorder.core import capture\n"
+        "from evidence_recorder.core.gather import capture\n"
         "from evidence_recorder.core.errors import CaptureFailed\n"
         "for call in (capture.default_grabber, capture.grab):\n"
         "    try:\n"

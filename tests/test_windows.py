@@ -297,7 +297,7 @@ def test_unreachable_display_is_a_plain_refusal(xvfb_display: XvfbDisplay) -> No
 
 def test_without_an_x_display_says_to_capture_a_region() -> None:
     code = (
-        "from evidence_recorder.core import windows, capture\n"
+        "from evidence_recorder.core.gather import windows, capture\n"
         "from evidence_recorder.core.errors import CaptureFailed\n"
         "for call in (windows.active_window_rect, capture.grab_window):\n"
         "    try:\n"

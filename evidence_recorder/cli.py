@@ -13,7 +13,6 @@ import logging
 import math
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -997,21 +996,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so plainly, keep the details out of the terminal
         report = _write_crash_report(exc)
         print("Something went wrong inside Evidence Recorder; this is a bug, not something you "
-              f"did. Your vault is safe. A report was written to {report}.", file=sys.stderr)
+              f"did. Your vault is safe. {report}", file=sys.stderr)
         return EXIT_FAILED
 
 
-def _write_crash_report(exc: BaseException) -> Path:
-    """Frames and exception type only: messages may quote evidence, so they stay out."""
-    import platformdirs
+def _write_crash_report(exc: BaseException) -> str:
+    """The sentence that says where the report went (see core/crashreport: no messages)."""
+    from evidence_recorder.core import crashreport
 
-    folder = Path(platformdirs.user_log_dir("EvidenceRecorder", appauthor=False))
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = folder / "crash.log"
-    frames = "".join(traceback.format_tb(exc.__traceback__))
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(f"--- Evidence Recorder {__version__}: {type(exc).__name__}\n{frames}\n")
-    return path
+    try:
+        path = crashreport.write_report(crashreport.format_report(exc))
+    except OSError:  # the disk that caused the bug may be full too: say so, still exit
+        return "The report could not be written either."
+    return f"A report was written to {path}."
 
 
 if __name__ == "__main__":

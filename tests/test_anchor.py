@@ -227,11 +227,12 @@ def test_a_failed_anchor_write_never_fails_a_save(vault: Vault, vault_dir: Path,
 
 def test_the_anchor_moves_only_after_the_commit(vault: Vault, vault_dir: Path) -> None:
     """A write whose COMMIT fails (a deferred foreign key) must not move the anchor ahead."""
-    from evidence_recorder.core.errors import EvidenceError
     from evidence_recorder.core.vault import store as vault_module
+    from evidence_recorder.core.vault.dberrors import DatabaseBug
 
     before = anchor_file(vault.vault_id).read_bytes()
-    with pytest.raises(EvidenceError), vault._write() as cur:
+    # A broken constraint is a bug in the program, not the environment (see dberrors).
+    with pytest.raises(DatabaseBug), vault._write() as cur:
         vault_module._append(cur, "test.never_committed", "vault", {})
         cur.execute("INSERT INTO received_chunk (bundle_id, seq, bytes) VALUES (77, 0, x'00')")
     assert anchor_file(vault.vault_id).read_bytes() == before

@@ -342,9 +342,10 @@ def test_new_and_renamed_incidents(qtbot, controller, monkeypatch) -> None:  # t
 
 
 def test_crash_dialog_report_holds_no_message(qtbot, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from evidence_recorder.core import paths
     from evidence_recorder.ui import crash
 
-    monkeypatch.setattr(crash, "log_path", lambda: tmp_path / "crash.log")
+    monkeypatch.setattr(paths, "crash_log", lambda: tmp_path / "crash.log")
     shown: list[str] = []
     monkeypatch.setattr(crash.CrashDialog, "exec", lambda self: shown.append(
         self.report.toPlainText()) or 0)

@@ -43,3 +43,35 @@ def test_importing_all_of_core_and_the_cli_loads_no_qt() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=60)
+
+
+def _imported_names(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_only_paths_asks_platformdirs_for_folders() -> None:
+    """One paths module (qutebrowser's standarddir): the CLI, the app and settings all
+    find their folders through core/paths.py, where the overrides live."""
+    package = CORE.parent
+    askers = sorted(str(path.relative_to(package)) for path in package.rglob("*.py")
+                    if "platformdirs" in _imported_names(path))
+    assert askers == ["core/paths.py"]
+
+
+def test_one_libxcb_binding_for_the_app_and_the_screen_tests() -> None:
+    """libxcb is loaded, and its shared calls and structures declared, in
+    core/gather/xcb.py alone: window finding and the Xvfb tests bind one library one
+    way (a second binding in the same process could redeclare a call differently)."""
+    shared = ('"xcb_connect"', '"xcb_setup_roots_iterator"', '"xcb_intern_atom_reply"',
+              "class _Cookie", "class _Screen", "libxcb.so.1")  # declared, not merely used
+    sources = [*CORE.parent.rglob("*.py"), *(REPO / "tests").glob("*.py")]
+    owners = {str(path.relative_to(REPO)) for path in sources
+              for word in shared if word in path.read_text(encoding="utf-8")
+              and path.name != "test_layers.py"}
+    assert owners == {"evidence_recorder/core/gather/xcb.py"}

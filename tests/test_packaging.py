@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -286,3 +287,16 @@ def test_a_failed_setup_shows_the_end_of_pips_log(tmp_path: Path) -> None:
     assert run.returncode != 0
     assert "did not work" in run.stderr and "could not build the wheel" in run.stderr
     assert not (checkout / ".venv" / ".setup-stamp").exists()  # tried again next time
+
+
+def test_the_licence_is_shipped_whole() -> None:
+    """pyproject says GPL-3.0-or-later: the repository, the wheel and the frozen app carry
+    the licence's full text."""
+    text = (REPO / "LICENSE").read_text(encoding="utf-8")
+    assert "GNU GENERAL PUBLIC LICENSE" in text and "Version 3, 29 June 2007" in text
+    assert "END OF TERMS AND CONDITIONS" in text  # the whole text, not a stub
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "GPL-3.0-or-later"
+    assert project["license-files"] == ["LICENSE"]
+    spec = (REPO / "packaging" / "evidence-recorder.spec").read_text(encoding="utf-8")
+    assert 'datas.append((str(ROOT / "LICENSE"), "."))' in spec

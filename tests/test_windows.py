@@ -21,15 +21,16 @@ from conftest import REPO
 from PIL import Image, ImageDraw
 from test_capture import assert_same_pixels, unique_pattern, wait_for
 from test_cli import assert_plain_error
-from xvfb import XvfbDisplay, _bind, _Cookie, _Xcb
+from xvfb import XvfbDisplay, _Xcb
 
 from evidence_recorder.core.errors import CaptureFailed, RefusedInput
-from evidence_recorder.core.gather import capture, windows
+from evidence_recorder.core.gather import capture, windows, xcb
 from evidence_recorder.core.gather.capture import FakeGrabber, Monitor, MssGrabber
 from evidence_recorder.core.model import CaptureKind
 
-_P = ctypes.c_void_p
-_U8, _U16, _U32, _I16 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_int16
+_P, _U8, _U16, _U32, _I16 = xcb.P, xcb.U8, xcb.U16, xcb.U32, xcb.I16
+_Cookie = xcb.Cookie
+_bind = xcb.bind  # the app's one libxcb binding, with the requests only this test makes
 _CW_BACK_PIXEL, _CW_BORDER_PIXEL, _CW_OVERRIDE_REDIRECT = 2, 8, 512
 _INPUT_OUTPUT = 1
 _PROP_MODE_REPLACE = 0

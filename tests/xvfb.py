@@ -5,7 +5,9 @@ test that asks for it), points ``DISPLAY`` at it for each such test only, and
 stops it when pytest finishes. Without Xvfb those tests fail, not skip: CI installs
 it through ``scripts/setup --test`` and a skipped screen test proves nothing.
 
-Drawing goes straight to the X server through libxcb (which mss needs anyway), so no
+Drawing goes straight to the X server through libxcb (which mss needs anyway), on the
+app's own binding (evidence_recorder/core/gather/xcb.py) with the calls only tests make
+added to it, so no
 window manager, toolkit or timing is involved: the root window's background is set
 to a picture, exactly as ``xsetroot`` does, and the pixels on screen are then known
 to the bit. Monitors are made with RandR 1.5 ``SetMonitor``, as ``xrandr
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import os
 import select
 import shutil
@@ -32,6 +33,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from evidence_recorder.core.gather import xcb as core_xcb
+
 SCREEN_WIDTH = 1280
 SCREEN_HEIGHT = 720
 START_TIMEOUT = 15.0
@@ -43,57 +46,7 @@ class XvfbError(Exception):
     pass
 
 
-# --- a minimal libxcb binding: only what painting and RandR monitors need -----------
-
-
-class _Cookie(ctypes.Structure):
-    _fields_ = [("sequence", ctypes.c_uint)]
-
-
-class _Screen(ctypes.Structure):
-    _fields_ = [
-        ("root", ctypes.c_uint32),
-        ("default_colormap", ctypes.c_uint32),
-        ("white_pixel", ctypes.c_uint32),
-        ("black_pixel", ctypes.c_uint32),
-        ("current_input_masks", ctypes.c_uint32),
-        ("width_in_pixels", ctypes.c_uint16),
-        ("height_in_pixels", ctypes.c_uint16),
-        ("width_in_millimeters", ctypes.c_uint16),
-        ("height_in_millimeters", ctypes.c_uint16),
-        ("min_installed_maps", ctypes.c_uint16),
-        ("max_installed_maps", ctypes.c_uint16),
-        ("root_visual", ctypes.c_uint32),
-        ("backing_stores", ctypes.c_uint8),
-        ("save_unders", ctypes.c_uint8),
-        ("root_depth", ctypes.c_uint8),
-        ("allowed_depths_len", ctypes.c_uint8),
-    ]
-
-
-class _ScreenIterator(ctypes.Structure):
-    _fields_ = [("data", ctypes.POINTER(_Screen)), ("rem", ctypes.c_int), ("index", ctypes.c_int)]
-
-
-class _GenericError(ctypes.Structure):
-    _fields_ = [
-        ("response_type", ctypes.c_uint8),
-        ("error_code", ctypes.c_uint8),
-        ("sequence", ctypes.c_uint16),
-        ("resource_id", ctypes.c_uint32),
-        ("minor_code", ctypes.c_uint16),
-        ("major_code", ctypes.c_uint8),
-    ]
-
-
-class _InternAtomReply(ctypes.Structure):
-    _fields_ = [
-        ("response_type", ctypes.c_uint8),
-        ("pad0", ctypes.c_uint8),
-        ("sequence", ctypes.c_uint16),
-        ("length", ctypes.c_uint32),
-        ("atom", ctypes.c_uint32),
-    ]
+# --- what painting and RandR monitors need, on the app's libxcb binding ------------
 
 
 class _RandrVersionReply(ctypes.Structure):
@@ -137,40 +90,26 @@ class _ProtocolRequest(ctypes.Structure):
     ]
 
 
-_P = ctypes.c_void_p
-_U8, _U16, _U32, _I16 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_int16
+_P, _U8, _U16, _U32, _I16 = core_xcb.P, core_xcb.U8, core_xcb.U16, core_xcb.U32, core_xcb.I16
+_Cookie = core_xcb.Cookie
+_bind = core_xcb.bind
 _XCB_IMAGE_FORMAT_Z_PIXMAP = 2
 _XCB_CW_BACK_PIXMAP = 1
 _XCB_REQUEST_CHECKED = 1
 _XCB_RANDR_SET_MONITOR = 43
 
 
-def _load(name: str, soname: str) -> ctypes.CDLL:
-    return ctypes.CDLL(ctypes.util.find_library(name) or soname)
-
-
-def _bind(lib: ctypes.CDLL, name: str, restype: object, *argtypes: object) -> None:
-    func = getattr(lib, name)
-    func.restype = restype
-    func.argtypes = list(argtypes)
-
-
-class _Xcb:
-    """One connection to an X server, with just the calls these tests make."""
+class _Xcb(core_xcb.Connection):
+    """One connection to an X server, with the calls these tests make added."""
 
     def __init__(self, display: str) -> None:
-        self.lib = xcb = _load("xcb", "libxcb.so.1")
-        self.randr = randr = _load("xcb-randr", "libxcb-randr.so.0")
-        self.libc = _load("c", "libc.so.6")
-        _bind(xcb, "xcb_connect", _P, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int))
-        _bind(xcb, "xcb_connection_has_error", ctypes.c_int, _P)
-        _bind(xcb, "xcb_disconnect", None, _P)
-        _bind(xcb, "xcb_get_setup", _P, _P)
-        _bind(xcb, "xcb_setup_roots_iterator", _ScreenIterator, _P)
-        _bind(xcb, "xcb_screen_next", None, ctypes.POINTER(_ScreenIterator))
+        library = core_xcb.library()
+        self.lib = xcb = library.xcb
+        self.randr = randr = core_xcb.load("xcb-randr", "libxcb-randr.so.0")
+        self.libc = library.libc
         _bind(xcb, "xcb_generate_id", _U32, _P)
         _bind(xcb, "xcb_get_maximum_request_length", _U32, _P)
-        _bind(xcb, "xcb_request_check", ctypes.POINTER(_GenericError), _P, _Cookie)
+        _bind(xcb, "xcb_request_check", ctypes.POINTER(core_xcb.GenericError), _P, _Cookie)
         _bind(xcb, "xcb_create_pixmap_checked", _Cookie, _P, _U8, _U32, _U32, _U16, _U16)
         _bind(xcb, "xcb_free_pixmap_checked", _Cookie, _P, _U32)
         _bind(xcb, "xcb_create_gc_checked", _Cookie, _P, _U32, _U32, _U32, _P)
@@ -181,8 +120,6 @@ class _Xcb:
         )  # fmt: skip
         _bind(xcb, "xcb_change_window_attributes_checked", _Cookie, _P, _U32, _U32, _P)
         _bind(xcb, "xcb_clear_area_checked", _Cookie, _P, _U8, _U32, _I16, _I16, _U16, _U16)
-        _bind(xcb, "xcb_intern_atom", _Cookie, _P, _U8, _U16, ctypes.c_char_p)
-        _bind(xcb, "xcb_intern_atom_reply", ctypes.POINTER(_InternAtomReply), _P, _Cookie, _P)
         _bind(randr, "xcb_randr_query_version", _Cookie, _P, _U32, _U32)
         _bind(
             randr, "xcb_randr_query_version_reply", ctypes.POINTER(_RandrVersionReply),
@@ -194,24 +131,10 @@ class _Xcb:
         _bind(randr, "xcb_randr_get_screen_resources_current_outputs_length", ctypes.c_int, _P)
         _bind(xcb, "xcb_send_request", ctypes.c_uint, _P, ctypes.c_int, _P, _P)
         _bind(randr, "xcb_randr_delete_monitor_checked", _Cookie, _P, _U32, _U32)
-        _bind(self.libc, "free", None, _P)
-
-        screen_num = ctypes.c_int()
-        self.conn = xcb.xcb_connect(display.encode(), ctypes.byref(screen_num))
-        if xcb.xcb_connection_has_error(self.conn):
-            xcb.xcb_disconnect(self.conn)
-            raise XvfbError(f"cannot connect to X display {display}")
-        roots = xcb.xcb_setup_roots_iterator(xcb.xcb_get_setup(self.conn))
-        for _ in range(screen_num.value):
-            xcb.xcb_screen_next(ctypes.byref(roots))
-        screen = roots.data.contents
-        self.root = int(screen.root)
-        self.depth = int(screen.root_depth)
-        self.width = int(screen.width_in_pixels)
-        self.height = int(screen.height_in_pixels)
-
-    def close(self) -> None:
-        self.lib.xcb_disconnect(self.conn)
+        try:
+            super().__init__(library, display)
+        except core_xcb.XcbError as exc:
+            raise XvfbError(f"cannot connect to X display {display}") from exc
 
     def check(self, cookie: _Cookie, what: str) -> int:
         """Wait for a request; return its X error code (0 when it succeeded)."""

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-import platformdirs
-
-from evidence_recorder.core import fsutil
+from evidence_recorder.core import fsutil, paths
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 
 T = TypeVar("T", bool, int, str)
 
-CONFIG_ENV = "EVIDENCE_RECORDER_CONFIG"
+CONFIG_ENV = paths.CONFIG_ENV  # the one override of where settings live, kept in paths
 MAX_SETTINGS_BYTES = 256 * 1024
 
 
@@ -87,10 +84,7 @@ GUIDE_SEEN = _declare(Option("guide_seen", False, "The first-run guide has been 
 
 
 def settings_path() -> Path:
-    if override := os.environ.get(CONFIG_ENV):
-        return Path(override)
-    return Path(platformdirs.user_config_dir("EvidenceRecorder", appauthor=False)) / \
-        "settings.json"
+    return paths.settings_file()
 
 
 class Settings:

@@ -1,20 +1,18 @@
 """The crash dialog: what a bug looks like to the user, and what it leaves in the log.
 
-A bug is not the user's fault and must not look like lost evidence. The report holds
-the exception's type and where it happened, but not its message, which could quote
-evidence (a URL, a note); the same report goes to the log file.
+A bug is not the user's fault and must not look like lost evidence. The report is
+made and logged by :mod:`evidence_recorder.core.crashreport`, the same one the CLI
+writes: the exception's type and where it happened, never its message, which could
+quote evidence (a URL, a note).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import platform
 import sys
-import traceback
-from pathlib import Path
 from types import TracebackType
 
-import platformdirs
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
@@ -26,23 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evidence_recorder import APP_NAME, __version__
+from evidence_recorder import APP_NAME
+from evidence_recorder.core import crashreport
 
 log = logging.getLogger("evidence_recorder")
 _dialog_open = False
-
-
-def crash_report(exc_type: type[BaseException], tb: TracebackType | None) -> str:
-    frames = "".join(traceback.format_tb(tb))
-    return (f"{APP_NAME} {__version__} on {platform.platform()}, Python "
-            f"{platform.python_version()}\n{exc_type.__module__}.{exc_type.__qualname__}\n"
-            f"{frames}")
-
-
-def log_path() -> Path:
-    folder = Path(platformdirs.user_log_dir("EvidenceRecorder", appauthor=False))
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder / "crash.log"
 
 
 class CrashDialog(QDialog):
@@ -77,12 +63,11 @@ def handle_exception(exc_type: type[BaseException], exc: BaseException,
     if issubclass(exc_type, KeyboardInterrupt):
         QApplication.quit()
         return
-    report = crash_report(exc_type, tb)
-    try:
-        with log_path().open("a", encoding="utf-8") as fh:
-            fh.write(f"--- crash\n{report}\n")
-    except OSError:
-        pass
+    if exc.__traceback__ is None:
+        exc = exc.with_traceback(tb)
+    report = crashreport.format_report(exc)
+    with contextlib.suppress(OSError):  # a full disk must not also hide the dialog
+        crashreport.write_report(report)
     log.error("Unexpected fault: %s", report)
     if _dialog_open or QApplication.instance() is None:
         return

@@ -14,7 +14,6 @@ raises :class:`CaptureFailed` with a sentence that says what to do instead.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 import logging
 import os
@@ -24,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from evidence_recorder.core.errors import CaptureFailed
+from evidence_recorder.core.gather import xcb
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 
 _log = logging.getLogger(__name__)
@@ -57,30 +57,7 @@ _XCB_ATOM_WINDOW = 33
 _XCB_MAP_STATE_VIEWABLE = 2
 
 
-# --- a minimal libxcb binding: only the requests asked here ------------------------
-
-
-class _Cookie(ctypes.Structure):
-    _fields_ = [("sequence", ctypes.c_uint)]
-
-
-class _Screen(ctypes.Structure):
-    # The start of xcb_screen_t: only the root is read.
-    _fields_ = [("root", ctypes.c_uint32)]
-
-
-class _ScreenIterator(ctypes.Structure):
-    _fields_ = [("data", ctypes.POINTER(_Screen)), ("rem", ctypes.c_int), ("index", ctypes.c_int)]
-
-
-class _InternAtomReply(ctypes.Structure):
-    _fields_ = [
-        ("response_type", ctypes.c_uint8),
-        ("pad0", ctypes.c_uint8),
-        ("sequence", ctypes.c_uint16),
-        ("length", ctypes.c_uint32),
-        ("atom", ctypes.c_uint32),
-    ]
+# --- the requests asked here, bound on the one libxcb binding (gather/xcb.py) -------
 
 
 class _GetPropertyReply(ctypes.Structure):
@@ -161,55 +138,40 @@ class _TranslateCoordinatesReply(ctypes.Structure):
     ]
 
 
-_P = ctypes.c_void_p
-_U8, _U16, _U32, _I16 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_int16
-_ErrorOut = ctypes.POINTER(_P)  # xcb_generic_error_t **, freed by us
+_P, _U8, _U32, _I16 = xcb.P, xcb.U8, xcb.U32, xcb.I16
+_Cookie = xcb.Cookie
+_ErrorOut = xcb.ErrorOut
 
 
-class _Libs:
-    """libxcb and libc, bound once per process."""
-
-    def __init__(self) -> None:
-        self.xcb = xcb = ctypes.CDLL(ctypes.util.find_library("xcb") or "libxcb.so.1")
-        self.libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        self.libc.free.restype = None
-        self.libc.free.argtypes = [_P]
-        binds: list[tuple[str, Any, list[Any]]] = [
-            ("xcb_connect", _P, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]),
-            ("xcb_connection_has_error", ctypes.c_int, [_P]),
-            ("xcb_disconnect", None, [_P]),
-            ("xcb_get_setup", _P, [_P]),
-            ("xcb_setup_roots_iterator", _ScreenIterator, [_P]),
-            ("xcb_screen_next", None, [ctypes.POINTER(_ScreenIterator)]),
-            ("xcb_intern_atom", _Cookie, [_P, _U8, _U16, ctypes.c_char_p]),
-            ("xcb_intern_atom_reply", ctypes.POINTER(_InternAtomReply), [_P, _Cookie, _ErrorOut]),
-            ("xcb_get_property", _Cookie, [_P, _U8, _U32, _U32, _U32, _U32, _U32]),
-            ("xcb_get_property_reply", ctypes.POINTER(_GetPropertyReply),
-             [_P, _Cookie, _ErrorOut]),
-            ("xcb_get_property_value", _P, [ctypes.POINTER(_GetPropertyReply)]),
-            ("xcb_get_property_value_length", ctypes.c_int, [ctypes.POINTER(_GetPropertyReply)]),
-            ("xcb_get_window_attributes", _Cookie, [_P, _U32]),
-            ("xcb_get_window_attributes_reply", ctypes.POINTER(_GetWindowAttributesReply),
-             [_P, _Cookie, _ErrorOut]),
-            ("xcb_query_tree", _Cookie, [_P, _U32]),
-            ("xcb_query_tree_reply", ctypes.POINTER(_QueryTreeReply), [_P, _Cookie, _ErrorOut]),
-            ("xcb_get_geometry", _Cookie, [_P, _U32]),
-            ("xcb_get_geometry_reply", ctypes.POINTER(_GetGeometryReply),
-             [_P, _Cookie, _ErrorOut]),
-            ("xcb_translate_coordinates", _Cookie, [_P, _U32, _U32, _I16, _I16]),
-            ("xcb_translate_coordinates_reply", ctypes.POINTER(_TranslateCoordinatesReply),
-             [_P, _Cookie, _ErrorOut]),
-        ]  # fmt: skip
-        for name, restype, argtypes in binds:
-            func = getattr(xcb, name)
-            func.restype = restype
-            func.argtypes = argtypes
+def _bind_requests(lib: ctypes.CDLL) -> None:
+    binds: list[tuple[str, Any, list[Any]]] = [
+        ("xcb_get_property", _Cookie, [_P, _U8, _U32, _U32, _U32, _U32, _U32]),
+        ("xcb_get_property_reply", ctypes.POINTER(_GetPropertyReply),
+         [_P, _Cookie, _ErrorOut]),
+        ("xcb_get_property_value", _P, [ctypes.POINTER(_GetPropertyReply)]),
+        ("xcb_get_property_value_length", ctypes.c_int, [ctypes.POINTER(_GetPropertyReply)]),
+        ("xcb_get_window_attributes", _Cookie, [_P, _U32]),
+        ("xcb_get_window_attributes_reply", ctypes.POINTER(_GetWindowAttributesReply),
+         [_P, _Cookie, _ErrorOut]),
+        ("xcb_query_tree", _Cookie, [_P, _U32]),
+        ("xcb_query_tree_reply", ctypes.POINTER(_QueryTreeReply), [_P, _Cookie, _ErrorOut]),
+        ("xcb_get_geometry", _Cookie, [_P, _U32]),
+        ("xcb_get_geometry_reply", ctypes.POINTER(_GetGeometryReply),
+         [_P, _Cookie, _ErrorOut]),
+        ("xcb_translate_coordinates", _Cookie, [_P, _U32, _U32, _I16, _I16]),
+        ("xcb_translate_coordinates_reply", ctypes.POINTER(_TranslateCoordinatesReply),
+         [_P, _Cookie, _ErrorOut]),
+    ]  # fmt: skip
+    for name, restype, argtypes in binds:
+        xcb.bind(lib, name, restype, *argtypes)
 
 
 @functools.cache
-def _libs() -> _Libs:
+def _libs() -> xcb.Library:
     try:
-        return _Libs()
+        libs = xcb.library()
+        _bind_requests(libs.xcb)
+        return libs
     except (OSError, AttributeError) as exc:  # no libxcb, or one without these calls
         _log.info("libxcb is not usable: %s", exc)
         raise CaptureFailed(NOT_X11_MESSAGE) from exc
@@ -218,7 +180,7 @@ def _libs() -> _Libs:
 class _Connection:
     """One short-lived connection; every reply is checked and freed here."""
 
-    def __init__(self, libs: _Libs, conn: int, root: int) -> None:
+    def __init__(self, libs: xcb.Library, conn: int, root: int) -> None:
         self.libs = libs
         self.conn = conn
         self.root = root
@@ -325,25 +287,20 @@ def _display_name(display: str | None) -> str:
 def _connect(display: str | None) -> Iterator[_Connection]:
     name = _display_name(display)
     libs = _libs()
-    xcb = libs.xcb
-    screen_number = ctypes.c_int()
-    conn = xcb.xcb_connect(name.encode(), ctypes.byref(screen_number))
     try:
-        if not conn or xcb.xcb_connection_has_error(conn):
-            _log.info("Could not connect to the X display %r", name)
-            raise CaptureFailed(
-                f"Evidence Recorder could not connect to the X display {name!r}, so it cannot "
-                "tell which window is active; use “Capture a region” instead."
-            )
-        roots = xcb.xcb_setup_roots_iterator(xcb.xcb_get_setup(conn))
-        if roots.rem <= screen_number.value or not roots.data:
-            raise CaptureFailed(NOT_X11_MESSAGE)
-        for _ in range(screen_number.value):
-            xcb.xcb_screen_next(ctypes.byref(roots))
-        yield _Connection(libs, conn, int(roots.data.contents.root))
+        x = xcb.Connection(libs, name)
+    except xcb.NoScreen as exc:
+        raise CaptureFailed(NOT_X11_MESSAGE) from exc
+    except xcb.XcbError as exc:
+        _log.info("Could not connect to the X display %r", name)
+        raise CaptureFailed(
+            f"Evidence Recorder could not connect to the X display {name!r}, so it cannot "
+            "tell which window is active; use “Capture a region” instead."
+        ) from exc
+    try:
+        yield _Connection(libs, x.conn, x.root)
     finally:
-        if conn:
-            xcb.xcb_disconnect(conn)
+        x.close()
 
 
 def _active_property(x: _Connection) -> int:

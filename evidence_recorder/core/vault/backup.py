@@ -28,7 +28,7 @@ from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDama
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import iso_utc, utc_now
 from evidence_recorder.core.paths import KEYFILE_NAME
-from evidence_recorder.core.vault import anchor
+from evidence_recorder.core.vault import anchor, dberrors
 from evidence_recorder.core.vault.keyfile import KeyFile
 from evidence_recorder.core.vault.store import DB_NAME, Vault
 
@@ -120,7 +120,9 @@ def make_backup(vault: Vault, out: Path) -> Path:
         try:
             _copy_database(vault, db_copy)
         except sqlcipher3.Error as exc:
-            if "full" in str(exc).lower():
+            if not dberrors.is_environment(exc):  # a bug, not damage: see dberrors
+                raise dberrors.translate_db_error(exc) from exc
+            if dberrors.is_disk_full(exc):
                 raise EvidenceError(
                     QT_TRANSLATE_NOOP("EvidenceError", "The disk is full, so the backup was not "
                                                        "written. Nothing was left behind; free "

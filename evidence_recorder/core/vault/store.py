@@ -56,6 +56,7 @@ from evidence_recorder.core.model import (
 from evidence_recorder.core.passphrase import passphrase_problem
 from evidence_recorder.core.paths import KEYFILE_NAME, vault_exists
 from evidence_recorder.core.vault import anchor, audit, schema
+from evidence_recorder.core.vault.dberrors import translate_db_error as _translate_db_error
 from evidence_recorder.core.vault.keyfile import (
     DATA_KEY_BYTES,
     KdfParams,
@@ -213,23 +214,6 @@ class _FolderLock:
         if self._fh is not None:
             self._fh.close()  # closing the file drops the lock on every platform
             self._fh = None
-
-
-def _translate_db_error(exc: Exception) -> EvidenceError:
-    text = str(exc).lower()
-    if "full" in text:
-        return EvidenceError(
-            "The disk is full, so nothing was saved. Free some space and try again; "
-            "everything saved before is safe."
-        )
-    if "readonly" in text or "read-only" in text:
-        return EvidenceError("The vault folder cannot be written to, so nothing was saved.")
-    if "locked" in text or "busy" in text:
-        return VaultInUse("The vault is busy in another Evidence Recorder window. Try again.")
-    return VaultDamaged(
-        "Part of the vault could not be read; it may be damaged. Nothing was changed. "
-        "Keep the vault folder as it is and restore from a backup copy."
-    )
 
 
 class Vault:

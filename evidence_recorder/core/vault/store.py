@@ -55,7 +55,7 @@ from evidence_recorder.core.model import (
 )
 from evidence_recorder.core.passphrase import passphrase_problem
 from evidence_recorder.core.paths import KEYFILE_NAME, vault_exists
-from evidence_recorder.core.vault import anchor, audit, schema
+from evidence_recorder.core.vault import anchor, audit, dberrors, schema
 from evidence_recorder.core.vault.dberrors import translate_db_error as _translate_db_error
 from evidence_recorder.core.vault.keyfile import (
     DATA_KEY_BYTES,
@@ -1346,6 +1346,8 @@ def _connect(path: Path, data_key: bytes, *, create: bool) -> sqlcipher3.Connect
     try:
         conn = sqlcipher3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     except sqlcipher3.Error as exc:
+        if not dberrors.is_environment(exc):
+            raise dberrors.translate_db_error(exc) from exc  # a bug, not a damaged file
         raise VaultDamaged(f"The vault's database could not be opened ({exc}).") from exc
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
@@ -1356,6 +1358,8 @@ def _connect(path: Path, data_key: bytes, *, create: bool) -> sqlcipher3.Connect
             conn.execute(f"PRAGMA {pragma}")
     except sqlcipher3.Error as exc:
         conn.close()
+        if not dberrors.is_environment(exc):
+            raise dberrors.translate_db_error(exc) from exc  # a bug, not a damaged file
         raise VaultDamaged(
             "The vault's database is damaged, or this key file (vault.key) does not belong "
             "to it (a copy made before all keys were changed no longer opens it), so it "

@@ -6,7 +6,8 @@
 
 It writes a vault (passphrase and key-derivation parameters as in tests/conftest.py)
 holding 40 captures as schema 3 kept them: screen grabs and imported PNG, JPEG and
-WebP files, an incident, edits, highlights, a deletion and a received bundle. The
+WebP files, an incident, edits, highlights and a deletion (no received bundle,
+so that dropping the version-2 tables makes a true version-1 vault of it). The
 migration tests open copies of it with today's code. Kept, not rebuilt, so that what
 they migrate is exactly what older versions wrote.
 """
@@ -58,9 +59,6 @@ def main() -> None:
         vault.set_annotations(ids[1], {"version": 1, "items": [
             {"type": "redact", "rect": [0, 0, 5, 5]}]})
         vault.delete_capture(ids[2], "blurred duplicate")
-        bundle = out / "b.zip"
-        bundle.write_bytes(b"PK\x05\x06" + b"\0" * 18)
-        vault.add_received_bundle(bundle, {"ok": False})
     with tarfile.open(out / "vault-v3.tar.gz", "w:gz") as tar:
         for path in sorted(folder.iterdir()):
             tar.add(path, arcname=f"vault-v3/{path.name}")

@@ -102,16 +102,6 @@ def vault(new_vault: tuple[Vault, str]) -> Vault:
     return new_vault[0]
 
 
-def schema_3_vault(into: Path) -> Path:
-    """A copy of the schema-3 vault made by the last schema-3 code (40 captures; see
-    tests/data/make_v3_vault.py), unpacked into ``into``; returns its folder."""
-    import tarfile
-
-    with tarfile.open(REPO / "tests" / "data" / "vault-v3.tar.gz") as tar:
-        tar.extractall(into, filter="data")
-    return into / "vault-v3"
-
-
 def as_schema_3(conn: Any) -> None:
     """Put a vault made by today's code back as schema 3 kept it (inside the caller's
     transaction): originals in the ``original`` table, no artefact tables. For vaults

@@ -1,5 +1,11 @@
 """The vault: an encrypted folder that keeps captures, incidents and the audit log.
 
+A capture is an evidence item holding one or more artefacts (files kept byte for
+byte, in chunks); :mod:`items` has the artefact plumbing. This module is well over
+600 lines because the ``Vault`` object is the one door to the database (every write
+and its audit entry in one transaction, under one lock); its verification and its
+artefacts are the parts already moved out or next to move.
+
 A vault is a folder (mode 0700) holding ``vault.key`` (the key slots, see
 :mod:`keyfile`), ``evidence.db`` (SQLCipher, keyed with the random data key) and a
 lock file. Images go from memory straight into the database; nothing the user
@@ -1210,7 +1216,9 @@ class Vault:
         """Check the vault against its audit log; ``ok`` only if nothing differs.
 
         Detected: a broken hash chain (an entry changed, removed or reordered); an
-        original that no longer matches its SHA-256; a capture's recorded facts and
+        original, or any other artefact, that no longer matches the SHA-256 and size
+        the log recorded at intake (re-hashed chunk by chunk), or that is missing,
+        added, or whose recorded name, role, type or size changed; a capture's recorded facts and
         details, or which incident it is in, changed, added or removed behind the app's
         back (the log is replayed); a thumbnail, report picture or annotation that no
         longer matches the SHA-256 recorded when it was made or saved; an incident's

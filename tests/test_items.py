@@ -70,6 +70,10 @@ def test_an_item_keeps_every_artefact_byte_for_byte_and_audits_each(vault: Vault
                                                 "certificate.pem", "visible.png"]
     assert item.primary is not None and item.primary.name == "full-page.png"
     assert vault.artefacts(item_id) == item.artefacts
+    add_page(vault)
+    listed = vault.captures(artefacts=True)
+    assert listed[0].artefacts == item.artefacts and len(listed[1].artefacts) == 4
+    assert [c.artefacts for c in vault.captures()] == [[], []]  # plain listings: not loaded
     for artefact, data in zip(item.artefacts, [FULL_PAGE, PAGE, CERT, FULL_PAGE[:100]],
                               strict=True):
         assert (artefact.size, artefact.sha256, artefact.item_id) == (len(data), sha(data),
@@ -79,8 +83,8 @@ def test_an_item_keeps_every_artefact_byte_for_byte_and_audits_each(vault: Vault
             assert fh.read() == data
     assert vault.artefact(item_id, "visible.png").derived_from == "full-page.png"
     assert vault.original(item_id) == FULL_PAGE  # the primary one
-    entry = vault.audit_entries()[-1]
-    assert entry.action == "capture.added"
+    entry = vault.audit_entries()[-2]
+    assert entry.action == "capture.added" and entry.details["capture"] == item_id
     # Every key today's entries have, and each artefact besides.
     assert {"capture", "incident", "kind", "sha256", "captured_at", "tz_name", "utc_offset",
             "width", "height", "media_type", "byte_size", "source", "details",

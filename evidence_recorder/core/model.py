@@ -192,8 +192,9 @@ class Capture:
     details: CaptureDetails = field(default_factory=CaptureDetails)
     has_annotations: bool = False
     title: str = ""  # a page's or message's title as recorded at intake; "" where none
-    # The files kept for it, the primary one first. ``sha256``, ``media_type`` and
-    # ``byte_size`` above are those of the primary artefact.
+    # The files kept for it, the primary one first: filled in by ``Vault.capture`` and
+    # by ``Vault.captures(artefacts=True)``, empty in plain listings. ``sha256``,
+    # ``media_type`` and ``byte_size`` above are those of the primary artefact.
     artefacts: list[Artefact] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:

@@ -885,8 +885,12 @@ class Vault:
         return capture_id
 
     def captures(self, incident_id: int | None = None, *,
-                 newest: int | None = None) -> list[Capture]:
-        """Every capture (or one incident's), oldest first; only the ``newest`` N if given."""
+                 newest: int | None = None, artefacts: bool = False) -> list[Capture]:
+        """Every capture (or one incident's), oldest first; only the ``newest`` N if given.
+
+        Each one's ``artefacts`` are filled in only when asked (one more query): the app
+        lists thousands of captures at every unlock and needs none of them there.
+        """
         where, params = "", ()  # type: tuple[str, tuple[Any, ...]]
         if incident_id is not None:
             self.incident(incident_id)
@@ -900,7 +904,8 @@ class Vault:
                               (*params, max(0, newest)))
             rows.reverse()
         found = [_row_to_capture(r) for r in rows]
-        self._attach_artefacts(found)
+        if artefacts:
+            self._attach_artefacts(found)
         return found
 
     def _attach_artefacts(self, found: list[Capture]) -> None:

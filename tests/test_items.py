@@ -412,3 +412,16 @@ def test_cli_extract_writes_one_artefact(cli, page_vault: int, tmp_path: Path) -
     assert "Traceback" not in unknown.stderr
     assert not (tmp_path / "x").exists()
     assert "--artefact" in cli("extract", "--help").stdout
+
+
+def test_verify_names_files_and_bytes_that_belong_to_no_capture(vault: Vault) -> None:
+    item_id = add_page(vault)
+    problems = _tamper(vault, "PRAGMA foreign_keys = OFF",
+                       "INSERT INTO artefact_chunk (artefact_id, seq, bytes) "
+                       "VALUES (999, 0, x'00')",
+                       "INSERT INTO artefact (id, item_id, name, role, media_type, byte_size, "
+                       "sha256, is_primary) VALUES (77, 555, 'a.png', 'original', 'image/png', "
+                       f"0, '{sha(b'')}', 1)")
+    assert sorted(problems) == ["Files are stored for capture 555, which is not in the vault.",
+                                "The vault holds stored bytes that belong to no capture."]
+    assert item_id != 555

@@ -199,3 +199,18 @@ def _kill_at(points: list[int], tmp_path: Path) -> None:
             assert schema_3_originals(folder) == before
         with Vault.open(folder, PASSPHRASE) as vault:
             assert_migrated(vault, before)
+
+
+def test_originals_larger_than_a_chunk_are_split_and_read_back_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidence_recorder.core.vault import items
+    from evidence_recorder.core.vault import store as store_module
+
+    for module in (schema, items, store_module):
+        monkeypatch.setattr(module, "ARTEFACT_CHUNK", 64)
+    folder = schema_3_vault(tmp_path)
+    before = schema_3_originals(folder)
+    with Vault.open(folder, PASSPHRASE) as vault:
+        chunks = vault.conn.execute("SELECT max(seq) FROM artefact_chunk").fetchone()[0]
+        assert chunks > 5  # every original went in many pieces
+        assert_migrated(vault, before)

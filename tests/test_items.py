@@ -425,3 +425,27 @@ def test_verify_names_files_and_bytes_that_belong_to_no_capture(vault: Vault) ->
     assert sorted(problems) == ["Files are stored for capture 555, which is not in the vault.",
                                 "The vault holds stored bytes that belong to no capture."]
     assert item_id != 555
+
+
+def test_an_unknown_kind_or_a_stream_that_fails_stores_nothing(vault: Vault) -> None:
+    class Broken(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            raise OSError(5, "Input/output error")
+
+    def add(kind: str, data: Any) -> int:
+        return vault.add_item(kind,  # type: ignore[arg-type]
+                              [NewArtefact("chat.zip", ArtefactRole.EXPORT, "application/zip",
+                                           data, primary=True)],
+                              captured_at=iso_utc(utc_now()), tz_name="UTC",
+                              utc_offset="+00:00", environment={}, thumbnail=b"")
+
+    with pytest.raises(RefusedInput, match="not a kind"):
+        add("fax", b"x")
+    with pytest.raises(EvidenceError, match=r"chat.zip could not be read \(Input/output"):
+        add("chat", Broken())
+    assert vault.captures() == []
+    assert vault.conn.execute("SELECT count(*) FROM artefact_chunk").fetchone()[0] == 0
+    assert add("chat", b"x") > 0 and vault.verify().ok

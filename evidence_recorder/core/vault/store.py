@@ -825,7 +825,9 @@ class Vault:
         those of the primary artefact; ``width`` and ``height`` its pixels (0 if none).
         """
         wanted = items.check_new(artefacts)
-        kind = CaptureKind(kind)
+        if str(kind) not in _KINDS:
+            raise RefusedInput(f"“{kind}” is not a kind of evidence this vault keeps.")
+        kind = _KINDS[str(kind)]
         title = _clean_text(title, "title", MAX_TITLE)
         details = CaptureDetails(**_check_details((details or CaptureDetails()).as_dict()))
         if incident_id is None:
@@ -842,7 +844,11 @@ class Vault:
                            .fetchone()[0])
             stored: list[Artefact] = []
             for offset, new in enumerate(wanted):
-                size, digest = items.write_chunks(cur, first_id + offset, new.data)
+                try:
+                    size, digest = items.write_chunks(cur, first_id + offset, new.data)
+                except OSError as exc:  # a stream from a file that went away, say
+                    raise EvidenceError(f"{new.name} could not be read ({exc.strerror}); "
+                                        "nothing was saved.") from exc
                 if new.sha256 is not None and new.sha256 != digest:
                     raise EvidenceError(items.CHANGED_IN_MEMORY)
                 stored.append(Artefact(first_id + offset, 0, new.name, ArtefactRole(new.role),

@@ -19,7 +19,12 @@ from typing import Any, NoReturn
 
 from evidence_recorder import __version__
 from evidence_recorder.core import paths
-from evidence_recorder.core.errors import EvidenceError, RefusedInput, WrongSecret
+from evidence_recorder.core.errors import (
+    EvidenceError,
+    RefusedInput,
+    VaultDamaged,
+    WrongSecret,
+)
 from evidence_recorder.core.model import (
     Capture,
     CaptureDetails,
@@ -264,7 +269,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         captures = vault.captures(args.incident)
         titles = {i.id: i.title for i in vault.incidents()}
     if args.json:
-        _print_json([c.summary() for c in captures])
+        _print_json([c.item_summary() for c in captures])
         return EXIT_OK
     if not captures:
         print("No captures yet.")
@@ -282,7 +287,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         capture = vault.capture(args.id)
         incident = vault.incident(capture.incident_id)
     if args.json:
-        _print_json(capture.full())
+        _print_json(capture.item_full())
         return EXIT_OK
     d = capture.details
     rows = [
@@ -294,8 +299,13 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("Size", f"{capture.width}×{capture.height} pixels, {capture.byte_size:,} bytes"),
         ("SHA-256", capture.sha256),
     ]
+    if capture.title:
+        rows.insert(3, ("Title", capture.title))
     if capture.source and capture.source.claimed_time:
         rows.append(("Date in the file", f"{capture.source.claimed_time} (claimed, unverified)"))
+    if len(capture.artefacts) > 1:  # one file: it is the picture above
+        rows += [("File", f"{a.name} ({a.role.value}, {a.media_type}, {a.size:,} bytes, "
+                          f"SHA-256 {a.sha256})") for a in capture.artefacts]
     rows += [(label, handle_text(d.handle) if name == "handle" else getattr(d, name))
              for label, name in (
         ("Site", "site"), ("URL", "url"), ("Author", "author"), ("Handle", "handle"),
@@ -322,7 +332,10 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    import hashlib
+
     from evidence_recorder.core import fsutil
+    from evidence_recorder.core.vault.items import unknown_name
 
     out = Path(args.out)
     if out.exists() and not args.force:
@@ -330,13 +343,35 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise RefusedInput(f"The folder {out.parent} does not exist.")
     with _open(args) as vault:
-        data = vault.original(args.id)
+        held = vault.artefacts(args.id)
+        if args.artefact is not None and args.artefact not in {a.name for a in held}:
+            raise UsageError(unknown_name(args.id, args.artefact,
+                                          [a.name for a in held]).message)
+        artefact = vault.artefact(args.id, args.artefact)
+        digest = hashlib.sha256()
         try:
-            fsutil.atomic_write_bytes(out, data)
+            with vault.open_artefact(args.id, artefact.name) as source, \
+                    fsutil.atomic_writer(out) as target:
+                # Streamed a chunk at a time, hashed on the way: what is written is
+                # what was recorded at intake, or nothing is written.
+                while block := source.read(1024 * 1024):
+                    digest.update(block)
+                    target.write(block)
+                if digest.hexdigest() != artefact.sha256:
+                    raise VaultDamaged(
+                        f"The file {artefact.name} of capture {args.id} no longer matches the "
+                        "SHA-256 recorded when it was saved, so it was not written. Run "
+                        "“evidence-recorder audit --verify”.")
         except OSError as exc:
             raise EvidenceError(f"{out} could not be written ({exc.strerror}).") from exc
-        vault.record("capture.extracted", f"capture:{args.id}", {"capture": args.id})
-    print(f"Wrote the original of capture {args.id} to {out} ({len(data):,} bytes).")
+        details: dict[str, object] = {"capture": args.id}
+        if args.artefact is not None:
+            details["artefact"] = artefact.name
+        vault.record("capture.extracted", f"capture:{args.id}", details)
+    if args.artefact is None:
+        print(f"Wrote the original of capture {args.id} to {out} ({artefact.size:,} bytes).")
+    else:
+        print(f"Wrote {artefact.name} of capture {args.id} to {out} ({artefact.size:,} bytes).")
     return EXIT_OK
 
 
@@ -792,11 +827,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     detail_options(p, incident_help="put them in incident ID (default: unsorted captures)")
 
-    p = command("list", cmd_list, "list captures, oldest first")
+    p = command("list", cmd_list, "list captures (evidence items), oldest first; --json gives "
+                                  "each one's kind and title too")
     p.add_argument("--incident", type=_positive_int, metavar="ID", help="only this incident")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
 
-    p = command("show", cmd_show, "show everything recorded about one capture")
+    p = command("show", cmd_show, "show everything recorded about one capture, and the files "
+                                  "it holds (--json: their names, roles, sizes and SHA-256)")
     p.add_argument("id", type=_positive_int, metavar="ID")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
 
@@ -817,9 +854,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clear", action="store_true",
                    help="remove every annotation first (alone: just remove them)")
 
-    p = command("extract", cmd_extract, "write a capture's original image, byte for byte, to a "
+    p = command("extract", cmd_extract, "write one file a capture holds (by default its "
+                                        "original image or main file), byte for byte, to a "
                                         "file (unencrypted)")
     p.add_argument("id", type=_positive_int, metavar="ID")
+    p.add_argument("--artefact", metavar="NAME",
+                   help="which of its files to write, by name as “show” lists them "
+                        "(default: the main one)")
     p.add_argument("--out", required=True, metavar="FILE")
     p.add_argument("--force", action="store_true", help="replace FILE if it exists")
 

@@ -102,6 +102,40 @@ def vault(new_vault: tuple[Vault, str]) -> Vault:
     return new_vault[0]
 
 
+def as_schema_3(conn: Any) -> None:
+    """Put a vault made by today's code back as schema 3 kept it (inside the caller's
+    transaction): originals in the ``original`` table, no artefact tables. For vaults
+    whose artefacts are single-chunk originals, as ``add`` helpers make them."""
+    conn.execute("CREATE TABLE original (capture_id INTEGER PRIMARY KEY REFERENCES "
+                 "capture(id), bytes BLOB NOT NULL)")
+    conn.execute("INSERT INTO original SELECT a.item_id, c.bytes FROM artefact a "
+                 "JOIN artefact_chunk c ON c.artefact_id = a.id WHERE a.is_primary")
+    conn.execute("CREATE TRIGGER original_never_changes BEFORE UPDATE ON original "
+                 "BEGIN SELECT RAISE(ABORT, 'originals never change'); END")
+    conn.execute("DROP TABLE artefact_chunk")
+    conn.execute("DROP TABLE artefact")
+    conn.execute("PRAGMA user_version = 3")
+
+
+def schema_3_vault(into: Path) -> Path:
+    """A copy of the schema-3 vault made by the last schema-3 code (40 captures; see
+    tests/data/make_v3_vault.py), unpacked into ``into``; returns its folder. This
+    computer's record of it (its history anchor) is forgotten, as on a new computer:
+    every copy has the same vault id."""
+    import tarfile
+
+    from evidence_recorder.core.vault import anchor
+    from evidence_recorder.core.vault.keyfile import KeyFile
+
+    with tarfile.open(REPO / "tests" / "data" / "vault-v3.tar.gz") as tar:
+        tar.extractall(into, filter="data")
+    folder = into / "vault-v3"
+    vault_id = KeyFile.load(folder).vault_id
+    for path in (anchor._anchor_path(vault_id), anchor._next_path(vault_id)):
+        path.unlink(missing_ok=True)
+    return folder
+
+
 @pytest.fixture
 def closed_vault(vault_dir: Path) -> Path:
     """A vault on disk, created with tiny KDF costs and closed, for CLI tests."""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import sqlcipher3
-from conftest import FAST_KDF, PASSPHRASE, REPO
+from conftest import FAST_KDF, PASSPHRASE, REPO, as_schema_3
 from PIL import Image
 
 from evidence_recorder.core.errors import (
@@ -285,7 +285,10 @@ def test_migrations_run_from_version_zero(tmp_path: Path) -> None:
         schema.MIGRATIONS[version](conn)
     conn.execute("COMMIT")
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"meta", "incident", "capture", "original", "thumbnail", "annotation", "audit"} <= tables
+    # Schema 4 moved the originals into artefacts (chunked): one place for evidence bytes.
+    assert {"meta", "incident", "capture", "artefact", "artefact_chunk", "thumbnail",
+            "annotation", "audit"} <= tables
+    assert "original" not in tables
 
 
 # ------------------------------------------------------------------ evidence
@@ -338,7 +341,11 @@ def test_edits_are_audited_with_old_and_new_values(vault: Vault) -> None:
 def test_originals_can_never_be_rewritten(vault: Vault) -> None:
     capture_id = add(vault)
     with pytest.raises(sqlcipher3.IntegrityError, match="originals never change"):
-        vault.conn.execute("UPDATE original SET bytes = x'00' WHERE capture_id = ?", (capture_id,))
+        vault.conn.execute("UPDATE artefact_chunk SET bytes = x'00' WHERE artefact_id IN "
+                           "(SELECT id FROM artefact WHERE item_id = ?)", (capture_id,))
+    with pytest.raises(sqlcipher3.IntegrityError, match="originals never change"):
+        vault.conn.execute("UPDATE artefact SET sha256 = ? WHERE item_id = ?",
+                           ("0" * 64, capture_id))
     with pytest.raises(sqlcipher3.IntegrityError, match="never changes"):
         vault.conn.execute("UPDATE capture SET sha256 = ? WHERE id = ?", ("0" * 64, capture_id))
     with pytest.raises(sqlcipher3.IntegrityError, match="append-only"):
@@ -412,8 +419,9 @@ def test_a_metadata_row_edited_behind_the_apps_back_is_named(vault: Vault,
 
 def test_an_original_swapped_behind_the_apps_back_is_named(vault: Vault, vault_dir: Path) -> None:
     capture_id = add(vault)
-    problems = _tamper(vault, vault_dir, "DROP TRIGGER original_never_changes",
-                       f"UPDATE original SET bytes = x'89504e47' WHERE capture_id = {capture_id}")
+    problems = _tamper(vault, vault_dir, "DROP TRIGGER artefact_chunk_never_changes",
+                       "UPDATE artefact_chunk SET bytes = x'89504e47' WHERE artefact_id IN "
+                       f"(SELECT id FROM artefact WHERE item_id = {capture_id})")
     assert any(f"Capture {capture_id}: its original image no longer matches" in p
                for p in problems)
 
@@ -435,7 +443,9 @@ def test_a_capture_removed_behind_the_apps_back_is_named(vault: Vault, vault_dir
     capture_id = add(vault)
     problems = _tamper(vault, vault_dir,
                        f"DELETE FROM thumbnail WHERE capture_id = {capture_id}",
-                       f"DELETE FROM original WHERE capture_id = {capture_id}",
+                       "DELETE FROM artefact_chunk WHERE artefact_id IN "
+                       f"(SELECT id FROM artefact WHERE item_id = {capture_id})",
+                       f"DELETE FROM artefact WHERE item_id = {capture_id}",
                        f"DELETE FROM capture WHERE id = {capture_id}")
     assert problems == [f"Capture {capture_id} is missing, but the audit log has no record "
                         "of its deletion."]
@@ -538,6 +548,7 @@ def test_a_version_1_vault_is_migrated_on_open(tmp_path: Path) -> None:
         add(vault, site="Facebook")
     conn = raw_connection(folder)
     conn.execute("BEGIN")
+    as_schema_3(conn)  # the originals back in their version-1 table
     for statement in ("DROP TABLE received_chunk", "DROP TABLE received_bundle",
                       "DROP TABLE preview"):
         conn.execute(statement)
@@ -560,6 +571,7 @@ def test_a_version_2_vault_gains_previews_for_new_captures(tmp_path: Path) -> No
         old = add(vault, site="Facebook")
     conn = raw_connection(folder)
     conn.execute("BEGIN")
+    as_schema_3(conn)  # the originals back in their version-1 table
     conn.execute("DROP TABLE preview")
     conn.execute("PRAGMA user_version = 2")
     conn.execute("COMMIT")

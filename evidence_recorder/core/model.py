@@ -23,6 +23,63 @@ class CaptureKind(StrEnum):
     REGION = "region"  # a rectangle in screen pixels
     WINDOW = "window"  # one application window
     IMPORT = "import"  # a file the user brought in (a phone screenshot, say)
+    WEB = "web"  # a web page: its pictures, archive and certificate (step 9)
+    EMAIL = "email"  # an e-mail as received, with its attachments (step 10)
+    CHAT = "chat"  # a chat export with its attachments (step 10)
+
+
+class ArtefactRole(StrEnum):
+    """What one file kept for an evidence item is."""
+
+    ORIGINAL = "original"  # a screenshot's or an imported picture's bytes
+    FULL_PAGE = "full-page"  # a web page's full-page picture
+    VISIBLE = "visible"  # what was on screen of a web page
+    PAGE_ARCHIVE = "page-archive"  # a web page's archive (e.g. MHTML, WACZ)
+    NETWORK_ARCHIVE = "network-archive"  # the traffic that fetched it (e.g. WARC, HAR)
+    CERTIFICATE = "certificate"  # the site's TLS certificate chain
+    RAW_MESSAGE = "raw-message"  # an e-mail exactly as received, headers and all
+    ATTACHMENT = "attachment"  # a file that came with a message
+    EXPORT = "export"  # a platform's export file (a chat export, say)
+
+
+# The file extension of an original of each picture type, as bundles name it
+# ("original.png"); anything else is "original.bin". The schema-4 migration names
+# the originals it moves with this too, so a vault and its bundles agree.
+ORIGINAL_EXTENSIONS: dict[str, str] = {
+    "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp",
+    "image/bmp": "bmp", "image/heic": "heic", "image/heif": "heif",
+}
+
+
+def original_name(media_type: str) -> str:
+    """``original.png``: the name a picture's original artefact has in the vault."""
+    return f"original.{ORIGINAL_EXTENSIONS.get(media_type, 'bin')}"
+
+
+@dataclass(frozen=True, slots=True)
+class Artefact:
+    """One file kept byte for byte for an evidence item, as hashed at intake.
+
+    ``name`` is unique within its item; exactly one artefact of an item is its
+    ``primary`` one (a screenshot's picture, a page's full-page picture, an e-mail's
+    raw message). The vault's thumbnail and report previews of an item, and the
+    covered copy drawn for a bundle, are always made from its primary artefact.
+    """
+
+    id: int
+    item_id: int
+    name: str
+    role: ArtefactRole
+    media_type: str
+    size: int
+    sha256: str
+    derived_from: str | None = None  # the name of the artefact this one was made from
+    primary: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape ``show --json`` prints for each artefact."""
+        return {"name": self.name, "role": self.role.value, "media_type": self.media_type,
+                "size": self.size, "sha256": self.sha256}
 
 
 class Category(StrEnum):
@@ -115,6 +172,10 @@ class ImportSource:
 
 @dataclass(slots=True)
 class Capture:
+    """An evidence item: a screen capture or imported picture today, a web page, e-mail
+    or chat export next. The name stays "Capture" because that is what the app, the
+    CLI and bundles call it."""
+
     id: int
     incident_id: int
     kind: CaptureKind
@@ -130,6 +191,11 @@ class Capture:
     source: ImportSource | None
     details: CaptureDetails = field(default_factory=CaptureDetails)
     has_annotations: bool = False
+    title: str = ""  # a page's or message's title as recorded at intake; "" where none
+    # The files kept for it, the primary one first: filled in by ``Vault.capture`` and
+    # by ``Vault.captures(artefacts=True)``, empty in plain listings. ``sha256``,
+    # ``media_type`` and ``byte_size`` above are those of the primary artefact.
+    artefacts: list[Artefact] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """The stable JSON shape that ``list --json`` prints."""
@@ -164,6 +230,21 @@ class Capture:
             }
         )
         return out
+
+    def item_summary(self) -> dict[str, Any]:
+        """``list --json``: :meth:`summary` and the item's title. (``summary`` itself
+        stays as it was: bundles of evidence.json schema 1 are made from it.)"""
+        return {**self.summary(), "title": self.title}
+
+    def item_full(self) -> dict[str, Any]:
+        """``show --json``: :meth:`full`, the title and every artefact."""
+        return {**self.full(), "title": self.title,
+                "artefacts": [a.as_dict() for a in self.artefacts]}
+
+    @property
+    def primary(self) -> Artefact | None:
+        """The primary artefact, when the artefacts were loaded with the item."""
+        return next((a for a in self.artefacts if a.primary), None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,10 @@
 """The vault database's schema and its migrations, one function per version step.
 
 ``PRAGMA user_version`` records the version. A new vault is "migrated" from version
-0, so the path that upgrades old vaults is the one every vault takes.
+0, so the path that upgrades old vaults is the one every vault takes. Each step runs
+inside one transaction (see ``Vault._migrate``), with foreign keys switched off for
+the step as SQLite's own recipe for rebuilding a table asks; a step checks the keys
+of what it made before it returns.
 """
 
 from __future__ import annotations
@@ -10,7 +13,11 @@ from collections.abc import Callable
 
 import sqlcipher3
 
-SCHEMA_VERSION = 3
+from evidence_recorder.core import fsutil
+from evidence_recorder.core.model import original_name
+
+SCHEMA_VERSION = 4
+ARTEFACT_CHUNK = 4 * 1024 * 1024  # bytes per stored chunk, as received bundles
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -157,5 +164,125 @@ def _to_v3(conn: sqlcipher3.Connection) -> None:
     run_script(conn, _V3)
 
 
+# Version 4: an evidence item holds one or more artefacts (files kept byte for byte),
+# stored in chunks like received bundles so that a 500 MB export never has to sit in
+# memory whole. Every original moves into an artefact named "original.<ext>" (role
+# "original", primary, with the SHA-256 and size recorded when it was captured) and
+# the old "original" table goes: there is one place for the bytes of evidence.
+# The capture table is rebuilt (SQLite cannot change a CHECK in place) to take the
+# kinds that come next (web page, e-mail, chat export) and a title.
+# The thumbnail, the report previews and the covered copies of an item are made from
+# its primary artefact: that rule, not a column, says where they come from.
+_V4_CAPTURE = """
+CREATE TABLE capture_v4 (
+    id           INTEGER PRIMARY KEY,
+    incident_id  INTEGER NOT NULL REFERENCES incident(id),
+    kind         TEXT NOT NULL CHECK (kind IN ('screen', 'monitor', 'region', 'window',
+                                              'import', 'web', 'email', 'chat')),
+    captured_at  TEXT NOT NULL,
+    tz_name      TEXT NOT NULL,
+    utc_offset   TEXT NOT NULL,
+    sha256       TEXT NOT NULL CHECK (length(sha256) = 64),  -- the primary artefact's
+    width        INTEGER NOT NULL,  -- of the primary picture; 0 where there is none
+    height       INTEGER NOT NULL,
+    media_type   TEXT NOT NULL,  -- the primary artefact's
+    byte_size    INTEGER NOT NULL,  -- the primary artefact's
+    environment  TEXT NOT NULL,
+    source       TEXT,
+    site         TEXT NOT NULL DEFAULT '',
+    url          TEXT NOT NULL DEFAULT '',
+    author       TEXT NOT NULL DEFAULT '',
+    handle       TEXT NOT NULL DEFAULT '',
+    profile_url  TEXT NOT NULL DEFAULT '',
+    author_id    TEXT NOT NULL DEFAULT '',
+    posted_at    TEXT NOT NULL DEFAULT '',
+    category     TEXT NOT NULL DEFAULT '',
+    description  TEXT NOT NULL DEFAULT '',
+    context      TEXT NOT NULL DEFAULT '',
+    people       TEXT NOT NULL DEFAULT '',
+    platform_ref TEXT NOT NULL DEFAULT '',
+    police_ref   TEXT NOT NULL DEFAULT '',
+    title        TEXT NOT NULL DEFAULT ''
+);
+"""
+
+_V3_CAPTURE_COLUMNS = (
+    "id, incident_id, kind, captured_at, tz_name, utc_offset, sha256, width, height, "
+    "media_type, byte_size, environment, source, site, url, author, handle, profile_url, "
+    "author_id, posted_at, category, description, context, people, platform_ref, police_ref")
+
+_V4_AFTER_REBUILD = """
+CREATE INDEX capture_incident ON capture (incident_id, captured_at);
+CREATE INDEX capture_time ON capture (captured_at);
+CREATE TRIGGER capture_facts_never_change
+BEFORE UPDATE OF kind, captured_at, tz_name, utc_offset, sha256, width, height, media_type,
+                 byte_size, environment, source, title ON capture
+BEGIN SELECT RAISE(ABORT, 'what was recorded at capture never changes'); END;
+
+CREATE TABLE artefact (
+    id           INTEGER PRIMARY KEY,
+    item_id      INTEGER NOT NULL REFERENCES capture(id),
+    name         TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 255),
+    role         TEXT NOT NULL,
+    media_type   TEXT NOT NULL,
+    byte_size    INTEGER NOT NULL CHECK (byte_size >= 0),
+    sha256       TEXT NOT NULL CHECK (length(sha256) = 64),
+    is_primary   INTEGER NOT NULL DEFAULT 0 CHECK (is_primary IN (0, 1)),
+    derived_from TEXT,  -- the name of the artefact of the same item it was made from
+    UNIQUE (item_id, name)
+);
+-- At most one primary artefact per item (the code sees to at least one).
+CREATE UNIQUE INDEX artefact_primary ON artefact (item_id) WHERE is_primary;
+CREATE TABLE artefact_chunk (
+    artefact_id INTEGER NOT NULL REFERENCES artefact(id) DEFERRABLE INITIALLY DEFERRED,
+    seq         INTEGER NOT NULL,
+    bytes       BLOB NOT NULL,
+    PRIMARY KEY (artefact_id, seq)
+);
+CREATE TRIGGER artefact_never_changes BEFORE UPDATE ON artefact
+BEGIN SELECT RAISE(ABORT, 'originals never change: what was recorded at intake stays'); END;
+CREATE TRIGGER artefact_chunk_never_changes BEFORE UPDATE ON artefact_chunk
+BEGIN SELECT RAISE(ABORT, 'originals never change'); END;
+"""
+
+
+def _to_v4(conn: sqlcipher3.Connection) -> None:
+    """Rebuild ``capture``, make the artefact tables, move every original, row by row
+    (one original in memory at a time), then drop ``original``."""
+    run_script(conn, _V4_CAPTURE)
+    conn.execute(f"INSERT INTO capture_v4 ({_V3_CAPTURE_COLUMNS}) "  # noqa: S608 - constants
+                 f"SELECT {_V3_CAPTURE_COLUMNS} FROM capture")
+    conn.execute("DROP TABLE capture")  # its indexes and trigger go with it
+    conn.execute("ALTER TABLE capture_v4 RENAME TO capture")
+    run_script(conn, _V4_AFTER_REBUILD)
+    fsutil._step("migrate.v4.tables")
+    ids = [int(r[0]) for r in conn.execute("SELECT capture_id FROM original ORDER BY capture_id")]
+    for artefact_id, capture_id in enumerate(ids, 1):
+        row = conn.execute(
+            "SELECT o.bytes, c.media_type, c.byte_size, c.sha256 FROM original o "
+            "JOIN capture c ON c.id = o.capture_id WHERE o.capture_id = ?",
+            (capture_id,)).fetchone()
+        data, media_type, byte_size, sha256 = row
+        view = memoryview(data)
+        for seq, start in enumerate(range(0, len(view), ARTEFACT_CHUNK)):
+            conn.execute("INSERT INTO artefact_chunk (artefact_id, seq, bytes) VALUES (?, ?, ?)",
+                         (artefact_id, seq, bytes(view[start:start + ARTEFACT_CHUNK])))
+        conn.execute(
+            "INSERT INTO artefact (id, item_id, name, role, media_type, byte_size, sha256, "
+            "is_primary, derived_from) VALUES (?, ?, ?, 'original', ?, ?, ?, 1, NULL)",
+            (artefact_id, capture_id, original_name(media_type), media_type, byte_size, sha256))
+        del data, view, row
+        fsutil._step("migrate.v4.moved")
+    conn.execute("DROP TABLE original")  # and its trigger
+    for table in ("artefact", "artefact_chunk"):
+        if conn.execute(f"PRAGMA foreign_key_check({table})").fetchone() is not None:
+            raise sqlcipher3.IntegrityError(f"the move to schema 4 broke a link in {table}")
+    fsutil._step("migrate.v4.moved_all")
+
+
+# Steps that rebuild a table, so run with foreign keys off (SQLite's recipe).
+REBUILDS_TABLES = frozenset({3})
+
 # MIGRATIONS[n] takes a version-n database to version n + 1.
-MIGRATIONS: dict[int, Callable[[sqlcipher3.Connection], None]] = {0: _to_v1, 1: _to_v2, 2: _to_v3}
+MIGRATIONS: dict[int, Callable[[sqlcipher3.Connection], None]] = {
+    0: _to_v1, 1: _to_v2, 2: _to_v3, 3: _to_v4}

@@ -1,5 +1,11 @@
 """The vault: an encrypted folder that keeps captures, incidents and the audit log.
 
+A capture is an evidence item holding one or more artefacts (files kept byte for
+byte, in chunks); :mod:`items` has the artefact plumbing. This module is well over
+600 lines because the ``Vault`` object is the one door to the database (every write
+and its audit entry in one transaction, under one lock); its verification and its
+artefacts are the parts already moved out or next to move.
+
 A vault is a folder (mode 0700) holding ``vault.key`` (the key slots, see
 :mod:`keyfile`), ``evidence.db`` (SQLCipher, keyed with the random data key) and a
 lock file. Images go from memory straight into the database; nothing the user
@@ -41,6 +47,8 @@ from evidence_recorder.core.errors import (
 )
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import (
+    Artefact,
+    ArtefactRole,
     AuditEntry,
     Capture,
     CaptureDetails,
@@ -50,13 +58,15 @@ from evidence_recorder.core.model import (
     Incident,
     handle_text,
     iso_utc,
+    original_name,
     parse_iso_utc,
     utc_now,
 )
 from evidence_recorder.core.passphrase import passphrase_problem
 from evidence_recorder.core.paths import KEYFILE_NAME, vault_exists
-from evidence_recorder.core.vault import anchor, audit, dberrors, schema
+from evidence_recorder.core.vault import anchor, audit, dberrors, items, schema
 from evidence_recorder.core.vault.dberrors import translate_db_error as _translate_db_error
+from evidence_recorder.core.vault.items import ChunkReader, NewArtefact
 from evidence_recorder.core.vault.keyfile import (
     DATA_KEY_BYTES,
     KdfParams,
@@ -80,7 +90,7 @@ _CAPTURE_COLUMNS = (
     "id, incident_id, kind, captured_at, tz_name, utc_offset, sha256, width, height, "  # noqa: S608 - column names are constants
     "media_type, byte_size, environment, source, "
     + ", ".join(_DETAIL_FIELDS)
-    + ", EXISTS(SELECT 1 FROM annotation a WHERE a.capture_id = capture.id)"
+    + ", EXISTS(SELECT 1 FROM annotation a WHERE a.capture_id = capture.id), title"
 )
 
 
@@ -132,6 +142,7 @@ class RecordedHashes:
 
 
 RECEIVED_CHUNK = 4 * 1024 * 1024
+ARTEFACT_CHUNK = schema.ARTEFACT_CHUNK
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,45 +153,6 @@ class ReceivedBundle:
     sha256: str
     received_at: datetime
     verdict: dict[str, Any]
-
-
-class ChunkReader(io.RawIOBase):
-    """Reads a received bundle back out of the vault, a chunk at a time, without copying it."""
-
-    def __init__(self, vault: Vault, bundle_id: int, size: int) -> None:
-        super().__init__()
-        self._vault, self._id, self._size, self._pos = vault, bundle_id, size, 0
-        self._cached: tuple[int, bytes] = (-1, b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        done = 0
-        while done < len(view) and self._pos < self._size:
-            seq, offset = divmod(self._pos, RECEIVED_CHUNK)
-            if self._cached[0] != seq:
-                self._cached = (seq, self._vault._received_chunk(self._id, seq))
-            chunk = self._cached[1][offset:]
-            if not chunk:
-                break
-            n = min(len(chunk), len(view) - done)
-            view[done:done + n] = chunk[:n]
-            done += n
-            self._pos += n
-        return done
 
 
 class _FolderLock:
@@ -463,10 +435,21 @@ class Vault:
                 "Install the newer version to open it."
             )
         while version < schema.SCHEMA_VERSION:
-            with self._write() as cur:
-                schema.MIGRATIONS[version](self.conn)
-                version += 1
-                cur.execute(f"PRAGMA user_version = {version:d}")
+            # A step that rebuilds a table runs with foreign keys off (they cannot be
+            # switched inside a transaction); it checks the links it made itself.
+            rebuilds = version in schema.REBUILDS_TABLES
+            if rebuilds:
+                self._read("PRAGMA foreign_keys = OFF")
+            try:
+                with self._write() as cur:
+                    schema.MIGRATIONS[version](self.conn)
+                    version += 1
+                    cur.execute(f"PRAGMA user_version = {version:d}")
+                    fsutil._step("migrate.committing")
+            finally:
+                if rebuilds:
+                    self._read("PRAGMA foreign_keys = ON")
+            fsutil._step("migrate.committed")
 
     def _record_what_older_versions_did_not(self) -> None:
         """Once, on the first open by a version that checks them: record the signing key's
@@ -794,14 +777,42 @@ class Vault:
                     source: ImportSource | None = None,
                     details: CaptureDetails | None = None,
                     incident_id: int | None = None) -> int:
-        """Store a new capture and its audit entry in one durable transaction.
+        """Store a new picture (one artefact, ``original.<ext>``) and its audit entry in
+        one durable transaction: :meth:`add_item` for a screenshot or imported picture.
 
         ``sha256`` is the hash the caller computed the moment the bytes came into
         being; it is checked here too, so that a mismatch can never be stored.
         """
         if hashlib.sha256(original).hexdigest() != sha256:
-            raise EvidenceError("The capture changed in memory before it was saved; "
-                                "please capture again.")
+            raise EvidenceError(items.CHANGED_IN_MEMORY)
+        return self.add_item(
+            kind, [NewArtefact(original_name(media_type), ArtefactRole.ORIGINAL, media_type,
+                               original, primary=True, sha256=sha256)],
+            width=width, height=height, captured_at=captured_at, tz_name=tz_name,
+            utc_offset=utc_offset, environment=environment, thumbnail=thumbnail,
+            previews=previews, source=source, details=details, incident_id=incident_id)
+
+    def add_item(self, kind: CaptureKind, artefacts: Sequence[NewArtefact], *,
+                 captured_at: str, tz_name: str, utc_offset: str,
+                 environment: dict[str, Any], thumbnail: bytes,
+                 previews: tuple[bytes, bytes] | None = None, width: int = 0,
+                 height: int = 0, title: str = "", source: ImportSource | None = None,
+                 details: CaptureDetails | None = None,
+                 incident_id: int | None = None) -> int:
+        """Store a new evidence item, its artefacts and its audit entry in one durable
+        transaction; returns the item's id.
+
+        Each artefact is streamed into chunks while it is hashed, so a stream of any
+        size never sits in memory whole. The audit entry records every artefact (name,
+        role, media type, size, SHA-256, whether primary, what it was made from) beside
+        everything a capture's entry recorded before. The thumbnail and previews are
+        those of the primary artefact; ``width`` and ``height`` its pixels (0 if none).
+        """
+        wanted = items.check_new(artefacts)
+        if str(kind) not in _KINDS:
+            raise RefusedInput(f"“{kind}” is not a kind of evidence this vault keeps.")
+        kind = _KINDS[str(kind)]
+        title = _clean_text(title, "title", MAX_TITLE)
         details = CaptureDetails(**_check_details((details or CaptureDetails()).as_dict()))
         if incident_id is None:
             incident_id = self.default_incident().id
@@ -811,18 +822,38 @@ class Vault:
         env_json = json.dumps(environment, sort_keys=True)
         detail_values = details.as_dict()
         with self._write() as cur:
+            # The chunks go in first, under the ids the rows will take (the write lock is
+            # held; the chunks' link to their row is checked at commit).
+            first_id = int(cur.execute("SELECT coalesce(max(id), 0) + 1 FROM artefact")
+                           .fetchone()[0])
+            stored: list[Artefact] = []
+            for offset, new in enumerate(wanted):
+                try:
+                    size, digest = items.write_chunks(cur, first_id + offset, new.data)
+                except OSError as exc:  # a stream from a file that went away, say
+                    raise EvidenceError(f"{new.name} could not be read ({exc.strerror}); "
+                                        "nothing was saved.") from exc
+                if new.sha256 is not None and new.sha256 != digest:
+                    raise EvidenceError(items.CHANGED_IN_MEMORY)
+                stored.append(Artefact(first_id + offset, 0, new.name, ArtefactRole(new.role),
+                                       new.media_type, size, digest, new.derived_from,
+                                       new.primary))
+            main = next(a for a in stored if a.primary)
             cur.execute(
                 "INSERT INTO capture (incident_id, kind, captured_at, tz_name, utc_offset, "  # noqa: S608
-                "sha256, width, height, media_type, byte_size, environment, source, "
+                "sha256, width, height, media_type, byte_size, environment, source, title, "
                 + ", ".join(_DETAIL_FIELDS) + ") VALUES ("
-                + ", ".join("?" * (12 + len(_DETAIL_FIELDS))) + ")",
-                (incident_id, kind.value, captured_at, tz_name, utc_offset, sha256, width,
-                 height, media_type, len(original), env_json, source_json,
+                + ", ".join("?" * (13 + len(_DETAIL_FIELDS))) + ")",
+                (incident_id, kind.value, captured_at, tz_name, utc_offset, main.sha256, width,
+                 height, main.media_type, main.size, env_json, source_json, title,
                  *detail_values.values()),
             )
             capture_id = int(cur.lastrowid or 0)
-            cur.execute("INSERT INTO original (capture_id, bytes) VALUES (?, ?)",
-                        (capture_id, original))
+            for a in stored:
+                cur.execute(f"INSERT INTO artefact ({items.ARTEFACT_COLUMNS}) "  # noqa: S608
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (a.id, capture_id, a.name, a.role.value, a.media_type, a.size,
+                             a.sha256, a.derived_from, int(a.primary)))
             cur.execute("INSERT INTO thumbnail (capture_id, jpeg) VALUES (?, ?)",
                         (capture_id, thumbnail))
             if previews is not None:
@@ -830,11 +861,13 @@ class Vault:
                             (capture_id, *previews))
             _append(cur, "capture.added", f"capture:{capture_id}", {
                 "capture": capture_id, "incident": incident_id, "kind": kind.value,
-                "sha256": sha256, "captured_at": captured_at, "tz_name": tz_name,
+                "sha256": main.sha256, "captured_at": captured_at, "tz_name": tz_name,
                 "utc_offset": utc_offset, "width": width, "height": height,
-                "media_type": media_type, "byte_size": len(original),
+                "media_type": main.media_type, "byte_size": main.size,
                 "source": json.loads(source_json) if source_json else None,
                 "details": {k: v for k, v in detail_values.items() if v},
+                "title": title,
+                "artefacts": [items.audit_record(a) for a in stored],
                 # Not evidence, but shown in the app and in reports: recorded so that
                 # a picture swapped later is named by verify and refused by export.
                 "pictures": _picture_hashes(cur, capture_id),
@@ -842,8 +875,12 @@ class Vault:
         return capture_id
 
     def captures(self, incident_id: int | None = None, *,
-                 newest: int | None = None) -> list[Capture]:
-        """Every capture (or one incident's), oldest first; only the ``newest`` N if given."""
+                 newest: int | None = None, artefacts: bool = False) -> list[Capture]:
+        """Every capture (or one incident's), oldest first; only the ``newest`` N if given.
+
+        Each one's ``artefacts`` are filled in only when asked (one more query): the app
+        lists thousands of captures at every unlock and needs none of them there.
+        """
         where, params = "", ()  # type: tuple[str, tuple[Any, ...]]
         if incident_id is not None:
             self.incident(incident_id)
@@ -856,7 +893,26 @@ class Vault:
                               "ORDER BY captured_at DESC, id DESC LIMIT ?",
                               (*params, max(0, newest)))
             rows.reverse()
-        return [_row_to_capture(r) for r in rows]
+        found = [_row_to_capture(r) for r in rows]
+        if artefacts:
+            self._attach_artefacts(found)
+        return found
+
+    def _attach_artefacts(self, found: list[Capture]) -> None:
+        """Fill in each item's artefacts (one query, primary first)."""
+        if not found:
+            return
+        by_item: dict[int, list[Artefact]] = {}
+        if len(found) == 1:
+            rows = self._read(f"SELECT {items.ARTEFACT_COLUMNS} FROM artefact "  # noqa: S608
+                              "WHERE item_id = ? ORDER BY is_primary DESC, id", (found[0].id,))
+        else:
+            rows = self._read(f"SELECT {items.ARTEFACT_COLUMNS} FROM artefact "  # noqa: S608
+                              "ORDER BY item_id, is_primary DESC, id")
+        for row in rows:
+            by_item.setdefault(int(row[1]), []).append(items.row_to_artefact(row))
+        for item in found:
+            item.artefacts = by_item.get(item.id, [])
 
     def capture_count(self, incident_id: int | None = None) -> int:
         if incident_id is None:
@@ -869,14 +925,54 @@ class Vault:
                           (capture_id,))
         if not rows:
             raise NotFound(f"There is no capture {capture_id} in this vault.")
-        return _row_to_capture(rows[0])
+        found = [_row_to_capture(rows[0])]
+        self._attach_artefacts(found)
+        return found[0]
 
     def original(self, capture_id: int) -> bytes:
-        """The original bytes exactly as grabbed or imported."""
-        rows = self._read("SELECT bytes FROM original WHERE capture_id = ?", (capture_id,))
-        if not rows:
-            raise NotFound(f"There is no capture {capture_id} in this vault.")
-        return bytes(rows[0][0])
+        """The original bytes exactly as grabbed or imported: the primary artefact."""
+        return self.artefact_bytes(capture_id)
+
+    def artefacts(self, item_id: int) -> list[Artefact]:
+        """The files an item holds, its primary one first."""
+        return self.capture(item_id).artefacts
+
+    def artefact(self, item_id: int, name: str | None = None) -> Artefact:
+        """One artefact of an item by name (None: the primary one); NotFound if there is
+        none, with the names it does hold."""
+        held = self.artefacts(item_id)
+        for artefact in held:
+            if (artefact.primary if name is None else artefact.name == name):
+                return artefact
+        if name is None:
+            raise NotFound(f"There is no capture {item_id} in this vault.")
+        raise NotFound(items.unknown_name(item_id, name, [a.name for a in held]).message)
+
+    def open_artefact(self, item_id: int, name: str | None = None) -> io.BufferedReader:
+        """A read-only, seekable file over one artefact's bytes (default: the primary),
+        read from the vault a chunk at a time."""
+        artefact = self.artefact(item_id, name)
+        return io.BufferedReader(ChunkReader(
+            lambda seq: self._artefact_chunk(artefact.id, seq), artefact.size, ARTEFACT_CHUNK))
+
+    def artefact_bytes(self, item_id: int, name: str | None = None) -> bytes:
+        """One artefact's bytes, whole (default: the primary). For a large artefact,
+        :meth:`open_artefact` reads it without holding it all."""
+        if name is None:
+            rows = self._read("SELECT c.bytes FROM artefact a JOIN artefact_chunk c "
+                              "ON c.artefact_id = a.id WHERE a.item_id = ? AND a.is_primary "
+                              "ORDER BY c.seq", (item_id,))
+            if rows:
+                return b"".join(bytes(r[0]) for r in rows)
+        artefact = self.artefact(item_id, name)
+        rows = self._read("SELECT bytes FROM artefact_chunk WHERE artefact_id = ? ORDER BY seq",
+                          (artefact.id,))
+        return b"".join(bytes(r[0]) for r in rows)
+
+    def _artefact_chunk(self, artefact_id: int, seq: int) -> bytes:
+        rows = self._read("SELECT bytes FROM artefact_chunk WHERE artefact_id = ? AND seq = ?",
+                          (artefact_id, seq))
+        return bytes(rows[0][0]) if rows else b""
 
     def thumbnail(self, capture_id: int) -> bytes:
         rows = self._read("SELECT jpeg FROM thumbnail WHERE capture_id = ?", (capture_id,))
@@ -971,9 +1067,12 @@ class Vault:
                                "it is kept in the audit log.")
         current = self.capture(capture_id)
         with self._write() as cur:
-            for table in ("annotation", "thumbnail", "preview", "original"):
+            for table in ("annotation", "thumbnail", "preview"):
                 cur.execute(f"DELETE FROM {table} WHERE capture_id = ?",  # noqa: S608
                             (capture_id,))
+            cur.execute("DELETE FROM artefact_chunk WHERE artefact_id IN "
+                        "(SELECT id FROM artefact WHERE item_id = ?)", (capture_id,))
+            cur.execute("DELETE FROM artefact WHERE item_id = ?", (capture_id,))
             cur.execute("DELETE FROM capture WHERE id = ?", (capture_id,))
             _append(cur, "capture.deleted", f"capture:{capture_id}",
                     {"capture": capture_id, "sha256": current.sha256, "reason": reason})
@@ -1012,7 +1111,9 @@ class Vault:
                                 "VALUES (?, ?, ?)", (bundle_id, seq, chunk))
                     seq += 1
                 if callable(verdict):
-                    with io.BufferedReader(ChunkReader(self, bundle_id, size)) as copy:
+                    with io.BufferedReader(ChunkReader(
+                            lambda seq: self._received_chunk(bundle_id, seq), size,
+                            RECEIVED_CHUNK)) as copy:
                         verdict = verdict(copy)
                 cur.execute(
                     "INSERT INTO received_bundle (id, file_name, byte_size, sha256, received_at, "
@@ -1039,7 +1140,8 @@ class Vault:
         rows = self._read("SELECT byte_size FROM received_bundle WHERE id = ?", (bundle_id,))
         if not rows:
             raise NotFound(f"There is no received bundle {bundle_id} in this vault.")
-        return io.BufferedReader(ChunkReader(self, bundle_id, int(rows[0][0])))
+        return io.BufferedReader(ChunkReader(
+            lambda seq: self._received_chunk(bundle_id, seq), int(rows[0][0]), RECEIVED_CHUNK))
 
     def _received_chunk(self, bundle_id: int, seq: int) -> bytes:
         rows = self._read("SELECT bytes FROM received_chunk WHERE bundle_id = ? AND seq = ?",
@@ -1109,7 +1211,9 @@ class Vault:
         """Check the vault against its audit log; ``ok`` only if nothing differs.
 
         Detected: a broken hash chain (an entry changed, removed or reordered); an
-        original that no longer matches its SHA-256; a capture's recorded facts and
+        original, or any other artefact, that no longer matches the SHA-256 and size
+        the log recorded at intake (re-hashed chunk by chunk), or that is missing,
+        added, or whose recorded name, role, type or size changed; a capture's recorded facts and
         details, or which incident it is in, changed, added or removed behind the app's
         back (the log is replayed); a thumbnail, report picture or annotation that no
         longer matches the SHA-256 recorded when it was made or saved; an incident's
@@ -1134,6 +1238,7 @@ class Vault:
         if broken := audit.first_broken(entries):
             report.problems.append(f"Audit log: {broken[1]}.")
         expected = _replay(entries, report.problems)
+        recorded_artefacts = items.replay(entries)
         rows = self._read(f"SELECT {_CAPTURE_COLUMNS} FROM capture ORDER BY id")  # noqa: S608
         total = len(rows)
         for index, row in enumerate(rows, 1):
@@ -1149,18 +1254,34 @@ class Vault:
                         report.problems.append(
                             f"Capture {found.id}: its {name.replace('_', ' ')} was changed "
                             "outside Evidence Recorder.")
-            data = self._read("SELECT bytes FROM original WHERE capture_id = ?", (found.id,))
-            if not data:
-                report.problems.append(f"Capture {found.id}: its original image is missing.")
-            elif hashlib.sha256(data[0][0]).hexdigest() != found.sha256:
-                report.problems.append(
-                    f"Capture {found.id}: its original image no longer matches the SHA-256 "
-                    "recorded when it was captured.")
+            held = [items.row_to_artefact(r) for r in self._read(
+                f"SELECT {items.ARTEFACT_COLUMNS} FROM artefact WHERE item_id = ? "  # noqa: S608
+                "ORDER BY id", (found.id,))]
+            recorded_files = recorded_artefacts.get(found.id) if want is not None else None
+            with self._mutex:
+                try:
+                    items.check_item(self.conn, found.id, held, recorded_files,
+                                     report.problems)
+                except sqlcipher3.Error as exc:
+                    raise _translate_db_error(exc) from exc
+            primary = next((a for a in held if a.primary), None)
+            if primary is None:
+                if not any(r.get("primary") for r in (recorded_files or {}).values()):
+                    report.problems.append(f"Capture {found.id}: its original image is missing.")
+            elif primary.sha256 != found.sha256:
+                report.problems.append(items.changed(found.id, primary.name, primary.role))
             if progress is not None:
                 progress(index, total)
         for missing in sorted(expected):
             report.problems.append(
                 f"Capture {missing} is missing, but the audit log has no record of its deletion.")
+        for (item_id,) in self._read("SELECT DISTINCT item_id FROM artefact WHERE item_id "
+                                     "NOT IN (SELECT id FROM capture) ORDER BY item_id"):
+            report.problems.append(f"Files are stored for capture {item_id}, which is not in "
+                                   "the vault.")
+        if self._read("SELECT 1 FROM artefact_chunk WHERE artefact_id NOT IN "
+                      "(SELECT id FROM artefact) LIMIT 1"):
+            report.problems.append("The vault holds stored bytes that belong to no capture.")
         self._verify_received(entries, report)
         recorded = _recorded(entries)
         report.problems += [f"Audit log: entry {seq} cannot be understood."
@@ -1527,6 +1648,7 @@ def _row_to_capture(r: tuple[Any, ...]) -> Capture:
         height=r[8], media_type=sys.intern(r[9]), byte_size=r[10],
         environment=json.loads(r[11]), source=source,
         details=CaptureDetails(*r[13:_DETAILS_END]), has_annotations=bool(r[_DETAILS_END]),
+        title=r[_DETAILS_END + 1],
     )
 
 
@@ -1537,6 +1659,7 @@ def _capture_state(c: Capture) -> dict[str, Any]:
         "captured_at": iso_utc(c.captured_at), "tz_name": c.tz_name, "utc_offset": c.utc_offset,
         "width": c.width, "height": c.height, "media_type": c.media_type,
         "byte_size": c.byte_size, "source": c.source.as_dict() if c.source else None,
+        "title": c.title,
     }
     state.update(c.details.as_dict())
     return state
@@ -1662,8 +1785,9 @@ def _replay(entries: list[AuditEntry], problems: list[str]) -> dict[int, dict[st
         d = entry.details
         try:
             if entry.action == "capture.added":
-                values = {k: v for k, v in d.items()
-                          if k not in ("capture", "details", "pictures")}
+                values = {"title": ""}  # entries before items had titles: none
+                values.update({k: v for k, v in d.items()
+                               if k not in ("capture", "details", "pictures", "artefacts")})
                 values.update(blank)
                 values.update(d.get("details") or {})
                 state[int(d["capture"])] = values

@@ -521,3 +521,37 @@ def test_the_viewer_opens_a_schema_1_and_a_schema_2_bundle_alike(
         assert imported.original is not None and imported.redacted is None
         assert imported.capture.source is not None
         assert imported.incident_title == "Messages on the class group"
+
+
+def test_every_artefact_an_item_holds_travels_in_the_bundle(
+        vault: Vault, tmp_path: Path) -> None:
+    """An item with more than one file (as a web page or an e-mail will be) carries them
+    all, each at its own path, hashed in the manifest and listed with its role."""
+    from evidence_recorder.core.model import ArtefactRole
+    from evidence_recorder.core.vault.items import NewArtefact
+
+    shot = picture((200, 30, 30))
+    archive = b"<html><body>A post</body></html>\n" * 40_000  # more than one chunk read
+    item = vault.add_item(
+        CaptureKind.WEB,
+        [NewArtefact("full-page.png", ArtefactRole.FULL_PAGE, "image/png", shot,
+                     primary=True),
+         NewArtefact("page.mhtml", ArtefactRole.PAGE_ARCHIVE, "multipart/related",
+                     io.BytesIO(archive))],
+        captured_at=iso_utc(parse_iso_utc("2026-11-25T12:00:00Z")), tz_name="UTC",
+        utc_offset="+00:00", environment={}, thumbnail=b"thumb", width=320, height=200,
+        title="A post")
+    path = export_bundle(vault, tmp_path / "b.zip", options=ExportOptions(audience="police"))
+    assert verify_bundle(path).ok
+    opened = open_bundle(path)
+    try:
+        assert opened.contents is not None
+        (read,) = opened.contents.items
+        assert read.title == "A post"
+        assert [(a.name, a.role, a.path) for a in read.artefacts] == [
+            ("full-page.png", "full-page", f"data/captures/{item}/full-page.png"),
+            ("page.mhtml", "page-archive", f"data/captures/{item}/page.mhtml")]
+        assert opened.read(f"data/captures/{item}/page.mhtml") == archive
+        assert read.artefacts[1].sha256 == hashlib.sha256(archive).hexdigest()
+    finally:
+        opened.close()

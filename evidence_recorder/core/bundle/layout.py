@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from evidence_recorder.core.model import ORIGINAL_EXTENSIONS
+
 NAMESPACE: Final = "evidence-recorder-bundle"
 # data/evidence.json: schema 1 listed "captures" (with "schema_version": 1); schema 2 lists
 # "items", each with its artefacts (and says "schema": 2). Readers accept both.
@@ -41,7 +43,5 @@ MAX_DIRECTORY_BYTES: Final = 4 * 1024 * 1024
 EVIDENCE_JSON: Final = "data/evidence.json"
 AUDIT_JSONL: Final = "data/audit.jsonl"
 # The file extension an original gets in the bag, by its media type.
-MEDIA_EXTENSIONS: Final = {
-    "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp",
-    "image/bmp": "bmp", "image/heic": "heic", "image/heif": "heif",
-}
+# An original's name in a bundle is its name in the vault (one table for both).
+MEDIA_EXTENSIONS: Final = ORIGINAL_EXTENSIONS

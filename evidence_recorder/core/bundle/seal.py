@@ -27,6 +27,7 @@ import errno
 import hashlib
 import json
 import queue
+import re
 import stat
 import threading
 import zipfile
@@ -34,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -54,7 +55,6 @@ from evidence_recorder.core.bundle.evidence import MAX_JSON_DEPTH as MAX_JSON_DE
 from evidence_recorder.core.bundle.evidence import (
     ROLE_ANNOTATIONS,
     ROLE_COVERED_COPY,
-    ROLE_ORIGINAL,
 )
 from evidence_recorder.core.bundle.evidence import JsonDamaged as JsonDamaged
 from evidence_recorder.core.bundle.evidence import load_bundle_json as load_bundle_json
@@ -64,7 +64,6 @@ from evidence_recorder.core.bundle.layout import (
     BAGIT_TXT,
     BAGIT_VERSION,
     MANIFEST,
-    MEDIA_EXTENSIONS,
     NAMESPACE,
     README_VERIFY,
     REPORT_HTML,
@@ -97,7 +96,6 @@ from evidence_recorder.core.vault.store import RecordedHashes, Vault
 REPORT_PICTURES_BUDGET: Final = 64 * 1024 * 1024
 _FILE_MODE: Final = (stat.S_IFREG | 0o644) << 16
 _UNIX: Final = 3  # ZipInfo.create_system: the external attributes hold a Unix mode
-_EXTENSIONS: Final = MEDIA_EXTENSIONS
 
 
 def signing_identity(vault: Vault) -> str:
@@ -124,6 +122,10 @@ def signing_seal_number(vault: Vault) -> str:
     return seal_number(_signing_key(vault))
 
 
+_CHUNK: Final = 1024 * 1024
+# An artefact's name becomes a bundle path; the verifying scripts accept only these.
+_SAFE_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
 class _BagWriter:
     """Writes files into the ZIP under the bag folder, remembering their hashes."""
 
@@ -142,6 +144,20 @@ class _BagWriter:
         """Write one file; ``sha256`` may be given when the caller has just computed it."""
         self._zf.writestr(self._info(path, compress), data)
         self._record(path, sha256 or hashlib.sha256(data).hexdigest(), len(data))
+
+    def add_stream(self, path: str, source: BinaryIO, *, sha256: str) -> None:
+        """Copy one file from ``source`` a chunk at a time (a large artefact never sits
+        in memory whole), refusing it if its bytes no longer match ``sha256``."""
+        digest, size = hashlib.sha256(), 0
+        with self._zf.open(self._info(path, False), "w", force_zip64=True) as out:
+            while chunk := source.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != sha256:
+            raise VaultDamaged(f"A file of {path.split('/')[2]} no longer matches the SHA-256 "
+                               "recorded when it was taken. Run a vault check.")
+        self._record(path, sha256, size)
 
     def _info(self, path: str, compress: bool) -> zipfile.ZipInfo:
         # pyzipper (encrypted bundles) needs its own ZipInfo class.
@@ -476,7 +492,7 @@ def _plan(vault: Vault, capture: Capture, options: ExportOptions, police: bool,
     if marks is not None and not marks.get("items"):
         marks = None
     base = f"data/captures/{capture.id}"
-    ext = _EXTENSIONS.get(capture.media_type, "bin")
+    primary = vault.artefact(capture.id).name  # "original.png" for a picture
     covered = is_covered(marks)
     # What the teacher covered stays covered for the headteacher, unless they chose
     # otherwise for this export; the police get every original.
@@ -484,7 +500,7 @@ def _plan(vault: Vault, capture: Capture, options: ExportOptions, police: bool,
     return ReportCapture(
         capture=capture, incident_title=incident_title, image=b"",
         shows_redacted_copy=marks is not None and not police,
-        original_path=f"{base}/original.{ext}" if with_original else "",
+        original_path=f"{base}/{primary}" if with_original else "",
         redacted_path=f"{base}/redacted.png" if marks is not None else None,
         covered=covered), marks
 
@@ -506,9 +522,22 @@ def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
         raise VaultDamaged(f"Capture {capture.id} no longer matches the SHA-256 "
                            "recorded when it was taken. Run a vault check.")
     base = f"data/captures/{capture.id}"
-    # Today the one stored artefact is the original, at _plan's path (None: kept back).
-    artefacts = [{**stored, "path": item.original_path or None, "derived_from": None}
-                 for stored in _stored_artefacts(capture)]
+    # The primary artefact (the original picture) goes at _plan's path, or is kept back;
+    # every other artefact the item holds goes beside it under its own name.
+    artefacts: list[dict[str, Any]] = []
+    for stored in vault.artefacts(capture.id):
+        entry = {"name": stored.name, "role": stored.role, "media_type": stored.media_type,
+                 "size": stored.size, "sha256": stored.sha256,
+                 "derived_from": stored.derived_from}
+        if stored.primary:
+            entry["path"] = item.original_path or None
+        else:
+            if not _SAFE_NAME.fullmatch(stored.name):
+                raise ValueError(f"artefact name {stored.name!r} cannot be a bundle path")
+            path = entry["path"] = f"{base}/{stored.name}"
+            with vault.open_artefact(capture.id, stored.name) as source:
+                bag.add_stream(path, source, sha256=stored.sha256)
+        artefacts.append(entry)
     original_name = artefacts[0]["name"]
     if item.original_path:
         bag.add(item.original_path, original, compress=False, sha256=capture.sha256)
@@ -530,8 +559,7 @@ def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
     details = capture.full()
     entry = {
         "id": capture.id, "kind": capture.kind.value,
-        # Items get titles with the vault's artefacts (issue 11); a capture has none yet.
-        "title": str(getattr(capture, "title", "") or ""),
+        "title": capture.title,
         "incident": capture.incident_id, "captured_at": details["captured_at"],
         "tz_name": capture.tz_name, "utc_offset": capture.utc_offset,
         "width": capture.width, "height": capture.height,
@@ -544,20 +572,6 @@ def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
     if item.shows_redacted_copy and derived is not None:
         return entry, _two_previews(derived)
     return entry, vault.checked_previews(capture.id, recorded) or _two_previews(original)
-
-
-def _stored_artefacts(capture: Capture) -> list[dict[str, Any]]:
-    """The files the vault keeps for ``capture``, as evidence.json lists them (without
-    their place in the bag).
-
-    The one adapter from today's captures to items with artefacts: until the vault
-    keeps artefacts, a capture has exactly one, its original, described by the
-    capture's own fields. Point this at ``capture.artefacts`` when the vault has them.
-    """
-    extension = _EXTENSIONS.get(capture.media_type, "bin")
-    return [{"name": f"original.{extension}", "role": ROLE_ORIGINAL,
-             "media_type": capture.media_type, "size": capture.byte_size,
-             "sha256": capture.sha256}]
 
 
 def _two_previews(picture: bytes) -> tuple[bytes, bytes]:

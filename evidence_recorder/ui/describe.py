@@ -6,8 +6,9 @@ The important ones are marked while empty, in colour and in words, but nothing
 blocks saving: a capture with half its details is still evidence, and an upset
 person must never lose one to a form.
 
-Which fields there are, and the widgets of one field row (its label, its box and its
-"worth adding" mark), are in :mod:`~evidence_recorder.ui.describe_fields`.
+Which fields there are is declared in :mod:`evidence_recorder.core.fields`; how the form
+lays them out, and the widgets of one field row (its label, its box and its "worth
+adding" mark), are in :mod:`~evidence_recorder.ui.describe_fields`.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from evidence_recorder import __version__
-from evidence_recorder.core import paths
+from evidence_recorder.core import fields, paths
 from evidence_recorder.core.errors import (
     EvidenceError,
     RefusedInput,
@@ -48,21 +48,12 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_WRONG_SECRET, EXIT_REFUSED = 0, 1, 2, 3, 
 
 log = logging.getLogger("evidence_recorder")
 
-# Metadata options shared by capture, import and edit: (option, CaptureDetails field, help).
-DETAIL_OPTIONS: tuple[tuple[str, str, str], ...] = (
-    ("--site", "site", "the site or app, e.g. Facebook, X/Twitter, WhatsApp"),
-    ("--url", "url", "the address of the post or message"),
-    ("--author", "author", "the display name of whoever posted it"),
-    ("--handle", "handle", "their @handle"),
-    ("--profile-url", "profile_url", "the address of their profile"),
-    ("--author-id", "author_id", "their numeric user id, if known"),
-    ("--posted-at", "posted_at", "the time shown on the post, as displayed (e.g. \"2h\")"),
-    ("--category", "category", "what kind of abuse: " + ", ".join(c.value for c in Category)),
-    ("--note", "description", "what happened"),
-    ("--context", "context", "the surrounding conversation, and why it matters"),
-    ("--people", "people", "people involved, or witnesses"),
-    ("--platform-ref", "platform_ref", "the platform's reference for your report"),
-    ("--police-ref", "police_ref", "a police crime reference"),
+# Metadata options shared by capture, import and edit: (option, CaptureDetails field, help),
+# one per declared field.
+DETAIL_OPTIONS: tuple[tuple[str, str, str], ...] = tuple(
+    (f.option, f.name, f.option_help + (": " + ", ".join(c.value for c in Category)
+                                         if f.value is fields.Value.CATEGORY else ""))
+    for f in fields.FIELDS
 )
 
 
@@ -306,15 +297,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     if len(capture.artefacts) > 1:  # one file: it is the picture above
         rows += [("File", f"{a.name} ({a.role.value}, {a.media_type}, {a.size:,} bytes, "
                           f"SHA-256 {a.sha256})") for a in capture.artefacts]
-    rows += [(label, handle_text(d.handle) if name == "handle" else getattr(d, name))
-             for label, name in (
-        ("Site", "site"), ("URL", "url"), ("Author", "author"), ("Handle", "handle"),
-        ("Profile", "profile_url"), ("Author id", "author_id"), ("Posted (as shown)", "posted_at"),
-        ("Category", "category"), ("What happened", "description"), ("Context", "context"),
-        ("People", "people"), ("Platform ref", "platform_ref"), ("Police ref", "police_ref"),
-    ) if getattr(d, name)]
+    rows += [(f.title, handle_text(value) if f.value is fields.Value.HANDLE else value)
+             for f in fields.FIELDS if (value := getattr(d, f.name))]
+    width = max(18, *(len(label) + 1 for label, _ in rows))
     for label, value in rows:
-        print(f"{label + ':':<18} {value}")
+        print(f"{label + ':':<{width}} {value}")
     return EXIT_OK
 
 
@@ -806,7 +793,7 @@ def build_parser() -> argparse.ArgumentParser:
         group.add_argument("--incident", type=_positive_int, metavar="ID", help=incident_help)
         for option, dest, help_text in DETAIL_OPTIONS:
             kwargs: dict[str, Any] = {"dest": dest, "help": help_text, "metavar": "TEXT"}
-            if dest == "category":
+            if fields.BY_NAME[dest].value is fields.Value.CATEGORY:
                 kwargs.update(choices=[c.value for c in Category], metavar="CATEGORY")
             group.add_argument(option, **kwargs)
 

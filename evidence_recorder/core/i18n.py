@@ -12,6 +12,9 @@ from __future__ import annotations
 
 #: Context of the category names in :data:`evidence_recorder.core.model.CATEGORY_LABELS`.
 CATEGORY_CONTEXT = "Category"
+#: Context of the capture-detail fields' words in :mod:`evidence_recorder.core.fields`
+#: (the describe panel's, where most of them were first written).
+FIELD_CONTEXT = "DescribePanel"
 #: Context of the messages of :class:`evidence_recorder.core.errors.EvidenceError`.
 ERROR_CONTEXT = "EvidenceError"
 
@@ -21,4 +24,4 @@ def QT_TRANSLATE_NOOP(context: str, text: str) -> str:
     return text
 
 
-__all__ = ["CATEGORY_CONTEXT", "ERROR_CONTEXT", "QT_TRANSLATE_NOOP"]
+__all__ = ["CATEGORY_CONTEXT", "ERROR_CONTEXT", "FIELD_CONTEXT", "QT_TRANSLATE_NOOP"]

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from evidence_recorder.core import fields
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 
 
@@ -107,7 +108,11 @@ CATEGORY_LABELS: dict[Category, str] = {
 
 @dataclass(slots=True)
 class CaptureDetails:
-    """What the user says of a capture. Every field may be edited; edits are audited."""
+    """What the user says of a capture. Every field may be edited; edits are audited.
+
+    One attribute per field of :data:`evidence_recorder.core.fields.FIELDS`, in its
+    order (written out so that type checkers know them; checked below at import).
+    """
 
     site: str = ""
     url: str = ""
@@ -142,8 +147,12 @@ def handle_text(handle: str) -> str:
     return "@" + name if name else ""
 
 
+if CaptureDetails.field_names() != fields.NAMES:  # pragma: no cover - caught by any test
+    raise RuntimeError("CaptureDetails and core.fields.FIELDS list different fields")
+
+
 # Fields the guidance says a capture should carry; the app marks them when empty.
-IMPORTANT_DETAILS: tuple[str, ...] = ("site", "url", "author", "posted_at", "description")
+IMPORTANT_DETAILS: tuple[str, ...] = fields.IMPORTANT
 
 
 @dataclass(slots=True)
@@ -207,11 +216,9 @@ class Capture:
             "sha256": self.sha256,
             "width": self.width,
             "height": self.height,
-            "site": self.details.site,
-            "url": self.details.url,
-            "author": self.details.author,
-            "category": self.details.category,
-            "note": self.details.description,
+            # site, url, author, category and (as "note") description
+            **{f.summary_key: getattr(self.details, f.name)
+               for f in fields.FIELDS if f.summary_key},
         }
 
     def full(self) -> dict[str, Any]:

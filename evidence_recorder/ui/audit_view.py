@@ -34,8 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from evidence_recorder.core import fields
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import AuditEntry, parse_iso_utc
+from evidence_recorder.ui.i18n import field_text
 from evidence_recorder.ui.plain import tooltip
 from evidence_recorder.ui.wording import category_label, format_short, format_utc
 
@@ -69,25 +71,15 @@ ACTION_LABELS = {
     "vault.restored": QT_TRANSLATE_NOOP("AuditModel", "Restored from a backup"),
 }
 
-# What a capture's details are called in the describe form, lower case for a sentence.
+# What an incident's details are called, lower case for a sentence; a capture's
+# details are called as core/fields.py names them inside a sentence.
 FIELD_NAMES = {
-    "site": QT_TRANSLATE_NOOP("AuditModel", "site"),
-    "url": QT_TRANSLATE_NOOP("AuditModel", "link"),
-    "author": QT_TRANSLATE_NOOP("AuditModel", "author"),
-    "handle": QT_TRANSLATE_NOOP("AuditModel", "handle"),
-    "profile_url": QT_TRANSLATE_NOOP("AuditModel", "profile link"),
-    "author_id": QT_TRANSLATE_NOOP("AuditModel", "user number"),
-    "posted_at": QT_TRANSLATE_NOOP("AuditModel", "posted time"),
-    "category": QT_TRANSLATE_NOOP("AuditModel", "category"),
-    "description": QT_TRANSLATE_NOOP("AuditModel", "what happened"),
-    "context": QT_TRANSLATE_NOOP("AuditModel", "context"),
-    "people": QT_TRANSLATE_NOOP("AuditModel", "people involved"),
-    "platform_ref": QT_TRANSLATE_NOOP("AuditModel", "platform's reference"),
-    "police_ref": QT_TRANSLATE_NOOP("AuditModel", "police reference"),
     "title": QT_TRANSLATE_NOOP("AuditModel", "title"),
     "started_at": QT_TRANSLATE_NOOP("AuditModel", "start date"),
 }
 
+# Values chosen from a list rather than typed: shown as they are, not quoted.
+_CHOSEN = frozenset({fields.Value.SITE, fields.Value.CATEGORY})
 _SHORT = 40  # characters of a typed value quoted in a sentence; the details pane has all
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -107,6 +99,9 @@ def _quote(value: Any) -> str:
 
 
 def _field(name: str) -> str:
+    declared = fields.BY_NAME.get(name)
+    if declared is not None:
+        return field_text(declared.short)
     return _tr(FIELD_NAMES[name]) if name in FIELD_NAMES else name
 
 
@@ -127,12 +122,13 @@ class _Sentences:
             else (None, None)
         if name == "category":
             old, new = category_label(str(old or "")), category_label(str(new or ""))
-        if name in ("description", "context", "people"):  # long texts: say it changed
+        declared = fields.BY_NAME.get(name)
+        if declared is not None and not declared.quoted_in_log:  # long texts: say it changed
             return _tr("{field} changed").format(field=_field(name))
         if name == "incident":
             return _tr("moved from {old} to {new}").format(old=self.incident(old),
                                                            new=self.incident(new))
-        if name in ("site", "category"):
+        if declared is not None and declared.value in _CHOSEN:
             return _tr("{field} {old} → {new}").format(
                 field=_field(name), old=old or _tr("(empty)"), new=new or _tr("(empty)"))
         return _tr("{field} {old} → {new}").format(field=_field(name), old=_quote(old),

@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 )
 
 from evidence_recorder import APP_NAME
+from evidence_recorder.core import fields
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import Capture, CaptureDetails, CaptureKind, ImportSource
 from evidence_recorder.ui.bundle_wording import (
@@ -42,6 +43,7 @@ from evidence_recorder.ui.bundle_wording import (
     _tr,
     _written_date_words,
 )
+from evidence_recorder.ui.i18n import field_text
 from evidence_recorder.ui.plain import tooltip
 from evidence_recorder.ui.wording import (
     captured_tooltip,
@@ -85,10 +87,9 @@ def _capture_from(raw: dict[str, Any], position: int,
     raw_details = _dict(raw.get("details"))
     values = {name: _text(raw_details.get(name)) for name in CaptureDetails.field_names()}
     # A bundle without a details block still has the summary fields.
-    for name, key in (("site", "site"), ("url", "url"), ("author", "author"),
-                      ("category", "category"), ("description", "note")):
-        if not values[name]:
-            values[name] = _text(raw.get(key))
+    for declared in fields.FIELDS:
+        if declared.summary_key and not values[declared.name]:
+            values[declared.name] = _text(raw.get(declared.summary_key))
     details = CaptureDetails(**values)
     moment = _parse_time(_text(raw.get("captured_at")))
     kind_value = _text(raw.get("kind"))
@@ -229,13 +230,17 @@ class TimelineColumn(IntEnum):
     DESCRIPTION = 5
 
 
+# The columns that show a declared field (core/fields.py), headed with its title.
+TIMELINE_FIELDS: dict[TimelineColumn, fields.Field] = {
+    TimelineColumn.SITE: fields.SITE,
+    TimelineColumn.AUTHOR: fields.AUTHOR,
+    TimelineColumn.POSTED: fields.POSTED_AT,
+    TimelineColumn.CATEGORY: fields.CATEGORY,
+    TimelineColumn.DESCRIPTION: fields.DESCRIPTION,
+}
 TIMELINE_TITLES: dict[TimelineColumn, str] = {
     TimelineColumn.CAPTURED: QT_TRANSLATE_NOOP("TimelineModel", "Captured"),
-    TimelineColumn.SITE: QT_TRANSLATE_NOOP("TimelineModel", "Site"),
-    TimelineColumn.AUTHOR: QT_TRANSLATE_NOOP("TimelineModel", "Author"),
-    TimelineColumn.POSTED: QT_TRANSLATE_NOOP("TimelineModel", "Posted (as shown)"),
-    TimelineColumn.CATEGORY: QT_TRANSLATE_NOOP("TimelineModel", "Category"),
-    TimelineColumn.DESCRIPTION: QT_TRANSLATE_NOOP("TimelineModel", "What happened"),
+    **{column: declared.title for column, declared in TIMELINE_FIELDS.items()},
 }
 _TIMELINE_HELP: dict[TimelineColumn, str] = {
     TimelineColumn.CAPTURED: QT_TRANSLATE_NOOP(
@@ -293,10 +298,15 @@ class TimelineModel(QAbstractTableModel):
             return None
         column = TimelineColumn(section)
         if role == _DISPLAY:
-            return self.tr(TIMELINE_TITLES[column])
+            return self._title(column)
         if role == _TOOLTIP:
             return self.tr(_TIMELINE_HELP[column])
         return None
+
+    def _title(self, column: TimelineColumn) -> str:
+        if column in TIMELINE_FIELDS:
+            return field_text(TIMELINE_FIELDS[column].title)
+        return self.tr(TIMELINE_TITLES[column])
 
     def _cell(self, entry: BundleCapture, column: TimelineColumn) -> str:
         details = entry.capture.details
@@ -324,7 +334,7 @@ class TimelineModel(QAbstractTableModel):
             return self._cell(entry, column)
         if role == _ACCESSIBLE:
             return self.tr("{column}: {value}").format(
-                column=self.tr(TIMELINE_TITLES[column]),
+                column=self._title(column),
                 value=self._cell(entry, column) or self.tr("not given"))
         if role == _TOOLTIP:
             return tooltip(self._tooltip(entry, column))  # the sender's words, never markup
@@ -391,33 +401,26 @@ def details_html(entry: BundleCapture, original_check: str = "") -> str:
     else:
         when.append((translate("BundleDetails", "Captured"),
                      translate("BundleDetails", "<i>Time not recorded</i>")))
-    when.append((translate("BundleDetails", "Posted (as shown)"), value(d.posted_at)))
-    sections.append((translate("BundleDetails", "When"), when))
 
-    sections.append((translate("BundleDetails", "Where"), [
-        (translate("BundleDetails", "Site"), value(d.site)),
-        (translate("BundleDetails", "Link to the post"),
-         _link(d.url) if d.url.strip() else missing),
-    ]))
-    sections.append((translate("BundleDetails", "Who posted it"), [
-        (translate("BundleDetails", "Name"), value(d.author)),
-        (translate("BundleDetails", "@handle"), value(_handle(d.handle))),
-        (translate("BundleDetails", "Link to their profile"),
-         _link(d.profile_url) if d.profile_url.strip() else missing),
-        (translate("BundleDetails", "User number"), value(d.author_id)),
-    ]))
-    category = category_label(d.category)
-    sections.append((translate("BundleDetails", "What it was"), [
-        (translate("BundleDetails", "Incident"), value(entry.incident_title)),
-        (translate("BundleDetails", "Category"), value(category)),
-        (translate("BundleDetails", "What happened"), value(d.description)),
-        (translate("BundleDetails", "Context"), value(d.context)),
-        (translate("BundleDetails", "People involved or witnesses"), value(d.people)),
-    ]))
-    sections.append((translate("BundleDetails", "Reports made"), [
-        (translate("BundleDetails", "Platform report reference"), value(d.platform_ref)),
-        (translate("BundleDetails", "Police reference"), value(d.police_ref)),
-    ]))
+    def shown(declared: fields.Field) -> str:
+        text = getattr(d, declared.name)
+        if declared.value is fields.Value.URL:
+            return _link(text) if text.strip() else missing
+        if declared.value is fields.Value.HANDLE:
+            return value(_handle(text))
+        if declared.value is fields.Value.CATEGORY:
+            return value(category_label(text))
+        return value(text)
+
+    # Each group of fields under its heading, when first; the capture time heads "when"
+    # and the incident "what".
+    before = {fields.Group.WHEN: when,
+              fields.Group.WHAT: [(translate("BundleDetails", "Incident"),
+                                   value(entry.incident_title))]}
+    for group in fields.READING_ORDER:
+        rows = before.get(group, []) + [(field_text(declared.title), shown(declared))
+                                        for declared in fields.in_group(group)]
+        sections.append((field_text(fields.GROUP_HEADINGS[group]), rows))
 
     how: list[tuple[str, str]] = [(translate("BundleDetails", "How it was made"),
                                    _esc(entry.kind_text))]

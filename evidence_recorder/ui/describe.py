@@ -6,8 +6,9 @@ The important ones are marked while empty, in colour and in words, but nothing
 blocks saving: a capture with half its details is still evidence, and an upset
 person must never lose one to a form.
 
-Which fields there are, and the widgets of one field row (its label, its box and its
-"worth adding" mark), are in :mod:`~evidence_recorder.ui.describe_fields`.
+Which fields there are is declared in :mod:`evidence_recorder.core.fields`; how the form
+lays them out, and the widgets of one field row (its label, its box and its "worth
+adding" mark), are in :mod:`~evidence_recorder.ui.describe_fields`.
 """
 
 from __future__ import annotations
@@ -43,11 +44,11 @@ from evidence_recorder.core.model import (
     Incident,
     handle_text,
 )
-from evidence_recorder.core.vault.store import MAX_TEXT
 from evidence_recorder.ui.describe_fields import (
     _BLOCKS,
     _HEADINGS,
     _SINGLE_LINE,
+    _SPEC_BY_NAME,
     _SPECS,
     _FieldRow,
     _line_edit,
@@ -228,7 +229,7 @@ class DescribePanel(QWidget):
             combo.setCurrentIndex(-1)
             combo.setEditText("")
             line_edit = _line_edit(combo)
-            line_edit.setMaxLength(MAX_TEXT)
+            line_edit.setMaxLength(spec.max_length)
             line_edit.setAccessibleName(_plain(_tr(spec.label)))
             combo.editTextChanged.connect(self._site_edited)
             field = combo
@@ -251,7 +252,7 @@ class DescribePanel(QWidget):
             edit = QLineEdit()
             if spec.example:
                 edit.setPlaceholderText(_tr(spec.placeholder))
-            edit.setMaxLength(MAX_TEXT)
+            edit.setMaxLength(spec.max_length)
             edit.setClearButtonEnabled(False)
             edit.inputRejected.connect(lambda name=spec.name: self._too_long(name))
             edit.textChanged.connect(self._edited)
@@ -522,10 +523,11 @@ class DescribePanel(QWidget):
         box = self.inputs[name]
         assert isinstance(box, QPlainTextEdit)
         text = box.toPlainText()
-        if len(text) > MAX_TEXT:
-            position = min(box.textCursor().position(), MAX_TEXT)
+        limit = _SPEC_BY_NAME[name].max_length
+        if len(text) > limit:
+            position = min(box.textCursor().position(), limit)
             with QSignalBlocker(box):
-                box.setPlainText(text[:MAX_TEXT])
+                box.setPlainText(text[:limit])
             cursor = box.textCursor()
             cursor.setPosition(min(position, len(box.toPlainText())))
             box.setTextCursor(cursor)
@@ -536,7 +538,7 @@ class DescribePanel(QWidget):
         note = self._rows[name].note
         note.setText(self.tr("This box holds up to {MAX_TEXT:,} characters, so the rest was not "
                              "kept. If there is more to say, keep it in a document and mention it "
-                             "here.").format(MAX_TEXT=MAX_TEXT))
+                             "here.").format(MAX_TEXT=_SPEC_BY_NAME[name].max_length))
         note.setVisible(True)
         self._relayout.start()
 
@@ -557,12 +559,12 @@ class DescribePanel(QWidget):
                 marked = name in missing
                 row.set_marked(marked)
                 description = self.tr("Worth adding.") if marked else ""
-                spec = next(s for s in _SPECS if s.name == name)
+                spec = _SPEC_BY_NAME[name]
                 if spec.placeholder:
                     description = f"{description} {_tr(spec.placeholder)}".strip()  # sentences
                 self.inputs[name].setAccessibleDescription(description)
         if missing:
-            names = [next(_tr(s.short) for s in _SPECS if s.name == n) for n in missing]
+            names = [_tr(_SPEC_BY_NAME[n].short) for n in missing]
             self.hint_text.setText(self.tr("Worth adding: {fields}. You can save without them "
                                            "and add them later.")
                                    .format(fields=self.tr(", ").join(names)))

@@ -1,6 +1,6 @@
-"""The describe panel's fields: what each one is called and holds (in the order police
-and helplines ask for them), and the widgets of one field row, with the mark that shows,
-in colour and in words, that an important field is still empty.
+"""The describe panel's fields: each declared field (:mod:`evidence_recorder.core.fields`)
+as the form lays it out, and the widgets of one field row, with the mark that shows, in
+colour and in words, that an important field is still empty.
 """
 
 from __future__ import annotations
@@ -20,13 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
+from evidence_recorder.core import fields
+from evidence_recorder.core.i18n import FIELD_CONTEXT
 
 # Amber with 3:1 contrast (WCAG 1.4.11) on light and dark windows and text boxes alike.
 MARK_COLOUR = "#b8740d"
-
-
-_TEXT_LINES_SHOWN = 7  # "What happened" shows this many lines before it scrolls
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,62 +38,37 @@ class _Spec:
     # A one-line field shows its hint as a grey line below it, which wraps and so is
     # never cut off, unless the hint is only a short example of the format ("@name").
     example: bool = False
+    max_length: int = fields.MAX_TEXT
 
 
-# Mnemonics avoid C, E, V and H (the main window's Capture, Evidence, Vault and Help
-# menus) and P and T (its Pictures and Timeline tabs), so Alt+letter is never ambiguous.
-_C = "DescribePanel"  # the translation context of the texts below (lupdate needs literals)
-_SPECS: tuple[_Spec, ...] = (
-    _Spec("site", QT_TRANSLATE_NOOP("DescribePanel", "&Site"), "site",
-          QT_TRANSLATE_NOOP("DescribePanel", "Choose or type the site"),
-          short=QT_TRANSLATE_NOOP("DescribePanel", "site")),
-    _Spec("url", QT_TRANSLATE_NOOP("DescribePanel", "&Link to the post or message"), "line",
-          QT_TRANSLATE_NOOP("DescribePanel", "Copy it from the address bar, e.g. https://…"),
-          short=QT_TRANSLATE_NOOP("DescribePanel", "link")),
-    _Spec("author", QT_TRANSLATE_NOOP("DescribePanel", "&Author's name"), "line",
-          QT_TRANSLATE_NOOP("DescribePanel", "The name shown on the post"),
-          short=QT_TRANSLATE_NOOP("DescribePanel", "author")),
-    _Spec("handle", QT_TRANSLATE_NOOP("DescribePanel", "@han&dle"), "line",
-          QT_TRANSLATE_NOOP("DescribePanel", "@name"), example=True),
-    _Spec("profile_url", QT_TRANSLATE_NOOP("DescribePanel", "Link to their pro&file"), "line",
-          "https://…", example=True),
-    _Spec("author_id", QT_TRANSLATE_NOOP("DescribePanel", "Their &user number (if known)"),
-          "line", QT_TRANSLATE_NOOP("DescribePanel", "Often the number in their profile link")),
-    _Spec("posted_at", QT_TRANSLATE_NOOP("DescribePanel", "Ti&me shown on the post"), "line",
-          QT_TRANSLATE_NOOP("DescribePanel", "e.g. 2h, Yesterday at 21:04"),
-          short=QT_TRANSLATE_NOOP("DescribePanel", "time on the post")),
-    _Spec("category", QT_TRANSLATE_NOOP("DescribePanel", "Cate&gory"), "category"),
-    _Spec("description", QT_TRANSLATE_NOOP("DescribePanel", "&What happened"), "text",
-          QT_TRANSLATE_NOOP("DescribePanel", "What was posted or sent, in your own words"),
-          short=QT_TRANSLATE_NOOP("DescribePanel", "what happened"), lines=_TEXT_LINES_SHOWN),
-    _Spec("context", QT_TRANSLATE_NOOP("DescribePanel", "Conte&xt / the conversation around it"),
-          "text",
-          QT_TRANSLATE_NOOP("DescribePanel", "What came before and after it, and why it matters"),
-          lines=4),
-    _Spec("people", QT_TRANSLATE_NOOP("DescribePanel", "People involved o&r witnesses"), "line",
-          QT_TRANSLATE_NOOP("DescribePanel", "Others who were named, tagged or saw it")),
-    _Spec("platform_ref", QT_TRANSLATE_NOOP("DescribePanel", "Platform report refere&nce"),
-          "line", QT_TRANSLATE_NOOP("DescribePanel", "From the site's reply to your report")),
-    _Spec("police_ref", QT_TRANSLATE_NOOP("DescribePanel", "P&olice reference"), "line",
-          QT_TRANSLATE_NOOP("DescribePanel", "A crime reference number, if you have one")),
-)
+_C = FIELD_CONTEXT  # the translation context of the fields' words
+_KINDS: dict[fields.Value, str] = {
+    fields.Value.SITE: "site", fields.Value.TEXT: "text", fields.Value.CATEGORY: "category"}
+# One row per declared field (core/fields.py), in its order, which is the order police
+# and helplines ask: where, who, when, what, reports.
+_SPECS: tuple[_Spec, ...] = tuple(
+    _Spec(f.name, f.label, _KINDS.get(f.value, "line"), f.hint, short=f.short,
+          lines=f.lines, example=f.hint_is_example, max_length=f.max_length)
+    for f in fields.FIELDS)
+_SPEC_BY_NAME: dict[str, _Spec] = {spec.name: spec for spec in _SPECS}
 
-# Headings before these fields group the form the way the guidance asks its questions.
+# A heading before the first field of each group, so the form reads as the guidance asks.
 _HEADINGS: dict[str, str] = {
-    "site": QT_TRANSLATE_NOOP("DescribePanel", "Where it was"),
-    "author": QT_TRANSLATE_NOOP("DescribePanel", "Who posted it"),
-    "posted_at": QT_TRANSLATE_NOOP("DescribePanel", "When"),
-    "category": QT_TRANSLATE_NOOP("DescribePanel", "What it was"),
-    "platform_ref": QT_TRANSLATE_NOOP("DescribePanel", "Reports made"),
-}
+    fields.in_group(group)[0].name: fields.GROUP_HEADINGS[group]
+    for group in fields.Group if fields.in_group(group)}
 
 # The form in three blocks. Wide: "where" and "reports" down the left, "what" down the
 # right, so the picture's story (when, what, what happened) reads as one column. Narrow:
 # one column, in the order the guidance asks (where, who, when, what, reports, incident).
+_BLOCK_GROUPS: dict[str, tuple[fields.Group, ...]] = {
+    "where": (fields.Group.WHERE, fields.Group.WHO),
+    "what": (fields.Group.WHEN, fields.Group.WHAT),
+    "reports": (fields.Group.REFERENCES,),
+}
 _BLOCKS: dict[str, tuple[str, ...]] = {
-    "where": ("site", "url", "author", "handle", "profile_url", "author_id"),
-    "what": ("posted_at", "category", "description", "context", "people"),
-    "reports": ("platform_ref", "police_ref", "incident"),
+    block: tuple(f.name for f in fields.FIELDS if f.group in groups)
+    + (("incident",) if block == "reports" else ())
+    for block, groups in _BLOCK_GROUPS.items()
 }
 
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 from evidence_recorder.core import paths
 from evidence_recorder.core.errors import EvidenceError
-from evidence_recorder.core.i18n import CATEGORY_CONTEXT, ERROR_CONTEXT
+from evidence_recorder.core.i18n import CATEGORY_CONTEXT, ERROR_CONTEXT, FIELD_CONTEXT
 
 #: Where the compiled ``evidence_recorder_<locale>.qm`` files are looked for.
 TRANSLATIONS_DIR = paths.resource_dir() / "translations"
@@ -64,5 +64,11 @@ def category_text(label: str) -> str:
     return QCoreApplication.translate(CATEGORY_CONTEXT, label)
 
 
-__all__ = ["TRANSLATIONS_DIR", "category_text", "error_text", "install_translators",
-           "remove_translators"]
+def field_text(text: str) -> str:
+    """A word of :mod:`evidence_recorder.core.fields` (a label, title, hint, heading),
+    translated; "" stays ""."""
+    return QCoreApplication.translate(FIELD_CONTEXT, text) if text else text
+
+
+__all__ = ["TRANSLATIONS_DIR", "category_text", "error_text", "field_text",
+           "install_translators", "remove_translators"]

@@ -44,9 +44,11 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPen, QPixmap, QPixmapCache
 
+from evidence_recorder.core import fields
 from evidence_recorder.core.errors import EvidenceError
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import Capture, Incident
+from evidence_recorder.ui.i18n import field_text
 from evidence_recorder.ui.plain import tooltip
 from evidence_recorder.ui.tasks import Progress, run_task
 from evidence_recorder.ui.wording import (
@@ -90,14 +92,18 @@ class Column(IntEnum):
     DESCRIPTION = 6
 
 
+# The columns that show a declared field (core/fields.py), headed with its title.
+COLUMN_FIELDS: dict[Column, fields.Field] = {
+    Column.POSTED: fields.POSTED_AT,
+    Column.SITE: fields.SITE,
+    Column.AUTHOR: fields.AUTHOR,
+    Column.CATEGORY: fields.CATEGORY,
+    Column.DESCRIPTION: fields.DESCRIPTION,
+}
 COLUMN_TITLES: dict[Column, str] = {
     Column.CAPTURED: QT_TRANSLATE_NOOP("Column", "Captured"),
-    Column.POSTED: QT_TRANSLATE_NOOP("Column", "Posted (as shown)"),
-    Column.SITE: QT_TRANSLATE_NOOP("Column", "Site"),
-    Column.AUTHOR: QT_TRANSLATE_NOOP("Column", "Author"),
-    Column.CATEGORY: QT_TRANSLATE_NOOP("Column", "Category"),
     Column.KIND: QT_TRANSLATE_NOOP("Column", "Kind"),
-    Column.DESCRIPTION: QT_TRANSLATE_NOOP("Column", "Description"),
+    **{column: field.title for column, field in COLUMN_FIELDS.items()},
 }
 
 _COLUMN_HELP: dict[Column, str] = {
@@ -114,6 +120,8 @@ _COLUMN_HELP: dict[Column, str] = {
 
 
 def column_title(column: Column) -> str:
+    if column in COLUMN_FIELDS:
+        return field_text(COLUMN_FIELDS[column].title)
     return QCoreApplication.translate("Column", COLUMN_TITLES[column])
 
 
@@ -801,6 +809,7 @@ __all__ = [
     "CAPTION_ROLE",
     "CAPTURE_IDS_MIME",
     "CAPTURE_ID_ROLE",
+    "COLUMN_FIELDS",
     "COLUMN_TITLES",
     "INCIDENT_ID_ROLE",
     "SORT_ROLE",

@@ -13,8 +13,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PySide6.QtCore import QCoreApplication, QDate, QLocale, QTime
 
+from evidence_recorder.core import fields
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
-from evidence_recorder.core.model import CATEGORY_LABELS, Capture, CaptureKind, handle_text
+from evidence_recorder.core.model import (
+    CATEGORY_LABELS,
+    Capture,
+    CaptureDetails,
+    CaptureKind,
+    handle_text,
+)
 from evidence_recorder.ui.i18n import category_text
 
 # Labels are kept in British English and translated where they are shown (kind_label,
@@ -232,6 +239,15 @@ class _Row:
     haystack: str  # everything the free-text filter searches, case-folded
 
 
+def _search_text(details: CaptureDetails, field: fields.Field, category: str) -> str:
+    """What the filter finds a field by: as shown (the @handle, the category's label)."""
+    if field.value is fields.Value.HANDLE:
+        return handle_text(details.handle)
+    if field.value is fields.Value.CATEGORY:
+        return category
+    return str(getattr(details, field.name))
+
+
 def _row_for(capture: Capture, time_key: str, today: date) -> _Row:
     d = capture.details
     local = local_captured_at(capture)
@@ -249,9 +265,7 @@ def _row_for(capture: Capture, time_key: str, today: date) -> _Row:
     caption = QCoreApplication.translate("CaptureTableModel", "{site} · {time}").format(
         site=d.site or QCoreApplication.translate("CaptureTableModel", "Unknown site"),
         time=format_caption_time(local, today))
-    haystack = "\n".join((d.site, d.url, d.author, handle_text(d.handle), d.profile_url,
-                          d.author_id, d.posted_at, d.description, d.context, d.people, category,
-                          d.platform_ref, d.police_ref)).casefold()
+    haystack = "\n".join(_search_text(d, field, category) for field in fields.FIELDS).casefold()
     return _Row(display, sort, caption, local.date(), haystack)
 
 

@@ -39,10 +39,11 @@ from fpdf.enums import MethodReturnValue, WrapMode
 from fpdf.util import Padding
 from PIL import Image
 
-from evidence_recorder.core import paths
+from evidence_recorder.core import fields, paths
 from evidence_recorder.core.bundle.report_data import ReportCapture, ReportData
 from evidence_recorder.core.bundle.sealnumber import seal_number_rows
 from evidence_recorder.core.errors import RefusedInput
+from evidence_recorder.core.fields import Value
 from evidence_recorder.core.gather.images import PILLOW_LOCK, make_thumbnail
 from evidence_recorder.core.model import (
     CATEGORY_LABELS,
@@ -215,6 +216,10 @@ def _author_handle(capture: Capture) -> str:
     return "\n".join(part for part in (details.author, handle_text(details.handle)) if part)
 
 
+# Addresses and account numbers may break anywhere: they have no spaces to break at.
+_STYLES: Final[dict[Value, str]] = {Value.URL: "url", Value.NUMBER: "url"}
+
+
 def _fields(item: ReportCapture) -> list[tuple[str, str, str]]:
     """(label, value, style) rows for one capture, in the order an officer reads them.
 
@@ -238,29 +243,14 @@ def _fields(item: ReportCapture) -> list[tuple[str, str, str]]:
         if capture.source.file_mtime:
             rows.append(("File's modified time (not verified)",
                          _stored_time_text(capture.source.file_mtime), ""))
-    rows += [
-        ("Posted (as shown)", details.posted_at, ""),
-        ("Site", details.site, ""),
-        ("URL", details.url, "url"),
-        ("Author", details.author, ""),
-        ("Handle", handle_text(details.handle), ""),
-    ]
-    optional = [
-        ("Profile", details.profile_url, "url"),
-        ("Author ID", details.author_id, "url"),
-    ]
-    rows += [row for row in optional if row[1]]
-    rows += [
-        ("Category", _category(details.category), ""),
-        ("Description", details.description, ""),
-    ]
-    optional = [
-        ("Context", details.context, ""),
-        ("People involved", details.people, ""),
-        ("Platform report reference", details.platform_ref, ""),
-        ("Police crime reference", details.police_ref, ""),
-    ]
-    rows += [row for row in optional if row[1]]
+    for f in fields.in_reading_order():
+        value = getattr(details, f.name)
+        if f.value is Value.HANDLE:
+            value = handle_text(value)
+        elif f.value is Value.CATEGORY:
+            value = _category(value)
+        if value or f.reported_when_empty:
+            rows.append((f.title, value, _STYLES.get(f.value, "")))
     rows += [
         ("Picture", f"{capture.width} × {capture.height} pixels, {capture.media_type}", ""),
         ("SHA-256 of the original", capture.sha256, "mono"),
@@ -622,6 +612,13 @@ def _fingerprint_box(pdf: _ReportPDF) -> None:
     pdf.set_y(max(pdf.get_y(), top + height) + 2)
 
 
+# The timeline's columns after the number and the capture time, named as the fields are;
+# the author's column holds their handle too.
+_TIMELINE_FIELD_HEADINGS: Final = (
+    fields.SITE.title, f"{fields.AUTHOR.title} / {fields.HANDLE.title.lower()}",
+    fields.POSTED_AT.title, fields.CATEGORY.title, fields.DESCRIPTION.title)
+
+
 def _timeline(pdf: _ReportPDF) -> None:
     pdf.add_page(orientation="L")
     pdf.font(16, bold=True, color=_ACCENT)
@@ -633,8 +630,7 @@ def _timeline(pdf: _ReportPDF) -> None:
     if not pdf.data.captures:
         pdf.paragraph("This bundle holds no captures.", 10)
         return
-    headings = ("#", "Captured (UTC and local)", "Site", "Author / handle",
-                "Posted (as shown)", "Category", "Description")
+    headings = ("#", "Captured (UTC and local)", *_TIMELINE_FIELD_HEADINGS)
     rows = [
         (
             str(number),
@@ -998,8 +994,8 @@ def write_html(data: ReportData) -> bytes:
     ]
     if data.captures:
         out.append("<table><thead><tr><th>#</th><th>Captured (UTC and local)</th>"
-                   "<th>Site</th><th>Author / handle</th><th>Posted (as shown)</th>"
-                   "<th>Category</th><th>Description</th></tr></thead><tbody>")
+                   + "".join(f"<th>{_h(text)}</th>" for text in _TIMELINE_FIELD_HEADINGS)
+                   + "</tr></thead><tbody>")
         for number, item in enumerate(data.captures, 1):
             capture = item.capture
             who = "<br>".join(f"<bdi>{_h(part, multiline=False)}</bdi>"

@@ -35,7 +35,7 @@ import sqlcipher3
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from evidence_recorder.core import fsutil
+from evidence_recorder.core import fields, fsutil
 from evidence_recorder.core.bundle import sshsig
 from evidence_recorder.core.errors import (
     EvidenceError,
@@ -82,7 +82,7 @@ NEW_KEYFILE_NAME = f"{KEYFILE_NAME}.new"
 REKEY_CHUNK_ROWS = 32  # rows copied between two progress reports (originals are large)
 DEFAULT_INCIDENT_TITLE = "Unsorted captures"
 DEFAULT_INCIDENT_DESCRIPTION = "Captures not yet sorted into an incident."
-MAX_TEXT = 20_000  # characters in one detail field: pages of text, not a pasted file
+MAX_TEXT = fields.MAX_TEXT  # characters in a detail, note or reason: pages of text, not a file
 MAX_TITLE = 300
 
 _DETAIL_FIELDS = CaptureDetails.field_names()
@@ -1612,9 +1612,10 @@ def _check_details(values: dict[str, str]) -> dict[str, str]:
     two accounts' worth of guessing, and which one was meant only the user knows.
     """
     for name, value in values.items():
-        if name not in _DETAIL_FIELDS:
+        declared = fields.BY_NAME.get(name)
+        if declared is None:
             raise RefusedInput(f"There is no detail called “{name}”.")
-        _clean_text(value, name.replace("_", " "), MAX_TEXT)
+        _clean_text(value, name.replace("_", " "), declared.max_length)
     values = dict(values)
     if "handle" in values:
         handle = handle_text(values["handle"])

@@ -4,7 +4,7 @@
 <context>
     <name>AnnotationEditor</name>
     <message>
-        <location filename="../evidence_recorder/ui/editor.py" line="+97"/>
+        <location filename="../evidence_recorder/ui/editor.py" line="+103"/>
         <source>Redaction covers with solid black. The original stays untouched in your vault; shared copies use the covered version.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -14,7 +14,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+12"/>
         <source>Select</source>
         <translation type="unfinished"></translation>
     </message>
@@ -145,12 +145,12 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+1215"/>
+        <location line="+559"/>
         <source>delete label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-1214"/>
+        <location line="-558"/>
         <source>delete redaction</source>
         <translation type="unfinished"></translation>
     </message>
@@ -185,7 +185,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+700"/>
+        <location line="+44"/>
         <source>Picture being annotated</source>
         <translation type="unfinished"></translation>
     </message>
@@ -330,12 +330,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-1117"/>
+        <location line="-457"/>
         <source>A picture can have at most {limit} annotations. Delete some to add more.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1187"/>
+        <location line="+527"/>
         <source>delete annotations</source>
         <translation type="unfinished"></translation>
     </message>
@@ -396,7 +396,7 @@
 <context>
     <name>AuditDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/audit_view.py" line="+287"/>
+        <location filename="../evidence_recorder/ui/audit_view.py" line="+283"/>
         <source>Audit log</source>
         <translation type="unfinished"></translation>
     </message>
@@ -424,7 +424,7 @@
 <context>
     <name>AuditModel</name>
     <message>
-        <location line="-264"/>
+        <location line="-258"/>
         <source>Vault created</source>
         <translation type="unfinished"></translation>
     </message>
@@ -539,72 +539,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
-        <source>site</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>link</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>author</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>handle</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>profile link</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>user number</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>posted time</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>category</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>what happened</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>context</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>people involved</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>platform&apos;s reference</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>police reference</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
+        <location line="+6"/>
         <source>title</source>
         <translation type="unfinished"></translation>
     </message>
@@ -614,7 +549,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+122"/>
+        <location line="+128"/>
         <source>%n capture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -748,7 +683,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
 <context>
     <name>BundleDetails</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+680"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="+368"/>
         <source>&lt;i&gt;Not given&lt;/i&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -819,102 +754,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>Posted (as shown)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>When</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Where</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Site</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Link to the post</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Who posted it</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Name</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>@handle</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Link to their profile</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>User number</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>What it was</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
+        <location line="+15"/>
         <source>Incident</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>Category</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>What happened</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Context</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>People involved or witnesses</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Reports made</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Platform report reference</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Police reference</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
+        <location line="+7"/>
         <source>How it was made</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1012,7 +857,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
 <context>
     <name>BundleViewer</name>
     <message>
-        <location line="-606"/>
+        <location filename="../evidence_recorder/ui/bundle_wording.py" line="+19"/>
         <source>Evidence bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1032,13 +877,13 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
-        <location line="+1132"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+488"/>
+        <location filename="../evidence_recorder/ui/bundle_wording.py" line="+3"/>
         <source>Checking the bundle…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-1131"/>
+        <location filename="../evidence_recorder/ui/bundle_wording.py" line="+1"/>
         <source>Making sure nothing in it has changed since it was sealed. A large bundle can take a moment.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1088,7 +933,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+90"/>
+        <location line="+63"/>
         <location line="+20"/>
         <source>{day} at {time} your time ({utc_day} {utc_time} UTC)</source>
         <translation type="unfinished"></translation>
@@ -1109,12 +954,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+58"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="-394"/>
         <source>{author} ({handle})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+21"/>
         <source>Not recorded</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1165,7 +1010,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+554"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-239"/>
         <source>&amp;Open another bundle…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1498,7 +1343,7 @@ Passphrase:</source>
 <context>
     <name>CaptureKind</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+106"/>
+        <location filename="../evidence_recorder/ui/wording.py" line="+30"/>
         <source>Whole screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1526,7 +1371,7 @@ Passphrase:</source>
 <context>
     <name>CaptureModel</name>
     <message>
-        <location line="-18"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+74"/>
         <source>Covered copy</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1539,13 +1384,13 @@ Passphrase:</source>
 <context>
     <name>CaptureTableModel</name>
     <message>
-        <location line="+274"/>
+        <location filename="../evidence_recorder/ui/wording.py" line="+231"/>
         <source>{site} · {time}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <location line="+274"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+319"/>
+        <location filename="../evidence_recorder/ui/wording.py" line="+1"/>
         <source>Unknown site</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1579,7 +1424,7 @@ Passphrase:</source>
 <context>
     <name>CaptureTime</name>
     <message>
-        <location filename="../evidence_recorder/ui/describe.py" line="+157"/>
+        <location filename="../evidence_recorder/ui/describe.py" line="+77"/>
         <source>{time}&#xa0;UTC</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1599,7 +1444,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="-377"/>
+        <location filename="../evidence_recorder/ui/wording.py" line="-91"/>
         <source>{day} at {time}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1623,7 +1468,7 @@ Passphrase:</source>
 <context>
     <name>Category</name>
     <message>
-        <location filename="../evidence_recorder/core/model.py" line="+41"/>
+        <location filename="../evidence_recorder/core/model.py" line="+99"/>
         <source>Harassment or bullying</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1661,7 +1506,7 @@ Passphrase:</source>
 <context>
     <name>ChangeAllKeysDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/keys_dialog.py" line="+218"/>
+        <location filename="../evidence_recorder/ui/keys_dialog.py" line="+212"/>
         <location line="+2"/>
         <source>Change all keys</source>
         <translation type="unfinished"></translation>
@@ -1743,28 +1588,8 @@ Passphrase:</source>
 <context>
     <name>Column</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="-186"/>
+        <location filename="../evidence_recorder/ui/models.py" line="-313"/>
         <source>Captured</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Posted (as shown)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Site</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Author</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Category</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1773,12 +1598,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>Description</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>When the capture was taken, in your local time. Hover a row for UTC.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1834,7 +1654,7 @@ Passphrase:</source>
 <context>
     <name>CrashDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/crash.py" line="+51"/>
+        <location filename="../evidence_recorder/ui/crash.py" line="+37"/>
         <source>{app}: something went wrong</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1859,7 +1679,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>CreatePage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+278"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+150"/>
         <source>Welcome to {app}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1932,7 +1752,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>DescribeDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+107"/>
+        <location filename="../evidence_recorder/ui/capture_dialogs.py" line="+47"/>
         <source>Describe these pictures</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1975,128 +1795,214 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>DescribePanel</name>
     <message>
-        <location filename="../evidence_recorder/ui/describe.py" line="-109"/>
+        <location filename="../evidence_recorder/ui/describe.py" line="-21"/>
         <source>No capture selected. Choose one to see or add its details.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location filename="../evidence_recorder/core/fields.py" line="+111"/>
         <source>&amp;Site</source>
+        <extracomment>The order someone reading a record takes the groups in (the viewer, the report): when first, because a course of conduct is read as a timeline. The kinds of evidence (``CaptureKind`` values), today&apos;s and those the next steps add.</extracomment>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Choose or type the site</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-1"/>
         <source>site</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+7"/>
         <source>&amp;Link to the post or message</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Copy it from the address bar, e.g. https://…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-1"/>
         <source>link</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+9"/>
         <source>&amp;Author&apos;s name</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>The name shown on the post</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-1"/>
         <source>author</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+7"/>
         <source>@han&amp;dle</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>@name</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+6"/>
         <source>Link to their pro&amp;file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+8"/>
         <source>Their &amp;user number (if known)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Often the number in their profile link</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+5"/>
         <source>Ti&amp;me shown on the post</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>e.g. 2h, Yesterday at 21:04</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-1"/>
         <source>time on the post</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+8"/>
         <source>Cate&amp;gory</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+9"/>
         <source>&amp;What happened</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>What was posted or sent, in your own words</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-1"/>
         <source>what happened</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="-74"/>
+        <source>Site</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Link to the post</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Author</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Handle</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+1"/>
+        <source>handle</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Link to their profile</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>profile link</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>User number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>user number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Posted (as shown)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Category</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>category</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>What happened</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
         <source>Conte&amp;xt / the conversation around it</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
+        <source>Context</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>context</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>What came before and after it, and why it matters</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+6"/>
         <source>People involved o&amp;r witnesses</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>People involved or witnesses</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>people involved</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2105,8 +2011,18 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+6"/>
         <source>Platform report refere&amp;nce</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Platform report reference</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>platform&apos;s reference</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2115,8 +2031,18 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+5"/>
         <source>P&amp;olice reference</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Police reference</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>police reference</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2125,8 +2051,9 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="-182"/>
         <source>Where it was</source>
+        <extracomment>What each group is headed, in the form and in the viewer&apos;s details.</extracomment>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2150,7 +2077,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+161"/>
+        <location filename="../evidence_recorder/ui/describe.py" line="+49"/>
         <source>Capture time</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2196,7 +2123,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+33"/>
         <source>This box holds up to {MAX_TEXT:,} characters, so the rest was not kept. If there is more to say, keep it in a document and mention it here.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2219,7 +2146,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>EditorDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+18"/>
+        <location filename="../evidence_recorder/ui/capture_dialogs.py" line="+18"/>
         <source>Highlight and redact: capture {capture_id}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2229,7 +2156,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+9"/>
         <source>Discard changes?</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2250,7 +2177,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>EvidenceError</name>
     <message>
-        <location filename="../evidence_recorder/core/annotations.py" line="+129"/>
+        <location filename="../evidence_recorder/core/marks.py" line="+129"/>
         <location line="+9"/>
         <location line="+4"/>
         <source>The annotations are not in a form Evidence Recorder understands.</source>
@@ -2267,12 +2194,12 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/backup.py" line="+112"/>
+        <location filename="../evidence_recorder/core/vault/backup.py" line="+113"/>
         <source>Put the backup outside the vault folder, ideally on another disk.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+14"/>
         <source>The disk is full, so the backup was not written. Nothing was left behind; free some space, or choose another place, and try again.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2283,12 +2210,12 @@ If it keeps happening, please send the report below to the developers. It says w
     </message>
     <message>
         <location line="+5"/>
-        <location filename="../evidence_recorder/core/vault.py" line="+549"/>
+        <location filename="../evidence_recorder/core/vault/store.py" line="+518"/>
         <source>The vault&apos;s key file does not belong to this vault.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/capture.py" line="+49"/>
+        <location filename="../evidence_recorder/core/gather/capture.py" line="+49"/>
         <source>Evidence Recorder could not see the screen: no display is available.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2319,7 +2246,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/keyfile.py" line="+154"/>
+        <location filename="../evidence_recorder/core/vault/keyfile.py" line="+154"/>
         <source>That is not a recovery key: it should be eight groups of four letters and digits.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2349,7 +2276,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/timestamp.py" line="+167"/>
+        <location filename="../evidence_recorder/core/bundle/timestamp.py" line="+167"/>
         <source>There is nothing to timestamp: the signature file is empty.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2374,7 +2301,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/windows.py" line="+35"/>
+        <location filename="../evidence_recorder/core/gather/windows.py" line="+35"/>
         <source>Capturing a single window is only possible on X11 desktops here; use “Capture a region” instead.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2394,12 +2321,12 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+188"/>
+        <location line="+150"/>
         <source>The connection to the X display broke while looking for the active window. Try again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/vault.py" line="+66"/>
+        <location filename="../evidence_recorder/core/vault/store.py" line="+66"/>
         <source>All keys were changed, but the vault could not be reopened. Close Evidence Recorder and unlock the vault again with the new passphrase.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2416,17 +2343,17 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+668"/>
+        <location line="+810"/>
         <source>The disk is full, so the keys were not changed. Nothing was changed; free some space and try again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+115"/>
+        <location line="+116"/>
         <source>A @handle has no spaces in it. Put the name shown on the post in “Author&apos;s name”, and only the @name here.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/trust.py" line="+122"/>
+        <location filename="../evidence_recorder/core/bundle/trust.py" line="+122"/>
         <source>That file is too large to be a root certificate.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2434,7 +2361,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>ExportDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/export_dialog.py" line="+65"/>
+        <location filename="../evidence_recorder/ui/export_dialog.py" line="+67"/>
         <source>Export a sealed report</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2678,7 +2605,7 @@ If it keeps happening, please send the report below to the developers. It says w
         </translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+20"/>
         <source>Copied. It leaves the clipboard after two minutes.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2698,7 +2625,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+12"/>
         <source>Tick at least one incident, or choose “All captures”.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2708,7 +2635,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+17"/>
         <source>Save the sealed report</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2827,7 +2754,7 @@ the LADO).&lt;/p&gt;
 <context>
     <name>GuideDialog</name>
     <message>
-        <location line="+112"/>
+        <location line="+121"/>
         <source>Welcome to {app}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3016,7 +2943,7 @@ the LADO).&lt;/p&gt;
 <context>
     <name>IncidentListModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+1074"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+675"/>
         <source>{title} ({count})</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3038,12 +2965,12 @@ the LADO).&lt;/p&gt;
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="-117"/>
+        <location filename="../evidence_recorder/ui/main_window.py" line="+84"/>
         <source>Pictures (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+139"/>
+        <location line="+20"/>
         <location line="+775"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
@@ -3980,7 +3907,7 @@ Why are you deleting it?</source>
 <context>
     <name>RecoverPage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+325"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+202"/>
         <source>Open with your recovery key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4043,7 +3970,7 @@ Why are you deleting it?</source>
 <context>
     <name>RecoveryKeyPage</name>
     <message>
-        <location line="-337"/>
+        <location line="-214"/>
         <source>Your recovery key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4192,7 +4119,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>RegionOverlay</name>
     <message>
-        <location filename="../evidence_recorder/ui/region.py" line="+63"/>
+        <location filename="../evidence_recorder/ui/region.py" line="+79"/>
         <source>Drag to select, then drag the edges to adjust. Enter or double-click to capture, Esc to cancel.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4205,7 +4132,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>Settings</name>
     <message>
-        <location filename="../evidence_recorder/core/settings.py" line="+65"/>
+        <location filename="../evidence_recorder/core/settings.py" line="+62"/>
         <source>Lock when I am away</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4283,7 +4210,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>StartWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+267"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+144"/>
         <source>Open a report bundle someone sent me…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4331,7 +4258,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>StrengthMeter</name>
     <message>
-        <location line="-696"/>
+        <location filename="../evidence_recorder/ui/passphrase_hints.py" line="+85"/>
         <location line="+2"/>
         <source>Passphrase strength</source>
         <translation type="unfinished"></translation>
@@ -4340,37 +4267,12 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>TimelineModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-1184"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="+29"/>
         <source>Captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>Site</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Author</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Posted (as shown)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Category</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>What happened</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>When the capture was taken or imported, on the sender&apos;s clock. Hover a row for UTC.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4400,7 +4302,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+54"/>
+        <location line="+59"/>
         <source>Time not recorded</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4418,7 +4320,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>UnlockPage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+456"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-238"/>
         <source>{app} is locked</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4456,7 +4358,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VaultSession</name>
     <message>
-        <location filename="../evidence_recorder/ui/session.py" line="+80"/>
+        <location filename="../evidence_recorder/ui/session.py" line="+81"/>
         <source>The vault is locked. Unlock it first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4478,7 +4380,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VerdictBanner</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+220"/>
+        <location filename="../evidence_recorder/ui/bundle_banner.py" line="+106"/>
         <source>Verdict</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4578,7 +4480,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Mark</name>
     <message>
-        <location filename="../evidence_recorder/ui/describe.py" line="-530"/>
+        <location filename="../evidence_recorder/ui/describe_fields.py" line="+127"/>
         <source>Worth adding</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4586,7 +4488,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Page</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="-415"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-292"/>
         <source>Problem</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4594,7 +4496,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Pane</name>
     <message>
-        <location filename="../evidence_recorder/ui/region.py" line="+288"/>
+        <location filename="../evidence_recorder/ui/region.py" line="+53"/>
         <location line="+1"/>
         <source>Select a region to capture</source>
         <translation type="unfinished"></translation>
@@ -4661,7 +4563,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_SummaryCounts</name>
     <message numerus="yes">
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-546"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="-172"/>
         <source>%n capture</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -4794,12 +4696,12 @@ If you put back an older copy on purpose (for example, from a backup), choose �
 <context>
     <name>unlock</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="-132"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-17"/>
         <source>Working</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location filename="../evidence_recorder/ui/passphrase_hints.py" line="-56"/>
         <source>Very weak — one of the first things anyone would try.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4829,12 +4731,12 @@ If you put back an older copy on purpose (for example, from a backup), choose �
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+114"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+20"/>
         <source>Caps Lock is on</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+298"/>
+        <location filename="../evidence_recorder/ui/recovery_sheet.py" line="+61"/>
         <source>{app} — recovery key</source>
         <translation type="unfinished"></translation>
     </message>

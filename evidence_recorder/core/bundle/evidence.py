@@ -30,6 +30,7 @@ from evidence_recorder.core.bundle.layout import (
     MAX_ENTRIES,
     MEDIA_EXTENSIONS,
 )
+from evidence_recorder.core.fields import FIELDS
 from evidence_recorder.core.model import CaptureDetails, ImportSource, parse_iso_utc
 
 # Ours nest a handful of levels; json would recurse once per level, so a file of
@@ -445,10 +446,10 @@ class _Reader:
         values = {name: self.text(details_raw, name, f"{where}details.", limit=MAX_TEXT_CHARS)
                   for name in CaptureDetails.field_names()}
         # Schema-1 bundles without a details block still have the summary fields.
-        for name, key in (("site", "site"), ("url", "url"), ("author", "author"),
-                          ("category", "category"), ("description", "note")):
-            if not values[name]:
-                values[name] = self.text(raw, key, where, limit=MAX_TEXT_CHARS)
+        for field in FIELDS:
+            if field.summary_key and not values[field.name]:
+                values[field.name] = self.text(raw, field.summary_key, where,
+                                               limit=MAX_TEXT_CHARS)
         source_raw = self.mapping(raw, "source", where)
         source = None
         if source_raw is not None:

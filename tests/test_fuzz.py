@@ -106,7 +106,8 @@ def read_bundle(raw: bytes, passphrase: str | None = None) -> None:
         return
     try:
         assert isinstance(opened.report, BundleReport)
-        assert isinstance(opened.evidence, dict)
+        # The list of evidence is read, or it is not and a sentence says why.
+        assert (opened.contents is None) == isinstance(opened.contents_problem, str)
         for path in VIEWER_READS:  # the viewer reads files on demand
             with contextlib.suppress(EvidenceError):
                 opened.read(path)

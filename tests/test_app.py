@@ -416,7 +416,7 @@ def test_window_capture_where_impossible_says_so(qtbot, controller) -> None:  # 
 
 
 def test_export_dialog_seals_a_bundle_that_verifies(qtbot, controller, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from evidence_recorder.core.bundle.seal import verify_bundle
+    from evidence_recorder.core.bundle.check import verify_bundle
     from evidence_recorder.ui.export_dialog import ExportDialog
 
     capture_id = _capture_one(qtbot, controller)

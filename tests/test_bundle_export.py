@@ -18,13 +18,9 @@ from test_bundle import extract, zip_contents
 from test_vault import add, png_bytes
 from tsa import LoopbackTsa, tsa_server_fixture  # noqa: F401 - provides tsa_server
 
-from evidence_recorder.core.bundle.seal import (
-    BundleLocked,
-    ExportOptions,
-    export_bundle,
-    open_bundle,
-    verify_bundle,
-)
+from evidence_recorder.core.bundle.check import BundleLocked, verify_bundle
+from evidence_recorder.core.bundle.opened import open_bundle
+from evidence_recorder.core.bundle.seal import ExportOptions, export_bundle
 from evidence_recorder.core.errors import RefusedInput, WrongSecret
 from evidence_recorder.core.vault.store import Vault
 

@@ -25,7 +25,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from evidence_recorder.core.bundle.seal import BundleReport, open_bundle, verify_bundle
+from evidence_recorder.core.bundle.check import BundleReport, verify_bundle
+from evidence_recorder.core.bundle.opened import open_bundle
 from evidence_recorder.core.errors import EvidenceError, RefusedInput
 from evidence_recorder.core.gather import images
 

@@ -4,7 +4,7 @@
 <context>
     <name>AnnotationEditor</name>
     <message>
-        <location filename="../evidence_recorder/ui/editor.py" line="+97"/>
+        <location filename="../evidence_recorder/ui/editor.py" line="+103"/>
         <source>Redaction covers with solid black. The original stays untouched in your vault; shared copies use the covered version.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -14,7 +14,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+12"/>
         <source>Select</source>
         <translation type="unfinished"></translation>
     </message>
@@ -145,12 +145,12 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+1215"/>
+        <location line="+559"/>
         <source>delete label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-1214"/>
+        <location line="-558"/>
         <source>delete redaction</source>
         <translation type="unfinished"></translation>
     </message>
@@ -185,7 +185,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+700"/>
+        <location line="+44"/>
         <source>Picture being annotated</source>
         <translation type="unfinished"></translation>
     </message>
@@ -330,12 +330,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-1117"/>
+        <location line="-457"/>
         <source>A picture can have at most {limit} annotations. Delete some to add more.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1187"/>
+        <location line="+527"/>
         <source>delete annotations</source>
         <translation type="unfinished"></translation>
     </message>
@@ -748,7 +748,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
 <context>
     <name>BundleDetails</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+680"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="+313"/>
         <source>&lt;i&gt;Not given&lt;/i&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -793,29 +793,23 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+17"/>
         <source>Imported</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+5"/>
         <source>Captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-4"/>
+        <location line="+2"/>
         <source>{time} ({zone}, the sender&apos;s clock)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
         <source>In UTC</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>&lt;i&gt;Time not recorded&lt;/i&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1012,7 +1006,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
 <context>
     <name>BundleViewer</name>
     <message>
-        <location line="-606"/>
+        <location filename="../evidence_recorder/ui/bundle_wording.py" line="+19"/>
         <source>Evidence bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1032,13 +1026,13 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
-        <location line="+1132"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+500"/>
+        <location filename="../evidence_recorder/ui/bundle_wording.py" line="+14"/>
         <source>Checking the bundle…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-1131"/>
+        <location filename="../evidence_recorder/ui/bundle_wording.py" line="+1"/>
         <source>Making sure nothing in it has changed since it was sealed. A large bundle can take a moment.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1058,7 +1052,22 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="-15"/>
+        <source>The seal is intact, but the list of the evidence inside this bundle could not be read, so none of it can be shown.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The list of the evidence inside this bundle could not be read: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Nothing in it has changed since it was sealed, but it may have been made wrongly or by a newer version of Evidence Recorder. Keep this file as it is, and ask the person who sent it to send the bundle again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
         <source>Nothing was covered on this capture, so the original is shown.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1088,7 +1097,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+90"/>
+        <location line="+49"/>
         <location line="+20"/>
         <source>{day} at {time} your time ({utc_day} {utc_time} UTC)</source>
         <translation type="unfinished"></translation>
@@ -1109,17 +1118,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+58"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="-344"/>
         <source>{author} ({handle})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+22"/>
-        <source>Not recorded</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+84"/>
+        <location line="+63"/>
         <source>someone who did not give their name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1165,7 +1169,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+554"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-242"/>
         <source>&amp;Open another bundle…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1181,12 +1185,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     </message>
     <message>
         <location line="+1"/>
-        <location line="+223"/>
+        <location line="+224"/>
         <source>Keep a copy of this bundle in your own evidence vault</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-220"/>
+        <location line="-221"/>
         <source>Open the &amp;report (PDF)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1306,7 +1310,22 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+254"/>
+        <location line="+101"/>
+        <source>Only a bundle whose list of evidence can be read can be saved into a vault</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+94"/>
+        <source>the bundle did not say why.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The list of what is in this bundle could not be read, so none of its evidence is shown.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+60"/>
         <location line="+40"/>
         <source>&lt;b&gt;Covered copy&lt;/b&gt;: parts covered by the sender</source>
         <translation type="unfinished"></translation>
@@ -1378,7 +1397,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-437"/>
+        <location line="-444"/>
         <source>Original picture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1398,18 +1417,18 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+58"/>
+        <location line="+61"/>
         <source>Only an intact bundle can be saved into a vault</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+68"/>
-        <location line="+354"/>
+        <location line="+358"/>
         <source>Bundle not opened</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-347"/>
+        <location line="-351"/>
         <source>That passphrase does not open this bundle. Check it with the person who sent it, then try again.
 
 Passphrase:</source>
@@ -1428,12 +1447,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+14"/>
-        <source>The list of what is in this bundle could not be read.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+12"/>
+        <location line="+30"/>
         <source>Open an evidence bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1498,7 +1512,7 @@ Passphrase:</source>
 <context>
     <name>CaptureKind</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+106"/>
+        <location filename="../evidence_recorder/ui/wording.py" line="+23"/>
         <source>Whole screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1526,7 +1540,7 @@ Passphrase:</source>
 <context>
     <name>CaptureModel</name>
     <message>
-        <location line="-18"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+72"/>
         <source>Covered copy</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1539,13 +1553,13 @@ Passphrase:</source>
 <context>
     <name>CaptureTableModel</name>
     <message>
-        <location line="+274"/>
+        <location filename="../evidence_recorder/ui/wording.py" line="+222"/>
         <source>{site} · {time}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <location line="+274"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+313"/>
+        <location filename="../evidence_recorder/ui/wording.py" line="+1"/>
         <source>Unknown site</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1579,7 +1593,7 @@ Passphrase:</source>
 <context>
     <name>CaptureTime</name>
     <message>
-        <location filename="../evidence_recorder/ui/describe.py" line="+157"/>
+        <location filename="../evidence_recorder/ui/describe.py" line="+76"/>
         <source>{time}&#xa0;UTC</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1599,7 +1613,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="-377"/>
+        <location filename="../evidence_recorder/ui/wording.py" line="-82"/>
         <source>{day} at {time}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1661,7 +1675,7 @@ Passphrase:</source>
 <context>
     <name>ChangeAllKeysDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/keys_dialog.py" line="+218"/>
+        <location filename="../evidence_recorder/ui/keys_dialog.py" line="+212"/>
         <location line="+2"/>
         <source>Change all keys</source>
         <translation type="unfinished"></translation>
@@ -1743,7 +1757,7 @@ Passphrase:</source>
 <context>
     <name>Column</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="-186"/>
+        <location filename="../evidence_recorder/ui/models.py" line="-315"/>
         <source>Captured</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1859,7 +1873,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>CreatePage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+278"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+150"/>
         <source>Welcome to {app}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1932,7 +1946,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>DescribeDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+107"/>
+        <location filename="../evidence_recorder/ui/capture_dialogs.py" line="+47"/>
         <source>Describe these pictures</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1975,12 +1989,12 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>DescribePanel</name>
     <message>
-        <location filename="../evidence_recorder/ui/describe.py" line="-109"/>
+        <location filename="../evidence_recorder/ui/describe.py" line="-21"/>
         <source>No capture selected. Choose one to see or add its details.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location filename="../evidence_recorder/ui/describe_fields.py" line="+49"/>
         <source>&amp;Site</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2150,7 +2164,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+161"/>
+        <location filename="../evidence_recorder/ui/describe.py" line="+49"/>
         <source>Capture time</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2219,7 +2233,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>EditorDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+18"/>
+        <location filename="../evidence_recorder/ui/capture_dialogs.py" line="+18"/>
         <source>Highlight and redact: capture {capture_id}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2229,7 +2243,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+9"/>
         <source>Discard changes?</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2250,7 +2264,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>EvidenceError</name>
     <message>
-        <location filename="../evidence_recorder/core/annotations.py" line="+129"/>
+        <location filename="../evidence_recorder/core/marks.py" line="+129"/>
         <location line="+9"/>
         <location line="+4"/>
         <source>The annotations are not in a form Evidence Recorder understands.</source>
@@ -2267,7 +2281,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/backup.py" line="+112"/>
+        <location filename="../evidence_recorder/core/vault/backup.py" line="+113"/>
         <source>Put the backup outside the vault folder, ideally on another disk.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2283,12 +2297,12 @@ If it keeps happening, please send the report below to the developers. It says w
     </message>
     <message>
         <location line="+5"/>
-        <location filename="../evidence_recorder/core/vault.py" line="+549"/>
+        <location filename="../evidence_recorder/core/vault/store.py" line="+551"/>
         <source>The vault&apos;s key file does not belong to this vault.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/capture.py" line="+49"/>
+        <location filename="../evidence_recorder/core/gather/capture.py" line="+49"/>
         <source>Evidence Recorder could not see the screen: no display is available.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2319,7 +2333,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/keyfile.py" line="+154"/>
+        <location filename="../evidence_recorder/core/vault/keyfile.py" line="+154"/>
         <source>That is not a recovery key: it should be eight groups of four letters and digits.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2349,7 +2363,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/timestamp.py" line="+167"/>
+        <location filename="../evidence_recorder/core/bundle/timestamp.py" line="+167"/>
         <source>There is nothing to timestamp: the signature file is empty.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2374,7 +2388,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/windows.py" line="+35"/>
+        <location filename="../evidence_recorder/core/gather/windows.py" line="+35"/>
         <source>Capturing a single window is only possible on X11 desktops here; use “Capture a region” instead.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2399,7 +2413,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/vault.py" line="+66"/>
+        <location filename="../evidence_recorder/core/vault/store.py" line="+66"/>
         <source>All keys were changed, but the vault could not be reopened. Close Evidence Recorder and unlock the vault again with the new passphrase.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2426,7 +2440,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/trust.py" line="+122"/>
+        <location filename="../evidence_recorder/core/bundle/trust.py" line="+122"/>
         <source>That file is too large to be a root certificate.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2434,7 +2448,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>ExportDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/export_dialog.py" line="+65"/>
+        <location filename="../evidence_recorder/ui/export_dialog.py" line="+67"/>
         <source>Export a sealed report</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2678,7 +2692,7 @@ If it keeps happening, please send the report below to the developers. It says w
         </translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+20"/>
         <source>Copied. It leaves the clipboard after two minutes.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2698,7 +2712,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+12"/>
         <source>Tick at least one incident, or choose “All captures”.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2708,7 +2722,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+17"/>
         <source>Save the sealed report</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2827,7 +2841,7 @@ the LADO).&lt;/p&gt;
 <context>
     <name>GuideDialog</name>
     <message>
-        <location line="+112"/>
+        <location line="+121"/>
         <source>Welcome to {app}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3016,7 +3030,7 @@ the LADO).&lt;/p&gt;
 <context>
     <name>IncidentListModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+1074"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+673"/>
         <source>{title} ({count})</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3038,12 +3052,12 @@ the LADO).&lt;/p&gt;
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="-117"/>
+        <location filename="../evidence_recorder/ui/main_window.py" line="+84"/>
         <source>Pictures (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+139"/>
+        <location line="+20"/>
         <location line="+775"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
@@ -3980,7 +3994,7 @@ Why are you deleting it?</source>
 <context>
     <name>RecoverPage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+325"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+202"/>
         <source>Open with your recovery key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4043,7 +4057,7 @@ Why are you deleting it?</source>
 <context>
     <name>RecoveryKeyPage</name>
     <message>
-        <location line="-337"/>
+        <location line="-214"/>
         <source>Your recovery key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4192,7 +4206,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>RegionOverlay</name>
     <message>
-        <location filename="../evidence_recorder/ui/region.py" line="+63"/>
+        <location filename="../evidence_recorder/ui/region.py" line="+79"/>
         <source>Drag to select, then drag the edges to adjust. Enter or double-click to capture, Esc to cancel.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4283,7 +4297,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>StartWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+267"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+144"/>
         <source>Open a report bundle someone sent me…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4331,7 +4345,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>StrengthMeter</name>
     <message>
-        <location line="-696"/>
+        <location filename="../evidence_recorder/ui/passphrase_hints.py" line="+85"/>
         <location line="+2"/>
         <source>Passphrase strength</source>
         <translation type="unfinished"></translation>
@@ -4340,7 +4354,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>TimelineModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-1184"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="+21"/>
         <source>Captured</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4400,12 +4414,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+54"/>
-        <source>Time not recorded</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+21"/>
+        <location line="+73"/>
         <source>{column}: {value}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4418,7 +4427,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>UnlockPage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+456"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-238"/>
         <source>{app} is locked</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4456,7 +4465,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VaultSession</name>
     <message>
-        <location filename="../evidence_recorder/ui/session.py" line="+80"/>
+        <location filename="../evidence_recorder/ui/session.py" line="+81"/>
         <source>The vault is locked. Unlock it first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4478,7 +4487,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VerdictBanner</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+220"/>
+        <location filename="../evidence_recorder/ui/bundle_banner.py" line="+111"/>
         <source>Verdict</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4518,7 +4527,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+62"/>
         <location line="+1"/>
         <source>Intact</source>
         <translation type="unfinished"></translation>
@@ -4545,12 +4554,12 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+11"/>
         <source>The check failed without saying why.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+26"/>
         <source>Timestamped by an independent service that this computer trusts: {timestamp}. The bundle existed, exactly as it is, at that time.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4578,7 +4587,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Mark</name>
     <message>
-        <location filename="../evidence_recorder/ui/describe.py" line="-530"/>
+        <location filename="../evidence_recorder/ui/describe_fields.py" line="+65"/>
         <source>Worth adding</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4586,7 +4595,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Page</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="-415"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-292"/>
         <source>Problem</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4594,7 +4603,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Pane</name>
     <message>
-        <location filename="../evidence_recorder/ui/region.py" line="+288"/>
+        <location filename="../evidence_recorder/ui/region.py" line="+53"/>
         <location line="+1"/>
         <source>Select a region to capture</source>
         <translation type="unfinished"></translation>
@@ -4661,7 +4670,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_SummaryCounts</name>
     <message numerus="yes">
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-546"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="-160"/>
         <source>%n capture</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -4794,12 +4803,12 @@ If you put back an older copy on purpose (for example, from a backup), choose �
 <context>
     <name>unlock</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="-132"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-17"/>
         <source>Working</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location filename="../evidence_recorder/ui/passphrase_hints.py" line="-56"/>
         <source>Very weak — one of the first things anyone would try.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4829,12 +4838,12 @@ If you put back an older copy on purpose (for example, from a backup), choose �
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+114"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+20"/>
         <source>Caps Lock is on</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+298"/>
+        <location filename="../evidence_recorder/ui/recovery_sheet.py" line="+61"/>
         <source>{app} — recovery key</source>
         <translation type="unfinished"></translation>
     </message>

@@ -143,7 +143,8 @@ def test_the_headteacher_guide_quotes_the_viewer_word_for_word() -> None:
     text = flat(text_of("headteacher"))
     for wording in (bundle_wording.INTACT_HEADLINE, bundle_wording.ALTERED_HEADLINE,
                     bundle_wording.ALTERED_ADVICE, bundle_wording.CHECKING_HEADLINE,
-                    bundle_wording.CONFIRM_FINGERPRINT):
+                    bundle_wording.CONFIRM_FINGERPRINT, bundle_wording.UNREADABLE_HEADLINE,
+                    bundle_wording.UNREADABLE_ADVICE):
         assert flat(str(wording)) in text, wording
     for words in ("4.8.2", "5.2.1", "decide whether to report it to the police", "LADO"):
         assert words in text, words

@@ -15,10 +15,9 @@ bundle), so its list of evidence is read only through the typed reader
 (``OpenedBundle.contents``, which checks every field of ``evidence.json``), everything
 shown is HTML-escaped, and a link is opened only after asking. A list that cannot be
 read is said so in the banner, beside the seal's verdict, never an "intact" above an
-empty timeline. Pictures arrive veiled,
-because they may be upsetting. Closing the window drops every decoded picture and
-every string of evidence, deletes the private copy of report.pdf made for the PDF
-viewer, and closes the bundle.
+empty timeline. Pictures arrive veiled, because they may be upsetting. Closing the
+window drops every decoded picture and every string of evidence, deletes the private
+copy of report.pdf made for the PDF viewer, and closes the bundle.
 
 The core opener is written elsewhere; this module codes against the small protocol
 below, and tests pass a fake opener.

@@ -706,15 +706,19 @@ def test_every_control_has_a_name_and_a_shortcut(
 # ---------------------------------------------------------------------- how it looks
 
 
-@pytest.mark.parametrize("state", ["intact", "altered"])
+@pytest.mark.parametrize("state", ["intact", "altered", "unreadable"])
 def test_screenshot_at_1280_by_720(state: str, qtbot: QtBot, tmp_path: Path,
                                    open_viewer: Callable[..., BundleViewer]) -> None:
-    report = FakeReport() if state == "intact" else FakeReport(
+    report = FakeReport() if state != "altered" else FakeReport(
         ok=False, fingerprint=None, timestamp=None,
         problems=["data/captures/3/original.png was changed after the bundle was sealed.",
                   "data/evidence.json was changed after the bundle was sealed.",
                   "The signature does not match the bundle's contents."])
-    viewer = open_viewer(FakeOpener(make_bundle(report)))
+    bundle = make_bundle(report)
+    if state == "unreadable":
+        bundle.evidence["captures"][1]["id"] = "two"
+    viewer = open_viewer(FakeOpener(bundle))
+    assert viewer.verdict() == state
     viewer.resize(1280, 720)
     viewer.timeline.setCurrentIndex(viewer.model.index(1, 0))
     qtbot.waitExposed(viewer)

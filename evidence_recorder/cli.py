@@ -568,13 +568,13 @@ def _bundle_passphrase() -> str | None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from evidence_recorder.core.bundle import seal as bundle
+    from evidence_recorder.core.bundle import check as bundle_check
 
     path = Path(args.file)
     try:
-        report = bundle.verify_bundle(path, _bundle_passphrase())
-    except bundle.BundleLocked:
-        report = bundle.verify_bundle(path, _prompt("Passphrase for the bundle"))
+        report = bundle_check.verify_bundle(path, _bundle_passphrase())
+    except bundle_check.BundleLocked:
+        report = bundle_check.verify_bundle(path, _prompt("Passphrase for the bundle"))
     if args.json:
         _print_json(report.as_dict())
     elif report.ok:

@@ -125,7 +125,7 @@ def reseal_bag(raw: bytes, change: Callable[[dict[str, bytes]], None], *,
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from evidence_recorder.core.bundle import sshsig
-    from evidence_recorder.core.bundle.seal import NAMESPACE
+    from evidence_recorder.core.bundle.layout import NAMESPACE
 
     key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"a sender's key").digest())
 
@@ -630,7 +630,7 @@ def wrong_signature(s: Sample) -> bytes:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from evidence_recorder.core.bundle import sshsig
-    from evidence_recorder.core.bundle.seal import NAMESPACE
+    from evidence_recorder.core.bundle.layout import NAMESPACE
 
     def change(files: dict[str, bytes]) -> None:
         other = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"other").digest())
@@ -738,7 +738,8 @@ def import_empty_file(_: Sample) -> bytes:
 
 def judge(target: str, path: Path, passphrase: str | None = None) -> dict[str, Any]:
     """Run one case; a plain dict of what happened (``raised`` names any exception)."""
-    from evidence_recorder.core.bundle.seal import open_bundle, verify_bundle
+    from evidence_recorder.core.bundle.check import verify_bundle
+    from evidence_recorder.core.bundle.opened import open_bundle
     from evidence_recorder.core.errors import EvidenceError
     from evidence_recorder.core.gather import images
 

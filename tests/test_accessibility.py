@@ -668,8 +668,11 @@ def test_windows_are_readable_in_both_themes(qtbot: QtBot, system_theme: str,
 
     path = tmp_path / "evidence-bundle-20261125-120000.zip"
     path.write_bytes(b"PK\x05\x06" + bytes(18))
-    for report in (FakeReport(), FakeReport(ok=False, problems=["The signature does not match."])):
-        viewer = open_bundle_window(path, opener=FakeOpener(make_bundle(report)))
+    unreadable = make_bundle()  # sealed, but its list of evidence cannot be read
+    unreadable.evidence["incidents"] = "none"
+    for bundle in (make_bundle(FakeReport()), unreadable,
+                   make_bundle(FakeReport(ok=False, problems=["The signature does not match."]))):
+        viewer = open_bundle_window(path, opener=FakeOpener(bundle))
         assert viewer is not None
         try:
             qtbot.waitUntil(viewer.is_loaded, timeout=5000)

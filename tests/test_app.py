@@ -417,7 +417,7 @@ def test_window_capture_where_impossible_says_so(qtbot, controller) -> None:  # 
 
 
 def test_export_dialog_seals_a_bundle_that_verifies(qtbot, controller, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from evidence_recorder.core.bundle.seal import verify_bundle
+    from evidence_recorder.core.bundle.check import verify_bundle
     from evidence_recorder.ui.export_dialog import ExportDialog
 
     capture_id = _capture_one(qtbot, controller)
@@ -466,8 +466,9 @@ def test_a_received_bundle_is_opened_checked_kept_and_shown_again(  # type: igno
     # The headteacher opens it from the start window, before having a vault.
     monkeypatch.setattr(app_module.filedialogs, "open_files", lambda *a: [sent])
     qtbot.mouseClick(controller.start.create_page.bundle_button, Qt.MouseButton.LeftButton)
+    # The one on show: viewers closed by earlier tests may not be deleted yet.
     viewer = next(w for w in QApplication.topLevelWidgets()
-                  if type(w).__name__ == "BundleViewer")
+                  if type(w).__name__ == "BundleViewer" and w.isVisible())
     qtbot.addWidget(viewer)
     wait_until(qtbot, lambda: viewer.verdict() == "intact")
 

@@ -22,6 +22,7 @@ from conftest import FAST_KDF, PASSPHRASE, run_cli
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
+from evidence_recorder.core.bundle import check as bundle_check
 from evidence_recorder.core.bundle import seal as bundle
 from evidence_recorder.core.bundle import sshsig
 from evidence_recorder.core.errors import VaultDamaged
@@ -205,7 +206,7 @@ def test_report_pictures_added_or_removed_behind_the_apps_back_are_named(
         with pytest.raises(VaultDamaged, match=f"capture {without} in reports was changed"):
             bundle.export_bundle(reopened, tmp_path, [without])
         # A missing preview is made again from the (checked) original.
-        assert bundle.verify_bundle(bundle.export_bundle(reopened, tmp_path,
+        assert bundle_check.verify_bundle(bundle.export_bundle(reopened, tmp_path,
                                                          [with_previews])).ok
 
 
@@ -380,7 +381,7 @@ def test_pictures_an_older_version_never_recorded_are_said_unchecked_not_intact(
             "older version of Evidence Recorder that did not record their SHA-256, so they "
             "could not be checked."]
         assert reopened.checked_previews(capture_id, reopened.recorded_hashes()) is None
-        assert bundle.verify_bundle(bundle.export_bundle(reopened, tmp_path)).ok
+        assert bundle_check.verify_bundle(bundle.export_bundle(reopened, tmp_path)).ok
     checked = run_cli("audit", "--verify", env={"EVIDENCE_RECORDER_PASSPHRASE": PASSPHRASE,
                                                 "EVIDENCE_RECORDER_VAULT": str(folder)})
     assert checked.returncode == 0

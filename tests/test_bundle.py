@@ -29,18 +29,17 @@ from PIL import Image
 from evidence_recorder.core import fsutil
 from evidence_recorder.core.bundle import check as bundle_check
 from evidence_recorder.core.bundle import seal as bundle
-from evidence_recorder.core.bundle.seal import (
+from evidence_recorder.core.bundle import sshsig
+from evidence_recorder.core.bundle.check import verify_bundle
+from evidence_recorder.core.bundle.layout import (
     ALLOWED_SIGNERS,
     MANIFEST,
+    MAX_ENTRIES,
     NAMESPACE,
     SIGNATURE,
     TAGMANIFEST,
-    export_bundle,
-    signing_fingerprint,
-    signing_identity,
-    sshsig,
-    verify_bundle,
 )
+from evidence_recorder.core.bundle.seal import export_bundle, signing_fingerprint, signing_identity
 from evidence_recorder.core.errors import EvidenceError, NotFound, RefusedInput, VaultDamaged
 from evidence_recorder.core.model import CaptureDetails, CaptureKind, iso_utc, utc_now
 from evidence_recorder.core.vault.store import Vault
@@ -622,14 +621,14 @@ def test_hostile_zip_is_refused_plainly(tmp_path: Path, entries: list[tuple[str,
 
 
 def test_too_many_entries_are_refused(tmp_path: Path) -> None:
-    path = hostile_zip(tmp_path, [(f"b/data/{n}", b"") for n in range(bundle.MAX_ENTRIES + 1)])
+    path = hostile_zip(tmp_path, [(f"b/data/{n}", b"") for n in range(MAX_ENTRIES + 1)])
     assert verify_bundle(path).problems == ["The bundle has 10,001 entries; at most 10,000 "
                                             "are allowed."]
 
 
 def test_entry_count_in_the_end_record_is_not_believed(tmp_path: Path) -> None:
     """zipfile walks the directory by its size, not its count; so do we, after parsing."""
-    path = hostile_zip(tmp_path, [(f"b/data/{n}", b"") for n in range(bundle.MAX_ENTRIES + 1)])
+    path = hostile_zip(tmp_path, [(f"b/data/{n}", b"") for n in range(MAX_ENTRIES + 1)])
     raw = bytearray(path.read_bytes())
     raw[-22 + 8:-22 + 12] = (5).to_bytes(2, "little") * 2  # entries on disk, total
     path.write_bytes(bytes(raw))

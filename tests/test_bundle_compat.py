@@ -118,7 +118,6 @@ def test_a_schema_1_bundle_opens_through_the_reader_with_every_fact(
     opened = open_bundle(path, passphrase)
     try:
         assert opened.report.ok and opened.contents_problem is None
-        assert opened.evidence == raw  # the viewer still gets a schema-1 bundle as it is
         evidence = opened.contents
         assert evidence is not None
         police = path == POLICE
@@ -265,22 +264,22 @@ def test_a_schema_2_bundle_reads_back_what_the_vault_holds(
         opened.close()
 
 
-def test_the_viewer_gets_a_schema_2_bundle_in_the_shape_it_reads_today(
-        two_captures: tuple[Vault, int, int], tmp_path: Path) -> None:
-    """Until the viewer reads ``contents``, ``evidence`` gives it schema 1's shape, with
-    every key a schema-1 bundle made by the old code has."""
+def test_the_viewer_gets_a_schema_2_bundle_with_what_schema_1_gave_it(
+        qapp: Any, two_captures: tuple[Vault, int, int], tmp_path: Path) -> None:
+    """The viewer's captures, made from ``contents``, hold for a schema-2 bundle what a
+    schema-1 bundle's list gave: the id, the kept-back original, the covered copy and
+    the original's SHA-256."""
+    from evidence_recorder.ui.bundle_details import captures_of
+
     vault, screen_id, _ = two_captures
     opened = open_bundle(export_bundle(vault, tmp_path / "b.zip"))
-    old = json.loads(members(HEADTEACHER)["data/evidence.json"])
     try:
-        view = opened.evidence
-        assert set(view) >= set(old)
-        assert set(view["captures"][0]) >= set(old["captures"][0])
-        screen = view["captures"][0]
-        assert screen["id"] == screen_id
-        assert screen["files"]["original"] is None  # kept back, as schema 1 said it
-        assert opened.read(screen["files"]["redacted"]).startswith(b"\x89PNG")
-        assert screen["sha256"] == vault.capture(screen_id).sha256
+        screen = next(e for e in captures_of(opened.contents) if e.capture.id == screen_id)
+        assert screen.original is None  # kept back, as schema 1 said it
+        assert screen.redacted is not None
+        assert opened.read(screen.redacted).startswith(b"\x89PNG")
+        assert screen.capture.sha256 == vault.capture(screen_id).sha256
+        assert screen.capture.details == vault.capture(screen_id).details
     finally:
         opened.close()
 
@@ -314,7 +313,7 @@ def test_a_newer_schema_is_refused_plainly(
     assert NEWER in done.stderr
     opened = open_bundle(changed)
     try:
-        assert opened.contents is None and opened.evidence == {}
+        assert opened.contents is None
         assert opened.contents_problem is not None and NEWER in opened.contents_problem
     finally:
         opened.close()
@@ -500,8 +499,8 @@ def test_any_mutation_of_an_evidence_list_is_read_or_refused_never_a_crash(
 def test_the_viewer_opens_a_schema_1_and_a_schema_2_bundle_alike(
         qtbot: Any, two_captures: tuple[Vault, int, int], tmp_path: Path,
         windows: list[Any]) -> None:
-    """The viewer as it is today (it parses ``OpenedBundle.evidence`` itself) shows both
-    formats with the same captures, covered copies and kept-back originals."""
+    """The viewer (it reads ``OpenedBundle.contents``, the typed reader's list) shows
+    both formats with the same captures, covered copies and kept-back originals."""
     from evidence_recorder.ui.bundle_viewer import open_bundle_window
 
     vault = two_captures[0]

@@ -18,13 +18,9 @@ from test_bundle import extract, zip_contents
 from test_vault import add, png_bytes
 from tsa import LoopbackTsa, tsa_server_fixture  # noqa: F401 - provides tsa_server
 
-from evidence_recorder.core.bundle.seal import (
-    BundleLocked,
-    ExportOptions,
-    export_bundle,
-    open_bundle,
-    verify_bundle,
-)
+from evidence_recorder.core.bundle.check import BundleLocked, verify_bundle
+from evidence_recorder.core.bundle.opened import open_bundle
+from evidence_recorder.core.bundle.seal import ExportOptions, export_bundle
 from evidence_recorder.core.errors import RefusedInput, WrongSecret
 from evidence_recorder.core.vault.store import Vault
 
@@ -170,9 +166,12 @@ def test_open_bundle_reads_files_without_extracting(two_incidents: tuple[Vault, 
     opened = open_bundle(path)
     try:
         assert opened.report.ok
-        entry = next(c for c in opened.evidence["captures"] if c["id"] == shared)
-        assert opened.read(entry["files"]["original"]) == vault.original(shared)
-        assert opened.read(entry["files"]["redacted"]).startswith(b"\x89PNG")
+        assert opened.contents is not None
+        item = next(i for i in opened.contents.items if i.id == shared)
+        assert item.original is not None and item.original.path is not None
+        assert item.covered_copy is not None and item.covered_copy.path is not None
+        assert opened.read(item.original.path) == vault.original(shared)
+        assert opened.read(item.covered_copy.path).startswith(b"\x89PNG")
         with pytest.raises(Exception, match="not in this bundle"):
             opened.read("../../etc/passwd")
     finally:

@@ -1,13 +1,15 @@
 """The bundle viewer: verdict, summary, timeline, one capture veiled, closing, errors.
 
 The core opener is written elsewhere, so these tests drive the window with a fake
-that honours the same protocol (``report``, ``bundle_name``, ``evidence``, ``read``,
-``close``) and real PNGs made with Pillow.
+that honours the same protocol (``report``, ``bundle_name``, ``contents`` and
+``contents_problem`` from the real typed reader, ``read``, ``close``) and real PNGs made
+with Pillow.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -26,16 +28,20 @@ from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
+from evidence_recorder.core.bundle.evidence import BundleEvidence, EvidenceDamaged, read_evidence
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, WrongSecret
 from evidence_recorder.ui import bundle_details, bundle_viewer, messages
 from evidence_recorder.ui.bundle_details import TimelineModel, captures_of
 from evidence_recorder.ui.bundle_viewer import BundleViewer, open_bundle_window
 from evidence_recorder.ui.bundle_wording import (
+    _GREEN,
+    _NEUTRAL,
     ALTERED_HEADLINE,
     INTACT_HEADLINE,
     NO_ORIGINAL_NOTE,
     NO_PICTURE_NOTE,
     NO_REDACTED_NOTE,
+    UNREADABLE_HEADLINE,
 )
 from evidence_recorder.ui.tasks import wait_for_tasks
 
@@ -79,12 +85,31 @@ class FakeReport:
 
 @dataclass
 class FakeBundle:
+    """``evidence`` is the bundle's evidence.json, which a test may change before the
+    bundle is opened; the viewer gets it as the real opener gives it, through the typed
+    reader (``contents``, or ``contents_problem`` saying why not)."""
+
     report: FakeReport
     evidence: dict[str, Any]
     files: dict[str, bytes]
     bundle_name: str = "evidence-bundle-20261125-120000"
     closed: bool = False
     reads: list[str] = field(default_factory=list)
+
+    @property
+    def contents(self) -> BundleEvidence | None:
+        try:
+            return read_evidence(json.dumps(self.evidence))
+        except EvidenceDamaged:
+            return None
+
+    @property
+    def contents_problem(self) -> str | None:
+        try:
+            read_evidence(json.dumps(self.evidence))
+        except EvidenceDamaged as exc:
+            return str(exc)
+        return None
 
     def read(self, path: str) -> bytes:
         self.reads.append(path)
@@ -285,6 +310,50 @@ def test_a_report_that_is_ok_but_lists_problems_is_not_called_intact(
     assert not viewer.act_save.isEnabled()
 
 
+def test_a_sound_seal_over_a_list_that_cannot_be_read_is_not_called_intact(
+        open_viewer: Callable[..., BundleViewer]) -> None:
+    """The seal's verdict, no stronger, and in the same banner, in its neutral style, a
+    plain sentence that the list of evidence inside could not be read."""
+    bundle = make_bundle()
+    bundle.evidence["captures"][1]["id"] = "two"
+    viewer = open_viewer(FakeOpener(bundle))
+    banner = viewer.banner
+    assert viewer.verdict() == "unreadable"
+    assert banner.headline.text() == UNREADABLE_HEADLINE != INTACT_HEADLINE
+    assert banner.headline.text().startswith("The seal is intact, but the list of the "
+                                             "evidence inside this bundle could not be read")
+    listed = banner.problems.toPlainText()
+    assert listed == ("• The list of the evidence inside this bundle could not be read: "
+                      "data/evidence.json is damaged: its field captures[1].id should be a "
+                      "whole number of at least 0.")
+    assert banner.problems.isVisibleTo(viewer) and banner.advice.isVisibleTo(viewer)
+    assert "send the bundle again" in banner.advice.text()
+    assert banner.icon.accessibleName() == "Warning"  # not colour alone
+    assert _NEUTRAL[1] in banner.styleSheet() and _GREEN[1] not in banner.styleSheet()
+    # The seal itself was checked: whose key it is, as strong as for an intact bundle.
+    assert FINGERPRINT in banner.fingerprint_label.text()
+    assert banner.fingerprint == FINGERPRINT
+    assert viewer.model.rowCount() == 0
+    assert "could not be read" in viewer.summary.text()
+    for action in (viewer.act_save, viewer.act_report, viewer.act_print):
+        assert not action.isEnabled()
+
+
+def test_an_altered_bundle_whose_list_cannot_be_read_says_both(
+        open_viewer: Callable[..., BundleViewer]) -> None:
+    bundle = make_bundle(FakeReport(ok=False, problems=["The signature does not match."],
+                                    fingerprint=None, timestamp=None))
+    bundle.evidence["incidents"] = "none"
+    viewer = open_viewer(FakeOpener(bundle))
+    assert viewer.verdict() == "altered"
+    assert viewer.banner.headline.text() == ALTERED_HEADLINE
+    assert viewer.banner.problems.toPlainText().splitlines() == [
+        "• The signature does not match.",
+        "• The list of the evidence inside this bundle could not be read: data/evidence.json "
+        "is damaged: its field incidents should be a list."]
+    assert viewer.model.rowCount() == 0
+
+
 # ---------------------------------------------------------------------- the timeline
 
 
@@ -303,24 +372,25 @@ def test_timeline_lists_captures_oldest_first(open_viewer: Callable[..., BundleV
     assert viewer.timeline.currentIndex().row() == 0
 
 
-def test_captures_without_a_readable_time_come_last_and_odd_fields_are_ignored() -> None:
-    evidence = {"incidents": "not a list", "captures": [
-        {"id": 7, "captured_at": "yesterday", "details": {"site": ["not", "text"]}},
-        "not a capture",
-        {"id": 8, "captured_at": "2026-11-20T10:00:00.000Z", "kind": "teleport",
-         "details": {"site": "X", "description": 42}, "files": {"original": 5}},
-    ]}
-    entries = captures_of(evidence)
-    assert [e.capture.id for e in entries] == [8, 7]
-    assert entries[0].kind_text == "teleport" and entries[0].original is None
-    assert entries[0].capture.details.description == "42"
-    assert entries[1].capture.details.site == "" and not entries[1].time_known
-    assert captures_of(None) == [] and captures_of({"captures": {}}) == []
+def test_the_timeline_is_made_from_the_typed_reader_and_never_from_odd_fields() -> None:
+    """A later version's kind is shown as the bundle names it; a field of the wrong type
+    is refused by the reader (in a sentence), so the viewer never shows half a list."""
+    bundle = make_bundle()
+    bundle.evidence["captures"][0]["kind"] = "teleport"
+    entries = captures_of(bundle.contents)
+    assert [e.capture.id for e in entries] == [1, 2, 3]  # oldest first
+    assert entries[1].kind_text == "teleport"
+    assert entries[0].incident_title == "Posts about Ms Teacher, Year 5"
+    assert captures_of(None) == []
+    bundle.evidence["captures"][0]["details"]["site"] = ["not", "text"]
+    assert bundle.contents is None
+    assert bundle.contents_problem == ("data/evidence.json is damaged: its field "
+                                       "captures[0].details.site should be text.")
 
 
 def test_timeline_model_passes_the_model_tester(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
     model = TimelineModel()
-    model.set_entries(captures_of(make_bundle().evidence))
+    model.set_entries(captures_of(make_bundle().contents))
     qtmodeltester.check(model, force_py=True)
     model.clear()
     qtmodeltester.check(model, force_py=True)
@@ -636,15 +706,19 @@ def test_every_control_has_a_name_and_a_shortcut(
 # ---------------------------------------------------------------------- how it looks
 
 
-@pytest.mark.parametrize("state", ["intact", "altered"])
+@pytest.mark.parametrize("state", ["intact", "altered", "unreadable"])
 def test_screenshot_at_1280_by_720(state: str, qtbot: QtBot, tmp_path: Path,
                                    open_viewer: Callable[..., BundleViewer]) -> None:
-    report = FakeReport() if state == "intact" else FakeReport(
+    report = FakeReport() if state != "altered" else FakeReport(
         ok=False, fingerprint=None, timestamp=None,
         problems=["data/captures/3/original.png was changed after the bundle was sealed.",
                   "data/evidence.json was changed after the bundle was sealed.",
                   "The signature does not match the bundle's contents."])
-    viewer = open_viewer(FakeOpener(make_bundle(report)))
+    bundle = make_bundle(report)
+    if state == "unreadable":
+        bundle.evidence["captures"][1]["id"] = "two"
+    viewer = open_viewer(FakeOpener(bundle))
+    assert viewer.verdict() == state
     viewer.resize(1280, 720)
     viewer.timeline.setCurrentIndex(viewer.model.index(1, 0))
     qtbot.waitExposed(viewer)
@@ -730,6 +804,46 @@ def test_a_real_bundle_changed_after_sealing_is_shown_red(
     qtbot.waitUntil(viewer.is_loaded, timeout=20_000)
     assert viewer.verdict() == "altered"
     assert "evidence.json" in viewer.banner.problems.toPlainText()
+    assert not viewer.act_save.isEnabled()
+
+
+@pytest.mark.parametrize("change", ["damaged", "missing"])
+def test_a_real_resealed_bundle_whose_list_cannot_be_read_says_so(
+        qtbot: QtBot, vault: Any, tmp_path: Path, windows: list[BundleViewer],
+        change: str) -> None:
+    """Anyone can seal a bundle: one sealed again over an evidence.json the reader
+    refuses (or without one) verifies, but the viewer does not call it intact."""
+    import hostile_bundles as hb
+
+    from evidence_recorder.core.bundle.check import verify_bundle
+
+    path = _sealed_bundle(vault, tmp_path)
+
+    def spoil(files: dict[str, bytes]) -> None:
+        if change == "missing":
+            del files["data/evidence.json"]
+            return
+        raw = json.loads(files["data/evidence.json"])
+        raw["items" if "items" in raw else "captures"][0]["kind"] = 5
+        files["data/evidence.json"] = json.dumps(raw).encode()
+
+    resealed = tmp_path / "resealed.zip"
+    resealed.write_bytes(hb.reseal_bag(path.read_bytes(), spoil))
+    report = verify_bundle(resealed)
+    assert report.ok and not report.problems  # the seal alone is sound
+    viewer = open_bundle_window(resealed)
+    assert viewer is not None
+    windows.append(viewer)
+    qtbot.waitUntil(viewer.is_loaded, timeout=20_000)
+    assert viewer.verdict() == "unreadable"
+    assert viewer.banner.headline.text() == UNREADABLE_HEADLINE
+    listed = viewer.banner.problems.toPlainText()
+    assert listed.startswith("• The list of the evidence inside this bundle could not be read: "
+                             "data/evidence.json ")
+    assert ("is missing from the bundle." if change == "missing"
+            else "its field items[0].kind should be text.") in listed
+    assert report.fingerprint and report.fingerprint in viewer.banner.fingerprint_label.text()
+    assert viewer.model.rowCount() == 0
     assert not viewer.act_save.isEnabled()
 
 

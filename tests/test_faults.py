@@ -38,6 +38,7 @@ import pytest
 from conftest import FAST_KDF, PASSPHRASE, REPO, run_cli
 from PIL import Image
 
+from evidence_recorder.core.bundle import check as bundle_check
 from evidence_recorder.core.bundle import seal as bundle
 from evidence_recorder.core.errors import EvidenceError, VaultDamaged, WrongSecret
 from evidence_recorder.core.gather import capture, recorder
@@ -361,7 +362,7 @@ def test_crash_sigkill_at_random_moments(op: str, crash_vault: tuple[Path, str],
                         assert match, f"unexpected file {path.name}"
                         stale[path] = match.group(1)
                     else:  # anything under a final name is a whole, sealed bundle
-                        assert bundle.verify_bundle(path).ok, path.name
+                        assert bundle_check.verify_bundle(path).ok, path.name
                 for name in done_names:
                     assert (out / name).is_file()
             elif op == "passwd":

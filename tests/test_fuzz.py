@@ -25,7 +25,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from evidence_recorder.core.bundle.seal import BundleReport, open_bundle, verify_bundle
+from evidence_recorder.core.bundle.check import BundleReport, verify_bundle
+from evidence_recorder.core.bundle.opened import open_bundle
 from evidence_recorder.core.errors import EvidenceError, RefusedInput
 from evidence_recorder.core.gather import images
 
@@ -106,7 +107,8 @@ def read_bundle(raw: bytes, passphrase: str | None = None) -> None:
         return
     try:
         assert isinstance(opened.report, BundleReport)
-        assert isinstance(opened.evidence, dict)
+        # The list of evidence is read, or it is not and a sentence says why.
+        assert (opened.contents is None) == isinstance(opened.contents_problem, str)
         for path in VIEWER_READS:  # the viewer reads files on demand
             with contextlib.suppress(EvidenceError):
                 opened.read(path)

@@ -25,7 +25,7 @@ from tsa import (
     tsa_server_fixture,  # noqa: F401 - a fixture this module uses
 )
 
-from evidence_recorder.core.bundle import seal as bundle
+from evidence_recorder.core.bundle import layout
 from evidence_recorder.core.bundle.seal import (
     ExportOptions,
     export_bundle,
@@ -143,7 +143,8 @@ def test_the_headteacher_guide_quotes_the_viewer_word_for_word() -> None:
     text = flat(text_of("headteacher"))
     for wording in (bundle_wording.INTACT_HEADLINE, bundle_wording.ALTERED_HEADLINE,
                     bundle_wording.ALTERED_ADVICE, bundle_wording.CHECKING_HEADLINE,
-                    bundle_wording.CONFIRM_FINGERPRINT):
+                    bundle_wording.CONFIRM_FINGERPRINT, bundle_wording.UNREADABLE_HEADLINE,
+                    bundle_wording.UNREADABLE_ADVICE):
         assert flat(str(wording)) in text, wording
     for words in ("4.8.2", "5.2.1", "decide whether to report it to the police", "LADO"):
         assert words in text, words
@@ -151,19 +152,19 @@ def test_the_headteacher_guide_quotes_the_viewer_word_for_word() -> None:
 
 def test_the_police_guide_names_what_a_bundle_holds() -> None:
     text = text_of("police")
-    for name in (bundle.NAMESPACE, bundle.MANIFEST, bundle.TAGMANIFEST, bundle.SIGNATURE,
-                 bundle.TIMESTAMP, bundle.ALLOWED_SIGNERS, bundle.BAGIT_TXT, bundle.BAG_INFO,
-                 bundle.REPORT_PDF, bundle.REPORT_HTML, bundle.README_VERIFY, bundle.VERIFY_SH,
-                 bundle.VERIFY_CMD, "data/evidence.json", "data/audit.jsonl",
+    for name in (layout.NAMESPACE, layout.MANIFEST, layout.TAGMANIFEST, layout.SIGNATURE,
+                 layout.TIMESTAMP, layout.ALLOWED_SIGNERS, layout.BAGIT_TXT, layout.BAG_INFO,
+                 layout.REPORT_PDF, layout.REPORT_HTML, layout.README_VERIFY, layout.VERIFY_SH,
+                 layout.VERIFY_CMD, "data/evidence.json", "data/audit.jsonl",
                  "data/export.json", "data/captures/N/original.", "data/captures/N/redacted.png",
                  "data/captures/N/metadata.json"):
         assert f"`{name}" in text, name
-    assert f"BagIt {bundle.BAGIT_VERSION}" in text
+    assert f"BagIt {layout.BAGIT_VERSION}" in text
     # Every seal check uses the bundle's namespace, and the identity it signs with.
     for line in text.splitlines():
         if "ssh-keygen -Y verify" in line:
-            assert f"-n {bundle.NAMESPACE} -s {bundle.SIGNATURE} < {bundle.TAGMANIFEST}" in line
-            assert f"-f {bundle.ALLOWED_SIGNERS}" in line
+            assert f"-n {layout.NAMESPACE} -s {layout.SIGNATURE} < {layout.TAGMANIFEST}" in line
+            assert f"-f {layout.ALLOWED_SIGNERS}" in line
     assert "evidence-recorder-vault-" in text
 
 
@@ -225,7 +226,7 @@ def test_every_command_in_the_police_guide_works_on_a_real_bundle(
         assert done.returncode == 0, f"{command}\n{output}"
         ran.append(command.split()[0])
         if "ssh-keygen -Y verify" in command:
-            assert f'Good "{bundle.NAMESPACE}" signature for evidence-recorder-vault-' in output
+            assert f'Good "{layout.NAMESPACE}" signature for evidence-recorder-vault-' in output
         if "ssh-keygen -lf" in command or command.startswith("sh verify.sh"):
             assert fingerprint in output
         if command.startswith("sh verify.sh"):
@@ -260,8 +261,8 @@ def test_the_failures_the_police_guide_shows_are_what_the_tools_print(
     with (folder / "tagmanifest-sha256.txt").open("a") as fh:
         fh.write("\n")
     done = _shell(f'ssh-keygen -Y verify -f allowed_signers -I "$(cut -d\' \' -f1 '
-                  f'allowed_signers)" -n {bundle.NAMESPACE} -s {bundle.SIGNATURE} '
-                  f"< {bundle.TAGMANIFEST}", folder)
+                  f'allowed_signers)" -n {layout.NAMESPACE} -s {layout.SIGNATURE} '
+                  f"< {layout.TAGMANIFEST}", folder)
     assert done.returncode != 0
     for line in ("Signature verification failed: incorrect signature",
                  "Could not verify signature."):

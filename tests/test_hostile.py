@@ -23,7 +23,8 @@ import hostile_bundles as hb
 import hostile_files as hf
 import pytest
 
-from evidence_recorder.core.bundle.seal import open_bundle, verify_bundle
+from evidence_recorder.core.bundle.check import verify_bundle
+from evidence_recorder.core.bundle.opened import open_bundle
 from evidence_recorder.core.errors import RefusedInput
 from evidence_recorder.core.gather import images
 

@@ -24,7 +24,8 @@ from PIL import Image, ImageDraw
 from test_bundle_export import check_with_standard_tools
 
 from evidence_recorder.core.bundle import seal as bundle
-from evidence_recorder.core.bundle.seal import ExportOptions, export_bundle, verify_bundle
+from evidence_recorder.core.bundle.check import verify_bundle
+from evidence_recorder.core.bundle.seal import ExportOptions, export_bundle
 from evidence_recorder.core.model import CaptureDetails, CaptureKind, iso_utc, utc_now
 from evidence_recorder.core.vault.store import Vault
 

@@ -24,12 +24,12 @@ from test_bundle import extract
 from test_cli import make_png
 from test_vault import add, png_bytes
 
+from evidence_recorder.core.bundle import sshsig
+from evidence_recorder.core.bundle.check import verify_bundle
 from evidence_recorder.core.bundle.seal import (
     export_bundle,
     signing_fingerprint,
     signing_seal_number,
-    sshsig,
-    verify_bundle,
 )
 from evidence_recorder.core.bundle.sealnumber import seal_number, seal_number_rows
 from evidence_recorder.core.vault.store import Vault

@@ -23,7 +23,8 @@ from test_vault import add, png_bytes
 
 from evidence_recorder import cli as er_cli
 from evidence_recorder.core import fsutil, passphrase
-from evidence_recorder.core.bundle.seal import ExportOptions, export_bundle, verify_bundle
+from evidence_recorder.core.bundle.check import verify_bundle
+from evidence_recorder.core.bundle.seal import ExportOptions, export_bundle
 from evidence_recorder.core.errors import RefusedInput, VaultDamaged
 from evidence_recorder.core.paths import KEYFILE_NAME
 from evidence_recorder.core.vault import keyfile

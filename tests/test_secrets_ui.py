@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from test_app import _capture_one, wait_until
 
 from evidence_recorder.core import passphrase as passphrases
-from evidence_recorder.core.bundle.seal import verify_bundle
+from evidence_recorder.core.bundle.check import verify_bundle
 from evidence_recorder.core.errors import RefusedInput
 from evidence_recorder.ui import clipboard, messages
 from evidence_recorder.ui.export_dialog import ExportDialog

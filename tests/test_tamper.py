@@ -27,7 +27,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from evidence_recorder.core.bundle.seal import (
+from evidence_recorder.core.bundle import sshsig
+from evidence_recorder.core.bundle.check import BundleReport, verify_bundle
+from evidence_recorder.core.bundle.layout import (
     ALLOWED_SIGNERS,
     BAG_INFO,
     BAGIT_TXT,
@@ -35,9 +37,6 @@ from evidence_recorder.core.bundle.seal import (
     NAMESPACE,
     SIGNATURE,
     TAGMANIFEST,
-    BundleReport,
-    sshsig,
-    verify_bundle,
 )
 from evidence_recorder.core.errors import EvidenceError
 

@@ -33,7 +33,8 @@ from tsa import (
 )
 
 from evidence_recorder.core.bundle import trust
-from evidence_recorder.core.bundle.seal import ExportOptions, export_bundle, verify_bundle
+from evidence_recorder.core.bundle.check import verify_bundle
+from evidence_recorder.core.bundle.seal import ExportOptions, export_bundle
 from evidence_recorder.core.bundle.timestamp import (
     StampState,
     TimestampForged,

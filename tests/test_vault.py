@@ -564,6 +564,7 @@ def test_a_version_1_vault_is_migrated_on_open(tmp_path: Path) -> None:
 
 def test_a_version_2_vault_gains_previews_for_new_captures(tmp_path: Path) -> None:
     """Captures from before version 3 have no preview; exports make one as they go."""
+    from evidence_recorder.core.bundle import check as bundle_check
     from evidence_recorder.core.bundle import seal as bundle
 
     folder = tmp_path / "old"
@@ -587,7 +588,7 @@ def test_a_version_2_vault_gains_previews_for_new_captures(tmp_path: Path) -> No
             with Image.open(io.BytesIO(jpeg)) as shown:
                 assert (shown.format, shown.size) == ("JPEG", size)
         out = bundle.export_bundle(vault, tmp_path)
-        assert bundle.verify_bundle(out).ok
+        assert bundle_check.verify_bundle(out).ok
         vault.delete_capture(new, "test")
         assert vault.previews(new) is None
         assert vault.verify().ok

@@ -28,10 +28,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tsa import LoopbackTsa, tsa_server_fixture  # noqa: F401
 
-from evidence_recorder.core.bundle import seal as bundle
+from evidence_recorder.core.bundle import layout as bundle_layout
 from evidence_recorder.core.bundle import sshsig
 from evidence_recorder.core.bundle import texts as bundle_texts
-from evidence_recorder.core.bundle.seal import ExportOptions, export_bundle, verify_bundle
+from evidence_recorder.core.bundle.check import verify_bundle
+from evidence_recorder.core.bundle.seal import ExportOptions, export_bundle
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs" / "verify"
@@ -97,7 +98,7 @@ def leads_with_the_commands(text: str, windows: bool = True) -> None:
 
 
 def test_readme_verify_leads_with_the_commands(sealed: Path) -> None:
-    readme = (sealed / bundle.README_VERIFY).read_text()
+    readme = (sealed / bundle_layout.README_VERIFY).read_text()
     leads_with_the_commands(readme[readme.index("Step by step"):])  # after the file list
     assert "never runs these scripts" in " ".join(readme.split())
 
@@ -105,10 +106,10 @@ def test_readme_verify_leads_with_the_commands(sealed: Path) -> None:
 def test_the_report_leads_with_the_commands(sealed: Path) -> None:
     from test_report import _pdf_text
 
-    html = (sealed / bundle.REPORT_HTML).read_text()
+    html = (sealed / bundle_layout.REPORT_HTML).read_text()
     check = html[html.index("How to check this bundle"):html.index("<h2>Incidents")]
     leads_with_the_commands(check.replace("&lt;", "<").replace("&quot;", '"'))
-    pdf = _pdf_text((sealed / bundle.REPORT_PDF).read_bytes())
+    pdf = _pdf_text((sealed / bundle_layout.REPORT_PDF).read_bytes())
     flat = " ".join(pdf.split())
     leads_with_the_commands(flat[flat.index("How to check this bundle"):])
 
@@ -194,7 +195,7 @@ def add_line(folder: Path, manifest: str, line: str) -> None:
 def reseal_tagmanifest(folder: Path) -> None:
     """What a careful forger does next: make the tag manifest match the new manifest
     (the seal over it then no longer matches)."""
-    relist(folder, bundle.TAGMANIFEST, bundle.MANIFEST)
+    relist(folder, bundle_layout.TAGMANIFEST, bundle_layout.MANIFEST)
 
 
 # ---------------------------------------------------------------------------- the cases
@@ -220,47 +221,47 @@ def replaced_picture(f: Path) -> None:
 @case("manifest-sha256.txt: FAILED")
 def replaced_picture_and_rewritten_manifest(f: Path) -> None:
     (f / ORIGINAL).write_bytes(hf.png())
-    relist(f, bundle.MANIFEST, ORIGINAL)
+    relist(f, bundle_layout.MANIFEST, ORIGINAL)
 
 
 @case("the seal does not match")
 def replaced_picture_and_both_manifests_rewritten(f: Path) -> None:
     (f / ORIGINAL).write_bytes(hf.png())
-    relist(f, bundle.MANIFEST, ORIGINAL)
+    relist(f, bundle_layout.MANIFEST, ORIGINAL)
     reseal_tagmanifest(f)
 
 
 @case("the seal does not match")
 def rewritten_tagmanifest(f: Path) -> None:
-    with (f / bundle.TAGMANIFEST).open("a") as fh:
+    with (f / bundle_layout.TAGMANIFEST).open("a") as fh:
         fh.write("\n")
 
 
 @case("the seal does not match")
 def signature_by_another_key(f: Path) -> None:
     other = Ed25519PrivateKey.from_private_bytes(sha(b"other")[:32].encode())
-    (f / bundle.SIGNATURE).write_text(sshsig.sign(
-        other, (f / bundle.TAGMANIFEST).read_bytes(), bundle.NAMESPACE))
+    (f / bundle_layout.SIGNATURE).write_text(sshsig.sign(
+        other, (f / bundle_layout.TAGMANIFEST).read_bytes(), bundle_layout.NAMESPACE))
 
 
 @case("the seal does not match")
 def swapped_key_without_new_seal(f: Path) -> None:
     other = Ed25519PrivateKey.from_private_bytes(sha(b"other")[:32].encode())
-    identity = (f / bundle.ALLOWED_SIGNERS).read_text().split()[0]
-    (f / bundle.ALLOWED_SIGNERS).write_text(
-        f'{identity} namespaces="{bundle.NAMESPACE}" {sshsig.public_key_line(other)}\n')
+    identity = (f / bundle_layout.ALLOWED_SIGNERS).read_text().split()[0]
+    (f / bundle_layout.ALLOWED_SIGNERS).write_text(
+        f'{identity} namespaces="{bundle_layout.NAMESPACE}" {sshsig.public_key_line(other)}\n')
     reseal_tagmanifest(f)
-    relist(f, bundle.TAGMANIFEST, bundle.ALLOWED_SIGNERS)
+    relist(f, bundle_layout.TAGMANIFEST, bundle_layout.ALLOWED_SIGNERS)
 
 
 @case("tagmanifest-sha256.txt.sig is missing")
 def missing_signature(f: Path) -> None:
-    (f / bundle.SIGNATURE).unlink()
+    (f / bundle_layout.SIGNATURE).unlink()
 
 
 @case("allowed_signers is missing")
 def missing_allowed_signers(f: Path) -> None:
-    (f / bundle.ALLOWED_SIGNERS).unlink()
+    (f / bundle_layout.ALLOWED_SIGNERS).unlink()
 
 
 @case("data/captures/1/metadata.json: FAILED")
@@ -270,12 +271,12 @@ def removed_payload_file(f: Path) -> None:
 
 @case("report.pdf: FAILED")
 def removed_report(f: Path) -> None:
-    (f / bundle.REPORT_PDF).unlink()
+    (f / bundle_layout.REPORT_PDF).unlink()
 
 
 @case("report-CORRECTED.pdf was added")
 def extra_corrected_report(f: Path) -> None:
-    shutil.copy(f / bundle.REPORT_PDF, f / "report-CORRECTED.pdf")
+    shutil.copy(f / bundle_layout.REPORT_PDF, f / "report-CORRECTED.pdf")
 
 
 @case("data/captures/1/unredacted.png was added")
@@ -311,14 +312,14 @@ def renamed_payload_file(f: Path) -> None:
 
 @case("bag-info.txt: FAILED")
 def changed_bag_info(f: Path) -> None:
-    with (f / bundle.BAG_INFO).open("a") as fh:
+    with (f / bundle_layout.BAG_INFO).open("a") as fh:
         fh.write("Contact-Name: someone else\n")
 
 
 @case("a file is listed twice")
 def duplicated_manifest_line(f: Path) -> None:
-    line = next(x for x in (f / bundle.MANIFEST).read_text().splitlines() if ORIGINAL in x)
-    add_line(f, bundle.MANIFEST, line)
+    line = next(x for x in (f / bundle_layout.MANIFEST).read_text().splitlines() if ORIGINAL in x)
+    add_line(f, bundle_layout.MANIFEST, line)
     reseal_tagmanifest(f)
 
 
@@ -327,7 +328,7 @@ def manifest_path_with_quote_and_ampersand(f: Path) -> None:
     """A name that would run commands if a script pasted it into a command line."""
     name = 'data/captures/1/x" & touch PWNED & echo ".png'
     (f / name).write_bytes(hf.png())
-    add_line(f, bundle.MANIFEST, f"{sha(hf.png())}  {name}")
+    add_line(f, bundle_layout.MANIFEST, f"{sha(hf.png())}  {name}")
     reseal_tagmanifest(f)
 
 
@@ -335,27 +336,27 @@ def manifest_path_with_quote_and_ampersand(f: Path) -> None:
 def manifest_path_with_percent_caret_and_pipe(f: Path) -> None:
     name = "data/captures/1/%PATH%^|x.png"
     (f / name).write_bytes(hf.png())
-    add_line(f, bundle.MANIFEST, f"{sha(hf.png())}  {name}")
+    add_line(f, bundle_layout.MANIFEST, f"{sha(hf.png())}  {name}")
     reseal_tagmanifest(f)
 
 
 @case("manifest-sha256.txt has lines that are not")
 def manifest_path_with_dot_dot(f: Path) -> None:
     (f.parent / "outside.txt").write_bytes(b"outside")
-    add_line(f, bundle.MANIFEST, f"{sha(b'outside')}  data/../../outside.txt")
+    add_line(f, bundle_layout.MANIFEST, f"{sha(b'outside')}  data/../../outside.txt")
     reseal_tagmanifest(f)
 
 
 @case("manifest-sha256.txt has lines that are not")
 def manifest_absolute_path(f: Path) -> None:
-    add_line(f, bundle.MANIFEST, f"{sha(Path('/etc/hostname').read_bytes())}  /etc/hostname")
+    add_line(f, bundle_layout.MANIFEST, f"{sha(Path('/etc/hostname').read_bytes())}  /etc/hostname")
     reseal_tagmanifest(f)
 
 
 @case("tagmanifest-sha256.txt has lines that are not")
 def tagmanifest_path_outside(f: Path) -> None:
     (f.parent / "outside.txt").write_bytes(b"outside")
-    add_line(f, bundle.TAGMANIFEST, f"{sha(b'outside')}  ../outside.txt")
+    add_line(f, bundle_layout.TAGMANIFEST, f"{sha(b'outside')}  ../outside.txt")
 
 
 @case("is not an ordinary file")
@@ -368,12 +369,12 @@ def picture_replaced_by_a_link(f: Path) -> None:
 
 @case("bagit.txt is missing")
 def missing_bagit_txt(f: Path) -> None:
-    (f / bundle.BAGIT_TXT).unlink()
+    (f / bundle_layout.BAGIT_TXT).unlink()
 
 
 @case("does not list bag-info.txt")
 def tagmanifest_no_longer_covering_bag_info(f: Path) -> None:
-    tag = f / bundle.TAGMANIFEST
+    tag = f / bundle_layout.TAGMANIFEST
     tag.write_text("".join(line + "\n" for line in tag.read_text().splitlines()
                            if not line.endswith("  bag-info.txt")))
 
@@ -387,7 +388,7 @@ def nested_zip_in_data(f: Path) -> None:
 def audit_entry_changed_and_every_hash_redone(f: Path) -> None:
     audit = f / "data/audit.jsonl"
     audit.write_text(audit.read_text().replace('"export"', '"exported"', 1))
-    relist(f, bundle.MANIFEST, "data/audit.jsonl")
+    relist(f, bundle_layout.MANIFEST, "data/audit.jsonl")
     reseal_tagmanifest(f)
 
 
@@ -451,14 +452,14 @@ def test_verify_sh_shows_another_fingerprint_for_a_resealed_bundle(sample: hb.Sa
     fingerprint, compared by phone, tells. The script must show the forger's."""
     other = Ed25519PrivateKey.from_private_bytes(sha(b"forger")[:32].encode())
     (sealed / ORIGINAL).write_bytes(hf.png())
-    relist(sealed, bundle.MANIFEST, ORIGINAL)
-    identity = (sealed / bundle.ALLOWED_SIGNERS).read_text().split()[0]
-    (sealed / bundle.ALLOWED_SIGNERS).write_text(
-        f'{identity} namespaces="{bundle.NAMESPACE}" {sshsig.public_key_line(other)}\n')
+    relist(sealed, bundle_layout.MANIFEST, ORIGINAL)
+    identity = (sealed / bundle_layout.ALLOWED_SIGNERS).read_text().split()[0]
+    (sealed / bundle_layout.ALLOWED_SIGNERS).write_text(
+        f'{identity} namespaces="{bundle_layout.NAMESPACE}" {sshsig.public_key_line(other)}\n')
     reseal_tagmanifest(sealed)
-    relist(sealed, bundle.TAGMANIFEST, bundle.ALLOWED_SIGNERS)
-    (sealed / bundle.SIGNATURE).write_text(sshsig.sign(
-        other, (sealed / bundle.TAGMANIFEST).read_bytes(), bundle.NAMESPACE))
+    relist(sealed, bundle_layout.TAGMANIFEST, bundle_layout.ALLOWED_SIGNERS)
+    (sealed / bundle_layout.SIGNATURE).write_text(sshsig.sign(
+        other, (sealed / bundle_layout.TAGMANIFEST).read_bytes(), bundle_layout.NAMESPACE))
     done = run_sh(sealed)
     assert done.returncode == 0, done.stdout
     assert sshsig.fingerprint(other) in done.stdout.splitlines()[-1]
@@ -533,7 +534,7 @@ def test_verify_sh_fails_a_timestamp_swapped_from_another_bundle(
         with_root: bool) -> None:
     folder = unzip(stamped[0], tmp_path / "one")
     other = unzip(stamped[1], tmp_path / "two")
-    shutil.copy(other / bundle.TIMESTAMP, folder / bundle.TIMESTAMP)
+    shutil.copy(other / bundle_layout.TIMESTAMP, folder / bundle_layout.TIMESTAMP)
     done = run_sh(folder, *([str(tsa_server.ca_pem_path)] if with_root else []))
     assert done.returncode == 1, done.stdout
     assert "the timestamp was not made for this seal" in done.stdout
@@ -544,7 +545,7 @@ def test_verify_sh_fails_a_timestamp_swapped_from_another_bundle(
 def test_verify_sh_fails_a_damaged_timestamp(stamped: tuple[bytes, bytes],
                                              tmp_path: Path) -> None:
     folder = unzip(stamped[0], tmp_path / "one")
-    stamp = folder / bundle.TIMESTAMP
+    stamp = folder / bundle_layout.TIMESTAMP
     stamp.write_bytes(stamp.read_bytes()[:-40])
     done = run_sh(folder)
     assert done.returncode == 1, done.stdout
@@ -654,7 +655,7 @@ def cmd_refuses(folder: Path) -> bool:
                       'if not "!name://=!"=="!name!" set "bad=1"',
                       'if "!name:~-1!"=="/" set "bad=1"'):
         assert condition in CMD
-    for manifest in (bundle.MANIFEST, bundle.TAGMANIFEST):
+    for manifest in (bundle_layout.MANIFEST, bundle_layout.TAGMANIFEST):
         for line in (folder / manifest).read_text(encoding="latin-1").splitlines():
             want, _, name = line.lstrip(" ").partition(" ")
             name = name.lstrip(" ")
@@ -679,5 +680,5 @@ def test_verify_cmd_refuses_the_hostile_manifest_paths(name: str, sealed: Path) 
                                   "data/captures/1/", "data/a b.png", "data/a\tb.png",
                                   "data/a!b.png", "data/(x).png", "data/x>y", "data/caf\u00e9"])
 def test_verify_cmd_refuses_odd_payload_names(line: str, sealed: Path) -> None:
-    add_line(sealed, bundle.MANIFEST, f"{sha(b'x')}  {line}")
+    add_line(sealed, bundle_layout.MANIFEST, f"{sha(b'x')}  {line}")
     assert cmd_refuses(sealed)

@@ -1,5 +1,6 @@
-"""The bundle viewer's verdict banner: is this bundle intact, whose key sealed it, and
-how far its timestamp can be trusted, in words and not only in colour.
+"""The bundle viewer's verdict banner: is this bundle intact, whose key sealed it, how
+far its timestamp can be trusted, and whether the list of evidence inside could be read,
+in words and not only in colour.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ from evidence_recorder.ui.bundle_wording import (
     CHECKING_DETAIL,
     CHECKING_HEADLINE,
     CONFIRM_FINGERPRINT,
+    CONTENTS_UNREADABLE,
     INTACT_HEADLINE,
+    UNREADABLE_ADVICE,
+    UNREADABLE_HEADLINE,
     _timestamp_words,
     _tr,
 )
@@ -74,7 +78,8 @@ def _verdict_icon(intact: bool, size: int = 40) -> QPixmap:
 
 
 class VerdictBanner(QFrame):
-    """Intact, altered, or still checking: an icon, a headline and what follows from it."""
+    """Intact, altered, unreadable (sealed, but its list of evidence cannot be read) or
+    still checking: an icon, a headline and what follows from it."""
 
     copy_requested = Signal()
 
@@ -189,20 +194,26 @@ class VerdictBanner(QFrame):
         self.advice.setText(_tr(CHECKING_DETAIL))
         self.advice.setVisible(True)
 
-    def show_report(self, report: BundleReportLike) -> None:
+    def show_report(self, report: BundleReportLike, contents_problem: str | None = None) -> None:
+        """The seal's verdict, and, when ``contents_problem`` says why the list of evidence
+        inside could not be read, that too: a sound seal then reads "intact" only for the
+        seal, never as a green all-clear above an empty list."""
         self._reset()
         problems = [str(p) for p in (report.problems or [])]
-        intact = bool(report.ok) and not problems
-        self.state = "intact" if intact else "altered"
-        self._style(_GREEN if intact else _RED)
+        sealed = bool(report.ok) and not problems
+        unreadable = (_tr(CONTENTS_UNREADABLE).format(reason=contents_problem)
+                      if contents_problem else None)
+        intact = sealed and unreadable is None
+        self.state = "intact" if intact else "unreadable" if sealed else "altered"
+        self._style(_GREEN if intact else _NEUTRAL if sealed else _RED)
         self.icon.setPixmap(_verdict_icon(intact))
         self.icon.setAccessibleName(self.tr("Intact") if intact else self.tr("Warning"))
         self.icon.setToolTip(self.tr("Intact") if intact else self.tr("Warning"))
         fingerprint = (report.fingerprint or "").strip()
         number = (report.seal_number or "").strip() if fingerprint else ""
         timestamp = (report.timestamp or "").strip()
-        if intact:
-            self.headline.setText(_tr(INTACT_HEADLINE))
+        if sealed:
+            self.headline.setText(_tr(INTACT_HEADLINE if intact else UNREADABLE_HEADLINE))
             if fingerprint:
                 text = self.tr("Sealed by the key <span style='font-family: monospace; "
                                "font-weight: 600'>{fingerprint}</span> — {advice}").format(
@@ -220,21 +231,30 @@ class VerdictBanner(QFrame):
             self.fingerprint_label.setVisible(True)
             if timestamp:
                 self._show_timestamp(report, timestamp)
+            if unreadable is not None:
+                self._show_problems([unreadable])
+                self.advice.setText(_tr(UNREADABLE_ADVICE))
+                self.advice.setVisible(True)
         else:
             self.headline.setText(_tr(ALTERED_HEADLINE))
             listed = problems or [self.tr("The check failed without saying why.")]
-            self.problems.setPlainText("\n".join(f"• {p}" for p in listed))
-            # Tall enough for a few problems; a long list scrolls.
-            lines = min(len(listed), _PROBLEM_LINES) + 0.6
-            margins = 2 * (self.problems.frameWidth()
-                           + int(self.problems.document().documentMargin()))
-            self.problems.setFixedHeight(
-                int(lines * self.problems.fontMetrics().lineSpacing()) + margins)
-            self.problems.setVisible(True)
+            if unreadable is not None and contents_problem not in listed:
+                listed.append(unreadable)
+            self._show_problems(listed)
             self.advice.setText(_tr(ALTERED_ADVICE))
             self.advice.setVisible(True)
-        self.fingerprint = fingerprint if intact else ""
-        self.seal_number = number if intact else ""
+        self.fingerprint = fingerprint if sealed else ""
+        self.seal_number = number if sealed else ""
+
+    def _show_problems(self, listed: list[str]) -> None:
+        self.problems.setPlainText("\n".join(f"• {p}" for p in listed))
+        # Tall enough for a few problems; a long list scrolls.
+        lines = min(len(listed), _PROBLEM_LINES) + 0.6
+        margins = 2 * (self.problems.frameWidth()
+                       + int(self.problems.document().documentMargin()))
+        self.problems.setFixedHeight(
+            int(lines * self.problems.fontMetrics().lineSpacing()) + margins)
+        self.problems.setVisible(True)
 
     def _show_timestamp(self, report: BundleReportLike, timestamp: str) -> None:
         """Only a timestamp whose authority chains to a trusted root may sound sure."""

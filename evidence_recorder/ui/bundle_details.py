@@ -1,5 +1,6 @@
-"""What a received bundle says about its captures: each capture as read from
-``evidence.json`` (every field coerced to text), the sender's summary, the timeline
+"""What a received bundle says about its captures: each item of the typed reader's
+list (``OpenedBundle.contents``, core/bundle/evidence.py, which checks every field of
+``evidence.json``; nothing here reads the JSON), the sender's summary, the timeline
 model, and one capture's details as escaped HTML.
 """
 
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -25,20 +26,16 @@ from PySide6.QtCore import (
 from evidence_recorder import APP_NAME
 from evidence_recorder.core import fields
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
-from evidence_recorder.core.model import Capture, CaptureDetails, CaptureKind, ImportSource
+from evidence_recorder.core.model import Capture, CaptureKind
 from evidence_recorder.ui.bundle_wording import (
     _AUDIENCES,
-    _EPOCH,
     _MAX_INCIDENT_TITLES,
     _SHORT_DESCRIPTION,
     _TOOLTIP_LIMIT,
     _byte_size,
-    _dict,
     _handle,
-    _int,
     _moment_words,
     _one_line,
-    _parse_time,
     _text,
     _tr,
     _written_date_words,
@@ -57,16 +54,19 @@ from evidence_recorder.ui.wording import (
     zone_label,
 )
 
+if TYPE_CHECKING:  # the bundle package is imported only when a bundle is opened
+    from evidence_recorder.core.bundle.evidence import BundleEvidence, BundleItem
+
 
 @dataclass(slots=True)
 class BundleCapture:
-    """One capture as the bundle describes it, every field already made safe to show."""
+    """One item as the bundle describes it (read and checked by the typed reader), with
+    the paths of its pictures inside the bag."""
 
     capture: Capture
-    time_known: bool
     kind_text: str
     incident_title: str
-    original: str | None  # paths inside the bag
+    original: str | None  # paths inside the bag; None where the sender kept it back
     redacted: str | None
     metadata: str | None
     extra: dict[str, str] = field(default_factory=dict)
@@ -82,76 +82,35 @@ class BundleCapture:
         return author or handle
 
 
-def _capture_from(raw: dict[str, Any], position: int,
-                  incidents: dict[int, str]) -> BundleCapture:
-    raw_details = _dict(raw.get("details"))
-    values = {name: _text(raw_details.get(name)) for name in CaptureDetails.field_names()}
-    # A bundle without a details block still has the summary fields.
-    for declared in fields.FIELDS:
-        if declared.summary_key and not values[declared.name]:
-            values[declared.name] = _text(raw.get(declared.summary_key))
-    details = CaptureDetails(**values)
-    moment = _parse_time(_text(raw.get("captured_at")))
-    kind_value = _text(raw.get("kind"))
+def _capture_from(item: BundleItem, incident_title: str) -> BundleCapture:
+    """One item of the typed reader's list, in the shape the timeline and details show."""
     try:
-        kind = CaptureKind(kind_value)
+        kind = CaptureKind(item.kind)
         kind_text = kind_label(kind)
-    except ValueError:
+    except ValueError:  # a later version's kind: shown as the bundle names it
         kind = CaptureKind.SCREEN  # only a placeholder; kind_text says what was written
-        kind_text = kind_value or QCoreApplication.translate("BundleViewer", "Not recorded")
-    raw_source = raw.get("source")
-    source = None
-    if isinstance(raw_source, dict):
-        source = ImportSource(
-            file_name=_text(raw_source.get("file_name")),
-            file_size=_int(raw_source.get("file_size")) or 0,
-            file_mtime=_text(raw_source.get("file_mtime")),
-            claimed_time=_text(raw_source.get("claimed_time")) or None,
-        )
-    environment = {str(k): v for k, v in _dict(raw.get("environment")).items()}
+        kind_text = item.kind
     capture = Capture(
-        id=_int(raw.get("id")) or position + 1,
-        incident_id=_int(raw.get("incident")) or 0,
-        kind=kind,
-        captured_at=moment or _EPOCH,
-        tz_name=_text(raw.get("tz_name")),
-        utc_offset=_text(raw.get("utc_offset")),
-        sha256=_text(raw.get("sha256")).lower(),
-        width=_int(raw.get("width")) or 0,
-        height=_int(raw.get("height")) or 0,
-        media_type=_text(raw.get("media_type")),
-        byte_size=_int(raw.get("byte_size")) or 0,
-        environment=environment,
-        source=source,
-        details=details,
-        has_annotations=raw.get("has_annotations") is True,
-    )
-    files = _dict(raw.get("files"))
-
-    def path_of(role: str) -> str | None:
-        value = files.get(role)
-        return value if isinstance(value, str) and value else None
-
+        id=item.id, incident_id=item.incident_id, kind=kind, captured_at=item.captured_at,
+        tz_name=item.tz_name, utc_offset=item.utc_offset, sha256=item.sha256,
+        width=item.width or 0, height=item.height or 0, media_type=item.media_type,
+        byte_size=item.byte_size, environment=dict(item.environment), source=item.source,
+        details=item.details, has_annotations=item.has_annotations)
+    original, copy = item.original, item.covered_copy
     return BundleCapture(
-        capture=capture, time_known=moment is not None, kind_text=kind_text,
-        incident_title=incidents.get(capture.incident_id, ""),
-        original=path_of("original"), redacted=path_of("redacted"),
-        metadata=path_of("metadata"))
+        capture=capture, kind_text=kind_text, incident_title=incident_title,
+        original=original.path if original is not None else None,
+        redacted=copy.path if copy is not None else None,
+        metadata=item.metadata_path)
 
 
-def captures_of(evidence: Any) -> list[BundleCapture]:
-    """The bundle's captures, oldest first; those without a readable time come last."""
-    data = _dict(evidence)
-    incidents: dict[int, str] = {}
-    for raw in data.get("incidents") or []:
-        if isinstance(raw, dict) and (number := _int(raw.get("id"))) is not None:
-            incidents[number] = _text(raw.get("title"))
-    raw_captures = data.get("captures")
-    entries = [_capture_from(raw, i, incidents)
-               for i, raw in enumerate(raw_captures if isinstance(raw_captures, list) else [])
-               if isinstance(raw, dict)]
+def captures_of(contents: BundleEvidence | None) -> list[BundleCapture]:
+    """The bundle's items, oldest first (none when its list could not be read)."""
+    if contents is None:
+        return []
+    entries = [_capture_from(item, contents.incident_title(item)) for item in contents.items]
     # sorted() is stable, so captures made in the same millisecond keep the bundle's order.
-    return sorted(entries, key=lambda e: (not e.time_known, e.capture.captured_at))
+    return sorted(entries, key=lambda e: e.capture.captured_at)
 
 
 class _SummaryCounts(QObject):
@@ -173,38 +132,37 @@ class _SummaryCounts(QObject):
         return self.tr("{titles} and %n more", "", n)
 
 
-def summary_text(evidence: Any, capture_count: int) -> str:
+def summary_text(contents: BundleEvidence, capture_count: int) -> str:
     """``Exported by A. Teacher (Class teacher) on 25 Nov 2026 at 12:00 …``.
 
     Each step is a whole template with a place for what came before, so that a
     translator can put the parts of the sentence in their language's order.
     """
     translate = QCoreApplication.translate
-    data = _dict(evidence)
-    who = (_text(data.get("exported_by")).strip()
+    who = (contents.exported_by.strip()
            or translate("BundleViewer", "someone who did not give their name"))
-    role = _text(data.get("role")).strip()
+    role = contents.role.strip()
     if role:
         sentence = translate("BundleViewer", "Exported by {who} ({role})").format(
             who=who, role=role)
     else:
         sentence = translate("BundleViewer", "Exported by {who}").format(who=who)
-    when = _parse_time(_text(data.get("exported_at")))
+    when = contents.exported_at
     if when is not None:
         local = when.astimezone()
         sentence = translate(
             "BundleViewer", "{sentence} on {day} at {time} your time ({utc_day} {utc_time} UTC)",
         ).format(sentence=sentence, day=format_day(local), time=format_clock(local),
                  utc_day=format_day(when), utc_time=format_clock(when))
-    audience = _text(data.get("audience")).strip()
+    audience = contents.audience.strip()
     if audience:
         template = _AUDIENCES.get(audience.casefold())
         sentence = (_tr(template) if template
                     else translate("BundleViewer", "{sentence} for {audience}")).format(
             sentence=sentence, audience=audience)
     sentence = translate("BundleViewer", "{sentence}.").format(sentence=sentence)
-    titles = [_text(i.get("title")).strip() or translate("BundleViewer", "Untitled")
-              for i in data.get("incidents") or [] if isinstance(i, dict)]
+    titles = [i.title.strip() or translate("BundleViewer", "Untitled")
+              for i in contents.incidents]
     counts = _SummaryCounts()
     text = counts.captures(capture_count)
     if titles:
@@ -311,8 +269,6 @@ class TimelineModel(QAbstractTableModel):
     def _cell(self, entry: BundleCapture, column: TimelineColumn) -> str:
         details = entry.capture.details
         if column == TimelineColumn.CAPTURED:
-            if not entry.time_known:
-                return self.tr("Time not recorded")
             return format_short(local_captured_at(entry.capture))
         if column == TimelineColumn.SITE:
             return _one_line(details.site, 60)
@@ -342,7 +298,7 @@ class TimelineModel(QAbstractTableModel):
 
     def _tooltip(self, entry: BundleCapture, column: TimelineColumn) -> str | None:
         if column == TimelineColumn.CAPTURED:
-            return captured_tooltip(entry.capture) if entry.time_known else None
+            return captured_tooltip(entry.capture)
         if column == TimelineColumn.DESCRIPTION:
             text = entry.capture.details.description.strip()
             return text[:_TOOLTIP_LIMIT] if text else None
@@ -389,18 +345,14 @@ def details_html(entry: BundleCapture, original_check: str = "") -> str:
     def value(text: str) -> str:
         return _esc(text) if text.strip() else missing
 
-    when: list[tuple[str, str]] = []
-    if entry.time_known:
-        local = local_captured_at(capture)
-        utc = capture.captured_at.astimezone(UTC)
-        label = (translate("BundleDetails", "Imported") if capture.kind == CaptureKind.IMPORT
-                 else translate("BundleDetails", "Captured"))
-        when.append((label, _esc(translate("BundleDetails", "{time} ({zone}, the sender's clock)")
-                                 .format(time=format_moment(local), zone=zone_label(capture)))))
-        when.append((translate("BundleDetails", "In UTC"), _esc(format_moment(utc))))
-    else:
-        when.append((translate("BundleDetails", "Captured"),
-                     translate("BundleDetails", "<i>Time not recorded</i>")))
+    local = local_captured_at(capture)
+    utc = capture.captured_at.astimezone(UTC)
+    label = (translate("BundleDetails", "Imported") if capture.kind == CaptureKind.IMPORT
+             else translate("BundleDetails", "Captured"))
+    when: list[tuple[str, str]] = [
+        (label, _esc(translate("BundleDetails", "{time} ({zone}, the sender's clock)")
+                     .format(time=format_moment(local), zone=zone_label(capture)))),
+        (translate("BundleDetails", "In UTC"), _esc(format_moment(utc)))]
 
     def shown(declared: fields.Field) -> str:
         text = getattr(d, declared.name)

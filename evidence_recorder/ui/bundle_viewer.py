@@ -11,18 +11,20 @@ first, alone; the original, with what the sender covered, appears only after a
 deliberate "Show what the sender covered" and arrives veiled like every picture.
 
 A received bundle is hostile input even when its seal is sound (anyone can seal a
-bundle), so every field of ``evidence.json`` is coerced to text and HTML-escaped
-before it is shown, and a link is opened only after asking. Pictures arrive veiled,
-because they may be upsetting. Closing the window drops every decoded picture and
-every string of evidence, deletes the private copy of report.pdf made for the PDF
-viewer, and closes the bundle.
+bundle), so its list of evidence is read only through the typed reader
+(``OpenedBundle.contents``, which checks every field of ``evidence.json``), everything
+shown is HTML-escaped, and a link is opened only after asking. A list that cannot be
+read is said so in the banner, beside the seal's verdict, never an "intact" above an
+empty timeline. Pictures arrive veiled, because they may be upsetting. Closing the
+window drops every decoded picture and every string of evidence, deletes the private
+copy of report.pdf made for the PDF viewer, and closes the bundle.
 
 The core opener is written elsewhere; this module codes against the small protocol
 below, and tests pass a fake opener.
 
 The window is here; what it shows is made in :mod:`~evidence_recorder.ui.bundle_banner`
 (the verdict at the top), :mod:`~evidence_recorder.ui.bundle_details` (the captures as
-read from ``evidence.json``: the timeline and one capture's details) and
+the typed reader gives them: the timeline and one capture's details) and
 :mod:`~evidence_recorder.ui.bundle_wording` (the texts and time words they share).
 This module stays over 600 lines because :class:`BundleViewer` is one window whose
 opening, picture veiling and clean-up on close share the same state.
@@ -40,7 +42,7 @@ import weakref
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import shiboken6
 from PySide6.QtCore import QByteArray, QCoreApplication, QModelIndex, QSettings, Qt, QUrl, Signal
@@ -113,6 +115,9 @@ from evidence_recorder.ui.seal_dialog import seal_text
 from evidence_recorder.ui.tasks import run_task
 from evidence_recorder.ui.wording import category_label, format_short
 
+if TYPE_CHECKING:  # the bundle package is imported only when a bundle is opened
+    from evidence_recorder.core.bundle.evidence import BundleEvidence
+
 # ---------------------------------------------------------------------- the protocol
 
 
@@ -151,7 +156,10 @@ class OpenedBundleLike(Protocol):
     def bundle_name(self) -> str: ...
 
     @property
-    def evidence(self) -> dict[str, Any]: ...
+    def contents(self) -> BundleEvidence | None: ...  # the typed reader's list of evidence
+
+    @property
+    def contents_problem(self) -> str | None: ...  # why ``contents`` is None, in a sentence
 
     def read(self, path: str) -> bytes: ...
 
@@ -163,7 +171,7 @@ Opener = Callable[[Path, "str | None"], OpenedBundleLike]
 
 def default_opener(path: Path, passphrase: str | None = None) -> OpenedBundleLike:
     """``core.bundle.open_bundle``, imported only when a bundle is first opened."""
-    module = importlib.import_module("evidence_recorder.core.bundle.seal")
+    module = importlib.import_module("evidence_recorder.core.bundle.opened")
     opened: OpenedBundleLike = module.open_bundle(path, passphrase)
     return opened
 
@@ -466,7 +474,8 @@ class BundleViewer(QMainWindow):
         return self._passphrase if self._bundle is not None else None
 
     def verdict(self) -> str:
-        """``"intact"``, ``"altered"`` or ``"checking"``: what the banner says."""
+        """``"intact"``, ``"altered"``, ``"unreadable"`` (the seal holds but the list of
+        evidence inside cannot be read) or ``"checking"``: what the banner says."""
         return self.banner.state
 
     def _update_actions(self) -> None:
@@ -474,6 +483,8 @@ class BundleViewer(QMainWindow):
         self.act_save.setEnabled(intact and not self._busy)
         self.act_save.setToolTip(
             self.tr("Keep a copy of this bundle in your own evidence vault") if intact
+            else self.tr("Only a bundle whose list of evidence can be read can be saved into "
+                         "a vault") if self.banner.state == "unreadable"
             else self.tr("Only an intact bundle can be saved into a vault"))
         self.act_open.setEnabled(not self._busy)
         # Only an intact bundle's report and pictures leave this window: an altered
@@ -564,12 +575,16 @@ class BundleViewer(QMainWindow):
         self._bundle = opened
         self._path = path
         self._set_busy(False)
-        self.banner.show_report(opened.report)
-        entries = captures_of(opened.evidence)
-        if isinstance(opened.evidence, dict) and opened.evidence:
-            self.summary.setText(summary_text(opened.evidence, len(entries)))
+        contents = opened.contents
+        problem = None if contents is not None else (
+            opened.contents_problem or self.tr("the bundle did not say why."))
+        self.banner.show_report(opened.report, problem)
+        entries = captures_of(contents)
+        if contents is not None:
+            self.summary.setText(summary_text(contents, len(entries)))
         else:
-            self.summary.setText(self.tr("The list of what is in this bundle could not be read."))
+            self.summary.setText(self.tr("The list of what is in this bundle could not be read, "
+                                         "so none of its evidence is shown."))
         self.summary.setVisible(True)
         self.model.set_entries(entries)
         name = _text(opened.bundle_name) or path.name

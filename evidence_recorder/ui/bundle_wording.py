@@ -1,11 +1,11 @@
-"""The bundle viewer's texts, verdict colours, and the helpers that turn untrusted
-``evidence.json`` values into plain text and times into the reader's words.
+"""The bundle viewer's texts, verdict colours, and the helpers that turn the bundle's
+(untrusted, though checked) values into plain text and times into the reader's words.
 """
 
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QLocale, QObject
@@ -24,6 +24,17 @@ ALTERED_HEADLINE = QT_TRANSLATE_NOOP(
 ALTERED_ADVICE = QT_TRANSLATE_NOOP("BundleViewer",
                                    "Keep this file as it is, and ask the person who sent it to "
                                    "send the bundle again.")
+# The seal holds but the list of evidence inside cannot be read: the seal's verdict, no
+# stronger, and never without saying that nothing of the evidence can be shown.
+UNREADABLE_HEADLINE = QT_TRANSLATE_NOOP(
+    "BundleViewer", "The seal is intact, but the list of the evidence inside this bundle "
+    "could not be read, so none of it can be shown.")
+CONTENTS_UNREADABLE = QT_TRANSLATE_NOOP(
+    "BundleViewer", "The list of the evidence inside this bundle could not be read: {reason}")
+UNREADABLE_ADVICE = QT_TRANSLATE_NOOP(
+    "BundleViewer", "Nothing in it has changed since it was sealed, but it may have been made "
+    "wrongly or by a newer version of Evidence Recorder. Keep this file as it is, and ask "
+    "the person who sent it to send the bundle again.")
 CHECKING_HEADLINE = QT_TRANSLATE_NOOP("BundleViewer", "Checking the bundle…")
 CHECKING_DETAIL = QT_TRANSLATE_NOOP("BundleViewer",
                                     "Making sure nothing in it has changed since it was sealed. "
@@ -54,7 +65,6 @@ def _tr(text: str) -> str:
 
 _MAX_INCIDENT_TITLES = 3
 _PROBLEM_LINES = 6  # problems shown without scrolling
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Verdict colours: dark ink on a pale tint, readable whatever the desktop theme,
 # always with an icon and words beside them.
@@ -63,11 +73,12 @@ _RED = ("#fdecea", "#b3261e", "#5c0f0a")
 _NEUTRAL = ("#f1f3f4", "#5f6368", "#202124")  # a timestamp that is not trusted
 
 
-# ---------------------------------------------------------------------- reading evidence.json
+# ---------------------------------------------------------------------- plain text
 
 
 def _text(value: Any) -> str:
-    """Text for a scalar field; nothing for lists, objects or a missing value."""
+    """Text for a scalar value (of the sender's environment block, say); nothing for
+    lists, objects or a missing value."""
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -75,20 +86,6 @@ def _text(value: Any) -> str:
     if isinstance(value, int | float):
         return str(value)
     return ""
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _one_line(text: str, limit: int) -> str:

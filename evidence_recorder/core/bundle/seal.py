@@ -44,9 +44,10 @@ from evidence_recorder.core import fsutil
 from evidence_recorder.core import marks as marks_module
 from evidence_recorder.core.bundle import sshsig
 
-# Checking and reading moved to check.py, evidence.py and opened.py. These names are
-# imported from here by ui/bundle_viewer.py and older callers; the re-exports go once
-# every caller imports them from their new home.
+# Checking and reading moved to check.py, evidence.py and opened.py. Of the names
+# re-exported here ("X as X"), only ui/app.py (keep_received_bundle) and ui/received.py
+# (open_bundle) still take any from this module; core, the CLI, tests and benchmarks
+# import them from their owners. The re-exports go once ui imports them from there too.
 from evidence_recorder.core.bundle.check import BundleLocked as BundleLocked
 from evidence_recorder.core.bundle.check import BundleReport as BundleReport
 from evidence_recorder.core.bundle.check import keep_received_bundle as keep_received_bundle

@@ -14,6 +14,8 @@ from typing import Any
 
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 
+MAX_TEXT = 20_000  # characters in one detail field: pages of text, not a pasted file
+
 
 class CaptureKind(StrEnum):
     """How the original came to be."""

@@ -37,13 +37,13 @@ from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import (
     CATEGORY_LABELS,
     IMPORTANT_DETAILS,
+    MAX_TEXT,
     Capture,
     CaptureDetails,
     CaptureKind,
     Incident,
     handle_text,
 )
-from evidence_recorder.core.vault.store import MAX_TEXT
 from evidence_recorder.ui.describe_fields import (
     _BLOCKS,
     _HEADINGS,

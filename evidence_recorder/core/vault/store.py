@@ -41,6 +41,7 @@ from evidence_recorder.core.errors import (
 )
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import (
+    MAX_TEXT,  # the model's limit on one detail field, which the store enforces
     AuditEntry,
     Capture,
     CaptureDetails,
@@ -71,7 +72,6 @@ NEW_KEYFILE_NAME = f"{KEYFILE_NAME}.new"
 REKEY_CHUNK_ROWS = 32  # rows copied between two progress reports (originals are large)
 DEFAULT_INCIDENT_TITLE = "Unsorted captures"
 DEFAULT_INCIDENT_DESCRIPTION = "Captures not yet sorted into an incident."
-MAX_TEXT = 20_000  # characters in one detail field: pages of text, not a pasted file
 MAX_TITLE = 300
 
 _DETAIL_FIELDS = CaptureDetails.field_names()

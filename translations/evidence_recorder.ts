@@ -4,7 +4,7 @@
 <context>
     <name>AnnotationEditor</name>
     <message>
-        <location filename="../evidence_recorder/ui/editor.py" line="+97"/>
+        <location filename="../evidence_recorder/ui/editor.py" line="+103"/>
         <source>Redaction covers with solid black. The original stays untouched in your vault; shared copies use the covered version.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -14,7 +14,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+12"/>
         <source>Select</source>
         <translation type="unfinished"></translation>
     </message>
@@ -145,12 +145,12 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+1215"/>
+        <location line="+559"/>
         <source>delete label</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-1214"/>
+        <location line="-558"/>
         <source>delete redaction</source>
         <translation type="unfinished"></translation>
     </message>
@@ -185,7 +185,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+700"/>
+        <location line="+44"/>
         <source>Picture being annotated</source>
         <translation type="unfinished"></translation>
     </message>
@@ -330,12 +330,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-1117"/>
+        <location line="-457"/>
         <source>A picture can have at most {limit} annotations. Delete some to add more.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1187"/>
+        <location line="+527"/>
         <source>delete annotations</source>
         <translation type="unfinished"></translation>
     </message>
@@ -378,7 +378,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+17"/>
         <source>Saved in your vault</source>
         <translation type="unfinished"></translation>
     </message>
@@ -748,7 +748,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
 <context>
     <name>BundleDetails</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+680"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="+358"/>
         <source>&lt;i&gt;Not given&lt;/i&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1012,7 +1012,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
 <context>
     <name>BundleViewer</name>
     <message>
-        <location line="-606"/>
+        <location filename="../evidence_recorder/ui/bundle_wording.py" line="+19"/>
         <source>Evidence bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1032,13 +1032,13 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
-        <location line="+1132"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+488"/>
+        <location filename="../evidence_recorder/ui/bundle_wording.py" line="+3"/>
         <source>Checking the bundle…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-1131"/>
+        <location filename="../evidence_recorder/ui/bundle_wording.py" line="+1"/>
         <source>Making sure nothing in it has changed since it was sealed. A large bundle can take a moment.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1088,7 +1088,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+90"/>
+        <location line="+63"/>
         <location line="+20"/>
         <source>{day} at {time} your time ({utc_day} {utc_time} UTC)</source>
         <translation type="unfinished"></translation>
@@ -1109,7 +1109,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+58"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="-393"/>
         <source>{author} ({handle})</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1165,7 +1165,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+554"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-239"/>
         <source>&amp;Open another bundle…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1498,7 +1498,7 @@ Passphrase:</source>
 <context>
     <name>CaptureKind</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+106"/>
+        <location filename="../evidence_recorder/ui/wording.py" line="+23"/>
         <source>Whole screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1526,7 +1526,7 @@ Passphrase:</source>
 <context>
     <name>CaptureModel</name>
     <message>
-        <location line="-18"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+72"/>
         <source>Covered copy</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1539,13 +1539,13 @@ Passphrase:</source>
 <context>
     <name>CaptureTableModel</name>
     <message>
-        <location line="+274"/>
+        <location filename="../evidence_recorder/ui/wording.py" line="+222"/>
         <source>{site} · {time}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
-        <location line="+274"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+313"/>
+        <location filename="../evidence_recorder/ui/wording.py" line="+1"/>
         <source>Unknown site</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1579,7 +1579,7 @@ Passphrase:</source>
 <context>
     <name>CaptureTime</name>
     <message>
-        <location filename="../evidence_recorder/ui/describe.py" line="+157"/>
+        <location filename="../evidence_recorder/ui/describe.py" line="+76"/>
         <source>{time}&#xa0;UTC</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1599,7 +1599,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="-377"/>
+        <location filename="../evidence_recorder/ui/wording.py" line="-82"/>
         <source>{day} at {time}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1623,7 +1623,7 @@ Passphrase:</source>
 <context>
     <name>Category</name>
     <message>
-        <location filename="../evidence_recorder/core/model.py" line="+41"/>
+        <location filename="../evidence_recorder/core/model.py" line="+43"/>
         <source>Harassment or bullying</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1661,7 +1661,7 @@ Passphrase:</source>
 <context>
     <name>ChangeAllKeysDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/keys_dialog.py" line="+218"/>
+        <location filename="../evidence_recorder/ui/keys_dialog.py" line="+212"/>
         <location line="+2"/>
         <source>Change all keys</source>
         <translation type="unfinished"></translation>
@@ -1743,7 +1743,7 @@ Passphrase:</source>
 <context>
     <name>Column</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="-186"/>
+        <location filename="../evidence_recorder/ui/models.py" line="-315"/>
         <source>Captured</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1859,7 +1859,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>CreatePage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+278"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+150"/>
         <source>Welcome to {app}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1932,7 +1932,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>DescribeDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+107"/>
+        <location filename="../evidence_recorder/ui/capture_dialogs.py" line="+47"/>
         <source>Describe these pictures</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1975,12 +1975,12 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>DescribePanel</name>
     <message>
-        <location filename="../evidence_recorder/ui/describe.py" line="-109"/>
+        <location filename="../evidence_recorder/ui/describe.py" line="-21"/>
         <source>No capture selected. Choose one to see or add its details.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location filename="../evidence_recorder/ui/describe_fields.py" line="+49"/>
         <source>&amp;Site</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2150,7 +2150,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+161"/>
+        <location filename="../evidence_recorder/ui/describe.py" line="+49"/>
         <source>Capture time</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2219,7 +2219,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>EditorDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+18"/>
+        <location filename="../evidence_recorder/ui/capture_dialogs.py" line="+18"/>
         <source>Highlight and redact: capture {capture_id}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2229,7 +2229,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+9"/>
         <source>Discard changes?</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2250,7 +2250,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>EvidenceError</name>
     <message>
-        <location filename="../evidence_recorder/core/annotations.py" line="+129"/>
+        <location filename="../evidence_recorder/core/marks.py" line="+129"/>
         <location line="+9"/>
         <location line="+4"/>
         <source>The annotations are not in a form Evidence Recorder understands.</source>
@@ -2267,7 +2267,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/backup.py" line="+112"/>
+        <location filename="../evidence_recorder/core/vault/backup.py" line="+113"/>
         <source>Put the backup outside the vault folder, ideally on another disk.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2283,12 +2283,12 @@ If it keeps happening, please send the report below to the developers. It says w
     </message>
     <message>
         <location line="+5"/>
-        <location filename="../evidence_recorder/core/vault.py" line="+549"/>
+        <location filename="../evidence_recorder/core/vault/store.py" line="+551"/>
         <source>The vault&apos;s key file does not belong to this vault.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/capture.py" line="+49"/>
+        <location filename="../evidence_recorder/core/gather/capture.py" line="+49"/>
         <source>Evidence Recorder could not see the screen: no display is available.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2319,7 +2319,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/keyfile.py" line="+154"/>
+        <location filename="../evidence_recorder/core/vault/keyfile.py" line="+154"/>
         <source>That is not a recovery key: it should be eight groups of four letters and digits.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2349,7 +2349,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/timestamp.py" line="+167"/>
+        <location filename="../evidence_recorder/core/bundle/timestamp.py" line="+167"/>
         <source>There is nothing to timestamp: the signature file is empty.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2374,7 +2374,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/windows.py" line="+35"/>
+        <location filename="../evidence_recorder/core/gather/windows.py" line="+35"/>
         <source>Capturing a single window is only possible on X11 desktops here; use “Capture a region” instead.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2399,7 +2399,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/vault.py" line="+66"/>
+        <location filename="../evidence_recorder/core/vault/store.py" line="+66"/>
         <source>All keys were changed, but the vault could not be reopened. Close Evidence Recorder and unlock the vault again with the new passphrase.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2426,7 +2426,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/trust.py" line="+122"/>
+        <location filename="../evidence_recorder/core/bundle/trust.py" line="+122"/>
         <source>That file is too large to be a root certificate.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2434,7 +2434,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>ExportDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/export_dialog.py" line="+65"/>
+        <location filename="../evidence_recorder/ui/export_dialog.py" line="+69"/>
         <source>Export a sealed report</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2678,7 +2678,7 @@ If it keeps happening, please send the report below to the developers. It says w
         </translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+20"/>
         <source>Copied. It leaves the clipboard after two minutes.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2698,7 +2698,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+12"/>
         <source>Tick at least one incident, or choose “All captures”.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2708,7 +2708,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+17"/>
         <source>Save the sealed report</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2718,7 +2718,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+24"/>
         <source>The sealed report is saved as {path}.
 
 Its seal number is
@@ -2827,7 +2827,7 @@ the LADO).&lt;/p&gt;
 <context>
     <name>GuideDialog</name>
     <message>
-        <location line="+112"/>
+        <location line="+121"/>
         <source>Welcome to {app}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2903,7 +2903,7 @@ the LADO).&lt;/p&gt;
 <context>
     <name>HistoryBanner</name>
     <message>
-        <location filename="../evidence_recorder/ui/history.py" line="+39"/>
+        <location filename="../evidence_recorder/ui/history.py" line="+43"/>
         <source>What should I do?</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3016,7 +3016,7 @@ the LADO).&lt;/p&gt;
 <context>
     <name>IncidentListModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+1074"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+673"/>
         <source>{title} ({count})</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3038,18 +3038,18 @@ the LADO).&lt;/p&gt;
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="-117"/>
+        <location filename="../evidence_recorder/ui/main_window.py" line="+87"/>
         <source>Pictures (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+139"/>
-        <location line="+775"/>
+        <location line="+20"/>
+        <location line="+782"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-734"/>
+        <location line="-741"/>
         <source>Capture whole &amp;screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3457,7 +3457,12 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+5"/>
+        <source>Saving the capture</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>When this vault was last opened here</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3529,13 +3534,13 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+12"/>
-        <location line="+146"/>
-        <location line="+133"/>
+        <location line="+155"/>
+        <location line="+140"/>
         <source>Not saved</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-276"/>
+        <location line="-292"/>
         <source>Saved. The change is recorded in the audit log.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3605,7 +3610,12 @@ Clear the search box, choose “All sites” or widen the dates to see them all.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+8"/>
+        <source>Saving the capture…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+25"/>
         <source>Import pictures</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3764,7 +3774,7 @@ so only delete a capture taken by mistake. Why are you deleting it?
 <context>
     <name>MySealDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/seal_dialog.py" line="+55"/>
+        <location filename="../evidence_recorder/ui/seal_dialog.py" line="+54"/>
         <location line="+1"/>
         <source>My seal</source>
         <translation type="unfinished"></translation>
@@ -3895,7 +3905,7 @@ so only delete a capture taken by mistake. Why are you deleting it?
 <context>
     <name>ReceivedBundlesDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/received.py" line="+39"/>
+        <location filename="../evidence_recorder/ui/received.py" line="+41"/>
         <location line="+10"/>
         <source>Received bundles</source>
         <translation type="unfinished"></translation>
@@ -3956,7 +3966,7 @@ so only delete a capture taken by mistake. Why are you deleting it?
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+21"/>
         <source>Received bundle {id}: {file_name}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3980,7 +3990,7 @@ Why are you deleting it?</source>
 <context>
     <name>RecoverPage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+325"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+202"/>
         <source>Open with your recovery key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4043,7 +4053,7 @@ Why are you deleting it?</source>
 <context>
     <name>RecoveryKeyPage</name>
     <message>
-        <location line="-337"/>
+        <location line="-214"/>
         <source>Your recovery key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4192,7 +4202,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>RegionOverlay</name>
     <message>
-        <location filename="../evidence_recorder/ui/region.py" line="+63"/>
+        <location filename="../evidence_recorder/ui/region.py" line="+79"/>
         <source>Drag to select, then drag the edges to adjust. Enter or double-click to capture, Esc to cancel.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4283,7 +4293,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>StartWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+267"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+144"/>
         <source>Open a report bundle someone sent me…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4331,7 +4341,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>StrengthMeter</name>
     <message>
-        <location line="-696"/>
+        <location filename="../evidence_recorder/ui/passphrase_hints.py" line="+85"/>
         <location line="+2"/>
         <source>Passphrase strength</source>
         <translation type="unfinished"></translation>
@@ -4340,7 +4350,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>TimelineModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-1184"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="+21"/>
         <source>Captured</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4418,7 +4428,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>UnlockPage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+456"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-238"/>
         <source>{app} is locked</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4456,7 +4466,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VaultSession</name>
     <message>
-        <location filename="../evidence_recorder/ui/session.py" line="+80"/>
+        <location filename="../evidence_recorder/ui/session.py" line="+104"/>
         <source>The vault is locked. Unlock it first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4478,7 +4488,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VerdictBanner</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+220"/>
+        <location filename="../evidence_recorder/ui/bundle_banner.py" line="+106"/>
         <source>Verdict</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4578,7 +4588,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Mark</name>
     <message>
-        <location filename="../evidence_recorder/ui/describe.py" line="-530"/>
+        <location filename="../evidence_recorder/ui/describe_fields.py" line="+65"/>
         <source>Worth adding</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4586,7 +4596,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Page</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="-415"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-292"/>
         <source>Problem</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4594,7 +4604,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Pane</name>
     <message>
-        <location filename="../evidence_recorder/ui/region.py" line="+288"/>
+        <location filename="../evidence_recorder/ui/region.py" line="+53"/>
         <location line="+1"/>
         <source>Select a region to capture</source>
         <translation type="unfinished"></translation>
@@ -4661,7 +4671,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_SummaryCounts</name>
     <message numerus="yes">
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-546"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="-163"/>
         <source>%n capture</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -4794,12 +4804,12 @@ If you put back an older copy on purpose (for example, from a backup), choose �
 <context>
     <name>unlock</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="-132"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-17"/>
         <source>Working</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location filename="../evidence_recorder/ui/passphrase_hints.py" line="-56"/>
         <source>Very weak — one of the first things anyone would try.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4829,12 +4839,12 @@ If you put back an older copy on purpose (for example, from a backup), choose �
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+114"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+20"/>
         <source>Caps Lock is on</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+298"/>
+        <location filename="../evidence_recorder/ui/recovery_sheet.py" line="+61"/>
         <source>{app} — recovery key</source>
         <translation type="unfinished"></translation>
     </message>

@@ -1816,7 +1816,7 @@ Passphrase:</source>
 <context>
     <name>Countdown</name>
     <message>
-        <location filename="../evidence_recorder/ui/capture_flow.py" line="+37"/>
+        <location filename="../evidence_recorder/ui/capture_flow.py" line="+39"/>
         <source>Capture countdown</source>
         <translation type="unfinished"></translation>
     </message>

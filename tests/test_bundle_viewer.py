@@ -610,11 +610,7 @@ def test_a_file_that_is_not_a_bundle_gets_a_plain_message(
 
 def test_the_real_opener_refuses_a_file_that_is_not_a_bundle(
         qtbot: QtBot, tmp_path: Path, windows: list[BundleViewer]) -> None:
-    """Through ``core.bundle.open_bundle`` once it exists: a plain message, no traceback."""
-    from evidence_recorder.core.bundle import seal as core_bundle
-
-    if not hasattr(core_bundle, "open_bundle"):
-        pytest.skip("core.bundle.open_bundle is not written yet")
+    """Through ``core.bundle.opened.open_bundle``: a plain message, no traceback."""
     junk = tmp_path / "holiday-photos.zip"
     junk.write_bytes(b"this is not a zip file at all")
     with pytest.raises(EvidenceError):

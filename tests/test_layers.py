@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import REPO
 
 import evidence_recorder.core
@@ -75,3 +76,59 @@ def test_one_libxcb_binding_for_the_app_and_the_screen_tests() -> None:
               for word in shared if word in path.read_text(encoding="utf-8")
               and path.name != "test_layers.py"}
     assert owners == {"evidence_recorder/core/gather/xcb.py"}
+
+
+PACKAGE = CORE.parent
+
+
+def test_no_importlib_tricks_get_round_the_import_contracts() -> None:
+    """The contracts in pyproject.toml see ``import`` statements only: a module named in a
+    string and loaded with import_module or __import__ would slip past them."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if "import_module" in line or "__import__" in line:
+                offenders.append(f"{path.relative_to(PACKAGE)}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+def test_widgets_do_not_hold_the_vault() -> None:
+    """Only the session touches its Vault: a widget reading ``session.vault`` would reach
+    the vault's methods without any import the contracts could see."""
+    offenders = []
+    for path in (PACKAGE / "ui").glob("*.py"):
+        if path.name == "session.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        offenders += [f"{path.name}: {line.strip()}" for line in text.splitlines()
+                      if "session.vault" in line or "._vault" in line]
+    assert offenders == []
+
+
+def test_the_import_contracts_are_kept() -> None:
+    """lint-imports (as scripts/test runs it): core has no Qt; cli over ui over core;
+    widgets reach the vault, bundle and recorder modules only through ui.session."""
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    if not lint_imports.exists():
+        pytest.skip("import-linter is not installed (pip install -e '.[test]')")
+    done = subprocess.run([str(lint_imports), "--no-cache"], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 broken" in done.stdout
+
+
+def test_importing_the_ui_loads_no_vault_bundle_or_recorder_code() -> None:
+    """Widgets name core types through ui.session under TYPE_CHECKING, and the session
+    imports the vault, bundle and recorder code only when an operation runs: the start
+    window shows without loading SQLCipher or the bundle format."""
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import evidence_recorder.ui as ui\n"
+        "for m in pkgutil.iter_modules(ui.__path__):\n"
+        "    importlib.import_module('evidence_recorder.ui.' + m.name)\n"
+        "heavy = ('evidence_recorder.core.vault', 'evidence_recorder.core.bundle.seal',\n"
+        "         'evidence_recorder.core.gather.recorder', 'sqlcipher3')\n"
+        "bad = sorted(m for m in sys.modules for h in heavy if m == h or m.startswith(h + '.'))\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=60)

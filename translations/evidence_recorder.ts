@@ -378,7 +378,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+17"/>
         <source>Saved in your vault</source>
         <translation type="unfinished"></translation>
     </message>
@@ -683,7 +683,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
 <context>
     <name>BundleDetails</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_details.py" line="+368"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="+324"/>
         <source>&lt;i&gt;Not given&lt;/i&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -728,29 +728,23 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+17"/>
         <source>Imported</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+5"/>
         <source>Captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-4"/>
+        <location line="+2"/>
         <source>{time} ({zone}, the sender&apos;s clock)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
         <source>In UTC</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>&lt;i&gt;Time not recorded&lt;/i&gt;</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -877,8 +871,8 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+488"/>
-        <location filename="../evidence_recorder/ui/bundle_wording.py" line="+3"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+499"/>
+        <location filename="../evidence_recorder/ui/bundle_wording.py" line="+14"/>
         <source>Checking the bundle…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -903,7 +897,22 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="-15"/>
+        <source>The seal is intact, but the list of the evidence inside this bundle could not be read, so none of it can be shown.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The list of the evidence inside this bundle could not be read: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Nothing in it has changed since it was sealed, but it may have been made wrongly or by a newer version of Evidence Recorder. Keep this file as it is, and ask the person who sent it to send the bundle again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
         <source>Nothing was covered on this capture, so the original is shown.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -933,7 +942,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+63"/>
+        <location line="+49"/>
         <location line="+20"/>
         <source>{day} at {time} your time ({utc_day} {utc_time} UTC)</source>
         <translation type="unfinished"></translation>
@@ -954,17 +963,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_details.py" line="-394"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="-346"/>
         <source>{author} ({handle})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
-        <source>Not recorded</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+84"/>
+        <location line="+63"/>
         <source>someone who did not give their name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1010,7 +1014,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-239"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-242"/>
         <source>&amp;Open another bundle…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1026,12 +1030,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     </message>
     <message>
         <location line="+1"/>
-        <location line="+223"/>
+        <location line="+224"/>
         <source>Keep a copy of this bundle in your own evidence vault</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-220"/>
+        <location line="-221"/>
         <source>Open the &amp;report (PDF)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1151,7 +1155,22 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+254"/>
+        <location line="+101"/>
+        <source>Only a bundle whose list of evidence can be read can be saved into a vault</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+94"/>
+        <source>the bundle did not say why.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The list of what is in this bundle could not be read, so none of its evidence is shown.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+60"/>
         <location line="+40"/>
         <source>&lt;b&gt;Covered copy&lt;/b&gt;: parts covered by the sender</source>
         <translation type="unfinished"></translation>
@@ -1223,7 +1242,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-437"/>
+        <location line="-444"/>
         <source>Original picture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1243,18 +1262,18 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+58"/>
+        <location line="+61"/>
         <source>Only an intact bundle can be saved into a vault</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+68"/>
-        <location line="+354"/>
+        <location line="+358"/>
         <source>Bundle not opened</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-347"/>
+        <location line="-351"/>
         <source>That passphrase does not open this bundle. Check it with the person who sent it, then try again.
 
 Passphrase:</source>
@@ -1273,12 +1292,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+14"/>
-        <source>The list of what is in this bundle could not be read.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+12"/>
+        <location line="+30"/>
         <source>Open an evidence bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1468,7 +1482,7 @@ Passphrase:</source>
 <context>
     <name>Category</name>
     <message>
-        <location filename="../evidence_recorder/core/model.py" line="+99"/>
+        <location filename="../evidence_recorder/core/model.py" line="+101"/>
         <source>Harassment or bullying</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1636,7 +1650,7 @@ Passphrase:</source>
 <context>
     <name>Countdown</name>
     <message>
-        <location filename="../evidence_recorder/ui/capture_flow.py" line="+37"/>
+        <location filename="../evidence_recorder/ui/capture_flow.py" line="+39"/>
         <source>Capture countdown</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2361,7 +2375,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>ExportDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/export_dialog.py" line="+67"/>
+        <location filename="../evidence_recorder/ui/export_dialog.py" line="+69"/>
         <source>Export a sealed report</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2645,7 +2659,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+24"/>
         <source>The sealed report is saved as {path}.
 
 Its seal number is
@@ -2830,7 +2844,7 @@ the LADO).&lt;/p&gt;
 <context>
     <name>HistoryBanner</name>
     <message>
-        <location filename="../evidence_recorder/ui/history.py" line="+39"/>
+        <location filename="../evidence_recorder/ui/history.py" line="+43"/>
         <source>What should I do?</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2965,18 +2979,18 @@ the LADO).&lt;/p&gt;
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+84"/>
+        <location filename="../evidence_recorder/ui/main_window.py" line="+87"/>
         <source>Pictures (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+20"/>
-        <location line="+775"/>
+        <location line="+782"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-734"/>
+        <location line="-741"/>
         <source>Capture whole &amp;screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3384,7 +3398,12 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+5"/>
+        <source>Saving the capture</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>When this vault was last opened here</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3456,13 +3475,13 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+12"/>
-        <location line="+146"/>
-        <location line="+133"/>
+        <location line="+155"/>
+        <location line="+140"/>
         <source>Not saved</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-276"/>
+        <location line="-292"/>
         <source>Saved. The change is recorded in the audit log.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3532,7 +3551,12 @@ Clear the search box, choose “All sites” or widen the dates to see them all.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+8"/>
+        <source>Saving the capture…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+25"/>
         <source>Import pictures</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3691,7 +3715,7 @@ so only delete a capture taken by mistake. Why are you deleting it?
 <context>
     <name>MySealDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/seal_dialog.py" line="+55"/>
+        <location filename="../evidence_recorder/ui/seal_dialog.py" line="+54"/>
         <location line="+1"/>
         <source>My seal</source>
         <translation type="unfinished"></translation>
@@ -3822,7 +3846,7 @@ so only delete a capture taken by mistake. Why are you deleting it?
 <context>
     <name>ReceivedBundlesDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/received.py" line="+39"/>
+        <location filename="../evidence_recorder/ui/received.py" line="+41"/>
         <location line="+10"/>
         <source>Received bundles</source>
         <translation type="unfinished"></translation>
@@ -3883,7 +3907,7 @@ so only delete a capture taken by mistake. Why are you deleting it?
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+21"/>
         <source>Received bundle {id}: {file_name}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4302,12 +4326,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+59"/>
-        <source>Time not recorded</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+21"/>
+        <location line="+78"/>
         <source>{column}: {value}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4358,7 +4377,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VaultSession</name>
     <message>
-        <location filename="../evidence_recorder/ui/session.py" line="+81"/>
+        <location filename="../evidence_recorder/ui/session.py" line="+106"/>
         <source>The vault is locked. Unlock it first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4380,7 +4399,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VerdictBanner</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_banner.py" line="+106"/>
+        <location filename="../evidence_recorder/ui/bundle_banner.py" line="+111"/>
         <source>Verdict</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4420,7 +4439,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+62"/>
         <location line="+1"/>
         <source>Intact</source>
         <translation type="unfinished"></translation>
@@ -4447,12 +4466,12 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+11"/>
         <source>The check failed without saying why.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+26"/>
         <source>Timestamped by an independent service that this computer trusts: {timestamp}. The bundle existed, exactly as it is, at that time.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4563,7 +4582,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_SummaryCounts</name>
     <message numerus="yes">
-        <location filename="../evidence_recorder/ui/bundle_details.py" line="-172"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="-169"/>
         <source>%n capture</source>
         <translation type="unfinished">
             <numerusform></numerusform>

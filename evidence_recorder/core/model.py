@@ -15,6 +15,8 @@ from typing import Any
 from evidence_recorder.core import fields
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 
+MAX_TEXT = fields.MAX_TEXT  # characters in one detail field: pages of text, not a pasted file
+
 
 class CaptureKind(StrEnum):
     """How the original came to be."""

@@ -28,16 +28,16 @@ from evidence_recorder.ui import crash, filedialogs, messages, theme
 from evidence_recorder.ui.i18n import error_text, install_translators
 from evidence_recorder.ui.idle import IdleLock, SessionWatcher
 from evidence_recorder.ui.session import VaultSession
-from evidence_recorder.ui.tasks import Progress, run_task, wait_for_tasks
+from evidence_recorder.ui.tasks import wait_for_tasks
 from evidence_recorder.ui.unlock import StartWindow
 
 APP_ID = "uk.evidencerecorder.EvidenceRecorder"  # desktop entry, AppStream, macOS bundle
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 if TYPE_CHECKING:  # imported when first needed, to keep start-up short
-    from evidence_recorder.core.vault.keyfile import KdfParams
     from evidence_recorder.ui.bundle_viewer import BundleViewer
     from evidence_recorder.ui.main_window import MainWindow
+    from evidence_recorder.ui.session import KdfParams
 
 
 class AppController(QObject):
@@ -118,13 +118,6 @@ class AppController(QObject):
                         parent: QWidget | None) -> None:
         """Read the file once into the vault, and keep it only if that copy verifies as
         ``shown``: what is kept is exactly what was checked."""
-        from evidence_recorder.core.bundle import seal as bundle
-
-        vault = self.session.vault
-
-        def job(_progress: Progress) -> int:
-            return bundle.keep_received_bundle(vault, path, shown, passphrase)
-
         def alive(widget: QWidget | None) -> QWidget | None:
             return widget if widget is not None and shiboken6.isValid(widget) else None
 
@@ -138,7 +131,7 @@ class AppController(QObject):
         def failed(exc: EvidenceError) -> None:
             messages.error(alive(parent), self.tr("Not saved"), error_text(exc))
 
-        run_task(job, on_success=done, on_failure=failed)
+        self.session.keep_received(path, shown, passphrase, done, failed)
 
     def show_received(self) -> None:
         from evidence_recorder.ui.received import ReceivedBundlesDialog

@@ -55,7 +55,7 @@ from evidence_recorder.ui.wording import (
 )
 
 if TYPE_CHECKING:  # the bundle package is imported only when a bundle is opened
-    from evidence_recorder.core.bundle.evidence import BundleEvidence, BundleItem
+    from evidence_recorder.ui.session import BundleEvidence, BundleItem
 
 
 @dataclass(slots=True)

@@ -19,8 +19,9 @@ empty timeline. Pictures arrive veiled, because they may be upsetting. Closing t
 window drops every decoded picture and every string of evidence, deletes the private
 copy of report.pdf made for the PDF viewer, and closes the bundle.
 
-The core opener is written elsewhere; this module codes against the small protocol
-below, and tests pass a fake opener.
+The core opener is reached through :func:`~evidence_recorder.ui.session.open_bundle_file`
+(widgets reach the bundle code only through the session module); this module codes
+against the small protocol below, and tests pass a fake opener.
 
 The window is here; what it shows is made in :mod:`~evidence_recorder.ui.bundle_banner`
 (the verdict at the top), :mod:`~evidence_recorder.ui.bundle_details` (the captures as
@@ -34,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 import os
 import shutil
 import tempfile
@@ -112,11 +112,12 @@ from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.imageview import ImageView
 from evidence_recorder.ui.plain import make_plain
 from evidence_recorder.ui.seal_dialog import seal_text
+from evidence_recorder.ui.session import open_bundle_file
 from evidence_recorder.ui.tasks import run_task
 from evidence_recorder.ui.wording import category_label, format_short
 
 if TYPE_CHECKING:  # the bundle package is imported only when a bundle is opened
-    from evidence_recorder.core.bundle.evidence import BundleEvidence
+    from evidence_recorder.ui.session import BundleEvidence
 
 # ---------------------------------------------------------------------- the protocol
 
@@ -170,10 +171,9 @@ Opener = Callable[[Path, "str | None"], OpenedBundleLike]
 
 
 def default_opener(path: Path, passphrase: str | None = None) -> OpenedBundleLike:
-    """``core.bundle.open_bundle``, imported only when a bundle is first opened."""
-    module = importlib.import_module("evidence_recorder.core.bundle.opened")
-    opened: OpenedBundleLike = module.open_bundle(path, passphrase)
-    return opened
+    """The bundle file at ``path``, checked and opened through the session module (which
+    imports the bundle code only when a bundle is first opened)."""
+    return open_bundle_file(path, passphrase)
 
 
 REPORT_COPY_PREFIX = "evidence-report-"

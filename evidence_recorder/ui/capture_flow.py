@@ -1,7 +1,8 @@
 """Capturing from the app: delay and countdown, hiding our windows, region selection.
 
-The grab itself is the core's; this module only choreographs the windows around it so
-that the app never appears in its own evidence. A region capture grabs the whole
+The grab itself is the core's, run as a background job (reading the screen and encoding
+the PNG take a moment on a large desktop); this module only choreographs the windows
+around it so that the app never appears in its own evidence. A region capture grabs the whole
 desktop first and lets the user select on that frozen picture, so what they chose is
 exactly what is kept, with the time of that first grab.
 """
@@ -18,6 +19,7 @@ from evidence_recorder.core.errors import EvidenceError
 from evidence_recorder.core.gather import capture, windows
 from evidence_recorder.core.gather.capture import Grab, ScreenGrabber
 from evidence_recorder.ui.i18n import error_text
+from evidence_recorder.ui.tasks import Progress, run_task
 
 HIDE_SETTLE_MS = 350  # time for the window manager to take our windows off the screen
 WINDOW_MIN_DELAY = 3  # seconds to click the window to capture (ours is hidden meanwhile)
@@ -134,29 +136,41 @@ class CaptureController(QObject):
             self._countdown = None
 
     def _grab(self) -> None:
+        """Grab in the background (reading the screen and encoding the PNG take a moment
+        on a large desktop); the windows stay hidden until it is done. A region is then
+        marked on the frozen desktop and cut out, in the background too."""
         assert self._pending is not None
         kind, monitor = self._pending
-        try:
-            grabber = self._grabber_factory()
+        make_grabber, window_rect = self._grabber_factory, self._window_rect
+
+        def job(_progress: Progress) -> Grab:
+            grabber = make_grabber()
             if kind == "region":
-                desktop = capture.grab(grabber)
-                region = self._region_selector(desktop)
-                if region is None:
-                    self.cancel()
-                    return
-                result = capture.crop(desktop, region)
-            elif kind == "window":
-                result = capture.grab_window(grabber, window_rect=self._window_rect)
-            else:
-                result = capture.grab(grabber, monitor=monitor if kind == "monitor" else None)
-        except EvidenceError as exc:
-            self._restore()
-            self.busy = False
-            self.failed.emit(error_text(exc))
+                return capture.grab(grabber)
+            if kind == "window":
+                return capture.grab_window(grabber, window_rect=window_rect)
+            return capture.grab(grabber, monitor=monitor if kind == "monitor" else None)
+
+        run_task(job, on_success=self._choose_region if kind == "region" else self._done,
+                 on_failure=self._grab_failed)
+
+    def _choose_region(self, desktop: Grab) -> None:
+        region = self._region_selector(desktop)
+        if region is None:
+            self.cancel()
             return
+        run_task(lambda _progress: capture.crop(desktop, region), on_success=self._done,
+                 on_failure=self._grab_failed)
+
+    def _done(self, result: Grab) -> None:
         self._restore()
         self.busy = False
         self.grabbed.emit(result)
+
+    def _grab_failed(self, exc: EvidenceError) -> None:
+        self._restore()
+        self.busy = False
+        self.failed.emit(error_text(exc))
 
     def _restore(self) -> None:
         for widget in self._hidden:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
@@ -41,7 +42,6 @@ from PySide6.QtWidgets import (
 
 from evidence_recorder.core import passphrase as passphrases
 from evidence_recorder.core import settings as options
-from evidence_recorder.core.bundle import seal as bundle
 from evidence_recorder.core.errors import EvidenceError, RefusedInput
 from evidence_recorder.core.model import Incident, utc_now
 from evidence_recorder.core.settings import Settings
@@ -51,8 +51,10 @@ from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.plain import make_plain
 from evidence_recorder.ui.seal_dialog import seal_number_lines, seal_text
 from evidence_recorder.ui.session import VaultSession
-from evidence_recorder.ui.tasks import Progress, run_task
 from evidence_recorder.ui.wording import format_short, local_captured_at
+
+if TYPE_CHECKING:
+    from evidence_recorder.ui.session import ExportOptions, ExportResult
 
 
 class ExportDialog(QDialog):
@@ -300,7 +302,7 @@ class ExportDialog(QDialog):
                     "copy only; you keep the original."))
         self.refresh_uncovered()
 
-    def _scope_options(self) -> bundle.ExportOptions | None:
+    def _scope_options(self) -> ExportOptions | None:
         """Which captures and audience the form describes; None while no incident is ticked."""
         capture_ids: list[int] | None = None
         incident_ids: list[int] | None = None
@@ -313,7 +315,7 @@ class ExportDialog(QDialog):
                 if self.incident_list.item(i).checkState() == Qt.CheckState.Checked]
             if not incident_ids:
                 return None
-        return bundle.ExportOptions(
+        return self.session.export_options(
             capture_ids=capture_ids, incident_ids=incident_ids,
             audience="police" if self.police_button.isChecked() else "headteacher")
 
@@ -393,7 +395,7 @@ class ExportDialog(QDialog):
         self.error.setText(text)
         self.error.setVisible(bool(text))
 
-    def chosen_options(self) -> bundle.ExportOptions:
+    def chosen_options(self) -> ExportOptions:
         """The export options the form describes; raises EvidenceError for a mistake."""
         scope = self._scope_options()
         if scope is None:
@@ -421,14 +423,14 @@ class ExportDialog(QDialog):
             self._show_error(error_text(exc))
             return
         # The name the bundle itself carries, which is also what file managers recognise.
-        suggested = f"{bundle.bundle_name(utc_now())}.zip"
+        suggested = f"{self.session.bundle_name(utc_now())}.zip"
         target = filedialogs.save_file(self, self.tr("Save the sealed report"),
                                        suggested, self.tr("Report bundles (*.zip)"))
         if target is None:
             return
         self.export_to(target, chosen)
 
-    def export_to(self, target: Path, chosen: bundle.ExportOptions) -> None:
+    def export_to(self, target: Path, chosen: ExportOptions) -> None:
         """Export in the background; the dialog closes when the file is complete."""
         self._show_error("")
         self.settings.set(options.YOUR_NAME, chosen.exporter)
@@ -438,18 +440,13 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(False)
         self.progress.setRange(0, 0)
         self.progress.show()
-        vault = self.session.vault
         made_for_them = self.generated.text()
-
-        def job(progress: Progress) -> tuple[Path, str, str]:
-            path = bundle.export_bundle(vault, target, options=chosen, progress=progress)
-            return path, bundle.signing_fingerprint(vault), bundle.signing_seal_number(vault)
 
         def step(done: int, total: int) -> None:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
 
-        def done(result: tuple[Path, str, str]) -> None:
+        def done(result: ExportResult) -> None:
             self.written = result[0]
             self.progress.hide()
             text = self.tr("The sealed report is saved as {path}.\n\nIts seal number is\n"
@@ -478,4 +475,4 @@ class ExportDialog(QDialog):
             self.export_button.setEnabled(True)
             self._show_error(error_text(exc))
 
-        run_task(job, on_success=done, on_failure=failed, on_progress=step)
+        self.session.export(target, chosen, done, failed, step)

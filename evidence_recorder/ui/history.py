@@ -8,13 +8,17 @@ on purpose (which the audit log records). Everything goes through the session.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from evidence_recorder.core.vault.anchor import HistoryWarning
 from evidence_recorder.ui import messages
 from evidence_recorder.ui.session import VaultSession
 from evidence_recorder.ui.wording import format_short
+
+if TYPE_CHECKING:
+    from evidence_recorder.ui.session import HistoryWarning
 
 
 class HistoryBanner(QFrame):

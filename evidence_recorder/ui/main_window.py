@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QDate, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QListView,
     QMainWindow,
     QMenu,
+    QProgressBar,
     QProgressDialog,
     QPushButton,
     QSplitter,
@@ -44,12 +46,10 @@ from evidence_recorder import APP_NAME
 from evidence_recorder.core import settings as options
 from evidence_recorder.core.errors import EvidenceError
 from evidence_recorder.core.gather.capture import Grab
-from evidence_recorder.core.gather.recorder import ImportOutcome
 from evidence_recorder.core.gather.sites import SITES
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import Capture
 from evidence_recorder.core.settings import Settings
-from evidence_recorder.core.vault.store import VerifyReport
 from evidence_recorder.ui import browse, filedialogs, messages
 from evidence_recorder.ui.audit_view import AuditDialog
 from evidence_recorder.ui.capture_dialogs import DescribeDialog, EditorDialog
@@ -76,6 +76,9 @@ from evidence_recorder.ui.session import VaultSession
 from evidence_recorder.ui.settings_dialog import SettingsDialog
 from evidence_recorder.ui.tasks import run_task
 from evidence_recorder.ui.wording import day_format
+
+if TYPE_CHECKING:
+    from evidence_recorder.ui.session import ImportOutcome, VerifyReport
 
 # Captures an incident shows at once when opened; a larger one loads the rest behind.
 FIRST_PAGE = 300
@@ -448,6 +451,13 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self.statusBar().showMessage(self.tr("Ready"))
+        # Busy while a grab is saved in the background (it is kept even if the vault locks).
+        self.saving_bar = QProgressBar()
+        self.saving_bar.setRange(0, 0)
+        self.saving_bar.setMaximumWidth(120)
+        self.saving_bar.setAccessibleName(self.tr("Saving the capture"))
+        self.saving_bar.hide()
+        self.statusBar().addPermanentWidget(self.saving_bar)
         self.last_opened = QLabel()
         self.last_opened.setAccessibleName(self.tr("When this vault was last opened here"))
         self.statusBar().addPermanentWidget(self.last_opened)
@@ -880,15 +890,31 @@ class MainWindow(QMainWindow):
                     "The vault locked while capturing; unlock it and capture again."))
             return
         incident = self.current_incident_id()
-        try:
-            capture_id = self.session.save_grab(grab, None, incident)
-        except EvidenceError as exc:
+
+        def saved(capture_id: int) -> None:
+            self._saving_done()
+            if not self.session.is_unlocked:
+                return  # locked while saving: the capture is kept, and shows at unlock
+            self.select_capture(capture_id)
+            self.statusBar().showMessage(
+                self.tr("Saved capture {capture_id}.").format(capture_id=capture_id), 5000)
+            self.describe_new([capture_id])
+
+        def not_saved(exc: EvidenceError) -> None:
+            self._saving_done()
             messages.error(self, self.tr("Not saved"), error_text(exc))
-            return
-        self.select_capture(capture_id)
-        self.statusBar().showMessage(
-            self.tr("Saved capture {capture_id}.").format(capture_id=capture_id), 5000)
-        self.describe_new([capture_id])
+
+        self.saving_bar.show()
+        self.statusBar().showMessage(self.tr("Saving the capture…"))
+        try:
+            self.session.save_grab(grab, None, incident, saved, not_saved)
+        except EvidenceError as exc:
+            not_saved(exc)
+
+    def _saving_done(self) -> None:
+        if not self.session.is_saving():
+            self.saving_bar.hide()
+            self.statusBar().clearMessage()
 
     def describe_new(self, capture_ids: list[int]) -> None:
         """The describe step for what was just captured or imported: one window for all."""

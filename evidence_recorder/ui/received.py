@@ -7,6 +7,7 @@ bundle file, so the seal is checked afresh every time.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtWidgets import (
@@ -20,14 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evidence_recorder.core.bundle import seal as bundle
 from evidence_recorder.core.errors import EvidenceError
-from evidence_recorder.core.vault.store import ReceivedBundle
 from evidence_recorder.ui import messages
-from evidence_recorder.ui.bundle_viewer import BundleViewer, OpenedBundleLike
+from evidence_recorder.ui.bundle_viewer import BundleViewer
 from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.session import VaultSession
 from evidence_recorder.ui.wording import format_local_and_utc
+
+if TYPE_CHECKING:
+    from evidence_recorder.ui.session import ReceivedBundle
 
 _viewers: set[BundleViewer] = set()
 
@@ -67,7 +69,7 @@ class ReceivedBundlesDialog(QDialog):
         self.reload()
 
     def reload(self) -> None:
-        self.bundles = self.session.vault.received_bundles()
+        self.bundles = self.session.received_bundles()
         self.table.setRowCount(len(self.bundles))
         for row, kept in enumerate(self.bundles):
             verdict = self.tr("intact") if kept.verdict.get("ok") else self.tr("NOT intact")
@@ -93,12 +95,7 @@ class ReceivedBundlesDialog(QDialog):
         kept = self._selected()
         if kept is None:
             return None
-        vault = self.session.vault
-
-        def opener(_path: Path, passphrase: str | None = None) -> OpenedBundleLike:
-            return bundle.open_bundle(vault.received_bundle_file(kept.id), passphrase)
-
-        viewer = BundleViewer(None, opener=opener)
+        viewer = BundleViewer(None, opener=self.session.received_opener(kept.id))
         viewer.act_save.setVisible(False)  # it is already in the vault
         viewer.setWindowTitle(self.tr("Received bundle {id}: {file_name}").format(
             id=kept.id, file_name=kept.file_name))
@@ -120,7 +117,7 @@ class ReceivedBundlesDialog(QDialog):
         if not ok:
             return
         try:
-            self.session.vault.delete_received_bundle(kept.id, reason)
+            self.session.delete_received(kept.id, reason)
         except EvidenceError as exc:
             messages.error(self, self.tr("Not deleted"), error_text(exc))
             return

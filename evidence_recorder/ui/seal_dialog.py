@@ -22,8 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evidence_recorder.core.bundle.sealnumber import seal_number_rows
-from evidence_recorder.ui.session import VaultSession
+from evidence_recorder.ui.session import VaultSession, seal_number_rows
 
 _CONTEXT = "Seal"
 

@@ -1,8 +1,17 @@
 """The application-service layer between the widgets and the core vault.
 
 Widgets never talk SQL or hold the :class:`Vault`: they ask this session, which runs
-slow work (unlocking, importing, verifying) off the GUI thread and announces changes
-with signals. Locking drops the vault and tells every widget to forget what it shows.
+slow work (unlocking, saving a grab, importing, verifying, exporting, keeping a received
+bundle) off the GUI thread and announces changes with signals. Locking drops the vault
+and tells every widget to forget what it shows; it waits for a grab being saved, so
+nothing captured is lost.
+
+This is the one ui module that may import the vault, bundle and recorder modules of
+``core`` (the import-linter contracts in pyproject.toml hold the widgets to that). The
+data types widgets name come from here too: imported under ``TYPE_CHECKING`` below and
+by the widgets from this module, so that showing the start window loads none of them.
+:func:`open_bundle_file` and :class:`TrustedAuthorities` need no vault: the bundle viewer
+uses them before any vault exists.
 """
 
 from __future__ import annotations
@@ -18,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+# "X as X" marks a name widgets take from here (they may not import its core module).
+from evidence_recorder.core.bundle.sealnumber import seal_number_rows as seal_number_rows
 from evidence_recorder.core.errors import EvidenceError, WrongSecret
 from evidence_recorder.core.model import AuditEntry, Capture, CaptureDetails, Incident
 from evidence_recorder.core.paths import vault_exists
@@ -27,12 +38,22 @@ if TYPE_CHECKING:  # imported where used: none of these is needed to show the st
     from datetime import datetime
 
     from evidence_recorder.core.bundle import seal as bundle
+    from evidence_recorder.core.bundle.evidence import BundleEvidence as BundleEvidence
+    from evidence_recorder.core.bundle.evidence import BundleItem as BundleItem
+    from evidence_recorder.core.bundle.opened import OpenedBundle as OpenedBundle
+    from evidence_recorder.core.bundle.seal import ExportOptions as ExportOptions
     from evidence_recorder.core.bundle.trust import ImportedRoot
     from evidence_recorder.core.gather import recorder
     from evidence_recorder.core.gather.capture import Grab
-    from evidence_recorder.core.vault.anchor import HistoryWarning
-    from evidence_recorder.core.vault.keyfile import KdfParams
-    from evidence_recorder.core.vault.store import Vault, VerifyReport
+    from evidence_recorder.core.gather.recorder import ImportOutcome as ImportOutcome
+    from evidence_recorder.core.vault.anchor import HistoryWarning as HistoryWarning
+    from evidence_recorder.core.vault.keyfile import KdfParams as KdfParams
+    from evidence_recorder.core.vault.store import ReceivedBundle as ReceivedBundle
+    from evidence_recorder.core.vault.store import Vault
+    from evidence_recorder.core.vault.store import VerifyReport as VerifyReport
+
+ExportResult = tuple[Path, str, str]
+"""What an export made: the bundle's path, its seal's fingerprint and seal number."""
 
 # Waits after repeated wrong passphrases: slows guessing without punishing a typo.
 BACKOFF_SECONDS = (0, 0, 1, 2, 4, 8, 15, 30)
@@ -65,6 +86,10 @@ class VaultSession(QObject):
         self._covered: OrderedDict[tuple[int, str, bool], bytes] = OrderedDict()
         self._covered_mutex = threading.Lock()
         self._deferred_lock_how = "locked by you"
+        # Grabs being saved in the background (see save_grab): locking waits for them.
+        self._saves = threading.Condition()
+        self._saves_running = 0
+        self._lock_when_saved = False
 
     # ------------------------------------------------------------------ state
 
@@ -155,6 +180,10 @@ class VaultSession(QObject):
         recovery key (:meth:`keys_change_over`): locking in between would freeze the
         window until the copy finished, then close the only sight of the new key. ``now``
         locks at once all the same (quitting the app).
+
+        While a grab is being saved (:meth:`save_grab`), locking waits for the save to end,
+        so nothing captured is lost: it happens as soon as the save reports, or, with
+        ``now``, after blocking until the save is on disk.
         """
         if self._vault is None:
             return
@@ -162,7 +191,13 @@ class VaultSession(QObject):
             self._lock_when_keys_changed = True
             self._deferred_lock_how = how
             return
-        self._changing_keys = self._lock_when_keys_changed = False
+        if self.is_saving() and not now:
+            self._lock_when_saved = True
+            self._deferred_lock_how = how
+            return
+        with self._saves:  # quitting: the save in progress finishes first
+            self._saves.wait_for(lambda: self._saves_running == 0)
+        self._changing_keys = self._lock_when_keys_changed = self._lock_when_saved = False
         vault, self._vault = self._vault, None
         self._forget_covered()
         vault.close(how=how)
@@ -300,15 +335,53 @@ class VaultSession(QObject):
 
     # ------------------------------------------------------------------ changing
 
-    def save_grab(self, grab: Grab, details: CaptureDetails | None = None,
-                  incident_id: int | None = None) -> int:
+    def is_saving(self) -> bool:
+        """Whether a grab is being saved in the background."""
+        with self._saves:
+            return self._saves_running > 0
+
+    def save_grab(self, grab: Grab, details: CaptureDetails | None, incident_id: int | None,
+                  on_done: Callable[[int], None],
+                  on_failure: Callable[[EvidenceError], None]) -> None:
+        """Save a grab in the background (hashing, previews, one transaction);
+        ``on_done`` gets the new capture's id once it is durably saved.
+
+        A lock asked for meanwhile waits for the save and happens before ``on_done`` runs
+        (check :attr:`is_unlocked` there): the capture is kept either way.
+        """
         from evidence_recorder.core.gather import recorder
 
-        capture_id = recorder.save_grab(self.vault, grab, details, incident_id)
-        self.captures_changed.emit()
-        self.incidents_changed.emit()
-        self.capture_saved.emit(capture_id)
-        return capture_id
+        vault = self.vault
+        with self._saves:
+            self._saves_running += 1
+
+        def job(_progress: Progress) -> int:
+            try:
+                return recorder.save_grab(vault, grab, details, incident_id)
+            finally:
+                with self._saves:
+                    self._saves_running -= 1
+                    self._saves.notify_all()
+
+        def done(capture_id: int) -> None:
+            if self._vault is vault:
+                self.captures_changed.emit()
+                self.incidents_changed.emit()
+                self.capture_saved.emit(capture_id)
+            self._lock_if_asked_while_saving()
+            on_done(capture_id)
+
+        def failed(exc: EvidenceError) -> None:
+            self._lock_if_asked_while_saving()
+            on_failure(exc)
+
+        run_task(job, on_success=done, on_failure=failed,
+                 on_finished=self._lock_if_asked_while_saving)
+
+    def _lock_if_asked_while_saving(self) -> None:
+        if self._lock_when_saved and not self.is_saving():
+            self._lock_when_saved = False
+            self.lock(how=self._deferred_lock_how)
 
     def import_files(self, paths: Sequence[Path], incident_id: int | None,
                      on_done: Callable[[recorder.ImportOutcome], None],
@@ -380,6 +453,74 @@ class VaultSession(QObject):
         run_task(lambda progress: vault.verify(progress), on_success=on_done,
                  on_failure=on_failure, on_progress=on_progress)
 
+    # ------------------------------------------------------------------ bundles
+
+    def export_options(self, *, capture_ids: list[int] | None, incident_ids: list[int] | None,
+                       audience: str) -> ExportOptions:
+        """The scope of an export (the dialog fills in the rest with dataclasses.replace)."""
+        from evidence_recorder.core.bundle import seal as bundles
+
+        return bundles.ExportOptions(capture_ids=capture_ids, incident_ids=incident_ids,
+                                     audience=audience)
+
+    @staticmethod
+    def bundle_name(when: datetime) -> str:
+        """The name a bundle made at ``when`` carries (also its file's suggested name)."""
+        from evidence_recorder.core.bundle import seal as bundles
+
+        return bundles.bundle_name(when)
+
+    def export(self, target: Path, chosen: ExportOptions,
+               on_done: Callable[[ExportResult], None],
+               on_failure: Callable[[EvidenceError], None],
+               on_progress: Progress | None = None) -> None:
+        """Seal a bundle at ``target`` in the background; ``on_done`` gets its path, and the
+        seal's fingerprint and seal number to read to the recipient."""
+        from evidence_recorder.core.bundle import seal as bundles
+
+        vault = self.vault
+
+        def job(progress: Progress) -> ExportResult:
+            path = bundles.export_bundle(vault, target, options=chosen, progress=progress)
+            return path, bundles.signing_fingerprint(vault), bundles.signing_seal_number(vault)
+
+        run_task(job, on_success=on_done, on_failure=on_failure, on_progress=on_progress)
+
+    def received_bundles(self) -> list[ReceivedBundle]:
+        """The bundles kept in this vault as they arrived (a quick read)."""
+        return self.vault.received_bundles()
+
+    def keep_received(self, path: Path, shown: dict[str, object], passphrase: str | None,
+                      on_done: Callable[[int], None],
+                      on_failure: Callable[[EvidenceError], None]) -> None:
+        """Read the file at ``path`` once into the vault, in the background, and keep it only
+        if that copy verifies as ``shown``: what is kept is exactly what was checked.
+        ``on_done`` gets the received bundle's id."""
+        from evidence_recorder.core.bundle.check import keep_received_bundle
+
+        vault = self.vault
+
+        def job(_progress: Progress) -> int:
+            return keep_received_bundle(vault, path, shown, passphrase)
+
+        run_task(job, on_success=on_done, on_failure=on_failure)
+
+    def received_opener(self, bundle_id: int) -> Callable[[Path, str | None], OpenedBundle]:
+        """An opener for the bundle viewer (which runs it in the background) that checks and
+        opens a received bundle from the vault, never copying it back to disk."""
+        vault = self.vault
+
+        def opener(_path: Path, passphrase: str | None = None) -> OpenedBundle:
+            from evidence_recorder.core.bundle.opened import open_bundle
+
+            return open_bundle(vault.received_bundle_file(bundle_id), passphrase)
+
+        return opener
+
+    def delete_received(self, bundle_id: int, reason: str) -> None:
+        """Delete a received bundle; its fingerprint and the reason stay in the audit log."""
+        self.vault.delete_received_bundle(bundle_id, reason)
+
     # ------------------------------------------------------------------ keys
 
     def change_passphrase(self, current: str, new: str, on_done: Callable[[], None],
@@ -413,6 +554,15 @@ class VaultSession(QObject):
         self._changing_keys = False
         if self._lock_when_keys_changed:
             self.lock(how=self._deferred_lock_how)
+
+
+def open_bundle_file(path: Path, passphrase: str | None = None) -> OpenedBundle:
+    """Check and open the bundle file at ``path`` (slow: callers run it as a background job,
+    as the bundle viewer does). No vault is needed, so this is a function, not a session
+    operation: the viewer opens bundles from the start window before any vault exists."""
+    from evidence_recorder.core.bundle.opened import open_bundle
+
+    return open_bundle(path, passphrase)
 
 
 class TrustedAuthorities:

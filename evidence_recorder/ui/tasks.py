@@ -49,8 +49,13 @@ _running: set[_Signals] = set()  # keeps the signal objects alive until the job 
 
 def run_task(fn: Callable[[Progress], Any], *, on_success: Callable[[Any], None],
              on_failure: Callable[[EvidenceError], None],
-             on_progress: Progress | None = None, pool: QThreadPool | None = None) -> None:
-    """Run ``fn(progress)`` in the background; callbacks run later on the GUI thread."""
+             on_progress: Progress | None = None, pool: QThreadPool | None = None,
+             on_finished: Callable[[], None] | None = None) -> None:
+    """Run ``fn(progress)`` in the background; callbacks run later on the GUI thread.
+
+    ``on_finished`` runs after whichever way the job ended, a crash included (for
+    book-keeping that must not wait on a bug, such as a lock put off until a save ends).
+    """
     signals = _Signals()
     _running.add(signals)
 
@@ -58,17 +63,30 @@ def run_task(fn: Callable[[Progress], Any], *, on_success: Callable[[Any], None]
         _running.discard(signals)
         signals.deleteLater()
 
+    def finished() -> None:
+        if on_finished is not None:
+            on_finished()
+
     def succeeded(result: Any) -> None:
         finish()
-        on_success(result)
+        try:
+            on_success(result)
+        finally:
+            finished()
 
     def failed(exc: EvidenceError) -> None:
         finish()
-        on_failure(exc)
+        try:
+            on_failure(exc)
+        finally:
+            finished()
 
     def crashed(exc: BaseException) -> None:
         finish()
-        sys.excepthook(type(exc), exc, exc.__traceback__)
+        try:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+        finally:
+            finished()
 
     signals.succeeded.connect(succeeded)
     signals.failed.connect(failed)

@@ -43,22 +43,10 @@ from evidence_recorder import APP_NAME, __version__
 from evidence_recorder.core import fsutil
 from evidence_recorder.core import marks as marks_module
 from evidence_recorder.core.bundle import sshsig
-
-# Checking and reading moved to check.py, evidence.py and opened.py. Of the names
-# re-exported here ("X as X"), only ui/app.py (keep_received_bundle) and ui/received.py
-# (open_bundle) still take any from this module; core, the CLI, tests and benchmarks
-# import them from their owners. The re-exports go once ui imports them from there too.
-from evidence_recorder.core.bundle.check import BundleLocked as BundleLocked
-from evidence_recorder.core.bundle.check import BundleReport as BundleReport
-from evidence_recorder.core.bundle.check import keep_received_bundle as keep_received_bundle
-from evidence_recorder.core.bundle.check import verify_bundle as verify_bundle
-from evidence_recorder.core.bundle.evidence import MAX_JSON_DEPTH as MAX_JSON_DEPTH
 from evidence_recorder.core.bundle.evidence import (
     ROLE_ANNOTATIONS,
     ROLE_COVERED_COPY,
 )
-from evidence_recorder.core.bundle.evidence import JsonDamaged as JsonDamaged
-from evidence_recorder.core.bundle.evidence import load_bundle_json as load_bundle_json
 from evidence_recorder.core.bundle.layout import (
     ALLOWED_SIGNERS,
     BAG_INFO,
@@ -76,10 +64,6 @@ from evidence_recorder.core.bundle.layout import (
     VERIFY_CMD,
     VERIFY_SH,
 )
-from evidence_recorder.core.bundle.layout import MAX_ENTRIES as MAX_ENTRIES
-from evidence_recorder.core.bundle.layout import MAX_ENTRY_BYTES as MAX_ENTRY_BYTES
-from evidence_recorder.core.bundle.opened import OpenedBundle as OpenedBundle
-from evidence_recorder.core.bundle.opened import open_bundle as open_bundle
 from evidence_recorder.core.bundle.report_data import ReportCapture, ReportData
 from evidence_recorder.core.bundle.sealnumber import seal_number
 from evidence_recorder.core.bundle.texts import (

@@ -47,6 +47,7 @@ from evidence_recorder.core.errors import (
 )
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import (
+    MAX_TEXT,  # the model's limit on one detail field, which the store enforces
     Artefact,
     ArtefactRole,
     AuditEntry,
@@ -82,7 +83,6 @@ NEW_KEYFILE_NAME = f"{KEYFILE_NAME}.new"
 REKEY_CHUNK_ROWS = 32  # rows copied between two progress reports (originals are large)
 DEFAULT_INCIDENT_TITLE = "Unsorted captures"
 DEFAULT_INCIDENT_DESCRIPTION = "Captures not yet sorted into an incident."
-MAX_TEXT = fields.MAX_TEXT  # characters in a detail, note or reason: pages of text, not a file
 MAX_TITLE = 300
 
 _DETAIL_FIELDS = CaptureDetails.field_names()

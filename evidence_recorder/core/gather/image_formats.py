@@ -5,12 +5,12 @@ deciding the format from the first bytes (never the file name), and a bounded wa
 of each format's structure (PNG chunks, JPEG markers, GIF blocks, the WebP RIFF
 header, the BMP header, HEIF's top-level boxes) that reads the *declared* size
 (HEIF keeps it deep inside, so only libheif reads that), counts frames and finds
-where the picture ends. It decodes nothing and allocates
-nothing in proportion to the declared size, and every walk is bounded in steps; a
-walk that runs past the data or contradicts itself raises :class:`_Malformed` (or
-``struct.error``, ``IndexError``, ``ValueError``), which :mod:`images` turns into
-one plain sentence. It also reads a header's declared size for the bundle checker,
-which must judge received pictures without opening them.
+where the picture ends. It decodes nothing, allocates nothing in proportion to the
+declared size, and every walk is bounded in steps; a walk that runs past the data
+or contradicts itself raises :class:`_Malformed` (or ``struct.error``,
+``IndexError``, ``ValueError``), which :mod:`images` turns into one plain sentence.
+It also reads a header's declared size for the bundle checker, which must judge
+received pictures without opening them.
 """
 
 from __future__ import annotations

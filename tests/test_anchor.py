@@ -29,7 +29,8 @@ from PIL import Image
 from evidence_recorder.core import fsutil
 from evidence_recorder.core.gather import capture, recorder
 from evidence_recorder.core.model import CaptureDetails
-from evidence_recorder.core.vault import anchor, audit, backup
+from evidence_recorder.core.vault import anchor, audit, backup, keychain
+from evidence_recorder.core.vault.keychain import KEYRING_SERVICE
 from evidence_recorder.core.vault.keyfile import KeyFile
 from evidence_recorder.core.vault.store import DB_NAME, Vault
 
@@ -353,7 +354,7 @@ class StuckKeyring(MemoryKeyring):
 @pytest.fixture
 def use_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     previous = keyring.get_keyring()
-    monkeypatch.setattr(anchor, "_keyring_off", False)
+    monkeypatch.setattr(keychain, "_keyring_off", False)
 
     def install(backend: KeyringBackend) -> KeyringBackend:
         keyring.set_keyring(backend)
@@ -368,7 +369,7 @@ def test_the_keychain_copy_catches_a_put_back_when_the_file_is_gone(
     store = use_keyring(MemoryKeyring())
     make_older_copy(closed_vault, tmp_path / "old")
     vault_id = KeyFile.load(closed_vault).vault_id
-    assert json.loads(store.store[(anchor.KEYRING_SERVICE, vault_id)])["captures"] == 4
+    assert json.loads(store.store[(KEYRING_SERVICE, vault_id)])["captures"] == 4
     anchor_file(vault_id).unlink()  # someone deleted the file copy too
     with Vault.open(closed_vault, PASSPHRASE) as vault:
         assert vault.history_warning is not None
@@ -385,7 +386,7 @@ def test_accepting_sticks_even_if_the_keychain_could_not_be_updated(
         locked.setattr(MemoryKeyring, "set_password", BrokenKeyring.set_password)
         vault.accept_history()
         vault_id = vault.vault_id
-    keychain = json.loads(store.store[(anchor.KEYRING_SERVICE, vault_id)])
+    keychain = json.loads(store.store[(KEYRING_SERVICE, vault_id)])
     assert keychain["captures"] == 4  # still the later state: it could not be moved
     with Vault.open(closed_vault, PASSPHRASE) as vault:
         assert vault.history_warning is None  # the log says that state was left on purpose
@@ -403,12 +404,12 @@ def test_a_failing_keychain_falls_back_to_the_file(older_copy: Path, use_keyring
 
 def test_a_keychain_that_never_answers_does_not_hang_the_unlock(
         closed_vault: Path, use_keyring: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(anchor, "KEYRING_TIMEOUT", 0.2)
+    monkeypatch.setattr(keychain, "KEYRING_TIMEOUT", 0.2)
     use_keyring(StuckKeyring())
     try:
         with Vault.open(closed_vault, PASSPHRASE) as vault:
             assert vault.history_warning is None
-        assert anchor._keyring_off  # given up on for the rest of the run
+        assert keychain._keyring_off  # given up on for the rest of the run
     finally:
         StuckKeyring.release.set()
 
@@ -418,12 +419,12 @@ def test_fail_null_and_plaintext_keychains_are_never_used(use_keyring: Any) -> N
 
     for backend in (fail.Keyring(), null.Keyring()):
         use_keyring(backend)
-        assert anchor._backend() is None
+        assert keychain._backend() is None
     plaintext = type("PlaintextKeyring", (MemoryKeyring,), {"__module__": "keyrings.alt.file"})
     use_keyring(plaintext())
-    assert anchor._backend() is None
+    assert keychain._backend() is None
     real = use_keyring(MemoryKeyring())
-    assert anchor._backend() is real
+    assert keychain._backend() is real
 
 
 def test_advance_re_signs_under_a_new_data_key(vault: Vault) -> None:

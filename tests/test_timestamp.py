@@ -24,13 +24,13 @@ from tsa import (
     tsa_server_fixture,  # noqa: F401 - provides the tsa_server fixture
 )
 
+from evidence_recorder.core.bundle.cms import _sorted_certificates
 from evidence_recorder.core.bundle.timestamp import (
     MAX_RESPONSE_BYTES,
     TimestampForged,
     TimestampInfo,
     TimestampMismatch,
     TimestampUntrusted,
-    _sorted_certificates,
     inspect_timestamp,
     request_timestamp,
 )

@@ -34,13 +34,12 @@ from tsa import (
 
 from evidence_recorder.core.bundle import trust
 from evidence_recorder.core.bundle.check import verify_bundle
+from evidence_recorder.core.bundle.cms import _children, _tlv
 from evidence_recorder.core.bundle.seal import ExportOptions, export_bundle
 from evidence_recorder.core.bundle.timestamp import (
     StampState,
     TimestampForged,
     TimestampMismatch,
-    _children,
-    _tlv,
     check_timestamp,
     request_timestamp,
 )
@@ -536,7 +535,7 @@ def test_corpus_globalsign_token_without_certificates() -> None:
 def _embedded(tsr: bytes) -> list[x509.Certificate]:
     from rfc3161_client import decode_timestamp_response
 
-    from evidence_recorder.core.bundle.timestamp import _sorted_certificates
+    from evidence_recorder.core.bundle.cms import _sorted_certificates
 
     response = decode_timestamp_response(_sorted_certificates(tsr))
     return [x509.load_der_x509_certificate(d) for d in response.signed_data.certificates]

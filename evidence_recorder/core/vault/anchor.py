@@ -6,16 +6,20 @@ chain is intact, so nothing inside the vault can tell. The anchor is the memory 
 can: after every committed write, this computer notes the audit head (its sequence
 number and hash), the number of captures and when the vault was opened, MACed under a
 key derived from the vault's data key, in the user's config folder and, where a real
-one exists, the OS keychain. At every unlock the vault's chain must still hold the
-anchor's head; if it does not, the vault is *behind* (an older copy) or *diverged*
-(another copy), and it stays flagged until the person says they put it back on
-purpose, which is written to the audit log and moves the anchor.
+one exists, the OS keychain (:mod:`keychain`). At every unlock the vault's chain must
+still hold the anchor's head; if it does not, the vault is *behind* (an older copy) or
+*diverged* (another copy), and it stays flagged until the person says they put it back
+on purpose, which is written to the audit log and moves the anchor.
 
 What the anchor cannot do is in SECURITY.md ("The vault's history anchor").
 
 Ordering rules that keep it from crying wolf: the anchor is written only after the
 database commit it describes (a crash leaves it lagging, which is harmless, never
 ahead), always atomically, and never moved while a warning is unresolved.
+
+It stays one module of about 600 lines on purpose: writing, checking, accepting
+and restoring are the life of one record and must all keep those ordering rules,
+so splitting them would spread one invariant over several files.
 """
 
 from __future__ import annotations
@@ -26,18 +30,17 @@ import hmac
 import json
 import logging
 import os
-import threading
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from evidence_recorder.core import fsutil
 from evidence_recorder.core.model import iso_utc, parse_iso_utc, utc_now
+from evidence_recorder.core.vault.keychain import _keyring_read, _keyring_write
 
 if TYPE_CHECKING:
     from evidence_recorder.core.vault.store import Vault
@@ -49,8 +52,6 @@ ANCHOR_FORMAT = "evidence-recorder-anchor"
 ANCHOR_VERSION = 1
 MAC_INFO = b"evidence-recorder/history-anchor/mac/v1"  # only ever used for this MAC
 MAX_ANCHOR_BYTES = 4096
-KEYRING_SERVICE = "Evidence Recorder vault history"
-KEYRING_TIMEOUT = 3.0  # seconds; a keychain that does not answer must not hang an unlock
 
 # Audit actions written by this module.
 ACTION_BEHIND = "vault.history_behind"
@@ -235,76 +236,6 @@ def decode(raw: bytes | str, key: bytes, vault_id: str) -> Anchor:
     if not hmac.compare_digest(want, mac) or anchor.vault_id != vault_id:
         raise Unreadable("the MAC does not match")
     return anchor
-
-
-# ---------------------------------------------------------------------- the keychain
-
-_keyring_off = False  # set for the rest of the process once the keychain failed to answer
-T = TypeVar("T")
-
-
-def _bounded(fn: Callable[[], T]) -> tuple[bool, T | None]:
-    """Run a keychain call with a time limit: (finished without error, its result)."""
-    global _keyring_off
-    if _keyring_off:
-        return False, None
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = fn()
-        except Exception as exc:
-            box["error"] = type(exc).__name__
-
-    worker = threading.Thread(target=run, name="anchor-keychain", daemon=True)
-    worker.start()
-    worker.join(KEYRING_TIMEOUT)
-    if worker.is_alive():
-        _keyring_off = True
-        _log.warning("The keychain did not answer; the history anchor uses its file only.")
-        return False, None
-    if "error" in box:
-        _log.info("The keychain refused the history anchor (%s); using the file.", box["error"])
-        return False, None
-    return True, box.get("value")
-
-
-def _backend() -> Any:
-    """The keychain to use, or None for none: never keyring's fail, null or plaintext ones."""
-    import keyring
-    from keyring.backends import chainer
-
-    found = keyring.get_keyring()
-    candidates = list(found.backends) if isinstance(found, chainer.ChainerBackend) else [found]
-    for backend in candidates:
-        module = type(backend).__module__
-        if module.startswith(("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")):
-            continue
-        try:
-            if float(backend.priority) < 1:
-                continue
-        except Exception:  # noqa: S112 - a backend that cannot say is not used
-            continue
-        return backend
-    return None
-
-
-def _keyring_read(vault_id: str) -> str | None:
-    def read() -> str | None:
-        backend = _backend()
-        return None if backend is None else backend.get_password(KEYRING_SERVICE, vault_id)
-
-    ok, value = _bounded(read)
-    return value if ok and isinstance(value, str) else None
-
-
-def _keyring_write(vault_id: str, text: str) -> None:
-    def write() -> None:
-        backend = _backend()
-        if backend is not None:
-            backend.set_password(KEYRING_SERVICE, vault_id, text)
-
-    _bounded(write)
 
 
 # ---------------------------------------------------------------------- reading copies

@@ -207,10 +207,10 @@ def test_audit_lines_end_with_this_export_and_are_checked(vault: Vault, tmp_path
 def test_declared_size_reads_headers(make: str) -> None:
     import hostile_files
 
-    from evidence_recorder.core.gather import images
+    from evidence_recorder.core.gather import image_formats
 
     data = getattr(hostile_files, make)(width=123, height=45)
-    assert images.declared_size(data[: images.HEADER_BYTES]) == (123, 45)
+    assert image_formats.declared_size(data[: image_formats.HEADER_BYTES]) == (123, 45)
 
 
 def test_a_picture_bomb_in_a_bundle_is_refused_from_its_header(vault: Vault,

@@ -51,7 +51,7 @@ from evidence_recorder.core.bundle.layout import (
 )
 from evidence_recorder.core.bundle.sealnumber import seal_number
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, WrongSecret
-from evidence_recorder.core.gather import images
+from evidence_recorder.core.gather import image_formats, images
 from evidence_recorder.core.model import iso_utc
 from evidence_recorder.core.vault import audit
 from evidence_recorder.core.vault.store import Vault
@@ -408,10 +408,10 @@ def _too_big_a_picture(zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -
     """A picture bomb is refused from its header, before anything decodes it."""
     try:
         with zf.open(info) as fh:
-            head = fh.read(images.HEADER_BYTES)
+            head = fh.read(image_formats.HEADER_BYTES)
     except Exception as exc:  # zipfile raises many kinds on hostile input
         raise _Unreadable(f"{label} could not be read from the ZIP ({_why(exc)}).") from exc
-    return images.too_many_pixels(images.declared_size(head))
+    return images.too_many_pixels(image_formats.declared_size(head))
 
 
 def _check_timestamp(tsr: bytes, signature: bytes, report: BundleReport) -> None:

@@ -75,8 +75,6 @@ from evidence_recorder.core.gather.image_formats import (
 )
 
 # Re-exported: the bundle checker reads received pictures' headers through this module.
-from evidence_recorder.core.gather.image_formats import HEADER_BYTES as HEADER_BYTES
-from evidence_recorder.core.gather.image_formats import declared_size as declared_size
 from evidence_recorder.core.model import ImportSource, iso_utc
 
 _log = logging.getLogger(__name__)

@@ -15,8 +15,16 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QDate, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import (
+    QDate,
+    QModelIndex,
+    QPoint,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -56,6 +64,7 @@ from evidence_recorder.ui.capture_dialogs import DescribeDialog, EditorDialog
 from evidence_recorder.ui.capture_flow import CaptureController
 from evidence_recorder.ui.delegates import configure_grid_view, configure_table_view
 from evidence_recorder.ui.describe import DescribePanel
+from evidence_recorder.ui.geometry import remember_geometry
 from evidence_recorder.ui.guide import (
     ChildProtectionDialog,
     GuideDialog,
@@ -121,7 +130,7 @@ class MainWindow(QMainWindow):
         session.annotations_changed.connect(self.capture_model.forget_thumbnail)
         session.captures_changed.connect(self.reload_captures)
         session.incidents_changed.connect(self.reload_incidents)
-        self._restore_geometry()
+        self._geometry = remember_geometry(self, "main", QSize(1280, 720), [self.splitter])
 
     # ------------------------------------------------------------------ building
 
@@ -489,23 +498,6 @@ class MainWindow(QMainWindow):
         column.addWidget(self.preview_bar)
         column.addWidget(self.viewer, 1)
         return preview
-
-    def _restore_geometry(self) -> None:
-        store = QSettings()
-        geometry = store.value("main/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 720)
-        state = store.value("main/splitter")
-        if isinstance(state, QByteArray):
-            self.splitter.restoreState(state)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        store = QSettings()
-        store.setValue("main/geometry", self.saveGeometry())
-        store.setValue("main/splitter", self.splitter.saveState())
-        super().closeEvent(event)
 
     # ------------------------------------------------------------------ data
 

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QListView,
@@ -952,7 +951,7 @@ class MainWindow(QMainWindow):
     def delete_capture(self) -> None:
         if self._current_capture is None:
             return
-        reason, ok = QInputDialog.getText(
+        reason, ok = messages.get_text(
             self, self.tr("Delete capture"),
             self.tr("Deleting removes the picture for good. Your policy asks you to keep "
                     "originals,\nso only delete a capture taken by mistake. Why are you deleting "
@@ -969,7 +968,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ incidents
 
     def new_incident(self) -> None:
-        title, ok = QInputDialog.getText(self, self.tr("New incident"), self.tr(
+        title, ok = messages.get_text(self, self.tr("New incident"), self.tr(
                 "Title (for example, “Comments on the school Facebook page”):"))
         if not ok:
             return
@@ -987,8 +986,8 @@ class MainWindow(QMainWindow):
         if incident_id is None:
             return
         current = self.incident_model.incident_at(self.incident_view.currentIndex().row())
-        title, ok = QInputDialog.getText(self, self.tr("Rename incident"), self.tr("New title:"),
-                                         text=current.title)
+        title, ok = messages.get_text(self, self.tr("Rename incident"), self.tr("New title:"),
+                                      text=current.title)
         if ok:
             try:
                 self.session.edit_incident(incident_id, title=title)
@@ -1000,7 +999,7 @@ class MainWindow(QMainWindow):
         if incident_id is None:
             return
         current = self.incident_model.incident_at(self.incident_view.currentIndex().row())
-        text, ok = QInputDialog.getMultiLineText(
+        text, ok = messages.get_multiline_text(
             self, self.tr("Describe incident"),
             self.tr("What is this incident about? When did it start?"),
             current.description)

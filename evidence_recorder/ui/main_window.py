@@ -590,8 +590,9 @@ class MainWindow(QMainWindow):
         if count > FIRST_PAGE:
             self._show_captures(self.session.captures(incident, newest=FIRST_PAGE), count)
             generation = self._reload_generation  # the view asks for thumbnails as it paints
-            QTimer.singleShot(50, lambda: self._load_rest_when_idle(incident, generation,
-                                                                    FIRST_PAGE_PATIENCE))
+            # With self as the context: a window closed and deleted meanwhile is not called.
+            QTimer.singleShot(50, self, lambda: self._load_rest_when_idle(
+                incident, generation, FIRST_PAGE_PATIENCE))
             return
         captures = self.session.captures(incident)
         self._show_captures(captures, len(captures))
@@ -602,8 +603,8 @@ class MainWindow(QMainWindow):
         if generation != self._reload_generation or not self.session.is_unlocked:
             return
         if self.capture_model.thumbnails_pending() and patience > 0:
-            QTimer.singleShot(50, lambda: self._load_rest_when_idle(incident, generation,
-                                                                    patience - 1))
+            QTimer.singleShot(50, self, lambda: self._load_rest_when_idle(
+                incident, generation, patience - 1))
             return
 
         def rest(captures: list[Capture]) -> None:

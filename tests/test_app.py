@@ -319,26 +319,39 @@ def test_editor_dialog_stores_annotations_and_keeps_the_original(qtbot, controll
     assert controller.session.capture(capture_id).has_annotations
 
 
-def test_delete_asks_for_a_reason(qtbot, controller, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_delete_asks_for_a_reason(qtbot, controller) -> None:  # type: ignore[no-untyped-def]
     _capture_one(qtbot, controller)
-    monkeypatch.setattr(main_window_module.QInputDialog, "getText",
-                        lambda *a, **k: ("taken by mistake", True))
+    messages.set_next_text("taken by mistake")
     controller.main.delete_capture()
     assert controller.session.captures() == []
     assert controller.session.audit_entries()[-1].details["reason"] == "taken by mistake"
 
 
-def test_new_and_renamed_incidents(qtbot, controller, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_new_and_renamed_incidents(qtbot, controller) -> None:  # type: ignore[no-untyped-def]
     create_vault(qtbot, controller)
-    monkeypatch.setattr(main_window_module.QInputDialog, "getText",
-                        lambda *a, **k: ("School Facebook page", True))
+    messages.set_next_text("School Facebook page")
     controller.main.new_incident()
     assert controller.main.incident_model.rowCount() == 2
     assert controller.main.current_incident_id() == controller.session.incidents()[1].id
-    monkeypatch.setattr(main_window_module.QInputDialog, "getText",
-                        lambda *a, **k: ("Facebook: school page", True))
+    messages.set_next_text("Facebook: school page")
     controller.main.rename_incident()
     assert controller.session.incidents()[1].title == "Facebook: school page"
+
+
+def test_an_incident_is_described_and_a_cancelled_prompt_changes_nothing(  # type: ignore[no-untyped-def]
+        qtbot, controller) -> None:
+    create_vault(qtbot, controller)
+    messages.set_next_text("School Facebook page")
+    controller.main.new_incident()
+    about = "Started on 3 March.\nThree accounts so far."
+    messages.set_next_text(about)
+    controller.main.describe_incident()
+    assert messages.shown[-1][0] == "Describe incident"
+    assert controller.session.incidents()[1].description == about
+    messages.set_next_text("typed, then cancelled", accepted=False)
+    controller.main.rename_incident()
+    assert messages.shown[-1] == ("Rename incident", "New title:")
+    assert controller.session.incidents()[1].title == "School Facebook page"
 
 
 def test_crash_dialog_report_holds_no_message(qtbot, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -995,3 +995,25 @@ def test_report_copies_left_by_a_killed_viewer_are_swept(
     sweep_report_copies()
     assert not left.exists(), "a copy whose viewer was killed stays behind"
     assert mine.exists() and other.exists()
+
+
+def test_the_viewer_keeps_its_layout_under_the_keys_it_always_used(
+        open_viewer: Callable[..., BundleViewer], qtbot: QtBot) -> None:
+    """ui/geometry.py saves it now, still as bundleViewer/geometry and bundleViewer/splitter."""
+    from PySide6.QtCore import QSettings
+
+    QSettings().remove("bundleViewer")
+    viewer = open_viewer(FakeOpener())
+    qtbot.waitExposed(viewer)
+    viewer.resize(760, 620)  # the offscreen screen is 800 x 800
+    viewer.splitter.setSizes([300, 460])
+    sizes = viewer.splitter.sizes()
+    viewer.close()
+    assert QSettings().value("bundleViewer/geometry") == viewer.saveGeometry()
+    assert QSettings().value("bundleViewer/splitter") == viewer.splitter.saveState()
+    again = open_viewer(FakeOpener())
+    qtbot.waitExposed(again)
+    assert (again.width(), again.height()) == (760, 620)
+    assert again.splitter.sizes() == sizes
+    again.close()
+    QSettings().remove("bundleViewer")

@@ -107,7 +107,7 @@ _TEXT_CALLS.update({
     "setTabText": (1,), "addTab": (1,),
     # QInputDialog and QFileDialog: the title and the label.
     "getText": (1, 2), "getMultiLineText": (1, 2), "getItem": (1, 2), "getInt": (1, 2),
-    "get_text": (1, 2),
+    "get_text": (1, 2), "get_multiline_text": (1, 2),
     "getOpenFileNames": (1, 3), "getSaveFileName": (1, 3), "getExistingDirectory": (1,),
     # Our own wrappers around message boxes and file dialogs.
     "info": (1, 2), "warn": (1, 2), "error": (1, 2), "ask": (1, 2),

@@ -165,7 +165,7 @@ class AppController(QObject):
             self.settings.set(options.GUIDE_SEEN, True)
             from evidence_recorder.ui.guide import GuideDialog
 
-            QTimer.singleShot(0, lambda: GuideDialog(self.main).exec())
+            QTimer.singleShot(0, self.main, lambda: GuideDialog(self.main).exec())
 
     def lock(self, how: str = "locked by you") -> None:
         self.session.lock(how=how)

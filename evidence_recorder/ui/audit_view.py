@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
+    QSize,
     Qt,
 )
 from PySide6.QtWidgets import (
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 from evidence_recorder.core import fields
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import AuditEntry, parse_iso_utc
+from evidence_recorder.ui.geometry import remember_geometry
 from evidence_recorder.ui.i18n import field_text
 from evidence_recorder.ui.plain import tooltip
 from evidence_recorder.ui.wording import category_label, format_short, format_utc
@@ -316,7 +318,7 @@ class AuditDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(1000, 560)
+        self._geometry = remember_geometry(self, "audit", QSize(1000, 560), [split])
 
     def _show_details(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid():

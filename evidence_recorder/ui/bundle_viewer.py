@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QCoreApplication, QModelIndex, QSettings, Qt, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QModelIndex, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -101,6 +101,7 @@ from evidence_recorder.ui.bundle_wording import (
     _tr,
     make_plain_text,
 )
+from evidence_recorder.ui.geometry import remember_geometry
 from evidence_recorder.ui.guide import (
     ChildProtectionDialog,
     child_protection_tip,
@@ -236,7 +237,8 @@ class BundleViewer(QMainWindow):
         self.model = TimelineModel(self)
         self._build_actions()
         self._build_layout()
-        self._restore_geometry()
+        self._geometry = remember_geometry(self, "bundleViewer", QSize(1280, 720),
+                                           [self.splitter])
         self._update_actions()
 
     # ------------------------------------------------------------------ building
@@ -427,24 +429,6 @@ class BundleViewer(QMainWindow):
         self.busy_bar.setAccessibleName(self.tr("Checking the bundle"))
         self.busy_bar.setVisible(False)
         self.statusBar().addPermanentWidget(self.busy_bar)
-
-    # ------------------------------------------------------------------ geometry
-
-    def _restore_geometry(self) -> None:
-        store = QSettings()
-        geometry = store.value("bundleViewer/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 720)
-        state = store.value("bundleViewer/splitter")
-        if isinstance(state, QByteArray):
-            self.splitter.restoreState(state)
-
-    def _save_geometry(self) -> None:
-        store = QSettings()
-        store.setValue("bundleViewer/geometry", self.saveGeometry())
-        store.setValue("bundleViewer/splitter", self.splitter.saveState())
 
     # ------------------------------------------------------------------ state
 
@@ -892,7 +876,6 @@ class BundleViewer(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._closed = True
         self._generation += 1  # a bundle still opening is closed as soon as it arrives
-        self._save_geometry()
         self._drop_bundle()
         self.banner.clear()
         self.setWindowTitle(self._title())

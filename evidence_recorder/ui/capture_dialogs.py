@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -21,6 +22,7 @@ from evidence_recorder.core.model import Capture
 from evidence_recorder.ui import messages
 from evidence_recorder.ui.describe import DescribePanel
 from evidence_recorder.ui.editor import AnnotationEditor
+from evidence_recorder.ui.geometry import remember_geometry
 from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.imageview import ImageView
 from evidence_recorder.ui.session import VaultSession
@@ -125,7 +127,7 @@ class EditorDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(1180, 760)
+        self._geometry = remember_geometry(self, "editor", QSize(1180, 760))
 
     def save(self) -> None:
         data = self.editor.annotations()

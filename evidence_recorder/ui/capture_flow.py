@@ -111,7 +111,7 @@ class CaptureController(QObject):
             self._countdown.show_seconds(self._left)
             self._timer.start()
         else:
-            QTimer.singleShot(HIDE_SETTLE_MS if self.hide_windows else 0, self._grab)
+            QTimer.singleShot(HIDE_SETTLE_MS if self.hide_windows else 0, self, self._grab)
 
     def cancel(self) -> None:
         self._timer.stop()
@@ -127,7 +127,7 @@ class CaptureController(QObject):
             return
         self._timer.stop()
         self._close_countdown()
-        QTimer.singleShot(HIDE_SETTLE_MS, self._grab)
+        QTimer.singleShot(HIDE_SETTLE_MS, self, self._grab)
 
     def _close_countdown(self) -> None:
         if self._countdown is not None:

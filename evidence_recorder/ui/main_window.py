@@ -16,15 +16,14 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QDate, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QDate, QModelIndex, QPoint, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDateEdit,
     QDialog,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QListView,
@@ -56,6 +55,7 @@ from evidence_recorder.ui.capture_dialogs import DescribeDialog, EditorDialog
 from evidence_recorder.ui.capture_flow import CaptureController
 from evidence_recorder.ui.delegates import configure_grid_view, configure_table_view
 from evidence_recorder.ui.describe import DescribePanel
+from evidence_recorder.ui.geometry import remember_geometry
 from evidence_recorder.ui.guide import (
     ChildProtectionDialog,
     GuideDialog,
@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
         session.annotations_changed.connect(self.capture_model.forget_thumbnail)
         session.captures_changed.connect(self.reload_captures)
         session.incidents_changed.connect(self.reload_incidents)
-        self._restore_geometry()
+        self._geometry = remember_geometry(self, "main", QSize(1280, 720), [self.splitter])
 
     # ------------------------------------------------------------------ building
 
@@ -500,23 +500,6 @@ class MainWindow(QMainWindow):
         column.addWidget(self.viewer, 1)
         return preview
 
-    def _restore_geometry(self) -> None:
-        store = QSettings()
-        geometry = store.value("main/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 720)
-        state = store.value("main/splitter")
-        if isinstance(state, QByteArray):
-            self.splitter.restoreState(state)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        store = QSettings()
-        store.setValue("main/geometry", self.saveGeometry())
-        store.setValue("main/splitter", self.splitter.saveState())
-        super().closeEvent(event)
-
     # ------------------------------------------------------------------ data
 
     def _load_thumbnail(self, capture_id: int) -> bytes:
@@ -609,8 +592,9 @@ class MainWindow(QMainWindow):
         if count > FIRST_PAGE:
             self._show_captures(self.session.captures(incident, newest=FIRST_PAGE), count)
             generation = self._reload_generation  # the view asks for thumbnails as it paints
-            QTimer.singleShot(50, lambda: self._load_rest_when_idle(incident, generation,
-                                                                    FIRST_PAGE_PATIENCE))
+            # With self as the context: a window closed and deleted meanwhile is not called.
+            QTimer.singleShot(50, self, lambda: self._load_rest_when_idle(
+                incident, generation, FIRST_PAGE_PATIENCE))
             return
         captures = self.session.captures(incident)
         self._show_captures(captures, len(captures))
@@ -621,8 +605,8 @@ class MainWindow(QMainWindow):
         if generation != self._reload_generation or not self.session.is_unlocked:
             return
         if self.capture_model.thumbnails_pending() and patience > 0:
-            QTimer.singleShot(50, lambda: self._load_rest_when_idle(incident, generation,
-                                                                    patience - 1))
+            QTimer.singleShot(50, self, lambda: self._load_rest_when_idle(
+                incident, generation, patience - 1))
             return
 
         def rest(captures: list[Capture]) -> None:
@@ -986,7 +970,7 @@ class MainWindow(QMainWindow):
     def delete_capture(self) -> None:
         if self._current_capture is None:
             return
-        reason, ok = QInputDialog.getText(
+        reason, ok = messages.get_text(
             self, self.tr("Delete capture"),
             self.tr("Deleting removes the picture for good. Your policy asks you to keep "
                     "originals,\nso only delete a capture taken by mistake. Why are you deleting "
@@ -1003,7 +987,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ incidents
 
     def new_incident(self) -> None:
-        title, ok = QInputDialog.getText(self, self.tr("New incident"), self.tr(
+        title, ok = messages.get_text(self, self.tr("New incident"), self.tr(
                 "Title (for example, “Comments on the school Facebook page”):"))
         if not ok:
             return
@@ -1021,8 +1005,8 @@ class MainWindow(QMainWindow):
         if incident_id is None:
             return
         current = self.incident_model.incident_at(self.incident_view.currentIndex().row())
-        title, ok = QInputDialog.getText(self, self.tr("Rename incident"), self.tr("New title:"),
-                                         text=current.title)
+        title, ok = messages.get_text(self, self.tr("Rename incident"), self.tr("New title:"),
+                                      text=current.title)
         if ok:
             try:
                 self.session.edit_incident(incident_id, title=title)
@@ -1034,7 +1018,7 @@ class MainWindow(QMainWindow):
         if incident_id is None:
             return
         current = self.incident_model.incident_at(self.incident_view.currentIndex().row())
-        text, ok = QInputDialog.getMultiLineText(
+        text, ok = messages.get_multiline_text(
             self, self.tr("Describe incident"),
             self.tr("What is this incident about? When did it start?"),
             current.description)

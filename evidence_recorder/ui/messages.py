@@ -1,7 +1,9 @@
 """Every message box goes through here, so that tests can answer them in advance.
 
 After KeePassXC's ``MessageBox::setNextAnswer``: a test queues the button it wants
-pressed, and the next box returns it at once without showing anything.
+pressed, and the next box returns it at once without showing anything. Prompts for a
+line or a few lines of text (:func:`get_text`, :func:`get_multiline_text`; nothing else
+in the app uses ``QInputDialog``) are answered the same way with :func:`set_next_text`.
 
 Every box shows its texts as plain text: they often carry a file's name or words
 from a received bundle, which Qt would otherwise render as markup if they looked
@@ -11,6 +13,7 @@ like it. :func:`get_text` asks for a line of text the same way.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
@@ -18,12 +21,26 @@ from PySide6.QtWidgets import QInputDialog, QLabel, QLineEdit, QMessageBox, QWid
 
 Button = QMessageBox.StandardButton
 
-_next_answers: deque[Button] = deque()
-shown: list[tuple[str, str]] = []  # (title, text) of every box, for tests to read
+
+@dataclass(frozen=True, slots=True)
+class TextAnswer:
+    """What a test types into the next text prompt, and whether it then presses OK."""
+
+    text: str
+    accepted: bool = True
+
+
+_next_answers: deque[Button | TextAnswer] = deque()
+shown: list[tuple[str, str]] = []  # (title, text) of every box and prompt, for tests to read
 
 
 def set_next_answer(answer: Button) -> None:
     _next_answers.append(answer)
+
+
+def set_next_text(text: str, *, accepted: bool = True) -> None:
+    """Answer the next :func:`get_text` or :func:`get_multiline_text` without showing it."""
+    _next_answers.append(TextAnswer(text, accepted))
 
 
 def _show(icon: QMessageBox.Icon, parent: QWidget | None, title: str, text: str,
@@ -31,8 +48,15 @@ def _show(icon: QMessageBox.Icon, parent: QWidget | None, title: str, text: str,
           labels: dict[Button, str] | None = None) -> Button:
     shown.append((title, text))
     if _next_answers:
-        return _next_answers.popleft()
+        return _button_answer()
     return Button(make_box(icon, parent, title, text, buttons, default, detail, labels).exec())
+
+
+def _button_answer() -> Button:
+    answer = _next_answers.popleft()
+    if isinstance(answer, TextAnswer):
+        raise TypeError(f"a message box got the answer meant for a text prompt: {answer!r}")
+    return answer
 
 
 def _plain_labels(dialog: QWidget) -> None:
@@ -69,7 +93,7 @@ def info_with_copy(parent: QWidget | None, title: str, text: str, *, copy_label:
     """
     shown.append((title, text))
     if _next_answers:
-        _next_answers.popleft()
+        _button_answer()
         return
     box = make_copy_box(parent, title, text, copy_label=copy_label, copy_text=copy_text,
                         copied_label=copied_label)
@@ -108,10 +132,12 @@ def ask(parent: QWidget | None, title: str, text: str, *, yes: Button = Button.Y
 
 def make_text_dialog(parent: QWidget | None, title: str, label: str,
                      echo: QLineEdit.EchoMode = QLineEdit.EchoMode.Normal,
-                     text: str = "") -> QInputDialog:
+                     text: str = "", *, multiline: bool = False) -> QInputDialog:
     """The dialog :func:`get_text` shows, its prompt plain (it may name a file)."""
     dialog = QInputDialog(parent)
     dialog.setInputMode(QInputDialog.InputMode.TextInput)
+    if multiline:
+        dialog.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
     dialog.setWindowTitle(title)
     dialog.setLabelText(label)
     dialog.setTextEchoMode(echo)
@@ -124,8 +150,23 @@ def get_text(parent: QWidget | None, title: str, label: str,
              echo: QLineEdit.EchoMode = QLineEdit.EchoMode.Normal,
              text: str = "") -> tuple[str, bool]:
     """Like ``QInputDialog.getText``, but the prompt is shown as plain text."""
-    dialog = make_text_dialog(parent, title, label, echo, text)
+    return _ask_text(make_text_dialog(parent, title, label, echo, text))
+
+
+def get_multiline_text(parent: QWidget | None, title: str, label: str,
+                       text: str = "") -> tuple[str, bool]:
+    """Like ``QInputDialog.getMultiLineText``, but the prompt is shown as plain text."""
+    return _ask_text(make_text_dialog(parent, title, label, text=text, multiline=True))
+
+
+def _ask_text(dialog: QInputDialog) -> tuple[str, bool]:
+    shown.append((dialog.windowTitle(), dialog.labelText()))
     try:
+        # Only a text answer is taken: a button queued for a box after this prompt waits.
+        answer = _next_answers[0] if _next_answers else None
+        if isinstance(answer, TextAnswer):
+            _next_answers.popleft()
+            return answer.text, answer.accepted
         accepted = dialog.exec() == QInputDialog.DialogCode.Accepted
         return dialog.textValue(), accepted
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import json
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import QLabel
 from evidence_recorder import cli
 from evidence_recorder.core import fields
 from evidence_recorder.core.bundle import report
+from evidence_recorder.core.bundle.evidence import BundleEvidence, read_evidence
 from evidence_recorder.core.bundle.report_data import ReportCapture, ReportData
 from evidence_recorder.core.errors import RefusedInput
 from evidence_recorder.core.model import (
@@ -266,12 +268,23 @@ def test_the_table_filter_searches_every_field(qtbot) -> None:  # type: ignore[n
 # ---------------------------------------------------------------------- the viewer
 
 
+_FILES = {"original": "data/captures/7/original.png", "redacted": None,
+          "metadata": "data/captures/7/metadata.json"}
+
+
+def _schema_1(capture: dict[str, object]) -> BundleEvidence:
+    """A schema-1 evidence list holding one capture, read as the viewer reads it."""
+    return read_evidence(json.dumps({
+        "schema_version": 1, "exported_at": "2026-11-25T12:00:00.000Z",
+        "exported_by": "A. Teacher", "role": "", "audience": "headteacher",
+        "incidents": [{"id": 1, "title": "Bus stop", "description": "", "started_at": ""}],
+        "captures": [capture]}))
+
+
 def test_the_viewer_details_show_each_field_in_its_group() -> None:
     from evidence_recorder.ui.bundle_details import captures_of, details_html
 
-    evidence = {"incidents": [{"id": 1, "title": "Bus stop"}],
-                "captures": [{**_capture().full(), "files": {}}]}
-    (entry,) = captures_of(evidence)
+    (entry,) = captures_of(_schema_1({**_capture().full(), "files": _FILES}))
     assert entry.capture.details == FILLED
     text = details_html(entry)
     last = -1
@@ -288,8 +301,8 @@ def test_the_viewer_details_show_each_field_in_its_group() -> None:
 def test_a_bundle_without_details_reads_the_declared_summary_keys() -> None:
     from evidence_recorder.ui.bundle_details import captures_of
 
-    raw = {**_capture().summary(), "files": {}}
-    (entry,) = captures_of({"captures": [raw]})
+    raw = {**_capture().summary(), "files": _FILES}
+    (entry,) = captures_of(_schema_1(raw))
     for f in fields.FIELDS:
         expected = getattr(FILLED, f.name) if f.summary_key else ""
         assert getattr(entry.capture.details, f.name) == expected, f.name

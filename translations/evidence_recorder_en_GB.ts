@@ -396,7 +396,7 @@
 <context>
     <name>AuditDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/audit_view.py" line="+283"/>
+        <location filename="../evidence_recorder/ui/audit_view.py" line="+285"/>
         <source>Audit log</source>
         <translation type="unfinished"></translation>
     </message>
@@ -871,7 +871,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+499"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+483"/>
         <location filename="../evidence_recorder/ui/bundle_wording.py" line="+14"/>
         <source>Checking the bundle…</source>
         <translation type="unfinished"></translation>
@@ -1014,7 +1014,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-242"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-224"/>
         <source>&amp;Open another bundle…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1030,12 +1030,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     </message>
     <message>
         <location line="+1"/>
-        <location line="+224"/>
+        <location line="+206"/>
         <source>Keep a copy of this bundle in your own evidence vault</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-221"/>
+        <location line="-203"/>
         <source>Open the &amp;report (PDF)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1155,7 +1155,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+101"/>
+        <location line="+83"/>
         <source>Only a bundle whose list of evidence can be read can be saved into a vault</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1242,7 +1242,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-444"/>
+        <location line="-426"/>
         <source>Original picture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1262,18 +1262,18 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+61"/>
+        <location line="+43"/>
         <source>Only an intact bundle can be saved into a vault</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+68"/>
-        <location line="+358"/>
+        <location line="+357"/>
         <source>Bundle not opened</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-351"/>
+        <location line="-350"/>
         <source>That passphrase does not open this bundle. Check it with the person who sent it, then try again.
 
 Passphrase:</source>
@@ -1349,7 +1349,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+189"/>
+        <location line="+188"/>
         <source>There is no file called “{name}” there. It may have been moved or renamed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1766,7 +1766,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>DescribeDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/capture_dialogs.py" line="+47"/>
+        <location filename="../evidence_recorder/ui/capture_dialogs.py" line="+49"/>
         <source>Describe these pictures</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2229,17 +2229,17 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/gather/capture.py" line="+49"/>
+        <location filename="../evidence_recorder/core/gather/grabbers.py" line="+37"/>
         <source>Evidence Recorder could not see the screen: no display is available.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+213"/>
+        <location line="+182"/>
         <source>Evidence Recorder could not read the screen. If the monitors or the screen resolution just changed, try again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+93"/>
+        <location filename="../evidence_recorder/core/gather/capture.py" line="+115"/>
         <source>Choose a monitor or a region to capture, not both.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2290,7 +2290,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/bundle/timestamp.py" line="+167"/>
+        <location filename="../evidence_recorder/core/bundle/timestamp.py" line="+171"/>
         <source>There is nothing to timestamp: the signature file is empty.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2991,12 +2991,12 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+20"/>
-        <location line="+782"/>
+        <location line="+766"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-741"/>
+        <location line="-725"/>
         <source>Capture whole &amp;screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3436,23 +3436,23 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+2"/>
-        <location line="+216"/>
+        <location line="+200"/>
         <location line="+35"/>
         <source>Show &amp;original</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-249"/>
+        <location line="-233"/>
         <source>See the capture as it was taken, with nothing covered</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+83"/>
+        <location line="+66"/>
         <source>You restored a backup</source>
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+81"/>
+        <location line="+82"/>
         <source>%n capture in this incident</source>
         <translation type="unfinished">
             <numerusform></numerusform>

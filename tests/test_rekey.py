@@ -23,9 +23,10 @@ from test_faults import add_capture, fill, small_disk  # noqa: F401 - small_disk
 from evidence_recorder.core import fsutil
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDamaged, WrongSecret
 from evidence_recorder.core.paths import KEYFILE_NAME
-from evidence_recorder.core.vault import backup
+from evidence_recorder.core.vault import backup, rekey
 from evidence_recorder.core.vault.keyfile import KeyFile
-from evidence_recorder.core.vault.store import DB_NAME, NEW_DB_NAME, NEW_KEYFILE_NAME, Vault
+from evidence_recorder.core.vault.rekey import NEW_DB_NAME, NEW_KEYFILE_NAME
+from evidence_recorder.core.vault.store import DB_NAME, Vault
 
 NEW = "seventeen quiet herons"
 REDACT = {"version": 1, "items": [{"type": "redact", "rect": [0, 0, 5, 5]}]}
@@ -224,7 +225,7 @@ def test_a_disk_that_fills_during_the_copy_changes_nothing(
         vault.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         size = (folder / DB_NAME).stat().st_size
         filler = fill(small_disk, leave=size // 2)
-        monkeypatch.setattr(Vault, "_check_room_for_rekey", lambda self: None)
+        monkeypatch.setattr(rekey, "_check_room_for_rekey", lambda _vault: None)
         with pytest.raises(EvidenceError, match="disk is full"):
             vault.change_all_keys(NEW, kdf=FAST_KDF)
         assert leftovers(folder) == []

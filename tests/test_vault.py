@@ -504,9 +504,9 @@ def test_keyfile_on_disk_holds_no_secret(new_vault: tuple[Vault, str], vault_dir
 
 def test_a_received_bundle_is_kept_byte_for_byte(vault: Vault, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from evidence_recorder.core.vault import store as vault_module
+    from evidence_recorder.core.vault import received
 
-    monkeypatch.setattr(vault_module, "RECEIVED_CHUNK", 1000)  # several chunks, small test
+    monkeypatch.setattr(received, "RECEIVED_CHUNK", 1000)  # several chunks, small test
     data = os.urandom(4321)
     sent = tmp_path / "evidence-bundle.zip"
     sent.write_bytes(data)

@@ -48,9 +48,9 @@ if TYPE_CHECKING:  # imported where used: none of these is needed to show the st
     from evidence_recorder.core.gather.recorder import ImportOutcome as ImportOutcome
     from evidence_recorder.core.vault.anchor import HistoryWarning as HistoryWarning
     from evidence_recorder.core.vault.keyfile import KdfParams as KdfParams
-    from evidence_recorder.core.vault.store import ReceivedBundle as ReceivedBundle
+    from evidence_recorder.core.vault.received import ReceivedBundle as ReceivedBundle
     from evidence_recorder.core.vault.store import Vault
-    from evidence_recorder.core.vault.store import VerifyReport as VerifyReport
+    from evidence_recorder.core.vault.verify import VerifyReport as VerifyReport
 
 ExportResult = tuple[Path, str, str]
 """What an export made: the bundle's path, its seal's fingerprint and seal number."""

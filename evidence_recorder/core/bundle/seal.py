@@ -74,7 +74,8 @@ from evidence_recorder.core.bundle.texts import (
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDamaged
 from evidence_recorder.core.gather import device, images
 from evidence_recorder.core.model import Capture, Incident, iso_utc, utc_now
-from evidence_recorder.core.vault.store import RecordedHashes, Vault
+from evidence_recorder.core.vault.store import Vault
+from evidence_recorder.core.vault.verify import RecordedHashes
 
 # Bytes of JPEG that the report's pictures may take between them (the PDF is made in
 # memory): this bounds an export's memory however many captures it holds.

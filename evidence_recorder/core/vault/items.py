@@ -203,7 +203,7 @@ def replay(entries: list[AuditEntry]) -> dict[int, dict[str, dict[str, Any]]]:
 
     Entries written before items held artefacts (schema 3 and older) recorded one
     original: it is the artefact the schema-4 migration named ``original.<ext>``.
-    Entries that cannot be read are left to :func:`store._replay`, which names them.
+    Entries that cannot be read are left to :func:`verify._replay`, which names them.
     """
     state: dict[int, dict[str, dict[str, Any]]] = {}
     for entry in entries:

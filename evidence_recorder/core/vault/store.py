@@ -19,17 +19,13 @@ import contextlib
 import hashlib
 import io
 import json
-import os
-import re
 import secrets
-import shutil
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 import sqlcipher3
 from cryptography.hazmat.primitives import serialization
@@ -75,12 +71,12 @@ from evidence_recorder.core.vault.keyfile import (
     calibrate_kdf,
 )
 
+if TYPE_CHECKING:  # run lazily by the methods of the same names, which import them
+    from evidence_recorder.core.vault.received import ReceivedBundle
+    from evidence_recorder.core.vault.verify import RecordedHashes, VerifyReport
+
 DB_NAME = "evidence.db"
 LOCK_NAME = "vault.lock"
-# "Change all keys" builds these beside the live files; see Vault.change_all_keys.
-NEW_DB_NAME = f"{DB_NAME}.new"
-NEW_KEYFILE_NAME = f"{KEYFILE_NAME}.new"
-REKEY_CHUNK_ROWS = 32  # rows copied between two progress reports (originals are large)
 DEFAULT_INCIDENT_TITLE = "Unsorted captures"
 DEFAULT_INCIDENT_DESCRIPTION = "Captures not yet sorted into an incident."
 MAX_TITLE = 300
@@ -92,67 +88,7 @@ _CAPTURE_COLUMNS = (
     + ", ".join(_DETAIL_FIELDS)
     + ", EXISTS(SELECT 1 FROM annotation a WHERE a.capture_id = capture.id), title"
 )
-
-
-@dataclass(slots=True)
-class VerifyReport:
-    """The outcome of :meth:`Vault.verify`: ``ok`` only when nothing was found wrong."""
-
-    entries_checked: int = 0
-    captures_checked: int = 0
-    incidents_checked: int = 0
-    problems: list[str] = field(default_factory=list)
-    # What this check could not vouch for (so "intact" must not cover it), in plain words.
-    # These are not problems: an older version simply did not record what is needed.
-    not_checked: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "entries_checked": self.entries_checked,
-                "captures_checked": self.captures_checked,
-                "incidents_checked": self.incidents_checked, "problems": self.problems,
-                "not_checked": self.not_checked}
-
-
-@dataclass(slots=True)
-class RecordedHashes:
-    """What the audit log recorded about things that are not originals, replayed.
-
-    ``pictures`` maps a live capture to the SHA-256s of its thumbnail and its two
-    report previews (``None`` for a size that was not made), or to ``None`` when an
-    older version added it without recording them. ``annotations`` maps a capture to
-    the SHA-256 of its stored annotation JSON as last saved (``None``: removed).
-    """
-
-    pictures: dict[int, dict[str, str | None] | None] = field(default_factory=dict)
-    first_recorded_late: dict[int, str] = field(default_factory=dict)  # capture -> when
-    annotations: dict[int, str | None] = field(default_factory=dict)
-    key_fingerprints: list[tuple[int, str | None]] = field(default_factory=list)  # (seq, fp)
-    exports: list[tuple[int, str, str | None]] = field(default_factory=list)  # seq, bundle, fp
-    key_first_recorded_late: str | None = None  # when an upgrade first recorded the key
-    unreadable: list[int] = field(default_factory=list)
-
-    @property
-    def key_fingerprint(self) -> str | None:
-        """The signing key's fingerprint as the log first recorded it, if it did."""
-        return next((fp for _, fp in self.key_fingerprints if fp), None)
-
-
-RECEIVED_CHUNK = 4 * 1024 * 1024
 ARTEFACT_CHUNK = schema.ARTEFACT_CHUNK
-
-
-@dataclass(frozen=True, slots=True)
-class ReceivedBundle:
-    id: int
-    file_name: str
-    byte_size: int
-    sha256: str
-    received_at: datetime
-    verdict: dict[str, Any]
 
 
 class _FolderLock:
@@ -305,6 +241,8 @@ class Vault:
             raise VaultNotFound(f"There is no vault in {folder}.")
         if not (folder / KEYFILE_NAME).exists() and not (folder / DB_NAME).exists():
             raise VaultNotFound(f"{folder} is not an Evidence Recorder vault.")
+        from evidence_recorder.core.vault.rekey import _settle_key_change
+
         _settle_key_change(folder)
         return folder, KeyFile.load(folder)
 
@@ -522,189 +460,11 @@ class Vault:
                         progress: Callable[[int, int], None] | None = None,
                         kdf: KdfParams | None = None) -> str:
         """Re-encrypt the whole database under a new random data key; returns the new
-        recovery key (show it once).
+        recovery key (show it once). How, and why a kill at any moment is safe:
+        :func:`rekey.change_all_keys`."""
+        from evidence_recorder.core.vault.rekey import change_all_keys
 
-        A passphrase change only rewraps the data key, so an old copy of ``vault.key``
-        (or a backup) still opens the database with the old passphrase. This replaces
-        the data key itself: afterwards no old key file opens this vault's database.
-        Backups made before are separate copies under the old key and still open with
-        the old passphrase; nothing can change that from here.
-
-        Crash safety (a kill at any moment leaves exactly one working key pairing):
-
-        1. copy every table into ``evidence.db.new``, keyed with the new data key, add
-           the "keys.changed" audit entry there, close and fsync it;
-        2. write ``vault.key.new`` (temp file, fsync, rename). Its appearance is the
-           commit point: before it, the old passphrase and recovery key open the vault
-           and the next open deletes ``evidence.db.new``; after it, only the new ones do
-           and the next open finishes the swap;
-        3. close the database, rename ``evidence.db.new`` over ``evidence.db`` (after
-           removing the old database's -wal and -shm, all of whose contents the copy
-           holds), then ``vault.key.new`` over ``vault.key``;
-        4. reopen under the new key.
-
-        If the process dies after step 2, the new recovery key was never shown; the new
-        passphrase works, and changing all keys again gives a recovery key to keep.
-        """
-        if problem := passphrase_problem(new_passphrase):
-            raise RefusedInput(problem)
-        params = kdf or calibrate_kdf()
-        report = progress or (lambda _done, _total: None)
-        new_key = secrets.token_bytes(DATA_KEY_BYTES)
-        new_keyfile, recovery_key = self._keyfile.with_new_keys(new_key, new_passphrase, params)
-        folder = self.folder
-        with self._mutex:
-            conn = self.conn
-            self._check_room_for_rekey()
-            fsutil._step("rekey.started")
-            _remove_rekey_leftovers(folder)
-            try:
-                head = self._export_under(new_key, report)
-                fsutil._step("rekey.exported")
-                anchor.prepare_key_change(self, new_key, head)
-                fsutil._step("rekey.anchor_ready")
-                fsutil.atomic_write_bytes(folder / NEW_KEYFILE_NAME, new_keyfile.to_bytes())
-            except BaseException as exc:
-                if (folder / NEW_KEYFILE_NAME).exists():
-                    raise  # past the commit point: the next open finishes the change
-                _remove_rekey_leftovers(folder)
-                if isinstance(exc, OSError):
-                    raise EvidenceError(_rekey_disk_message(exc)) from exc
-                raise
-            # Committed: from here on only the new keys open the vault.
-            with contextlib.suppress(sqlcipher3.Error):
-                conn.close()  # the last connection: checkpoints and removes the -wal
-            self._conn = None
-            self._keyfile, self._data_key = new_keyfile, new_key
-            fsutil._step("rekey.closed")
-            try:
-                _finish_key_change(folder)
-                self._conn = _connect(folder / DB_NAME, new_key, create=False)
-            except (OSError, EvidenceError) as exc:
-                raise EvidenceError(QT_TRANSLATE_NOOP(
-                    "EvidenceError",
-                    "All keys were changed, but the vault could not be reopened. Close "
-                    "Evidence Recorder and unlock the vault again with the new passphrase.",
-                )) from exc
-            fsutil._step("rekey.reopened")
-            anchor.finish_key_change(self)
-        return recovery_key
-
-    def _check_room_for_rekey(self) -> None:
-        """The copy needs about the database's size free beside it: refuse before starting."""
-        used = sum(p.stat().st_size for p in (self.folder / DB_NAME,
-                                              self.folder / f"{DB_NAME}-wal") if p.exists())
-        need = used + used // 10 + 1024 * 1024
-        free = shutil.disk_usage(self.folder).free
-        if free < need:
-            raise EvidenceError(QT_TRANSLATE_NOOP(
-                "EvidenceError",
-                "There is not enough free disk space to change all keys: the vault is "
-                "copied while its keys change, which needs about %1 MB free beside it, "
-                "and only %2 MB is free. Nothing was changed. Free some space and try again.",
-            ).replace("%1", f"{-(-need // 1_000_000):,}").replace("%2", f"{free // 1_000_000:,}"))
-
-    def _export_under(self, new_key: bytes,
-                      report: Callable[[int, int], None]) -> tuple[int, str]:
-        """Copy every table, index and trigger into ``evidence.db.new`` under ``new_key``;
-        return the (seq, hash) of the audit entry the copy ends with.
-
-        Done by hand rather than with ``sqlcipher_export()`` so that progress can be
-        reported page by page. The copy needs no journal: if anything stops it, the
-        half-made file is thrown away.
-        """
-        conn = self.conn
-        target = self.folder / NEW_DB_NAME
-        total = max(1, int(conn.execute("PRAGMA main.page_count").fetchone()[0]))
-        conn.execute("ATTACH DATABASE ? AS rekey_new KEY ?",
-                     (str(target.resolve()), f"x'{new_key.hex()}'"))
-        conn.execute("PRAGMA foreign_keys = OFF")  # an exact copy, parents or not
-        try:
-            for pragma in ("journal_mode = OFF", "synchronous = OFF"):
-                conn.execute(f"PRAGMA rekey_new.{pragma}")
-            objects = conn.execute(
-                "SELECT type, name, sql FROM main.sqlite_master WHERE sql IS NOT NULL "
-                "AND name NOT LIKE 'sqlite_%' ORDER BY type <> 'table', rowid").fetchall()
-            report(0, total)
-            for kind, name, sql in objects:
-                if kind != "table":
-                    continue
-                conn.execute(_in_new_db(sql))
-                quoted = '"' + name.replace('"', '""') + '"'
-                last = -(2 ** 63)
-                while True:
-                    rows = conn.execute(
-                        f"SELECT rowid FROM main.{quoted} WHERE rowid > ? "  # noqa: S608
-                        "ORDER BY rowid LIMIT ?", (last, REKEY_CHUNK_ROWS)).fetchall()
-                    if not rows:
-                        break
-                    conn.execute(
-                        f"INSERT INTO rekey_new.{quoted} SELECT * FROM main.{quoted} "  # noqa: S608
-                        "WHERE rowid BETWEEN ? AND ? ORDER BY rowid", (rows[0][0], rows[-1][0]))
-                    last = rows[-1][0]
-                    done = int(conn.execute("PRAGMA rekey_new.page_count").fetchone()[0])
-                    report(min(done, total - 1), total)
-                    fsutil._step("rekey.copying")
-            if conn.execute("SELECT 1 FROM main.sqlite_master "
-                            "WHERE name = 'sqlite_sequence'").fetchone():
-                conn.execute("DELETE FROM rekey_new.sqlite_sequence")
-                conn.execute("INSERT INTO rekey_new.sqlite_sequence "
-                             "SELECT * FROM main.sqlite_sequence")
-            for kind, _name, sql in objects:
-                if kind != "table":
-                    conn.execute(_in_new_db(sql))
-            for pragma in ("user_version", "application_id"):
-                value = int(conn.execute(f"PRAGMA main.{pragma}").fetchone()[0])
-                conn.execute(f"PRAGMA rekey_new.{pragma} = {value:d}")
-            for kind, name, _sql in objects:  # a cheap check that nothing was left out
-                if kind == "table":
-                    quoted = '"' + name.replace('"', '""') + '"'
-                    count = "SELECT count(*) FROM {}." + quoted  # noqa: S608 - names from the schema
-                    if conn.execute(count.format("main")).fetchone() != \
-                            conn.execute(count.format("rekey_new")).fetchone():
-                        raise VaultDamaged(QT_TRANSLATE_NOOP(
-                            "EvidenceError", "The vault could not be copied whole, so its "
-                            "keys were not changed. Nothing was changed."))
-        except sqlcipher3.Error as exc:
-            raise _translate_db_error(exc) from exc
-        finally:
-            with contextlib.suppress(sqlcipher3.Error):
-                conn.execute("DETACH DATABASE rekey_new")
-            with contextlib.suppress(sqlcipher3.Error):
-                conn.execute("PRAGMA foreign_keys = ON")
-        # Through the product's own door: the copy opens with the new key, says it is
-        # this vault, and takes the audit entry (which only exists if the swap happens).
-        copy = _connect(target, new_key, create=False)
-        try:
-            if copy.execute("SELECT value FROM meta WHERE key = 'vault_id'").fetchone() != \
-                    (self._keyfile.vault_id,):
-                raise VaultDamaged(QT_TRANSLATE_NOOP(
-                    "EvidenceError", "The vault could not be copied whole, so its keys were "
-                    "not changed. Nothing was changed."))
-            cur = copy.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            _append(cur, "keys.changed", "vault", {})
-            cur.execute("COMMIT")
-            head = copy.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-            copy.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            copy.execute("PRAGMA journal_mode = DELETE")
-        except sqlcipher3.Error as exc:
-            raise _translate_db_error(exc) from exc
-        finally:
-            copy.close()
-        for leftover in (f"{NEW_DB_NAME}-wal", f"{NEW_DB_NAME}-journal"):
-            if (self.folder / leftover).exists():
-                raise VaultDamaged(QT_TRANSLATE_NOOP(
-                    "EvidenceError", "The vault could not be copied whole, so its keys were "
-                    "not changed. Nothing was changed."))
-        fd = os.open(target, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        fsutil.fsync_dir(self.folder)
-        report(total, total)
-        return int(head[0]), str(head[1])
+        return change_all_keys(self, new_passphrase, progress, kdf)
 
     # ------------------------------------------------------------------ incidents
 
@@ -1082,84 +842,27 @@ class Vault:
     def add_received_bundle(self, path: Path,
                             verdict: dict[str, Any] | Callable[[BinaryIO], dict[str, Any]],
                             ) -> int:
-        """Keep a bundle someone sent, byte for byte, so its seal can be checked again later.
+        """Keep a bundle someone sent, byte for byte, with the verdict on the copy kept:
+        see :func:`received.add_received_bundle`."""
+        from evidence_recorder.core.vault import received
 
-        It is streamed in chunks inside one transaction: memory stays bounded however
-        large the bundle, and a crash leaves either all of it or none. ``verdict`` may
-        be a function: it is given the copy just written (not the file, which may have
-        changed since it was read) and returns the verdict to keep; if it raises, nothing
-        is kept. So what is kept is exactly what was checked.
-        """
-        digest = hashlib.sha256()
-        size = 0
-        name = Path(path).name[:255]
-        try:
-            with Path(path).open("rb") as source, self._write() as cur:
-                # The chunks go in first, under the id the row will take (the write lock
-                # is held; the foreign key is checked at commit). Ids are never reused,
-                # so the audit log's "received 3" always means one bundle.
-                row = cur.execute("SELECT value FROM meta WHERE key = 'next_received_id'")
-                found = row.fetchone()
-                bundle_id = int(found[0]) if found else 1
-                cur.execute("INSERT OR REPLACE INTO meta (key, value) "
-                            "VALUES ('next_received_id', ?)", (str(bundle_id + 1),))
-                seq = 0
-                while chunk := source.read(RECEIVED_CHUNK):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    cur.execute("INSERT INTO received_chunk (bundle_id, seq, bytes) "
-                                "VALUES (?, ?, ?)", (bundle_id, seq, chunk))
-                    seq += 1
-                if callable(verdict):
-                    with io.BufferedReader(ChunkReader(
-                            lambda seq: self._received_chunk(bundle_id, seq), size,
-                            RECEIVED_CHUNK)) as copy:
-                        verdict = verdict(copy)
-                cur.execute(
-                    "INSERT INTO received_bundle (id, file_name, byte_size, sha256, received_at, "
-                    "verdict) VALUES (?, ?, ?, ?, ?, ?)",
-                    (bundle_id, name, size, digest.hexdigest(), iso_utc(utc_now()),
-                     json.dumps(verdict, sort_keys=True)))
-                _append(cur, "bundle.received", f"received:{bundle_id}", {
-                    "received": bundle_id, "file_name": name, "byte_size": size,
-                    "sha256": digest.hexdigest(), "intact": bool(verdict.get("ok")),
-                    "fingerprint": verdict.get("fingerprint"),
-                })
-        except OSError as exc:
-            raise EvidenceError(f"{name} could not be read ({exc.strerror}).") from exc
-        return bundle_id
+        return received.add_received_bundle(self, path, verdict)
 
     def received_bundles(self) -> list[ReceivedBundle]:
-        rows = self._read("SELECT id, file_name, byte_size, sha256, received_at, verdict "
-                          "FROM received_bundle ORDER BY received_at, id")
-        return [ReceivedBundle(r[0], r[1], r[2], r[3], parse_iso_utc(r[4]), json.loads(r[5]))
-                for r in rows]
+        from evidence_recorder.core.vault import received
+
+        return received.received_bundles(self)
 
     def received_bundle_file(self, bundle_id: int) -> io.BufferedReader:
         """A read-only, seekable file over a received bundle's bytes (for the zip reader)."""
-        rows = self._read("SELECT byte_size FROM received_bundle WHERE id = ?", (bundle_id,))
-        if not rows:
-            raise NotFound(f"There is no received bundle {bundle_id} in this vault.")
-        return io.BufferedReader(ChunkReader(
-            lambda seq: self._received_chunk(bundle_id, seq), int(rows[0][0]), RECEIVED_CHUNK))
+        from evidence_recorder.core.vault import received
 
-    def _received_chunk(self, bundle_id: int, seq: int) -> bytes:
-        rows = self._read("SELECT bytes FROM received_chunk WHERE bundle_id = ? AND seq = ?",
-                          (bundle_id, seq))
-        return bytes(rows[0][0]) if rows else b""
+        return received.received_bundle_file(self, bundle_id)
 
     def delete_received_bundle(self, bundle_id: int, reason: str) -> None:
-        reason = _clean_text(reason, "reason", MAX_TEXT).strip()
-        if not reason:
-            raise RefusedInput("Please give a reason; it is kept in the audit log.")
-        found = [b for b in self.received_bundles() if b.id == bundle_id]
-        if not found:
-            raise NotFound(f"There is no received bundle {bundle_id} in this vault.")
-        with self._write() as cur:
-            cur.execute("DELETE FROM received_chunk WHERE bundle_id = ?", (bundle_id,))
-            cur.execute("DELETE FROM received_bundle WHERE id = ?", (bundle_id,))
-            _append(cur, "bundle.deleted", f"received:{bundle_id}",
-                    {"received": bundle_id, "sha256": found[0].sha256, "reason": reason})
+        from evidence_recorder.core.vault import received
+
+        received.delete_received_bundle(self, bundle_id, reason)
 
     def record(self, action: str, subject: str, details: dict[str, Any]) -> None:
         """Log an action that changes nothing stored, such as an export."""
@@ -1176,286 +879,31 @@ class Vault:
     def recorded_hashes(self) -> RecordedHashes:
         """What the log recorded of pictures, annotations and the signing key, so that an
         export can refuse to seal something that differs (see :func:`bundle.export_bundle`)."""
-        return _recorded(self.audit_entries())
+        from evidence_recorder.core.vault import verify
+
+        return verify.recorded_hashes(self)
 
     def checked_previews(self, capture_id: int,
                          recorded: RecordedHashes) -> tuple[bytes, bytes] | None:
-        """The report previews kept at capture, if they still hash to what the log recorded.
+        """The report previews kept at capture, if they still hash to what the log recorded
+        (None: make them again from the original); see :func:`verify.checked_previews`."""
+        from evidence_recorder.core.vault import verify
 
-        None when none were kept, or when an older version kept them without recording
-        their SHA-256 (the caller then makes them again from the original, which is
-        checked). A kept picture that differs from its record is refused.
-        """
-        kept = self.previews(capture_id)
-        want = recorded.pictures.get(capture_id)
-        if kept is None or want is None:
-            return None
-        have = [hashlib.sha256(picture).hexdigest() for picture in kept]
-        if have != [want.get("preview"), want.get("small")]:
-            raise VaultDamaged(_picture_changed(capture_id) + " No bundle was sealed. "
-                               "Run a vault check.")
-        return kept
+        return verify.checked_previews(self, capture_id, recorded)
 
     def checked_annotations(self, capture_id: int,
                             recorded: RecordedHashes) -> dict[str, Any] | None:
         """The capture's annotations, refused if they are not exactly as last saved."""
-        rows = self._read("SELECT data FROM annotation WHERE capture_id = ?", (capture_id,))
-        if not rows:
-            return None
-        if _text_sha256(rows[0][0]) != recorded.annotations.get(capture_id):
-            raise VaultDamaged(_annotations_changed(capture_id) + " No bundle was sealed. "
-                               "Run a vault check.")
-        return json.loads(rows[0][0])  # type: ignore[no-any-return]
+        from evidence_recorder.core.vault import verify
+
+        return verify.checked_annotations(self, capture_id, recorded)
 
     def verify(self, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
-        """Check the vault against its audit log; ``ok`` only if nothing differs.
+        """Check the vault against its audit log; ``ok`` only if nothing differs. What is
+        detected, and what is not: :func:`verify.verify`."""
+        from evidence_recorder.core.vault import verify
 
-        Detected: a broken hash chain (an entry changed, removed or reordered); an
-        original, or any other artefact, that no longer matches the SHA-256 and size
-        the log recorded at intake (re-hashed chunk by chunk), or that is missing,
-        added, or whose recorded name, role, type or size changed; a capture's recorded facts and
-        details, or which incident it is in, changed, added or removed behind the app's
-        back (the log is replayed); a thumbnail, report picture or annotation that no
-        longer matches the SHA-256 recorded when it was made or saved; an incident's
-        title, description, start or creation time changed, or an incident added or
-        removed (replayed from the log); a signing key that is not the one the log
-        recorded, and an export the log says was sealed with another key; a received
-        bundle changed; damaged database pages.
-
-        Not detected: anything by someone who holds the key and rewrites the log and
-        re-chains it (the log vouches only for itself; bundles already sent, ideally
-        time-stamped, fix the past); pictures and a key recorded for the first time
-        when this version upgraded the vault, for any change before that moment (said
-        in ``not_checked``); an older copy of the whole database put back.
-        """
-        report = VerifyReport()
-        try:
-            entries = self.audit_entries()
-        except (ValueError, TypeError):
-            report.problems.append("The audit log holds an entry that cannot be read.")
-            return report
-        report.entries_checked = len(entries)
-        if broken := audit.first_broken(entries):
-            report.problems.append(f"Audit log: {broken[1]}.")
-        expected = _replay(entries, report.problems)
-        recorded_artefacts = items.replay(entries)
-        rows = self._read(f"SELECT {_CAPTURE_COLUMNS} FROM capture ORDER BY id")  # noqa: S608
-        total = len(rows)
-        for index, row in enumerate(rows, 1):
-            found = _row_to_capture(row)
-            report.captures_checked += 1
-            want = expected.pop(found.id, None)
-            if want is None:
-                report.problems.append(
-                    f"Capture {found.id} is not in the audit log: it was added outside the app.")
-            else:
-                for name, value in _capture_state(found).items():
-                    if want.get(name) != value:
-                        report.problems.append(
-                            f"Capture {found.id}: its {name.replace('_', ' ')} was changed "
-                            "outside Evidence Recorder.")
-            held = [items.row_to_artefact(r) for r in self._read(
-                f"SELECT {items.ARTEFACT_COLUMNS} FROM artefact WHERE item_id = ? "  # noqa: S608
-                "ORDER BY id", (found.id,))]
-            recorded_files = recorded_artefacts.get(found.id) if want is not None else None
-            with self._mutex:
-                try:
-                    items.check_item(self.conn, found.id, held, recorded_files,
-                                     report.problems)
-                except sqlcipher3.Error as exc:
-                    raise _translate_db_error(exc) from exc
-            primary = next((a for a in held if a.primary), None)
-            if primary is None:
-                if not any(r.get("primary") for r in (recorded_files or {}).values()):
-                    report.problems.append(f"Capture {found.id}: its original image is missing.")
-            elif primary.sha256 != found.sha256:
-                report.problems.append(items.changed(found.id, primary.name, primary.role))
-            if progress is not None:
-                progress(index, total)
-        for missing in sorted(expected):
-            report.problems.append(
-                f"Capture {missing} is missing, but the audit log has no record of its deletion.")
-        for (item_id,) in self._read("SELECT DISTINCT item_id FROM artefact WHERE item_id "
-                                     "NOT IN (SELECT id FROM capture) ORDER BY item_id"):
-            report.problems.append(f"Files are stored for capture {item_id}, which is not in "
-                                   "the vault.")
-        if self._read("SELECT 1 FROM artefact_chunk WHERE artefact_id NOT IN "
-                      "(SELECT id FROM artefact) LIMIT 1"):
-            report.problems.append("The vault holds stored bytes that belong to no capture.")
-        self._verify_received(entries, report)
-        recorded = _recorded(entries)
-        report.problems += [f"Audit log: entry {seq} cannot be understood."
-                            for seq in recorded.unreadable]
-        self._verify_pictures(recorded, report)
-        self._verify_annotations(recorded, report)
-        self._verify_incidents(entries, report)
-        self._verify_signing_key(recorded, report)
-        try:
-            integrity = self._read("PRAGMA cipher_integrity_check")
-        except EvidenceError:
-            integrity = [("unreadable",)]
-        if integrity:
-            report.problems.append("The database file has damaged pages.")
-        if self.history.warning is not None:
-            report.problems.append(self.history.warning.text)
-        report.problems = list(dict.fromkeys(report.problems))  # one unreadable entry, once
-        return report
-
-    def _verify_received(self, entries: list[AuditEntry], report: VerifyReport) -> None:
-        """Received bundles: each still hashes to what the log recorded when it came in."""
-        logged: dict[int, str] = {}
-        for entry in entries:
-            with contextlib.suppress(KeyError, TypeError, ValueError):
-                if entry.action == "bundle.received":
-                    logged[int(entry.details["received"])] = str(entry.details["sha256"])
-                elif entry.action == "bundle.deleted":
-                    logged.pop(int(entry.details["received"]), None)
-        for bundle in self.received_bundles():
-            want = logged.pop(bundle.id, None)
-            digest = hashlib.sha256()
-            with self.received_bundle_file(bundle.id) as fh:
-                while block := fh.read(RECEIVED_CHUNK):
-                    digest.update(block)
-            if want is None:
-                report.problems.append(f"Received bundle {bundle.id} is not in the audit log.")
-            elif digest.hexdigest() != want or bundle.sha256 != want:
-                report.problems.append(f"Received bundle {bundle.id} ({bundle.file_name}) no "
-                                       "longer matches the SHA-256 recorded when it came in.")
-        for missing in sorted(logged):
-            report.problems.append(f"Received bundle {missing} is missing, but the audit log "
-                                   "has no record of its deletion.")
-
-    def _verify_pictures(self, recorded: RecordedHashes, report: VerifyReport) -> None:
-        """Thumbnails and report previews: each still hashes to what the log recorded."""
-        never: list[int] = []
-        for capture_id in [int(r[0]) for r in self._read("SELECT id FROM capture ORDER BY id")]:
-            if capture_id not in recorded.pictures:
-                continue  # named already: the capture itself is not in the log
-            want = recorded.pictures[capture_id]
-            if want is None:
-                never.append(capture_id)
-                continue
-            with self._mutex:
-                try:
-                    have = _picture_hashes(self.conn.cursor(), capture_id)
-                except sqlcipher3.Error as exc:
-                    raise _translate_db_error(exc) from exc
-            if have["thumbnail"] != want["thumbnail"]:
-                report.problems.append(
-                    f"The thumbnail of capture {capture_id} is missing." if have["thumbnail"]
-                    is None else f"The thumbnail shown for capture {capture_id} in the app was "
-                    "changed after it was made.")
-            kept = (have["preview"], have["small"])
-            wanted = (want["preview"], want["small"])
-            if kept == wanted:
-                continue
-            if wanted == (None, None):
-                report.problems.append(f"Capture {capture_id} has a picture for reports that "
-                                       "Evidence Recorder did not make.")
-            elif kept == (None, None):
-                report.problems.append(f"The picture used for capture {capture_id} in reports "
-                                       "is missing.")
-            else:
-                report.problems.append(_picture_changed(capture_id))
-        if never:
-            report.not_checked.append(
-                f"The thumbnails and report pictures of {_some_captures(never)} were made by "
-                "an older version of Evidence Recorder that did not record their SHA-256, so "
-                "they could not be checked.")
-        late = {capture_id: at for capture_id, at in recorded.first_recorded_late.items()
-                if capture_id in recorded.pictures}
-        if late:
-            report.not_checked.append(
-                f"The thumbnails and report pictures of {_some_captures(sorted(late))} were "
-                f"first recorded on {_when(min(late.values()))}, when this version first "
-                "opened the vault: a change made before then cannot be detected.")
-
-    def _verify_annotations(self, recorded: RecordedHashes, report: VerifyReport) -> None:
-        """Annotations: each is exactly what was last saved through the app."""
-        live = {int(r[0]) for r in self._read("SELECT id FROM capture")}
-        stored: set[int] = set()
-        for capture_id, data in self._read("SELECT capture_id, data FROM annotation "
-                                           "ORDER BY capture_id"):
-            stored.add(int(capture_id))
-            want = recorded.annotations.get(int(capture_id))
-            if capture_id not in live:
-                report.problems.append(f"Highlights and redactions are stored for capture "
-                                       f"{capture_id}, which is not in the vault.")
-            elif want is None:
-                report.problems.append(f"The highlights and redactions on capture {capture_id} "
-                                       "are not in the audit log: they were added outside "
-                                       "Evidence Recorder.")
-            elif _text_sha256(data) != want:
-                report.problems.append(_annotations_changed(int(capture_id)))
-        for capture_id, want in sorted(recorded.annotations.items()):
-            if want is not None and capture_id not in stored and capture_id in live:
-                report.problems.append(f"The highlights and redactions on capture {capture_id} "
-                                       "are missing, but the audit log has no record of their "
-                                       "removal.")
-
-    def _verify_incidents(self, entries: list[AuditEntry], report: VerifyReport) -> None:
-        """Incidents: replayed from the log (created, edited) and compared with the table."""
-        expected, default_id = _replay_incidents(entries, report.problems)
-        rows = self._read("SELECT id, title, description, started_at, created_at, is_default "
-                          "FROM incident ORDER BY id")
-        for row in rows:
-            report.incidents_checked += 1
-            incident_id = int(row[0])
-            want = expected.pop(incident_id, None)
-            if want is None:
-                report.problems.append(f"Incident {incident_id} is not in the audit log: it "
-                                       "was added outside Evidence Recorder.")
-                continue
-            found = dict(zip(_INCIDENT_FIELDS, row[1:5], strict=True))
-            name = f"Incident {incident_id} (“{want.get('title', '')}”)"
-            for field_name, label in _INCIDENT_FIELDS.items():
-                if field_name in want and want[field_name] != found[field_name]:
-                    report.problems.append(f"{name}: its {label} was changed outside "
-                                           "Evidence Recorder.")
-            if bool(row[5]) != (incident_id == default_id):
-                report.problems.append(f"{name}: whether it is where unsorted captures go "
-                                       "was changed outside Evidence Recorder.")
-        for incident_id, want in sorted(expected.items()):
-            report.problems.append(f"Incident {incident_id} (“{want.get('title', '')}”) is "
-                                   "missing, but Evidence Recorder never deletes incidents.")
-
-    def _verify_signing_key(self, recorded: RecordedHashes, report: VerifyReport) -> None:
-        """The signing key is the one the log recorded, and every export was sealed with it."""
-        current = self._signing_fingerprint()
-        first = recorded.key_fingerprint
-        if current is None:
-            report.problems.append("The vault's signing key is missing or damaged, so no "
-                                   "bundle can be sealed with it.")
-        if first is None:
-            report.not_checked.append("The signing key's fingerprint was never recorded in "
-                                      "the audit log, so it could not be checked.")
-        else:
-            for seq, fingerprint in recorded.key_fingerprints:
-                if fingerprint is not None and fingerprint != first:
-                    report.problems.append(
-                        f"Audit log entry {seq} records a different signing key ({fingerprint}) "
-                        f"from the one recorded before it ({first}).")
-            if current is not None and current != first:
-                report.problems.append(
-                    f"The vault's signing key was replaced: it is not the key recorded in the "
-                    f"audit log ({first}), so a bundle sealed now would show another "
-                    f"fingerprint ({current}).")
-            if recorded.key_first_recorded_late is not None:
-                report.not_checked.append(
-                    f"The signing key's fingerprint was first recorded on "
-                    f"{_when(recorded.key_first_recorded_late)}, when this version first "
-                    "opened the vault: a key replaced before then shows up only through the "
-                    "exports made before then.")
-        reference = first or current
-        for seq, bundle_name, fingerprint in recorded.exports:
-            if fingerprint is None:
-                report.problems.append(f"Audit log entry {seq}: the export of {bundle_name} "
-                                       "does not say which key sealed it.")
-            elif reference is not None and fingerprint != reference:
-                report.problems.append(
-                    f"Audit log entry {seq}: {bundle_name} was sealed with a key ({fingerprint}) "
-                    f"that is not this vault's signing key ({reference}).")
-
+        return verify.verify(self, progress)
 
 # ---------------------------------------------------------------------- helpers
 
@@ -1488,83 +936,6 @@ def _connect(path: Path, data_key: bytes, *, create: bool) -> sqlcipher3.Connect
             "restore the vault folder from a backup copy."
         ) from exc
     return conn
-
-
-_SCHEMA_PREFIX = re.compile(r"CREATE (UNIQUE )?(TABLE|INDEX|TRIGGER|VIEW) ")
-
-
-def _in_new_db(sql: str) -> str:
-    """The same CREATE statement aimed at the attached copy (SQLite stores it normalised:
-    upper-case keywords, one space, no schema name)."""
-    match = _SCHEMA_PREFIX.match(sql)
-    if match is None or sql[match.end():].upper().startswith("IF NOT EXISTS"):
-        raise ValueError(f"cannot copy a schema entry that starts {sql[:40]!r}")
-    return f"{sql[:match.end()]}rekey_new.{sql[match.end():]}"
-
-
-def _rekey_disk_message(exc: OSError) -> str:
-    if "No space" in (exc.strerror or "") or getattr(exc, "errno", None) == 28:
-        return QT_TRANSLATE_NOOP("EvidenceError", "The disk is full, so the keys were not "
-                                                  "changed. Nothing was changed; free some space "
-                                                  "and try again.")
-    return f"The keys could not be changed ({exc.strerror}). Nothing was changed."
-
-
-def _remove_rekey_leftovers(folder: Path) -> None:
-    """Undo a "Change all keys" that never reached its commit point."""
-    for name in (NEW_DB_NAME, f"{NEW_DB_NAME}-journal", f"{NEW_DB_NAME}-wal",
-                 f"{NEW_DB_NAME}-shm"):
-        with contextlib.suppress(FileNotFoundError):
-            (folder / name).unlink()
-    fsutil.remove_stale_temps(folder, NEW_KEYFILE_NAME)
-
-
-def _finish_key_change(folder: Path) -> None:
-    """Complete a "Change all keys" past its commit point (``vault.key.new`` exists).
-
-    ``evidence.db.new`` was closed and fsynced before ``vault.key.new`` appeared, so it
-    holds everything; the old database's -wal and -shm go first so that SQLite never
-    replays old-key pages onto the new file.
-    """
-    if (folder / NEW_DB_NAME).exists():
-        for name in (f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal"):
-            with contextlib.suppress(FileNotFoundError):
-                (folder / name).unlink()
-        os.replace(folder / NEW_DB_NAME, folder / DB_NAME)
-        fsutil.fsync_dir(folder)
-        fsutil._step("rekey.db_swapped")
-    os.replace(folder / NEW_KEYFILE_NAME, folder / KEYFILE_NAME)
-    fsutil.fsync_dir(folder)
-    fsutil._step("rekey.key_swapped")
-
-
-def _settle_key_change(folder: Path) -> None:
-    """Before a vault is unlocked: finish or undo a "Change all keys" that was cut off.
-
-    Deterministic, and needs no secret: ``vault.key.new`` present means the change was
-    committed (finish it); otherwise any ``evidence.db.new`` is an unfinished copy
-    (delete it). Done under the folder lock, so never while another process has the
-    vault open.
-    """
-    leftovers = [folder / NEW_KEYFILE_NAME, folder / NEW_DB_NAME,
-                 folder / f"{NEW_DB_NAME}-journal", folder / f"{NEW_DB_NAME}-wal"]
-    if not any(p.exists() for p in leftovers) and not any(
-            folder.glob(f".{NEW_KEYFILE_NAME}.*.tmp")):
-        return
-    lock = _FolderLock(folder)
-    try:
-        if (folder / NEW_KEYFILE_NAME).exists():
-            try:
-                _finish_key_change(folder)
-            except OSError as exc:
-                raise VaultDamaged(
-                    f"A change of all keys could not be finished ({exc.strerror}). Nothing "
-                    "was lost: check that the vault folder can be written to, then try again."
-                ) from exc
-        _remove_rekey_leftovers(folder)
-        fsutil.fsync_dir(folder)
-    finally:
-        lock.release()
 
 
 def _append(cur: sqlcipher3.Cursor, action: str, subject: str, details: dict[str, Any]) -> None:
@@ -1653,155 +1024,4 @@ def _row_to_capture(r: tuple[Any, ...]) -> Capture:
     )
 
 
-def _capture_state(c: Capture) -> dict[str, Any]:
-    """What the audit log can vouch for about a capture, keyed as the log writes it."""
-    state: dict[str, Any] = {
-        "incident": c.incident_id, "kind": c.kind.value, "sha256": c.sha256,
-        "captured_at": iso_utc(c.captured_at), "tz_name": c.tz_name, "utc_offset": c.utc_offset,
-        "width": c.width, "height": c.height, "media_type": c.media_type,
-        "byte_size": c.byte_size, "source": c.source.as_dict() if c.source else None,
-        "title": c.title,
-    }
-    state.update(c.details.as_dict())
-    return state
-
-
-_INCIDENT_FIELDS = {"title": "title", "description": "description",
-                    "started_at": "start date", "created_at": "creation time"}
-
-
-def _replay_incidents(entries: list[AuditEntry],
-                      problems: list[str]) -> tuple[dict[int, dict[str, Any]], int | None]:
-    """Rebuild every incident from the log alone, and which one is the default.
-
-    Vaults made before the default incident was written into ``vault.created`` made it
-    first, in an empty table, with the fixed title and description, so it is number 1.
-    """
-    state: dict[int, dict[str, Any]] = {}
-    default_id: int | None = None
-    for entry in entries:
-        d = entry.details
-        try:
-            if entry.action == "vault.created":
-                seed = d.get("default_incident") or {
-                    "incident": 1, "title": DEFAULT_INCIDENT_TITLE,
-                    "description": DEFAULT_INCIDENT_DESCRIPTION, "started_at": ""}
-                default_id = int(seed["incident"])
-                state[default_id] = {k: str(v) for k, v in seed.items() if k in _INCIDENT_FIELDS}
-            elif entry.action == "incident.created":
-                state[int(d["incident"])] = {k: str(v) for k, v in d.items()
-                                             if k in _INCIDENT_FIELDS}
-            elif entry.action == "incident.edited":
-                target = state.get(int(d["incident"]))
-                if target is not None:
-                    for name, change in d["changes"].items():
-                        if name in _INCIDENT_FIELDS:
-                            target[name] = change["new"]
-        except (KeyError, TypeError, ValueError, AttributeError):
-            problems.append(f"Audit log: entry {entry.seq} cannot be understood.")
-    return state, default_id
-
-
-def _recorded(entries: list[AuditEntry]) -> RecordedHashes:
-    """Replay what the log recorded of pictures, annotations, the key and exports."""
-    rec = RecordedHashes()
-    for entry in entries:
-        d = entry.details
-        try:
-            if entry.action == "vault.created" and "key_fingerprint" in d:
-                rec.key_fingerprints.append((entry.seq, _optional_text(d["key_fingerprint"])))
-            elif entry.action == "signing_key.recorded":
-                rec.key_fingerprints.append((entry.seq, _optional_text(d["key_fingerprint"])))
-                if d.get("first_recorded") and rec.key_first_recorded_late is None:
-                    rec.key_first_recorded_late = entry.at
-            elif entry.action == "capture.added":
-                pictures = d.get("pictures")
-                rec.pictures[int(d["capture"])] = (_picture_record(pictures)
-                                                   if pictures is not None else None)
-            elif entry.action == "pictures.recorded":
-                capture_id = int(d["capture"])
-                rec.pictures[capture_id] = _picture_record(d["pictures"])
-                if d.get("first_recorded"):
-                    rec.first_recorded_late[capture_id] = entry.at
-            elif entry.action == "capture.deleted":
-                capture_id = int(d["capture"])
-                rec.pictures.pop(capture_id, None)
-                rec.first_recorded_late.pop(capture_id, None)
-                rec.annotations.pop(capture_id, None)
-            elif entry.action == "annotation.changed":
-                rec.annotations[int(d["capture"])] = _optional_text(d["sha256"])
-            elif entry.action == "export":
-                rec.exports.append((entry.seq, str(d.get("bundle") or entry.subject),
-                                    _optional_text(d.get("key_fingerprint"))))
-        except (KeyError, TypeError, ValueError, AttributeError):
-            if not entry.action.startswith("capture."):  # those _replay names already
-                rec.unreadable.append(entry.seq)
-    return rec
-
-
-def _picture_record(value: Any) -> dict[str, str | None]:
-    if not isinstance(value, dict):
-        raise TypeError("pictures must be an object")
-    return {name: _optional_text(value.get(name)) for name in PICTURES}
-
-
-def _optional_text(value: Any) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise TypeError("expected text")
-    return value
-
-
-def _text_sha256(value: str | bytes) -> str:
-    return hashlib.sha256(value.encode() if isinstance(value, str) else bytes(value)).hexdigest()
-
-
-def _picture_changed(capture_id: int) -> str:
-    return f"The picture used for capture {capture_id} in reports was changed after it was made."
-
-
-def _annotations_changed(capture_id: int) -> str:
-    return (f"The highlights and redactions on capture {capture_id} were changed after they "
-            "were saved.")
-
-
-def _some_captures(ids: list[int]) -> str:
-    """"capture 3", "captures 1, 2 and 5", "12 captures (1, 2, 3, 4, 5 and 7 more)"."""
-    if len(ids) == 1:
-        return f"capture {ids[0]}"
-    if len(ids) <= 6:
-        return f"captures {', '.join(map(str, ids[:-1]))} and {ids[-1]}"
-    return f"{len(ids)} captures ({', '.join(map(str, ids[:5]))} and {len(ids) - 5} more)"
-
-
-def _when(at: str) -> str:
-    """An audit entry's time, as "2026-12-07 at 15:40 UTC"."""
-    return f"{at[:10]} at {at[11:16]} UTC" if len(at) >= 16 else at
-
-
-def _replay(entries: list[AuditEntry], problems: list[str]) -> dict[int, dict[str, Any]]:
-    """Rebuild each live capture's state from the log alone."""
-    state: dict[int, dict[str, Any]] = {}
-    blank = CaptureDetails().as_dict()
-    for entry in entries:
-        d = entry.details
-        try:
-            if entry.action == "capture.added":
-                values = {"title": ""}  # entries before items had titles: none
-                values.update({k: v for k, v in d.items()
-                               if k not in ("capture", "details", "pictures", "artefacts")})
-                values.update(blank)
-                values.update(d.get("details") or {})
-                state[int(d["capture"])] = values
-            elif entry.action == "capture.edited":
-                target = state.get(int(d["capture"]))
-                if target is not None:
-                    for name, change in d["changes"].items():
-                        target[name] = change["new"]
-            elif entry.action == "capture.deleted":
-                state.pop(int(d["capture"]), None)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            problems.append(f"Audit log: entry {entry.seq} cannot be understood.")
-    return state
-
-
-__all__ = ["DB_NAME", "LOCK_NAME", "RecordedHashes", "Vault", "VerifyReport", "vault_exists"]
+__all__ = ["DB_NAME", "LOCK_NAME", "Vault", "vault_exists"]

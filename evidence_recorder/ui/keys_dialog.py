@@ -77,6 +77,9 @@ class _PassphraseForm(_Page):
         self.current.returnPressed.connect(self.passphrase.setFocus)
         self.passphrase.returnPressed.connect(self.confirm.setFocus)
         self.confirm.returnPressed.connect(self._submit)
+        self.wait_with(self.progress, (self.current, self.passphrase, self.confirm,
+                                       self.show_text, self.ok_button, self.cancel_button),
+                       (self.current, self.passphrase, self.confirm), self.strength)
 
     def _toggle_echo(self, visible: bool) -> None:
         mode = QLineEdit.EchoMode.Normal if visible else QLineEdit.EchoMode.Password
@@ -101,16 +104,6 @@ class _PassphraseForm(_Page):
         self.set_busy(True)
         self.submitted.emit(self.current.text(), self.passphrase.text())
 
-    def set_busy(self, busy: bool) -> None:
-        self.progress.setVisible(busy)
-        for widget in (self.current, self.passphrase, self.confirm, self.show_text,
-                       self.ok_button, self.cancel_button):
-            widget.setEnabled(not busy)
-
-    def forget(self) -> None:
-        for field in (self.current, self.passphrase, self.confirm):
-            field.clear()
-        self.strength.show_for("")
 
 
 class _KeysDialog(QDialog):

@@ -88,6 +88,16 @@ IMPORT_FILTER = QT_TRANSLATE_NOOP(
     "MainWindow", "Pictures (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif);;All files (*)")
 
 
+def _menu_button(text: str, accessible_name: str, menu: QMenu) -> QToolButton:
+    """A toolbar button that opens ``menu`` at once (no separate arrow to aim for)."""
+    button = QToolButton()
+    button.setText(text)
+    button.setAccessibleName(accessible_name)
+    button.setMenu(menu)
+    button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+    return button
+
+
 class MainWindow(QMainWindow):
     lock_requested = Signal()
     settings_changed = Signal()
@@ -269,20 +279,11 @@ class MainWindow(QMainWindow):
         bar.setObjectName("mainToolbar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         bar.addAction(self.act_screen)
-        monitor_button = QToolButton()
-        monitor_button.setText(self.tr("One monitor"))
-        monitor_button.setAccessibleName(self.tr("Capture one monitor"))
-        monitor_button.setMenu(self.monitor_menu)
-        monitor_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        bar.addWidget(monitor_button)
+        bar.addWidget(_menu_button(self.tr("One monitor"), self.tr("Capture one monitor"),
+                                   self.monitor_menu))
         bar.addAction(self.act_region)
         bar.addAction(self.act_window)
-        delay_button = QToolButton()
-        delay_button.setText(self.tr("Delay"))
-        delay_button.setAccessibleName(self.tr("Capture delay"))
-        delay_button.setMenu(self.delay_menu)
-        delay_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        bar.addWidget(delay_button)
+        bar.addWidget(_menu_button(self.tr("Delay"), self.tr("Capture delay"), self.delay_menu))
         bar.addAction(self.act_import)
         bar.addSeparator()
         bar.addAction(self.act_annotate)

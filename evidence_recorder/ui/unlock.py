@@ -120,6 +120,24 @@ class _Page(QWidget):
             self.body.addWidget(label)
             self.body.addWidget(field)
 
+    def wait_with(self, bar: QWidget, controls: tuple[QWidget, ...],
+                  secrets: tuple[QLineEdit, ...], strength: StrengthMeter | None = None) -> None:
+        """What :meth:`set_busy` shows and disables while the page's job runs, and what
+        :meth:`forget` clears afterwards (every page says it once, here)."""
+        self._bar, self._controls = bar, controls
+        self._secrets, self._strength = secrets, strength
+
+    def set_busy(self, busy: bool) -> None:
+        self._bar.setVisible(busy)
+        for widget in self._controls:
+            widget.setEnabled(not busy)
+
+    def forget(self) -> None:
+        for field in self._secrets:
+            field.clear()
+        if self._strength is not None:
+            self._strength.show_for("")
+
     def show_error(self, text: str) -> None:
         self.error.setStyleSheet(theme.problem_style(self.palette()))  # the theme of now
         self.error.setText(text)
@@ -195,6 +213,8 @@ class CreatePage(_Page):
         self.passphrase.textChanged.connect(self.content_changed)
         self.passphrase.returnPressed.connect(self.confirm.setFocus)
         self.confirm.returnPressed.connect(self._submit)
+        self.wait_with(self.busy, (self.passphrase, self.confirm, self.create_button),
+                       (self.passphrase, self.confirm), self.strength)
 
     def _toggle_echo(self, visible: bool) -> None:
         mode = QLineEdit.EchoMode.Normal if visible else QLineEdit.EchoMode.Password
@@ -216,15 +236,6 @@ class CreatePage(_Page):
         self.set_busy(True)
         self.submitted.emit(first)
 
-    def set_busy(self, busy: bool) -> None:
-        self.busy.setVisible(busy)
-        for widget in (self.passphrase, self.confirm, self.create_button):
-            widget.setEnabled(not busy)
-
-    def forget(self) -> None:
-        self.passphrase.clear()
-        self.confirm.clear()
-        self.strength.show_for("")
 
 
 class RecoveryKeyPage(_Page):
@@ -383,6 +394,8 @@ class UnlockPage(_Page):
         self.body.addLayout(row)
         self.body.addStretch()
         self.passphrase.returnPressed.connect(self._submit)
+        self.wait_with(self.busy, (self.passphrase, self.unlock_button, self.recovery_button),
+                       (self.passphrase,))
 
     def _submit(self) -> None:
         if not self.passphrase.text():
@@ -393,14 +406,9 @@ class UnlockPage(_Page):
         self.submitted.emit(self.passphrase.text())
 
     def set_busy(self, busy: bool) -> None:
-        self.busy.setVisible(busy)
-        for widget in (self.passphrase, self.unlock_button, self.recovery_button):
-            widget.setEnabled(not busy)
+        super().set_busy(busy)
         if not busy:
             self.passphrase.setFocus()
-
-    def forget(self) -> None:
-        self.passphrase.clear()
 
 
 class RecoverPage(_Page):
@@ -443,6 +451,8 @@ class RecoverPage(_Page):
         self.passphrase.textChanged.connect(self.strength.show_for)
         self.passphrase.textChanged.connect(self.content_changed)
         self.confirm.returnPressed.connect(self._submit)
+        self.wait_with(self.busy, (self.key, self.passphrase, self.confirm, self.open_button),
+                       (self.key, self.passphrase, self.confirm), self.strength)
 
     def _submit(self) -> None:
         if problem := passphrase_problem(self.passphrase.text()):
@@ -456,15 +466,6 @@ class RecoverPage(_Page):
         self.set_busy(True)
         self.submitted.emit(self.key.text(), self.passphrase.text())
 
-    def set_busy(self, busy: bool) -> None:
-        self.busy.setVisible(busy)
-        for widget in (self.key, self.passphrase, self.confirm, self.open_button):
-            widget.setEnabled(not busy)
-
-    def forget(self) -> None:
-        for field in (self.key, self.passphrase, self.confirm):
-            field.clear()
-        self.strength.show_for("")
 
 
 class StartWindow(QWidget):

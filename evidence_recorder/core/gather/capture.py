@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import mss
 import mss.tools
@@ -138,21 +139,8 @@ def _grab_rect(grabber: ScreenGrabber, layout: tuple[Monitor, ...], kind: Captur
     image = grabber.grab_pixels(*rect)
     if image.mode != "RGB":
         image = image.convert("RGB")
-    png, (preview, preview_small, thumbnail) = _encode_with_previews(image)
-    return Grab(
-        png=png,
-        preview=preview,
-        preview_small=preview_small,
-        thumbnail=thumbnail,
-        width=image.width,
-        height=image.height,
-        captured_at=captured_at,
-        kind=kind,
-        region=rect,
-        monitor=monitor,
-        monitors=layout,
-        backend=grabber.name,
-    )
+    return _grab_of(image, captured_at=captured_at, kind=kind, region=rect, monitor=monitor,
+                    monitors=layout, backend=grabber.name)
 
 
 def grab_window(
@@ -225,21 +213,17 @@ def crop(desktop: Grab, region: Rect) -> Grab:
     )
     with Image.open(io.BytesIO(desktop.png)) as image:
         piece = image.crop(box)
-    png, (preview, preview_small, thumbnail) = _encode_with_previews(piece)
-    return Grab(
-        png=png,
-        preview=preview,
-        preview_small=preview_small,
-        thumbnail=thumbnail,
-        width=piece.width,
-        height=piece.height,
-        captured_at=desktop.captured_at,
-        kind=CaptureKind.REGION,
-        region=clipped,
-        monitor=None,
-        monitors=desktop.monitors,
-        backend=desktop.backend,
-    )
+    return _grab_of(piece, captured_at=desktop.captured_at, kind=CaptureKind.REGION,
+                    region=clipped, monitor=None, monitors=desktop.monitors,
+                    backend=desktop.backend)
+
+
+def _grab_of(image: Image.Image, **facts: Any) -> Grab:
+    """``image`` as a grab: its PNG and the previews made from the same pixels, with the
+    facts of how it was taken (time, kind, region, monitors, backend)."""
+    png, (preview, preview_small, thumbnail) = _encode_with_previews(image)
+    return Grab(png=png, preview=preview, preview_small=preview_small, thumbnail=thumbnail,
+                width=image.width, height=image.height, **facts)
 
 
 def _encode_with_previews(image: Image.Image

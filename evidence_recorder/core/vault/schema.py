@@ -173,6 +173,8 @@ def _to_v3(conn: sqlcipher3.Connection) -> None:
 # kinds that come next (web page, e-mail, chat export) and a title.
 # The thumbnail, the report previews and the covered copies of an item are made from
 # its primary artefact: that rule, not a column, says where they come from.
+# The column list repeats version 1's on purpose: each step's SQL is frozen as it ran,
+# so an old vault is always upgraded by exactly the text that was tested then.
 _V4_CAPTURE = """
 CREATE TABLE capture_v4 (
     id           INTEGER PRIMARY KEY,

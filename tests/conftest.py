@@ -114,6 +114,8 @@ def as_schema_3(conn: Any) -> None:
                  "BEGIN SELECT RAISE(ABORT, 'originals never change'); END")
     conn.execute("DROP TABLE artefact_chunk")
     conn.execute("DROP TABLE artefact")
+    for table in ("thumbnail", "preview"):
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN made_from")
     conn.execute("PRAGMA user_version = 3")
 
 

@@ -82,6 +82,9 @@ def test_an_item_keeps_every_artefact_byte_for_byte_and_audits_each(vault: Vault
         with vault.open_artefact(item_id, artefact.name) as fh:
             assert fh.read() == data
     assert vault.artefact(item_id, "visible.png").derived_from == "full-page.png"
+    # The thumbnail names the artefact it was made from.
+    assert vault.conn.execute("SELECT made_from FROM thumbnail WHERE capture_id = ?",
+                              (item_id,)).fetchone() == ("full-page.png",)
     assert vault.original(item_id) == FULL_PAGE  # the primary one
     entry = vault.audit_entries()[-2]
     assert entry.action == "capture.added" and entry.details["capture"] == item_id

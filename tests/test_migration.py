@@ -101,6 +101,13 @@ def test_a_schema_3_vault_made_by_older_code_migrates_byte_for_byte(tmp_path: Pa
             assert f"'{kind}'" in row[0]
         with pytest.raises(sqlcipher3.IntegrityError, match="originals never change"):
             conn.execute("UPDATE artefact_chunk SET bytes = x'00'")
+        # Each thumbnail and preview now names the artefact it was made from.
+        for table in ("thumbnail", "preview"):
+            made = dict(conn.execute(f"SELECT capture_id, made_from FROM {table}"))
+            assert made, table
+            for capture_id, name in made.items():
+                assert name == vault.artefact(capture_id).name
+                assert name.startswith("original.")
     with Vault.open(folder, PASSPHRASE) as vault:  # and it stays migrated
         assert_migrated(vault, before)
 

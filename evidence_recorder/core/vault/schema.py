@@ -171,8 +171,8 @@ def _to_v3(conn: sqlcipher3.Connection) -> None:
 # the old "original" table goes: there is one place for the bytes of evidence.
 # The capture table is rebuilt (SQLite cannot change a CHECK in place) to take the
 # kinds that come next (web page, e-mail, chat export) and a title.
-# The thumbnail, the report previews and the covered copies of an item are made from
-# its primary artefact: that rule, not a column, says where they come from.
+# The thumbnail and the report previews of an item name the artefact they were made
+# from (its primary one); a bundle's covered copy names it in evidence.json.
 # The column list repeats version 1's on purpose: each step's SQL is frozen as it ran,
 # so an old vault is always upgraded by exactly the text that was tested then.
 _V4_CAPTURE = """
@@ -245,6 +245,10 @@ CREATE TRIGGER artefact_never_changes BEFORE UPDATE ON artefact
 BEGIN SELECT RAISE(ABORT, 'originals never change: what was recorded at intake stays'); END;
 CREATE TRIGGER artefact_chunk_never_changes BEFORE UPDATE ON artefact_chunk
 BEGIN SELECT RAISE(ABORT, 'originals never change'); END;
+
+-- A derived picture names the artefact of its item it was made from.
+ALTER TABLE thumbnail ADD COLUMN made_from TEXT NOT NULL DEFAULT '';
+ALTER TABLE preview ADD COLUMN made_from TEXT NOT NULL DEFAULT '';
 """
 
 
@@ -276,6 +280,9 @@ def _to_v4(conn: sqlcipher3.Connection) -> None:
         del data, view, row
         fsutil._step("migrate.v4.moved")
     conn.execute("DROP TABLE original")  # and its trigger
+    for table in ("thumbnail", "preview"):  # both were made from the original
+        conn.execute(f"UPDATE {table} SET made_from = (SELECT name FROM artefact "  # noqa: S608
+                     f"WHERE item_id = {table}.capture_id AND is_primary)")
     for table in ("artefact", "artefact_chunk"):
         if conn.execute(f"PRAGMA foreign_key_check({table})").fetchone() is not None:
             raise sqlcipher3.IntegrityError(f"the move to schema 4 broke a link in {table}")

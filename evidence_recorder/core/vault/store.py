@@ -618,11 +618,11 @@ class Vault:
                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             (a.id, capture_id, a.name, a.role.value, a.media_type, a.size,
                              a.sha256, a.derived_from, int(a.primary)))
-            cur.execute("INSERT INTO thumbnail (capture_id, jpeg) VALUES (?, ?)",
-                        (capture_id, thumbnail))
+            cur.execute("INSERT INTO thumbnail (capture_id, jpeg, made_from) VALUES (?, ?, ?)",
+                        (capture_id, thumbnail, main.name))
             if previews is not None:
-                cur.execute("INSERT INTO preview (capture_id, jpeg, small) VALUES (?, ?, ?)",
-                            (capture_id, *previews))
+                cur.execute("INSERT INTO preview (capture_id, jpeg, small, made_from) "
+                            "VALUES (?, ?, ?, ?)", (capture_id, *previews, main.name))
             _append(cur, "capture.added", f"capture:{capture_id}", {
                 "capture": capture_id, "incident": incident_id, "kind": kind.value,
                 "sha256": main.sha256, "captured_at": captured_at, "tz_name": tz_name,

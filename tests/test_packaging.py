@@ -22,6 +22,7 @@ from conftest import REPO
 from PIL import Image
 
 from evidence_recorder import cli
+from evidence_recorder.cli import common as cli_common
 from evidence_recorder.core import paths
 
 APP_ID = "uk.evidencerecorder.EvidenceRecorder"
@@ -192,7 +193,7 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[argparse.Namespace]:
         calls.append(args)
         return 0
 
-    monkeypatch.setattr(cli, "_start_app", fake_start)
+    monkeypatch.setattr(cli_common, "_start_app", fake_start)
     return calls
 
 

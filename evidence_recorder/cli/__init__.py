@@ -55,7 +55,6 @@ __all__ = [
 ]
 
 
-
 def _bare_bundle_path(argv: Sequence[str]) -> bool:
     """True for ``evidence-recorder FILE.zip``: how a file manager or the desktop entry
     (``Exec=evidence-recorder %f``) opens a bundle. It means the same as ``open FILE``;

@@ -16,14 +16,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from evidence_recorder.core import fields, paths
-from evidence_recorder.core.errors import (
-    EvidenceError,
-    RefusedInput,
-)
-from evidence_recorder.core.model import (
-    Capture,
-    Category,
-)
+from evidence_recorder.core.errors import EvidenceError, RefusedInput
+from evidence_recorder.core.model import Capture, Category
 from evidence_recorder.core.process import disable_core_dumps
 
 PASSPHRASE_ENV = "EVIDENCE_RECORDER_PASSPHRASE"  # noqa: S105 - a variable name
@@ -180,6 +174,9 @@ def _short(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
+
+# ---------------------------------------------------------------------- the app
+# Here, not in bundle_commands, because main() starts it too when there is no command.
 
 
 def _start_app(args: argparse.Namespace) -> int:

@@ -284,7 +284,6 @@ def _cover(pdf: _ReportPDF) -> None:
         pdf.ln(3)
 
 
-
 def _fingerprint_box(pdf: _ReportPDF) -> None:
     rows = seal_number_rows(pdf.data.seal_number) if pdf.data.seal_number else []
     height = 31 + (7 + 8 * len(rows) if rows else 0)
@@ -325,7 +324,6 @@ def _fingerprint_box(pdf: _ReportPDF) -> None:
                    "key and should not be relied on.", align=Align.L,
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_y(max(pdf.get_y(), top + height) + 2)
-
 
 
 def _timeline(pdf: _ReportPDF) -> None:

@@ -69,7 +69,7 @@ def _test_process_keeps_its_core_limit() -> Iterator[None]:
     in-process must not do that to the test process: children of it raise the limit
     again to prove that the app and the CLI lower it (test_privacy, test_secrets)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("evidence_recorder.cli.disable_core_dumps", lambda: None)
+        patch.setattr("evidence_recorder.cli.common.disable_core_dumps", lambda: None)
         yield
 
 

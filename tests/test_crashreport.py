@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from evidence_recorder import __version__, cli
+from evidence_recorder.cli import evidence_commands
 from evidence_recorder.core import crashreport, paths
 
 SECRET = "https://secret.example/post/1 note text plum orchard"  # as evidence always is
@@ -72,7 +73,7 @@ def _cli_bug(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(args: argparse.Namespace) -> int:
         raise _raise_chain()
 
-    monkeypatch.setattr(cli, "cmd_list", broken)
+    monkeypatch.setattr(evidence_commands, "cmd_list", broken)
 
 
 def test_the_cli_and_the_app_write_the_same_report(

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QLabel
 
 from evidence_recorder import cli
 from evidence_recorder.core import fields
-from evidence_recorder.core.bundle import report
+from evidence_recorder.core.bundle import report, report_words
 from evidence_recorder.core.bundle.evidence import BundleEvidence, read_evidence
 from evidence_recorder.core.bundle.report_data import ReportCapture, ReportData
 from evidence_recorder.core.errors import RefusedInput
@@ -340,7 +340,7 @@ def _report_data(details: CaptureDetails) -> ReportData:
 
 
 def test_the_report_shows_each_field_under_its_title_in_reading_order() -> None:
-    rows = report._fields(_report_data(FILLED).captures[0])
+    rows = report_words._fields(_report_data(FILLED).captures[0])
     titles = [label for label, _value, _style in rows]
     shown = [titles.index(f.title) for f in fields.in_reading_order()]
     assert shown == sorted(shown)
@@ -350,7 +350,7 @@ def test_the_report_shows_each_field_under_its_title_in_reading_order() -> None:
 
 
 def test_the_report_keeps_only_the_declared_fields_when_empty() -> None:
-    rows = report._fields(_report_data(CaptureDetails()).captures[0])
+    rows = report_words._fields(_report_data(CaptureDetails()).captures[0])
     titles = {label for label, _value, _style in rows}
     for f in fields.FIELDS:
         assert (f.title in titles) == f.reported_when_empty, f.name

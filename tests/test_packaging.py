@@ -22,6 +22,7 @@ from conftest import REPO
 from PIL import Image
 
 from evidence_recorder import cli
+from evidence_recorder.cli import common as cli_common
 from evidence_recorder.core import paths
 
 APP_ID = "uk.evidencerecorder.EvidenceRecorder"
@@ -173,11 +174,11 @@ def test_meipass_alone_does_not_mean_frozen(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_report_fonts_use_the_one_lookup() -> None:
-    from evidence_recorder.core.bundle import report
+    from evidence_recorder.core.bundle import report_pdf
 
-    assert paths.resource_dir() / "fonts" == report.FONT_DIR
+    assert paths.resource_dir() / "fonts" == report_pdf.FONT_DIR
     assert not re.search(r"parents\[\d\]", (REPO / "evidence_recorder" / "core" / "bundle" /
-                                            "report.py").read_text(encoding="utf-8"))
+                                            "report_pdf.py").read_text(encoding="utf-8"))
 
 
 # ------------------------------------------------- `evidence-recorder BUNDLE.zip`
@@ -192,7 +193,7 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[argparse.Namespace]:
         calls.append(args)
         return 0
 
-    monkeypatch.setattr(cli, "_start_app", fake_start)
+    monkeypatch.setattr(cli_common, "_start_app", fake_start)
     return calls
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from evidence_recorder.core.bundle import report
+from evidence_recorder.core.bundle import report, report_pdf, report_words
 from evidence_recorder.core.bundle.report import (
     CONFIRM_FINGERPRINT,
     HONEST_STATEMENT,
@@ -249,8 +249,8 @@ def test_pdf_pictures_are_reduced(data: ReportData) -> None:
                              check=True).stdout.decode()
     rows = [line.split() for line in listing.splitlines()[2:] if line.strip()]
     assert rows
-    assert all(int(row[3]) <= report.PDF_IMAGE_MAX_SIDE for row in rows)
-    assert all(int(row[4]) <= report.PDF_IMAGE_MAX_SIDE for row in rows)
+    assert all(int(row[3]) <= report_pdf.PDF_IMAGE_MAX_SIDE for row in rows)
+    assert all(int(row[4]) <= report_pdf.PDF_IMAGE_MAX_SIDE for row in rows)
     assert all(row[8] == "jpeg" for row in rows)
     assert len(pdf) < 3_000_000
 
@@ -293,8 +293,8 @@ def test_report_does_not_pull_in_qt() -> None:
 
 def test_fonts_and_their_license_ship_with_the_code() -> None:
     for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf", "LICENSE"):
-        assert (report.FONT_DIR / name).is_file(), name
-    assert "Bitstream" in (report.FONT_DIR / "LICENSE").read_text(encoding="utf-8")
+        assert (report_pdf.FONT_DIR / name).is_file(), name
+    assert "Bitstream" in (report_pdf.FONT_DIR / "LICENSE").read_text(encoding="utf-8")
 
 
 # --- HTML ------------------------------------------------------------------
@@ -395,7 +395,7 @@ def test_a_handle_stored_without_at_reads_at_name(data: ReportData) -> None:
     old = replace(data.captures[2], capture=replace(
         data.captures[2].capture, details=CaptureDetails(author="Sam", handle="samj")))
     old_data = replace(data, captures=[old])
-    assert ("Handle", "@samj", "") in report._fields(old)
+    assert ("Handle", "@samj", "") in report_words._fields(old)
     html = report.write_html(old_data).decode()
     assert "@samj" in html and ">samj<" not in html
 
@@ -403,5 +403,5 @@ def test_a_handle_stored_without_at_reads_at_name(data: ReportData) -> None:
 def test_a_files_modified_time_reads_like_every_other_time(data: ReportData) -> None:
     imported = next(item for item in data.captures
                     if item.capture.source is not None and item.capture.source.file_mtime)
-    rows = {label: value for label, value, _style in report._fields(imported)}
+    rows = {label: value for label, value, _style in report_words._fields(imported)}
     assert rows["File's modified time (not verified)"] == "2026-11-21 08:00:00 UTC"

@@ -9,6 +9,10 @@ making a vault.
 What the passphrase fields say while the user types (strength, Caps Lock) is in
 :mod:`~evidence_recorder.ui.passphrase_hints`; the printed recovery key sheet is in
 :mod:`~evidence_recorder.ui.recovery_sheet`.
+
+A little over 600 lines: the four pages of one first-run flow and the window that steps
+between them, sharing this module's small page helpers; what is not a page (the hints,
+the printed sheet) already lives apart.
 """
 
 from __future__ import annotations

@@ -1,0 +1,316 @@
+"""What the readable report says, in the PDF and the HTML alike: the fixed wording, the
+rows recorded of each capture, how times are written, and :func:`visible_text`, which
+every piece of hostile text goes through before either format shows it.
+
+Kept apart from the two layouts (:mod:`.report_pdf`, :mod:`.report_html`) so that both
+say exactly the same thing; nothing here knows about pages or markup.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Final
+
+from evidence_recorder.core import fields
+from evidence_recorder.core.bundle.report_data import ReportCapture, ReportData
+from evidence_recorder.core.fields import Value
+from evidence_recorder.core.model import (
+    CATEGORY_LABELS,
+    Capture,
+    CaptureKind,
+    Category,
+    handle_text,
+)
+
+TITLE: Final = "Record of online abuse"
+HONEST_STATEMENT: Final = (
+    "These captures were made by the person affected, using Evidence Recorder on their "
+    "own computer. They are a record, not a forensic acquisition: each picture was "
+    "fingerprinted (SHA-256) when it was taken and has not changed since; the audit log "
+    "records every action."
+)
+CONFIRM_FINGERPRINT: Final = "Confirm this fingerprint with the sender by phone"
+SEAL_NUMBER_LABEL: Final = "Seal number (the same key as digits, easier to read out)"
+CONFIRM_SEAL: Final = "Confirm the seal number with the sender by phone"
+
+_AUDIENCES: Final = {"headteacher": "the headteacher", "police": "the police"}
+_HOW: Final = {
+    CaptureKind.SCREEN: "Captured on screen: every monitor",
+    CaptureKind.MONITOR: "Captured on screen: one monitor",
+    CaptureKind.REGION: "Captured on screen: a selected area",
+    CaptureKind.WINDOW: "Captured on screen: one window",
+    CaptureKind.IMPORT: "Imported from a file (for example a phone screenshot)",
+}
+# Invisible characters that reorder or hide text (Trojan Source, "exe.txt" tricks).
+_BIDI_CONTROLS: Final = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+
+
+# ---------------------------------------------------------------------------
+# Text: what every field goes through before it is shown
+
+
+def _marker(char: str) -> str:
+    return f"[U+{ord(char):04X}]"
+
+
+def visible_text(
+    text: str, *, multiline: bool = True, drawable: frozenset[int] | None = None
+) -> str:
+    """Text as it may be shown: controls and direction overrides made visible.
+
+    ``drawable``, when given, is the set of code points a font can draw; anything else
+    becomes a marker too, so a name in a script the font lacks is not silently lost.
+    """
+    if text.isascii() and text.isprintable() and (drawable is None or drawable >= _ASCII):
+        return text  # the common case, without a look at each character
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    out: list[str] = []
+    for char in text:
+        if char == "\n":
+            out.append("\n" if multiline else " ")
+        elif char == "\t":
+            out.append("    " if multiline else " ")
+        elif _hidden(char) or (drawable is not None and ord(char) not in drawable):
+            out.append(_marker(char))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+_ASCII: Final = frozenset(range(0x20, 0x7F))
+
+
+def _hidden(char: str) -> bool:
+    """A character that would act on the text around it instead of being seen."""
+    return char in _BIDI_CONTROLS or unicodedata.category(char) in {"Cc", "Cs"}
+
+
+def _needs_shaping(text: str) -> bool:
+    """Right-to-left letters, or marks that combine with the letter before them."""
+    return not text.isascii() and any(
+        unicodedata.bidirectional(char) in {"R", "AL", "AN"} or unicodedata.combining(char)
+        for char in text
+    )
+
+
+def _one_line(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _parse_offset(text: str) -> timedelta | None:
+    found = _OFFSET.match(text.strip())
+    if not found:
+        return None
+    sign, hours, minutes = found.groups()
+    delta = timedelta(hours=int(hours), minutes=int(minutes))
+    return -delta if sign == "-" else delta
+
+
+def _utc_text(moment: datetime, *, millis: bool = False) -> str:
+    utc = _utc(moment)
+    fraction = f".{utc.microsecond // 1000:03d}" if millis else ""
+    return f"{utc:%Y-%m-%d %H:%M:%S}{fraction} UTC"
+
+
+def _stored_time_text(text: str) -> str:
+    """A time stored as ISO UTC, written as the report writes every other time (as stored
+    when it does not parse, since it came from outside)."""
+    try:
+        return _utc_text(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        return text
+
+
+def _local_text(moment: datetime, utc_offset: str, tz_name: str = "") -> str:
+    """Local time from the offset recorded at that instant (not today's rules)."""
+    offset = _parse_offset(utc_offset)
+    if offset is None:
+        return "not recorded"
+    local = _utc(moment).astimezone(timezone(offset))
+    zone = f"UTC{utc_offset.strip()}" + (f", {tz_name}" if tz_name else "")
+    return f"{local:%Y-%m-%d %H:%M:%S} ({zone})"
+
+
+def _exported_local(moment: datetime) -> str:
+    """The exporting computer's local time (the report is written there, at export)."""
+    local = _utc(moment).astimezone()
+    offset = local.strftime("%z")
+    offset = f"{offset[:3]}:{offset[3:]}" if offset else "+00:00"
+    name = local.tzname() or ""
+    zone = f"UTC{offset}" + (f", {name}" if name and not name.startswith(("UTC", "+", "-")) else "")
+    return f"{local:%Y-%m-%d %H:%M:%S} ({zone})"
+
+
+def _category(value: str) -> str:
+    if not value:
+        return ""
+    try:
+        return CATEGORY_LABELS[Category(value)]
+    except ValueError:
+        return value
+
+
+def _audience(value: str) -> str:
+    return _AUDIENCES.get(value, value or "not given")
+
+
+def _posted(capture: Capture) -> str:
+    return capture.details.posted_at
+
+
+def _author_handle(capture: Capture) -> str:
+    details = capture.details
+    return "\n".join(part for part in (details.author, handle_text(details.handle)) if part)
+
+
+# Addresses and account numbers may break anywhere: they have no spaces to break at.
+_STYLES: Final[dict[Value, str]] = {Value.URL: "url", Value.NUMBER: "url"}
+
+
+def _fields(item: ReportCapture) -> list[tuple[str, str, str]]:
+    """(label, value, style) rows for one capture, in the order an officer reads them.
+
+    Style is "" for ordinary text, "mono" for hashes and paths, "url" for text that
+    may break anywhere. Empty core fields stay, marked "not recorded", because their
+    absence is itself information; empty optional ones are left out.
+    """
+    capture = item.capture
+    details = capture.details
+    rows: list[tuple[str, str, str]] = [
+        ("Incident", item.incident_title, ""),
+        ("Captured (UTC)", _utc_text(capture.captured_at, millis=True), ""),
+        ("Captured (local time)", _local_text(capture.captured_at, capture.utc_offset,
+                                              capture.tz_name), ""),
+        ("How", _HOW.get(capture.kind, str(capture.kind)), ""),
+    ]
+    if capture.source is not None:
+        rows.append(("File name", capture.source.file_name, "url"))
+        rows.append(("Date written in the file (not verified)",
+                     capture.source.claimed_time or "none", ""))
+        if capture.source.file_mtime:
+            rows.append(("File's modified time (not verified)",
+                         _stored_time_text(capture.source.file_mtime), ""))
+    for f in fields.in_reading_order():
+        value = getattr(details, f.name)
+        if f.value is Value.HANDLE:
+            value = handle_text(value)
+        elif f.value is Value.CATEGORY:
+            value = _category(value)
+        if value or f.reported_when_empty:
+            rows.append((f.title, value, _STYLES.get(f.value, "")))
+    rows += [
+        ("Picture", f"{capture.width} × {capture.height} pixels, {capture.media_type}", ""),
+        ("SHA-256 of the original", capture.sha256, "mono"),
+        ("Original in the bundle", item.original_path, "mono") if item.original_path
+        else ("Original", KEPT_ORIGINAL, ""),
+    ]
+    if item.redacted_path:
+        rows.append(("Covered copy in the bundle" if item.covered
+                     else "Marked copy in the bundle", item.redacted_path, "mono"))
+    return rows
+
+
+KEPT_ORIGINAL: Final = "Not in this bundle: the sender kept the original."
+COVERED_KEPT: Final = "Covered copy; the sender kept the original."
+
+
+def _copy_note(item: ReportCapture) -> str:
+    """What the picture shown is, when it is the annotated copy (one line of words)."""
+    if not item.covered:
+        return "Marked copy (nothing covered): the original is in"
+    if not item.original_path:
+        return COVERED_KEPT
+    return "Covered copy: the original is in"
+
+
+# The manual commands come first: they need only standard tools, and they are what
+# proves something. The scripts in the bundle come last, with the reason not to trust
+# a copy that arrived with the evidence (README-VERIFY.txt says the same).
+_CHECK_STEPS: Final = (
+    "Unzip the bundle and, in its folder, check every file with a standard tool: "
+    "sha256sum -c manifest-sha256.txt and sha256sum -c tagmanifest-sha256.txt (on "
+    "Windows, certutil -hashfile FILE SHA256 for each file, compared with its line in "
+    "the manifest). Every file in the folder must be listed in one of the two "
+    "manifests, apart from the seal's own files; anything else was added later.",
+    "Check the seal: ssh-keygen -Y verify -f allowed_signers -I IDENTITY -n "
+    "evidence-recorder-bundle -s tagmanifest-sha256.txt.sig < tagmanifest-sha256.txt, "
+    "where IDENTITY is the first word of allowed_signers. It must print Good "
+    "\"evidence-recorder-bundle\" signature. README-VERIFY.txt in the folder gives each "
+    "command in full.",
+    "If a trusted timestamp is included: openssl ts -verify -in "
+    "tagmanifest-sha256.txt.sig.tsr -data tagmanifest-sha256.txt.sig -CAfile with the "
+    "authority's root certificate, taken from the authority itself.",
+    "Compare the seal's number or fingerprint with the one the sender gives you by phone.",
+    "Evidence Recorder runs the same checks when you open the .zip file in it (Verify a "
+    "bundle). The scripts in the bundle, verify.sh and verify.cmd, run them too, but a "
+    "script inside a bundle proves nothing by itself: whoever altered the bundle could "
+    "have altered the script. Use the copies published with Evidence Recorder "
+    "(docs/verify/ in its source code) or type the commands.",
+)
+
+
+def _timestamp_sentence(timestamped: bool) -> str:
+    if timestamped:
+        return ("Included: a time-stamping authority (RFC 3161) countersigned the bundle's "
+                "seal (tagmanifest-sha256.txt.sig.tsr). Checked against that authority's root "
+                "certificate, it shows the bundle existed, as it is, no later than the time it "
+                "records.")
+    return "Not included: the times are those of the sender's computer clock."
+
+
+def _about_sentences(data: ReportData) -> list[str]:
+    """What the recipient should know beyond the statement: imports and redactions."""
+    sentences = []
+    imported = sum(1 for item in data.captures if item.capture.kind is CaptureKind.IMPORT)
+    if imported:
+        pictures = "picture was" if imported == 1 else "pictures were"
+        sentences.append(
+            f"{imported} {pictures} not captured on screen but imported from a file (for "
+            "example a screenshot taken on a phone): the fingerprint dates from the import, "
+            "and any date written in the file cannot be verified.")
+    covered = [item for item in data.captures if item.shows_redacted_copy and item.covered]
+    if covered:
+        kept = sum(1 for item in covered if not item.original_path)
+        sentences.append(_redaction_sentence(len(covered), kept))
+    return sentences
+
+
+def _redaction_sentence(count: int, kept: int = 0) -> str:
+    pictures = "picture is a covered copy" if count == 1 else "pictures are covered copies"
+    if kept == 0:
+        where = "and the unaltered original is in the bundle."
+    elif kept == count:
+        where = ("and the sender kept the original: it is not in this bundle." if count == 1
+                 else "and the sender kept the originals: they are not in this bundle.")
+    else:
+        where = (f"and the sender kept {kept} of the originals: those are not in this "
+                 "bundle.")
+    return (f"{count} {pictures}: some content was covered with solid blocks to protect "
+            f"other people. Each is marked, {where}")
+
+
+# The timeline's columns after the number and the capture time, named as the fields are;
+# the author's column holds their handle too.
+_TIMELINE_FIELD_HEADINGS: Final = (
+    fields.SITE.title, f"{fields.AUTHOR.title} / {fields.HANDLE.title.lower()}",
+    fields.POSTED_AT.title, fields.CATEGORY.title, fields.DESCRIPTION.title)
+
+
+def _timeline_time(capture: Capture) -> str:
+    """Capture time in two short lines: UTC, then local with its offset."""
+    utc = _utc_text(capture.captured_at)
+    offset = _parse_offset(capture.utc_offset)
+    if offset is None:
+        return f"{utc}\nlocal time not recorded"
+    local = _utc(capture.captured_at).astimezone(timezone(offset))
+    return f"{utc}\n{local:%Y-%m-%d %H:%M:%S} {capture.utc_offset.strip()}"

@@ -121,7 +121,7 @@ def as_schema_3(conn: Any) -> None:
 
 def schema_3_vault(into: Path) -> Path:
     """A copy of the schema-3 vault made by the last schema-3 code (40 captures; see
-    tests/data/make_v3_vault.py), unpacked into ``into``; returns its folder. This
+    tests/fixtures/vaults/make_v3_vault.py), unpacked into ``into``; returns its folder. This
     computer's record of it (its history anchor) is forgotten, as on a new computer:
     every copy has the same vault id."""
     import tarfile
@@ -129,7 +129,7 @@ def schema_3_vault(into: Path) -> Path:
     from evidence_recorder.core.vault import anchor
     from evidence_recorder.core.vault.keyfile import KeyFile
 
-    with tarfile.open(REPO / "tests" / "data" / "vault-v3.tar.gz") as tar:
+    with tarfile.open(REPO / "tests" / "fixtures" / "vaults" / "vault-v3.tar.gz") as tar:
         tar.extractall(into, filter="data")
     folder = into / "vault-v3"
     vault_id = KeyFile.load(folder).vault_id

@@ -2,8 +2,8 @@
 moved into artefacts byte for byte, and a migration cut off at any point leaves a vault
 that opens either as before (and migrates next time) or as after.
 
-The schema-3 vault is ``tests/data/vault-v3.tar.gz`` (40 captures made by the last
-schema-3 code; ``tests/data/make_v3_vault.py`` says how). The kill test runs in the
+The schema-3 vault is ``tests/fixtures/vaults/vault-v3.tar.gz`` (40 captures made by the last
+schema-3 code; ``tests/fixtures/vaults/make_v3_vault.py`` says how). The kill test runs in the
 ER_FULL crash run (``-k crash``) at every step of the migration, and at a handful of
 steps in the normal suite.
 """

@@ -1520,7 +1520,7 @@ Passphrase:</source>
 <context>
     <name>ChangeAllKeysDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/keys_dialog.py" line="+212"/>
+        <location filename="../evidence_recorder/ui/keys_dialog.py" line="+205"/>
         <location line="+2"/>
         <source>Change all keys</source>
         <translation type="unfinished"></translation>
@@ -1693,7 +1693,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>CreatePage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+150"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+172"/>
         <source>Welcome to {app}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1758,7 +1758,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+22"/>
         <source>The two passphrases are not the same. Please type them again.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2224,7 +2224,7 @@ If it keeps happening, please send the report below to the developers. It says w
     </message>
     <message>
         <location line="+5"/>
-        <location filename="../evidence_recorder/core/vault/store.py" line="+518"/>
+        <location filename="../evidence_recorder/core/vault/store.py" line="+460"/>
         <source>The vault&apos;s key file does not belong to this vault.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2239,13 +2239,13 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/gather/capture.py" line="+115"/>
+        <location filename="../evidence_recorder/core/gather/capture.py" line="+116"/>
         <source>Choose a monitor or a region to capture, not both.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+5"/>
-        <location line="+55"/>
+        <location line="+42"/>
         <source>The delay before a capture must be zero or more seconds.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2255,7 +2255,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+94"/>
+        <location line="+90"/>
         <source>Evidence Recorder could not find any monitor to capture.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2340,29 +2340,29 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/vault/store.py" line="+66"/>
+        <location filename="../evidence_recorder/core/vault/rekey.py" line="+101"/>
         <source>All keys were changed, but the vault could not be reopened. Close Evidence Recorder and unlock the vault again with the new passphrase.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+17"/>
         <source>There is not enough free disk space to change all keys: the vault is copied while its keys change, which needs about %1 MB free beside it, and only %2 MB is free. Nothing was changed. Free some space and try again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+65"/>
+        <location line="+66"/>
         <location line="+16"/>
         <location line="+16"/>
         <source>The vault could not be copied whole, so its keys were not changed. Nothing was changed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+810"/>
+        <location line="+27"/>
         <source>The disk is full, so the keys were not changed. Nothing was changed; free some space and try again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+116"/>
+        <location filename="../evidence_recorder/core/vault/store.py" line="+538"/>
         <source>A @handle has no spaces in it. Put the name shown on the post in “Author&apos;s name”, and only the @name here.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2984,13 +2984,13 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
-        <location line="+766"/>
+        <location line="+30"/>
+        <location line="+757"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-725"/>
+        <location line="-716"/>
         <source>Capture whole &amp;screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3272,27 +3272,27 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
         <source>One monitor</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+0"/>
         <source>Capture one monitor</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+4"/>
         <source>Delay</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+0"/>
         <source>Capture delay</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+8"/>
         <source>Lock</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3931,7 +3931,7 @@ Why are you deleting it?</source>
 <context>
     <name>RecoverPage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+202"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+190"/>
         <source>Open with your recovery key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3986,7 +3986,7 @@ Why are you deleting it?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+19"/>
         <source>The two passphrases are not the same. Please type them again.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3994,7 +3994,7 @@ Why are you deleting it?</source>
 <context>
     <name>RecoveryKeyPage</name>
     <message>
-        <location line="-214"/>
+        <location line="-213"/>
         <source>Your recovery key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4234,7 +4234,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>StartWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="+144"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="+134"/>
         <source>Open a report bundle someone sent me…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4339,7 +4339,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>UnlockPage</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="-238"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-228"/>
         <source>{app} is locked</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4369,7 +4369,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+14"/>
         <source>Please type your passphrase.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4507,7 +4507,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_Page</name>
     <message>
-        <location filename="../evidence_recorder/ui/unlock.py" line="-292"/>
+        <location filename="../evidence_recorder/ui/unlock.py" line="-305"/>
         <source>Problem</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4524,7 +4524,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_PassphraseForm</name>
     <message>
-        <location filename="../evidence_recorder/ui/keys_dialog.py" line="-144"/>
+        <location filename="../evidence_recorder/ui/keys_dialog.py" line="-137"/>
         <source>Current passphrase</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4569,7 +4569,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+24"/>
         <source>Type your current passphrase first.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -20,9 +20,11 @@ the Python standard library alone, and the tests hold the three together.
 from __future__ import annotations
 
 import hashlib
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from evidence_recorder.core.bundle import sshsig
+if TYPE_CHECKING:  # cryptography is loaded only when a key is turned into a number, so
+    # the start window, which shows seal numbers' layout only, starts without it
+    from evidence_recorder.core.bundle import sshsig
 
 VERSION: Final = 0
 IDENTIFIER: Final = b"evidence-recorder-seal"
@@ -46,7 +48,12 @@ def seal_number(key: sshsig.Key | bytes) -> str:
 
     ``key`` is an Ed25519 key (private or public) or the SSH public key blob.
     """
-    blob = key if isinstance(key, bytes) else sshsig.public_key_blob(key)
+    if isinstance(key, bytes):
+        blob = key
+    else:
+        from evidence_recorder.core.bundle import sshsig
+
+        blob = sshsig.public_key_blob(key)
     return " ".join(seal_number_groups(blob))
 
 

@@ -102,6 +102,21 @@ def vault(new_vault: tuple[Vault, str]) -> Vault:
     return new_vault[0]
 
 
+
+def raw_connection(folder: Path, passphrase: str = PASSPHRASE) -> Any:
+    """Open a vault's database behind the app's back, as someone holding the key could
+    (to look at or tamper with what the app wrote)."""
+    import sqlcipher3
+
+    from evidence_recorder.core.vault.keyfile import KeyFile
+    from evidence_recorder.core.vault.store import DB_NAME
+
+    key = KeyFile.load(folder).unlock_with_passphrase(passphrase)
+    conn = sqlcipher3.connect(str(folder / DB_NAME), isolation_level=None)
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    return conn
+
 def as_schema_3(conn: Any) -> None:
     """Put a vault made by today's code back as schema 3 kept it (inside the caller's
     transaction): originals in the ``original`` table, no artefact tables. For vaults

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlcipher3
-from conftest import FAST_KDF, PASSPHRASE, run_cli
+from conftest import FAST_KDF, PASSPHRASE, raw_connection, run_cli
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
@@ -29,7 +28,7 @@ from evidence_recorder.core.errors import VaultDamaged
 from evidence_recorder.core.gather import capture, recorder
 from evidence_recorder.core.vault import anchor, audit
 from evidence_recorder.core.vault.keyfile import KeyFile
-from evidence_recorder.core.vault.store import DB_NAME, Vault
+from evidence_recorder.core.vault.store import Vault
 
 MARKS = {"version": 1, "items": [{"type": "redact", "rect": [0, 0, 40, 30]}]}
 
@@ -44,15 +43,6 @@ def grab(vault: Vault, colour: str = "navy", incident_id: int | None = None) -> 
     """A real capture through the recorder, so it has a thumbnail and both previews."""
     shot = capture.grab(capture.FakeGrabber(Image.new("RGB", (400, 300), colour)))
     return recorder.save_grab(vault, shot, incident_id=incident_id)
-
-
-def raw_connection(folder: Path) -> sqlcipher3.Connection:
-    """Open the database behind the app's back, as someone holding the key could."""
-    key = KeyFile.load(folder).unlock_with_passphrase(PASSPHRASE)
-    conn = sqlcipher3.connect(str(folder / DB_NAME), isolation_level=None)
-    conn.execute("PRAGMA cipher_log_level = NONE")
-    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-    return conn
 
 
 def tamper(vault: Vault, *sql: str | tuple[str, tuple[Any, ...]]) -> Path:

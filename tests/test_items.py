@@ -13,16 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlcipher3
-from conftest import FAST_KDF, PASSPHRASE, REPO
+from conftest import FAST_KDF, PASSPHRASE, REPO, raw_connection
 
 from evidence_recorder.core.errors import EvidenceError, NotFound, RefusedInput
 from evidence_recorder.core.model import ArtefactRole, CaptureKind, iso_utc, utc_now
 from evidence_recorder.core.vault import backup, items
 from evidence_recorder.core.vault import store as store_module
 from evidence_recorder.core.vault.items import NewArtefact
-from evidence_recorder.core.vault.keyfile import KeyFile
-from evidence_recorder.core.vault.store import DB_NAME, Vault
+from evidence_recorder.core.vault.store import Vault
 
 PAGE = b"<html><body>A post</body></html>" * 50
 FULL_PAGE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
@@ -42,14 +40,6 @@ def add_page(vault: Vault, archive: bytes | io.BufferedIOBase = PAGE, **extra: A
                      derived_from="full-page.png")],
         captured_at=iso_utc(now), tz_name="UTC", utc_offset="+00:00", environment={},
         thumbnail=b"thumb", width=10, height=20, title="A post on a school page", **extra)
-
-
-def raw(folder: Path) -> sqlcipher3.Connection:
-    key = KeyFile.load(folder).unlock_with_passphrase(PASSPHRASE)
-    conn = sqlcipher3.connect(str(folder / DB_NAME), isolation_level=None)
-    conn.execute("PRAGMA cipher_log_level = NONE")
-    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-    return conn
 
 
 def sha(data: bytes) -> str:
@@ -256,7 +246,7 @@ vault.close()
 def _tamper(vault: Vault, *sql: str) -> list[str]:
     folder = vault.folder
     vault.close()
-    conn = raw(folder)
+    conn = raw_connection(folder)
     for statement in sql:
         conn.execute(statement)
     conn.close()

@@ -19,30 +19,21 @@ from pathlib import Path
 
 import pytest
 import sqlcipher3
-from conftest import PASSPHRASE, REPO, schema_3_vault
+from conftest import PASSPHRASE, REPO, raw_connection, schema_3_vault
 
 from evidence_recorder.core import fsutil
 from evidence_recorder.core.errors import EvidenceError
 from evidence_recorder.core.model import ArtefactRole
 from evidence_recorder.core.vault import schema
-from evidence_recorder.core.vault.keyfile import KeyFile
-from evidence_recorder.core.vault.store import DB_NAME, Vault
+from evidence_recorder.core.vault.store import Vault
 
 FULL = os.environ.get("ER_FULL") == "1"
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
 
-def raw(folder: Path) -> sqlcipher3.Connection:
-    key = KeyFile.load(folder).unlock_with_passphrase(PASSPHRASE)
-    conn = sqlcipher3.connect(str(folder / DB_NAME), isolation_level=None)
-    conn.execute("PRAGMA cipher_log_level = NONE")
-    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-    return conn
-
-
 def schema_3_originals(folder: Path) -> dict[int, tuple[bytes, str, str]]:
     """Each capture's original bytes, recorded SHA-256 and media type, read from v3."""
-    conn = raw(folder)
+    conn = raw_connection(folder)
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
         return {int(r[0]): (bytes(r[1]), r[2], r[3]) for r in conn.execute(
@@ -77,7 +68,7 @@ def test_a_schema_3_vault_made_by_older_code_migrates_byte_for_byte(tmp_path: Pa
     before = schema_3_originals(folder)
     assert len(before) == 39  # 40 made, one deleted
     assert {media for _d, _s, media in before.values()} == set(EXTENSIONS)
-    entries_before = len(raw(folder).execute("SELECT seq FROM audit").fetchall())
+    entries_before = len(raw_connection(folder).execute("SELECT seq FROM audit").fetchall())
     with Vault.open(folder, PASSPHRASE) as vault:
         assert_migrated(vault, before)
         names = {row[0] for row in vault.conn.execute("SELECT name FROM sqlite_master")}
@@ -115,7 +106,7 @@ def test_a_schema_3_vault_made_by_older_code_migrates_byte_for_byte(tmp_path: Pa
 def test_the_new_kinds_fit_the_migrated_table(tmp_path: Path) -> None:
     folder = schema_3_vault(tmp_path)
     Vault.open(folder, PASSPHRASE).close()
-    conn = raw(folder)
+    conn = raw_connection(folder)
     try:
         columns = ("incident_id, kind, captured_at, tz_name, utc_offset, sha256, width, "
                    "height, media_type, byte_size, environment")
@@ -197,7 +188,7 @@ def _kill_at(points: list[int], tmp_path: Path) -> None:
                                 str(point), PASSPHRASE],
                                cwd=REPO, capture_output=True, text=True, timeout=120)
         assert child.returncode == -signal.SIGKILL, (point, child.stderr[-2000:])
-        conn = raw(folder)
+        conn = raw_connection(folder)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         conn.close()
         # Before the commit point: exactly as before; from it on: exactly as after.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import sqlcipher3
-from conftest import FAST_KDF, PASSPHRASE, REPO, as_schema_3
+from conftest import FAST_KDF, PASSPHRASE, REPO, as_schema_3, raw_connection
 from PIL import Image
 
 from evidence_recorder.core.errors import (
@@ -34,7 +34,6 @@ from evidence_recorder.core.model import CaptureDetails, CaptureKind, iso_utc, u
 from evidence_recorder.core.vault import schema
 from evidence_recorder.core.vault.keyfile import (
     KDF_FLOOR,
-    KeyFile,
     calibrate_kdf,
     parse_recovery_key,
 )
@@ -64,15 +63,6 @@ def add(vault: Vault, data: bytes | None = None, **details: str) -> int:
 def snapshot(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.iterdir()) if p.is_file()}
-
-
-def raw_connection(folder: Path, passphrase: str = PASSPHRASE) -> sqlcipher3.Connection:
-    """Open the database behind the app's back, as someone holding the key could."""
-    key = KeyFile.load(folder).unlock_with_passphrase(passphrase)
-    conn = sqlcipher3.connect(str(folder / DB_NAME), isolation_level=None)
-    conn.execute("PRAGMA cipher_log_level = NONE")
-    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-    return conn
 
 
 # ------------------------------------------------------------------ creation

@@ -181,6 +181,58 @@ class ImportSource:
         return dataclasses.asdict(self)
 
 
+class PageState(StrEnum):
+    """What a web capture found at its address: the post, or that it is gone."""
+
+    AVAILABLE = "available"  # the page loaded and showed content
+    GONE = "gone"  # 404, 410, or the site's own "this content isn't available"
+    LOGIN_WALL = "login-wall"  # the site asked to sign in instead of showing it
+    UNREACHABLE = "unreachable"  # nothing answered (no server, refused, timed out)
+
+
+@dataclass(slots=True)
+class WebSource:
+    """What the capture browser recorded of a web page, automatically, at capture.
+
+    Kept (as JSON, in the capture's ``source`` column) for items of kind ``web``; it is
+    part of the ``capture.added`` audit entry and of the item in a bundle.
+    """
+
+    requested_url: str
+    final_url: str
+    title: str = ""
+    http_status: int | None = None
+    server_ip: str = ""
+    user_agent: str = ""
+    redirects: list[str] = field(default_factory=list)
+    load_state: str = "complete"  # a webpage.LoadState value
+    panel: str = ""  # CSS selector of the panel captured whole; "" the page itself
+    scroll_height: int = 0  # CSS px captured whole
+    viewport_width: int = 0
+    viewport_height: int = 0
+    device_pixel_ratio: float = 1.0
+    full_page_parts: int = 0
+    certificate_sha256: str = ""  # SHA-256 of the leaf certificate's DER; "" for http
+    certificate_subject: str = ""
+    certificate_issuer: str = ""
+    certificate_valid_from: str = ""  # ISO 8601 UTC
+    certificate_valid_to: str = ""
+    tls_protocol: str = ""
+    certificate_error: str = ""  # the browser's words for a certificate problem, "" none
+    page_state: str = PageState.AVAILABLE.value
+    page_state_reason: str = ""  # plain English: "the server answered 404 (not found)"
+    recheck_of: int | None = None  # the capture this one checked again
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WebSource:
+        """Read it back, ignoring keys a later release may add."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
 @dataclass(slots=True)
 class Capture:
     """An evidence item: a screen capture or imported picture today, a web page, e-mail
@@ -199,7 +251,7 @@ class Capture:
     media_type: str  # e.g. "image/png"
     byte_size: int
     environment: dict[str, Any]  # who and where: OS user, host, OS, app version, monitors
-    source: ImportSource | None
+    source: ImportSource | None  # for imports
     details: CaptureDetails = field(default_factory=CaptureDetails)
     has_annotations: bool = False
     title: str = ""  # a page's or message's title as recorded at intake; "" where none
@@ -207,6 +259,7 @@ class Capture:
     # by ``Vault.captures(artefacts=True)``, empty in plain listings. ``sha256``,
     # ``media_type`` and ``byte_size`` above are those of the primary artefact.
     artefacts: list[Artefact] = field(default_factory=list)
+    web: WebSource | None = None  # for web pages: what the capture browser recorded
 
     def summary(self) -> dict[str, Any]:
         """The stable JSON shape that ``list --json`` prints."""
@@ -246,9 +299,16 @@ class Capture:
         return {**self.summary(), "title": self.title}
 
     def item_full(self) -> dict[str, Any]:
-        """``show --json``: :meth:`full`, the title and every artefact."""
-        return {**self.full(), "title": self.title,
-                "artefacts": [a.as_dict() for a in self.artefacts]}
+        """``show --json``: :meth:`full`, the title and every artefact; for a web page
+        also its address, status, server and certificate, and all it recorded."""
+        out = {**self.full(), "title": self.title,
+               "artefacts": [a.as_dict() for a in self.artefacts]}
+        if self.web is not None:
+            out.update({"final_url": self.web.final_url, "http_status": self.web.http_status,
+                        "server_ip": self.web.server_ip,
+                        "certificate_sha256": self.web.certificate_sha256,
+                        "web": self.web.as_dict()})
+        return out
 
     @property
     def primary(self) -> Artefact | None:

@@ -57,6 +57,7 @@ from evidence_recorder.core.model import (
     Category,
     ImportSource,
     Incident,
+    WebSource,
     handle_text,
     iso_utc,
     original_name,
@@ -561,7 +562,7 @@ class Vault:
                  environment: dict[str, Any], thumbnail: bytes,
                  previews: tuple[bytes, bytes] | None = None, width: int = 0,
                  height: int = 0, title: str = "", source: ImportSource | None = None,
-                 details: CaptureDetails | None = None,
+                 web: WebSource | None = None, details: CaptureDetails | None = None,
                  incident_id: int | None = None) -> int:
         """Store a new evidence item, its artefacts and its audit entry in one durable
         transaction; returns the item's id.
@@ -571,7 +572,11 @@ class Vault:
         role, media type, size, SHA-256, whether primary, what it was made from) beside
         everything a capture's entry recorded before. The thumbnail and previews are
         those of the primary artefact; ``width`` and ``height`` its pixels (0 if none).
+        ``source`` is an imported file's, ``web`` a web page's (kind ``web`` only); both
+        are kept in the capture's ``source`` column, read back by kind.
         """
+        if (web is not None) != (str(kind) == CaptureKind.WEB.value) or (web and source):
+            raise RefusedInput("A web page's record goes with a web page, and only there.")
         wanted = items.check_new(artefacts)
         if str(kind) not in _KINDS:
             raise RefusedInput(f"“{kind}” is not a kind of evidence this vault keeps.")
@@ -582,7 +587,8 @@ class Vault:
             incident_id = self.default_incident().id
         else:
             self.incident(incident_id)
-        source_json = json.dumps(source.as_dict(), sort_keys=True) if source else None
+        origin = web if web is not None else source
+        source_json = json.dumps(origin.as_dict(), sort_keys=True) if origin else None
         env_json = json.dumps(environment, sort_keys=True)
         detail_values = details.as_dict()
         with self._write() as cur:
@@ -1014,17 +1020,23 @@ def _row_to_capture(r: tuple[Any, ...]) -> Capture:
     # Called for every capture when a vault opens, so it avoids needless work: a dict
     # for the enum, a fast path for our own "...Z" times, shared copies of the strings
     # that repeat from row to row (zone, offset, media type).
-    source = ImportSource(**json.loads(r[12])) if r[12] else None
+    kind = _KINDS[r[2]]
+    source: ImportSource | None = None
+    web: WebSource | None = None
+    if r[12] and kind is CaptureKind.WEB:
+        web = WebSource.from_dict(json.loads(r[12]))
+    elif r[12]:
+        source = ImportSource(**json.loads(r[12]))
     when = r[3]
     captured_at = (datetime.fromisoformat(when) if when.endswith("Z")
                    else parse_iso_utc(when))
     return Capture(
-        id=r[0], incident_id=r[1], kind=_KINDS[r[2]], captured_at=captured_at,
+        id=r[0], incident_id=r[1], kind=kind, captured_at=captured_at,
         tz_name=sys.intern(r[4]), utc_offset=sys.intern(r[5]), sha256=r[6], width=r[7],
         height=r[8], media_type=sys.intern(r[9]), byte_size=r[10],
         environment=json.loads(r[11]), source=source,
         details=CaptureDetails(*r[13:_DETAILS_END]), has_annotations=bool(r[_DETAILS_END]),
-        title=r[_DETAILS_END + 1],
+        title=r[_DETAILS_END + 1], web=web,
     )
 
 

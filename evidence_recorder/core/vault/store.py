@@ -575,7 +575,7 @@ class Vault:
         ``source`` is an imported file's, ``web`` a web page's (kind ``web`` only); both
         are kept in the capture's ``source`` column, read back by kind.
         """
-        if (web is not None) != (str(kind) == CaptureKind.WEB.value) or (web and source):
+        if web is not None and (str(kind) != CaptureKind.WEB.value or source is not None):
             raise RefusedInput("A web page's record goes with a web page, and only there.")
         wanted = items.check_new(artefacts)
         if str(kind) not in _KINDS:

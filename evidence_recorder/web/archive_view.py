@@ -193,6 +193,15 @@ class _OwnSchemeOnly(QWebEngineUrlRequestInterceptor):
         info.block(True)
 
 
+class _QuietPage(QWebEnginePage):
+    """A page whose console messages go nowhere: they quote the page (the evidence),
+    which must never reach a log."""
+
+    def javaScriptConsoleMessage(self, level: QWebEnginePage.JavaScriptConsoleMessageLevel,
+                                 message: str, line: int, source: str) -> None:
+        del level, message, line, source
+
+
 _registered = False
 
 
@@ -204,8 +213,9 @@ def register_scheme() -> None:
         return
     scheme = QWebEngineUrlScheme(SCHEME.encode("ascii"))
     scheme.setSyntax(QWebEngineUrlScheme.Syntax.Host)
-    scheme.setFlags(QWebEngineUrlScheme.Flag.SecureScheme
-                    | QWebEngineUrlScheme.Flag.LocalScheme)
+    # Not LocalScheme: Chromium then refuses a page of the scheme its own pictures.
+    # Nothing else may load it anyway: only the archive's own profile has its handler.
+    scheme.setFlags(QWebEngineUrlScheme.Flag.SecureScheme)
     QWebEngineUrlScheme.registerScheme(scheme)
     _registered = True
 
@@ -239,7 +249,7 @@ class ArchivedPageWindow(QWidget):
         self.handler = _ArchiveHandler(self.archive, self)
         self.profile.installUrlSchemeHandler(SCHEME.encode("ascii"), self.handler)
         self.view: QWebEngineView | None = QWebEngineView(self)
-        self.page: QWebEnginePage | None = QWebEnginePage(self.profile)
+        self.page: QWebEnginePage | None = _QuietPage(self.profile)
         settings = self.page.settings()
         attribute = QWebEngineSettings.WebAttribute
         for name, on in ((attribute.JavascriptEnabled, False),

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from web_items import FINAL_URL, TITLE, add_web_item, mhtml
@@ -32,7 +32,7 @@ if os.geteuid() == 0 and os.environ.get("QTWEBENGINE_DISABLE_SANDBOX") != "1":
     pytest.skip("QtWebEngine runs as root only with QTWEBENGINE_DISABLE_SANDBOX=1 (the tests "
                 "set it inside a loopback-only namespace)", allow_module_level=True)
 
-from PySide6.QtCore import QCoreApplication, Qt  # noqa: E402
+from PySide6.QtCore import QCoreApplication, Qt
 
 QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts, True)
 os.environ.setdefault("MESA_SHADER_CACHE_DISABLE", "true")
@@ -57,9 +57,9 @@ LATER = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
 
 
 class _Counting(BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         _Counting.hits.append(self.path)
         self.send_response(200)
         self.send_header("Content-Type", "image/png")

@@ -242,6 +242,9 @@ def test_the_viewer_shows_a_web_page_its_details_and_its_archive(
     assert viewer.original_view.image_size() == (1280, 9000)
     assert viewer.archive_button.isVisible()
     viewer.original_view.reveal()
+    # It opens at the page's top, where the post is.
+    top = viewer.original_view.verticalScrollBar()
+    assert top.maximum() > 0 and top.value() < top.maximum() // 50
     viewer.resize(1280, 800)
     viewer.grab().save(str(shots(tmp_path) / "viewer-web-item.png"))
 

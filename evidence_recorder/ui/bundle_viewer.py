@@ -649,8 +649,11 @@ class BundleViewer(QMainWindow):
             self.original_view.set_image(original)
             del original
             self.picture_stack.setCurrentWidget(self.original_view)
-            if web:  # a tall page: at its own size, to scroll through
+            if web:  # a tall page: at its own size, from its top, to scroll through
                 self.original_view.actual_size()
+                for bar in (self.original_view.verticalScrollBar(),
+                            self.original_view.horizontalScrollBar()):
+                    bar.setValue(bar.minimum())
                 self.picture_caption.setText(self.tr("<b>The whole page</b>, exactly as "
                                                      "captured (scroll to read it)"))
             else:

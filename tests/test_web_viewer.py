@@ -247,6 +247,9 @@ def test_the_viewer_shows_a_web_page_its_details_and_its_archive(
     assert top.maximum() > 0 and top.value() < top.maximum() // 50
     viewer.resize(1280, 800)
     viewer.grab().save(str(shots(tmp_path) / "viewer-web-item.png"))
+    bar = viewer.details.verticalScrollBar()
+    bar.setValue(bar.maximum() * 2 // 3)
+    viewer.details.grab().save(str(shots(tmp_path) / "viewer-web-details.png"))
 
     window = viewer.open_archived_page()
     assert isinstance(window, archive_view.ArchivedPageWindow)

@@ -505,7 +505,8 @@ def _picture(pdf: _ReportPDF, item: ReportCapture, image: bytes) -> None:
     pdf.set_y(top + height + 5)
 
 
-def _page_slices(pdf: _ReportPDF, item: ReportCapture, slices: Sequence[bytes]) -> None:
+def _page_slices(pdf: _ReportPDF, number: int, item: ReportCapture,
+                 slices: Sequence[bytes]) -> None:
     """A web page's full-page picture, page-wide, one slice a page, labelled in order."""
     covered = item.shows_redacted_copy and item.redacted_path
     where = (f"full resolution in the bundle: {', '.join(item.page_parts)}"
@@ -514,7 +515,7 @@ def _page_slices(pdf: _ReportPDF, item: ReportCapture, slices: Sequence[bytes]) 
         pdf.add_page(orientation="P")
         pdf.font(9, bold=True)
         pdf.set_fill_color(*_SHADE)
-        label = (f"Capture {item.capture.id}, the whole page: part {index} of {len(slices)}")
+        label = f"Capture {number}, the whole page: part {index} of {len(slices)}"
         pdf.multi_cell(0, 5, pdf.t(label, multiline=False), align=Align.L, fill=True,
                        padding=Padding(1.5, 2.5, 0.5, 2.5), new_x=XPos.LMARGIN,
                        new_y=YPos.NEXT)
@@ -536,7 +537,7 @@ def _page_slices(pdf: _ReportPDF, item: ReportCapture, slices: Sequence[bytes]) 
         width, height = width_px * scale, height_px * scale
         top = pdf.get_y()
         pdf.image(io.BytesIO(jpeg), x=pdf.l_margin, y=top, w=width, h=height,
-                  alt_text=f"Capture {item.capture.id}, part {index} of {len(slices)}")
+                  alt_text=f"Capture {number}, part {index} of {len(slices)}")
         pdf.set_draw_color(*_RULE)
         pdf.set_line_width(0.2)
         pdf.rect(pdf.l_margin, top, width, height)
@@ -564,7 +565,7 @@ def _capture_section(pdf: _ReportPDF, number: int, item: ReportCapture,
     for label, value, style in _fields(item, pdf.data.captures):
         pdf.row(label, value, style=style)
     if slices:  # a web page: the whole page after what was recorded of it
-        _page_slices(pdf, item, slices)
+        _page_slices(pdf, number, item, slices)
 
 
 def write_pdf(data: ReportData, out: BinaryIO) -> None:

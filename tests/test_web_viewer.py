@@ -174,6 +174,18 @@ def test_scripts_in_the_archived_page_do_not_run(
     assert _Counting.hits == []
 
 
+def test_the_page_keeps_its_doctype_and_gets_the_policy_first_in_its_head() -> None:
+    data = mhtml().replace(b"<html><head>", b"<!DOCTYPE html><html><head>")
+    page = archive_view.parse_mhtml(data)
+    html = page.parts[page.main][1].decode()
+    assert html.startswith('<!DOCTYPE html><html><head><meta http-equiv="Content-Security-'
+                           "Policy\"")
+    assert "script-src 'none'" in html
+    # Its own address and its picture's now point into the archive.
+    assert "https://" not in html and "cid:" not in html
+    assert page.url_of(page.by_cid["picture@mhtml"]) in html
+
+
 def test_a_hostile_archive_is_refused_plainly_or_shown_without_its_huge_part(
         qtbot: QtBot, archive_window: Callable[[bytes], archive_view.ArchivedPageWindow],
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -134,6 +134,8 @@ def parse_mhtml(data: bytes) -> ArchivedPage:
 
 
 _REFERENCE: Final = re.compile(r"""cid:([^"'\s)>]+)""")
+_HEAD: Final = re.compile(r"<head(\s[^>]*)?>", re.IGNORECASE)
+_DOCTYPE: Final = re.compile(r"\s*<!doctype[^>]*>", re.IGNORECASE)
 
 
 def _rewrite(page: ArchivedPage, body: bytes, media_type: str, main: bool) -> bytes:
@@ -150,8 +152,14 @@ def _rewrite(page: ArchivedPage, body: bytes, media_type: str, main: bool) -> by
     text = _REFERENCE.sub(lambda found: page.url_of(page.by_cid[found.group(1)])
                           if found.group(1) in page.by_cid else "about:blank", text)
     if main and media_type == "text/html":
-        text = (f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
-                '<meta name="referrer" content="no-referrer">' + text)
+        policy = (f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+                  '<meta name="referrer" content="no-referrer">')
+        # First thing in the head, after any doctype (without one the page would be laid
+        # out in quirks mode, unlike the capture).
+        head = _HEAD.search(text)
+        at = head.end() if head else (doctype.end() if (doctype := _DOCTYPE.match(text))
+                                      else 0)
+        text = text[:at] + policy + text[at:]
     return text.encode("utf-8")
 
 

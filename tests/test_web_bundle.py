@@ -9,12 +9,13 @@ import json
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
+from conftest import FAST_KDF, PASSPHRASE, REPO
 from PIL import Image
 from web_items import FINAL_URL, REQUESTED_URL, TITLE, add_web_item, png
 
@@ -56,29 +57,43 @@ def add_screenshot(vault: Vault) -> int:
         details=CaptureDetails(site="Chat", description="a screenshot"))
 
 
-@pytest.fixture
-def gone_bundle(vault: Vault, tmp_path: Path) -> tuple[Path, dict[str, int]]:
+@pytest.fixture(scope="module")
+def gone_vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+        tuple[Vault, Path, dict[str, int]]]:
     """A page captured, then checked again and found gone (404); a plain-http page
-    checked again and still there; and a screenshot."""
+    checked again and still there; and a screenshot: sealed once for the module."""
+    folder = tmp_path_factory.mktemp("gone")
+    vault, _recovery = Vault.create(folder / "vault", PASSPHRASE, kdf=FAST_KDF)
     first = add_web_item(vault, when=FIRST)
     check = add_web_item(vault, when=LATER, http_status=404, page_state="gone",
                          page_state_reason="the server answered 404 (not found)",
-                         recheck_of=first, title="Page not found")
+                         recheck_of=first, title="Page not found", height=2000)
     plain = add_web_item(vault, when=FIRST, https=False, height=3000)
-    again = add_web_item(vault, when=LATER, https=False, height=3000, recheck_of=plain)
+    again = add_web_item(vault, when=LATER, https=False, height=2000, recheck_of=plain)
     shot = add_screenshot(vault)
-    out = tmp_path / "out"
+    out = folder / "out"
     out.mkdir()
     bundle = export_bundle(vault, out, options=ExportOptions(audience="police"))
-    return bundle, {"first": first, "check": check, "plain": plain, "again": again,
-                    "shot": shot}
+    yield vault, bundle, {"first": first, "check": check, "plain": plain, "again": again,
+                          "shot": shot}
+    vault.close()
+
+
+@pytest.fixture
+def gone_bundle(gone_vault: tuple[Vault, Path, dict[str, int]]) -> tuple[Path, dict[str, int]]:
+    return gone_vault[1], gone_vault[2]
+
+
+@pytest.fixture
+def sealed_vault(gone_vault: tuple[Vault, Path, dict[str, int]]) -> Vault:
+    return gone_vault[0]
 
 
 # ------------------------------------------------------------------ evidence.json
 
 
 def test_a_web_item_travels_with_its_web_facts_and_the_bundle_verifies(
-        vault: Vault, gone_bundle: tuple[Path, dict[str, int]]) -> None:
+        sealed_vault: Vault, gone_bundle: tuple[Path, dict[str, int]]) -> None:
     bundle, ids = gone_bundle
     report = verify_bundle(bundle)
     assert report.ok, report.problems
@@ -87,7 +102,7 @@ def test_a_web_item_travels_with_its_web_facts_and_the_bundle_verifies(
     assert evidence["schema"] == 2  # additive: the schema number stays
     items = {item["id"]: item for item in evidence["items"]}
     for name in ("first", "check", "plain", "again"):
-        stored = vault.capture(ids[name]).web
+        stored = sealed_vault.capture(ids[name]).web
         assert stored is not None
         assert items[ids[name]]["web"] == stored.as_dict()
         metadata = json.loads(files[f"data/captures/{ids[name]}/metadata.json"])
@@ -99,7 +114,7 @@ def test_a_web_item_travels_with_its_web_facts_and_the_bundle_verifies(
 
 
 def test_the_reader_gives_each_item_its_web_record(
-        vault: Vault, gone_bundle: tuple[Path, dict[str, int]]) -> None:
+        sealed_vault: Vault, gone_bundle: tuple[Path, dict[str, int]]) -> None:
     bundle, ids = gone_bundle
     opened = open_bundle(bundle)
     try:
@@ -107,17 +122,18 @@ def test_the_reader_gives_each_item_its_web_record(
         assert contents is not None
         items = {item.id: item for item in contents.items}
         first = items[ids["first"]]
-        assert first.web == vault.capture(ids["first"]).web
+        assert first.web == sealed_vault.capture(ids["first"]).web
         assert first.web is not None and first.web.final_url == FINAL_URL
         assert items[ids["check"]].web is not None
         assert items[ids["check"]].web.recheck_of == ids["first"]  # type: ignore[union-attr]
         assert items[ids["shot"]].web is None
         # A web item's picture, hash and size are its primary artefact's (the full page).
         assert first.primary is not None and first.primary.name == "full-page.png"
-        assert first.sha256 == vault.capture(ids["first"]).sha256
+        assert first.sha256 == sealed_vault.capture(ids["first"]).sha256
         assert first.media_type == "image/png"
         assert [a.name for a in first.artefacts_with("full-page")] == ["full-page.png"]
-        assert opened.read(first.primary.path or "") == vault.artefact_bytes(ids["first"])
+        assert opened.read(first.primary.path or "") \
+            == sealed_vault.artefact_bytes(ids["first"])
     finally:
         opened.close()
 
@@ -243,10 +259,10 @@ def test_a_bundle_without_web_pages_has_the_readme_it_had(vault: Vault,
 
 
 def test_the_report_shows_what_the_browser_recorded(
-        vault: Vault, gone_bundle: tuple[Path, dict[str, int]], tmp_path: Path) -> None:
+        sealed_vault: Vault, gone_bundle: tuple[Path, dict[str, int]], tmp_path: Path) -> None:
     bundle, ids = gone_bundle
     files = files_of(bundle)
-    web = vault.capture(ids["first"]).web
+    web = sealed_vault.capture(ids["first"]).web
     assert web is not None
     html = files["report.html"].decode()
     text = " ".join(pdf_text(files["report.pdf"], tmp_path).split())
@@ -413,7 +429,7 @@ def test_a_30000_pixel_page_is_sliced_in_bounded_memory(tmp_path: Path) -> None:
 def test_a_covered_web_item_shows_its_covered_copy_for_the_headteacher(
         vault: Vault, tmp_path: Path) -> None:
     item = add_web_item(vault, height=3000)
-    vault.save_annotations(item, {"version": 1, "items": [
+    vault.set_annotations(item, {"version": 1, "items": [
         {"type": "redact", "rect": [0, 0, 1280, 600]}]})
     bundle = export_bundle(vault, tmp_path)
     files = files_of(bundle)

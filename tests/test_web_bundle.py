@@ -277,6 +277,7 @@ def test_the_report_shows_what_the_browser_recorded(
         assert "plain http: no certificate" in shown
         assert "network.warc.gz" in shown and "certificate-chain.pem" in shown
     assert web.certificate_sha256 in html
+    assert "4 captures are web pages recorded in Evidence Recorder&#x27;s own browser" in html
     # The PDF breaks a 64-digit hash over lines in its column; its halves are there.
     assert web.certificate_sha256[:32] in text.replace(" ", "")
 
@@ -440,8 +441,22 @@ def test_a_covered_web_item_shows_its_covered_copy_for_the_headteacher(
     listed = evidence.items[0]
     assert listed.primary is not None and listed.primary.path is None  # kept back
     assert listed.covered_copy is not None
-    text = pdf_text(files["report.pdf"], tmp_path)
-    assert "the first part as a covered copy" in " ".join(text.split())
+    text = " ".join(pdf_text(files["report.pdf"], tmp_path).split())
+    assert "redacted.png (the first part as a covered copy)" in text
+    # What was covered stays covered: the page's archive, its network record and what
+    # was on screen show it too, so they stay with the original.
+    base = f"data/captures/{item}/"
+    assert sorted(name.removeprefix(base) for name in files if name.startswith(base)) \
+        == ["annotations.json", "metadata.json", "redacted.png"]
+    assert all(a.path is None for a in listed.artefacts
+               if a.role not in ("covered-copy", "annotations"))
+    assert "the sender kept them with the original" in text
+    assert "page.mhtml" in text and "network.warc.gz" in text
+    # The police get every file.
+    police = files_of(export_bundle(vault, tmp_path / "police.zip",
+                                    options=ExportOptions(audience="police")))
+    assert {f"{base}page.mhtml", f"{base}network.warc.gz", f"{base}visible.png",
+            f"{base}full-page.png"} <= set(police)
 
 
 def test_schema_1_style_items_still_read_without_web() -> None:

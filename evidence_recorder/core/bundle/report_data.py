@@ -28,6 +28,9 @@ class ReportCapture:
     # files as (role, bundle path) pairs.
     page_parts: tuple[str, ...] = ()
     web_files: tuple[tuple[str, str], ...] = ()
+    # The names of the item's other files the sender kept back with its original (the
+    # original is kept because something on it is covered; they would show it).
+    kept_back: tuple[str, ...] = ()
     # The full-page picture as page-tall JPEG slices, top to bottom (callers of
     # render_pdf without an export's picture stream; an export hands them over instead).
     slices: tuple[bytes, ...] = ()

@@ -508,9 +508,10 @@ def _picture(pdf: _ReportPDF, item: ReportCapture, image: bytes) -> None:
 def _page_slices(pdf: _ReportPDF, number: int, item: ReportCapture,
                  slices: Sequence[bytes]) -> None:
     """A web page's full-page picture, page-wide, one slice a page, labelled in order."""
-    covered = item.shows_redacted_copy and item.redacted_path
-    where = (f"full resolution in the bundle: {', '.join(item.page_parts)}"
-             + (" (the first part as a covered copy)" if covered else ""))
+    names = list(item.page_parts)
+    if item.shows_redacted_copy and item.redacted_path and names:
+        names[0] = f"{item.redacted_path.rsplit('/', 1)[-1]} (the first part as a covered copy)"
+    where = f"full resolution in the bundle: {', '.join(names)}"
     for index, jpeg in enumerate(slices, 1):
         pdf.add_page(orientation="P")
         pdf.font(9, bold=True)

@@ -228,6 +228,10 @@ def _fields(item: ReportCapture, others: Sequence[ReportCapture] = ()) -> list[
                      else "Marked copy in the bundle", item.redacted_path, "mono"))
     for role, path in item.web_files:
         rows.append((_WEB_FILES.get(role, f"{role.capitalize()} in the bundle"), path, "mono"))
+    if item.kept_back:
+        rows.append(("Other files", "Not in this bundle: the sender kept them with the "
+                     f"original, since they show what was covered ({', '.join(item.kept_back)}).",
+                     ""))
     return rows
 
 
@@ -432,6 +436,13 @@ def _about_sentences(data: ReportData) -> list[str]:
             f"{imported} {pictures} not captured on screen but imported from a file (for "
             "example a screenshot taken on a phone): the fingerprint dates from the import, "
             "and any date written in the file cannot be verified.")
+    pages = sum(1 for item in data.captures if item.capture.web is not None)
+    if pages:
+        what = "capture is a web page" if pages == 1 else "captures are web pages"
+        sentences.append(
+            f"{pages} {what} recorded in Evidence Recorder's own browser: the address, "
+            "the server's answer and address and the site's certificate are what the "
+            "browser was given when it loaded the page, recorded automatically, not typed.")
     covered = [item for item in data.captures if item.shows_redacted_copy and item.covered]
     if covered:
         kept = sum(1 for item in covered if not item.original_path)

@@ -492,16 +492,23 @@ def _plan(vault: Vault, capture: Capture, options: ExportOptions, police: bool,
     # What the teacher covered stays covered for the headteacher, unless they chose
     # otherwise for this export; the police get every original.
     with_original = police or not covered or options.include_covered_originals
-    # A web page's files other than its primary one always go in the bundle, beside it.
-    stored = vault.artefacts(capture.id) if capture.web is not None else []
-    files = tuple((a.role.value, f"{base}/{a.name}") for a in stored if not a.primary)
-    parts = tuple(a.name for a in stored if a.role is ArtefactRole.FULL_PAGE)
+    # An item's other files go beside its primary one; where the sender keeps the
+    # primary back because something on it is covered, they stay with it too: a web
+    # page's archive, its other pictures and its network record show the same content
+    # uncovered.
+    stored = vault.artefacts(capture.id)
+    others = [a for a in stored if not a.primary]
+    kept = () if with_original else tuple(a.name for a in others)
+    files = tuple((a.role.value, f"{base}/{a.name}") for a in others
+                  if capture.web is not None and a.name not in kept)
+    parts = tuple(a.name for a in stored if capture.web is not None
+                  and a.role is ArtefactRole.FULL_PAGE and a.name not in kept)
     return ReportCapture(
         capture=capture, incident_title=incident_title, image=b"",
         shows_redacted_copy=marks is not None and not police,
         original_path=f"{base}/{primary}" if with_original else "",
         redacted_path=f"{base}/redacted.png" if marks is not None else None,
-        covered=covered, page_parts=parts, web_files=files), marks
+        covered=covered, page_parts=parts, web_files=files, kept_back=kept), marks
 
 
 def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
@@ -532,6 +539,8 @@ def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
                  "derived_from": stored.derived_from}
         if stored.primary:
             entry["path"] = item.original_path or None
+        elif stored.name in item.kept_back:
+            entry["path"] = None  # kept with the original (see _plan)
         else:
             if not _SAFE_NAME.fullmatch(stored.name):
                 raise ValueError(f"artefact name {stored.name!r} cannot be a bundle path")

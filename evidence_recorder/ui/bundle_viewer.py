@@ -717,18 +717,13 @@ class BundleViewer(QMainWindow):
             return None
         del data
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        window.destroyed.connect(lambda *_: self._forget_archive(window))
-        self._archive_windows.append(window)
+        self._archive_windows = [*self.archived_pages(), window]
         window.show()
         return window
 
-    def _forget_archive(self, window: QWidget) -> None:
-        with contextlib.suppress(ValueError):
-            self._archive_windows.remove(window)
-
     def archived_pages(self) -> list[QWidget]:
-        """The archived pages open from this bundle."""
-        return list(self._archive_windows)
+        """The archived pages open from this bundle (closed ones are deleted)."""
+        return [w for w in self._archive_windows if shiboken6.isValid(w) and w.isVisible()]
 
     def _read(self, path: str | None, what: str, notes: list[str]) -> bytes | None:
         if self._bundle is None or path is None:

@@ -278,3 +278,22 @@ def test_the_viewer_shows_a_web_page_its_details_and_its_archive(
     # Closing the viewer closes the archived page with it.
     viewer.close()
     qtbot.waitUntil(lambda: not viewer.archived_pages(), timeout=5_000)
+
+
+def test_a_covered_web_page_for_the_headteacher_offers_no_archive(
+        qtbot: QtBot, vault: Vault, tmp_path: Path, windows: list[BundleViewer]) -> None:
+    """The sender covered something: the archive, which would show it, stayed with them."""
+    item = add_web_item(vault, when=FIRST, height=2000)
+    vault.set_annotations(item, {"version": 1, "items": [
+        {"type": "redact", "rect": [0, 0, 1280, 300]}]})
+    viewer = open_real(qtbot, export_bundle(vault, tmp_path), windows)
+    viewer.show_entry(0)
+    assert not viewer.showing_original()  # the covered copy, alone
+    assert not viewer.archive_button.isVisible()
+    from evidence_recorder.ui import messages
+
+    messages.shown.clear()
+    messages.set_next_answer(messages.Button.Ok)
+    assert viewer.open_archived_page() is None
+    assert messages.shown[-1] == ("Archived page not shown",
+                                  "This capture has no archived page.")

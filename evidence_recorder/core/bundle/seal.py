@@ -18,8 +18,9 @@ module writes it, check.py checks a received one (the verdict), evidence.py read
 ``data/evidence.json`` (schema 1 or 2) into typed objects, and opened.py holds one open
 for the viewer.
 
-A little over 600 lines: one writer of one format, :func:`export_bundle` and the helpers
-only it calls (the picture plan, the report thread), read in the order the bag is written;
+About 700 lines: one writer of one format, :func:`export_bundle` and the helpers
+only it calls (the picture plan, a web page's report slices, the report thread), read in
+the order the bag is written;
 what is not writing already lives in the modules above.
 """
 

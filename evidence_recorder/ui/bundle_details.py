@@ -26,7 +26,7 @@ from PySide6.QtCore import (
 from evidence_recorder import APP_NAME
 from evidence_recorder.core import fields
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
-from evidence_recorder.core.model import Capture, CaptureKind
+from evidence_recorder.core.model import Capture, CaptureKind, PageState
 from evidence_recorder.ui.bundle_wording import (
     _AUDIENCES,
     _MAX_INCIDENT_TITLES,
@@ -70,6 +70,10 @@ class BundleCapture:
     redacted: str | None
     metadata: str | None
     extra: dict[str, str] = field(default_factory=dict)
+    # A web page's archive (page.mhtml) inside the bag; None for other items, or when
+    # the bundle does not hold one.
+    page_archive: str | None = None
+    full_page_parts: int = 0  # how many parts its full-page picture is in
 
     @property
     def author_text(self) -> str:
@@ -95,13 +99,18 @@ def _capture_from(item: BundleItem, incident_title: str) -> BundleCapture:
         tz_name=item.tz_name, utc_offset=item.utc_offset, sha256=item.sha256,
         width=item.width or 0, height=item.height or 0, media_type=item.media_type,
         byte_size=item.byte_size, environment=dict(item.environment), source=item.source,
-        details=item.details, has_annotations=item.has_annotations)
-    original, copy = item.original, item.covered_copy
+        details=item.details, has_annotations=item.has_annotations, title=item.title,
+        web=item.web)
+    # The primary artefact: a screenshot's original, a web page's full-page picture.
+    original, copy = item.primary, item.covered_copy
+    archive = item.artefact("page-archive") if item.web is not None else None
     return BundleCapture(
         capture=capture, kind_text=kind_text, incident_title=incident_title,
         original=original.path if original is not None else None,
         redacted=copy.path if copy is not None else None,
-        metadata=item.metadata_path)
+        metadata=item.metadata_path,
+        page_archive=archive.path if archive is not None else None,
+        full_page_parts=len(item.artefacts_with("full-page")))
 
 
 def captures_of(contents: BundleEvidence | None) -> list[BundleCapture]:
@@ -334,8 +343,118 @@ _ENVIRONMENT_LABELS = {
 }
 
 
-def details_html(entry: BundleCapture, original_check: str = "") -> str:
-    """Everything recorded about one capture, as rows of label and value."""
+def _web_rows(entry: BundleCapture, others: Sequence[BundleCapture]) -> list[tuple[str, str]]:
+    """What the capture browser recorded of a web page: the report's facts, in the
+    same order, and whether a later check found it still there."""
+    translate = QCoreApplication.translate
+    web = entry.capture.web
+    if web is None:
+        return []
+    missing = translate("BundleDetails", _MISSING)
+
+    def value(text: str) -> str:
+        return _esc(text) if text.strip() else missing
+
+    rows = [(translate("BundleDetails", "Address"), _link(web.final_url))]
+    if web.requested_url and web.requested_url != web.final_url:
+        rows.append((translate("BundleDetails", "Address asked for"),
+                     _link(web.requested_url)))
+    status = (translate("BundleDetails", "No answer was received") if web.http_status is None
+              else str(web.http_status))
+    rows += [(translate("BundleDetails", "Page title"), value(web.title)),
+             (translate("BundleDetails", "HTTP status"), _esc(status)),
+             (translate("BundleDetails", "Server IP address"), value(web.server_ip))]
+    if web.certificate_sha256 or web.certificate_subject:
+        validity = translate("BundleDetails", "from {start} to {end}").format(
+            start=_moment_words(web.certificate_valid_from) or "?",
+            end=_moment_words(web.certificate_valid_to) or "?")
+        rows += [(translate("BundleDetails", "Certificate subject"),
+                  value(web.certificate_subject)),
+                 (translate("BundleDetails", "Certificate issuer"),
+                  value(web.certificate_issuer)),
+                 (translate("BundleDetails", "Certificate valid"), _esc(validity)),
+                 (translate("BundleDetails", "SHA-256 of the certificate"),
+                  f'<span style="font-family: monospace">{value(web.certificate_sha256)}'
+                  "</span>")]
+    elif web.final_url.lower().startswith("http:"):
+        rows.append((translate("BundleDetails", "Certificate"), _esc(translate(
+            "BundleDetails", "Plain http: no certificate"))))
+    if web.certificate_error:
+        rows.append((translate("BundleDetails", "Certificate error the browser showed"),
+                     _esc(web.certificate_error)))
+    notes = []
+    if web.load_state == "timed-out":
+        notes.append(translate("BundleDetails", "The page had not finished loading when the "
+                                                "time allowed ran out; what had loaded was "
+                                                "captured."))
+    elif web.load_state == "failed":
+        notes.append(translate("BundleDetails", "The page could not be loaded."))
+    if web.panel:
+        notes.append(translate("BundleDetails", "A scrolling panel ({panel}) was captured "
+                                                "whole, not the page.").format(panel=web.panel))
+    if web.page_state_reason and web.recheck_of is None:
+        notes.append(web.page_state_reason)
+    if notes:
+        rows.append((translate("BundleDetails", "Load notes"), _esc(" ".join(notes))))
+    if entry.full_page_parts > 1:
+        rows.append((translate("BundleDetails", "Full-page picture"), _esc(translate(
+            "BundleDetails", "In {count} parts; the first is shown.").format(
+                count=entry.full_page_parts))))
+    if history := still_there_words(entry, others):
+        rows.append((translate("BundleDetails", "Still there?"), _esc(history)))
+    if web.recheck_of is not None:
+        rows.append((translate("BundleDetails", "Checked again"), _esc(translate(
+            "BundleDetails", "A later check of record no. {number}: {found}").format(
+                number=web.recheck_of, found=_state_words(web.page_state)))))
+    return rows
+
+
+def _state_words(state: str) -> str:
+    translate = QCoreApplication.translate
+    words = {
+        PageState.AVAILABLE.value: translate("BundleDetails", "the page was there."),
+        PageState.GONE.value: translate("BundleDetails", "the page was no longer there."),
+        PageState.LOGIN_WALL.value: translate(
+            "BundleDetails", "the site asked to sign in instead of showing it, so it may be "
+                             "hidden rather than deleted."),
+        PageState.UNREACHABLE.value: translate(
+            "BundleDetails", "nothing answered at its address, which may be a passing "
+                             "fault."),
+    }
+    return words.get(state, state)
+
+
+def still_there_words(entry: BundleCapture, others: Sequence[BundleCapture]) -> str:
+    """"Captured on …, gone by …" or "Still there on …", from the latest later check
+    of this page in the bundle (as the report says it); "" when there is none."""
+    checks = sorted((other.capture for other in others if other.capture.web is not None
+                     and other.capture.web.recheck_of == entry.capture.id
+                     and other.capture.id != entry.capture.id),
+                    key=lambda c: (c.captured_at, c.id))
+    if not checks:
+        return ""
+    translate = QCoreApplication.translate
+    latest = checks[-1]
+    if latest.web is not None and latest.web.page_state == PageState.AVAILABLE.value:
+        return translate("BundleDetails", "Still there on {when} (record no. {number}).").format(
+            when=format_moment(local_captured_at(latest)), number=latest.id)
+    gone = latest
+    for check in reversed(checks):
+        if check.web is None or check.web.page_state == PageState.AVAILABLE.value:
+            break
+        gone = check
+    state = gone.web.page_state if gone.web is not None else ""
+    return translate("BundleDetails", "Captured on {first}, gone by {when}: {found} (record "
+                                      "no. {number})").format(
+        first=format_moment(local_captured_at(entry.capture)),
+        when=format_moment(local_captured_at(gone)), found=_state_words(state),
+        number=gone.id)
+
+
+def details_html(entry: BundleCapture, original_check: str = "",
+                 others: Sequence[BundleCapture] = ()) -> str:
+    """Everything recorded about one capture, as rows of label and value; ``others``
+    are the bundle's items, where a web page's later checks are found."""
     translate = QCoreApplication.translate
     missing = translate("BundleDetails", _MISSING)
     capture = entry.capture
@@ -393,6 +512,10 @@ def details_html(entry: BundleCapture, original_check: str = "") -> str:
                             _esc(_moment_words(source.file_mtime))))
             how.append((translate("BundleDetails", "Date written in the file (not verified)"),
                         value(_written_date_words(source.claimed_time or ""))))
+    elif capture.kind == CaptureKind.WEB:
+        how[0] = (how[0][0], _esc(translate("BundleDetails",
+                                            "Captured as a web page in {app}'s own browser.")
+                                  .format(app=APP_NAME)))
     else:
         how[0] = (how[0][0], _esc(translate("BundleDetails",
                                             "Captured on screen by {app} ({kind}).")
@@ -417,6 +540,9 @@ def details_html(entry: BundleCapture, original_check: str = "") -> str:
         how.append((translate("BundleDetails", "Highlights"), _esc(
             translate("BundleDetails", "Yes, on a copy; the original is unchanged."))))
     sections.append((translate("BundleDetails", "The record"), how))
+    if capture.web is not None:
+        sections.append((translate("BundleDetails", "The web page"),
+                         _web_rows(entry, others)))
 
     computer = [(translate("BundleDetails", _ENVIRONMENT_LABELS[key])
                  if key in _ENVIRONMENT_LABELS else key.replace("_", " ").capitalize(),
@@ -443,5 +569,6 @@ __all__ = [
     "TimelineModel",
     "captures_of",
     "details_html",
+    "still_there_words",
     "summary_text",
 ]

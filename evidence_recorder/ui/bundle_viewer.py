@@ -234,6 +234,7 @@ class BundleViewer(QMainWindow):
         self._closed = False
         self._row: int | None = None
         self._report_folder: Path | None = None  # a private copy of report.pdf, while open
+        self._archive_windows: list[QWidget] = []  # archived pages open offline
         self.model = TimelineModel(self)
         self._build_actions()
         self._build_layout()
@@ -380,7 +381,14 @@ class BundleViewer(QMainWindow):
                     "upsetting; it stays veiled until you click it."))
         self.show_original_button.toggled.connect(self._show_original)
         self.show_original_button.setVisible(False)
+        self.archive_button = QPushButton(self.tr("Open the archived page"))
+        self.archive_button.setToolTip(
+            self.tr("Show the web page as it was archived when it was captured, offline: "
+                    "nothing on it runs and nothing is fetched from the internet."))
+        self.archive_button.clicked.connect(self.open_archived_page)
+        self.archive_button.setVisible(False)
         caption_row.addWidget(self.picture_caption, 1)
+        caption_row.addWidget(self.archive_button)
         caption_row.addWidget(self.show_original_button)
         pictures_column.addLayout(caption_row)
         self.original_view = ImageView(accessible_name=self.tr("Original picture"))
@@ -600,6 +608,7 @@ class BundleViewer(QMainWindow):
             self.show_original_button.setChecked(False)
         self.show_original_button.setText(_tr(SHOW_COVERED_BUTTON))
         self.show_original_button.setVisible(False)
+        self.archive_button.setVisible(False)
         self.picture_caption.clear()
         self.picture_stack.setCurrentWidget(self.redacted_view)
         if row is None or self._bundle is None or not 0 <= row < self.model.rowCount():
@@ -620,7 +629,10 @@ class BundleViewer(QMainWindow):
                                 "</span>)").format(digest=digest)
         elif entry.original is None:
             check = self.tr("The original itself is not in this bundle.")
-        self.details.setHtml(details_html(entry, check))
+        entries = [self.model.entry_at(n) for n in range(self.model.rowCount())]
+        self.details.setHtml(details_html(entry, check, entries))
+        web = entry.capture.web is not None
+        self.archive_button.setVisible(web and entry.page_archive is not None)
         for view in (self.original_view, self.redacted_view):
             view.set_veiled(True)  # before the picture arrives: it may be upsetting
         if entry.redacted is not None:
@@ -637,7 +649,15 @@ class BundleViewer(QMainWindow):
             self.original_view.set_image(original)
             del original
             self.picture_stack.setCurrentWidget(self.original_view)
-            self.picture_caption.setText(self.tr("<b>Original</b>, exactly as captured"))
+            if web:  # a tall page: at its own size, from its top, to scroll through
+                self.original_view.actual_size()
+                for bar in (self.original_view.verticalScrollBar(),
+                            self.original_view.horizontalScrollBar()):
+                    bar.setValue(bar.minimum())
+                self.picture_caption.setText(self.tr("<b>The whole page</b>, exactly as "
+                                                     "captured (scroll to read it)"))
+            else:
+                self.picture_caption.setText(self.tr("<b>Original</b>, exactly as captured"))
             notes.insert(0, _tr(NO_REDACTED_NOTE))
         else:
             notes.insert(0, _tr(NO_PICTURE_NOTE))
@@ -674,13 +694,47 @@ class BundleViewer(QMainWindow):
         self.picture_note.setText(" ".join(notes))
         self.picture_note.setVisible(bool(notes))
 
+    def open_archived_page(self) -> QWidget | None:
+        """Show the selected web page's archive (page.mhtml) offline, from memory, in a
+        window of its own: JavaScript off, every request beyond the archive blocked."""
+        if self._row is None or self._bundle is None:
+            return None
+        entry = self.model.entry_at(self._row)
+        notes: list[str] = []
+        data = self._read(entry.page_archive, "archive", notes)
+        if data is None:
+            messages.error(self, self.tr("Archived page not shown"),
+                           " ".join(notes) or self.tr("This capture has no archived page."))
+            return None
+        from evidence_recorder.web import archive_view  # QtWebEngine: only when asked
+
+        try:
+            window = archive_view.ArchivedPageWindow(
+                data, self.tr("Archived page, record no. {number} — {app}").format(
+                    number=entry.capture.id, app=APP_NAME))
+        except archive_view.ArchiveUnreadable as exc:
+            messages.error(self, self.tr("Archived page not shown"), str(exc))
+            return None
+        del data
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        self._archive_windows = [*self.archived_pages(), window]
+        window.show()
+        return window
+
+    def archived_pages(self) -> list[QWidget]:
+        """The archived pages open from this bundle (closed ones are deleted)."""
+        return [w for w in self._archive_windows if shiboken6.isValid(w) and w.isVisible()]
+
     def _read(self, path: str | None, what: str, notes: list[str]) -> bytes | None:
         if self._bundle is None or path is None:
             return None
         try:
             return self._bundle.read(path)
         except EvidenceError as exc:
-            if what == "original":
+            if what == "archive":
+                template = self.tr("The archived page could not be read from the bundle: "
+                                   "{reason}")
+            elif what == "original":
                 template = self.tr("The original could not be read from the bundle: {reason}")
             else:
                 template = self.tr("The covered copy could not be read from the bundle: "
@@ -855,7 +909,12 @@ class BundleViewer(QMainWindow):
     # ------------------------------------------------------------------ closing
 
     def _drop_bundle(self) -> None:
-        """Forget every picture and string of the bundle on show, and close it."""
+        """Forget every picture and string of the bundle on show, and close it (and
+        every archived page opened from it)."""
+        for window in list(self._archive_windows):
+            if shiboken6.isValid(window):
+                window.close()
+        self._archive_windows.clear()
         self.original_view.clear()
         self.redacted_view.clear()
         self.picture_note.clear()

@@ -9,13 +9,17 @@ to ZIP entries, and anything wrong is a plain :class:`EvidenceDamaged`, never a 
 A schema this version does not know is refused as made by a newer version.
 
 Schema 1 (``"schema_version": 1``) listed ``captures`` with a ``files`` block; schema 2
-(``"schema": 2``) lists ``items`` with ``artefacts``. Both read into the same objects,
-so callers never look at the JSON themselves. Also here: :func:`load_bundle_json`, the
-one way any JSON from a bundle is parsed (hostile nesting is a verdict, not a crash).
+(``"schema": 2``) lists ``items`` with ``artefacts``, and a web page's item may carry a
+``web`` block (what the capture browser recorded: address, status, server, certificate;
+added without a new schema number, so a reader that does not know it ignores it).
+Both read into the same objects, so callers never look at the JSON themselves. Also
+here: :func:`load_bundle_json`, the one way any JSON from a bundle is parsed (hostile
+nesting is a verdict, not a crash).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import unicodedata
@@ -31,7 +35,12 @@ from evidence_recorder.core.bundle.layout import (
     MEDIA_EXTENSIONS,
 )
 from evidence_recorder.core.fields import FIELDS
-from evidence_recorder.core.model import CaptureDetails, ImportSource, parse_iso_utc
+from evidence_recorder.core.model import (
+    CaptureDetails,
+    ImportSource,
+    WebSource,
+    parse_iso_utc,
+)
 
 # Ours nest a handful of levels; json would recurse once per level, so a file of
 # opening brackets would end in RecursionError (a crash) instead of a verdict.
@@ -90,6 +99,7 @@ def load_bundle_json(data: bytes | str, label: str) -> Any:
 MAX_TEXT_CHARS: Final = 100_000
 MAX_NAME_CHARS: Final = 1_000  # names, paths, media types, times, ids written as text
 MAX_ARTEFACTS: Final = 1_000  # per item
+MAX_REDIRECTS: Final = 100  # addresses before a web page's final one (browsers stop at 20)
 _WORD: Final = re.compile(r"[a-z][a-z0-9-]{0,39}")  # a kind or a role
 _SHA256: Final = re.compile(r"[0-9a-f]{64}")
 # Roles a bundle's artefacts play; the reader accepts any word, so that a later
@@ -172,14 +182,31 @@ class BundleItem:
     original_included: bool
     metadata_path: str | None
     artefacts: tuple[BundleArtefact, ...]
+    # What the capture browser recorded of a web page (schema 2 items of kind "web");
+    # None for every other item and for bundles made before web pages.
+    web: WebSource | None = None
 
     def artefact(self, role: str) -> BundleArtefact | None:
         """The first artefact with ``role``, or None."""
         return next((a for a in self.artefacts if a.role == role), None)
 
+    def artefacts_with(self, role: str) -> tuple[BundleArtefact, ...]:
+        """Every artefact with ``role``, in the bundle's order (a tall page's parts)."""
+        return tuple(a for a in self.artefacts if a.role == role)
+
     @property
     def original(self) -> BundleArtefact | None:
         return self.artefact(ROLE_ORIGINAL)
+
+    @property
+    def primary(self) -> BundleArtefact | None:
+        """The artefact the item's picture, hash and covered copy are of: the original
+        of a screenshot or import, the first artefact listed otherwise (a web page's
+        first full-page part: the vault lists an item's primary artefact first)."""
+        original = self.original
+        if original is not None or not self.artefacts:
+            return original
+        return self.artefacts[0]
 
     @property
     def covered_copy(self) -> BundleArtefact | None:
@@ -191,19 +218,20 @@ class BundleItem:
 
     @property
     def sha256(self) -> str:
-        """The original's SHA-256, taken when it was captured (known even if kept back)."""
-        original = self.original
-        return (original.sha256 or "") if original is not None else ""
+        """The primary artefact's SHA-256, taken when it was captured (known even if
+        kept back)."""
+        primary = self.primary
+        return (primary.sha256 or "") if primary is not None else ""
 
     @property
     def media_type(self) -> str:
-        original = self.original
-        return original.media_type if original is not None else ""
+        primary = self.primary
+        return primary.media_type if primary is not None else ""
 
     @property
     def byte_size(self) -> int:
-        original = self.original
-        return (original.size or 0) if original is not None else 0
+        primary = self.primary
+        return (primary.size or 0) if primary is not None else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -524,10 +552,59 @@ class _Reader:
         metadata = self.path(self.value(raw, "metadata", where, required=False),
                              f"{where}metadata")
         included = any(a.role == ROLE_ORIGINAL and a.path is not None for a in artefacts)
-        return self.common(raw, where, artefacts,
+        item = self.common(raw, where, artefacts,
                            self.text(raw, "title", where, required=True, limit=MAX_TEXT_CHARS),
                            metadata, self.flag(raw, "original_included", where,
                                                default=included))
+        web = self.mapping(raw, "web", where)
+        if web is None:
+            return item
+        return dataclasses.replace(item, web=self.web(web, f"{where}web."))
+
+    def web(self, raw: dict[str, Any], where: str) -> WebSource:
+        """A web page's record: every field of :class:`WebSource` checked for its type
+        and size (the addresses and title are the page's own words: hostile text),
+        keys a later version adds ignored."""
+        def text(key: str, limit: int = MAX_NAME_CHARS) -> str:
+            return self.text(raw, key, where, limit=limit)
+
+        def small(key: str, top: int) -> int | None:
+            value = self.number(raw, key, where)
+            if value is not None and value > top:
+                raise self.fail(f"{where}{key}", f"should be at most {top:,}")
+            return value
+
+        redirects = [self.checked_text(entry, f"{where}redirects[{n}]", MAX_TEXT_CHARS)
+                     for n, entry in enumerate(self.listing(raw, "redirects", where,
+                                                            MAX_REDIRECTS, required=False))]
+        ratio = self.value(raw, "device_pixel_ratio", where, required=False)
+        if ratio is None:
+            ratio = 1.0
+        elif type(ratio) not in (int, float) or not 0 < ratio <= 16:
+            raise self.fail(f"{where}device_pixel_ratio", "should be a number from 0 to 16")
+        leaf = self.value(raw, "certificate_sha256", where, required=False)
+        return WebSource(
+            requested_url=text("requested_url", MAX_TEXT_CHARS),
+            final_url=self.text(raw, "final_url", where, required=True, limit=MAX_TEXT_CHARS),
+            title=text("title", MAX_TEXT_CHARS), http_status=small("http_status", 999),
+            server_ip=text("server_ip"), user_agent=text("user_agent"), redirects=redirects,
+            load_state=text("load_state") or "complete", panel=text("panel", MAX_TEXT_CHARS),
+            scroll_height=small("scroll_height", 10_000_000) or 0,
+            viewport_width=small("viewport_width", 100_000) or 0,
+            viewport_height=small("viewport_height", 100_000) or 0,
+            device_pixel_ratio=float(ratio),
+            full_page_parts=small("full_page_parts", MAX_ARTEFACTS) or 0,
+            certificate_sha256=("" if leaf in (None, "")
+                                else self.digest(leaf, f"{where}certificate_sha256")),
+            certificate_subject=text("certificate_subject", MAX_TEXT_CHARS),
+            certificate_issuer=text("certificate_issuer", MAX_TEXT_CHARS),
+            certificate_valid_from=text("certificate_valid_from"),
+            certificate_valid_to=text("certificate_valid_to"),
+            tls_protocol=text("tls_protocol"),
+            certificate_error=text("certificate_error", MAX_TEXT_CHARS),
+            page_state=text("page_state") or "available",
+            page_state_reason=text("page_state_reason", MAX_TEXT_CHARS),
+            recheck_of=self.number(raw, "recheck_of", where))
 
     def artefact(self, value: object, where: str) -> BundleArtefact:
         raw = self.record(value, where[:-1])

@@ -23,6 +23,17 @@ class ReportCapture:
     # the sender kept the original back (a covered capture sent to the headteacher)
     redacted_path: str | None
     covered: bool = False  # its annotations cover something (at least one redaction)
+    # A web page: the names of its full-page picture's parts, in order ("full-page.png",
+    # or "full-page-1.png", "full-page-2.png"...; () for any other item), and its other
+    # files as (role, bundle path) pairs.
+    page_parts: tuple[str, ...] = ()
+    web_files: tuple[tuple[str, str], ...] = ()
+    # The names of the item's other files the sender kept back with its original (the
+    # original is kept because something on it is covered; they would show it).
+    kept_back: tuple[str, ...] = ()
+    # The full-page picture as page-tall JPEG slices, top to bottom (callers of
+    # render_pdf without an export's picture stream; an export hands them over instead).
+    slices: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)

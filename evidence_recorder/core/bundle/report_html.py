@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Final
 from urllib.parse import quote
 
-from evidence_recorder.core.bundle.report_data import ReportData
+from evidence_recorder.core.bundle.report_data import ReportCapture, ReportData
 from evidence_recorder.core.bundle.report_words import (
     _CHECK_STEPS,
     _TIMELINE_FIELD_HEADINGS,
@@ -103,6 +103,23 @@ def _facts(rows: Iterable[tuple[str, str, str]]) -> str:
             parts.append(f"<dd{css}><bdi>{_h(value)}</bdi></dd>")
     parts.append("</dl>")
     return "\n".join(parts)
+
+
+def _page_figures(item: ReportCapture, number: int, shown: str) -> list[str]:
+    """A web page's full-page picture, part by part; the primary part as shown above
+    (the covered copy where there is one)."""
+    base = f"data/captures/{item.capture.id}"
+    total = len(item.page_parts)
+    out = []
+    for index, name in enumerate(item.page_parts, 1):
+        # The first part is the item's primary picture, the one a covered copy covers.
+        path = shown if item.shows_redacted_copy and index == 1 else f"{base}/{name}"
+        caption = (f"The whole page, part {index} of {total}" if total > 1
+                   else "The whole page")
+        out.append(f'<figure><img src="{_src(path)}" alt="{_h(f"Capture {number}: {caption}")}"'
+                   f' loading="lazy"><figcaption class="muted">{_h(caption)}</figcaption>'
+                   "</figure>")
+    return out
 
 
 def write_html(data: ReportData) -> bytes:
@@ -214,13 +231,17 @@ def write_html(data: ReportData) -> bytes:
             note = ('<p class="note">Original capture: '
                     f'<a href="{_src(item.original_path)}">{_h(item.original_path)}</a></p>')
             alt = f"Capture {number}"
+        figures = [f'<figure><img src="{_src(shown)}" alt="{_h(alt)}" loading="lazy">'
+                   "</figure>"]
+        if item.page_parts:  # a web page: every part of its full-page picture, in order
+            figures = _page_figures(item, number, shown)
         out += [
             f'<section class="capture" id="capture-{number}">',
             f"<h2>Capture {number} of {total} "
             f'<span class="muted">(record no. {item.capture.id})</span></h2>',
             note,
-            f'<figure><img src="{_src(shown)}" alt="{_h(alt)}" loading="lazy"></figure>',
-            _facts(_fields(item)),
+            *figures,
+            _facts(_fields(item, data.captures)),
             "</section>",
         ]
     out += [

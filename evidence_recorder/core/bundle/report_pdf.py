@@ -505,7 +505,48 @@ def _picture(pdf: _ReportPDF, item: ReportCapture, image: bytes) -> None:
     pdf.set_y(top + height + 5)
 
 
-def _capture_section(pdf: _ReportPDF, number: int, item: ReportCapture, image: bytes) -> None:
+def _page_slices(pdf: _ReportPDF, number: int, item: ReportCapture,
+                 slices: Sequence[bytes]) -> None:
+    """A web page's full-page picture, page-wide, one slice a page, labelled in order."""
+    names = list(item.page_parts)
+    if item.shows_redacted_copy and item.redacted_path and names:
+        names[0] = f"{item.redacted_path.rsplit('/', 1)[-1]} (the first part as a covered copy)"
+    where = f"full resolution in the bundle: {', '.join(names)}"
+    for index, jpeg in enumerate(slices, 1):
+        pdf.add_page(orientation="P")
+        pdf.font(9, bold=True)
+        pdf.set_fill_color(*_SHADE)
+        label = f"Capture {number}, the whole page: part {index} of {len(slices)}"
+        pdf.multi_cell(0, 5, pdf.t(label, multiline=False), align=Align.L, fill=True,
+                       padding=Padding(1.5, 2.5, 0.5, 2.5), new_x=XPos.LMARGIN,
+                       new_y=YPos.NEXT)
+        pdf.font(8, color=_MUTED)
+        pdf.multi_cell(0, 4, pdf.t(f"Reduced in size for this report; {where}.",
+                                   multiline=False),
+                       align=Align.L, fill=True, padding=Padding(0, 2.5, 1.5, 2.5),
+                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(2)
+        try:
+            with PILLOW_LOCK, Image.open(io.BytesIO(jpeg), formats=["JPEG"]) as shown:
+                width_px, height_px = shown.size
+        except (OSError, ValueError):
+            pdf.paragraph("This part could not be shown in this report; the file in the "
+                          "bundle is the record.", 10, color=_MUTED)
+            continue
+        room = pdf.h - pdf.b_margin - pdf.get_y() - 2
+        scale = min(pdf.epw / width_px, room / height_px)
+        width, height = width_px * scale, height_px * scale
+        top = pdf.get_y()
+        pdf.image(io.BytesIO(jpeg), x=pdf.l_margin, y=top, w=width, h=height,
+                  alt_text=f"Capture {number}, part {index} of {len(slices)}")
+        pdf.set_draw_color(*_RULE)
+        pdf.set_line_width(0.2)
+        pdf.rect(pdf.l_margin, top, width, height)
+        pdf.set_y(top + height + 2)
+
+
+def _capture_section(pdf: _ReportPDF, number: int, item: ReportCapture,
+                     image: bytes | tuple[bytes, ...]) -> None:
     pdf.add_page(orientation="P")
     capture = item.capture
     pdf.font(15, bold=True, color=_ACCENT)
@@ -517,11 +558,15 @@ def _capture_section(pdf: _ReportPDF, number: int, item: ReportCapture, image: b
     pdf.shape_for(item.incident_title)
     pdf.text_block(pdf.epw, 5, pdf.t(_one_line(item.incident_title, 200), multiline=False))
     pdf.ln(2)
-    _picture(pdf, item, image)
-    if not pdf.will_page_break(12):
-        pdf.rule(0.5)
-    for label, value, style in _fields(item):
+    slices = image if isinstance(image, tuple) else item.slices
+    if not slices:
+        _picture(pdf, item, image if isinstance(image, bytes) else b"")
+        if not pdf.will_page_break(12):
+            pdf.rule(0.5)
+    for label, value, style in _fields(item, pdf.data.captures):
         pdf.row(label, value, style=style)
+    if slices:  # a web page: the whole page after what was recorded of it
+        _page_slices(pdf, number, item, slices)
 
 
 def write_pdf(data: ReportData, out: BinaryIO) -> None:
@@ -529,12 +574,15 @@ def write_pdf(data: ReportData, out: BinaryIO) -> None:
     out.write(render_pdf(data))
 
 
-def render_pdf(data: ReportData, pictures: Iterator[bytes] | None = None) -> bytearray:
+def render_pdf(data: ReportData,
+               pictures: Iterator[bytes | tuple[bytes, ...]] | None = None) -> bytearray:
     """The printable report, made in memory.
 
     ``pictures``, when given, yields each capture's picture in turn in place of
-    :attr:`ReportCapture.image`: an export makes the report in a second thread while
-    it seals the files, and hands over each picture as it gets to that capture.
+    :attr:`ReportCapture.image` (for a web page, the slices of its full-page picture
+    in place of :attr:`ReportCapture.slices`): an export makes the report in a second
+    thread while it seals the files, and hands over each picture as it gets to that
+    capture.
     """
     pdf = _ReportPDF(data)
     try:

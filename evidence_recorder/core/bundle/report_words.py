@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
+from http import HTTPStatus
 from typing import Final
 
 from evidence_recorder.core import fields
@@ -21,6 +23,8 @@ from evidence_recorder.core.model import (
     Capture,
     CaptureKind,
     Category,
+    PageState,
+    WebSource,
     handle_text,
 )
 
@@ -42,6 +46,7 @@ _HOW: Final = {
     CaptureKind.REGION: "Captured on screen: a selected area",
     CaptureKind.WINDOW: "Captured on screen: one window",
     CaptureKind.IMPORT: "Imported from a file (for example a phone screenshot)",
+    CaptureKind.WEB: "Captured as a web page in Evidence Recorder's own browser",
 }
 # Invisible characters that reorder or hide text (Trojan Source, "exe.txt" tricks).
 _BIDI_CONTROLS: Final = frozenset(
@@ -177,12 +182,14 @@ def _author_handle(capture: Capture) -> str:
 _STYLES: Final[dict[Value, str]] = {Value.URL: "url", Value.NUMBER: "url"}
 
 
-def _fields(item: ReportCapture) -> list[tuple[str, str, str]]:
+def _fields(item: ReportCapture, others: Sequence[ReportCapture] = ()) -> list[
+        tuple[str, str, str]]:
     """(label, value, style) rows for one capture, in the order an officer reads them.
 
     Style is "" for ordinary text, "mono" for hashes and paths, "url" for text that
     may break anywhere. Empty core fields stay, marked "not recorded", because their
-    absence is itself information; empty optional ones are left out.
+    absence is itself information; empty optional ones are left out. ``others`` are
+    the report's captures, where a web page's later checks are found.
     """
     capture = item.capture
     details = capture.details
@@ -208,6 +215,8 @@ def _fields(item: ReportCapture) -> list[tuple[str, str, str]]:
             value = _category(value)
         if value or f.reported_when_empty:
             rows.append((f.title, value, _STYLES.get(f.value, "")))
+    if capture.web is not None:
+        rows += web_rows(capture, [other.capture for other in others])
     rows += [
         ("Picture", f"{capture.width} × {capture.height} pixels, {capture.media_type}", ""),
         ("SHA-256 of the original", capture.sha256, "mono"),
@@ -217,6 +226,155 @@ def _fields(item: ReportCapture) -> list[tuple[str, str, str]]:
     if item.redacted_path:
         rows.append(("Covered copy in the bundle" if item.covered
                      else "Marked copy in the bundle", item.redacted_path, "mono"))
+    for role, path in item.web_files:
+        rows.append((_WEB_FILES.get(role, f"{role.capitalize()} in the bundle"), path, "mono"))
+    if item.kept_back:
+        rows.append(("Other files", "Not in this bundle: the sender kept them with the "
+                     f"original, since they show what was covered ({', '.join(item.kept_back)}).",
+                     ""))
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Web pages: what the capture browser recorded, and whether the page is still there
+
+_WEB_FILES: Final = {
+    "full-page": "Full-page picture in the bundle",
+    "visible": "What was on screen, in the bundle",
+    "page-archive": "Archived page (MHTML) in the bundle",
+    "network-archive": "Network record (WARC) in the bundle",
+    "certificate": "Certificate chain (PEM) in the bundle",
+}
+_LOAD_NOTES: Final = {
+    "timed-out": "The page had not finished loading when the time allowed ran out; what "
+                 "had loaded was captured.",
+    "failed": "The page could not be loaded: nothing answered at its address.",
+}
+# What a later check found, beside "gone by": a login wall or no answer may not mean
+# the post was deleted, and the report must not say more than the check saw.
+_NOT_THERE: Final = {
+    PageState.GONE.value: "the page was no longer there",
+    PageState.LOGIN_WALL.value: "the site asked to sign in instead of showing it, so it "
+                                "may be hidden rather than deleted",
+    PageState.UNREACHABLE.value: "nothing answered at its address, which may be a passing "
+                                 "fault",
+}
+_STATE_WORDS: Final = {
+    PageState.AVAILABLE.value: "the page was there",
+    **_NOT_THERE,
+}
+
+
+def _status_text(status: int | None) -> str:
+    if status is None:
+        return "no answer was received"
+    try:
+        return f"{status} ({HTTPStatus(status).phrase})"
+    except ValueError:
+        return str(status)
+
+
+def _validity(web: WebSource) -> str:
+    start, end = (_stored_time_text(web.certificate_valid_from),
+                  _stored_time_text(web.certificate_valid_to))
+    if start and end:
+        return f"from {start} to {end}"
+    if start:
+        return f"from {start}"
+    return f"until {end}" if end else ""
+
+
+def checks_of(capture: Capture, others: Sequence[Capture]) -> list[Capture]:
+    """The later captures that checked this web page again, oldest first."""
+    return sorted((other for other in others if other.web is not None
+                   and other.web.recheck_of == capture.id and other.id != capture.id),
+                  key=lambda other: (other.captured_at, other.id))
+
+
+def still_there(capture: Capture, others: Sequence[Capture]) -> str:
+    """"Captured on …, gone by …" or "Still there on …", from the latest check of this
+    page among ``others``; "" when it was not checked again (in what was sent)."""
+    checks = checks_of(capture, others)
+    if not checks:
+        return ""
+    latest = checks[-1]
+    assert latest.web is not None
+    if latest.web.page_state == PageState.AVAILABLE.value:
+        return (f"Still there on {_utc_text(latest.captured_at)} (checked again: record "
+                f"no. {latest.id}).")
+    gone_since = latest  # the first check of the run of checks that did not find it
+    for check in reversed(checks):
+        if check.web is None or check.web.page_state == PageState.AVAILABLE.value:
+            break
+        gone_since = check
+    assert gone_since.web is not None
+    found = _NOT_THERE.get(gone_since.web.page_state, gone_since.web.page_state)
+    reason = f" ({gone_since.web.page_state_reason})" if gone_since.web.page_state_reason \
+        else ""
+    return (f"Captured on {_utc_text(capture.captured_at)}, gone by "
+            f"{_utc_text(gone_since.captured_at)}: {found}{reason} (checked again: record "
+            f"no. {gone_since.id}).")
+
+
+def check_sentence(capture: Capture, others: Sequence[Capture]) -> str:
+    """For a capture that checked an earlier one again: which, and what it found."""
+    web = capture.web
+    if web is None or web.recheck_of is None:
+        return ""
+    found = _STATE_WORDS.get(web.page_state, web.page_state)
+    reason = f" ({web.page_state_reason})" if web.page_state_reason else ""
+    first = next((other for other in others if other.id == web.recheck_of), None)
+    if first is None:
+        return (f"A later check of record no. {web.recheck_of}, which is not in this "
+                f"bundle: {found}{reason}.")
+    return (f"A later check of record no. {first.id} (captured "
+            f"{_utc_text(first.captured_at)}): {found}{reason}.")
+
+
+def web_rows(capture: Capture, others: Sequence[Capture] = ()) -> list[tuple[str, str, str]]:
+    """What the capture browser recorded of a web page, as (label, value, style) rows."""
+    web = capture.web
+    if web is None:
+        return []
+    rows: list[tuple[str, str, str]] = [("Address", web.final_url, "url")]
+    if web.requested_url and web.requested_url != web.final_url:
+        rows.append(("Address asked for", web.requested_url, "url"))
+    if web.redirects:
+        rows.append(("Redirected from", "\n".join(web.redirects), "url"))
+    rows += [("Page title", web.title, ""), ("HTTP status", _status_text(web.http_status), ""),
+             ("Server IP address", web.server_ip, "")]
+    if web.certificate_sha256 or web.certificate_subject:
+        rows += [("Certificate subject", web.certificate_subject, ""),
+                 ("Certificate issuer", web.certificate_issuer, ""),
+                 ("Certificate valid", _validity(web), ""),
+                 ("SHA-256 of the certificate", web.certificate_sha256, "mono")]
+        if web.tls_protocol:
+            rows.append(("Connection", web.tls_protocol, ""))
+    elif web.final_url.lower().startswith("http:"):
+        rows.append(("Certificate", "plain http: no certificate", ""))
+    else:
+        rows.append(("Certificate", "", ""))
+    if web.certificate_error:
+        rows.append(("Certificate error the browser showed", web.certificate_error, ""))
+    notes = [_LOAD_NOTES[web.load_state]] if web.load_state in _LOAD_NOTES else []
+    if web.panel:
+        notes.append(f"The scrolling panel {web.panel} was captured whole, not the page.")
+    if web.page_state != PageState.AVAILABLE.value and web.recheck_of is None:
+        notes.append(f"When captured, {_STATE_WORDS.get(web.page_state, web.page_state)}"
+                     + (f" ({web.page_state_reason})." if web.page_state_reason else "."))
+    if notes:
+        rows.append(("Load notes", " ".join(notes), ""))
+    if web.scroll_height:
+        parts = (f", in {web.full_page_parts} parts" if web.full_page_parts > 1 else "")
+        rows.append(("Height captured", f"{web.scroll_height:,} CSS pixels{parts} "
+                     f"(window {web.viewport_width} × {web.viewport_height}, pixel ratio "
+                     f"{web.device_pixel_ratio:g})", ""))
+    if web.user_agent:
+        rows.append(("Browser", web.user_agent, ""))
+    if history := still_there(capture, others):
+        rows.append(("Still there?", history, ""))
+    if check := check_sentence(capture, others):
+        rows.append(("Checked again", check, ""))
     return rows
 
 
@@ -278,6 +436,13 @@ def _about_sentences(data: ReportData) -> list[str]:
             f"{imported} {pictures} not captured on screen but imported from a file (for "
             "example a screenshot taken on a phone): the fingerprint dates from the import, "
             "and any date written in the file cannot be verified.")
+    pages = sum(1 for item in data.captures if item.capture.web is not None)
+    if pages:
+        what = "capture is a web page" if pages == 1 else "captures are web pages"
+        sentences.append(
+            f"{pages} {what} recorded in Evidence Recorder's own browser: the address, "
+            "the server's answer and address and the site's certificate are what the "
+            "browser was given when it loaded the page, recorded automatically, not typed.")
     covered = [item for item in data.captures if item.shows_redacted_copy and item.covered]
     if covered:
         kept = sum(1 for item in covered if not item.original_path)

@@ -18,8 +18,9 @@ module writes it, check.py checks a received one (the verdict), evidence.py read
 ``data/evidence.json`` (schema 1 or 2) into typed objects, and opened.py holds one open
 for the viewer.
 
-A little over 600 lines: one writer of one format, :func:`export_bundle` and the helpers
-only it calls (the picture plan, the report thread), read in the order the bag is written;
+About 700 lines: one writer of one format, :func:`export_bundle` and the helpers
+only it calls (the picture plan, a web page's report slices, the report thread), read in
+the order the bag is written;
 what is not writing already lives in the modules above.
 """
 
@@ -29,6 +30,7 @@ import contextlib
 import dataclasses
 import errno
 import hashlib
+import io
 import json
 import queue
 import re
@@ -77,7 +79,7 @@ from evidence_recorder.core.bundle.texts import (
 )
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDamaged
 from evidence_recorder.core.gather import device, images
-from evidence_recorder.core.model import Capture, Incident, iso_utc, utc_now
+from evidence_recorder.core.model import ArtefactRole, Capture, Incident, iso_utc, utc_now
 from evidence_recorder.core.vault.store import Vault
 from evidence_recorder.core.vault.verify import RecordedHashes
 
@@ -85,6 +87,9 @@ from evidence_recorder.core.vault.verify import RecordedHashes
 # memory): this bounds an export's memory however many captures it holds.
 REPORT_PICTURES_BUDGET: Final = 64 * 1024 * 1024
 _FILE_MODE: Final = (stat.S_IFREG | 0o644) << 16
+# What the exporting thread hands the report thread for one capture: its two preview
+# sizes, or (for a web page's full-page picture) b"" then its page-tall JPEG slices.
+ReportPicture = tuple[bytes, ...]
 _UNIX: Final = 3  # ZipInfo.create_system: the external attributes hold a Unix mode
 
 
@@ -337,7 +342,7 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
             listed: list[dict[str, Any]] = []
             for done, (item, marks) in enumerate(planned, 1):
                 entry, picture = _add_capture(vault, bag, item, marks, options, police,
-                                              recorded)
+                                              recorded, report_maker.budget)
                 listed.append(entry)
                 report_maker.put(picture)
                 if progress is not None:
@@ -387,8 +392,9 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
             bag.add(REPORT_PDF, pdf, compress=False)  # mostly JPEG already
             del pdf
             bag.add(REPORT_HTML, html)
-            bag.add(README_VERIFY, verify_readme(identity, key_fingerprint,
-                                                    seal_number(key)).encode())
+            bag.add(README_VERIFY, verify_readme(
+                identity, key_fingerprint, seal_number(key),
+                web_pages=any(c.web is not None for c in captures)).encode())
             bag.add(VERIFY_SH, VERIFY_SH_BYTES)
             bag.add(VERIFY_CMD, VERIFY_CMD_BYTES)
             if progress is not None:
@@ -487,19 +493,32 @@ def _plan(vault: Vault, capture: Capture, options: ExportOptions, police: bool,
     # What the teacher covered stays covered for the headteacher, unless they chose
     # otherwise for this export; the police get every original.
     with_original = police or not covered or options.include_covered_originals
+    # An item's other files go beside its primary one; where the sender keeps the
+    # primary back because something on it is covered, they stay with it too: a web
+    # page's archive, its other pictures and its network record show the same content
+    # uncovered.
+    stored = vault.artefacts(capture.id)
+    others = [a for a in stored if not a.primary]
+    kept = () if with_original else tuple(a.name for a in others)
+    files = tuple((a.role.value, f"{base}/{a.name}") for a in others
+                  if capture.web is not None and a.name not in kept)
+    parts = tuple(a.name for a in stored if capture.web is not None
+                  and a.role is ArtefactRole.FULL_PAGE and a.name not in kept)
     return ReportCapture(
         capture=capture, incident_title=incident_title, image=b"",
         shows_redacted_copy=marks is not None and not police,
         original_path=f"{base}/{primary}" if with_original else "",
         redacted_path=f"{base}/redacted.png" if marks is not None else None,
-        covered=covered), marks
+        covered=covered, page_parts=parts, web_files=files, kept_back=kept), marks
 
 
 def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
                  marks: dict[str, Any] | None, options: ExportOptions, police: bool,
-                 recorded: RecordedHashes) -> tuple[dict[str, Any], tuple[bytes, bytes]]:
+                 recorded: RecordedHashes, budget: int = REPORT_PICTURES_BUDGET,
+                 ) -> tuple[dict[str, Any], ReportPicture]:
     """One capture's files and its evidence.json entry (an item with its artefacts), and
-    the two preview sizes for the report: those kept since
+    the two preview sizes for the report (for a web page's full-page picture, its
+    page-tall slices, made within ``budget`` bytes): those kept since
     capture (refused if they no longer match the SHA-256 recorded then), or made now
     from the redacted copy (or from the original, when no preview was kept or its hash
     was never recorded), so that only small pictures wait for the report.
@@ -521,6 +540,8 @@ def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
                  "derived_from": stored.derived_from}
         if stored.primary:
             entry["path"] = item.original_path or None
+        elif stored.name in item.kept_back:
+            entry["path"] = None  # kept with the original (see _plan)
         else:
             if not _SAFE_NAME.fullmatch(stored.name):
                 raise ValueError(f"artefact name {stored.name!r} cannot be a bundle path")
@@ -547,6 +568,7 @@ def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
                               "derived_from": original_name})
     metadata_path = f"{base}/metadata.json"
     details = capture.full()
+    slices = (_page_slices(vault, item, derived, budget) if item.page_parts else None)
     entry = {
         "id": capture.id, "kind": capture.kind.value,
         "title": capture.title,
@@ -558,10 +580,42 @@ def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
         "covered": item.covered, "original_included": bool(item.original_path),
         "metadata": metadata_path, "artefacts": artefacts,
     }
+    if capture.web is not None:  # schema 2 stays 2: readers that do not know it skip it
+        entry["web"] = capture.web.as_dict()
     bag.add(metadata_path, _json(entry))
+    if slices is not None:
+        return entry, slices
     if item.shows_redacted_copy and derived is not None:
         return entry, _two_previews(derived)
     return entry, vault.checked_previews(capture.id, recorded) or _two_previews(original)
+
+
+def _page_slices(vault: Vault, item: ReportCapture, derived: bytes | None,
+                 budget: int) -> tuple[bytes, ...]:
+    """A web page's full-page picture (every part, in order) as page-tall JPEG slices
+    for the report, read a slice at a time. The primary part is the covered copy where
+    that is what the report shows."""
+    from evidence_recorder.core.bundle import report_slices
+
+    primary = vault.artefact(item.capture.id).name  # what the covered copy covers
+
+    def open_part(name: str) -> BinaryIO:
+        if name == primary and item.shows_redacted_copy and derived is not None:
+            return io.BytesIO(derived)
+        return vault.open_artefact(item.capture.id, name)
+
+    heights = width = 0
+    for name in item.page_parts:
+        with open_part(name) as head:
+            shape = report_slices.png_shape(head.read(33))
+        heights += shape.height
+        width = max(width, shape.width)
+    wide = report_slices.slice_width(heights, width, budget)
+    out: list[bytes] = [b""]  # not previews: see ReportPicture
+    for name in item.page_parts:
+        with open_part(name) as stream:
+            out += report_slices.page_slices(stream, wide)
+    return tuple(out)
 
 
 def _two_previews(picture: bytes) -> tuple[bytes, bytes]:
@@ -585,10 +639,10 @@ class _ReportMaker:
 
     def __init__(self, data: ReportData) -> None:
         # Each capture's preview-size picture (see _add_capture); None stops the thread.
-        self._pictures: queue.Queue[tuple[bytes, bytes] | None] = queue.Queue(maxsize=16)
+        self._pictures: queue.Queue[ReportPicture | None] = queue.Queue(maxsize=16)
         # The PDF is made in memory: its pictures share a budget, so memory stays
         # bounded however many captures there are.
-        self._budget = REPORT_PICTURES_BUDGET // max(1, len(data.captures))
+        self.budget = REPORT_PICTURES_BUDGET // max(1, len(data.captures))
         self._made: tuple[bytearray, bytes] | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(data,), name="report-pdf",
@@ -607,10 +661,14 @@ class _ReportMaker:
             report as report_module,  # fpdf2: slow to import
         )
 
-        def pictures() -> Iterator[bytes]:
+        def pictures() -> Iterator[bytes | tuple[bytes, ...]]:
             # Reduced here, not in the exporting thread: Pillow works outside the GIL.
+            # A web page's slices come made, within the budget.
             while (previews := self._pictures.get()) is not None:
-                yield _report_picture(previews, self._budget)
+                if previews[0]:
+                    yield _report_picture((previews[0], previews[1]), self.budget)
+                else:
+                    yield previews[1:]
             raise _Cancelled
 
         try:
@@ -621,7 +679,7 @@ class _ReportMaker:
         except BaseException as exc:  # handed to the exporting thread by result()
             self._error = exc
 
-    def _hand_over(self, picture: tuple[bytes, bytes] | None) -> None:
+    def _hand_over(self, picture: ReportPicture | None) -> None:
         while self._thread.is_alive():
             try:
                 self._pictures.put(picture, timeout=0.2)
@@ -629,7 +687,7 @@ class _ReportMaker:
             except queue.Full:
                 continue
 
-    def put(self, picture: tuple[bytes, bytes]) -> None:
+    def put(self, picture: ReportPicture) -> None:
         self._hand_over(picture)
 
     def result(self) -> tuple[bytearray, bytes]:

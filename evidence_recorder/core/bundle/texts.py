@@ -11,8 +11,38 @@ from typing import Final
 
 from evidence_recorder import APP_NAME
 
+WEB_PAGES_TEXT: Final = """
+Web pages
+---------
+A web page captured in Evidence Recorder's own browser is a folder
+data/captures/N/ with these files beside metadata.json (whose "web" block, like
+the item's in data/evidence.json, records the address, HTTP status, server IP
+address and the site's certificate as the browser saw them):
+  full-page.png             the whole page, top to bottom (a very tall page is
+                            split into full-page-1.png, full-page-2.png, ...)
+  visible.png               what was on the screen when it was captured
+  page.mhtml                the page as the browser had it: its HTML and pictures
+                            in one MIME file (multipart/related). Open it with the
+                            network switched off: a web page may try to load more
+                            from the internet, which would tell its site it was seen.
+  network.warc.gz           every response the browser received for the page, in a
+                            WARC file (ISO 28500, the web archives' format). Check it:
+                                warcio check network.warc.gz
+                            and list it:  warcio index network.warc.gz
+                            (pip install warcio)
+  certificate-chain.pem     the site's TLS certificate chain as the browser received
+                            it (https pages only). Read it:
+                                openssl x509 -in certificate-chain.pem -noout \\
+                                  -subject -issuer -dates -fingerprint -sha256
+                            (the first certificate in the file is the site's own)
+Each file is listed in manifest-sha256.txt like every other.
+"""
 
-def verify_readme(identity: str, fingerprint: str, seal_number: str = "") -> str:
+
+def verify_readme(identity: str, fingerprint: str, seal_number: str = "", *,
+                  web_pages: bool = False) -> str:
+    """README-VERIFY.txt; ``web_pages`` adds what a web page's files are and how to
+    check them with standard tools (for bundles that hold one)."""
     number = ""
     if seal_number:
         groups = seal_number.split()
@@ -107,7 +137,7 @@ Step by step (Windows 10 or later, in cmd.exe)
 
 Any BagIt validator (for example bagit-python: bagit.py --validate FOLDER) also
 checks the files, but not the seal.
-
+{WEB_PAGES_TEXT if web_pages else ""}
 The scripts in this folder
 --------------------------
 verify.sh (Linux, macOS: sh verify.sh) and verify.cmd (Windows: double-click it, or

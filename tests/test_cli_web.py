@@ -42,7 +42,7 @@ class Browser:
         return self.record
 
 
-class WebUnavailable(Exception):  # noqa: N818 - the browser package's name for it
+class WebUnavailable(Exception):  # the browser package's name for it
     pass
 
 

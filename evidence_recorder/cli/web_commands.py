@@ -9,7 +9,6 @@ commands, so every other command starts without it.
 from __future__ import annotations
 
 import argparse
-import importlib
 import math
 import sys
 from typing import Any
@@ -42,8 +41,9 @@ def _capture_page(url: str, *, visible_only: bool = False, panel: str | None = N
                   wait: float = 0.0, timeout: float = DEFAULT_TIMEOUT) -> PageRecord:
     """The browser's capture of ``url`` (no window). Its own failures become one plain
     sentence, whatever class the browser package gives them."""
-    # Looked up by name: the browser package is the one part that loads QtWebEngine.
-    web = importlib.import_module("evidence_recorder.web")
+    # Here, not at the top: the browser package is the one part that loads QtWebEngine.
+    from evidence_recorder import web  # type: ignore[attr-defined, unused-ignore]
+
     try:
         prepare = getattr(web, "prepare", None)
         if prepare is not None:

@@ -446,3 +446,21 @@ def test_other_addresses_are_refused_in_a_sentence(url: str, words: str) -> None
     with pytest.raises(RefusedInput, match=words) as caught:
         web.check_url(url)
     assert "passwd" not in caught.value.message and "alert" not in caught.value.message
+
+
+def test_addresses_and_headers_beyond_ascii_make_a_valid_warc(tmp_path: Path) -> None:
+    record = page(responses=(response(
+        "https://127.0.0.1:8443/pöst/ü?q=é x",
+        response_headers=(("Content-Disposition", 'attachment; filename="résumé.pdf"'),
+                          ("Link", "<a>\r\nInjected: yes"))),))
+    warc = web.build_warc(record)
+    path = tmp_path / "w.warc.gz"
+    path.write_bytes(warc)
+    checked = subprocess.run([str(WARCIO), "check", str(path)], capture_output=True,
+                             check=False)
+    assert checked.returncode == 0, checked.stdout
+    _, headers, _, http = _records(warc)[1]
+    assert headers["WARC-Target-URI"] == "https://127.0.0.1:8443/p%C3%B6st/%C3%BC?q=%C3%A9%20x"
+    assert http.get_header("Injected") is None  # a line break never makes a header
+    request = _records(warc)[2][3]
+    assert request.statusline == "/p%C3%B6st/%C3%BC?q=%C3%A9%20x HTTP/1.1"

@@ -154,6 +154,12 @@ def test_plain_http_has_no_certificate_file(vault: Vault) -> None:
     assert "certificate-chain.pem" not in {a.name for a in item.artefacts}
     assert item.web is not None and item.web.certificate_sha256 == ""
     assert item.web.tls_protocol == ""
+    # sent from https to plain http: the chain handed over is not the final page's
+    moved = page("https://127.0.0.1:8443/post", final_url="http://127.0.0.1:8000/post")
+    item = vault.capture(web.save_page(vault, moved))
+    assert "certificate-chain.pem" not in {a.name for a in item.artefacts}
+    assert item.web is not None and item.web.certificate_sha256 == ""
+    assert item.web.certificate_subject == ""
 
 
 def test_one_part_is_full_page_png_and_visible_only_makes_visible_primary(vault: Vault) -> None:

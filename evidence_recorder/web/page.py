@@ -9,6 +9,7 @@
   the person never loses their place and there is only ever one page to capture.
 - JavaScript alert/confirm/prompt never block: they are answered at once (confirm and
   prompt with "cancel") and counted, and the capture says so.
+- The page's console messages are dropped, never logged (they hold addresses).
 - Permission requests (camera, microphone, location, notifications, screen sharing,
   file system access) are all denied.
 - When ``ER_WEB_LOOPBACK_ONLY=1`` (the tests), every request that is not to this
@@ -97,6 +98,12 @@ class GuardedPage(QWebEnginePage):
     ) -> tuple[bool, str]:
         self.dialogs += 1
         return False, ""
+
+    def javaScriptConsoleMessage(
+        self, level: QWebEnginePage.JavaScriptConsoleMessageLevel, message: str,
+        lineNumber: int, sourceID: str,
+    ) -> None:
+        """Dropped: a page's console would put its addresses and text in our log."""
 
     def chooseFiles(
         self, mode: QWebEnginePage.FileSelectionMode, oldFiles: list[str],

@@ -423,7 +423,8 @@ _CHILD = textwrap.dedent("""
             if pid.isdigit():
                 try:
                     stat = open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()
-                    rows.append((int(pid), int(stat[1]), int(stat[21]) * os.sysconf('SC_PAGE_SIZE')))
+                    page = os.sysconf('SC_PAGE_SIZE')
+                    rows.append((int(pid), int(stat[1]), int(stat[21]) * page))
                 except OSError:
                     pass
         grew = True

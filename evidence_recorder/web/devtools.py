@@ -161,4 +161,4 @@ class DevToolsBridge:
         return data
 
     def detach(self) -> None:
-        self.page.setDevToolsPage(None)
+        self.page.setDevToolsPage(None)  # type: ignore[arg-type]  # None detaches

@@ -18,6 +18,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWebEngineCore import (
     QWebEngineDownloadRequest,
@@ -86,15 +88,15 @@ class GuardedPage(QWebEnginePage):
         self.file_choosers_refused = 0
 
     # JavaScript dialogs: answered at once, never shown, never blocking.
-    def javaScriptAlert(self, securityOrigin: QUrl, msg: str) -> None:
+    def javaScriptAlert(self, securityOrigin: QUrl | str, msg: str) -> None:
         self.dialogs += 1
 
-    def javaScriptConfirm(self, securityOrigin: QUrl, msg: str) -> bool:
+    def javaScriptConfirm(self, securityOrigin: QUrl | str, msg: str) -> bool:
         self.dialogs += 1
         return False
 
     def javaScriptPrompt(
-        self, securityOrigin: QUrl, msg: str, defaultValue: str
+        self, securityOrigin: QUrl | str, msg: str, defaultValue: str
     ) -> tuple[bool, str]:
         self.dialogs += 1
         return False, ""
@@ -106,8 +108,8 @@ class GuardedPage(QWebEnginePage):
         """Dropped: a page's console would put its addresses and text in our log."""
 
     def chooseFiles(
-        self, mode: QWebEnginePage.FileSelectionMode, oldFiles: list[str],
-        acceptedMimeTypes: list[str],
+        self, mode: QWebEnginePage.FileSelectionMode, oldFiles: Sequence[str],
+        acceptedMimeTypes: Sequence[str],
     ) -> list[str]:
         self.file_choosers_refused += 1
         return []

@@ -415,6 +415,27 @@ def test_without_the_archive_bridge_the_capture_says_so(web: Any, web_server: An
     assert any("could not be made" in n and "internals changed" in n for n in record.notes)
 
 
+def test_bodies_beyond_the_bound_are_not_kept_and_it_is_said(
+        web: Any, web_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidence_recorder.web import network
+
+    monkeypatch.setattr(network, "BODY_LIMIT", 100)
+    record = capture(web, web_server.url("/plain.html"))
+    main = next(r for r in record.responses if r.url == record.final_url)
+    assert main.body is None and main.status == 200
+    assert any("too large" in n for n in record.notes)
+
+
+def test_the_loopback_guard_is_only_there_when_asked(qapp: Any) -> None:
+    from evidence_recorder.web.page import make_profile
+
+    profile, guard = make_profile(loopback=False)
+    assert guard is None and profile.isOffTheRecord()
+    del profile
+    profile, guard = make_profile(loopback=True)
+    assert guard is not None and profile.isOffTheRecord()
+
+
 # -- nothing on disk, bounded memory (a fresh process each) -------------------------------
 
 _CHILD = textwrap.dedent("""

@@ -91,7 +91,7 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
     y, steady = 0, 0
     while True:
         now = _json((yield RunJs(page, scripts.scroll_to(y), scripts.WORLD)))
-        yield Sleep(80)
+        yield Sleep(40)
         height = int(now.get("height", height))
         if height > limit or time.monotonic() > load_until:
             result.notes.append(tr(

@@ -26,7 +26,10 @@ For the browser window (UI) and for :func:`~evidence_recorder.web.capture_page`:
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import functools
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -295,7 +298,6 @@ class WebSession(QObject):
 
     def _capture_steps(self, url: str | None, mode: str, kind: str, selector: str,
                        point: tuple[int, int], wait: float, timeout: float) -> Steps:
-        flow = self._flow
         progress = _Progress(requested=url or self._page.url().toString(),
                              started=time.monotonic())
         end = time.monotonic() + timeout
@@ -316,11 +318,9 @@ class WebSession(QObject):
             progress.notes.append(tr("The page stopped answering during the capture: what "
                                      "had been captured by then was kept."))
         if progress.whole is None and mode != "visible":
-            try:  # put back what a capture cut short had hidden or scrolled
+            # Put back what a capture cut short had hidden or scrolled.
+            with contextlib.suppress(WaitTimedOut, DeadlineReached):
                 yield RunJs(self._page, scripts.RESTORE, scripts.WORLD, timeout_ms=2_000)
-            except (WaitTimedOut, DeadlineReached):
-                pass
-        del flow
         if progress.visible is None:
             progress.visible = pictures.grab_visible(self._view, 0, self._view.height())
         return self._record(progress)
@@ -339,8 +339,6 @@ class WebSession(QObject):
     def _picture_steps(self, progress: _Progress, mode: str, kind: str, selector: str,
                        point: tuple[int, int], until: float) -> Steps:
         raw = yield RunJs(self._page, scripts.VIEWPORT, scripts.WORLD, timeout_ms=10_000)
-        import json
-
         progress.viewport = json.loads(raw) if isinstance(raw, str) else {}
         progress.captured_at = datetime.now(UTC)
         progress.visible = pictures.grab_visible(
@@ -380,8 +378,6 @@ class WebSession(QObject):
                 origin = f"https://{final.authority()}"
                 cert = yield from self._bridge.call("networkAgent", "getCertificate",
                                                     {"origin": origin})
-                import base64
-
                 progress.chain = tuple(base64.b64decode(x) for x in cert.get("tableNames", []))
         except RuntimeError as error:
             progress.notes.append(tr("Part of the page archive could not be made ({0}).")

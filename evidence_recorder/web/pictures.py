@@ -13,10 +13,9 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect
+from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QRect
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWebEngineCore import QWebEnginePage
 from PySide6.QtWebEngineWidgets import QWebEngineView
@@ -28,6 +27,9 @@ from evidence_recorder.web.flow import RunJs, Sleep, Steps, WaitTimedOut
 #: At most this many parts (an infinite feed is stopped there, with a note).
 MAX_PARTS = 8
 SETTLE_MS = 60  # after two animation frames, for the view to receive the frame
+
+# Called by this name with literal texts, so that pyside6-lupdate extracts them.
+translate = QCoreApplication.translate
 
 
 def png_of(image: QImage) -> bytes:
@@ -58,25 +60,29 @@ def _json(raw: object) -> dict:  # type: ignore[type-arg]
 
 
 def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selector: str,
-                  point: tuple[int, int], until: float, tr: Callable[[str], str]) -> Steps:
+                  point: tuple[int, int], until: float) -> Steps:
     """Steps that give a :class:`WholeResult`; ``until`` is the monotonic time to be done by."""
     result = WholeResult()
     geometry = _json((yield RunJs(page, scripts.setup_scroller(mode, selector, *point),
                                   scripts.WORLD)))
     problems = {
-        "no-match": tr("Nothing on the page matches the panel asked for ({0})."),
-        "bad-selector": tr("The panel asked for ({0}) is not a valid CSS selector."),
-        "not-scrolling": tr("The panel asked for ({0}) does not scroll."),
+        "no-match": translate(
+            "WebCapture", "Nothing on the page matches the panel asked for ({0})."),
+        "bad-selector": translate(
+            "WebCapture", "The panel asked for ({0}) is not a valid CSS selector."),
+        "not-scrolling": translate("WebCapture", "The panel asked for ({0}) does not scroll."),
     }
     if geometry.get("error") in problems:
         raise LookupError(problems[geometry["error"]].format(selector))
     if not geometry:
         raise WaitTimedOut()
     if geometry.get("note") == "auto-panel":
-        result.notes.append(tr("The page itself does not scroll, so its largest scrolling panel "
+        result.notes.append(translate(
+            "WebCapture", "The page itself does not scroll, so its largest scrolling panel "
                                "was captured whole."))
     if geometry.get("note") == "no-panel-at-point":
-        result.notes.append(tr("No scrolling panel was found where you pointed, so the whole "
+        result.notes.append(translate(
+            "WebCapture", "No scrolling panel was found where you pointed, so the whole "
                                "page was captured."))
     result.panel = geometry.get("selector", "")
     clip = geometry["clip"]
@@ -94,9 +100,9 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
         yield Sleep(40)
         height = int(now.get("height", height))
         if height > limit or time.monotonic() > load_until:
-            result.notes.append(tr(
-                "The page kept loading more as it was scrolled; it was captured down to "
-                "{0:,} pixels.").format(min(height, limit)))
+            result.notes.append(translate(
+                "WebCapture", "The page kept loading more as it was scrolled; it was captured "
+                "down to {0:,} pixels.").format(min(height, limit)))
             break
         if y + step >= height:
             steady += 1
@@ -124,7 +130,8 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
     first = True
     while painted < height:
         if time.monotonic() > until:
-            result.notes.append(tr("Time ran out: the full-page picture stops at {0:,} of "
+            result.notes.append(translate(
+                "WebCapture", "Time ran out: the full-page picture stops at {0:,} of "
                                    "{1:,} pixels.").format(painted, height))
             break
         now = _json((yield RunJs(page, scripts.scroll_to(y), scripts.WORLD)))
@@ -135,7 +142,8 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
         yield Sleep(SETTLE_MS)
         top = round(float(now.get("top", y)))
         if top + step <= painted:  # the page got shorter: nothing more to scroll to
-            result.notes.append(tr("The page got shorter while it was captured; the picture "
+            result.notes.append(translate(
+                "WebCapture", "The page got shorter while it was captured; the picture "
                                    "stops at {0:,} pixels.").format(painted))
             break
         frame = view.grab().toImage()

@@ -59,8 +59,8 @@ from evidence_recorder.web.runtime import loopback_only
 VIEW_SIZE = (1280, 800)
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("WebSession", text)
+# Called by this name with literal texts, so that pyside6-lupdate extracts them.
+translate = QCoreApplication.translate
 
 
 @dataclass
@@ -193,7 +193,8 @@ class WebSession(QObject):
     # ---------------------------------------------------------- certificates
     def _on_certificate_error(self, error: QWebEngineCertificateError) -> None:
         host = error.url().host()
-        words = error.description() or tr("The website's security certificate is not valid.")
+        words = error.description() or translate(
+            "WebCapture", "The website's security certificate is not valid.")
         self._cert_errors[host] = words
         self._cert_chains[host] = tuple(bytes(c.toDer().data()) for c in error.certificateChain())
         if self._accept_cert_errors or not error.isOverridable():
@@ -205,7 +206,7 @@ class WebSession(QObject):
             error.defer()
             self._pending_cert = error
         self.certificateError.emit(
-            tr("This website's security certificate has a problem: {0} "
+            translate("WebCapture", "This website's security certificate has a problem: {0} "
                "Someone may be pretending to be this website.").format(words))
 
     def accept_certificate(self) -> None:
@@ -259,10 +260,10 @@ class WebSession(QObject):
     def _start(self, url: str | None, mode: str, point: QPoint | None, selector: str,
                wait: float, timeout: float) -> None:
         if self._closed:
-            self.failed.emit(tr("The browser has been closed."))
+            self.failed.emit(translate("WebCapture", "The browser has been closed."))
             return
         if self._flow is not None:
-            self.failed.emit(tr("A capture is already under way."))
+            self.failed.emit(translate("WebCapture", "A capture is already under way."))
             return
         if mode not in ("page", "visible", "panel"):
             raise ValueError(mode)
@@ -291,9 +292,11 @@ class WebSession(QObject):
         if isinstance(error, LookupError):
             self.failed.emit(str(error.args[0]))
         elif isinstance(error, DeadlineReached):
-            self.failed.emit(tr("The page could not be captured in the time allowed."))
+            self.failed.emit(translate(
+                "WebCapture", "The page could not be captured in the time allowed."))
         else:
-            self.failed.emit(tr("The page could not be captured ({0}).").format(
+            self.failed.emit(translate(
+                "WebCapture", "The page could not be captured ({0}).").format(
                 type(error).__name__))
 
     def _capture_steps(self, url: str | None, mode: str, kind: str, selector: str,
@@ -310,12 +313,14 @@ class WebSession(QObject):
                                            end - min(15.0, timeout * 0.25))
             yield from self._archive_steps(progress)
         except DeadlineReached:
-            progress.notes.append(tr("Time ran out during the capture: what had been "
+            progress.notes.append(translate(
+                "WebCapture", "Time ran out during the capture: what had been "
                                      "captured by then was kept."))
             if progress.load_state == LoadState.COMPLETE and self._loading:
                 progress.load_state = LoadState.TIMED_OUT
         except WaitTimedOut:
-            progress.notes.append(tr("The page stopped answering during the capture: what "
+            progress.notes.append(translate(
+                "WebCapture", "The page stopped answering during the capture: what "
                                      "had been captured by then was kept."))
         if progress.whole is None and mode != "visible":
             # Put back what a capture cut short had hidden or scrolled.
@@ -332,7 +337,8 @@ class WebSession(QObject):
         if self.is_loading:
             self._page.triggerAction(QWebEnginePage.WebAction.Stop)
             progress.load_state = LoadState.TIMED_OUT
-            progress.notes.append(tr("The page was still loading when its time ran out; "
+            progress.notes.append(translate(
+                "WebCapture", "The page was still loading when its time ran out; "
                                      "what had loaded was captured."))
             yield Sleep(200)
 
@@ -348,13 +354,14 @@ class WebSession(QObject):
         progress.meta = json.loads(raw) if isinstance(raw, str) else {}
         if mode != "visible":
             progress.whole = yield from pictures.capture_whole(
-                self._page, self._view, kind, selector, point, until, tr)
+                self._page, self._view, kind, selector, point, until)
 
     def _archive_steps(self, progress: _Progress) -> Steps:
         if not self._bridge.ready:
-            progress.notes.append(tr(
-                "The page archive, the record of its network traffic and its certificate "
-                "chain could not be made: {0}.").format(self._bridge.error or tr("not ready")))
+            progress.notes.append(translate(
+                "WebCapture", "The page archive, the record of its network traffic and its "
+                "certificate chain could not be made: {0}.").format(self._bridge.error or translate(
+                    "WebCapture", "not ready")))
             return
         try:
             tree = yield from self._bridge.call("pageAgent", "getFrameTree")
@@ -367,7 +374,8 @@ class WebSession(QObject):
                 stack.extend(node.get("childFrames") or [])
             progress.net = yield from network.collect(self._bridge, frames, main_frame)
             if progress.net.skipped_bodies:
-                progress.notes.append(tr("{0} response bodies were too large or no longer "
+                progress.notes.append(translate(
+                    "WebCapture", "{0} response bodies were too large or no longer "
                                          "held by the browser and were not kept.").format(
                                              progress.net.skipped_bodies))
             snap = yield from self._bridge.call("pageAgent", "captureSnapshot",
@@ -380,7 +388,8 @@ class WebSession(QObject):
                                                     {"origin": origin})
                 progress.chain = tuple(base64.b64decode(x) for x in cert.get("tableNames", []))
         except RuntimeError as error:
-            progress.notes.append(tr("Part of the page archive could not be made ({0}).")
+            progress.notes.append(translate(
+                "WebCapture", "Part of the page archive could not be made ({0}).")
                                   .format(str(error)[:120]))
 
     def _record(self, p: _Progress) -> PageRecord:
@@ -391,24 +400,28 @@ class WebSession(QObject):
         load_state = p.load_state
         if not self._load_ok and status is None and load_state == LoadState.COMPLETE:
             load_state = LoadState.FAILED
-            p.notes.append(tr("The page could not be loaded: {0}.").format(
-                self._load_error or tr("no answer from the website")))
+            p.notes.append(translate("WebCapture", "The page could not be loaded: {0}.").format(
+                self._load_error or translate("WebCapture", "no answer from the website")))
         host = final.host()
         cert_error = self._cert_errors.get(host, "")
         if cert_error:
-            p.notes.append(tr("The website's certificate had a problem ({0}); the page was "
+            p.notes.append(translate(
+                "WebCapture", "The website's certificate had a problem ({0}); the page was "
                               "captured anyway and the problem recorded.").format(cert_error))
         chain = p.chain or (self._cert_chains.get(host, ()) if final.scheme() == "https" else ())
         tls = network.tls_facts(main, cert_error) if final.scheme() == "https" else None
         g = self._page
         if g.dialogs:
-            p.notes.append(tr("The page opened {0} message boxes (alert, confirm or prompt); "
+            p.notes.append(translate(
+                "WebCapture", "The page opened {0} message boxes (alert, confirm or prompt); "
                               "they were dismissed without being shown.").format(g.dialogs))
         if g.popups_refused:
-            p.notes.append(tr("The page tried to open {0} new windows; they were not "
+            p.notes.append(translate(
+                "WebCapture", "The page tried to open {0} new windows; they were not "
                               "opened.").format(g.popups_refused))
         if self._guard is not None and self._guard.blocked:
-            p.notes.append(tr("{0} requests to other computers were blocked.").format(
+            p.notes.append(translate(
+                "WebCapture", "{0} requests to other computers were blocked.").format(
                 self._guard.blocked))
         whole = p.whole
         if whole:

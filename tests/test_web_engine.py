@@ -173,6 +173,17 @@ def test_full_page_height_and_sticky_header_once(web: Any, web_server: Any) -> N
     assert record.full_page[0].css_top == 0 and record.full_page[0].css_height == 5060
 
 
+def test_a_page_wider_than_the_window_shows_no_scrollbar_between_screenfuls(
+        web: Any, web_server: Any) -> None:
+    record = capture(web, web_server.url("/wide.html"))
+    assert record.scroll_height == 6 * 700
+    picture = image(record.full_page[0].png)
+    dpr = record.device_pixel_ratio
+    blue = rows_of(picture, 5, "#0000ff")
+    yellow = rows_of(picture, 5, "#ffff00")
+    assert blue == yellow == round(3 * 700 * dpr)
+
+
 def test_lazy_images_are_loaded_before_the_picture(web: Any, web_server: Any) -> None:
     record = capture(web, web_server.url("/lazy.html"))
     fetched = {r.url for r in record.responses}

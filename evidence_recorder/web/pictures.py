@@ -117,14 +117,28 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
         if (yield RunJs(page, scripts.IMAGES_SETTLED, scripts.WORLD)) == "yes":
             break
         yield Sleep(100)
-    # Pass 2: a screenful at a time into parts.
+    # Pass 2: a screenful at a time into parts. A part is made when the first screenful
+    # reaches it and turned into a PNG as soon as it is full, so at most two parts are
+    # held as pixels at once, however many the page needs.
     n_parts = max(1, math.ceil(height / PART_HEIGHT_CSS))
-    images: list[QImage] = []
-    for i in range(n_parts):
-        rows = min(PART_HEIGHT_CSS, height - i * PART_HEIGHT_CSS)
-        image = QImage(round(clip["w"] * dpr), round(rows * dpr), QImage.Format.Format_RGB32)
-        image.fill(0xFFFFFFFF)
-        images.append(image)
+    width = round(clip["w"] * dpr)
+    open_parts: dict[int, QImage] = {}
+
+    def part(i: int) -> QImage:
+        if i not in open_parts:
+            rows = min(PART_HEIGHT_CSS, height - i * PART_HEIGHT_CSS)
+            image = QImage(width, round(rows * dpr), QImage.Format.Format_RGB32)
+            image.fill(0xFFFFFFFF)
+            open_parts[i] = image
+        return open_parts[i]
+
+    def close_part(i: int, rows: int) -> None:
+        image = open_parts.pop(i)
+        if rows * dpr < image.height():
+            image = image.copy(0, 0, image.width(), round(rows * dpr))
+        result.parts.append(PagePicture(png_of(image), image.width(), image.height(),
+                                        i * PART_HEIGHT_CSS, rows))
+
     painted = 0  # CSS rows done
     y = 0
     first = True
@@ -132,7 +146,7 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
         if time.monotonic() > until:
             result.notes.append(translate(
                 "WebCapture", "Time ran out: the full-page picture stops at {0:,} of "
-                                   "{1:,} pixels.").format(painted, height))
+                "{1:,} pixels.").format(painted, height))
             break
         now = _json((yield RunJs(page, scripts.scroll_to(y), scripts.WORLD)))
         for _ in range(10):
@@ -144,37 +158,37 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
         if top + step <= painted:  # the page got shorter: nothing more to scroll to
             result.notes.append(translate(
                 "WebCapture", "The page got shorter while it was captured; the picture "
-                                   "stops at {0:,} pixels.").format(painted))
+                "stops at {0:,} pixels.").format(painted))
             break
         frame = view.grab().toImage()
-        src = QRect(round(clip["x"] * dpr), round(clip["y"] * dpr), round(clip["w"] * dpr),
+        src = QRect(round(clip["x"] * dpr), round(clip["y"] * dpr), width,
                     round(clip["h"] * dpr))
         new_from, new_to = painted, min(height, top + step)
-        for i, image in enumerate(images):
+        last_part = min(n_parts - 1, (new_to - 1) // PART_HEIGHT_CSS)
+        for i in range(new_from // PART_HEIGHT_CSS, last_part + 1):
             part_top = i * PART_HEIGHT_CSS
             a, b = max(new_from, part_top), min(new_to, part_top + PART_HEIGHT_CSS)
             if a >= b:
                 continue
-            painter = QPainter(image)
-            target = QRect(0, round((a - part_top) * dpr), src.width(), round((b - a) * dpr))
-            source = QRect(src.x(), src.y() + round((a - top) * dpr), src.width(), target.height())
+            painter = QPainter(part(i))
+            target = QRect(0, round((a - part_top) * dpr), width, round((b - a) * dpr))
+            source = QRect(src.x(), src.y() + round((a - top) * dpr), width, target.height())
             painter.drawImage(target, frame, source)
             painter.end()
         painted = new_to
         y = painted
+        for i in sorted(open_parts):
+            if (i + 1) * PART_HEIGHT_CSS <= painted:
+                close_part(i, PART_HEIGHT_CSS)
         if first:
             first = False
             yield RunJs(page, scripts.HIDE_FIXED, scripts.WORLD)
     result.scroll_height = height
-    for i, image in enumerate(images):
-        part_top = i * PART_HEIGHT_CSS
-        rows = max(0, min(PART_HEIGHT_CSS, painted - part_top))
-        if rows == 0:
-            break
-        if rows * dpr < image.height():
-            image = image.copy(0, 0, image.width(), round(rows * dpr))
-        result.parts.append(PagePicture(png_of(image), image.width(), image.height(),
-                                        part_top, rows))
-        images[i] = QImage()
+    for i in sorted(open_parts):
+        rows = max(0, min(PART_HEIGHT_CSS, painted - i * PART_HEIGHT_CSS))
+        if rows:
+            close_part(i, rows)
+        else:
+            open_parts.pop(i)
     yield RunJs(page, scripts.RESTORE, scripts.WORLD)
     return result

@@ -415,6 +415,26 @@ def test_cookies_go_out_and_come_back_and_close_wipes_them(qtbot: Any, web: Any,
         third.close()
 
 
+def test_the_archive_follows_the_person_to_another_site(qtbot: Any, web: Any,
+                                                       web_server: Any) -> None:
+    session = web.WebSession(headless=True, accept_certificate_errors=True)
+    try:
+        first = web_server.url("/sticky.html")
+        session_run(qtbot, session, lambda: session.load(first), session.loadFinished)
+        second = web_server.url("/plain.html", https=True)  # another site, another process
+        session_run(qtbot, session, lambda: session.load(second), session.loadFinished)
+        record = session_run(qtbot, session, lambda: session.capture("visible"),
+                             session.captured)
+        assert record.final_url == second
+        assert record.http_status == 200
+        assert [r.url for r in record.responses if r.url == second] == [second]
+        assert all(r.url != first for r in record.responses)  # only the page captured
+        assert record.certificate_chain[0] == web_server.leaf_der
+        assert record.mhtml is not None and b"something unkind" in record.mhtml
+    finally:
+        session.close()
+
+
 def test_without_the_archive_bridge_the_capture_says_so(web: Any, web_server: Any,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from evidence_recorder.web import devtools

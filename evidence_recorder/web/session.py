@@ -267,7 +267,9 @@ class WebSession(QObject):
             return
         if mode not in ("page", "visible", "panel"):
             raise ValueError(mode)
-        where = (point.x(), point.y()) if point is not None else (0, 0)
+        zoom = self._page.zoomFactor() or 1.0  # view pixels per CSS pixel
+        where = ((round(point.x() / zoom), round(point.y() / zoom)) if point is not None
+                 else (0, 0))
         kind = "point" if mode == "panel" and point is not None else (
             "selector" if selector else "page")
         steps = self._capture_steps(url, mode, kind, selector, where, wait, timeout)

@@ -142,6 +142,8 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
     painted = 0  # CSS rows done
     y = 0
     first = True
+    previous: QImage | None = None
+    previous_top = -1
     while painted < height:
         if time.monotonic() > until:
             result.notes.append(translate(
@@ -161,6 +163,12 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
                 "stops at {0:,} pixels.").format(painted))
             break
         frame = view.grab().toImage()
+        for _ in range(3):  # the same pixels after scrolling: the new frame may be late
+            if previous is None or frame != previous or top == previous_top:
+                break
+            yield Sleep(50)
+            frame = view.grab().toImage()
+        previous, previous_top = frame, top
         src = QRect(round(clip["x"] * dpr), round(clip["y"] * dpr), width,
                     round(clip["h"] * dpr))
         new_from, new_to = painted, min(height, top + step)

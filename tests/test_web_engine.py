@@ -307,6 +307,8 @@ def test_page_whose_script_never_stops_is_bounded(web: Any, web_server: Any) -> 
     record = capture(web, web_server.url("/busy.html"), wait=1.0, timeout=15.0)
     assert record.visible is not None
     assert any("stopped answering" in n or "Time ran out" in n for n in record.notes)
+    # What the page received is told without asking the page.
+    assert record.http_status == 200 and record.server_ip == "127.0.0.1"
 
 
 def test_alerts_and_popups_never_block(web: Any, web_server: Any) -> None:

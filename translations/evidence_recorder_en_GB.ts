@@ -4530,7 +4530,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>WebCapture</name>
     <message>
-        <location filename="../evidence_recorder/web/devtools.py" line="+106"/>
+        <location filename="../evidence_recorder/web/devtools.py" line="+111"/>
         <location line="+23"/>
         <source>the archive tool did not start in time</source>
         <translation type="unfinished"></translation>
@@ -4577,7 +4577,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+46"/>
         <source>Time ran out: the full-page picture stops at {0:,} of {1:,} pixels.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4607,7 +4607,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+31"/>
         <source>The page could not be captured in the time allowed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4627,27 +4627,32 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+23"/>
         <source>The page was still loading when its time ran out; what had loaded was captured.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+23"/>
         <source>The page archive, the record of its network traffic and its certificate chain could not be made: {0}.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>not ready</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+14"/>
-        <source>{0} response bodies were too large or no longer held by the browser and were not kept.</source>
+        <location line="+17"/>
+        <source>{0} response bodies were not kept: too large, no longer held by the browser, or the page stopped answering.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+9"/>
+        <source>The page archive (MHTML) could not be made: the page stopped answering.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
         <source>Part of the page archive could not be made ({0}).</source>
         <translation type="unfinished"></translation>
     </message>

@@ -56,6 +56,7 @@ _SETUP = r"""(async () => { try {
   };
   er.take = (id) => { const r = er.res[id]; if (r === undefined) return ''; delete er.res[id]; return r; };
   er.events = (keepLoaders) => {
+    if (keepLoaders === null) return JSON.stringify({events: er.ev, dropped: er.dropped});
     const keepSet = new Set(keepLoaders);
     const mine = er.ev.filter(e => keepSet.has(e[1].loaderId) || (e[0] !== 'requestWillBeSent' && e[0] !== 'responseReceived'));
     er.ev = mine;
@@ -71,6 +72,10 @@ translate = QCoreApplication.translate
 # What the front-end may buffer for us: bodies beyond these are not kept by Chromium.
 BODY_LIMIT = 50_000_000
 TOTAL_LIMIT = 300_000_000
+
+
+class NoAnswer(RuntimeError):
+    """A protocol command got no answer in time (the page may have stopped answering)."""
 
 
 class _QuietPage(QWebEnginePage):
@@ -152,12 +157,13 @@ class DevToolsBridge:
                 result: dict[str, Any] = answer.get("result") or {}
                 return result
             if time.monotonic() > end:
-                raise RuntimeError(f"{method} did not answer in time")
+                raise NoAnswer(f"{method} did not answer in time")
             yield Sleep(delay)
             delay = min(delay * 2, 100)
 
-    def events(self, loader_ids: list[str]) -> Steps:
-        """Steps giving the Network events of the given documents (others are dropped)."""
+    def events(self, loader_ids: list[str] | None) -> Steps:
+        """Steps giving the Network events of the given documents (others are dropped);
+        ``None``: every event kept, none dropped."""
         raw = yield RunJs(self.front, f"window.__er.events({json.dumps(loader_ids)})", 0,
                           timeout_ms=30_000)
         data: dict[str, Any] = json.loads(raw) if raw else {"events": [], "dropped": 0}

@@ -323,7 +323,12 @@ class WebSession(QObject):
         except WaitTimedOut:
             progress.notes.append(translate(
                 "WebCapture", "The page stopped answering during the capture: what "
-                                     "had been captured by then was kept."))
+                "had been captured by then was kept."))
+            if progress.net is None and self._bridge.ready and end - time.monotonic() > 4:
+                # The network record is kept outside the page: what it received can still
+                # be told (its status, server, certificate), without asking the page.
+                with contextlib.suppress(WaitTimedOut, DeadlineReached):
+                    yield from self._archive_steps(progress, answering=False)
         if progress.whole is None and mode != "visible":
             # Put back what a capture cut short had hidden or scrolled.
             with contextlib.suppress(WaitTimedOut, DeadlineReached):
@@ -346,53 +351,65 @@ class WebSession(QObject):
 
     def _picture_steps(self, progress: _Progress, mode: str, kind: str, selector: str,
                        point: tuple[int, int], until: float) -> Steps:
-        raw = yield RunJs(self._page, scripts.VIEWPORT, scripts.WORLD, timeout_ms=10_000)
+        # A page that does not answer within a fifth of the time is not waited for twice.
+        patience = int(min(10.0, max(1.0, (until - time.monotonic()) * 0.2)) * 1000)
+        raw = yield RunJs(self._page, scripts.VIEWPORT, scripts.WORLD, timeout_ms=patience)
         progress.viewport = json.loads(raw) if isinstance(raw, str) else {}
         progress.captured_at = datetime.now(UTC)
         progress.visible = pictures.grab_visible(
             self._view, int(progress.viewport.get("scrollY", 0)),
             int(progress.viewport.get("innerHeight", self._view.height())))
-        raw = yield RunJs(self._page, scripts.META, scripts.WORLD, timeout_ms=10_000)
+        raw = yield RunJs(self._page, scripts.META, scripts.WORLD, timeout_ms=patience)
         progress.meta = json.loads(raw) if isinstance(raw, str) else {}
         if mode != "visible":
             progress.whole = yield from pictures.capture_whole(
                 self._page, self._view, kind, selector, point, until)
 
-    def _archive_steps(self, progress: _Progress) -> Steps:
+    def _archive_steps(self, progress: _Progress, answering: bool = True) -> Steps:
         if not self._bridge.ready:
             progress.notes.append(translate(
                 "WebCapture", "The page archive, the record of its network traffic and its "
-                "certificate chain could not be made: {0}.").format(self._bridge.error or translate(
-                    "WebCapture", "not ready")))
+                "certificate chain could not be made: {0}.").format(
+                    self._bridge.error or translate("WebCapture", "not ready")))
             return
         try:
-            tree = yield from self._bridge.call("pageAgent", "getFrameTree")
-            frames: list[str] = []
-            stack = [tree.get("frameTree", {})]
-            main_frame = str(stack[0].get("frame", {}).get("id", ""))
-            while stack:
-                node = stack.pop(0)
-                frames.append(str(node.get("frame", {}).get("loaderId", "")))
-                stack.extend(node.get("childFrames") or [])
-            progress.net = yield from network.collect(self._bridge, frames, main_frame)
+            frames: list[str] | None = None
+            main_frame = ""
+            if answering:
+                tree = yield from self._bridge.call("pageAgent", "getFrameTree")
+                frames = []
+                stack = [tree.get("frameTree", {})]
+                main_frame = str(stack[0].get("frame", {}).get("id", ""))
+                while stack:
+                    node = stack.pop(0)
+                    frames.append(str(node.get("frame", {}).get("loaderId", "")))
+                    stack.extend(node.get("childFrames") or [])
+            progress.net = yield from network.collect(self._bridge, frames, main_frame,
+                                                      body_timeout=15.0 if answering else 2.0)
             if progress.net.skipped_bodies:
                 progress.notes.append(translate(
-                    "WebCapture", "{0} response bodies were too large or no longer "
-                                         "held by the browser and were not kept.").format(
-                                             progress.net.skipped_bodies))
-            snap = yield from self._bridge.call("pageAgent", "captureSnapshot",
-                                                {"format": "mhtml"}, timeout_s=30.0)
-            progress.mhtml = str(snap.get("data", "")).encode("utf-8") or None
+                    "WebCapture", "{0} response bodies were not kept: too large, no longer "
+                    "held by the browser, or the page stopped answering.").format(
+                        progress.net.skipped_bodies))
+            if answering:
+                snap = yield from self._bridge.call("pageAgent", "captureSnapshot",
+                                                    {"format": "mhtml"}, timeout_s=30.0)
+                progress.mhtml = str(snap.get("data", "")).encode("utf-8") or None
+            else:
+                progress.notes.append(translate(
+                    "WebCapture", "The page archive (MHTML) could not be made: the page "
+                    "stopped answering."))
             final = self._page.url()
             if final.scheme() == "https":
                 origin = f"https://{final.authority()}"
                 cert = yield from self._bridge.call("networkAgent", "getCertificate",
-                                                    {"origin": origin})
+                                                    {"origin": origin},
+                                                    timeout_s=20.0 if answering else 3.0)
                 progress.chain = tuple(base64.b64decode(x) for x in cert.get("tableNames", []))
         except RuntimeError as error:
             progress.notes.append(translate(
-                "WebCapture", "Part of the page archive could not be made ({0}).")
-                                  .format(str(error)[:120]))
+                "WebCapture", "Part of the page archive could not be made ({0}).").format(
+                    str(error)[:120]))
 
     def _record(self, p: _Progress) -> PageRecord:
         final = self._page.url()

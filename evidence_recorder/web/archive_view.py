@@ -17,8 +17,9 @@ and from where) or try to exhaust memory. So the archive is:
   archived parts where the archive has them, and everything else is refused before it
   leaves the process (each refusal is counted and can be listed).
 
-Call :func:`register_scheme` before the QApplication is made (Qt accepts new schemes
-only then): ``evidence_recorder.web.prepare()`` calls it for the app and the tests.
+The scheme is declared to QtWebEngine before its first profile exists
+(:func:`evidence_recorder.web.runtime.register_schemes`, which every maker of a profile
+calls), since Qt reads custom schemes only when QtWebEngine starts.
 """
 
 from __future__ import annotations
@@ -41,13 +42,14 @@ from PySide6.QtWebEngineCore import (
     QWebEngineUrlRequestInfo,
     QWebEngineUrlRequestInterceptor,
     QWebEngineUrlRequestJob,
-    QWebEngineUrlScheme,
     QWebEngineUrlSchemeHandler,
 )
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-SCHEME: Final = "er-archive"
+from evidence_recorder.web.runtime import ARCHIVE_SCHEME, register_schemes
+
+SCHEME: Final = ARCHIVE_SCHEME
 _HOST: Final = "page"
 MAX_ARCHIVE_BYTES: Final = 256 * 1024 * 1024  # Chromium's own archives of a long feed
 MAX_PARTS: Final = 5_000
@@ -210,26 +212,12 @@ class _QuietPage(QWebEnginePage):
         del level, message, line, source
 
 
-_registered = False
-
-
 def register_scheme() -> None:
-    """Declare the archive's scheme to QtWebEngine; call once, before the QApplication
-    exists (later calls do nothing). ``web.prepare()`` calls it."""
-    global _registered
-    if _registered:
-        return
-    scheme = QWebEngineUrlScheme(SCHEME.encode("ascii"))
-    scheme.setSyntax(QWebEngineUrlScheme.Syntax.Host)
-    # Not LocalScheme: Chromium then refuses a page of the scheme its own pictures.
-    # Nothing else may load it anyway: only the archive's own profile has its handler.
-    scheme.setFlags(QWebEngineUrlScheme.Flag.SecureScheme)
-    QWebEngineUrlScheme.registerScheme(scheme)
-    _registered = True
+    """Declare the archive's scheme to QtWebEngine (``runtime.register_schemes``).
 
-
-def scheme_registered() -> bool:
-    return _registered
+    The window does it itself; call it earlier only where something else may start
+    QtWebEngine first without going through ``page.make_profile`` (the tests)."""
+    register_schemes()
 
 
 class ArchivedPageWindow(QWidget):
@@ -237,9 +225,7 @@ class ArchivedPageWindow(QWidget):
 
     def __init__(self, data: bytes, title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        if not _registered:
-            raise ArchiveUnreadable("The archived page viewer was not prepared when the "
-                                    "program started.")
+        register_schemes()  # before this window's profile, if QtWebEngine is not running yet
         self.archive = parse_mhtml(data)
         del data
         self.setWindowTitle(title or QCoreApplication.translate(
@@ -306,4 +292,4 @@ class ArchivedPageWindow(QWidget):
 
 
 __all__ = ["SCHEME", "ArchiveUnreadable", "ArchivedPage", "ArchivedPageWindow",
-           "parse_mhtml", "register_scheme", "scheme_registered"]
+           "parse_mhtml", "register_scheme"]

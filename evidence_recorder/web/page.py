@@ -32,6 +32,8 @@ from PySide6.QtWebEngineCore import (
     QWebEngineUrlRequestInterceptor,
 )
 
+from evidence_recorder.web.runtime import register_schemes
+
 # Schemes that never touch the network (devtools: the in-process archive bridge).
 _LOCAL_SCHEMES = frozenset({"data", "blob", "about", "qrc", "devtools", "chrome-error"})
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
@@ -54,6 +56,7 @@ class LoopbackOnly(QWebEngineUrlRequestInterceptor):
 
 def make_profile(loopback: bool) -> tuple[QWebEngineProfile, LoopbackOnly | None]:
     """A new off-the-record profile (nothing on disk), with the loopback guard if asked."""
+    register_schemes()  # before QtWebEngine starts, which the first profile does
     profile = QWebEngineProfile()  # no storage name: off the record
     profile.setHttpCacheType(QWebEngineProfile.HttpCacheType.MemoryHttpCache)
     profile.setPersistentCookiesPolicy(QWebEngineProfile.PersistentCookiesPolicy.NoPersistentCookies)

@@ -59,6 +59,33 @@ def prepare() -> None:
         QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
 
 
+#: The scheme the archived-page viewer serves an archive's parts under (web/archive_view).
+ARCHIVE_SCHEME = "er-archive"
+_schemes_registered = False
+
+
+def register_schemes() -> None:
+    """Declare our own URL schemes to QtWebEngine: before its first profile exists.
+
+    Qt reads custom schemes once, when QtWebEngine starts (the first profile or page),
+    so every maker of a profile (``page.make_profile``, the archived-page viewer) calls
+    this first. It is not done in :func:`prepare`, which would load QtWebEngine at every
+    start of the app, browser or not. Later calls do nothing.
+    """
+    global _schemes_registered
+    if _schemes_registered:
+        return
+    from PySide6.QtWebEngineCore import QWebEngineUrlScheme
+
+    scheme = QWebEngineUrlScheme(ARCHIVE_SCHEME.encode("ascii"))
+    scheme.setSyntax(QWebEngineUrlScheme.Syntax.Host)
+    # Not LocalScheme: Chromium then refuses a page of the scheme its own pictures.
+    # Nothing else may load it anyway: only the archive's own profile has its handler.
+    scheme.setFlags(QWebEngineUrlScheme.Flag.SecureScheme)
+    QWebEngineUrlScheme.registerScheme(scheme)
+    _schemes_registered = True
+
+
 def ensure_app() -> object:
     """The running QApplication, or a new one (offscreen when there is no display).
 

@@ -21,6 +21,7 @@ from conftest import PASSPHRASE
 from PIL import Image
 from web_records import page
 
+import evidence_recorder
 from evidence_recorder import cli
 from evidence_recorder.core.gather.webpage import LoadState, PageRecord, TlsFacts
 
@@ -54,6 +55,9 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Browser:
     module.prepare = lambda: None  # type: ignore[attr-defined]
     module.WebUnavailable = WebUnavailable  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "evidence_recorder.web", module)
+    # Once another test has imported the real package, "from evidence_recorder import
+    # web" finds it as the package's attribute before it looks in sys.modules.
+    monkeypatch.setattr(evidence_recorder, "web", module, raising=False)
     return fake
 
 

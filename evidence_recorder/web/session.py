@@ -455,7 +455,7 @@ class WebSession(QObject):
         self._profile.clearHttpCache()
         import shiboken6
 
-        self._page.setDevToolsPage(None)
+        self._page.setDevToolsPage(None)  # type: ignore[arg-type]  # None detaches
         self._view.close()
         shiboken6.delete(self._view)
         shiboken6.delete(self._bridge.front)

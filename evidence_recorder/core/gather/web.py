@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from cryptography import x509
 from PIL import Image
@@ -265,6 +265,17 @@ def _warc_date(moment: datetime) -> str:
     return str(datetime_to_iso_date(_utc(moment).replace(tzinfo=None), use_micros=True))
 
 
+# Characters a URI keeps as they are (RFC 3986 reserved and unreserved, and "%" of the
+# escapes already made); anything else (spaces, non-ASCII) is percent-encoded as UTF-8.
+_URI_SAFE = ":/?#[]@!$&'()*+,;=%-._~"
+
+
+def _wire_url(url: str) -> str:
+    """The address as it goes on the wire: the browser's own form, with anything a URI
+    cannot hold (a space, "é") percent-encoded, as a browser sends it."""
+    return quote(url, safe=_URI_SAFE)
+
+
 def _clean_headers(headers: Iterable[tuple[str, str]], *, decoded_body: bool = False
                    ) -> list[tuple[str, str]]:
     """Headers as HTTP/1.1 writes them: one per line (the browser joins repeats with a
@@ -289,7 +300,7 @@ def _clean_headers(headers: Iterable[tuple[str, str]], *, decoded_body: bool = F
 def _warc_pair(writer: WARCWriter, response: NetworkResponse,
                captured_at: datetime) -> tuple[Any, Any]:
     when = _warc_date(response.fetched_at or captured_at)
-    url = response.url[:MAX_URL]
+    url = _wire_url(response.url[:MAX_URL])
     kept = response.body is not None
     body = response.body or b""
     headers = _clean_headers(response.response_headers, decoded_body=True)

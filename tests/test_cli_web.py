@@ -89,7 +89,8 @@ def test_capture_web_keeps_the_page_and_says_what_it_kept(browser: Browser, run)
     assert lines[1] == ("Kept: a picture of the whole page in 2 parts, what was on screen, "
                         "the page as shown (MHTML), its network traffic (WARC, 2 responses), "
                         "the site's certificate chain.")
-    assert lines[2] == "Nothing of it was written to disk outside the vault."
+    assert lines[2] == "What the page showed: the page loaded (the server answered 200)."
+    assert lines[3] == "Nothing of it was written to disk outside the vault."
     assert "split into 2 parts; none of it was cut" in err
     items = _json(run, "list", "--json")
     assert [(i["id"], i["kind"], i["title"], i["url"], i["author"]) for i in items] == [
@@ -114,14 +115,14 @@ def test_capture_web_says_every_warning(browser: Browser, run) -> None:  # type:
                   tls=TlsFacts(protocol="TLS 1.3", error="The certificate has expired."),
                   notes=["The page kept loading more posts; it was captured after 60 seconds."])
     browser.record = record
-    code, _, err = run("capture-web", URL)
+    code, out, err = run("capture-web", URL)
     assert code == 0
     assert ("Note: The browser reported a problem with the site's certificate: The "
             "certificate has expired. (this is recorded with the page).") in err
     assert "Note: The page was still loading when time ran out" in err
     assert "Note: The page kept loading more posts" in err
-    assert ("Note: What the page showed: the server answered 404 (not found) (the page was "
-            "still loading when it was captured).") in err
+    assert ("What the page showed: the server answered 404 (not found) (the page was "
+            "still loading when it was captured).") in out.splitlines()
 
 
 def test_show_prints_a_web_item_and_json_has_its_facts(browser: Browser, run) -> None:  # type: ignore[no-untyped-def]

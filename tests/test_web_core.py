@@ -154,6 +154,12 @@ def test_plain_http_has_no_certificate_file(vault: Vault) -> None:
     assert "certificate-chain.pem" not in {a.name for a in item.artefacts}
     assert item.web is not None and item.web.certificate_sha256 == ""
     assert item.web.tls_protocol == ""
+    # sent from https to plain http: the chain handed over is not the final page's
+    moved = page("https://127.0.0.1:8443/post", final_url="http://127.0.0.1:8000/post")
+    item = vault.capture(web.save_page(vault, moved))
+    assert "certificate-chain.pem" not in {a.name for a in item.artefacts}
+    assert item.web is not None and item.web.certificate_sha256 == ""
+    assert item.web.certificate_subject == ""
 
 
 def test_one_part_is_full_page_png_and_visible_only_makes_visible_primary(vault: Vault) -> None:
@@ -464,3 +470,25 @@ def test_addresses_and_headers_beyond_ascii_make_a_valid_warc(tmp_path: Path) ->
     assert http.get_header("Injected") is None  # a line break never makes a header
     request = _records(warc)[2][3]
     assert request.statusline == "/p%C3%B6st/%C3%BC?q=%C3%A9%20x HTTP/1.1"
+
+
+def test_nothing_of_the_page_reaches_the_disk_in_the_clear(vault: Vault, vault_dir: Path,
+                                                           session_root: Path) -> None:
+    marker = "page-marker-" + hashlib.sha256(b"unique web marker").hexdigest()[:16]
+    body = f"<p>{marker}</p>".encode()
+    record = page(mhtml=b"MIME-Version: 1.0\r\n\r\n" + body, title=marker,
+                  responses=(response("https://127.0.0.1:8443/" + marker, body=body),))
+
+    def files() -> set[Path]:
+        return {p for p in session_root.rglob("*") if p.is_file()}
+
+    assert session_root in vault_dir.parents  # so the scan below sees the vault's files
+    before = files()
+    web.save_page(vault, record)
+    vault.close()
+    made = files() - before
+    assert all(vault_dir in p.parents for p in made)  # nothing new outside the vault
+    for path in vault_dir.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert marker.encode() not in data and b"\x89PNG" not in data, path

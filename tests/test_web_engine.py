@@ -48,9 +48,14 @@ def capture(web: Any, url: str, **kw: Any) -> PageRecord:
 
 
 def image(png: bytes) -> Any:
-    from PySide6.QtGui import QImage
+    from PySide6.QtGui import QImage, QImageReader
 
-    picture = QImage.fromData(png)
+    limit = QImageReader.allocationLimit()
+    QImageReader.setAllocationLimit(2048)  # a full-page part at a high pixel ratio is big
+    try:
+        picture = QImage.fromData(png)
+    finally:
+        QImageReader.setAllocationLimit(limit)
     assert not picture.isNull()
     return picture
 

@@ -81,7 +81,7 @@ def _kept(record: PageRecord, visible_only: bool) -> list[str]:
     return kept
 
 
-def _warnings(record: PageRecord, reason: str) -> list[str]:
+def _warnings(record: PageRecord) -> list[str]:
     said = []
     if record.tls is not None and record.tls.error:
         said.append("The browser reported a problem with the site's certificate: "
@@ -95,8 +95,6 @@ def _warnings(record: PageRecord, reason: str) -> list[str]:
     if record.final_url.lower().startswith("https:") and not record.certificate_chain:
         said.append("The site's certificate chain could not be recorded.")
     said.extend(note for note in record.notes if note)
-    if reason:
-        said.append(f"What the page showed: {reason}.")
     return said
 
 
@@ -128,9 +126,9 @@ def cmd_capture_web(args: argparse.Namespace) -> int:
     title = f"“{item.title}”" if item.title else "a page with no title"
     print(f"Saved web page {item_id}: {title}, captured {iso_utc(item.captured_at)}.")
     print("Kept: " + ", ".join(_kept(record, args.visible_only)) + ".")
+    print(f"What the page showed: {web.page_state_reason}.")
     print("Nothing of it was written to disk outside the vault.")
-    for line in _warnings(record, web.page_state_reason
-                          if web.page_state != PageState.AVAILABLE.value else ""):
+    for line in _warnings(record):
         print(f"Note: {line}", file=sys.stderr)
     return EXIT_OK
 

@@ -315,6 +315,11 @@ class WebSession(QObject):
         except WaitTimedOut:
             progress.notes.append(tr("The page stopped answering during the capture: what "
                                      "had been captured by then was kept."))
+        if progress.whole is None and mode != "visible":
+            try:  # put back what a capture cut short had hidden or scrolled
+                yield RunJs(self._page, scripts.RESTORE, scripts.WORLD, timeout_ms=2_000)
+            except (WaitTimedOut, DeadlineReached):
+                pass
         del flow
         if progress.visible is None:
             progress.visible = pictures.grab_visible(self._view, 0, self._view.height())

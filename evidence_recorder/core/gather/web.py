@@ -130,8 +130,7 @@ def save_page(vault: Vault, record: PageRecord, details: CaptureDetails | None =
                                      record.mhtml))
     artefacts.append(NewArtefact(WARC_NAME, ArtefactRole.NETWORK_ARCHIVE, "application/warc",
                                  build_warc(record)))
-    https = urlsplit(record.final_url).scheme.lower() == "https"
-    if https and record.certificate_chain:
+    if _ends_on_https(record) and record.certificate_chain:
         artefacts.append(NewArtefact(PEM_NAME, ArtefactRole.CERTIFICATE,
                                      "application/x-pem-file",
                                      chain_pem(record.certificate_chain)))
@@ -168,7 +167,8 @@ def web_source(record: PageRecord, *, parts: int, recheck_of: int | None = None)
     (read from the chain itself, not from the browser's description of it), how the
     page was judged, and which item it checks again."""
     state, reason = judge_page(record)
-    facts = certificate_facts(record.certificate_chain)
+    # Only a page that ended on https has a certificate of its own (as its PEM file).
+    facts = certificate_facts(record.certificate_chain) if _ends_on_https(record) else {}
     return WebSource(
         requested_url=record.requested_url, final_url=record.final_url,
         title=_title(record.title), http_status=record.http_status, server_ip=record.server_ip,
@@ -179,6 +179,13 @@ def web_source(record: PageRecord, *, parts: int, recheck_of: int | None = None)
         full_page_parts=parts, tls_protocol=record.tls.protocol if record.tls else "",
         certificate_error=record.tls.error if record.tls else "",
         page_state=state.value, page_state_reason=reason, recheck_of=recheck_of, **facts)
+
+
+def _ends_on_https(record: PageRecord) -> bool:
+    try:
+        return urlsplit(record.final_url).scheme.lower() == "https"
+    except ValueError:
+        return False
 
 
 def _title(title: str) -> str:

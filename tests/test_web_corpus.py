@@ -66,7 +66,8 @@ pytestmark = [
     pytest.mark.skipif(not INDEX, reason=f"the saved web pages are not at {CORPUS} "
                                          "(../shared/corpora/web-pages)"),
     # QtWebEngine's start-up on a machine without a GPU (offscreen, Xvfb): it says it
-    # falls back to software rendering. Nothing else is let through.
+    # falls back to software rendering. Nothing else is let through (the page's own
+    # console output never reaches the log: web/page.py drops it).
     pytest.mark.qt_log_ignore(r"^QRhiGles2: Failed to create", r"^Failed to create RHI",
                               r"^QVulkanInstance: Failed to initialize Vulkan",
                               r"^GBM is not supported", r"^GPUInfo not initialized"),
@@ -109,26 +110,6 @@ def corpus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                 os.environ[name] = value
 
 
-@pytest.fixture
-def without_page_console() -> Iterator[None]:
-    """Drop the saved pages' own JavaScript console output (Qt category "js"): their
-    outside scripts are blocked, so they log errors that are theirs, not ours. Every
-    other Qt message still reaches pytest-qt, and fails the test from WARNING up."""
-    from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
-
-    def only_ours(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
-        if context.category == "js":
-            return
-        if previous is not None:
-            previous(mode, context, message)
-
-    previous = qInstallMessageHandler(only_ours)
-    yield
-    current = qInstallMessageHandler(previous)
-    if current is not only_ours:  # pytest-qt already put its own back: keep that
-        qInstallMessageHandler(current)
-
-
 def _png_height(png: bytes) -> int:
     with Image.open(io.BytesIO(png)) as image:
         return int(image.size[1])
@@ -136,8 +117,7 @@ def _png_height(png: bytes) -> int:
 
 @pytest.mark.parametrize("page", sorted(INDEX))
 def test_saved_page_is_captured_whole_and_kept(page: str, corpus_server: Any,
-                                               without_page_console: None, vault: Vault,
-                                               tmp_path: Path) -> None:
+                                               vault: Vault, tmp_path: Path) -> None:
     from warcio.archiveiterator import ArchiveIterator
 
     from evidence_recorder import web

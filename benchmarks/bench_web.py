@@ -129,7 +129,7 @@ def child_timing(args: argparse.Namespace) -> int:
     chromium = shutil.which("chromium")
     results: dict[str, dict[str, object]] = {}
     bare = BareCapture()
-    for label, url in zip(args.labels.split(","), args.urls.split(","), strict=True):
+    for label, url in zip(args.labels.split("|"), args.urls.split("|"), strict=True):
         def app_once(url: str = url) -> tuple[float, object]:
             t0 = time.perf_counter()
             record = web.capture_page(url)
@@ -392,8 +392,8 @@ def main() -> int:
         port = serve(site)
         base = f"http://127.0.0.1:{port}/"
 
-        results, _ = run_child("timing", work, ",".join(base + p for _, p in pages),
-                               ",".join(label for label, _ in pages), runs)
+        results, _ = run_child("timing", work, "|".join(base + p for _, p in pages),
+                               "|".join(label for label, _ in pages), runs)
         _, peak = run_child("rss", work, base + "tall30k.html", "30k", 1, sample=True)
 
         print(f"bench_web: {WIDTH}x{HEIGHT} window, {runs} interleaved runs per page, "

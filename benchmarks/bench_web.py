@@ -119,7 +119,6 @@ def child_timing(args: argparse.Namespace) -> int:
 
     QApplication.instance() or QApplication([sys.argv[0]])
     from evidence_recorder.core.gather.web import save_page
-
     from evidence_recorder.core.vault.keyfile import KdfParams
     from evidence_recorder.core.vault.store import Vault
 
@@ -130,13 +129,18 @@ def child_timing(args: argparse.Namespace) -> int:
     results: dict[str, dict[str, object]] = {}
     bare = BareCapture()
     for label, url in zip(args.labels.split("|"), args.urls.split("|"), strict=True):
-        def app_once(url: str = url) -> tuple[float, object]:
+        saves: list[float] = []
+
+        def app_once(url: str = url, saves: list[float] = saves) -> tuple[float, object]:
             t0 = time.perf_counter()
             record = web.capture_page(url)
+            t1 = time.perf_counter()
             save_page(vault, record)
+            saves.append(time.perf_counter() - t1)
             return time.perf_counter() - t0, record
 
         _, record = app_once()  # warm-up: the engine's first start, the page's first load
+        saves.clear()
         bare.once(url)
         height = int(getattr(record, "scroll_height", 0)) or HEIGHT
         if chromium:
@@ -149,7 +153,7 @@ def child_timing(args: argparse.Namespace) -> int:
             bare_png.append(png)
             if chromium:
                 chrome.append(chromium_once(chromium, url, height, work))
-        results[label] = {"app": app, "bare": bare_grab, "bare_png": bare_png,
+        results[label] = {"app": app, "save": saves, "bare": bare_grab, "bare_png": bare_png,
                           "chromium": chrome, "scroll_height": height,
                           "parts": len(getattr(record, "full_page", ())),
                           "stitched": bare.last_height}
@@ -279,7 +283,6 @@ def child_rss(args: argparse.Namespace) -> int:
     from evidence_recorder import web
     web.prepare()
     from evidence_recorder.core.gather.web import save_page
-
     from evidence_recorder.core.vault.keyfile import KdfParams
     from evidence_recorder.core.vault.store import Vault
 
@@ -403,6 +406,7 @@ def main() -> int:
             print(f"  {label}: scroll height {r['scroll_height']} CSS px, "
                   f"{r['parts']} full-page part(s); bare stitched {r['stitched']} px")
             print(describe("app: capture_page + save_page", r["app"]))
+            print(describe("  of which save_page (into the vault)", r["save"]))
             print(describe("bare: QWebEngineView load + stitch", r["bare"]))
             print(describe("bare + PNG encode (level 1)", r["bare_png"]))
             if r["chromium"]:

@@ -526,7 +526,7 @@ def test_every_artefact_an_item_holds_travels_in_the_bundle(
         vault: Vault, tmp_path: Path) -> None:
     """An item with more than one file (as a web page or an e-mail will be) carries them
     all, each at its own path, hashed in the manifest and listed with its role."""
-    from evidence_recorder.core.model import ArtefactRole
+    from evidence_recorder.core.model import ArtefactRole, WebSource
     from evidence_recorder.core.vault.items import NewArtefact
 
     shot = picture((200, 30, 30))
@@ -539,7 +539,8 @@ def test_every_artefact_an_item_holds_travels_in_the_bundle(
                      io.BytesIO(archive))],
         captured_at=iso_utc(parse_iso_utc("2026-11-25T12:00:00Z")), tz_name="UTC",
         utc_offset="+00:00", environment={}, thumbnail=b"thumb", width=320, height=200,
-        title="A post")
+        title="A post", web=WebSource(requested_url="https://example.org/post",
+                                      final_url="https://example.org/post"))
     path = export_bundle(vault, tmp_path / "b.zip", options=ExportOptions(audience="police"))
     assert verify_bundle(path).ok
     opened = open_bundle(path)

@@ -2224,7 +2224,7 @@ If it keeps happening, please send the report below to the developers. It says w
     </message>
     <message>
         <location line="+5"/>
-        <location filename="../evidence_recorder/core/vault/store.py" line="+460"/>
+        <location filename="../evidence_recorder/core/vault/store.py" line="+461"/>
         <source>The vault&apos;s key file does not belong to this vault.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2362,13 +2362,28 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/vault/store.py" line="+538"/>
+        <location filename="../evidence_recorder/core/vault/store.py" line="+543"/>
         <source>A @handle has no spaces in it. Put the name shown on the post in “Author&apos;s name”, and only the @name here.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../evidence_recorder/core/bundle/trust.py" line="+122"/>
         <source>That file is too large to be a root certificate.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../evidence_recorder/web/headless.py" line="+47"/>
+        <source>The page could not be captured.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../evidence_recorder/web/runtime.py" line="+45"/>
+        <source>The built-in browser cannot run as the administrator (root) account. Please start Evidence Recorder as your normal user account.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>The built-in browser needs the full application, which is not running.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -4493,6 +4508,166 @@ Keep this somewhere safe, away from the computer the vault is on.
     <message>
         <location line="+8"/>
         <source>No bundle open.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>WebCapture</name>
+    <message>
+        <location filename="../evidence_recorder/web/devtools.py" line="+111"/>
+        <location line="+23"/>
+        <source>the archive tool did not start in time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-17"/>
+        <source>the archive tool&apos;s page did not load</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>the archive tool could not start ({0})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../evidence_recorder/web/pictures.py" line="+69"/>
+        <source>Nothing on the page matches the panel asked for ({0}).</source>
+        <extracomment>At most this many parts (an infinite feed is stopped there, with a note).</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The panel asked for ({0}) is not a valid CSS selector.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The panel asked for ({0}) does not scroll.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The page itself does not scroll, so its largest scrolling panel was captured whole.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>No scrolling panel was found where you pointed, so the whole page was captured.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>The page kept loading more as it was scrolled; it was captured down to {0:,} pixels.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+46"/>
+        <source>Time ran out: the full-page picture stops at {0:,} of {1:,} pixels.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>The page got shorter while it was captured; the picture stops at {0:,} pixels.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../evidence_recorder/web/session.py" line="+196"/>
+        <source>The website&apos;s security certificate is not valid.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>This website&apos;s security certificate has a problem: {0} Someone may be pretending to be this website.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+54"/>
+        <source>The browser has been closed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>A capture is already under way.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>The page could not be captured in the time allowed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The page could not be captured ({0}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Time ran out during the capture: what had been captured by then was kept.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The page stopped answering during the capture: what had been captured by then was kept.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>The page was still loading when its time ran out; what had loaded was captured.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>The page archive, the record of its network traffic and its certificate chain could not be made: {0}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>not ready</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>{0} response bodies were not kept: too large, no longer held by the browser, or the page stopped answering.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The page archive (MHTML) could not be made: the page stopped answering.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Part of the page archive could not be made ({0}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>The page could not be loaded: {0}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>no answer from the website</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The website&apos;s certificate had a problem ({0}); the page was captured anyway and the problem recorded.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The page opened {0} message boxes (alert, confirm or prompt); they were dismissed without being shown.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The page tried to open {0} new windows; they were not opened.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{0} requests to other computers were blocked.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

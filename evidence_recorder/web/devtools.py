@@ -22,6 +22,7 @@ import json
 import time
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile
 
 from evidence_recorder.web.flow import RunJs, Sleep, Steps
@@ -55,6 +56,7 @@ _SETUP = r"""(async () => { try {
   };
   er.take = (id) => { const r = er.res[id]; if (r === undefined) return ''; delete er.res[id]; return r; };
   er.events = (keepLoaders) => {
+    if (keepLoaders === null) return JSON.stringify({events: er.ev, dropped: er.dropped});
     const keepSet = new Set(keepLoaders);
     const mine = er.ev.filter(e => keepSet.has(e[1].loaderId) || (e[0] !== 'requestWillBeSent' && e[0] !== 'responseReceived'));
     er.ev = mine;
@@ -64,9 +66,16 @@ _SETUP = r"""(async () => { try {
   window.__erReady = 'ok';
 } catch (e) { window.__erReady = 'error: ' + String(e); } })(); 'started'"""
 
+# Called by this name with literal texts, so that pyside6-lupdate extracts them.
+translate = QCoreApplication.translate
+
 # What the front-end may buffer for us: bodies beyond these are not kept by Chromium.
 BODY_LIMIT = 50_000_000
 TOTAL_LIMIT = 300_000_000
+
+
+class NoAnswer(RuntimeError):
+    """A protocol command got no answer in time (the page may have stopped answering)."""
 
 
 class _QuietPage(QWebEnginePage):
@@ -99,13 +108,13 @@ class DevToolsBridge:
 
     def give_up_if_late(self, limit_s: float = 15.0) -> None:
         if not self.settled and time.monotonic() - self._started > limit_s:
-            self.error = "the archive tool did not start in time"
+            self.error = translate("WebCapture", "the archive tool did not start in time")
 
     def _on_front_loaded(self, ok: bool) -> None:
         if self.settled or self.front.url().scheme() != "devtools":
             return
         if not ok:
-            self.error = "the archive tool's page did not load"
+            self.error = translate("WebCapture", "the archive tool's page did not load")
             return
         code = _SETUP % {"max": MAX_EVENTS, "total": TOTAL_LIMIT, "one": BODY_LIMIT}
         self.front.runJavaScript(code, 0, lambda _r: self._poll_ready(0))
@@ -117,13 +126,12 @@ class DevToolsBridge:
             if result == "ok":
                 self.ready = True
             elif isinstance(result, str) and result.startswith("error"):
-                self.error = "the archive tool could not start (" + result[7:200] + ")"
+                self.error = translate("WebCapture", "the archive tool could not start ({0})").format(
+                    result[7:200])
             elif tries < 300:
-                from PySide6.QtCore import QTimer
-
                 QTimer.singleShot(50, self.front, lambda: self._poll_ready(tries + 1))
             else:
-                self.error = "the archive tool did not start in time"
+                self.error = translate("WebCapture", "the archive tool did not start in time")
 
         self.front.runJavaScript("window.__erReady || ''", 0, check)
 
@@ -149,12 +157,13 @@ class DevToolsBridge:
                 result: dict[str, Any] = answer.get("result") or {}
                 return result
             if time.monotonic() > end:
-                raise RuntimeError(f"{method} did not answer in time")
+                raise NoAnswer(f"{method} did not answer in time")
             yield Sleep(delay)
             delay = min(delay * 2, 100)
 
-    def events(self, loader_ids: list[str]) -> Steps:
-        """Steps giving the Network events of the given documents (others are dropped)."""
+    def events(self, loader_ids: list[str] | None) -> Steps:
+        """Steps giving the Network events of the given documents (others are dropped);
+        ``None``: every event kept, none dropped."""
         raw = yield RunJs(self.front, f"window.__er.events({json.dumps(loader_ids)})", 0,
                           timeout_ms=30_000)
         data: dict[str, Any] = json.loads(raw) if raw else {"events": [], "dropped": 0}

@@ -6,6 +6,7 @@ from PySide6.QtCore import QEventLoop
 
 from evidence_recorder.core.errors import CaptureFailed
 from evidence_recorder.core.gather.webpage import DEFAULT_TIMEOUT, PageRecord
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.web.runtime import ensure_app
 
 
@@ -43,4 +44,5 @@ def capture_page(url: str, *, visible_only: bool = False, panel: str | None = No
         record = outcome["record"]
         assert isinstance(record, PageRecord)
         return record
-    raise CaptureFailed(str(outcome.get("error") or "The page could not be captured."))
+    raise CaptureFailed(str(outcome.get("error") or QT_TRANSLATE_NOOP(
+        "EvidenceError", "The page could not be captured.")))

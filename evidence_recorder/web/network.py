@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from evidence_recorder.core.gather.webpage import NetworkResponse, TlsFacts
-from evidence_recorder.web.devtools import DevToolsBridge
+from evidence_recorder.web.devtools import DevToolsBridge, NoAnswer
 from evidence_recorder.web.flow import Steps
 
 BODY_LIMIT = 50_000_000
@@ -69,10 +69,34 @@ def _response(request: dict[str, Any], response: dict[str, Any], body: bytes | N
     )
 
 
-def collect(bridge: DevToolsBridge, loader_ids: list[str], main_frame: str) -> Steps:
-    """Steps giving :class:`NetworkFacts` for the documents ``loader_ids`` (main first)."""
+def _guess_main(events: list[list[Any]]) -> tuple[list[str], str]:
+    """The last main-frame document's loader and frame, from the events alone (for a
+    page that no longer answers: its frame tree cannot be asked for)."""
+    documents = [p for name, p in events
+                 if name == "requestWillBeSent" and p.get("type") == "Document"]
+    if not documents:
+        return [], ""
+    main_frame = str(documents[0].get("frameId", ""))
+    mine = [p for p in documents if p.get("frameId") == main_frame]
+    return [str(mine[-1].get("loaderId", ""))], main_frame
+
+
+def collect(bridge: DevToolsBridge, loader_ids: list[str] | None, main_frame: str,
+            body_timeout: float = 15.0) -> Steps:
+    """Steps giving :class:`NetworkFacts` for the documents ``loader_ids`` (main first).
+
+    ``loader_ids=None``: the page's frame tree is not known (the page stopped
+    answering); the last main-frame document is taken from the events, and bodies are
+    asked for until the first one that does not come within ``body_timeout``.
+    """
     data = yield from bridge.events(loader_ids)
+    if loader_ids is None:
+        loader_ids, main_frame = _guess_main(data.get("events", []))
+        keep = set(loader_ids)
+        data["events"] = [e for e in data.get("events", []) if e[1].get("loaderId") in keep
+                          or e[0] not in ("requestWillBeSent", "responseReceived")]
     facts = NetworkFacts(dropped_events=int(data.get("dropped", 0)))
+    give_up = False
     requests: dict[str, dict[str, Any]] = {}
     walls: dict[str, object] = {}
     responses: dict[str, dict[str, Any]] = {}
@@ -103,12 +127,12 @@ def collect(bridge: DevToolsBridge, loader_ids: list[str], main_frame: str) -> S
         body: bytes | None = None
         status = int(response.get("status") or 0)
         if rid in finished and status not in _NO_BODY_STATUSES:
-            if finished[rid] > BODY_LIMIT or total + finished[rid] > TOTAL_LIMIT:
+            if give_up or finished[rid] > BODY_LIMIT or total + finished[rid] > TOTAL_LIMIT:
                 facts.skipped_bodies += 1
             else:
                 try:
                     got = yield from bridge.call("networkAgent", "getResponseBody",
-                                                 {"requestId": rid}, timeout_s=15.0)
+                                                 {"requestId": rid}, timeout_s=body_timeout)
                     raw = str(got.get("body", ""))
                     body = base64.b64decode(raw) if got.get("base64Encoded") else raw.encode()
                     if len(body) > BODY_LIMIT or total + len(body) > TOTAL_LIMIT:
@@ -116,6 +140,10 @@ def collect(bridge: DevToolsBridge, loader_ids: list[str], main_frame: str) -> S
                         facts.skipped_bodies += 1
                     else:
                         total += len(body)
+                except NoAnswer:
+                    body = None  # the page does not answer: ask for no more
+                    facts.skipped_bodies += 1
+                    give_up = True
                 except RuntimeError:
                     body = None  # Chromium no longer held it
                     facts.skipped_bodies += 1

@@ -14,6 +14,7 @@ import os
 import sys
 
 from evidence_recorder.core.errors import EvidenceError
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 
 # Switches for Chromium: no background traffic of its own (updates, reports, pings);
 # only what the page asks for goes on the network.
@@ -41,10 +42,9 @@ def prepare() -> None:
     be set is set. Raises :class:`WebUnavailable` when the browser cannot start.
     """
     if _running_as_root() and os.environ.get("QTWEBENGINE_DISABLE_SANDBOX") != "1":
-        raise WebUnavailable(
-            "The built-in browser cannot run as the administrator (root) account. "
-            "Please start Evidence Recorder as your normal user account."
-        )
+        raise WebUnavailable(QT_TRANSLATE_NOOP(
+            "EvidenceError", "The built-in browser cannot run as the administrator (root) "
+            "account. Please start Evidence Recorder as your normal user account."))
     # Mesa would otherwise keep a shader cache in the home folder.
     os.environ["MESA_SHADER_CACHE_DISABLE"] = "true"
     flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "").split()
@@ -69,9 +69,9 @@ def ensure_app() -> object:
     app = QApplication.instance()
     if app is not None:
         if not isinstance(app, QApplication):
-            raise WebUnavailable(
-                "The built-in browser needs the full application, which is not running."
-            )
+            raise WebUnavailable(QT_TRANSLATE_NOOP(
+                "EvidenceError",
+                "The built-in browser needs the full application, which is not running."))
         return app
     prepare()
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):

@@ -60,7 +60,7 @@ def setup_scroller(mode: str, selector: str = "", x: int = 0, y: int = 0) -> str
     let p = document.elementFromPoint(a.x, a.y);
     while (p && p !== document.body && p !== document.documentElement && !erScrollable(p)) p = p.parentElement;
     if (p && p !== document.body && p !== document.documentElement) el = p; else note = 'no-panel-at-point';
-  } else if (root.scrollHeight <= innerHeight + 1) {
+  } else if (root.scrollHeight <= root.clientHeight + 1) {
     el = erLargestPanel(); if (el) note = 'auto-panel';
   }
   const st = {el: el, page: !el, hidden: [], startX: scrollX, startY: scrollY,
@@ -73,7 +73,8 @@ def setup_scroller(mode: str, selector: str = "", x: int = 0, y: int = 0) -> str
     const bottom = Math.min(innerHeight, r.top + el.clientTop + el.clientHeight);
     clip = {x: left, y: top, w: Math.min(el.clientWidth, innerWidth - left), h: bottom - top};
   } else {
-    clip = {x: 0, y: 0, w: root.clientWidth || innerWidth, h: innerHeight};
+    // The viewport less its scrollbars (a page wider than the window has one at the bottom).
+    clip = {x: 0, y: 0, w: root.clientWidth || innerWidth, h: root.clientHeight || innerHeight};
   }
   st.clip = clip; window.__erS = st;
   return JSON.stringify({page: st.page, selector: el ? erPath(el) : '', note: note, clip: clip,

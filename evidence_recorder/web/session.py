@@ -26,7 +26,10 @@ For the browser window (UI) and for :func:`~evidence_recorder.web.capture_page`:
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import functools
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,8 +59,8 @@ from evidence_recorder.web.runtime import loopback_only
 VIEW_SIZE = (1280, 800)
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("WebSession", text)
+# Called by this name with literal texts, so that pyside6-lupdate extracts them.
+translate = QCoreApplication.translate
 
 
 @dataclass
@@ -190,7 +193,8 @@ class WebSession(QObject):
     # ---------------------------------------------------------- certificates
     def _on_certificate_error(self, error: QWebEngineCertificateError) -> None:
         host = error.url().host()
-        words = error.description() or tr("The website's security certificate is not valid.")
+        words = error.description() or translate(
+            "WebCapture", "The website's security certificate is not valid.")
         self._cert_errors[host] = words
         self._cert_chains[host] = tuple(bytes(c.toDer().data()) for c in error.certificateChain())
         if self._accept_cert_errors or not error.isOverridable():
@@ -202,7 +206,7 @@ class WebSession(QObject):
             error.defer()
             self._pending_cert = error
         self.certificateError.emit(
-            tr("This website's security certificate has a problem: {0} "
+            translate("WebCapture", "This website's security certificate has a problem: {0} "
                "Someone may be pretending to be this website.").format(words))
 
     def accept_certificate(self) -> None:
@@ -256,14 +260,16 @@ class WebSession(QObject):
     def _start(self, url: str | None, mode: str, point: QPoint | None, selector: str,
                wait: float, timeout: float) -> None:
         if self._closed:
-            self.failed.emit(tr("The browser has been closed."))
+            self.failed.emit(translate("WebCapture", "The browser has been closed."))
             return
         if self._flow is not None:
-            self.failed.emit(tr("A capture is already under way."))
+            self.failed.emit(translate("WebCapture", "A capture is already under way."))
             return
         if mode not in ("page", "visible", "panel"):
             raise ValueError(mode)
-        where = (point.x(), point.y()) if point is not None else (0, 0)
+        zoom = self._page.zoomFactor() or 1.0  # view pixels per CSS pixel
+        where = ((round(point.x() / zoom), round(point.y() / zoom)) if point is not None
+                 else (0, 0))
         kind = "point" if mode == "panel" and point is not None else (
             "selector" if selector else "page")
         steps = self._capture_steps(url, mode, kind, selector, where, wait, timeout)
@@ -288,14 +294,15 @@ class WebSession(QObject):
         if isinstance(error, LookupError):
             self.failed.emit(str(error.args[0]))
         elif isinstance(error, DeadlineReached):
-            self.failed.emit(tr("The page could not be captured in the time allowed."))
+            self.failed.emit(translate(
+                "WebCapture", "The page could not be captured in the time allowed."))
         else:
-            self.failed.emit(tr("The page could not be captured ({0}).").format(
+            self.failed.emit(translate(
+                "WebCapture", "The page could not be captured ({0}).").format(
                 type(error).__name__))
 
     def _capture_steps(self, url: str | None, mode: str, kind: str, selector: str,
                        point: tuple[int, int], wait: float, timeout: float) -> Steps:
-        flow = self._flow
         progress = _Progress(requested=url or self._page.url().toString(),
                              started=time.monotonic())
         end = time.monotonic() + timeout
@@ -308,19 +315,24 @@ class WebSession(QObject):
                                            end - min(15.0, timeout * 0.25))
             yield from self._archive_steps(progress)
         except DeadlineReached:
-            progress.notes.append(tr("Time ran out during the capture: what had been "
+            progress.notes.append(translate(
+                "WebCapture", "Time ran out during the capture: what had been "
                                      "captured by then was kept."))
             if progress.load_state == LoadState.COMPLETE and self._loading:
                 progress.load_state = LoadState.TIMED_OUT
         except WaitTimedOut:
-            progress.notes.append(tr("The page stopped answering during the capture: what "
-                                     "had been captured by then was kept."))
+            progress.notes.append(translate(
+                "WebCapture", "The page stopped answering during the capture: what "
+                "had been captured by then was kept."))
+            if progress.net is None and self._bridge.ready and end - time.monotonic() > 4:
+                # The network record is kept outside the page: what it received can still
+                # be told (its status, server, certificate), without asking the page.
+                with contextlib.suppress(WaitTimedOut, DeadlineReached):
+                    yield from self._archive_steps(progress, answering=False)
         if progress.whole is None and mode != "visible":
-            try:  # put back what a capture cut short had hidden or scrolled
+            # Put back what a capture cut short had hidden or scrolled.
+            with contextlib.suppress(WaitTimedOut, DeadlineReached):
                 yield RunJs(self._page, scripts.RESTORE, scripts.WORLD, timeout_ms=2_000)
-            except (WaitTimedOut, DeadlineReached):
-                pass
-        del flow
         if progress.visible is None:
             progress.visible = pictures.grab_visible(self._view, 0, self._view.height())
         return self._record(progress)
@@ -332,60 +344,72 @@ class WebSession(QObject):
         if self.is_loading:
             self._page.triggerAction(QWebEnginePage.WebAction.Stop)
             progress.load_state = LoadState.TIMED_OUT
-            progress.notes.append(tr("The page was still loading when its time ran out; "
+            progress.notes.append(translate(
+                "WebCapture", "The page was still loading when its time ran out; "
                                      "what had loaded was captured."))
             yield Sleep(200)
 
     def _picture_steps(self, progress: _Progress, mode: str, kind: str, selector: str,
                        point: tuple[int, int], until: float) -> Steps:
-        raw = yield RunJs(self._page, scripts.VIEWPORT, scripts.WORLD, timeout_ms=10_000)
-        import json
-
+        # A page that does not answer within a fifth of the time is not waited for twice.
+        patience = int(min(10.0, max(1.0, (until - time.monotonic()) * 0.2)) * 1000)
+        raw = yield RunJs(self._page, scripts.VIEWPORT, scripts.WORLD, timeout_ms=patience)
         progress.viewport = json.loads(raw) if isinstance(raw, str) else {}
         progress.captured_at = datetime.now(UTC)
         progress.visible = pictures.grab_visible(
             self._view, int(progress.viewport.get("scrollY", 0)),
             int(progress.viewport.get("innerHeight", self._view.height())))
-        raw = yield RunJs(self._page, scripts.META, scripts.WORLD, timeout_ms=10_000)
+        raw = yield RunJs(self._page, scripts.META, scripts.WORLD, timeout_ms=patience)
         progress.meta = json.loads(raw) if isinstance(raw, str) else {}
         if mode != "visible":
             progress.whole = yield from pictures.capture_whole(
-                self._page, self._view, kind, selector, point, until, tr)
+                self._page, self._view, kind, selector, point, until)
 
-    def _archive_steps(self, progress: _Progress) -> Steps:
+    def _archive_steps(self, progress: _Progress, answering: bool = True) -> Steps:
         if not self._bridge.ready:
-            progress.notes.append(tr(
-                "The page archive, the record of its network traffic and its certificate "
-                "chain could not be made: {0}.").format(self._bridge.error or tr("not ready")))
+            progress.notes.append(translate(
+                "WebCapture", "The page archive, the record of its network traffic and its "
+                "certificate chain could not be made: {0}.").format(
+                    self._bridge.error or translate("WebCapture", "not ready")))
             return
         try:
-            tree = yield from self._bridge.call("pageAgent", "getFrameTree")
-            frames: list[str] = []
-            stack = [tree.get("frameTree", {})]
-            main_frame = str(stack[0].get("frame", {}).get("id", ""))
-            while stack:
-                node = stack.pop(0)
-                frames.append(str(node.get("frame", {}).get("loaderId", "")))
-                stack.extend(node.get("childFrames") or [])
-            progress.net = yield from network.collect(self._bridge, frames, main_frame)
+            frames: list[str] | None = None
+            main_frame = ""
+            if answering:
+                tree = yield from self._bridge.call("pageAgent", "getFrameTree")
+                frames = []
+                stack = [tree.get("frameTree", {})]
+                main_frame = str(stack[0].get("frame", {}).get("id", ""))
+                while stack:
+                    node = stack.pop(0)
+                    frames.append(str(node.get("frame", {}).get("loaderId", "")))
+                    stack.extend(node.get("childFrames") or [])
+            progress.net = yield from network.collect(self._bridge, frames, main_frame,
+                                                      body_timeout=15.0 if answering else 2.0)
             if progress.net.skipped_bodies:
-                progress.notes.append(tr("{0} response bodies were too large or no longer "
-                                         "held by the browser and were not kept.").format(
-                                             progress.net.skipped_bodies))
-            snap = yield from self._bridge.call("pageAgent", "captureSnapshot",
-                                                {"format": "mhtml"}, timeout_s=30.0)
-            progress.mhtml = str(snap.get("data", "")).encode("utf-8") or None
+                progress.notes.append(translate(
+                    "WebCapture", "{0} response bodies were not kept: too large, no longer "
+                    "held by the browser, or the page stopped answering.").format(
+                        progress.net.skipped_bodies))
+            if answering:
+                snap = yield from self._bridge.call("pageAgent", "captureSnapshot",
+                                                    {"format": "mhtml"}, timeout_s=30.0)
+                progress.mhtml = str(snap.get("data", "")).encode("utf-8") or None
+            else:
+                progress.notes.append(translate(
+                    "WebCapture", "The page archive (MHTML) could not be made: the page "
+                    "stopped answering."))
             final = self._page.url()
             if final.scheme() == "https":
                 origin = f"https://{final.authority()}"
                 cert = yield from self._bridge.call("networkAgent", "getCertificate",
-                                                    {"origin": origin})
-                import base64
-
+                                                    {"origin": origin},
+                                                    timeout_s=20.0 if answering else 3.0)
                 progress.chain = tuple(base64.b64decode(x) for x in cert.get("tableNames", []))
         except RuntimeError as error:
-            progress.notes.append(tr("Part of the page archive could not be made ({0}).")
-                                  .format(str(error)[:120]))
+            progress.notes.append(translate(
+                "WebCapture", "Part of the page archive could not be made ({0}).").format(
+                    str(error)[:120]))
 
     def _record(self, p: _Progress) -> PageRecord:
         final = self._page.url()
@@ -395,24 +419,28 @@ class WebSession(QObject):
         load_state = p.load_state
         if not self._load_ok and status is None and load_state == LoadState.COMPLETE:
             load_state = LoadState.FAILED
-            p.notes.append(tr("The page could not be loaded: {0}.").format(
-                self._load_error or tr("no answer from the website")))
+            p.notes.append(translate("WebCapture", "The page could not be loaded: {0}.").format(
+                self._load_error or translate("WebCapture", "no answer from the website")))
         host = final.host()
         cert_error = self._cert_errors.get(host, "")
         if cert_error:
-            p.notes.append(tr("The website's certificate had a problem ({0}); the page was "
+            p.notes.append(translate(
+                "WebCapture", "The website's certificate had a problem ({0}); the page was "
                               "captured anyway and the problem recorded.").format(cert_error))
         chain = p.chain or (self._cert_chains.get(host, ()) if final.scheme() == "https" else ())
         tls = network.tls_facts(main, cert_error) if final.scheme() == "https" else None
         g = self._page
         if g.dialogs:
-            p.notes.append(tr("The page opened {0} message boxes (alert, confirm or prompt); "
+            p.notes.append(translate(
+                "WebCapture", "The page opened {0} message boxes (alert, confirm or prompt); "
                               "they were dismissed without being shown.").format(g.dialogs))
         if g.popups_refused:
-            p.notes.append(tr("The page tried to open {0} new windows; they were not "
+            p.notes.append(translate(
+                "WebCapture", "The page tried to open {0} new windows; they were not "
                               "opened.").format(g.popups_refused))
         if self._guard is not None and self._guard.blocked:
-            p.notes.append(tr("{0} requests to other computers were blocked.").format(
+            p.notes.append(translate(
+                "WebCapture", "{0} requests to other computers were blocked.").format(
                 self._guard.blocked))
         whole = p.whole
         if whole:

@@ -24,7 +24,9 @@ declare -A extra=(
   [bench_verify]="--keep-vault $cache/export-${size}mb-v4"
   [bench_scale]="--cache $cache/scale"
 )
-for bench in bench_capture bench_export bench_verify bench_scale bench_start; do
+# bench_web puts itself in scripts/isolated (loopback only); Chromium's baseline needs
+# `apt-get install chromium` and is skipped, saying so, without it.
+for bench in bench_capture bench_export bench_verify bench_scale bench_start bench_web; do
   echo "=== $bench $quick ${extra[$bench]:-}"
   start=$(date +%s)
   # shellcheck disable=SC2086

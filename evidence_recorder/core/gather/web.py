@@ -263,6 +263,10 @@ def build_warc(record: PageRecord) -> bytes:
     info.rec_headers.replace_header("WARC-Date", _warc_date(record.captured_at))
     writer.write_record(info)
     for response in record.responses:
+        if urlsplit(response.url).scheme.lower() not in ("http", "https"):
+            # data: (and blob:) addresses are inside the page, not network traffic; as
+            # HTTP records they would not validate (warcio check reads HTTP only for http).
+            continue
         request, reply = _warc_pair(writer, response, record.captured_at)
         writer.write_request_response_pair(request, reply)
     return out.getvalue()

@@ -20,6 +20,8 @@ from evidence_recorder.core.model import (
     Capture,
     CaptureDetails,
     CaptureKind,
+    PageState,
+    WebSource,
     handle_text,
 )
 from evidence_recorder.ui.i18n import category_text
@@ -32,6 +34,7 @@ KIND_LABELS: dict[CaptureKind, str] = {
     CaptureKind.REGION: QT_TRANSLATE_NOOP("CaptureKind", "Part of the screen"),
     CaptureKind.WINDOW: QT_TRANSLATE_NOOP("CaptureKind", "One window"),
     CaptureKind.IMPORT: QT_TRANSLATE_NOOP("CaptureKind", "Imported file"),
+    CaptureKind.WEB: QT_TRANSLATE_NOOP("CaptureKind", "Web page"),
 }
 
 
@@ -248,25 +251,169 @@ def _search_text(details: CaptureDetails, field: fields.Field, category: str) ->
     return str(getattr(details, field.name))
 
 
-def _row_for(capture: Capture, time_key: str, today: date) -> _Row:
+def _row_for(capture: Capture, time_key: str, today: date,
+             checks: list[Capture] | None = None) -> _Row:
     d = capture.details
     local = local_captured_at(capture)
     category = category_label(d.category)
+    captured = format_short(local)
+    status = check_status(checks) if checks else ""
+    if status:
+        captured = QCoreApplication.translate("CaptureTableModel", "{captured}, {status}").format(
+            captured=captured, status=status)
     display = (
-        format_short(local),
+        captured,
         _one_line(d.posted_at, 60),
         d.site,
         _one_line(_author_text(capture), 80),
         category,
-        kind_label(capture.kind),
+        web_kind_text(capture) if capture.web is not None else kind_label(capture.kind),
         _one_line(d.description, _SHORT_DESCRIPTION),
     )
     sort = (time_key, *(text.casefold() for text in display[1:]))
     caption = QCoreApplication.translate("CaptureTableModel", "{site} · {time}").format(
         site=d.site or QCoreApplication.translate("CaptureTableModel", "Unknown site"),
         time=format_caption_time(local, today))
-    haystack = "\n".join(_search_text(d, field, category) for field in fields.FIELDS).casefold()
+    haystack = "\n".join(_search_text(d, field, category) for field in fields.FIELDS)
+    if capture.web is not None:  # a page is found by its title and address too
+        haystack += "\n" + "\n".join((capture.title, capture.web.final_url))
+    haystack = haystack.casefold()
     return _Row(display, sort, caption, local.date(), haystack)
+
+
+# ---------------------------------------------------------------------- web pages
+# What a web item's later checks ("Check again") found, said no stronger than they
+# found it: "gone" only when a check found the post gone (404, 410, the site's own
+# "content isn't available"); a sign-in page or no answer is said as such, since
+# neither shows that the post was removed.
+
+
+def _tr_web(text: str) -> str:
+    return QCoreApplication.translate("WebCheck", text)
+
+
+def latest_finding(checks: list[Capture]) -> tuple[str, Capture] | None:
+    """What the newest check found, and the check to date it by: for a page still gone,
+    the first of the checks in a row that found it gone (it was gone *by* then)."""
+    found = [c for c in checks if c.web is not None]
+    if not found:
+        return None
+    last = found[-1]
+    assert last.web is not None
+    state = last.web.page_state
+    if state == PageState.GONE.value:
+        first = last
+        for check in reversed(found):
+            if check.web is None or check.web.page_state != PageState.GONE.value:
+                break
+            first = check
+        return state, first
+    return state, last
+
+
+def check_summary(capture: Capture, checks: list[Capture], *, full: bool = False) -> str:
+    """``Captured on 25 Nov 2026, gone by 3 Dec 2026`` ("" with no later check).
+
+    ``full`` gives the times as well, and the reason the check gave (the item's details);
+    the short form is for the timeline."""
+    finding = latest_finding(checks)
+    if finding is None:
+        return ""
+    state, check = finding
+
+    def when(item: Capture) -> str:
+        local = local_captured_at(item)
+        return format_moment(local) if full else format_day(local)
+
+    first, then = when(capture), when(check)
+    text = {
+        PageState.GONE.value: _tr_web("Captured on {first}, gone by {then}"),
+        PageState.AVAILABLE.value: _tr_web("Captured on {first}, still there on {then}"),
+        PageState.LOGIN_WALL.value: _tr_web(
+            "Captured on {first}; on {then} the site showed a sign-in page instead"),
+        PageState.UNREACHABLE.value: _tr_web(
+            "Captured on {first}; on {then} the page could not be reached"),
+    }.get(state, _tr_web("Captured on {first}; checked again on {then}")).format(
+        first=first, then=then)
+    reason = check.web.page_state_reason if check.web is not None else ""
+    if full and reason:
+        text = _tr_web("{summary} ({reason}).").format(summary=text, reason=reason)
+    elif full:
+        text += "."
+    return text
+
+
+def check_status(checks: list[Capture]) -> str:
+    """The timeline's few words after the capture time: ``gone by 3 Dec 2026``."""
+    finding = latest_finding(checks)
+    if finding is None:
+        return ""
+    state, check = finding
+    then = format_day(local_captured_at(check))
+    return {
+        PageState.GONE.value: _tr_web("gone by {then}"),
+        PageState.AVAILABLE.value: _tr_web("still there on {then}"),
+        PageState.LOGIN_WALL.value: _tr_web("a sign-in page on {then}"),
+        PageState.UNREACHABLE.value: _tr_web("not reached on {then}"),
+    }.get(state, _tr_web("checked again on {then}")).format(then=then)
+
+
+def check_result_text(web: WebSource) -> str:
+    """What to tell the person once a "Check again" is saved, in one or two sentences."""
+    reason = web.page_state_reason
+    if web.page_state == PageState.GONE.value:
+        head = (_tr_web("The post is gone: {reason}.").format(reason=reason) if reason
+                else _tr_web("The post is gone."))
+    elif web.page_state == PageState.AVAILABLE.value:
+        head = (_tr_web("The page is still there: {reason}.").format(reason=reason) if reason
+                else _tr_web("The page is still there."))
+    elif web.page_state == PageState.LOGIN_WALL.value:
+        head = _tr_web("The site showed a sign-in page instead of the post, so this check "
+                       "cannot tell whether the post is still there.")
+        if reason:
+            head += " " + _tr_web("({reason})").format(reason=reason)
+    else:
+        head = _tr_web("The page could not be reached, which does not show that the post "
+                       "was removed.")
+        if reason:
+            head += " " + _tr_web("({reason})").format(reason=reason)
+    return head + " " + _tr_web("What the address shows now is saved as a new capture, "
+                                "linked to the first.")
+
+
+def web_kind_text(capture: Capture) -> str:
+    """The timeline's "Kind" for a web page: ``Web page: “Title”``, or the check it is."""
+    web = capture.web
+    if web is None:
+        return kind_label(capture.kind)
+    title = _one_line(capture.title or web.title, 60)
+    if web.recheck_of is not None:
+        return _tr_web("Check of capture {capture}").format(capture=web.recheck_of) + (
+            f": “{title}”" if title else "")
+    return _tr_web("Web page: “{title}”").format(title=title) if title \
+        else kind_label(capture.kind)
+
+
+def web_facts_text(capture: Capture) -> str:
+    """A web item's title and address, with its status and server, for tooltips and the
+    item's details (plain text)."""
+    web = capture.web
+    if web is None:
+        return ""
+    lines = [capture.title or web.title, web.final_url]
+    if web.final_url != web.requested_url and web.requested_url:
+        lines.append(_tr_web("(asked for {address})").format(address=web.requested_url))
+    facts = []
+    if web.http_status is not None:
+        facts.append(_tr_web("answer {status}").format(status=web.http_status))
+    if web.server_ip:
+        facts.append(_tr_web("server {ip}").format(ip=web.server_ip))
+    if facts:
+        lines.append(_tr_web("The server gave: {facts}").format(facts=", ".join(facts)))
+    if web.certificate_error:
+        lines.append(_tr_web("The browser warned about its certificate: {error}").format(
+            error=web.certificate_error))
+    return "\n".join(line for line in lines if line)
 
 
 __all__ = [
@@ -274,6 +421,9 @@ __all__ = [
     "capture_zone",
     "captured_tooltip",
     "category_label",
+    "check_result_text",
+    "check_status",
+    "check_summary",
     "day_format",
     "format_caption_time",
     "format_clock",
@@ -285,5 +435,7 @@ __all__ = [
     "kind_label",
     "local_captured_at",
     "utc_sort_key",
+    "web_facts_text",
+    "web_kind_text",
     "zone_label",
 ]

@@ -1,0 +1,140 @@
+# ruff: noqa: E501, UP031  (JavaScript text: its lines are kept as written, filled with %)
+"""Scripts run inside the captured page, in an isolated JavaScript world.
+
+They share the page's document but none of its JavaScript: the page cannot replace
+the functions we call or read what we keep (``window.__erS`` lives in our world
+only). Each returns JSON text.
+"""
+
+from __future__ import annotations
+
+import json
+
+# Our world: the page's own scripts run in world 0 and cannot see this one.
+WORLD = 1
+
+_HELPERS = r"""
+function erScrollable(e) {
+  if (!e || e.nodeType !== 1) return false;
+  const s = getComputedStyle(e);
+  return /(auto|scroll|overlay)/.test(s.overflowY) && e.scrollHeight > e.clientHeight + 1
+      && e.clientHeight > 40 && s.visibility !== 'hidden' && s.display !== 'none';
+}
+function erPath(e) {
+  if (e.id && document.querySelectorAll('#' + CSS.escape(e.id)).length === 1) return '#' + CSS.escape(e.id);
+  const parts = [];
+  for (; e && e.nodeType === 1 && e !== document.documentElement; e = e.parentElement) {
+    let i = 1; for (let s = e.previousElementSibling; s; s = s.previousElementSibling) if (s.tagName === e.tagName) i++;
+    parts.unshift(e.tagName.toLowerCase() + ':nth-of-type(' + i + ')');
+    if (e.id && document.querySelectorAll('#' + CSS.escape(e.id)).length === 1) { parts[0] = '#' + CSS.escape(e.id); break; }
+  }
+  return parts.join(' > ');
+}
+function erLargestPanel() {
+  let best = null, area = 0; const all = document.body ? document.body.getElementsByTagName('*') : [];
+  const n = Math.min(all.length, 20000);
+  for (let i = 0; i < n; i++) { const e = all[i];
+    if (!erScrollable(e)) continue;
+    const r = e.getBoundingClientRect();
+    const w = Math.max(0, Math.min(r.right, innerWidth) - Math.max(r.left, 0));
+    const h = Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0));
+    if (w * h > area) { area = w * h; best = e; } }
+  return best;
+}
+"""
+
+
+def setup_scroller(mode: str, selector: str = "", x: int = 0, y: int = 0) -> str:
+    """Choose what to capture whole: the page, a panel by selector or by point, or (the
+    page not scrolling) its largest scrolling panel. Returns its geometry."""
+    args = json.dumps({"mode": mode, "selector": selector, "x": x, "y": y})
+    return _HELPERS + r"""
+(() => { const a = %s;
+  const root = document.scrollingElement || document.documentElement;
+  let el = null, note = '';
+  if (a.mode === 'selector') {
+    try { el = document.querySelector(a.selector); } catch (e) { return JSON.stringify({error: 'bad-selector'}); }
+    if (!el) return JSON.stringify({error: 'no-match'});
+    if (!erScrollable(el)) { let p = el; while (p && !erScrollable(p)) p = p.parentElement; if (!p) return JSON.stringify({error: 'not-scrolling'}); el = p; }
+  } else if (a.mode === 'point') {
+    let p = document.elementFromPoint(a.x, a.y);
+    while (p && p !== document.body && p !== document.documentElement && !erScrollable(p)) p = p.parentElement;
+    if (p && p !== document.body && p !== document.documentElement) el = p; else note = 'no-panel-at-point';
+  } else if (root.scrollHeight <= innerHeight + 1) {
+    el = erLargestPanel(); if (el) note = 'auto-panel';
+  }
+  const st = {el: el, page: !el, hidden: [], startX: scrollX, startY: scrollY,
+              startTop: el ? el.scrollTop : 0};
+  let clip;
+  if (el) {
+    el.scrollIntoView({block: 'nearest'});
+    const r = el.getBoundingClientRect();
+    const top = Math.max(0, r.top + el.clientTop), left = Math.max(0, r.left + el.clientLeft);
+    const bottom = Math.min(innerHeight, r.top + el.clientTop + el.clientHeight);
+    clip = {x: left, y: top, w: Math.min(el.clientWidth, innerWidth - left), h: bottom - top};
+  } else {
+    clip = {x: 0, y: 0, w: root.clientWidth || innerWidth, h: innerHeight};
+  }
+  st.clip = clip; window.__erS = st;
+  return JSON.stringify({page: st.page, selector: el ? erPath(el) : '', note: note, clip: clip,
+      scrollHeight: el ? el.scrollHeight : root.scrollHeight, dpr: devicePixelRatio,
+      innerWidth: innerWidth, innerHeight: innerHeight});
+})()""" % args
+
+
+def scroll_to(y: int) -> str:
+    """Scroll what is captured whole to ``y``; answer once two frames have been drawn."""
+    return r"""(() => { const s = window.__erS; const y = %d;
+  if (s.page) window.scrollTo(0, y); else s.el.scrollTop = y;
+  s.painted = false;
+  requestAnimationFrame(() => requestAnimationFrame(() => { s.painted = true; }));
+  const root = document.scrollingElement || document.documentElement;
+  return JSON.stringify({top: s.page ? scrollY : s.el.scrollTop,
+                         height: s.page ? root.scrollHeight : s.el.scrollHeight});
+})()""" % y
+
+
+PAINTED = "(window.__erS && window.__erS.painted) ? 'yes' : ''"
+
+IMAGES_SETTLED = r"""(() => { const imgs = Array.from(document.images).slice(0, 5000);
+  return imgs.every(i => i.complete) ? 'yes' : ''; })()"""
+
+# Hide fixed and sticky elements (within the panel, for a panel) so that they appear
+# once, in the first frame, and not on every screenful.
+HIDE_FIXED = r"""(() => { const s = window.__erS; let n = 0;
+  const scope = s.page ? document.body : s.el; if (!scope) return '0';
+  const all = scope.getElementsByTagName('*'); const lim = Math.min(all.length, 200000);
+  for (let i = 0; i < lim; i++) { const e = all[i]; const p = getComputedStyle(e).position;
+    if (p === 'fixed' || p === 'sticky') {
+      s.hidden.push([e, e.style.getPropertyValue('visibility'), e.style.getPropertyPriority('visibility')]);
+      e.style.setProperty('visibility', 'hidden', 'important'); n++; } }
+  return String(n); })()"""
+
+RESTORE = r"""(() => { const s = window.__erS; if (!s) return 'none';
+  for (const [e, v, p] of s.hidden) { if (v) e.style.setProperty('visibility', v, p); else e.style.removeProperty('visibility'); }
+  if (s.page) window.scrollTo(s.startX, s.startY); else s.el.scrollTop = s.startTop;
+  window.__erS = null; return 'ok'; })()"""
+
+VIEWPORT = r"""JSON.stringify({scrollY: scrollY, innerWidth: innerWidth, innerHeight: innerHeight,
+  dpr: devicePixelRatio})"""
+
+# Title, a sample of the visible text and who the page says wrote it.
+META = r"""(() => {
+  const m = (sel) => { const e = document.querySelector(sel); return e ? (e.getAttribute('content') || '').trim() : ''; };
+  let author = m('meta[name="author"]') || m('meta[property="article:author"]') || m('meta[name="twitter:creator:name"]');
+  let handle = m('meta[name="twitter:creator"]') || m('meta[property="twitter:creator"]');
+  if (!author) { for (const s of Array.from(document.querySelectorAll('script[type="application/ld+json"]')).slice(0, 20)) {
+    try { let d = JSON.parse(s.textContent); d = Array.isArray(d) ? d : (d['@graph'] || [d]);
+      for (const x of d) { let a = x && x.author; if (Array.isArray(a)) a = a[0];
+        if (a) { author = typeof a === 'string' ? a : (a.name || ''); if (author) break; } } } catch (e) {}
+    if (author) break; } }
+  if (/^https?:/.test(author)) author = '';
+  let text = '';
+  const big = document.getElementsByTagName('*').length > 50000;
+  if (document.body && !big) text = document.body.innerText.slice(0, 4000);
+  else if (document.body) { const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while (text.length < 4000 && w.nextNode()) { const t = w.currentNode.nodeValue.trim(); if (t) text += t + ' '; }
+    text = text.slice(0, 4000); }
+  return JSON.stringify({title: document.title, author: author.slice(0, 200), handle: handle.slice(0, 100),
+                         text: text});
+})()"""

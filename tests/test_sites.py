@@ -11,7 +11,7 @@ from evidence_recorder.core.gather.sites import SITES, guess_site
 
 def test_sites_are_the_ones_the_form_offers() -> None:
     assert SITES == ("Facebook", "Instagram", "X/Twitter", "TikTok", "Snapchat", "WhatsApp",
-                     "YouTube", "LinkedIn", "E-mail", "Text message", "Other")
+                     "YouTube", "LinkedIn", "Reddit", "E-mail", "Text message", "Other")
 
 
 @pytest.mark.parametrize(("url", "site"), [
@@ -36,6 +36,8 @@ def test_sites_are_the_ones_the_form_offers() -> None:
     ("https://youtu.be/abc", "YouTube"),
     ("https://www.linkedin.com/in/someone", "LinkedIn"),
     ("https://lnkd.in/abc", "LinkedIn"),
+    ("https://old.reddit.com/r/x/comments/abc/", "Reddit"),
+    ("https://redd.it/abc", "Reddit"),
     ("mailto:someone@example.org", "E-mail"),
     ("MAILTO:someone@example.org?subject=hi", "E-mail"),
     ("someone@example.org", "E-mail"),

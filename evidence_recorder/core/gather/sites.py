@@ -20,6 +20,7 @@ SITES: tuple[str, ...] = (
     "WhatsApp",
     "YouTube",
     "LinkedIn",
+    "Reddit",
     "E-mail",
     "Text message",
     "Other",
@@ -46,6 +47,8 @@ _DOMAINS: dict[str, str] = {
     "youtu.be": "YouTube",
     "linkedin.com": "LinkedIn",
     "lnkd.in": "LinkedIn",
+    "reddit.com": "Reddit",
+    "redd.it": "Reddit",
 }
 
 # Schemes whose meaning is the channel itself rather than a web host.

@@ -382,7 +382,10 @@ def _capture_state(c: Capture) -> dict[str, Any]:
         "incident": c.incident_id, "kind": c.kind.value, "sha256": c.sha256,
         "captured_at": iso_utc(c.captured_at), "tz_name": c.tz_name, "utc_offset": c.utc_offset,
         "width": c.width, "height": c.height, "media_type": c.media_type,
-        "byte_size": c.byte_size, "source": c.source.as_dict() if c.source else None,
+        "byte_size": c.byte_size,
+        # a web page's record is kept in the same column as an import's (see add_item)
+        "source": (c.web.as_dict() if c.web is not None
+                   else c.source.as_dict() if c.source else None),
         "title": c.title,
     }
     state.update(c.details.as_dict())

@@ -45,10 +45,12 @@ class CertificateBar(QFrame):
         self.hide()
 
     def show_problem(self, problem: str) -> None:
+        """``problem``: the browser's sentence ("This website's security certificate has
+        a problem: … Someone may be pretending to be this website.")."""
         self.label.setText(self.tr(
-            "This site's security certificate has a problem: {problem}. Someone may be "
-            "pretending to be this site. Go back unless you know why this happens.").format(
-                problem=problem.rstrip(".") or self.tr("the browser could not check it")))
+            "{problem} Go back unless you know why this happens; if you go on, a capture "
+            "records the warning.").format(problem=problem.strip() or self.tr(
+                "This website's security certificate has a problem.")))
         self.show()
         self.back_button.setFocus()
 

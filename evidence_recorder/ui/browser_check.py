@@ -7,7 +7,8 @@ first (``recheck_of``). The core judges what the new capture shows (the post, go
 sign-in page, nothing answering); this module only says it back in plain words.
 
 The browser must run on the GUI thread (Chromium's view lives there), so this is not a
-background job but a chain of signals; a 60-second bound makes sure it always ends.
+background job but a chain of signals (the app stays usable meanwhile); the engine's
+60-second bound on loading and capturing together makes sure it always ends.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from evidence_recorder.core.errors import EvidenceError
 from evidence_recorder.core.model import Capture
@@ -25,14 +26,13 @@ from evidence_recorder.ui.session import VaultSession
 if TYPE_CHECKING:
     from evidence_recorder.ui.session import PageRecord
 
-LOAD_PATIENCE_MS = 60_000  # a page that never finishes loading is captured as it is then
-CAPTURE_TIMEOUT = 60.0
+CAPTURE_TIMEOUT = 60.0  # loading and capturing together
 
 
 def _make_web_session(parent: QObject) -> Any:
     from evidence_recorder import web
 
-    return web.WebSession(parent)
+    return web.WebSession(parent, headless=True, accept_certificate_errors=True)
 
 
 class PageChecker(QObject):
@@ -53,33 +53,17 @@ class PageChecker(QObject):
         self._make_web_session = make_web_session
         self._web: Any = None
         self._finished = False
-        self._captured = False
         self._saving = False
-        self._patience = QTimer(self)
-        self._patience.setSingleShot(True)
-        self._patience.setInterval(LOAD_PATIENCE_MS)
-        self._patience.timeout.connect(self._capture_now)
         session.locking.connect(self._abandon)
 
     def start(self) -> None:
+        """Load and capture the address in a hidden, private browser of its own (no
+        sign-in is used). A certificate problem does not stop it: the new capture
+        records the problem."""
         web = self._web = self._make_web_session(self)
-        view = web.view()
-        # Drawn, but never on screen: Chromium paints only a view that is shown.
-        view.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
-        view.resize(QSize(1280, 900))
-        view.show()
-        view.loadFinished.connect(lambda _ok: self._capture_now())
         web.captured.connect(self._save)
         web.failed.connect(self._failed)
-        self._patience.start()
-        web.load(self.address)
-
-    def _capture_now(self) -> None:
-        if self._captured or self._finished or self._web is None:
-            return
-        self._captured = True
-        self._patience.stop()
-        self._web.capture("page", None, timeout=CAPTURE_TIMEOUT)
+        web.load_and_capture(self.address, "page", timeout=CAPTURE_TIMEOUT)
 
     def _save(self, record: PageRecord) -> None:
         if self._finished:
@@ -105,14 +89,11 @@ class PageChecker(QObject):
     def _abandon(self) -> None:
         """The vault is locking: stop, and keep nothing of the page in memory."""
         if not self._saving:
-            self._close_browser()
             self._end(failed=self.tr("The vault locked before the page was checked."))
 
     def _close_browser(self) -> None:
-        self._patience.stop()
         web, self._web = self._web, None
         if web is not None:
-            web.view().hide()
             web.close()
 
     def _end(self, *, new_id: int | None = None, failed: str = "") -> None:

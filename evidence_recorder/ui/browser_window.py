@@ -259,7 +259,7 @@ class BrowserWindow(QMainWindow):
 
     def _url_changed(self, url: QUrl) -> None:
         if not self.address.hasFocus() or not self.address.isModified():
-            self.address.setText(url.toString())
+            self.address.setText("" if url.scheme() == "about" else url.toString())
             self.address.setModified(False)
         self._update_history()
 
@@ -288,15 +288,11 @@ class BrowserWindow(QMainWindow):
 
     def _certificate_go_on(self) -> None:
         self.certificate_bar.hide()
-        accept = getattr(self.web, "accept_certificate", None)
-        if accept is not None:
-            accept()
+        self.web.accept_certificate()
 
     def _certificate_go_back(self) -> None:
         self.certificate_bar.hide()
-        reject = getattr(self.web, "reject_certificate", None)
-        if reject is not None:
-            reject()
+        self.web.reject_certificate()
         if self.view.history().canGoBack():
             self.view.back()
 
@@ -328,14 +324,13 @@ class BrowserWindow(QMainWindow):
         self._set_capturing(True)
         self.busy_bar.start(texts[mode] + " " + self.tr(
             "This takes a few seconds, and never more than a minute."),
-            can_cancel=hasattr(self.web, "cancel"))
+            can_cancel=True)
         self.statusBar().showMessage(texts[mode])
         self.web.capture(mode, point, timeout=CAPTURE_TIMEOUT)
 
     def cancel_capture(self) -> None:
-        cancel = getattr(self.web, "cancel", None)
-        if cancel is not None and self._capturing:
-            cancel()
+        """Stop waiting for the capture under way: whatever it brings is not saved
+        (the engine ends it within its time bound)."""
         self.busy_bar.stop()
         self._set_capturing(False)
         self.statusBar().showMessage(self.tr("Stopped: nothing was saved."), 5000)

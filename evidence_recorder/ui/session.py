@@ -288,14 +288,15 @@ class VaultSession(QObject):
         return web.checks_of(self.vault, capture_id)
 
     def checks_by_item(self, captures: Sequence[Capture]) -> dict[int, list[Capture]]:
-        """:meth:`later_checks` of every web page among ``captures`` that has any."""
-        found: dict[int, list[Capture]] = {}
-        for capture in captures:
-            if capture.web is not None:
-                checks = self.later_checks(capture.id)
-                if checks:
-                    found[capture.id] = checks
-        return found
+        """:meth:`later_checks` of the web pages among ``captures`` that have any (one
+        pass over the vault, and none at all when no web page is among them)."""
+        shown = {c.id for c in captures if c.web is not None}
+        if not shown:
+            return {}
+        from evidence_recorder.core.gather import web
+
+        return {item: checks for item, checks in web.checks_by_original(self.vault).items()
+                if item in shown}
 
     def browser_cookies(self) -> list[bytes] | None:
         """The capture browser's sign-in kept in the vault ("Stay signed in"), or None."""

@@ -32,6 +32,7 @@ CAPTURE_TIMEOUT = 60.0  # loading and capturing together
 def _make_web_session(parent: QObject) -> Any:
     from evidence_recorder import web
 
+    web.prepare()  # raises WebUnavailable (a plain sentence) where it cannot run
     return web.WebSession(parent, headless=True, accept_certificate_errors=True)
 
 

@@ -80,6 +80,7 @@ def normalise_address(text: str) -> str | None:
 def _make_web_session(parent: QObject) -> Any:
     from evidence_recorder import web
 
+    web.prepare()  # raises WebUnavailable (a plain sentence) where it cannot run
     return web.WebSession(parent)
 
 

@@ -19,6 +19,7 @@ empties the browser from memory; so does quitting.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
     from evidence_recorder.ui.session import PageRecord
 
 WEB_SCHEMES = ("http", "https")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_HOST_PORT = re.compile(r"[A-Za-z0-9.-]+:\d+(?:[/?#]|$)")  # localhost:8000/page
 CAPTURE_TIMEOUT = 60.0  # seconds: a capture ends with what loaded, or a plain message
 
 
@@ -60,16 +63,21 @@ def normalise_address(text: str) -> str | None:
     """What was typed as an address the browser may open, or None.
 
     Text without a scheme is taken as a web address (``example.org/post`` becomes
-    ``https://example.org/post``); only http and https are opened, never ``file:``,
-    ``javascript:`` or anything else a pasted link could carry.
+    ``https://example.org/post``, ``localhost:8000`` too); only http and https are
+    opened, never ``file:``, ``javascript:``, ``data:`` or anything else a pasted link
+    could carry.
     """
     text = text.strip()
     if not text or any(c.isspace() for c in text):
         return None
     if "://" not in text:
+        scheme = _SCHEME.match(text)
+        if scheme is not None and not _HOST_PORT.match(text):
+            return None  # "javascript:…", "mailto:…": a scheme, and not one of ours
         text = "https://" + text
     try:
         parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
     except ValueError:
         return None
     if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:

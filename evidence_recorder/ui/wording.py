@@ -403,13 +403,13 @@ def web_facts_text(capture: Capture) -> str:
     lines = [capture.title or web.title, web.final_url]
     if web.final_url != web.requested_url and web.requested_url:
         lines.append(_tr_web("(asked for {address})").format(address=web.requested_url))
-    facts = []
-    if web.http_status is not None:
-        facts.append(_tr_web("answer {status}").format(status=web.http_status))
-    if web.server_ip:
-        facts.append(_tr_web("server {ip}").format(ip=web.server_ip))
-    if facts:
-        lines.append(_tr_web("The server gave: {facts}").format(facts=", ".join(facts)))
+    if web.http_status is not None and web.server_ip:
+        lines.append(_tr_web("The server ({ip}) answered {status}.").format(
+            ip=web.server_ip, status=web.http_status))
+    elif web.http_status is not None:
+        lines.append(_tr_web("The server answered {status}.").format(status=web.http_status))
+    elif web.server_ip:
+        lines.append(_tr_web("Server: {ip}.").format(ip=web.server_ip))
     if web.certificate_error:
         lines.append(_tr_web("The browser warned about its certificate: {error}").format(
             error=web.certificate_error))

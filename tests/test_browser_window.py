@@ -48,6 +48,7 @@ from evidence_recorder.ui.models import Column
 from evidence_recorder.ui.tasks import wait_for_tasks
 from evidence_recorder.ui.wording import check_status, check_summary
 
+
 def _loopback_only() -> bool:
     """This network namespace has no interface but loopback (asked of the kernel)."""
     import socket
@@ -250,7 +251,10 @@ def test_capture_this_page_saves_an_item_with_its_address_and_offers_the_author(
     assert main.browser() is browser
     assert [w for w in QApplication.topLevelWidgets()
             if isinstance(w, BrowserWindow) and w.isVisible()] == [browser]
-    assert browser.stop_bar.isVisible()  # the red stop, in the browser's toolbar too
+    assert browser.stop_button.isVisible()  # the red stop, in the browser's toolbar too
+    main.act_stop.triggered.disconnect()  # its advice window would wait for a click
+    with qtbot.waitSignal(main.act_stop.triggered):  # the main window's own action
+        browser.stop_button.click()
 
     load(qtbot, browser, f"{site}/post")
     assert browser.address.text() == f"{site}/post"
@@ -490,6 +494,7 @@ def test_gone_by_is_said_only_when_a_check_found_it_gone() -> None:
     assert check_summary(first, []) == ""
     assert check_summary(first, [still]) == "Captured on 25 Nov 2026, still there on 28 Nov 2026"
     assert check_status([still, gone, gone_later]) == "gone by 3 Dec 2026"  # the first of the run
+    assert check_status([still, gone], start) == "gone by 3 Dec"  # the capture's year
     assert check_summary(first, [still, gone], full=True) == (
         "Captured on 25 Nov 2026 at 14:02:00, gone by 3 Dec 2026 at 14:02:00 "
         "(the server answered 404 (not found)).")

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -46,7 +47,7 @@ from evidence_recorder.ui import messages
 from evidence_recorder.ui.browser_bars import BusyBar, CertificateBar, HintBar
 from evidence_recorder.ui.capture_dialogs import DescribeDialog
 from evidence_recorder.ui.geometry import remember_geometry
-from evidence_recorder.ui.guide import pin_child_protection_stop
+from evidence_recorder.ui.guide import child_protection_button
 from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.session import VaultSession
 
@@ -146,13 +147,19 @@ class BrowserWindow(QMainWindow):
         self.address.setAccessibleName(self.tr("Address"))
         self.address.setClearButtonEnabled(True)
         self.address.returnPressed.connect(self.go)
+        self.address.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.address.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 24)
         nav.addWidget(self.address)
         self.go_button = QPushButton(self.tr("Go"))
         self.go_button.setAutoDefault(False)
         self.go_button.clicked.connect(self.go)
         nav.addWidget(self.go_button)
+        # The red stop, the main window's own action, at the right of the address row (in
+        # the same toolbar, so that the address bar takes the width between them).
+        nav.addSeparator()
+        self.stop_button = child_protection_button(nav, stop_action)
+        nav.addWidget(self.stop_button)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, nav)
-        self.stop_bar = pin_child_protection_stop(self, stop_action)
         self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
 
         captures = QToolBar(self.tr("Capture"), self)

@@ -257,10 +257,9 @@ def _row_for(capture: Capture, time_key: str, today: date,
     local = local_captured_at(capture)
     category = category_label(d.category)
     captured = format_short(local)
-    status = check_status(checks) if checks else ""
-    if status:
-        captured = QCoreApplication.translate("CaptureTableModel", "{captured}, {status}").format(
-            captured=captured, status=status)
+    status = check_status(checks, local) if checks else ""
+    if status:  # a second line: the row has room for it beside the thumbnail
+        captured = f"{captured}\n{status}"
     display = (
         captured,
         _one_line(d.posted_at, 60),
@@ -343,13 +342,15 @@ def check_summary(capture: Capture, checks: list[Capture], *, full: bool = False
     return text
 
 
-def check_status(checks: list[Capture]) -> str:
-    """The timeline's few words after the capture time: ``gone by 3 Dec 2026``."""
+def check_status(checks: list[Capture], since: datetime | None = None) -> str:
+    """The timeline's few words under the capture time: ``gone by 3 Dec 2026`` (without
+    the year when it is the year of ``since``, the capture's own time)."""
     finding = latest_finding(checks)
     if finding is None:
         return ""
     state, check = finding
-    then = format_day(local_captured_at(check))
+    local = local_captured_at(check)
+    then = _locale_times().day(local, since is None or since.year != local.year)
     return {
         PageState.GONE.value: _tr_web("gone by {then}"),
         PageState.AVAILABLE.value: _tr_web("still there on {then}"),

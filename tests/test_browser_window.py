@@ -32,8 +32,9 @@ from evidence_recorder import web
 
 try:
     web.prepare()  # before any QApplication exists (collection comes before every test)
+    _UNAVAILABLE = ""
 except web.WebUnavailable as exc:
-    pytest.skip(f"QtWebEngine cannot run here: {exc}", allow_module_level=True)
+    _UNAVAILABLE = str(exc)
 
 from conftest import PASSPHRASE
 from PySide6.QtCore import QPoint, Qt
@@ -59,11 +60,15 @@ def _loopback_only() -> bool:
         return False
 
 
-@pytest.fixture(autouse=True)
-def _isolated_network() -> None:
+@pytest.fixture
+def browser_ready() -> None:
+    """Skip a browser test where QtWebEngine cannot run, or the network is not
+    loopback-only (fail instead under CI, which must run them)."""
     reason = ("the browser tests run only where the network is loopback-only: run them "
               "inside `unshare -n`")
-    if not _loopback_only():
+    if _UNAVAILABLE:
+        reason = f"QtWebEngine cannot run here: {_UNAVAILABLE}"
+    if _UNAVAILABLE or not _loopback_only():
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
@@ -150,13 +155,13 @@ def _serve(server: ThreadingHTTPServer) -> Iterator[str]:
 
 
 @pytest.fixture
-def site() -> Iterator[str]:
+def site(browser_ready: None) -> Iterator[str]:
     _Pages.gone = False
     yield from _serve(_Server(("127.0.0.1", 0), _Pages))
 
 
 @pytest.fixture
-def tls_site(tmp_path: Path) -> Iterator[str]:
+def tls_site(browser_ready: None, tmp_path: Path) -> Iterator[str]:
     """The same pages over https with a certificate of its own (not trusted here)."""
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
@@ -501,3 +506,65 @@ def test_gone_by_is_said_only_when_a_check_found_it_gone() -> None:
     # A sign-in page or no answer never reads as gone.
     assert "gone" not in check_status([gone, wall])
     assert "sign-in" in check_status([gone, wall])
+
+
+def test_the_timeline_shows_a_page_its_title_and_what_later_checks_found(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from evidence_recorder.ui.models import CaptureTableModel
+
+    start = datetime(2026, 11, 25, 14, 2, tzinfo=UTC)
+    first = _web_capture(1, start)
+    gone = _web_capture(2, start + timedelta(days=8), "gone", 1)
+    model = CaptureTableModel()
+    model.set_captures([first, gone], {1: [gone]})
+    row = model.row_of(1)
+    assert model.index(row, Column.CAPTURED).data() == "25 Nov 2026 14:02\ngone by 3 Dec"
+    assert "gone by 3 Dec 2026 at 14:02:00" in model.index(row, Column.CAPTURED).data(
+        Qt.ItemDataRole.ToolTipRole)
+    assert model.index(row, Column.KIND).data() == "Web page: “A post”"
+    assert "https://example.org/p" in model.index(row, Column.KIND).data(
+        Qt.ItemDataRole.ToolTipRole)
+    check = model.row_of(2)
+    assert model.index(check, Column.CAPTURED).data() == "3 Dec 2026 14:02"  # no check of its own
+    assert model.index(check, Column.KIND).data() == "Check of capture 1: “A post”"
+    assert model.matches_text(row, ["example.org/p"])  # found by its address
+    model.clear()
+    assert model.checks_of(1) == []
+
+
+def test_the_describe_form_offers_the_page_author_and_writes_nothing_by_itself(  # type: ignore[no-untyped-def]
+        qtbot) -> None:
+    from evidence_recorder.ui.describe import DescribePanel
+
+    panel = DescribePanel()
+    qtbot.addWidget(panel)
+    item = _web_capture(1, datetime(2026, 11, 25, 14, 2, tzinfo=UTC))
+    panel.set_capture(item, [])
+    panel.offer_suggestions({"author": "  Sam   Jones ", "handle": "samj"})
+    assert set(panel.suggestions) == {"author", "handle"}
+    assert panel.suggestions["handle"].value == "@samj"
+    assert panel.changed_fields() == {}
+    panel.suggestions["author"].button.click()
+    assert panel.changed_fields() == {"author": "Sam Jones"}
+    assert "author" not in panel.suggestions and "handle" in panel.suggestions
+    panel.set_capture(item, [])  # another capture shown: the offers go
+    assert panel.suggestions == {}
+    panel.offer_suggestions({"author": "", "handle": ""})
+    assert panel.suggestions == {}
+
+
+def test_the_vault_keeps_the_browser_sign_in_encrypted_and_audits_it_without_content(
+        vault: Vault) -> None:
+    assert vault.browser_cookies() is None  # off the record unless asked
+    vault.keep_browser_cookies(None)  # forgetting nothing logs nothing
+    cookies = [b"session=abc123; secure; HttpOnly; path=/; domain=127.0.0.1", b"\x00\xffraw"]
+    vault.keep_browser_cookies(cookies)
+    assert vault.browser_cookies() == cookies
+    vault.keep_browser_cookies([cookies[0]])  # a newer jar: the same choice carried on
+    assert vault.browser_cookies() == [cookies[0]]
+    vault.keep_browser_cookies(None)
+    assert vault.browser_cookies() is None
+    entries = [(e.action, e.details) for e in vault.audit_entries()
+               if e.action.startswith("browser.")]
+    assert entries == [("browser.signin_kept", {"cookies": 2}),
+                       ("browser.signin_forgotten", {})]
+    assert vault.verify().ok

@@ -287,10 +287,6 @@ def _row_for(capture: Capture, time_key: str, today: date,
 # neither shows that the post was removed.
 
 
-def _tr_web(text: str) -> str:
-    return QCoreApplication.translate("WebCheck", text)
-
-
 def latest_finding(checks: list[Capture]) -> tuple[str, Capture] | None:
     """What the newest check found, and the check to date it by: for a page still gone,
     the first of the checks in a row that found it gone (it was gone *by* then)."""
@@ -310,6 +306,32 @@ def latest_finding(checks: list[Capture]) -> tuple[str, Capture] | None:
     return state, last
 
 
+def _summary_templates() -> dict[str, str]:
+    translate = QCoreApplication.translate
+    return {
+        PageState.GONE.value: translate("WebCheck", "Captured on {first}, gone by {then}"),
+        PageState.AVAILABLE.value: translate("WebCheck",
+                                             "Captured on {first}, still there on {then}"),
+        PageState.LOGIN_WALL.value: translate(
+            "WebCheck", "Captured on {first}; on {then} the site showed a sign-in page "
+                        "instead"),
+        PageState.UNREACHABLE.value: translate(
+            "WebCheck", "Captured on {first}; on {then} the page could not be reached"),
+        "": translate("WebCheck", "Captured on {first}; checked again on {then}"),
+    }
+
+
+def _status_templates() -> dict[str, str]:
+    translate = QCoreApplication.translate
+    return {
+        PageState.GONE.value: translate("WebCheck", "gone by {then}"),
+        PageState.AVAILABLE.value: translate("WebCheck", "still there on {then}"),
+        PageState.LOGIN_WALL.value: translate("WebCheck", "a sign-in page on {then}"),
+        PageState.UNREACHABLE.value: translate("WebCheck", "not reached on {then}"),
+        "": translate("WebCheck", "checked again on {then}"),
+    }
+
+
 def check_summary(capture: Capture, checks: list[Capture], *, full: bool = False) -> str:
     """``Captured on 25 Nov 2026, gone by 3 Dec 2026`` ("" with no later check).
 
@@ -324,19 +346,12 @@ def check_summary(capture: Capture, checks: list[Capture], *, full: bool = False
         local = local_captured_at(item)
         return format_moment(local) if full else format_day(local)
 
-    first, then = when(capture), when(check)
-    text = {
-        PageState.GONE.value: _tr_web("Captured on {first}, gone by {then}"),
-        PageState.AVAILABLE.value: _tr_web("Captured on {first}, still there on {then}"),
-        PageState.LOGIN_WALL.value: _tr_web(
-            "Captured on {first}; on {then} the site showed a sign-in page instead"),
-        PageState.UNREACHABLE.value: _tr_web(
-            "Captured on {first}; on {then} the page could not be reached"),
-    }.get(state, _tr_web("Captured on {first}; checked again on {then}")).format(
-        first=first, then=then)
+    templates = _summary_templates()
+    text = templates.get(state, templates[""]).format(first=when(capture), then=when(check))
     reason = check.web.page_state_reason if check.web is not None else ""
     if full and reason:
-        text = _tr_web("{summary} ({reason}).").format(summary=text, reason=reason)
+        text = QCoreApplication.translate("WebCheck", "{summary} ({reason}).").format(
+            summary=text, reason=reason)
     elif full:
         text += "."
     return text
@@ -351,35 +366,32 @@ def check_status(checks: list[Capture], since: datetime | None = None) -> str:
     state, check = finding
     local = local_captured_at(check)
     then = _locale_times().day(local, since is None or since.year != local.year)
-    return {
-        PageState.GONE.value: _tr_web("gone by {then}"),
-        PageState.AVAILABLE.value: _tr_web("still there on {then}"),
-        PageState.LOGIN_WALL.value: _tr_web("a sign-in page on {then}"),
-        PageState.UNREACHABLE.value: _tr_web("not reached on {then}"),
-    }.get(state, _tr_web("checked again on {then}")).format(then=then)
+    templates = _status_templates()
+    return templates.get(state, templates[""]).format(then=then)
 
 
 def check_result_text(web: WebSource) -> str:
     """What to tell the person once a "Check again" is saved, in one or two sentences."""
+    translate = QCoreApplication.translate
     reason = web.page_state_reason
     if web.page_state == PageState.GONE.value:
-        head = (_tr_web("The post is gone: {reason}.").format(reason=reason) if reason
-                else _tr_web("The post is gone."))
+        head = (translate("WebCheck", "The post is gone: {reason}.").format(reason=reason)
+                if reason else translate("WebCheck", "The post is gone."))
     elif web.page_state == PageState.AVAILABLE.value:
-        head = (_tr_web("The page is still there: {reason}.").format(reason=reason) if reason
-                else _tr_web("The page is still there."))
-    elif web.page_state == PageState.LOGIN_WALL.value:
-        head = _tr_web("The site showed a sign-in page instead of the post, so this check "
-                       "cannot tell whether the post is still there.")
-        if reason:
-            head += " " + _tr_web("({reason})").format(reason=reason)
+        head = (translate("WebCheck", "The page is still there: {reason}.").format(
+            reason=reason) if reason else translate("WebCheck", "The page is still there."))
     else:
-        head = _tr_web("The page could not be reached, which does not show that the post "
-                       "was removed.")
+        if web.page_state == PageState.LOGIN_WALL.value:
+            head = translate("WebCheck", "The site showed a sign-in page instead of the post, "
+                                         "so this check cannot tell whether the post is still "
+                                         "there.")
+        else:
+            head = translate("WebCheck", "The page could not be reached, which does not show "
+                                         "that the post was removed.")
         if reason:
-            head += " " + _tr_web("({reason})").format(reason=reason)
-    return head + " " + _tr_web("What the address shows now is saved as a new capture, "
-                                "linked to the first.")
+            head += " " + translate("WebCheck", "({reason})").format(reason=reason)
+    return head + " " + translate("WebCheck", "What the address shows now is saved as a new "
+                                              "capture, linked to the first.")
 
 
 def web_kind_text(capture: Capture) -> str:
@@ -387,12 +399,15 @@ def web_kind_text(capture: Capture) -> str:
     web = capture.web
     if web is None:
         return kind_label(capture.kind)
+    translate = QCoreApplication.translate
     title = _one_line(capture.title or web.title, 60)
     if web.recheck_of is not None:
-        return _tr_web("Check of capture {capture}").format(capture=web.recheck_of) + (
-            f": “{title}”" if title else "")
-    return _tr_web("Web page: “{title}”").format(title=title) if title \
-        else kind_label(capture.kind)
+        check = translate("WebCheck", "Check of capture {capture}").format(
+            capture=web.recheck_of)
+        return f"{check}: “{title}”" if title else check
+    if not title:
+        return kind_label(capture.kind)
+    return translate("WebCheck", "Web page: “{title}”").format(title=title)
 
 
 def web_facts_text(capture: Capture) -> str:
@@ -401,19 +416,22 @@ def web_facts_text(capture: Capture) -> str:
     web = capture.web
     if web is None:
         return ""
+    translate = QCoreApplication.translate
     lines = [capture.title or web.title, web.final_url]
     if web.final_url != web.requested_url and web.requested_url:
-        lines.append(_tr_web("(asked for {address})").format(address=web.requested_url))
+        lines.append(translate("WebCheck", "(asked for {address})").format(
+            address=web.requested_url))
     if web.http_status is not None and web.server_ip:
-        lines.append(_tr_web("The server ({ip}) answered {status}.").format(
+        lines.append(translate("WebCheck", "The server ({ip}) answered {status}.").format(
             ip=web.server_ip, status=web.http_status))
     elif web.http_status is not None:
-        lines.append(_tr_web("The server answered {status}.").format(status=web.http_status))
+        lines.append(translate("WebCheck", "The server answered {status}.").format(
+            status=web.http_status))
     elif web.server_ip:
-        lines.append(_tr_web("Server: {ip}.").format(ip=web.server_ip))
+        lines.append(translate("WebCheck", "Server: {ip}.").format(ip=web.server_ip))
     if web.certificate_error:
-        lines.append(_tr_web("The browser warned about its certificate: {error}").format(
-            error=web.certificate_error))
+        lines.append(translate("WebCheck", "The browser warned about its certificate: "
+                                           "{error}").format(error=web.certificate_error))
     return "\n".join(line for line in lines if line)
 
 

@@ -216,6 +216,7 @@ def capture(qtbot, main: MainWindow, browser: BrowserWindow, mode: str = "page",
             browser.capture_button.click()
             assert browser.busy_bar.isVisible()
             assert "Capturing the whole page" in browser.busy_bar.label.text()
+            browser.grab().save("/tmp/s12ui-capturing.png")
         else:
             browser.capture(mode, point)
     capture_id = saved.args[0]
@@ -300,6 +301,7 @@ def test_capture_this_page_saves_an_item_with_its_address_and_offers_the_author(
     assert "Comments on the school page" in kind.data()
     assert f"{site}/post" in kind.data(Qt.ItemDataRole.ToolTipRole)
     browser.grab().save("/tmp/s12ui-browser.png")
+    dialog.grab().save("/tmp/s12ui-describe.png")
 
 
 def test_capture_this_thread_takes_the_panel_clicked_and_esc_cancels(  # type: ignore[no-untyped-def]
@@ -323,6 +325,20 @@ def test_capture_this_thread_takes_the_panel_clicked_and_esc_cancels(  # type: i
     assert item.web is not None and item.web.panel  # the scrolling panel, whole
     assert item.web.scroll_height >= 80 * 40
     browser.describe_dialog.reject()
+
+
+def test_stopping_a_capture_saves_nothing(qtbot, main: MainWindow, site: str) -> None:  # type: ignore[no-untyped-def]
+    browser = open_browser(qtbot, main)
+    load(qtbot, browser, f"{site}/post")
+    browser.capture_button.click()
+    assert browser.busy_bar.cancel_button.isVisible()
+    browser.busy_bar.cancel_button.click()
+    assert not browser.busy_bar.isVisible()
+    assert not browser.capture_button.isEnabled()  # until the stopped capture has ended
+    qtbot.waitUntil(browser.capture_button.isEnabled, timeout=LONG)
+    wait_for_tasks()
+    assert main.session.captures() == []
+    assert browser.describe_dialog is None
 
 
 def test_a_download_is_refused_with_a_plain_message(  # type: ignore[no-untyped-def]

@@ -107,6 +107,7 @@ class BrowserWindow(QMainWindow):
         self.session = session
         self._incident = incident
         self._capturing = False
+        self._stopping = False  # the person pressed Stop: the capture's result is dropped
         self._picking = False
         self._closed = False
         self.describe_dialog: DescribeDialog | None = None
@@ -338,18 +339,32 @@ class BrowserWindow(QMainWindow):
                  "visible": self.tr("Capturing what you can see…"),
                  "panel": self.tr("Capturing the whole thread…")}
         self._set_capturing(True)
-        self.busy_bar.start(texts[mode] + " " + self.tr(
-            "This takes a few seconds, and never more than a minute."),
-            can_cancel=True)
+        self._stopping = False
+        moves = self.tr(" The page moves by itself while it is captured.") if mode != "visible" \
+            else ""
+        self.busy_bar.start(texts[mode] + moves + " " + self.tr(
+            "This takes a few seconds, and never more than a minute."), can_cancel=True)
         self.statusBar().showMessage(texts[mode])
         self.web.capture(mode, point, timeout=CAPTURE_TIMEOUT)
 
     def cancel_capture(self) -> None:
-        """Stop waiting for the capture under way: whatever it brings is not saved
-        (the engine ends it within its time bound)."""
+        """Stop the capture under way: whatever it brings is dropped, not saved. The
+        buttons come back when it ends (within its time bound), so that a late result
+        can never be taken for the next capture's."""
+        if not self._capturing:
+            return
+        self._stopping = True
         self.busy_bar.stop()
+        self.statusBar().showMessage(self.tr("Stopping: nothing will be saved…"))
+
+    def _stopped(self) -> bool:
+        """Whether the result now arriving is of a stopped capture (then dropped)."""
+        if not self._stopping:
+            return False
+        self._stopping = False
         self._set_capturing(False)
         self.statusBar().showMessage(self.tr("Stopped: nothing was saved."), 5000)
+        return True
 
     def pick_thread(self) -> None:
         """The next click on the page picks the scrolling panel to capture whole."""
@@ -396,7 +411,7 @@ class BrowserWindow(QMainWindow):
 
     def _captured(self, record: PageRecord) -> None:
         self.busy_bar.stop()
-        if not self._capturing:
+        if not self._capturing or self._stopped():
             return  # stopped meanwhile: nothing is saved
         if not self.session.is_unlocked:
             self._set_capturing(False)
@@ -432,6 +447,8 @@ class BrowserWindow(QMainWindow):
 
     def _capture_failed(self, reason: str) -> None:
         self.busy_bar.stop()
+        if self._stopped():
+            return
         was = self._capturing
         self._set_capturing(False)
         self.statusBar().clearMessage()

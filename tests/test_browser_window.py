@@ -288,6 +288,7 @@ def test_capture_this_page_saves_an_item_with_its_address_and_offers_the_author(
     assert isinstance(author, QLineEdit) and isinstance(handle, QLineEdit)
     assert author.text() == "" and handle.text() == ""
     assert panel.changed_fields() == {}
+    dialog.grab().save("/tmp/s12ui-describe.png")
     panel.suggestions["handle"].button.click()  # the person takes one of them
     assert handle.text() == "@samj" and author.text() == ""
     dialog.save()
@@ -301,7 +302,6 @@ def test_capture_this_page_saves_an_item_with_its_address_and_offers_the_author(
     assert "Comments on the school page" in kind.data()
     assert f"{site}/post" in kind.data(Qt.ItemDataRole.ToolTipRole)
     browser.grab().save("/tmp/s12ui-browser.png")
-    dialog.grab().save("/tmp/s12ui-describe.png")
 
 
 def test_capture_this_thread_takes_the_panel_clicked_and_esc_cancels(  # type: ignore[no-untyped-def]
@@ -335,6 +335,7 @@ def test_stopping_a_capture_saves_nothing(qtbot, main: MainWindow, site: str) ->
     browser.busy_bar.cancel_button.click()
     assert not browser.busy_bar.isVisible()
     assert not browser.capture_button.isEnabled()  # until the stopped capture has ended
+    assert not browser.address.isEnabled() and not browser.act_reload.isEnabled()
     qtbot.waitUntil(browser.capture_button.isEnabled, timeout=LONG)
     wait_for_tasks()
     assert main.session.captures() == []

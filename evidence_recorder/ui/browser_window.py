@@ -293,6 +293,8 @@ class BrowserWindow(QMainWindow):
         self._update_history()
 
     def _update_history(self) -> None:
+        if self._capturing:
+            return
         history = self.view.history()
         self.act_back.setEnabled(history.canGoBack())
         self.act_forward.setEnabled(history.canGoForward())
@@ -321,9 +323,18 @@ class BrowserWindow(QMainWindow):
     # ------------------------------------------------------------------ capturing
 
     def _set_capturing(self, capturing: bool) -> None:
+        """While a capture runs, nothing else moves the page: the captures and the way to
+        another page wait until it has ended."""
         self._capturing = capturing
-        for button in (self.capture_button, self.visible_button, self.thread_button):
-            button.setEnabled(not capturing)
+        for widget in (self.capture_button, self.visible_button, self.thread_button,
+                       self.address, self.go_button):
+            widget.setEnabled(not capturing)
+        self.act_reload.setEnabled(not capturing)
+        if capturing:
+            self.act_back.setEnabled(False)
+            self.act_forward.setEnabled(False)
+        else:
+            self._update_history()
 
     def capture(self, mode: str, point: QPoint | None = None) -> None:
         """Capture the page ("page"), what is on screen ("visible") or the scrolling

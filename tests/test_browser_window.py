@@ -117,6 +117,8 @@ class _Pages(BaseHTTPRequestHandler):
             self._send(200, THREAD)
         elif path == "/sign-in":
             self._send(200, SIGN_IN, [("Set-Cookie", "session=abc123; Path=/; Max-Age=86400")])
+        elif path == "/settings":
+            self._send(200, SIGN_IN, [("Set-Cookie", "theme=dark; Path=/; Max-Age=86400")])
         elif path == "/file.zip":
             self._send(200, "PK not really a zip", [
                 ("Content-Type", "application/zip"),
@@ -426,6 +428,22 @@ def test_stay_signed_in_keeps_cookies_only_in_the_vault_and_restores_them(  # ty
     again.stay_signed_in.setChecked(False)  # off: forgotten at once
     assert main.session.browser_cookies() is None
     assert "browser.signin_forgotten" in [e.action for e in main.session.audit_entries()]
+
+
+def test_locking_keeps_the_newest_sign_in_first_when_asked(  # type: ignore[no-untyped-def]
+        qtbot, main: MainWindow, site: str, vault_dir: Path) -> None:
+    browser = open_browser(qtbot, main)
+    load(qtbot, browser, f"{site}/sign-in")
+    qtbot.waitUntil(lambda: any(b"session=abc123" in c for c in browser.web.cookies()))
+    browser.stay_signed_in.setChecked(True)
+    load(qtbot, browser, f"{site}/settings")  # a cookie set after ticking the box
+    qtbot.waitUntil(lambda: any(b"theme=dark" in c for c in browser.web.cookies()))
+    main.session.lock()
+    qtbot.waitUntil(lambda: main.browser() is None, timeout=LONG)
+    with Vault.open(vault_dir, PASSPHRASE) as vault:
+        kept = vault.browser_cookies()
+    assert kept is not None
+    assert any(b"theme=dark" in c for c in kept) and any(b"session=abc123" in c for c in kept)
 
 
 def test_quitting_closes_the_browser(qtbot, main: MainWindow, site: str) -> None:  # type: ignore[no-untyped-def]

@@ -285,3 +285,39 @@ def _no_leaked_windows(request: pytest.FixtureRequest) -> Iterator[None]:
     for widget in QApplication.topLevelWidgets():
         widget.close()
     assert not leaked, f"windows left open: {leaked}"
+
+
+# --- web capture (issue 12) -------------------------------------------------------------
+
+def pytest_configure(config: pytest.Config) -> None:
+    """QtWebEngine needs shared OpenGL contexts set before the one QApplication is made."""
+    from PySide6.QtCore import QCoreApplication, Qt
+
+    if QCoreApplication.instance() is None:
+        QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    os.environ.setdefault("MESA_SHADER_CACHE_DISABLE", "true")
+
+
+@pytest.fixture(scope="session")
+def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """HTTP and HTTPS page servers on 127.0.0.1 (tests/webserver.py), corpus under /corpus/."""
+    from webserver import start_servers
+
+    corpus = REPO.parent / "shared" / "corpora" / "web-pages"
+    servers = start_servers(tmp_path_factory.mktemp("web-tls"),
+                            corpus if corpus.is_dir() else None)
+    yield servers
+    servers.close()
+
+
+@pytest.fixture
+def isolated_network() -> None:
+    """Skip unless this network namespace has loopback only (fail instead when CI=true)."""
+    from webserver import network_is_loopback_only
+
+    if not network_is_loopback_only():
+        reason = ("the browser tests run only where the network is loopback-only: "
+                  "run them inside `unshare -n` (scripts/isolated)")
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)

@@ -1,4 +1,4 @@
-# ruff: noqa: E501, UP031  (JavaScript text: its lines are kept as written, filled with %)
+# ruff: noqa: E501  (JavaScript text: its lines are kept as written)
 """The in-process DevTools bridge: network log, response bodies, certificate chain, MHTML.
 
 Chromium's DevTools protocol knows what a page received (every response with its
@@ -69,11 +69,19 @@ BODY_LIMIT = 50_000_000
 TOTAL_LIMIT = 300_000_000
 
 
+class _QuietPage(QWebEnginePage):
+    """The front-end's own console chatter stays out of the application's log."""
+
+    def javaScriptConsoleMessage(self, level: QWebEnginePage.JavaScriptConsoleMessageLevel,
+                                 message: str, lineNumber: int, sourceID: str) -> None:
+        pass
+
+
 class DevToolsBridge:
     """A DevTools front-end page attached to ``page``; protocol calls as flow steps."""
 
     def __init__(self, page: QWebEnginePage, profile: QWebEngineProfile) -> None:
-        self.front = QWebEnginePage(profile)
+        self.front = _QuietPage(profile)
         self.page = page
         self.ready = False
         self.error = ""  # why the bridge is not there ("" while starting or ready)
@@ -153,4 +161,4 @@ class DevToolsBridge:
         return data
 
     def detach(self) -> None:
-        self.page.setDevToolsPage(None)
+        self.page.setDevToolsPage(None)  # type: ignore[arg-type]  # None detaches

@@ -9,6 +9,7 @@
   the person never loses their place and there is only ever one page to capture.
 - JavaScript alert/confirm/prompt never block: they are answered at once (confirm and
   prompt with "cancel") and counted, and the capture says so.
+- The page's console messages are dropped, never logged (they hold addresses).
 - Permission requests (camera, microphone, location, notifications, screen sharing,
   file system access) are all denied.
 - When ``ER_WEB_LOOPBACK_ONLY=1`` (the tests), every request that is not to this
@@ -16,6 +17,8 @@
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWebEngineCore import (
@@ -85,22 +88,28 @@ class GuardedPage(QWebEnginePage):
         self.file_choosers_refused = 0
 
     # JavaScript dialogs: answered at once, never shown, never blocking.
-    def javaScriptAlert(self, securityOrigin: QUrl, msg: str) -> None:
+    def javaScriptAlert(self, securityOrigin: QUrl | str, msg: str) -> None:
         self.dialogs += 1
 
-    def javaScriptConfirm(self, securityOrigin: QUrl, msg: str) -> bool:
+    def javaScriptConfirm(self, securityOrigin: QUrl | str, msg: str) -> bool:
         self.dialogs += 1
         return False
 
     def javaScriptPrompt(
-        self, securityOrigin: QUrl, msg: str, defaultValue: str
+        self, securityOrigin: QUrl | str, msg: str, defaultValue: str
     ) -> tuple[bool, str]:
         self.dialogs += 1
         return False, ""
 
+    def javaScriptConsoleMessage(
+        self, level: QWebEnginePage.JavaScriptConsoleMessageLevel, message: str,
+        lineNumber: int, sourceID: str,
+    ) -> None:
+        """Dropped: a page's console would put its addresses and text in our log."""
+
     def chooseFiles(
-        self, mode: QWebEnginePage.FileSelectionMode, oldFiles: list[str],
-        acceptedMimeTypes: list[str],
+        self, mode: QWebEnginePage.FileSelectionMode, oldFiles: Sequence[str],
+        acceptedMimeTypes: Sequence[str],
     ) -> list[str]:
         self.file_choosers_refused += 1
         return []

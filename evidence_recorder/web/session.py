@@ -315,6 +315,11 @@ class WebSession(QObject):
         except WaitTimedOut:
             progress.notes.append(tr("The page stopped answering during the capture: what "
                                      "had been captured by then was kept."))
+        if progress.whole is None and mode != "visible":
+            try:  # put back what a capture cut short had hidden or scrolled
+                yield RunJs(self._page, scripts.RESTORE, scripts.WORLD, timeout_ms=2_000)
+            except (WaitTimedOut, DeadlineReached):
+                pass
         del flow
         if progress.visible is None:
             progress.visible = pictures.grab_visible(self._view, 0, self._view.height())
@@ -455,7 +460,7 @@ class WebSession(QObject):
         self._profile.clearHttpCache()
         import shiboken6
 
-        self._page.setDevToolsPage(None)
+        self._page.setDevToolsPage(None)  # type: ignore[arg-type]  # None detaches
         self._view.close()
         shiboken6.delete(self._view)
         shiboken6.delete(self._bridge.front)

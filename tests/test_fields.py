@@ -164,7 +164,7 @@ def test_the_vault_checks_each_field_against_its_declared_limit(
 
 def test_cli_has_an_option_per_field_with_its_help() -> None:
     parser = cli.build_parser()
-    for command in ("capture", "import", "edit"):
+    for command in ("capture", "capture-web", "import", "edit"):
         sub = parser._subparsers._group_actions[0].choices[command]  # type: ignore[union-attr]
         actions = {a.dest: a for a in sub._actions}
         for f in fields.FIELDS:

@@ -16,7 +16,7 @@ import pytest
 from conftest import FAST_KDF, PASSPHRASE, REPO, raw_connection
 
 from evidence_recorder.core.errors import EvidenceError, NotFound, RefusedInput
-from evidence_recorder.core.model import ArtefactRole, CaptureKind, iso_utc, utc_now
+from evidence_recorder.core.model import ArtefactRole, CaptureKind, WebSource, iso_utc, utc_now
 from evidence_recorder.core.vault import backup, items
 from evidence_recorder.core.vault import store as store_module
 from evidence_recorder.core.vault.items import NewArtefact
@@ -25,10 +25,12 @@ from evidence_recorder.core.vault.store import Vault
 PAGE = b"<html><body>A post</body></html>" * 50
 FULL_PAGE = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
 CERT = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+WEB = WebSource(requested_url="https://example.org/post", final_url="https://example.org/post")
 
 
 def add_page(vault: Vault, archive: bytes | io.BufferedIOBase = PAGE, **extra: Any) -> int:
     now = utc_now()
+    extra.setdefault("web", WEB)  # a web item needs its page's record (add_item checks)
     return vault.add_item(
         CaptureKind.WEB,
         [NewArtefact("full-page.png", ArtefactRole.FULL_PAGE, "image/png", FULL_PAGE,
@@ -122,7 +124,8 @@ def test_items_that_cannot_be_stored_are_refused_plainly(vault: Vault, artefacts
                                                          words: str) -> None:
     with pytest.raises(RefusedInput, match=words):
         vault.add_item(CaptureKind.WEB, artefacts, captured_at=iso_utc(utc_now()),
-                       tz_name="UTC", utc_offset="+00:00", environment={}, thumbnail=b"")
+                       tz_name="UTC", utc_offset="+00:00", environment={}, thumbnail=b"",
+                       web=WEB)
     assert vault.captures() == []
 
 

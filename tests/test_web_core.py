@@ -16,7 +16,16 @@ import pytest
 from cryptography import x509
 from PIL import Image
 from warcio.archiveiterator import ArchiveIterator
-from web_records import NOT_AFTER, NOT_BEFORE, WHEN, page, picture, png, response
+from web_records import (
+    NOT_AFTER,
+    NOT_BEFORE,
+    WHEN,
+    page,
+    picture,
+    png,
+    response,
+    tall_png,
+)
 
 from evidence_recorder.core.errors import CaptureFailed, NotFound, RefusedInput
 from evidence_recorder.core.gather import web
@@ -145,6 +154,12 @@ def test_plain_http_has_no_certificate_file(vault: Vault) -> None:
     assert "certificate-chain.pem" not in {a.name for a in item.artefacts}
     assert item.web is not None and item.web.certificate_sha256 == ""
     assert item.web.tls_protocol == ""
+    # sent from https to plain http: the chain handed over is not the final page's
+    moved = page("https://127.0.0.1:8443/post", final_url="http://127.0.0.1:8000/post")
+    item = vault.capture(web.save_page(vault, moved))
+    assert "certificate-chain.pem" not in {a.name for a in item.artefacts}
+    assert item.web is not None and item.web.certificate_sha256 == ""
+    assert item.web.certificate_subject == ""
 
 
 def test_one_part_is_full_page_png_and_visible_only_makes_visible_primary(vault: Vault) -> None:
@@ -187,7 +202,7 @@ def test_first_details_guess_the_site_from_the_final_address() -> None:
 
 
 def test_the_thumbnail_shows_the_top_of_a_tall_page_not_a_sliver(vault: Vault) -> None:
-    tall = PagePicture(png(1280, 30_000), 1280, 30_000, css_height=30_000)
+    tall = PagePicture(tall_png(1280, 30_000), 1280, 30_000, css_height=30_000)
     item_id = web.save_page(vault, page(full_page=(tall,)))
     with Image.open(io.BytesIO(vault.thumbnail(item_id))) as thumb:
         assert thumb.height <= thumb.width * 1.5 + 1 and thumb.width >= 200
@@ -201,7 +216,7 @@ def test_the_thumbnail_shows_the_top_of_a_tall_page_not_a_sliver(vault: Vault) -
 
 def test_a_page_wider_than_pillows_limit_still_gets_a_thumbnail(vault: Vault) -> None:
     # 2560 x 40,000 is 102 megapixels: past Pillow's bomb warning, which fails tests.
-    huge = PagePicture(png(2560, 40_000, bands=False), 2560, 40_000)
+    huge = PagePicture(tall_png(2560, 40_000), 2560, 40_000)
     item_id = web.save_page(vault, page(full_page=(huge,)))
     assert vault.capture(item_id).height == 40_000
     with Image.open(io.BytesIO(vault.thumbnail(item_id))) as thumb:
@@ -437,3 +452,43 @@ def test_other_addresses_are_refused_in_a_sentence(url: str, words: str) -> None
     with pytest.raises(RefusedInput, match=words) as caught:
         web.check_url(url)
     assert "passwd" not in caught.value.message and "alert" not in caught.value.message
+
+
+def test_addresses_and_headers_beyond_ascii_make_a_valid_warc(tmp_path: Path) -> None:
+    record = page(responses=(response(
+        "https://127.0.0.1:8443/pöst/ü?q=é x",
+        response_headers=(("Content-Disposition", 'attachment; filename="résumé.pdf"'),
+                          ("Link", "<a>\r\nInjected: yes"))),))
+    warc = web.build_warc(record)
+    path = tmp_path / "w.warc.gz"
+    path.write_bytes(warc)
+    checked = subprocess.run([str(WARCIO), "check", str(path)], capture_output=True,
+                             check=False)
+    assert checked.returncode == 0, checked.stdout
+    _, headers, _, http = _records(warc)[1]
+    assert headers["WARC-Target-URI"] == "https://127.0.0.1:8443/p%C3%B6st/%C3%BC?q=%C3%A9%20x"
+    assert http.get_header("Injected") is None  # a line break never makes a header
+    request = _records(warc)[2][3]
+    assert request.statusline == "/p%C3%B6st/%C3%BC?q=%C3%A9%20x HTTP/1.1"
+
+
+def test_nothing_of_the_page_reaches_the_disk_in_the_clear(vault: Vault, vault_dir: Path,
+                                                           session_root: Path) -> None:
+    marker = "page-marker-" + hashlib.sha256(b"unique web marker").hexdigest()[:16]
+    body = f"<p>{marker}</p>".encode()
+    record = page(mhtml=b"MIME-Version: 1.0\r\n\r\n" + body, title=marker,
+                  responses=(response("https://127.0.0.1:8443/" + marker, body=body),))
+
+    def files() -> set[Path]:
+        return {p for p in session_root.rglob("*") if p.is_file()}
+
+    assert session_root in vault_dir.parents  # so the scan below sees the vault's files
+    before = files()
+    web.save_page(vault, record)
+    vault.close()
+    made = files() - before
+    assert all(vault_dir in p.parents for p in made)  # nothing new outside the vault
+    for path in vault_dir.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert marker.encode() not in data and b"\x89PNG" not in data, path

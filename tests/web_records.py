@@ -45,6 +45,25 @@ def png(width: int, height: int, *, bands: bool = True) -> bytes:
     return out.getvalue()
 
 
+def tall_png(width: int, height: int) -> bytes:
+    """A PNG far taller than Pillow would make in memory (a 100-megapixel page), written
+    a row at a time with zlib: red for its top 200 rows, white below."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    packer = zlib.compressobj(1)
+    red, white = b"\0" + b"\xc8\x1e\x1e" * width, b"\0" + b"\xfa" * (3 * width)
+    body = [packer.compress(red if y < 200 else white) for y in range(height)]
+    body.append(packer.flush())
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(body))
+            + chunk(b"IEND", b""))
+
+
 def picture(width: int = 1280, height: int = 2400, css_top: int = 0) -> PagePicture:
     return PagePicture(png(width, height), width, height, css_top=css_top, css_height=height)
 

@@ -5,8 +5,8 @@ Exit codes: 0 success, 1 other failure, 2 usage, 3 wrong passphrase or recovery 
 
 This package owns :func:`main`. The rest is split by job: ``common`` (exit codes,
 secrets, opening the vault), ``parser`` (the argparse tree and its --help texts), and the
-commands grouped by story in ``vault_commands``, ``evidence_commands`` and
-``bundle_commands``.
+commands grouped by story in ``vault_commands``, ``evidence_commands``,
+``web_commands`` and ``bundle_commands``.
 """
 
 from __future__ import annotations

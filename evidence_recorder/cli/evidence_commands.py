@@ -87,11 +87,21 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from evidence_recorder.cli import web_commands
+
     with _open(args) as vault:
         capture = vault.capture(args.id)
         incident = vault.incident(capture.incident_id)
+        checks = []
+        if capture.web is not None:
+            from evidence_recorder.core.gather.web import checks_of
+
+            checks = checks_of(vault, capture.id)
     if args.json:
-        _print_json(capture.item_full())
+        full = capture.item_full()
+        if capture.web is not None:
+            full["checks"] = web_commands.checks_json(checks)
+        _print_json(full)
         return EXIT_OK
     d = capture.details
     rows = [
@@ -105,6 +115,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     ]
     if capture.title:
         rows.insert(3, ("Title", capture.title))
+    rows += web_commands.web_rows(capture, checks)
     if capture.source and capture.source.claimed_time:
         rows.append(("Date in the file", f"{capture.source.claimed_time} (claimed, unverified)"))
     if len(capture.artefacts) > 1:  # one file: it is the picture above

@@ -11,7 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from evidence_recorder import __version__
-from evidence_recorder.cli import bundle_commands, evidence_commands, vault_commands
+from evidence_recorder.cli import (
+    bundle_commands,
+    evidence_commands,
+    vault_commands,
+    web_commands,
+)
 from evidence_recorder.cli.common import (
     BUNDLE_PASSPHRASE_ENV,
     DETAIL_OPTIONS,
@@ -22,6 +27,7 @@ from evidence_recorder.cli.common import (
     _Parser,
 )
 from evidence_recorder.core import fields, paths
+from evidence_recorder.core.gather.webpage import DEFAULT_TIMEOUT
 from evidence_recorder.core.model import Category
 
 
@@ -102,6 +108,44 @@ def build_parser() -> argparse.ArgumentParser:
                 "(PNG, JPEG, WebP, GIF, BMP, HEIC)")
     p.add_argument("files", nargs="+", metavar="FILE")
     detail_options(p, incident_help="put them in incident ID (default: unsorted captures)")
+
+    p = command("capture-web", web_commands.cmd_capture_web,
+                "load a web page without showing a window and keep it as evidence")
+    p.description = (
+        "Load a web page without showing a window (only http:// and https:// addresses) and "
+        "keep it as evidence: a picture of the whole page (split into numbered parts when "
+        "it is very tall, never cut) and of what was on screen, the page as shown (MHTML), "
+        "its network traffic (WARC), and its final address, title, HTTP status, server "
+        "address and, for https, the site's certificate chain. Each file is hashed as it "
+        "goes into the vault. Nothing is kept on disk outside the vault: the browser keeps "
+        "no cache, cookies or history, and downloads nothing.")
+    p.add_argument("url", metavar="URL", help="the page's address, starting with https://")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--visible-only", action="store_true",
+                      help="keep only what fits on screen, not the whole page")
+    what.add_argument("--panel", metavar="CSS-SELECTOR",
+                      help="capture this scrolling panel whole (a thread or chat that "
+                           "scrolls inside the page), e.g. “div.comments”; by default the "
+                           "page, or its largest scrolling panel when the page itself does "
+                           "not scroll")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long after the page has loaded before capturing "
+                        "(up to 600)")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                   metavar="SECONDS",
+                   help="stop loading after this long and capture what has loaded "
+                        "(default %(default)g, up to 600)")
+    detail_options(p, incident_help="put it in incident ID (default: unsorted captures)")
+
+    p = command("recheck", web_commands.cmd_recheck,
+                "visit a kept web page's address again and keep what it shows now, "
+                "linked to the first (is the post still there?)")
+    p.add_argument("id", type=_positive_int, metavar="ID", help="the web page to check again")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long after the page has loaded before capturing")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                   metavar="SECONDS",
+                   help="stop loading after this long (default %(default)g, up to 600)")
 
     p = command("list", evidence_commands.cmd_list,
                 "list captures (evidence items), oldest first; --json gives "

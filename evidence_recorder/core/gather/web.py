@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from cryptography import x509
 from PIL import Image
@@ -130,8 +130,7 @@ def save_page(vault: Vault, record: PageRecord, details: CaptureDetails | None =
                                      record.mhtml))
     artefacts.append(NewArtefact(WARC_NAME, ArtefactRole.NETWORK_ARCHIVE, "application/warc",
                                  build_warc(record)))
-    https = urlsplit(record.final_url).scheme.lower() == "https"
-    if https and record.certificate_chain:
+    if _ends_on_https(record) and record.certificate_chain:
         artefacts.append(NewArtefact(PEM_NAME, ArtefactRole.CERTIFICATE,
                                      "application/x-pem-file",
                                      chain_pem(record.certificate_chain)))
@@ -168,7 +167,8 @@ def web_source(record: PageRecord, *, parts: int, recheck_of: int | None = None)
     (read from the chain itself, not from the browser's description of it), how the
     page was judged, and which item it checks again."""
     state, reason = judge_page(record)
-    facts = certificate_facts(record.certificate_chain)
+    # Only a page that ended on https has a certificate of its own (as its PEM file).
+    facts = certificate_facts(record.certificate_chain) if _ends_on_https(record) else {}
     return WebSource(
         requested_url=record.requested_url, final_url=record.final_url,
         title=_title(record.title), http_status=record.http_status, server_ip=record.server_ip,
@@ -179,6 +179,13 @@ def web_source(record: PageRecord, *, parts: int, recheck_of: int | None = None)
         full_page_parts=parts, tls_protocol=record.tls.protocol if record.tls else "",
         certificate_error=record.tls.error if record.tls else "",
         page_state=state.value, page_state_reason=reason, recheck_of=recheck_of, **facts)
+
+
+def _ends_on_https(record: PageRecord) -> bool:
+    try:
+        return urlsplit(record.final_url).scheme.lower() == "https"
+    except ValueError:
+        return False
 
 
 def _title(title: str) -> str:
@@ -265,6 +272,17 @@ def _warc_date(moment: datetime) -> str:
     return str(datetime_to_iso_date(_utc(moment).replace(tzinfo=None), use_micros=True))
 
 
+# Characters a URI keeps as they are (RFC 3986 reserved and unreserved, and "%" of the
+# escapes already made); anything else (spaces, non-ASCII) is percent-encoded as UTF-8.
+_URI_SAFE = ":/?#[]@!$&'()*+,;=%-._~"
+
+
+def _wire_url(url: str) -> str:
+    """The address as it goes on the wire: the browser's own form, with anything a URI
+    cannot hold (a space, "é") percent-encoded, as a browser sends it."""
+    return quote(url, safe=_URI_SAFE)
+
+
 def _clean_headers(headers: Iterable[tuple[str, str]], *, decoded_body: bool = False
                    ) -> list[tuple[str, str]]:
     """Headers as HTTP/1.1 writes them: one per line (the browser joins repeats with a
@@ -289,7 +307,7 @@ def _clean_headers(headers: Iterable[tuple[str, str]], *, decoded_body: bool = F
 def _warc_pair(writer: WARCWriter, response: NetworkResponse,
                captured_at: datetime) -> tuple[Any, Any]:
     when = _warc_date(response.fetched_at or captured_at)
-    url = response.url[:MAX_URL]
+    url = _wire_url(response.url[:MAX_URL])
     kept = response.body is not None
     body = response.body or b""
     headers = _clean_headers(response.response_headers, decoded_body=True)

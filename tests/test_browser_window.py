@@ -15,8 +15,6 @@ trip through a real vault; "Check again" linking a new item and "gone by …".
 from __future__ import annotations
 
 import os
-import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -50,28 +48,19 @@ from evidence_recorder.ui.tasks import wait_for_tasks
 from evidence_recorder.ui.wording import check_status, check_summary
 
 
-def _loopback_only() -> bool:
-    """This network namespace has no interface but loopback (asked of the kernel)."""
-    import socket
-
-    try:
-        return [name for _, name in socket.if_nameindex()] == ["lo"]
-    except OSError:
-        return False
+@pytest.fixture
+def browser_ready(isolated_network: None) -> None:
+    """Skip a browser test where QtWebEngine cannot run (as root without the variable
+    that turns its sandbox off); ``isolated_network`` (conftest) skips it outside a
+    loopback-only network namespace, and fails it there under CI."""
+    if _UNAVAILABLE:
+        pytest.skip(f"QtWebEngine cannot run here: {_UNAVAILABLE}")
 
 
 @pytest.fixture
-def browser_ready() -> None:
-    """Skip a browser test where QtWebEngine cannot run, or the network is not
-    loopback-only (fail instead under CI, which must run them)."""
-    reason = ("the browser tests run only where the network is loopback-only: run them "
-              "inside `unshare -n`")
-    if _UNAVAILABLE:
-        reason = f"QtWebEngine cannot run here: {_UNAVAILABLE}"
-    if _UNAVAILABLE or not _loopback_only():
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+def web_server(browser_ready: None, web_server: Any) -> Any:
+    """ENGINE's page servers (tests/webserver.py), only where the browser may run."""
+    return web_server
 
 
 pytestmark = [
@@ -119,10 +108,6 @@ class _Pages(BaseHTTPRequestHandler):
             self._send(200, SIGN_IN, [("Set-Cookie", "session=abc123; Path=/; Max-Age=86400")])
         elif path == "/settings":
             self._send(200, SIGN_IN, [("Set-Cookie", "theme=dark; Path=/; Max-Age=86400")])
-        elif path == "/file.zip":
-            self._send(200, "PK not really a zip", [
-                ("Content-Type", "application/zip"),
-                ("Content-Disposition", 'attachment; filename="file.zip"')])
         else:
             self._send(404, "<html><body>Not found</body></html>")
 
@@ -148,9 +133,8 @@ def _serve(server: ThreadingHTTPServer) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     host, port = server.server_address[:2]
-    scheme = "https" if isinstance(server.socket, ssl.SSLSocket) else "http"
     try:
-        yield f"{scheme}://{host}:{port}"
+        yield f"http://{host}:{port}"
     finally:
         server.shutdown()
         server.server_close()
@@ -160,20 +144,6 @@ def _serve(server: ThreadingHTTPServer) -> Iterator[str]:
 def site(browser_ready: None) -> Iterator[str]:
     _Pages.gone = False
     yield from _serve(_Server(("127.0.0.1", 0), _Pages))
-
-
-@pytest.fixture
-def tls_site(browser_ready: None, tmp_path: Path) -> Iterator[str]:
-    """The same pages over https with a certificate of its own (not trusted here)."""
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=evidence-recorder-test", "-keyout", str(key),
-                    "-out", str(cert)], check=True, capture_output=True)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server = _Server(("127.0.0.1", 0), _Pages)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    yield from _serve(server)
 
 
 @pytest.fixture
@@ -307,9 +277,9 @@ def test_capture_this_page_saves_an_item_with_its_address_and_offers_the_author(
 
 
 def test_capture_this_thread_takes_the_panel_clicked_and_esc_cancels(  # type: ignore[no-untyped-def]
-        qtbot, main: MainWindow, site: str) -> None:
+        qtbot, main: MainWindow, web_server) -> None:
     browser = open_browser(qtbot, main)
-    load(qtbot, browser, f"{site}/thread")
+    load(qtbot, browser, web_server.url("chat.html"))  # #thread: 600 px tall, 200 messages
     browser.thread_button.click()
     assert browser.is_picking() and browser.hint_bar.isVisible()
     assert "Esc" in browser.hint_bar.label.text()
@@ -321,11 +291,11 @@ def test_capture_this_thread_takes_the_panel_clicked_and_esc_cancels(  # type: i
     target = browser.view.focusProxy() or browser.view
     before = {c.id for c in main.session.captures()}
     with qtbot.waitSignal(browser.saved, timeout=LONG) as saved:
-        qtbot.mouseClick(target, Qt.MouseButton.LeftButton, pos=QPoint(200, 200))
+        qtbot.mouseClick(target, Qt.MouseButton.LeftButton, pos=QPoint(500, 400))
     assert saved.args[0] not in before
     item = main.session.capture(saved.args[0])
-    assert item.web is not None and item.web.panel  # the scrolling panel, whole
-    assert item.web.scroll_height >= 80 * 40
+    assert item.web is not None and "thread" in item.web.panel  # the panel clicked, whole
+    assert item.web.scroll_height >= 200 * 40
     browser.describe_dialog.reject()
 
 
@@ -345,24 +315,24 @@ def test_stopping_a_capture_saves_nothing(qtbot, main: MainWindow, site: str) ->
 
 
 def test_a_download_is_refused_with_a_plain_message(  # type: ignore[no-untyped-def]
-        qtbot, main: MainWindow, site: str, session_root: Path) -> None:
+        qtbot, main: MainWindow, web_server, session_root: Path) -> None:
     browser = open_browser(qtbot, main)
-    load(qtbot, browser, f"{site}/post")
     shown = len(messages.shown)
     messages.set_next_answer(messages.Button.Ok)
-    browser.web.load(f"{site}/file.zip")
+    browser.go(web_server.url("download.html"))  # starts a download by itself
     qtbot.waitUntil(lambda: len(messages.shown) > shown, timeout=LONG)
     title, text = messages.shown[-1]
     assert title == "Nothing was downloaded"
     assert "does not download files" in text and "capture it instead" in text
-    assert not list(session_root.rglob("file.zip*"))
+    assert not list(session_root.rglob("report.bin*"))
 
 
 def test_a_certificate_problem_is_shown_and_going_on_is_recorded(  # type: ignore[no-untyped-def]
-        qtbot, main: MainWindow, tls_site: str) -> None:
+        qtbot, main: MainWindow, web_server) -> None:
     browser = open_browser(qtbot, main)
+    # The test server's certificate comes from a CA of its own, which nothing trusts.
     with qtbot.waitSignal(browser.web.certificateError, timeout=LONG):
-        browser.go(f"{tls_site}/post")
+        browser.go(web_server.url("plain.html", https=True))
     assert browser.certificate_bar.isVisible()
     assert "certificate" in browser.certificate_bar.label.text()
     assert "pretending" in browser.certificate_bar.label.text()
@@ -376,15 +346,15 @@ def test_a_certificate_problem_is_shown_and_going_on_is_recorded(  # type: ignor
 
 
 def test_going_back_from_a_certificate_problem_opens_nothing(  # type: ignore[no-untyped-def]
-        qtbot, main: MainWindow, site: str, tls_site: str) -> None:
+        qtbot, main: MainWindow, site: str, web_server) -> None:
     browser = open_browser(qtbot, main)
     load(qtbot, browser, f"{site}/post")
     with qtbot.waitSignal(browser.web.certificateError, timeout=LONG):
-        browser.go(f"{tls_site}/thread")
+        browser.go(web_server.url("chat.html", https=True))
     browser.certificate_bar.back_button.click()
     assert not browser.certificate_bar.isVisible()
     qtbot.waitUntil(lambda: browser.view.url().toString() == f"{site}/post", timeout=LONG)
-    assert "A chat" not in browser.view.title()
+    assert "Chat thread" not in browser.view.title()
 
 
 # ------------------------------------------------------------------ signing in, locking

@@ -463,6 +463,26 @@ def test_check_again_links_a_new_item_and_says_the_post_is_gone(  # type: ignore
     main.grab().save("/tmp/s12ui-main-gone.png")
 
 
+def test_locking_during_a_check_stops_it_quietly(  # type: ignore[no-untyped-def]
+        qtbot, main: MainWindow, site: str) -> None:
+    browser = open_browser(qtbot, main)
+    load(qtbot, browser, f"{site}/post")
+    first = capture(qtbot, main, browser)
+    browser.describe_dialog.reject()
+    wait_for_tasks()
+    qtbot.waitUntil(lambda: main.capture_model.row_of(first.id) is not None)
+    main.select_capture(first.id)
+    main.act_check_again.trigger()
+    checker = main._checker
+    assert checker is not None
+    shown = len(messages.shown)
+    with qtbot.waitSignal(checker.abandoned):
+        main.session.lock()
+    assert main._checker is None and len(messages.shown) == shown  # no box over the lock
+    qtbot.waitUntil(lambda: not [w for w in QApplication.topLevelWidgets() if w.isVisible()
+                                 and w.metaObject().className() == "QWebEngineView"])
+
+
 def test_check_again_is_only_for_web_items(qtbot, main: MainWindow) -> None:  # type: ignore[no-untyped-def]
     from conftest import fake_screen
 

@@ -37,10 +37,12 @@ def _make_web_session(parent: QObject) -> Any:
 
 
 class PageChecker(QObject):
-    """One "Check again" of one web item: ``done(new_id)`` or ``failed(reason)``, once."""
+    """One "Check again" of one web item: ``done(new_id)``, ``failed(reason)`` or
+    ``abandoned()`` (the vault locked first; nothing to tell), once."""
 
     done = Signal(int)
     failed = Signal(str)
+    abandoned = Signal()
 
     def __init__(self, session: VaultSession, capture: Capture,
                  make_web_session: Callable[[QObject], Any] = _make_web_session,
@@ -72,7 +74,7 @@ class PageChecker(QObject):
         self._saving = True
         self._close_browser()
         if not self.session.is_unlocked:
-            self._end(failed=self.tr("The vault locked before the page was saved."))
+            self._end()  # locked meanwhile: nothing kept, nothing to say
             return
         try:
             self.session.save_web_page(
@@ -90,22 +92,24 @@ class PageChecker(QObject):
     def _abandon(self) -> None:
         """The vault is locking: stop, and keep nothing of the page in memory."""
         if not self._saving:
-            self._end(failed=self.tr("The vault locked before the page was checked."))
+            self._end()
 
     def _close_browser(self) -> None:
         web, self._web = self._web, None
         if web is not None:
             web.close()
 
-    def _end(self, *, new_id: int | None = None, failed: str = "") -> None:
+    def _end(self, *, new_id: int | None = None, failed: str | None = None) -> None:
         if self._finished:
             return
         self._finished = True
         self._close_browser()
         if new_id is not None:
             self.done.emit(new_id)
-        else:
+        elif failed is not None:
             self.failed.emit(failed)
+        else:
+            self.abandoned.emit()
         self.deleteLater()
 
 

@@ -1021,6 +1021,7 @@ class MainWindow(QMainWindow):
         self.act_check_again.setEnabled(False)
         checker.done.connect(self._checked_again)
         checker.failed.connect(self._check_failed)
+        checker.abandoned.connect(self._check_over)  # the vault locked: nothing to say
         self.saving_bar.show()
         self.statusBar().showMessage(self.tr("Checking the page again…"))
         try:
@@ -1047,6 +1048,8 @@ class MainWindow(QMainWindow):
 
     def _check_failed(self, reason: str) -> None:
         self._check_over()
+        if not self.session.is_unlocked:
+            return
         messages.error(self, self.tr("Not checked"), self.tr(
             "The page could not be checked again: {reason}").format(reason=reason))
 

@@ -276,6 +276,25 @@ def test_capture_this_page_saves_an_item_with_its_address_and_offers_the_author(
     browser.grab().save("/tmp/s12ui-browser.png")
 
 
+def test_closing_the_browser_keeps_words_typed_about_a_page_if_asked(  # type: ignore[no-untyped-def]
+        qtbot, main: MainWindow, site: str) -> None:
+    browser = open_browser(qtbot, main)
+    load(qtbot, browser, f"{site}/post")
+    item = capture(qtbot, main, browser)
+    dialog = browser.describe_dialog
+    description = dialog.panel.inputs["description"]
+    description.setPlainText("Posted about a pupil")
+    messages.set_next_answer(messages.Button.No)  # "Discard what you typed?" No
+    assert not browser.close()
+    assert browser.isVisible() and dialog.isVisible()
+    messages.set_next_answer(messages.Button.No)
+    assert not main.close()  # quitting waits for the same answer
+    messages.set_next_answer(messages.Button.Yes)
+    assert browser.close()
+    qtbot.waitUntil(lambda: main.browser() is None)
+    assert main.session.capture(item.id).details.description == ""
+
+
 def test_capture_this_thread_takes_the_panel_clicked_and_esc_cancels(  # type: ignore[no-untyped-def]
         qtbot, main: MainWindow, web_server) -> None:
     browser = open_browser(qtbot, main)

@@ -518,12 +518,19 @@ class BrowserWindow(QMainWindow):
     # ------------------------------------------------------------------ closing
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Keep the sign-in if asked, then empty the browser: pages, cookies, memory."""
+        """Keep the sign-in if asked, then empty the browser: pages, cookies, memory.
+
+        Words typed in the describe step and not saved are not thrown away without
+        asking (unless the vault is locking): the window stays open if the person
+        wants to keep them."""
         if not self._closed:
+            if self.describe_dialog is not None:
+                self.describe_dialog.reject()  # asks first if something was typed
+                if self.describe_dialog is not None and self.describe_dialog.isVisible():
+                    event.ignore()
+                    return
             self._keep_sign_in()
             self._closed = True
-            if self.describe_dialog is not None:
-                self.describe_dialog.close()
             self.cancel_pick()
             self.web.close()
         super().closeEvent(event)

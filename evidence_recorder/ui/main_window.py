@@ -1055,8 +1055,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Quitting closes the capture browser too (it empties itself as it closes)."""
-        if self._browser is not None:
-            self._browser.close()
+        if self._browser is not None and not self._browser.close():
+            event.ignore()  # the person kept what they typed about a page
+            return
         super().closeEvent(event)
 
     # ------------------------------------------------------------------ import

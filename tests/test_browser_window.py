@@ -274,6 +274,9 @@ def test_capture_this_page_saves_an_item_with_its_address_and_offers_the_author(
     assert "Comments on the school page" in kind.data()
     assert f"{site}/post" in kind.data(Qt.ItemDataRole.ToolTipRole)
     browser.grab().save("/tmp/s12ui-browser.png")
+    from test_app import _unnamed_controls
+
+    assert _unnamed_controls(browser) == []  # a screen reader can name every control
 
 
 def test_closing_the_browser_keeps_words_typed_about_a_page_if_asked(  # type: ignore[no-untyped-def]
@@ -315,6 +318,20 @@ def test_capture_this_thread_takes_the_panel_clicked_and_esc_cancels(  # type: i
     item = main.session.capture(saved.args[0])
     assert item.web is not None and "thread" in item.web.panel  # the panel clicked, whole
     assert item.web.scroll_height >= 200 * 40
+    browser.describe_dialog.reject()
+
+
+def test_capture_what_i_can_see_keeps_the_screenful(qtbot, main: MainWindow, site: str) -> None:  # type: ignore[no-untyped-def]
+    browser = open_browser(qtbot, main)
+    load(qtbot, browser, f"{site}/post")
+    before = {c.id for c in main.session.captures()}
+    with qtbot.waitSignal(browser.saved, timeout=LONG) as saved:
+        browser.visible_button.click()
+        assert "Capturing what you can see" in browser.busy_bar.label.text()
+    assert saved.args[0] not in before
+    item = main.session.capture(saved.args[0])
+    assert item.web is not None and item.web.full_page_parts == 0
+    assert item.height < 2400  # the screenful, not the 2,400 px page
     browser.describe_dialog.reject()
 
 

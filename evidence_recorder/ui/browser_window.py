@@ -258,6 +258,7 @@ class BrowserWindow(QMainWindow):
         if proxy is not None:
             proxy.installEventFilter(self)
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        view.setAccessibleName(self.tr("The web page"))
 
     # ------------------------------------------------------------------ navigating
 

@@ -694,12 +694,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     <name>BrowserWindow</name>
     <message>
         <location filename="../evidence_recorder/ui/browser_window.py" line="+114"/>
-        <location line="+171"/>
+        <location line="+172"/>
         <source>Capture browser — {app}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-158"/>
+        <location line="-159"/>
         <source>Navigation</source>
         <translation type="unfinished"></translation>
     </message>
@@ -790,7 +790,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+21"/>
+        <source>The web page</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
         <source>That is not a web address. Type one such as www.example.org/page; only addresses starting http:// or https:// open here.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3827,12 +3832,12 @@ the LADO).&lt;/p&gt;
     <message>
         <location line="+12"/>
         <location line="+156"/>
-        <location line="+237"/>
+        <location line="+238"/>
         <source>Not saved</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-390"/>
+        <location line="-391"/>
         <source>Saved. The change is recorded in the audit log.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3943,7 +3948,7 @@ Clear the search box, choose “All sites” or widen the dates to see them all.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+12"/>
         <source>Import pictures</source>
         <translation type="unfinished"></translation>
     </message>

@@ -149,7 +149,7 @@ class BrowserWindow(QMainWindow):
         self.address.setClearButtonEnabled(True)
         self.address.returnPressed.connect(self.go)
         self.address.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.address.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 24)
+        self.address.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 16)
         nav.addWidget(self.address)
         self.go_button = QPushButton(self.tr("Go"))
         self.go_button.setAutoDefault(False)
@@ -207,9 +207,11 @@ class BrowserWindow(QMainWindow):
         sign_in_note.setObjectName("signInNote")
         sign_in_note.setStyleSheet("QLabel#signInNote { color: palette(placeholder-text); }")
         sign_in_note.setBuddy(self.stay_signed_in)
+        sign_in_note.setWordWrap(True)  # on a narrow screen it wraps, never widens the window
+        sign_in_note.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 12)
         self.stay_signed_in.setAccessibleDescription(sign_in_note.text())
         line.addWidget(self.stay_signed_in)
-        line.addWidget(sign_in_note)
+        line.addWidget(sign_in_note, 1)
         captures.addWidget(row)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, captures)
 

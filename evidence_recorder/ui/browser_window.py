@@ -385,6 +385,11 @@ class BrowserWindow(QMainWindow):
         if self._capturing:
             return
         self._picking = True
+        # Chromium draws into a child widget it makes (and may make anew after a page
+        # changes process): the click is caught on the one that is there now.
+        proxy = self.view.focusProxy()
+        if proxy is not None:
+            proxy.installEventFilter(self)
         self.hint_bar.show_hint(self.tr(
             "Now click inside the chat or comments that scroll in their own box: all of it "
             "will be captured, top to bottom. Press Esc to cancel."))

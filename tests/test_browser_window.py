@@ -452,6 +452,31 @@ def test_locking_keeps_the_newest_sign_in_first_when_asked(  # type: ignore[no-u
     assert any(b"theme=dark" in c for c in kept) and any(b"session=abc123" in c for c in kept)
 
 
+def test_the_idle_lock_keeps_counting_activity_with_the_browser_open(  # type: ignore[no-untyped-def]
+        qtbot, main: MainWindow, site: str) -> None:
+    """An application-wide Python event filter (the idle lock's, until now) crashed the
+    whole process as soon as QtWebEngine's objects got events; the idle lock now
+    watches the app's windows once the browser starts, the web page's keys included."""
+    from PySide6.QtTest import QTest
+
+    from evidence_recorder.ui.idle import IdleLock
+
+    idle = IdleLock(1)
+    idle.start()
+    browser = open_browser(qtbot, main)
+    load(qtbot, browser, f"{site}/post")  # crashed here before
+    idle.set_interval_ms(60_000)
+    qtbot.waitUntil(lambda: browser.windowHandle() in idle._watched)  # taken in
+    qtbot.wait(300)
+    before = idle._timer.remainingTime()
+    QTest.keyClick(browser.windowHandle(), Qt.Key.Key_Down)  # a key on the page
+    assert idle._timer.remainingTime() > before  # the count started again
+    later = IdleLock(1)  # made after the browser started: watches windows from the start
+    assert later._per_window
+    idle.deleteLater()
+    later.deleteLater()
+
+
 def test_quitting_closes_the_browser(qtbot, main: MainWindow, site: str) -> None:  # type: ignore[no-untyped-def]
     browser = open_browser(qtbot, main)
     load(qtbot, browser, f"{site}/post")

@@ -31,8 +31,10 @@ CAPTURE_TIMEOUT = 60.0  # loading and capturing together
 
 def _make_web_session(parent: QObject) -> Any:
     from evidence_recorder import web
+    from evidence_recorder.ui import idle
 
     web.prepare()  # raises WebUnavailable (a plain sentence) where it cannot run
+    idle.web_engine_starting()  # no application-wide Python event filter from now on
     return web.WebSession(parent, headless=True, accept_certificate_errors=True)
 
 

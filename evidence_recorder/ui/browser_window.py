@@ -88,8 +88,10 @@ def normalise_address(text: str) -> str | None:
 
 def _make_web_session(parent: QObject) -> Any:
     from evidence_recorder import web
+    from evidence_recorder.ui import idle
 
     web.prepare()  # raises WebUnavailable (a plain sentence) where it cannot run
+    idle.web_engine_starting()  # no application-wide Python event filter from now on
     return web.WebSession(parent)
 
 

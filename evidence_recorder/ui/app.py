@@ -7,6 +7,7 @@ vault, empties every view and returns to the unlock page.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import weakref
 from collections.abc import Sequence
@@ -205,9 +206,20 @@ def app_icon() -> QIcon:
     return icon
 
 
+def _prepare_browser() -> None:
+    """The capture browser's switches, which QtWebEngine reads only before the
+    QApplication exists. Where it cannot run (as root, say), the app still starts and
+    the browser says why when it is opened."""
+    from evidence_recorder import web
+
+    with contextlib.suppress(web.WebUnavailable):
+        web.prepare()
+
+
 def main(vault_dir: Path, argv: Sequence[str] | None = None,
          kdf: KdfParams | None = None, bundle: Path | None = None) -> int:
     disable_core_dumps()
+    _prepare_browser()
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("EvidenceRecorder")

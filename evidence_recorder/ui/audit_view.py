@@ -71,6 +71,8 @@ ACTION_LABELS = {
                                               "Found older than last seen on this computer"),
     "vault.history_accepted": QT_TRANSLATE_NOOP("AuditModel", "Older copy kept on purpose"),
     "vault.restored": QT_TRANSLATE_NOOP("AuditModel", "Restored from a backup"),
+    "browser.signin_kept": QT_TRANSLATE_NOOP("AuditModel", "Browser sign-in kept"),
+    "browser.signin_forgotten": QT_TRANSLATE_NOOP("AuditModel", "Browser sign-in forgotten"),
 }
 
 # What an incident's details are called, lower case for a sentence; a capture's
@@ -191,6 +193,10 @@ class _Sentences:
                                                 "seen on this computer"),
             "vault.history_accepted": lambda: _tr("The older copy was kept on purpose"),
             "vault.restored": lambda: _tr("Vault restored from a backup"),
+            "browser.signin_kept": lambda: _tr("The capture browser's sign-in was kept in the "
+                                               "vault"),
+            "browser.signin_forgotten": lambda: _tr("The capture browser's sign-in was "
+                                                    "forgotten"),
         }.get(e.action)
         if maker is not None:
             try:

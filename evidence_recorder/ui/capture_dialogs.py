@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -38,7 +38,11 @@ class DescribeDialog(QDialog):
     """
 
     def __init__(self, session: VaultSession, capture: Capture, parent: QWidget | None,
-                 *, also: Sequence[int] = ()) -> None:
+                 *, also: Sequence[int] = (), suggestions: dict[str, str] | None = None,
+                 notes: Sequence[str] = ()) -> None:
+        """``suggestions`` (a web page's author and @handle, from its metadata) are
+        offered beside their fields, never filled in; ``notes`` say how a page capture
+        went ("the page kept loading more posts…")."""
         super().__init__(parent)
         self.session = session
         self.capture = capture
@@ -51,6 +55,15 @@ class DescribeDialog(QDialog):
                 "Your {count} pictures are saved, each with its time and fingerprint. Say what "
                 "they show, then press Save: what you write is added to all {count}, and you can "
                 "change each one later. The first one is shown.").format(count=count))
+        elif capture.web is not None:
+            self.setWindowTitle(self.tr("Describe this web page"))
+            saved = QLabel(self.tr(
+                "The page is saved, with its address, its time and its fingerprints: "
+                "“{title}”, {address}. Add what you know about it now (you can also do it "
+                "later), then press Save.").format(
+                    title=capture.title or capture.web.title or self.tr("no title"),
+                    address=capture.web.final_url))
+            saved.setTextFormat(Qt.TextFormat.PlainText)  # a page's title is the page's words
         else:
             self.setWindowTitle(self.tr("Describe this capture"))
             saved = QLabel(self.tr("Your capture is saved, with its time and fingerprint. Add "
@@ -59,6 +72,12 @@ class DescribeDialog(QDialog):
         saved.setWordWrap(True)
         saved.setAccessibleName(self.tr("Capture saved"))
         outer.addWidget(saved)
+        if notes:
+            self.notes = QLabel("\n".join(notes))
+            self.notes.setTextFormat(Qt.TextFormat.PlainText)
+            self.notes.setWordWrap(True)
+            self.notes.setAccessibleName(self.tr("How the capture went"))
+            outer.addWidget(self.notes)
         layout = QHBoxLayout()
         outer.addLayout(layout, 1)  # the picture and form take the height, not the label
         splitter = QSplitter()
@@ -66,6 +85,8 @@ class DescribeDialog(QDialog):
         self.view.set_image(session.original(capture.id))
         self.panel = DescribePanel()
         self.panel.set_capture(capture, session.incidents())
+        if suggestions:
+            self.panel.offer_suggestions(suggestions)
         splitter.addWidget(self.view)
         splitter.addWidget(self.panel)
         # The form takes the larger share, so that it has room for its two columns.

@@ -55,6 +55,7 @@ from evidence_recorder.ui.describe_fields import (
     _Mark,
     _plain,
     _Spec,
+    _Suggestion,
     _TextBox,
     _tr,
 )
@@ -107,6 +108,7 @@ class DescribePanel(QWidget):
         self.inputs: dict[str, QWidget] = {}
         self.labels: dict[str, QLabel] = {}
         self._rows: dict[str, _FieldRow] = {}
+        self.suggestions: dict[str, _Suggestion] = {}  # offered, not yet taken
 
         self.time_label = QLabel(_tr(_NO_CAPTURE))
         self.time_label.setWordWrap(True)
@@ -339,6 +341,7 @@ class DescribePanel(QWidget):
             for row in self._rows.values():
                 row.note.setVisible(False)
             self._guessed_site = None
+            self._drop_suggestions()
             self.set_incidents(incidents, capture.incident_id)
             self._loaded_incident = capture.incident_id
             self.time_label.setText(capture_time_text(capture))
@@ -401,6 +404,39 @@ class DescribePanel(QWidget):
         self._guessed_site = None
         self._show_handle()
 
+    def offer_suggestions(self, suggestions: dict[str, str]) -> None:
+        """Offer what a captured page's metadata names (``author``, ``handle``) below
+        those fields, each taken with one click. Nothing is written into a field, or
+        saved, unless the person takes it: a page can name the wrong person."""
+        self._drop_suggestions()
+        for name in ("author", "handle"):
+            value = " ".join(suggestions.get(name, "").split())
+            if name == "handle":
+                value = handle_text(value)
+            if not value or self._value(name) == value:
+                continue
+            offer = _Suggestion(value, self._rows[name])
+            offer.taken.connect(lambda taken, field=name: self._take_suggestion(field, taken))
+            self._rows[name].column.addWidget(offer)
+            self.suggestions[name] = offer
+        self._relayout.start()
+
+    def _take_suggestion(self, name: str, value: str) -> None:
+        field = self.inputs[name]
+        assert isinstance(field, QLineEdit)
+        field.setText(value)  # as if typed: it counts as the person's change, and is saved
+        offer = self.suggestions.pop(name, None)
+        if offer is not None:
+            offer.hide()
+            offer.deleteLater()
+        self._relayout.start()
+
+    def _drop_suggestions(self) -> None:
+        for offer in self.suggestions.values():
+            offer.hide()
+            offer.deleteLater()
+        self.suggestions.clear()
+
     def missing_important(self) -> list[str]:
         """The important fields (``IMPORTANT_DETAILS``) that are still empty."""
         return [name for name in IMPORTANT_DETAILS if not self._value(name)]
@@ -423,6 +459,7 @@ class DescribePanel(QWidget):
             self._loaded = CaptureDetails().as_dict()
             self._loaded_incident = None
             self._guessed_site = None
+            self._drop_suggestions()
             self.time_label.setText(_tr(_NO_CAPTURE))
         finally:
             self._loading = False

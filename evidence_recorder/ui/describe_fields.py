@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -162,6 +163,7 @@ class _FieldRow(QWidget):
         column.addWidget(field)
         column.addWidget(self.help)
         column.addWidget(self.note)
+        self.column = column  # a suggestion to take (see DescribePanel.offer_suggestions)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(4)
@@ -176,3 +178,28 @@ class _FieldRow(QWidget):
 
     def is_marked(self) -> bool:
         return self.mark.marked
+
+
+class _Suggestion(QWidget):
+    """What a captured page's own metadata names for a field, offered below it with a
+    button to take it: it goes into the field only when the person presses the button."""
+
+    taken = Signal(str)
+
+    def __init__(self, value: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.value = value
+        self.label = QLabel(self)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # words from a web page
+        self.label.setWordWrap(True)
+        self.label.setText(QCoreApplication.translate(
+            "DescribePanel", "The page names “{value}”.").format(value=value))
+        self.button = QPushButton(QCoreApplication.translate("DescribePanel", "Use this"), self)
+        self.button.setAutoDefault(False)
+        self.button.setAccessibleName(QCoreApplication.translate(
+            "DescribePanel", "Use “{value}”, as the page names it").format(value=value))
+        self.button.clicked.connect(lambda: self.taken.emit(self.value))
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.button)

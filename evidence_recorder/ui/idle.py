@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+import weakref
 from collections.abc import Callable
 
 from PySide6.QtCore import (
@@ -21,6 +22,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
+from PySide6.QtGui import QGuiApplication, QWindow
 from PySide6.QtWidgets import QApplication
 
 _ACTIVITY = {
@@ -29,8 +31,31 @@ _ACTIVITY = {
 }
 
 
+_idle_locks: weakref.WeakSet[IdleLock] = weakref.WeakSet()
+_web_engine_started = False
+
+
+def web_engine_starting() -> None:
+    """The capture browser (QtWebEngine) is about to start in this process.
+
+    An event filter written in Python on the whole application crashes the process
+    (a segmentation fault in PySide 6.11) once QtWebEngine's objects get events, so
+    from now on every :class:`IdleLock` watches our windows instead (see there).
+    """
+    global _web_engine_started
+    _web_engine_started = True
+    for lock in list(_idle_locks):
+        lock.watch_windows()
+
+
 class IdleLock(QObject):
-    """Emits ``idle`` after ``minutes`` without keyboard or mouse activity in the app."""
+    """Emits ``idle`` after ``minutes`` without keyboard or mouse activity in the app.
+
+    It watches the whole application (an application event filter) until the capture
+    browser first starts; from then on it watches each of the app's windows (their
+    ``QWindow``, which sees every key and click in the window, the web page's too),
+    taking in each window as it gets the focus. See :func:`web_engine_starting`.
+    """
 
     idle = Signal()
 
@@ -40,10 +65,52 @@ class IdleLock(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.idle)
         self._enabled = enabled
+        self._per_window = False
+        self._watched: weakref.WeakSet[QWindow] = weakref.WeakSet()
         self.set_minutes(minutes)
+        _idle_locks.add(self)
+        if _web_engine_started:
+            self.watch_windows()
+            return
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
+
+    def watch_windows(self) -> None:
+        """Watch each window of the app rather than the application (see the class)."""
+        if self._per_window:
+            return
+        self._per_window = True
+        app = QApplication.instance()
+        if not isinstance(app, QGuiApplication):
+            return
+        app.removeEventFilter(self)
+        app.focusWindowChanged.connect(self._window_focused)
+        # Windows opened later (the browser's own among them) are taken in as they get
+        # the focus, and by a look every second for those that never do.
+        self._sweep = QTimer(self)
+        self._sweep.setInterval(1000)
+        self._sweep.timeout.connect(self._watch_new_windows)
+        self._sweep.start()
+        self._watch_new_windows()
+
+    def _watch_new_windows(self) -> None:
+        watched = self._watched
+        for window in QGuiApplication.topLevelWindows():
+            if window not in watched:
+                window.installEventFilter(self)
+                watched.add(window)
+
+    def _window_focused(self, window: QWindow | None) -> None:
+        if window is not None:
+            if window not in self._watched:
+                window.installEventFilter(self)
+                self._watched.add(window)
+            self._activity()
+
+    def _activity(self) -> None:
+        if self._timer.isActive():
+            self._timer.start()  # activity: start counting again
 
     def set_minutes(self, minutes: int) -> None:
         self.set_interval_ms(max(1, minutes) * 60_000)
@@ -69,8 +136,8 @@ class IdleLock(QObject):
         return self._timer.isActive()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in _ACTIVITY and self._timer.isActive():
-            self._timer.start()  # activity: start counting again
+        if event.type() in _ACTIVITY:
+            self._activity()
         return False
 
 

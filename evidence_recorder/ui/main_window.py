@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, QModelIndex, QPoint, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -72,12 +72,20 @@ from evidence_recorder.ui.history import (
 from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.imageview import ImageView
 from evidence_recorder.ui.models import CaptureFilterProxy, CaptureTableModel, IncidentListModel
+from evidence_recorder.ui.plain import make_plain
 from evidence_recorder.ui.session import VaultSession
 from evidence_recorder.ui.settings_dialog import SettingsDialog
 from evidence_recorder.ui.tasks import run_task
-from evidence_recorder.ui.wording import day_format
+from evidence_recorder.ui.wording import (
+    check_result_text,
+    check_summary,
+    day_format,
+    web_facts_text,
+)
 
 if TYPE_CHECKING:
+    from evidence_recorder.ui.browser_check import PageChecker
+    from evidence_recorder.ui.browser_window import BrowserWindow
     from evidence_recorder.ui.session import ImportOutcome, VerifyReport
 
 # Captures an incident shows at once when opened; a larger one loads the rest behind.
@@ -131,6 +139,8 @@ class MainWindow(QMainWindow):
         self._keeping_capture: int | None = None
         self._columns_fitted = False  # the timeline's columns were sized for this incident
         self._reload_generation = 0  # a background read for an older reload is dropped
+        self._browser: BrowserWindow | None = None  # the capture browser, one at a time
+        self._checker: PageChecker | None = None  # a "Check again" under way
         session.annotations_changed.connect(self.capture_model.forget_thumbnail)
         session.captures_changed.connect(self.reload_captures)
         session.incidents_changed.connect(self.reload_incidents)
@@ -164,6 +174,13 @@ class MainWindow(QMainWindow):
             self.tr("Capture a &window…"), lambda: self.capture("window", delay=delay()),
             "Ctrl+Shift+W", self.tr("Click the window you want during the countdown; it alone is "
                                     "kept"))
+        self.act_web = self._action(
+            self.tr("Web &page…"), self.open_browser, "Ctrl+Shift+B",
+            self.tr("Open the capture browser: keep a whole web page with its address"))
+        self.act_check_again = self._action(
+            self.tr("Check &again"), self.check_again, None,
+            self.tr("Visit this web page's address again and record what it shows now"))
+        self.act_check_again.setEnabled(False)
         self.act_import = self._action(self.tr("&Import pictures…"), self.import_dialog, "Ctrl+I",
                                        self.tr("Add phone screenshots or other pictures"))
         self.act_annotate = self._action(self.tr("&Highlight and redact…"), self.annotate, "Ctrl+E",
@@ -235,14 +252,16 @@ class MainWindow(QMainWindow):
         file_menu.addMenu(self.monitor_menu)
         file_menu.addMenu(self.delay_menu)
         file_menu.addSeparator()
+        file_menu.addAction(self.act_web)
+        file_menu.addSeparator()
         file_menu.addAction(self.act_import)
         file_menu.addSeparator()
         file_menu.addAction(self.act_stop)
         file_menu.addSeparator()
         file_menu.addActions([self.act_lock, self.act_quit])
         edit_menu = menu.addMenu(self.tr("&Evidence"))
-        edit_menu.addActions([self.act_annotate, self.act_export, self.act_move,
-                              self.act_delete, self.act_search])
+        edit_menu.addActions([self.act_annotate, self.act_check_again, self.act_export,
+                              self.act_move, self.act_delete, self.act_search])
         edit_menu.addSeparator()
         edit_menu.addActions([self.act_new_incident, self.act_rename_incident,
                               self.act_describe_incident])
@@ -275,6 +294,7 @@ class MainWindow(QMainWindow):
         self.act_screen.setIconText(self.tr("Whole screen"))
         self.act_region.setIconText(self.tr("Region"))
         self.act_window.setIconText(self.tr("Window"))
+        self.act_web.setIconText(self.tr("Web page"))
         bar = self.addToolBar(self.tr("Main"))
         bar.setObjectName("mainToolbar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -283,6 +303,7 @@ class MainWindow(QMainWindow):
                                    self.monitor_menu))
         bar.addAction(self.act_region)
         bar.addAction(self.act_window)
+        bar.addAction(self.act_web)
         bar.addWidget(_menu_button(self.tr("Delay"), self.tr("Capture delay"), self.delay_menu))
         bar.addAction(self.act_import)
         bar.addSeparator()
@@ -430,6 +451,13 @@ class MainWindow(QMainWindow):
         detail_split.addWidget(self.details)
         detail_split.setStretchFactor(0, 2)
         detail_split.setStretchFactor(1, 3)
+        self.web_facts = QLabel()
+        make_plain(self.web_facts)  # a page's title and address are the page's words
+        self.web_facts.setWordWrap(True)
+        self.web_facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.web_facts.setAccessibleName(self.tr("About this web page"))
+        self.web_facts.setVisible(False)
+        right_layout.addWidget(self.web_facts)
         right_layout.addWidget(detail_split)
 
         self.splitter = QSplitter()
@@ -526,8 +554,12 @@ class MainWindow(QMainWindow):
             self.incident_view.setCurrentIndex(index)  # loads its captures once
 
     def forget(self) -> None:
-        """Drop everything decrypted: called when the vault locks."""
+        """Drop everything decrypted: called when the vault locks (the capture browser
+        closes itself then, see :class:`BrowserWindow`)."""
         self._current_capture = None
+        self.web_facts.clear()
+        self.web_facts.setVisible(False)
+        self.act_check_again.setEnabled(False)
         self.history_banner.show_warning(None)
         self.last_opened.clear()
         self.capture_model.clear()
@@ -622,7 +654,7 @@ class MainWindow(QMainWindow):
         self._roll_date_filter()
         self._keeping_capture = keep
         try:
-            self.capture_model.set_captures(captures)
+            self.capture_model.set_captures(captures, self.session.checks_by_item(captures))
             self.empty_hint.setVisible(not captures)
             if not self._columns_fitted and captures:
                 # once per incident opened; after that the person's widths stay
@@ -672,6 +704,9 @@ class MainWindow(QMainWindow):
     def _show_capture(self, capture_id: int | None) -> None:
         self._current_capture = capture_id
         self._reset_preview_bar()
+        self.web_facts.clear()
+        self.web_facts.setVisible(False)
+        self.act_check_again.setEnabled(False)
         if capture_id is None or not self.session.is_unlocked:
             self.viewer.clear()
             self.details.clear()
@@ -681,7 +716,21 @@ class MainWindow(QMainWindow):
             self._show_covered(capture_id)
         else:
             self.viewer.set_image(self.session.original(capture_id))
-        self.details.set_capture(self.session.capture(capture_id), self.session.incidents())
+        capture = self.session.capture(capture_id)
+        self.details.set_capture(capture, self.session.incidents())
+        if capture.web is not None:
+            self._show_web_facts(capture)
+
+    def _show_web_facts(self, capture: Capture) -> None:
+        """A web page's title and address above its details, and what later checks found:
+        "Captured on …, gone by …"."""
+        lines = [web_facts_text(capture)]
+        summary = check_summary(capture, self.session.later_checks(capture.id), full=True)
+        if summary:
+            lines.append(summary)
+        self.web_facts.setText("\n".join(lines))
+        self.web_facts.setVisible(True)
+        self.act_check_again.setEnabled(self._checker is None)
 
     def _reset_preview_bar(self) -> None:
         was = self.show_original_button.blockSignals(True)
@@ -799,7 +848,8 @@ class MainWindow(QMainWindow):
 
     def _capture_menu(self, view: QAbstractItemView, pos: QPoint) -> None:
         menu = QMenu(self)
-        menu.addActions([self.act_annotate, self.act_move, self.act_export, self.act_delete])
+        menu.addActions([self.act_annotate, self.act_check_again, self.act_move,
+                         self.act_export, self.act_delete])
         menu.exec(view.viewport().mapToGlobal(pos))
         menu.deleteLater()
 
@@ -911,6 +961,104 @@ class MainWindow(QMainWindow):
         dialog.deleteLater()
         if self._current_capture in capture_ids and self.session.is_unlocked:
             self._show_capture(self._current_capture)  # what was written there, in the pane
+
+    # ------------------------------------------------------------------ web pages
+
+    def open_browser(self) -> BrowserWindow | None:
+        """The capture browser: one window at a time, brought to the front if open."""
+        if not self.session.is_unlocked:
+            return None
+        if self._browser is not None:
+            self._browser.show()
+            self._browser.raise_()
+            self._browser.activateWindow()
+            return self._browser
+        from evidence_recorder.ui.browser_window import BrowserWindow
+
+        try:
+            browser = BrowserWindow(self.session, self.act_stop, self.current_incident_id)
+        except EvidenceError as exc:
+            messages.error(self, self.tr("The capture browser cannot open"), error_text(exc))
+            return None
+        browser.saved.connect(self._web_page_saved)
+        browser.destroyed.connect(lambda _obj=None: self._browser_gone(browser))
+        self._browser = browser
+        browser.show()
+        browser.raise_()
+        return browser
+
+    def browser(self) -> BrowserWindow | None:
+        """The capture browser if it is open."""
+        return self._browser
+
+    def _browser_gone(self, browser: object) -> None:
+        if self._browser is browser:
+            self._browser = None
+
+    def _web_page_saved(self, capture_id: int) -> None:
+        if self.session.is_unlocked:
+            self.select_capture(capture_id)
+
+    def check_again(self) -> None:
+        """Visit the chosen web page's address again, out of sight, keep what it shows
+        as a new linked capture, and say plainly what was found."""
+        capture_id = self._current_capture
+        if capture_id is None or not self.session.is_unlocked or self._checker is not None:
+            return
+        capture = self.session.capture(capture_id)
+        if capture.web is None:
+            messages.info(self, self.tr("Not a web page"), self.tr(
+                "Only a page captured with the capture browser can be checked again."))
+            return
+        from evidence_recorder.ui.browser_check import PageChecker
+
+        try:
+            checker = PageChecker(self.session, capture, parent=self)
+        except EvidenceError as exc:
+            messages.error(self, self.tr("Not checked"), error_text(exc))
+            return
+        self._checker = checker
+        self.act_check_again.setEnabled(False)
+        checker.done.connect(self._checked_again)
+        checker.failed.connect(self._check_failed)
+        checker.abandoned.connect(self._check_over)  # the vault locked: nothing to say
+        self.saving_bar.show()
+        self.statusBar().showMessage(self.tr("Checking the page again…"))
+        try:
+            checker.start()
+        except EvidenceError as exc:
+            checker.deleteLater()
+            self._check_failed(error_text(exc))
+
+    def _check_over(self) -> None:
+        self._checker = None
+        if not self.session.is_saving():
+            self.saving_bar.hide()
+        self.statusBar().clearMessage()
+        if self.session.is_unlocked and self._current_capture is not None:
+            self._show_capture(self._current_capture)  # "gone by …" in the details now
+
+    def _checked_again(self, new_id: int) -> None:
+        self._check_over()
+        if not self.session.is_unlocked:
+            return
+        web = self.session.capture(new_id).web
+        messages.info(self, self.tr("Checked again"),
+                      check_result_text(web) if web is not None else "")
+
+    def _check_failed(self, reason: str) -> None:
+        self._check_over()
+        if not self.session.is_unlocked:
+            return
+        messages.error(self, self.tr("Not checked"), self.tr(
+            "The page could not be checked again: {reason}").format(reason=reason))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Quitting closes the capture browser too (it empties itself as it closes)."""
+        if self._browser is not None and not self._browser.close():
+            event.ignore()  # the person kept what they typed about a page
+            return
+        super().closeEvent(event)
 
     # ------------------------------------------------------------------ import
 

@@ -57,7 +57,9 @@ from evidence_recorder.ui.wording import (
     _Row,
     _row_for,
     captured_tooltip,
+    check_summary,
     utc_sort_key,
+    web_facts_text,
 )
 
 ThumbnailLoader = Callable[[int], bytes]
@@ -152,6 +154,7 @@ class CaptureTableModel(QAbstractTableModel):
                  max_in_flight: int = 2, max_queued: int = 64) -> None:
         super().__init__(parent)
         self._captures: list[Capture] = []
+        self._checks: dict[int, list[Capture]] = {}
         self._time_keys: list[str] = []
         self._rows: list[_Row | None] = []
         self._row_by_id: dict[int, int] = {}
@@ -183,14 +186,17 @@ class CaptureTableModel(QAbstractTableModel):
 
     # ------------------------------------------------------------------ contents
 
-    def set_captures(self, captures: Sequence[Capture]) -> None:
+    def set_captures(self, captures: Sequence[Capture],
+                     checks: dict[int, list[Capture]] | None = None) -> None:
         """Show these captures, keeping the thumbnails of any already shown.
 
         A capture's thumbnail never changes (the original is never altered), so a reload
         after an edit need not decrypt what is on screen again. ``clear()`` and
-        ``set_thumbnail_loader()`` are what drop them.
+        ``set_thumbnail_loader()`` are what drop them. ``checks`` are the later checks
+        of web pages ("Check again"), by item: their rows say "gone by …" and the like.
         """
         self.beginResetModel()
+        self._checks = dict(checks or {})
         keep = {c.id for c in captures}
         for capture_id in [i for i in self._cache if i not in keep]:
             del self._cache[capture_id]
@@ -212,6 +218,7 @@ class CaptureTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._forget_thumbnails()
         self._captures = []
+        self._checks = {}
         self._time_keys = []
         self._rows = []
         self._row_by_id = {}
@@ -222,6 +229,10 @@ class CaptureTableModel(QAbstractTableModel):
 
     def capture_at(self, row: int) -> Capture:
         return self._captures[row]
+
+    def checks_of(self, capture_id: int) -> list[Capture]:
+        """The later checks of a web page shown here (see :meth:`set_captures`)."""
+        return list(self._checks.get(capture_id, ()))
 
     def row_of(self, capture_id: int) -> int | None:
         return self._row_by_id.get(capture_id)
@@ -276,7 +287,9 @@ class CaptureTableModel(QAbstractTableModel):
     def _row(self, row: int) -> _Row:
         cached = self._rows[row]
         if cached is None:
-            cached = _row_for(self._captures[row], self._time_keys[row], self._today)
+            capture = self._captures[row]
+            cached = _row_for(capture, self._time_keys[row], self._today,
+                              self._checks.get(capture.id))
             self._rows[row] = cached
         return cached
 
@@ -407,11 +420,15 @@ class CaptureTableModel(QAbstractTableModel):
         capture = self._captures[row]
         d = capture.details
         if column == Column.CAPTURED:
+            time = captured_tooltip(capture)
+            if capture.id in self._checks:
+                time += "\n" + check_summary(capture, self._checks[capture.id], full=True)
             if self.is_covered(row):  # the small thumbnail's badge has no room for words
                 return self.tr("{badge}: what you covered is hidden on this picture.\n{time}"
-                               ).format(badge=self.tr(COVERED_BADGE),
-                                        time=captured_tooltip(capture))
-            return captured_tooltip(capture)
+                               ).format(badge=self.tr(COVERED_BADGE), time=time)
+            return time
+        if column == Column.KIND and capture.web is not None:
+            return web_facts_text(capture)
         if column == Column.AUTHOR:
             parts = [_author_text(capture), d.profile_url.strip(),
                      self.tr("User number {number}").format(number=d.author_id.strip())

@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # imported where used: none of these is needed to show the st
     from evidence_recorder.core.gather import recorder
     from evidence_recorder.core.gather.capture import Grab
     from evidence_recorder.core.gather.recorder import ImportOutcome as ImportOutcome
+    from evidence_recorder.core.gather.webpage import PageRecord as PageRecord
     from evidence_recorder.core.vault.anchor import HistoryWarning as HistoryWarning
     from evidence_recorder.core.vault.keyfile import KdfParams as KdfParams
     from evidence_recorder.core.vault.received import ReceivedBundle as ReceivedBundle
@@ -64,6 +65,7 @@ COVERED_THUMBNAILS_KEPT = 400
 
 class VaultSession(QObject):
     unlocked = Signal()
+    locking = Signal()  # the vault is about to close: last writes (browser sign-in) now
     locked = Signal()
     captures_changed = Signal()
     incidents_changed = Signal()
@@ -198,6 +200,7 @@ class VaultSession(QObject):
         with self._saves:  # quitting: the save in progress finishes first
             self._saves.wait_for(lambda: self._saves_running == 0)
         self._changing_keys = self._lock_when_keys_changed = self._lock_when_saved = False
+        self.locking.emit()
         vault, self._vault = self._vault, None
         self._forget_covered()
         vault.close(how=how)
@@ -261,6 +264,48 @@ class VaultSession(QObject):
 
     def annotations(self, capture_id: int) -> dict[str, Any] | None:
         return self.vault.annotations(capture_id)
+
+    # ------------------------------------------------------------------ web pages
+
+    def first_web_details(self, record: PageRecord) -> CaptureDetails:
+        """What a captured page fills in by itself: the site guessed from its address,
+        and the address."""
+        from evidence_recorder.core.gather import web
+
+        return web.first_details(record)
+
+    def web_suggestions(self, record: PageRecord) -> dict[str, str]:
+        """The author and @handle the page's own metadata names ({} when none): offered
+        to the person, never written without their say."""
+        from evidence_recorder.core.gather import web
+
+        return {name: value for name, value in web.suggestions(record).items() if value}
+
+    def later_checks(self, capture_id: int) -> list[Capture]:
+        """The later checks of a web item ("Check again"), oldest first."""
+        from evidence_recorder.core.gather import web
+
+        return web.checks_of(self.vault, capture_id)
+
+    def checks_by_item(self, captures: Sequence[Capture]) -> dict[int, list[Capture]]:
+        """:meth:`later_checks` of the web pages among ``captures`` that have any (one
+        pass over the vault, and none at all when no web page is among them)."""
+        shown = {c.id for c in captures if c.web is not None}
+        if not shown:
+            return {}
+        from evidence_recorder.core.gather import web
+
+        return {item: checks for item, checks in web.checks_by_original(self.vault).items()
+                if item in shown}
+
+    def browser_cookies(self) -> list[bytes] | None:
+        """The capture browser's sign-in kept in the vault ("Stay signed in"), or None."""
+        return self.vault.browser_cookies()
+
+    def keep_browser_cookies(self, cookies: Sequence[bytes] | None) -> None:
+        """Keep the browser's cookies in the vault only (None forgets them); audited as
+        a sign-in kept or forgotten, never with the cookies themselves."""
+        self.vault.keep_browser_cookies(cookies)
 
     # ------------------------------------------------------------------ covered copies
 
@@ -351,13 +396,33 @@ class VaultSession(QObject):
         """
         from evidence_recorder.core.gather import recorder
 
+        self._save_in_background(
+            lambda vault: recorder.save_grab(vault, grab, details, incident_id),
+            on_done, on_failure)
+
+    def save_web_page(self, record: PageRecord, details: CaptureDetails | None = None,
+                      recheck_of: int | None = None, *, incident_id: int | None = None,
+                      on_done: Callable[[int], None],
+                      on_failure: Callable[[EvidenceError], None]) -> None:
+        """Save a captured web page as one item (pictures, archive, WARC, certificate) in
+        the background, like :meth:`save_grab`: a lock waits for it. ``recheck_of`` links
+        it to the item it checked again. ``on_done`` gets the new item's id."""
+        from evidence_recorder.core.gather import web
+
+        self._save_in_background(
+            lambda vault: web.save_page(vault, record, details, incident_id, recheck_of),
+            on_done, on_failure)
+
+    def _save_in_background(self, save: Callable[[Vault], int],
+                            on_done: Callable[[int], None],
+                            on_failure: Callable[[EvidenceError], None]) -> None:
         vault = self.vault
         with self._saves:
             self._saves_running += 1
 
         def job(_progress: Progress) -> int:
             try:
-                return recorder.save_grab(vault, grab, details, incident_id)
+                return save(vault)
             finally:
                 with self._saves:
                     self._saves_running -= 1

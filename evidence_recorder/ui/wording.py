@@ -20,6 +20,8 @@ from evidence_recorder.core.model import (
     Capture,
     CaptureDetails,
     CaptureKind,
+    PageState,
+    WebSource,
     handle_text,
 )
 from evidence_recorder.ui.i18n import category_text
@@ -32,6 +34,7 @@ KIND_LABELS: dict[CaptureKind, str] = {
     CaptureKind.REGION: QT_TRANSLATE_NOOP("CaptureKind", "Part of the screen"),
     CaptureKind.WINDOW: QT_TRANSLATE_NOOP("CaptureKind", "One window"),
     CaptureKind.IMPORT: QT_TRANSLATE_NOOP("CaptureKind", "Imported file"),
+    CaptureKind.WEB: QT_TRANSLATE_NOOP("CaptureKind", "Web page"),
 }
 
 
@@ -248,25 +251,188 @@ def _search_text(details: CaptureDetails, field: fields.Field, category: str) ->
     return str(getattr(details, field.name))
 
 
-def _row_for(capture: Capture, time_key: str, today: date) -> _Row:
+def _row_for(capture: Capture, time_key: str, today: date,
+             checks: list[Capture] | None = None) -> _Row:
     d = capture.details
     local = local_captured_at(capture)
     category = category_label(d.category)
+    captured = format_short(local)
+    status = check_status(checks, local) if checks else ""
+    if status:  # a second line: the row has room for it beside the thumbnail
+        captured = f"{captured}\n{status}"
     display = (
-        format_short(local),
+        captured,
         _one_line(d.posted_at, 60),
         d.site,
         _one_line(_author_text(capture), 80),
         category,
-        kind_label(capture.kind),
+        web_kind_text(capture) if capture.web is not None else kind_label(capture.kind),
         _one_line(d.description, _SHORT_DESCRIPTION),
     )
     sort = (time_key, *(text.casefold() for text in display[1:]))
     caption = QCoreApplication.translate("CaptureTableModel", "{site} · {time}").format(
         site=d.site or QCoreApplication.translate("CaptureTableModel", "Unknown site"),
         time=format_caption_time(local, today))
-    haystack = "\n".join(_search_text(d, field, category) for field in fields.FIELDS).casefold()
+    haystack = "\n".join(_search_text(d, field, category) for field in fields.FIELDS)
+    if capture.web is not None:  # a page is found by its title and address too
+        haystack += "\n" + "\n".join((capture.title, capture.web.final_url))
+    haystack = haystack.casefold()
     return _Row(display, sort, caption, local.date(), haystack)
+
+
+# ---------------------------------------------------------------------- web pages
+# What a web item's later checks ("Check again") found, said no stronger than they
+# found it: "gone" only when a check found the post gone (404, 410, the site's own
+# "content isn't available"); a sign-in page or no answer is said as such, since
+# neither shows that the post was removed.
+
+
+def latest_finding(checks: list[Capture]) -> tuple[str, Capture] | None:
+    """What the newest check found, and the check to date it by: for a page still gone,
+    the first of the checks in a row that found it gone (it was gone *by* then)."""
+    found = [c for c in checks if c.web is not None]
+    if not found:
+        return None
+    last = found[-1]
+    assert last.web is not None
+    state = last.web.page_state
+    if state == PageState.GONE.value:
+        first = last
+        for check in reversed(found):
+            if check.web is None or check.web.page_state != PageState.GONE.value:
+                break
+            first = check
+        return state, first
+    return state, last
+
+
+def _summary_templates() -> dict[str, str]:
+    translate = QCoreApplication.translate
+    return {
+        PageState.GONE.value: translate("WebCheck", "Captured on {first}, gone by {then}"),
+        PageState.AVAILABLE.value: translate("WebCheck",
+                                             "Captured on {first}, still there on {then}"),
+        PageState.LOGIN_WALL.value: translate(
+            "WebCheck", "Captured on {first}; on {then} the site showed a sign-in page "
+                        "instead"),
+        PageState.UNREACHABLE.value: translate(
+            "WebCheck", "Captured on {first}; on {then} the page could not be reached"),
+        "": translate("WebCheck", "Captured on {first}; checked again on {then}"),
+    }
+
+
+def _status_templates() -> dict[str, str]:
+    translate = QCoreApplication.translate
+    return {
+        PageState.GONE.value: translate("WebCheck", "gone by {then}"),
+        PageState.AVAILABLE.value: translate("WebCheck", "still there on {then}"),
+        PageState.LOGIN_WALL.value: translate("WebCheck", "a sign-in page on {then}"),
+        PageState.UNREACHABLE.value: translate("WebCheck", "not reached on {then}"),
+        "": translate("WebCheck", "checked again on {then}"),
+    }
+
+
+def check_summary(capture: Capture, checks: list[Capture], *, full: bool = False) -> str:
+    """``Captured on 25 Nov 2026, gone by 3 Dec 2026`` ("" with no later check).
+
+    ``full`` gives the times as well, and the reason the check gave (the item's details);
+    the short form is for the timeline."""
+    finding = latest_finding(checks)
+    if finding is None:
+        return ""
+    state, check = finding
+
+    def when(item: Capture) -> str:
+        local = local_captured_at(item)
+        return format_moment(local) if full else format_day(local)
+
+    templates = _summary_templates()
+    text = templates.get(state, templates[""]).format(first=when(capture), then=when(check))
+    reason = check.web.page_state_reason if check.web is not None else ""
+    if full and reason:
+        text = QCoreApplication.translate("WebCheck", "{summary} ({reason}).").format(
+            summary=text, reason=reason)
+    elif full:
+        text += "."
+    return text
+
+
+def check_status(checks: list[Capture], since: datetime | None = None) -> str:
+    """The timeline's few words under the capture time: ``gone by 3 Dec 2026`` (without
+    the year when it is the year of ``since``, the capture's own time)."""
+    finding = latest_finding(checks)
+    if finding is None:
+        return ""
+    state, check = finding
+    local = local_captured_at(check)
+    then = _locale_times().day(local, since is None or since.year != local.year)
+    templates = _status_templates()
+    return templates.get(state, templates[""]).format(then=then)
+
+
+def check_result_text(web: WebSource) -> str:
+    """What to tell the person once a "Check again" is saved, in one or two sentences."""
+    translate = QCoreApplication.translate
+    reason = web.page_state_reason
+    if web.page_state == PageState.GONE.value:
+        head = (translate("WebCheck", "The post is gone: {reason}.").format(reason=reason)
+                if reason else translate("WebCheck", "The post is gone."))
+    elif web.page_state == PageState.AVAILABLE.value:
+        head = (translate("WebCheck", "The page is still there: {reason}.").format(
+            reason=reason) if reason else translate("WebCheck", "The page is still there."))
+    else:
+        if web.page_state == PageState.LOGIN_WALL.value:
+            head = translate("WebCheck", "The site showed a sign-in page instead of the post, "
+                                         "so this check cannot tell whether the post is still "
+                                         "there.")
+        else:
+            head = translate("WebCheck", "The page could not be reached, which does not show "
+                                         "that the post was removed.")
+        if reason:
+            head += " " + translate("WebCheck", "({reason})").format(reason=reason)
+    return head + " " + translate("WebCheck", "What the address shows now is saved as a new "
+                                              "capture, linked to the first.")
+
+
+def web_kind_text(capture: Capture) -> str:
+    """The timeline's "Kind" for a web page: ``Web page: “Title”``, or the check it is."""
+    web = capture.web
+    if web is None:
+        return kind_label(capture.kind)
+    translate = QCoreApplication.translate
+    title = _one_line(capture.title or web.title, 60)
+    if web.recheck_of is not None:
+        check = translate("WebCheck", "Check of capture {capture}").format(
+            capture=web.recheck_of)
+        return f"{check}: “{title}”" if title else check
+    if not title:
+        return kind_label(capture.kind)
+    return translate("WebCheck", "Web page: “{title}”").format(title=title)
+
+
+def web_facts_text(capture: Capture) -> str:
+    """A web item's title and address, with its status and server, for tooltips and the
+    item's details (plain text)."""
+    web = capture.web
+    if web is None:
+        return ""
+    translate = QCoreApplication.translate
+    lines = [capture.title or web.title, web.final_url]
+    if web.final_url != web.requested_url and web.requested_url:
+        lines.append(translate("WebCheck", "(asked for {address})").format(
+            address=web.requested_url))
+    if web.http_status is not None and web.server_ip:
+        lines.append(translate("WebCheck", "The server ({ip}) answered {status}.").format(
+            ip=web.server_ip, status=web.http_status))
+    elif web.http_status is not None:
+        lines.append(translate("WebCheck", "The server answered {status}.").format(
+            status=web.http_status))
+    elif web.server_ip:
+        lines.append(translate("WebCheck", "Server: {ip}.").format(ip=web.server_ip))
+    if web.certificate_error:
+        lines.append(translate("WebCheck", "The browser warned about its certificate: "
+                                           "{error}").format(error=web.certificate_error))
+    return "\n".join(line for line in lines if line)
 
 
 __all__ = [
@@ -274,6 +440,9 @@ __all__ = [
     "capture_zone",
     "captured_tooltip",
     "category_label",
+    "check_result_text",
+    "check_status",
+    "check_summary",
     "day_format",
     "format_caption_time",
     "format_clock",
@@ -285,5 +454,7 @@ __all__ = [
     "kind_label",
     "local_captured_at",
     "utc_sort_key",
+    "web_facts_text",
+    "web_kind_text",
     "zone_label",
 ]

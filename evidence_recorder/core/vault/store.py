@@ -19,6 +19,7 @@ one transaction, committed with ``synchronous=FULL`` before the caller hears "sa
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import io
@@ -85,6 +86,8 @@ LOCK_NAME = "vault.lock"
 DEFAULT_INCIDENT_TITLE = "Unsorted captures"
 DEFAULT_INCIDENT_DESCRIPTION = "Captures not yet sorted into an incident."
 MAX_TITLE = 300
+# The "meta" key under which "Stay signed in" keeps the capture browser's cookies.
+_BROWSER_COOKIES = "browser_cookies"
 
 _DETAIL_FIELDS = CaptureDetails.field_names()
 _CAPTURE_COLUMNS = (
@@ -878,6 +881,46 @@ class Vault:
         """Log an action that changes nothing stored, such as an export."""
         with self._write() as cur:
             _append(cur, action, subject, details)
+
+    # ------------------------------------------------------------------ browser sign-in
+
+    def browser_cookies(self) -> list[bytes] | None:
+        """The capture browser's cookies kept by "Stay signed in", or None when the
+        person has not asked to stay signed in.
+
+        They live only here, in the encrypted ``meta`` table: the browser itself keeps
+        nothing on disk, so a sign-in survives closing the browser only this way.
+        """
+        stored = self._meta(_BROWSER_COOKIES)
+        if stored is None:
+            return None
+        try:
+            return [base64.b64decode(item, validate=True) for item in json.loads(stored)]
+        except (ValueError, TypeError):
+            return []  # unreadable: the person signs in again, nothing worse
+
+    def keep_browser_cookies(self, cookies: Sequence[bytes] | None) -> None:
+        """Keep the browser's cookies (raw ``Set-Cookie`` forms) in the vault, replacing
+        any kept before; None forgets them.
+
+        Audited without their content: "browser.signin_kept" when the person starts
+        staying signed in, "browser.signin_forgotten" when the cookies are forgotten.
+        Putting a newer jar in place of one already kept (each time the browser closes)
+        is the same choice carried on, and is not logged again.
+        """
+        with self._write() as cur:
+            had = cur.execute("SELECT 1 FROM meta WHERE key = ?",
+                              (_BROWSER_COOKIES,)).fetchone() is not None
+            cur.execute("DELETE FROM meta WHERE key = ?", (_BROWSER_COOKIES,))
+            if cookies is None:
+                if had:
+                    _append(cur, "browser.signin_forgotten", "vault", {})
+                return
+            encoded = json.dumps([base64.b64encode(bytes(c)).decode("ascii") for c in cookies])
+            cur.execute("INSERT INTO meta (key, value) VALUES (?, ?)",
+                        (_BROWSER_COOKIES, encoded))
+            if not had:
+                _append(cur, "browser.signin_kept", "vault", {"cookies": len(cookies)})
 
     # ------------------------------------------------------------------ audit
 

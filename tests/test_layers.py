@@ -121,15 +121,31 @@ def test_importing_the_ui_loads_no_vault_bundle_or_recorder_code() -> None:
     """Widgets name core types through ui.session under TYPE_CHECKING, and the session
     imports the vault, bundle and recorder code only when an operation runs: the start
     window shows without loading SQLCipher, the bundle format or cryptography (which
-    alone cost the start window a tenth of its time)."""
+    alone cost the start window a tenth of its time), nor QtWebEngine, which only the
+    capture browser and the archived-page viewer need."""
     code = (
         "import importlib, pkgutil, sys\n"
         "import evidence_recorder.ui as ui\n"
         "for m in pkgutil.iter_modules(ui.__path__):\n"
         "    importlib.import_module('evidence_recorder.ui.' + m.name)\n"
         "heavy = ('evidence_recorder.core.vault', 'evidence_recorder.core.bundle.seal',\n"
-        "         'evidence_recorder.core.gather.recorder', 'sqlcipher3', 'cryptography')\n"
+        "         'evidence_recorder.core.gather.recorder', 'evidence_recorder.core.gather.web',\n"
+        "         'sqlcipher3', 'cryptography', 'warcio', 'PySide6.QtWebEngineCore',\n"
+        "         'PySide6.QtWebEngineWidgets')\n"
         "bad = sorted(m for m in sys.modules for h in heavy if m == h or m.startswith(h + '.'))\n"
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=60)
+
+
+def test_only_the_web_package_imports_qtwebengine() -> None:
+    """QtWebEngine (a whole Chromium) is loaded only where a page is shown or captured:
+    evidence_recorder/web/. The app's other windows and the CLI reach it through it."""
+    package = CORE.parent
+    offenders = sorted(
+        f"{path.relative_to(package)}: {name}"
+        for path in package.rglob("*.py") if "web" not in path.relative_to(package).parts[:1]
+        for name in _imported_names(path) if name.startswith("PySide6.QtWebEngine"))
+    assert offenders == []
+    assert any(name.startswith("PySide6.QtWebEngine")
+               for name in _imported_names(package / "web" / "page.py"))

@@ -358,7 +358,7 @@
 <context>
     <name>AppController</name>
     <message>
-        <location filename="../evidence_recorder/ui/app.py" line="+89"/>
+        <location filename="../evidence_recorder/ui/app.py" line="+90"/>
         <source>Open a report bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -394,9 +394,22 @@
     </message>
 </context>
 <context>
+    <name>ArchivedPage</name>
+    <message>
+        <location filename="../evidence_recorder/web/archive_view.py" line="+231"/>
+        <source>Archived page</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>The page as it was archived when it was captured, shown offline: nothing on it runs, and nothing is fetched from the internet, so parts that were not archived may be missing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>AuditDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/audit_view.py" line="+285"/>
+        <location filename="../evidence_recorder/ui/audit_view.py" line="+291"/>
         <source>Audit log</source>
         <translation type="unfinished"></translation>
     </message>
@@ -424,7 +437,7 @@
 <context>
     <name>AuditModel</name>
     <message>
-        <location line="-258"/>
+        <location line="-264"/>
         <source>Vault created</source>
         <translation type="unfinished"></translation>
     </message>
@@ -539,6 +552,16 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Browser sign-in kept</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Browser sign-in forgotten</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+6"/>
         <source>title</source>
         <translation type="unfinished"></translation>
@@ -549,7 +572,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+128"/>
+        <location line="+132"/>
         <source>%n capture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -677,6 +700,218 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     <message>
         <location line="+6"/>
         <source>Not removed</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>BrowserWindow</name>
+    <message>
+        <location filename="../evidence_recorder/ui/browser_window.py" line="+116"/>
+        <location line="+174"/>
+        <source>Capture browser — {app}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-161"/>
+        <source>Navigation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Back</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Forward</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Reload</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Type or paste the address of the page</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Address</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Go</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Capture</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Capture this page</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Keep the whole page, top to bottom, with its address, its server and an archive of it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Capture what I can see</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Keep only the part of the page on screen now</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Capture this thread…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>For a chat or comments that scroll in a box of their own: click the box next, and all of it is kept</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Stay signed in</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+2"/>
+        <source>Keeps your sign-in to sites for next time, only inside your locked vault.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>Loading the page</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Private: this browser keeps nothing on this computer; what you capture goes into your vault.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>The web page</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>That is not a web address. Type one such as www.example.org/page; only addresses starting http:// or https:// open here.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>{title} — Capture browser</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>Nothing was downloaded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>This browser does not download files, so nothing was saved on this computer. To keep what the page shows, capture it instead (“Capture this page”).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <location line="+89"/>
+        <location line="+38"/>
+        <source>Not captured</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-126"/>
+        <source>The vault is locked; unlock it and capture again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Capturing the whole page…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Capturing what you can see…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Capturing the whole thread…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source> The page moves by itself while it is captured.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This takes a few seconds, and never more than a minute.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Stopping: nothing will be saved…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Stopped: nothing was saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Now click inside the chat or comments that scroll in their own box: all of it will be captured, top to bottom. Press Esc to cancel.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+44"/>
+        <source>The vault locked while capturing; unlock it and capture again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Saving the page in your vault…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Saved as capture {capture_id}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Not saved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+53"/>
+        <source>Not changed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Your sign-in to sites will be kept in your vault for next time.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Your sign-in is no longer kept: it is forgotten when this window closes.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1367,7 +1602,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+22"/>
         <source>The archived page could not be read from the bundle: {reason}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1433,7 +1668,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-477"/>
+        <location line="-472"/>
         <source>Original picture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1459,12 +1694,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     </message>
     <message>
         <location line="+68"/>
-        <location line="+413"/>
+        <location line="+408"/>
         <source>Bundle not opened</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-406"/>
+        <location line="-401"/>
         <source>That passphrase does not open this bundle. Check it with the person who sent it, then try again.
 
 Passphrase:</source>
@@ -1508,7 +1743,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+59"/>
+        <location line="+54"/>
         <source>The original could not be read from the bundle: {reason}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1546,9 +1781,27 @@ Passphrase:</source>
     </message>
 </context>
 <context>
+    <name>BusyBar</name>
+    <message>
+        <location filename="../evidence_recorder/ui/browser_bars.py" line="+103"/>
+        <source>Capturing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Stop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop capturing; nothing is saved</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>CaptureKind</name>
     <message>
-        <location filename="../evidence_recorder/ui/wording.py" line="+30"/>
+        <location filename="../evidence_recorder/ui/wording.py" line="+32"/>
         <source>Whole screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1572,11 +1825,16 @@ Passphrase:</source>
         <source>Imported file</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location line="+1"/>
+        <source>Web page</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>CaptureModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+74"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+76"/>
         <source>Covered copy</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1589,12 +1847,12 @@ Passphrase:</source>
 <context>
     <name>CaptureTableModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/wording.py" line="+231"/>
+        <location filename="../evidence_recorder/ui/wording.py" line="+236"/>
         <source>{site} · {time}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+319"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+330"/>
         <location filename="../evidence_recorder/ui/wording.py" line="+1"/>
         <source>Unknown site</source>
         <translation type="unfinished"></translation>
@@ -1615,13 +1873,13 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+12"/>
         <source>{badge}: what you covered is hidden on this picture.
 {time}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>User number {number}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1629,7 +1887,7 @@ Passphrase:</source>
 <context>
     <name>CaptureTime</name>
     <message>
-        <location filename="../evidence_recorder/ui/describe.py" line="+77"/>
+        <location filename="../evidence_recorder/ui/describe.py" line="+78"/>
         <source>{time}&#xa0;UTC</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1649,7 +1907,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/wording.py" line="-91"/>
+        <location filename="../evidence_recorder/ui/wording.py" line="-96"/>
         <source>{day} at {time}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1705,6 +1963,44 @@ Passphrase:</source>
     <message>
         <location line="+1"/>
         <source>Other</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CertificateBar</name>
+    <message>
+        <location filename="../evidence_recorder/ui/browser_bars.py" line="-77"/>
+        <source>Warning: this site&apos;s certificate has a problem</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Go back</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Do not open this page</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Go on (the warning is recorded)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Open the page anyway; a capture of it records this warning</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>{problem} Go back unless you know why this happens; if you go on, a capture records the warning.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This website&apos;s security certificate has a problem.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1793,7 +2089,7 @@ Passphrase:</source>
 <context>
     <name>Column</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="-313"/>
+        <location filename="../evidence_recorder/ui/models.py" line="-328"/>
         <source>Captured</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1957,13 +2253,28 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>DescribeDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/capture_dialogs.py" line="+49"/>
+        <location filename="../evidence_recorder/ui/capture_dialogs.py" line="+53"/>
         <source>Describe these pictures</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Your {count} pictures are saved, each with its time and fingerprint. Say what they show, then press Save: what you write is added to all {count}, and you can change each one later. The first one is shown.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Describe this web page</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The page is saved, with its address, its time and its fingerprints: “{title}”, {address}. Add what you know about it now (you can also do it later), then press Save.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>no title</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1982,7 +2293,12 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+6"/>
+        <source>How the capture went</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+31"/>
         <source>Not saved</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2282,7 +2598,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/describe.py" line="+49"/>
+        <location filename="../evidence_recorder/ui/describe.py" line="+50"/>
         <source>Capture time</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2323,7 +2639,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+268"/>
+        <location line="+303"/>
         <source>A @handle has no spaces in it. Put the name shown on the post in “Author&apos;s name”, and only the @name here.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2345,6 +2661,21 @@ If it keeps happening, please send the report below to the developers. It says w
     <message>
         <location line="+2"/>
         <source>, </source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../evidence_recorder/ui/describe_fields.py" line="+195"/>
+        <source>The page names “{value}”.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Use this</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Use “{value}”, as the page names it</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2415,7 +2746,7 @@ If it keeps happening, please send the report below to the developers. It says w
     </message>
     <message>
         <location line="+5"/>
-        <location filename="../evidence_recorder/core/vault/store.py" line="+461"/>
+        <location filename="../evidence_recorder/core/vault/store.py" line="+464"/>
         <source>The vault&apos;s key file does not belong to this vault.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2553,7 +2884,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/vault/store.py" line="+543"/>
+        <location filename="../evidence_recorder/core/vault/store.py" line="+583"/>
         <source>A @handle has no spaces in it. Put the name shown on the post in “Author&apos;s name”, and only the @name here.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2573,8 +2904,9 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+54"/>
         <source>The built-in browser needs the full application, which is not running.</source>
+        <extracomment>The scheme the archived-page viewer serves an archive&apos;s parts under (web/archive_view).</extracomment>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -3048,6 +3380,14 @@ the LADO).&lt;/p&gt;
     </message>
 </context>
 <context>
+    <name>HintBar</name>
+    <message>
+        <location filename="../evidence_recorder/ui/browser_bars.py" line="+19"/>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>HistoryBanner</name>
     <message>
         <location filename="../evidence_recorder/ui/history.py" line="+43"/>
@@ -3163,7 +3503,7 @@ the LADO).&lt;/p&gt;
 <context>
     <name>IncidentListModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+675"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+690"/>
         <source>{title} ({count})</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3185,18 +3525,18 @@ the LADO).&lt;/p&gt;
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+87"/>
+        <location filename="../evidence_recorder/ui/main_window.py" line="+95"/>
         <source>Pictures (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+30"/>
-        <location line="+757"/>
+        <location line="+799"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-716"/>
+        <location line="-756"/>
         <source>Capture whole &amp;screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3223,6 +3563,26 @@ the LADO).&lt;/p&gt;
     <message>
         <location line="+1"/>
         <source>Click the window you want during the countdown; it alone is kept</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Web &amp;page…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Open the capture browser: keep a whole web page with its address</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Check &amp;again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Visit this web page&apos;s address again and record what it shows now</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -3428,7 +3788,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+12"/>
         <source>&amp;Evidence</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3474,6 +3834,11 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+1"/>
+        <source>Web page</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Main</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3488,7 +3853,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Delay</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3599,7 +3964,12 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+24"/>
+        <source>About this web page</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+24"/>
         <source>Ready</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3635,18 +4005,18 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+2"/>
-        <location line="+200"/>
+        <location line="+221"/>
         <location line="+35"/>
         <source>Show &amp;original</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-233"/>
+        <location line="-254"/>
         <source>See the capture as it was taken, with nothing covered</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+66"/>
+        <location line="+70"/>
         <source>You restored a backup</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3665,7 +4035,7 @@ the LADO).&lt;/p&gt;
         </translation>
     </message>
     <message>
-        <location line="+61"/>
+        <location line="+78"/>
         <source>The covered copy could not be drawn: {reason}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3681,13 +4051,13 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+12"/>
-        <location line="+155"/>
-        <location line="+140"/>
+        <location line="+156"/>
+        <location line="+238"/>
         <source>Not saved</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-292"/>
+        <location line="-391"/>
         <source>Saved. The change is recorded in the audit log.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3703,7 +4073,7 @@ Clear the search box, choose “All sites” or widen the dates to see them all.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+23"/>
         <source>Choose captures</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3762,7 +4132,43 @@ Clear the search box, choose “All sites” or widen the dates to see them all.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+38"/>
+        <source>The capture browser cannot open</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>Not a web page</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Only a page captured with the capture browser can be checked again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <location line="+35"/>
+        <source>Not checked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-27"/>
+        <source>Checking the page again…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Checked again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The page could not be checked again: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>Import pictures</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3967,6 +4373,14 @@ so only delete a capture taken by mistake. Why are you deleting it?
     <message>
         <location line="+25"/>
         <source>Copied</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PageChecker</name>
+    <message>
+        <location filename="../evidence_recorder/ui/browser_check.py" line="+54"/>
+        <source>Only a web page can be checked again.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -4583,7 +4997,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VaultSession</name>
     <message>
-        <location filename="../evidence_recorder/ui/session.py" line="+106"/>
+        <location filename="../evidence_recorder/ui/session.py" line="+108"/>
         <source>The vault is locked. Unlock it first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4863,9 +5277,142 @@ Keep this somewhere safe, away from the computer the vault is on.
     </message>
 </context>
 <context>
+    <name>WebCheck</name>
+    <message>
+        <location filename="../evidence_recorder/ui/wording.py" line="+111"/>
+        <source>Captured on {first}, gone by {then}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Captured on {first}, still there on {then}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Captured on {first}; on {then} the site showed a sign-in page instead</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Captured on {first}; on {then} the page could not be reached</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Captured on {first}; checked again on {then}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>gone by {then}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>still there on {then}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>a sign-in page on {then}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>not reached on {then}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>checked again on {then}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>{summary} ({reason}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>The post is gone: {reason}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The post is gone.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The page is still there: {reason}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The page is still there.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The site showed a sign-in page instead of the post, so this check cannot tell whether the post is still there.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The page could not be reached, which does not show that the post was removed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>({reason})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>What the address shows now is saved as a new capture, linked to the first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Check of capture {capture}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Web page: “{title}”</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>(asked for {address})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The server ({ip}) answered {status}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The server answered {status}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Server: {ip}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The browser warned about its certificate: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>_Mark</name>
     <message>
-        <location filename="../evidence_recorder/ui/describe_fields.py" line="+127"/>
+        <location filename="../evidence_recorder/ui/describe_fields.py" line="-71"/>
         <source>Worth adding</source>
         <translation type="unfinished"></translation>
     </message>

@@ -706,6 +706,15 @@ class BundleViewer(QMainWindow):
             messages.error(self, self.tr("Archived page not shown"),
                            " ".join(notes) or self.tr("This capture has no archived page."))
             return None
+        from evidence_recorder import web
+        from evidence_recorder.ui import idle
+
+        try:
+            web.prepare()  # a plain sentence where the built-in browser cannot run
+        except web.WebUnavailable as exc:
+            messages.error(self, self.tr("Archived page not shown"), str(exc))
+            return None
+        idle.web_engine_starting()  # no application-wide Python event filter from now on
         from evidence_recorder.web import archive_view  # QtWebEngine: only when asked
 
         try:

@@ -195,6 +195,9 @@ class WebSession(QObject):
         host = error.url().host()
         words = error.description() or translate(
             "WebCapture", "The website's security certificate is not valid.")
+        words = words.strip()
+        if not words.endswith((".", "!", "?")):  # Chromium's words may end without one
+            words += "."
         self._cert_errors[host] = words
         self._cert_chains[host] = tuple(bytes(c.toDer().data()) for c in error.certificateChain())
         if self._accept_cert_errors or not error.isOverridable():

@@ -443,6 +443,8 @@ class WebSession(QObject):
                               "opened.").format(g.popups_refused))
         if self._guard is not None and self._guard.blocked:
             p.notes.append(translate(
+                "WebCapture", "1 request to another computer was blocked.")
+                if self._guard.blocked == 1 else translate(
                 "WebCapture", "{0} requests to other computers were blocked.").format(
                 self._guard.blocked))
         whole = p.whole

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QRect
@@ -26,17 +27,34 @@ from evidence_recorder.web.flow import RunJs, Sleep, Steps, WaitTimedOut
 
 #: At most this many parts (an infinite feed is stopped there, with a note).
 MAX_PARTS = 8
-SETTLE_MS = 60  # after two animation frames, for the view to receive the frame
+FRAME_RETRY_MS = 20  # a grab showing the last screenful again is retried after this
+BOTTOM_WAIT_MS = 120  # at the bottom, for a feed to add more
+
+_ENCODER: ThreadPoolExecutor | None = None
+
+
+def _encoder() -> ThreadPoolExecutor:
+    """One worker thread that turns finished parts into PNG while the capture goes on
+    (QImage.save lets go of Python's lock, so the event loop keeps running)."""
+    global _ENCODER
+    if _ENCODER is None:
+        _ENCODER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="er-png")
+    return _ENCODER
 
 # Called by this name with literal texts, so that pyside6-lupdate extracts them.
 translate = QCoreApplication.translate
+
+
+#: Qt's PNG "quality" 80 is zlib level 1 (Qt: level = (100 - quality) * 9 // 91): as the
+#: screen captures, far faster than the default level 6 for a few per cent more bytes.
+PNG_QUALITY = 80
 
 
 def png_of(image: QImage) -> bytes:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")  # type: ignore[call-overload]  # the stubs want bytes; Qt wants str
+    image.save(buffer, "PNG", PNG_QUALITY)  # type: ignore[call-overload]  # stubs want bytes
     buffer.close()
     return bytes(data.data())
 
@@ -91,9 +109,17 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
     step = max(1, int(clip["h"]))
     limit = MAX_PARTS * PART_HEIGHT_CSS
     started = time.monotonic()
-    # Pass 1: scroll through so lazy content loads; stop an endless feed at a bound.
     load_until = started + max(1.0, (until - started) * 0.4)
     height = int(geometry["scrollHeight"])
+    # Pass 1 grabs as it scrolls (each screenful waits for its pictures). When the page
+    # grows or shrinks on the way (lazy content without a size, a feed), what was
+    # grabbed may no longer line up: it is dropped, pass 1 goes on as a lazy-loading
+    # scroll-through to the (bounded) end, and pass 2 grabs the page as it then is.
+    grabbed = yield from _grab_pass(page, view, result, clip, dpr, height, until,
+                                    grow_check=True)
+    if grabbed:
+        yield RunJs(page, scripts.RESTORE, scripts.WORLD)
+        return result
     y, steady = 0, 0
     while True:
         now = _json((yield RunJs(page, scripts.scroll_to(y), scripts.WORLD)))
@@ -117,12 +143,26 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
         if (yield RunJs(page, scripts.IMAGES_SETTLED, scripts.WORLD)) == "yes":
             break
         yield Sleep(100)
-    # Pass 2: a screenful at a time into parts. A part is made when the first screenful
-    # reaches it and turned into a PNG as soon as it is full, so at most two parts are
-    # held as pixels at once, however many the page needs.
+    yield from _grab_pass(page, view, result, clip, dpr, height, until, grow_check=False)
+    yield RunJs(page, scripts.RESTORE, scripts.WORLD)
+    return result
+
+
+def _grab_pass(page: QWebEnginePage, view: QWebEngineView, result: WholeResult,
+               clip: dict[str, float], dpr: float, height: int, until: float,
+               grow_check: bool) -> Steps:
+    """Steps that scroll through ``height`` CSS px a screenful at a time, into parts.
+
+    A part is made when the first screenful reaches it and handed to the PNG encoder
+    (a worker thread) as soon as it is full, so at most two parts are held as pixels at
+    once, however many the page needs. With ``grow_check``, gives False (and keeps no
+    part) as soon as the page's height is not ``height`` any more; otherwise True.
+    """
+    step = max(1, int(clip["h"]))
     n_parts = max(1, math.ceil(height / PART_HEIGHT_CSS))
     width = round(clip["w"] * dpr)
     open_parts: dict[int, QImage] = {}
+    encoded: list[tuple[Future[bytes], int, int, int, int]] = []
 
     def part(i: int) -> QImage:
         if i not in open_parts:
@@ -136,37 +176,57 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
         image = open_parts.pop(i)
         if rows * dpr < image.height():
             image = image.copy(0, 0, image.width(), round(rows * dpr))
-        result.parts.append(PagePicture(png_of(image), image.width(), image.height(),
-                                        i * PART_HEIGHT_CSS, rows))
+        encoded.append((_encoder().submit(png_of, image), image.width(), image.height(),
+                        i * PART_HEIGHT_CSS, rows))
+
+    def grew(now: dict) -> bool:  # type: ignore[type-arg]
+        return grow_check and int(now.get("height", height)) != height
+
+    def drop() -> Steps:
+        open_parts.clear()
+        for future, *_ in encoded:
+            future.cancel()
+        if hidden:
+            yield RunJs(page, scripts.UNHIDE_FIXED, scripts.WORLD)
+        return False
 
     painted = 0  # CSS rows done
     y = 0
-    first = True
+    hidden = False
+    tries = 100
     previous: QImage | None = None
     previous_top = -1
+    notes: list[str] = []
     while painted < height:
         if time.monotonic() > until:
-            result.notes.append(translate(
+            notes.append(translate(
                 "WebCapture", "Time ran out: the full-page picture stops at {0:,} of "
                 "{1:,} pixels.").format(painted, height))
             break
-        now = _json((yield RunJs(page, scripts.scroll_to(y), scripts.WORLD)))
-        for _ in range(10):
-            if (yield RunJs(page, scripts.PAINTED, scripts.WORLD)) == "yes":
+        # Fixed and sticky elements are hidden once the first screenful has them.
+        hide, hidden = painted > 0 and not hidden, hidden or painted > 0
+        now = _json((yield RunJs(page, scripts.scroll_to(y, hide), scripts.WORLD)))
+        for _ in range(tries):  # two frames drawn, and the pictures in view loaded
+            answer = _json((yield RunJs(page, scripts.PAINTED, scripts.WORLD)))
+            if answer:
+                now = answer
                 break
             yield Sleep(16)
-        yield Sleep(SETTLE_MS)
+        else:
+            tries = 10  # no frames drawn (a hidden view?): do not wait long for them again
+        if grew(now):
+            return (yield from drop())
         top = round(float(now.get("top", y)))
         if top + step <= painted:  # the page got shorter: nothing more to scroll to
-            result.notes.append(translate(
+            notes.append(translate(
                 "WebCapture", "The page got shorter while it was captured; the picture "
                 "stops at {0:,} pixels.").format(painted))
             break
         frame = view.grab().toImage()
-        for _ in range(3):  # the same pixels after scrolling: the new frame may be late
-            if previous is None or frame != previous or top == previous_top:
+        for _ in range(10):  # the same pixels after scrolling: the new frame is late
+            if previous is None or top == previous_top or frame != previous:
                 break
-            yield Sleep(50)
+            yield Sleep(FRAME_RETRY_MS)
             frame = view.grab().toImage()
         previous, previous_top = frame, top
         src = QRect(round(clip["x"] * dpr), round(clip["y"] * dpr), width,
@@ -188,9 +248,12 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
         for i in sorted(open_parts):
             if (i + 1) * PART_HEIGHT_CSS <= painted:
                 close_part(i, PART_HEIGHT_CSS)
-        if first:
-            first = False
-            yield RunJs(page, scripts.HIDE_FIXED, scripts.WORLD)
+    if grow_check and painted >= height:
+        # At the bottom: a feed adds more when it is reached. A moment to see it do so.
+        yield Sleep(BOTTOM_WAIT_MS)
+        if grew(_json((yield RunJs(page, scripts.WHERE_NOW, scripts.WORLD)))):
+            return (yield from drop())
+    result.notes.extend(notes)
     result.scroll_height = height
     for i in sorted(open_parts):
         rows = max(0, min(PART_HEIGHT_CSS, painted - i * PART_HEIGHT_CSS))
@@ -198,5 +261,8 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
             close_part(i, rows)
         else:
             open_parts.pop(i)
-    yield RunJs(page, scripts.RESTORE, scripts.WORLD)
-    return result
+    while not all(future.done() for future, *_ in encoded):
+        yield Sleep(10)  # the event loop keeps going while the worker encodes
+    result.parts = [PagePicture(future.result(), w, h, top, rows)
+                    for future, w, h, top, rows in encoded]
+    return True

@@ -16,7 +16,15 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QRect
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QCoreApplication,
+    QIODevice,
+    QObject,
+    QRect,
+    Qt,
+)
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWebEngineCore import QWebEnginePage
 from PySide6.QtWebEngineWidgets import QWebEngineView
@@ -27,8 +35,10 @@ from evidence_recorder.web.flow import RunJs, Sleep, Steps, WaitTimedOut
 
 #: At most this many parts (an infinite feed is stopped there, with a note).
 MAX_PARTS = 8
-FRAME_RETRY_MS = 20  # a grab showing the last screenful again is retried after this
+FRAME_RETRY_MS = 50  # a grab showing the last screenful again: the longest wait for another
 BOTTOM_WAIT_MS = 120  # at the bottom, for a feed to add more
+FALLBACK_SETTLE_MS = 60  # when the view's frames cannot be counted
+FRAME_BOUND_MS = 1500  # the longest wait for the view to draw a new frame
 
 _ENCODER: ThreadPoolExecutor | None = None
 
@@ -59,6 +69,55 @@ def png_of(image: QImage) -> bytes:
     return bytes(data.data())
 
 
+class FrameCounter(QObject):
+    """Counts the frames the view has drawn: a grab shows what the last one drew.
+
+    Chromium hands frames to the view's Qt Quick delegate some time after the page has
+    drawn them (after a load, half a second or more), so a grab right after the page
+    says "drawn" can show an older frame. ``count`` is None when the delegate is not
+    the expected QQuickWidget (another Qt version): callers then wait a fixed time.
+    """
+
+    def __init__(self, view: QWebEngineView) -> None:
+        super().__init__(view)
+        self.view = view
+        self.count: int | None = None
+
+    def attach(self) -> None:
+        """Start counting (the delegate exists once the view has shown a page)."""
+        if self.count is not None:
+            return
+        from PySide6.QtQuickWidgets import QQuickWidget
+
+        quick = self.view.findChild(QQuickWidget)
+        window = getattr(quick, "quickWindow", lambda: None)()
+        if window is None:
+            return
+        self.count = 0
+        window.afterRendering.connect(self._drawn, Qt.ConnectionType.DirectConnection)
+
+    def _drawn(self) -> None:
+        self.count = (self.count or 0) + 1
+
+
+def wait_for_frame(counter: FrameCounter | None, after: int | None, bound_ms: int) -> Steps:
+    """Steps that wait until the view has drawn a frame since ``counter.count`` was
+    ``after`` (at most ``bound_ms``), or a fixed time when frames cannot be counted."""
+    if counter is None or counter.count is None or after is None:
+        yield Sleep(FALLBACK_SETTLE_MS)
+        return
+    end = time.monotonic() + bound_ms / 1000
+    while counter.count <= after and time.monotonic() < end:
+        yield Sleep(5)
+
+
+def frames_drawn(counter: FrameCounter | None) -> int | None:
+    if counter is None:
+        return None
+    counter.attach()
+    return counter.count
+
+
 def grab_visible(view: QWebEngineView, css_top: int, css_height: int) -> PagePicture:
     image = view.grab().toImage()
     return PagePicture(png_of(image), image.width(), image.height(), css_top, css_height)
@@ -78,8 +137,12 @@ def _json(raw: object) -> dict:  # type: ignore[type-arg]
 
 
 def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selector: str,
-                  point: tuple[int, int], until: float) -> Steps:
-    """Steps that give a :class:`WholeResult`; ``until`` is the monotonic time to be done by."""
+                  point: tuple[int, int], until: float,
+                  counter: FrameCounter | None = None, since: int = 0) -> Steps:
+    """Steps that give a :class:`WholeResult`; ``until`` is the monotonic time to be done by.
+
+    ``counter`` counts the view's frames, ``since`` is its count when the page was loaded.
+    """
     result = WholeResult()
     geometry = _json((yield RunJs(page, scripts.setup_scroller(mode, selector, *point),
                                   scripts.WORLD)))
@@ -115,8 +178,9 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
     # grows or shrinks on the way (lazy content without a size, a feed), what was
     # grabbed may no longer line up: it is dropped, pass 1 goes on as a lazy-loading
     # scroll-through to the (bounded) end, and pass 2 grabs the page as it then is.
-    grabbed = yield from _grab_pass(page, view, result, clip, dpr, height, until,
-                                    grow_check=True)
+    grabbed = yield from _grab_pass(page, view, counter, result, clip, dpr, height, until,
+                                    grow_check=True, start_top=int(geometry.get("top", 0)),
+                                    since=since)
     if grabbed:
         yield RunJs(page, scripts.RESTORE, scripts.WORLD)
         return result
@@ -143,14 +207,16 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
         if (yield RunJs(page, scripts.IMAGES_SETTLED, scripts.WORLD)) == "yes":
             break
         yield Sleep(100)
-    yield from _grab_pass(page, view, result, clip, dpr, height, until, grow_check=False)
+    yield from _grab_pass(page, view, counter, result, clip, dpr, height, until,
+                          grow_check=False, start_top=y, since=since)
     yield RunJs(page, scripts.RESTORE, scripts.WORLD)
     return result
 
 
-def _grab_pass(page: QWebEnginePage, view: QWebEngineView, result: WholeResult,
+def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter | None,
+               result: WholeResult,
                clip: dict[str, float], dpr: float, height: int, until: float,
-               grow_check: bool) -> Steps:
+               grow_check: bool, start_top: int, since: int) -> Steps:
     """Steps that scroll through ``height`` CSS px a screenful at a time, into parts.
 
     A part is made when the first screenful reaches it and handed to the PNG encoder
@@ -205,6 +271,9 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, result: WholeResult,
             break
         # Fixed and sticky elements are hidden once the first screenful has them.
         hide, hidden = painted > 0 and not hidden, hidden or painted > 0
+        # The first screenful, when nothing moves, may make the view draw nothing new:
+        # then a frame drawn since the page was loaded (``since``) will do.
+        before = frames_drawn(counter) if painted or start_top != 0 else since
         now = _json((yield RunJs(page, scripts.scroll_to(y, hide), scripts.WORLD)))
         for _ in range(tries):  # two frames drawn, and the pictures in view loaded
             answer = _json((yield RunJs(page, scripts.PAINTED, scripts.WORLD)))
@@ -222,11 +291,13 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, result: WholeResult,
                 "WebCapture", "The page got shorter while it was captured; the picture "
                 "stops at {0:,} pixels.").format(painted))
             break
+        # The view shows what its last frame drew: wait for one drawn since the scroll.
+        yield from wait_for_frame(counter, before, FRAME_BOUND_MS)
         frame = view.grab().toImage()
-        for _ in range(10):  # the same pixels after scrolling: the new frame is late
+        for _ in range(3):  # the same pixels after scrolling: the new frame may be late
             if previous is None or top == previous_top or frame != previous:
                 break
-            yield Sleep(FRAME_RETRY_MS)
+            yield from wait_for_frame(counter, frames_drawn(counter), FRAME_RETRY_MS)
             frame = view.grab().toImage()
         previous, previous_top = frame, top
         src = QRect(round(clip["x"] * dpr), round(clip["y"] * dpr), width,

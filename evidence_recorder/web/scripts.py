@@ -79,6 +79,7 @@ def setup_scroller(mode: str, selector: str = "", x: int = 0, y: int = 0) -> str
   st.clip = clip; window.__erS = st;%s
   return JSON.stringify({page: st.page, selector: el ? erPath(el) : '', note: note, clip: clip,
       scrollHeight: el ? el.scrollHeight : root.scrollHeight, dpr: devicePixelRatio,
+      top: el ? el.scrollTop : scrollY,
       innerWidth: innerWidth, innerHeight: innerHeight});
 })()""" % (args, _IMAGES_PENDING)
 

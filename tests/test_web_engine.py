@@ -184,6 +184,17 @@ def test_a_page_wider_than_the_window_shows_no_scrollbar_between_screenfuls(
     assert blue == yellow == round(3 * 700 * dpr)
 
 
+def test_the_visible_picture_shows_the_page_not_a_blank_view(web: Any, web_server: Any) -> None:
+    # Just after a load the view can take half a second to draw the page: the picture of
+    # what was on screen waits for that first frame instead of keeping a white view.
+    record = capture(web, web_server.url("/wide.html"))
+    assert record.visible is not None
+    picture = image(record.visible.png)
+    dpr = record.device_pixel_ratio
+    assert colour(picture, 5, 5) == "#0000ff"
+    assert colour(picture, 5, round(750 * dpr)) == "#ffff00"
+
+
 def test_lazy_images_are_loaded_before_the_picture(web: Any, web_server: Any) -> None:
     record = capture(web, web_server.url("/lazy.html"))
     fetched = {r.url for r in record.responses}

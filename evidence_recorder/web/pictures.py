@@ -174,20 +174,18 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
     started = time.monotonic()
     load_until = started + max(1.0, (until - started) * 0.4)
     height = int(geometry["scrollHeight"])
-    # Pass 1 grabs as it scrolls (each screenful waits for its pictures). When the page
-    # grows or shrinks on the way (lazy content without a size, a feed), what was
-    # grabbed may no longer line up: it is dropped, pass 1 goes on as a lazy-loading
-    # scroll-through to the (bounded) end, and pass 2 grabs the page as it then is.
-    grabbed = yield from _grab_pass(page, view, counter, result, clip, dpr, height, until,
-                                    grow_check=True, start_top=int(geometry.get("top", 0)),
-                                    since=since)
-    if grabbed:
-        yield RunJs(page, scripts.RESTORE, scripts.WORLD)
-        return result
+    # Pass 1: scroll through, one drawn frame per screenful, so that lazy content (native
+    # lazy images, scripts watching what comes into view) starts loading; bounded for an
+    # endless feed. At the bottom, a moment for a feed to add more.
     y, steady = 0, 0
     while True:
-        now = _json((yield RunJs(page, scripts.scroll_to(y), scripts.WORLD)))
-        yield Sleep(40)
+        now = _json((yield RunJs(page, scripts.scroll_to(y, frames=1), scripts.WORLD)))
+        for _ in range(60):
+            answer = _json((yield RunJs(page, scripts.PAINTED, scripts.WORLD)))
+            if answer:
+                now = answer
+                break
+            yield Sleep(8)
         height = int(now.get("height", height))
         if height > limit or time.monotonic() > load_until:
             result.notes.append(translate(
@@ -198,7 +196,7 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
             steady += 1
             if steady >= 2:
                 break
-            yield Sleep(250)  # give a feed a moment to add more at the bottom
+            yield Sleep(BOTTOM_WAIT_MS)  # give a feed a moment to add more at the bottom
         else:
             steady = 0
             y += step
@@ -206,9 +204,18 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
     for _ in range(20):  # lazy images started in pass 1: give them a moment
         if (yield RunJs(page, scripts.IMAGES_SETTLED, scripts.WORLD)) == "yes":
             break
-        yield Sleep(100)
-    yield from _grab_pass(page, view, counter, result, clip, dpr, height, until,
-                          grow_check=False, start_top=y, since=since)
+        yield Sleep(50)
+    # Pass 2: a screenful at a time into parts (each waits for its pictures too). Should
+    # the page change height on the way, what was grabbed may no longer line up: it is
+    # dropped and the page grabbed again, as it is then.
+    grabbed = yield from _grab_pass(page, view, counter, result, clip, dpr, height, until,
+                                    grow_check=True, start_top=y, since=since)
+    if not grabbed:
+        now = _json((yield RunJs(page, scripts.WHERE_NOW, scripts.WORLD)))
+        height = min(limit, int(now.get("height", height)))
+        yield from _grab_pass(page, view, counter, result, clip, dpr, height, until,
+                              grow_check=False, start_top=int(now.get("top", 1)) or 1,
+                              since=since)
     yield RunJs(page, scripts.RESTORE, scripts.WORLD)
     return result
 
@@ -319,11 +326,6 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter
         for i in sorted(open_parts):
             if (i + 1) * PART_HEIGHT_CSS <= painted:
                 close_part(i, PART_HEIGHT_CSS)
-    if grow_check and painted >= height:
-        # At the bottom: a feed adds more when it is reached. A moment to see it do so.
-        yield Sleep(BOTTOM_WAIT_MS)
-        if grew(_json((yield RunJs(page, scripts.WHERE_NOW, scripts.WORLD)))):
-            return (yield from drop())
     result.notes.extend(notes)
     result.scroll_height = height
     for i in sorted(open_parts):

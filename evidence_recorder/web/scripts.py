@@ -84,23 +84,26 @@ def setup_scroller(mode: str, selector: str = "", x: int = 0, y: int = 0) -> str
 })()""" % (args, _IMAGES_PENDING)
 
 
-def scroll_to(y: int, hide_fixed: bool = False) -> str:
+def scroll_to(y: int, hide_fixed: bool = False, frames: int = 2) -> str:
     """Scroll what is captured whole to ``y`` (first hiding fixed and sticky elements, in
     the same task, so that no frame shows one without the other); :data:`PAINTED` then
     says once two frames have been drawn with every picture in view loaded (or given up
-    on after a second and a half)."""
+    on after a second and a half). ``frames=1``: once one frame has been drawn (enough
+    for what watches the view to see it), not waiting for pictures."""
     return r"""(() => { const s = window.__erS; const y = %d;
   if (%s) { %s }
   if (s.page) window.scrollTo(0, y); else s.el.scrollTop = y;
   s.painted = false; const gen = s.gen = (s.gen || 0) + 1; const until = performance.now() + 1500;
-  const frames = () => requestAnimationFrame(() => requestAnimationFrame(() => {
+  const frames = () => requestAnimationFrame(() => %s(() => {
     if (s.gen !== gen) return;
-    if (performance.now() < until && erImagesPending(s)) setTimeout(frames, 20); else s.painted = true; }));
+    if (%s && performance.now() < until && erImagesPending(s)) setTimeout(frames, 20); else s.painted = true; }));
   frames();
   const root = document.scrollingElement || document.documentElement;
   return JSON.stringify({top: s.page ? scrollY : s.el.scrollTop,
                          height: s.page ? root.scrollHeight : s.el.scrollHeight});
-})()""" % (y, "true" if hide_fixed else "false", _HIDE_FIXED_BODY)
+})()""" % (y, "true" if hide_fixed else "false", _HIDE_FIXED_BODY,
+           "requestAnimationFrame" if frames > 1 else "((f) => f())",
+           "true" if frames > 1 else "false")
 
 
 # Pictures in (or just below) what is captured that have not loaded yet. Set up once by

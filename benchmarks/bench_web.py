@@ -187,12 +187,12 @@ class BareCapture:
     """The bare library: load the page in a QWebEngineView, scroll and stitch grabs."""
 
     def __init__(self) -> None:
+        from PySide6.QtCore import QUrl
         from PySide6.QtWebEngineCore import (
             QWebEnginePage,
             QWebEngineProfile,
             QWebEngineUrlRequestInterceptor,
         )
-        from PySide6.QtCore import QUrl
         from PySide6.QtWebEngineWidgets import QWebEngineView
 
         class LoopbackOnly(QWebEngineUrlRequestInterceptor):
@@ -303,7 +303,7 @@ class BareCapture:
         data = QByteArray()
         buffer = QBuffer(data)
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        out.save(buffer, "PNG", 90)  # Qt's quality 90 = zlib level 1
+        out.save(buffer, "PNG", 80)  # Qt: level = (100 - quality) * 9 // 91: 80 is level 1
         self.last_height = height
         return grabbed, time.perf_counter() - t0
 

@@ -220,6 +220,17 @@ def test_page_taller_than_a_part_is_split_never_cut(web: Any, web_server: Any) -
     assert colour(last, 5, last.height() - 2) != "#ffffff"
 
 
+def test_parts_are_shorter_on_a_high_density_screen(web: Any) -> None:
+    # At 2x a 30,000 CSS px part would be 2560 x 60,000 pixels (614 MB, and the next part
+    # is made while one is encoded): a part holds no more pixels than it would at 1x.
+    from evidence_recorder.web.pictures import part_height_css
+
+    assert part_height_css(1.0) == PART_HEIGHT_CSS
+    assert part_height_css(0.5) == PART_HEIGHT_CSS
+    assert part_height_css(2.0) == PART_HEIGHT_CSS // 4
+    assert part_height_css(1.5) * 1.5 * 1.5 <= PART_HEIGHT_CSS
+
+
 def test_visible_only_takes_what_is_on_screen(web: Any, web_server: Any) -> None:
     record = capture(web, web_server.url("/tall20k.html"), visible_only=True)
     assert record.full_page == ()

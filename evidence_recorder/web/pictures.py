@@ -2,9 +2,11 @@
 
 The whole page (or the panel captured whole) is scrolled through once first, so lazy
 content loads, then scrolled again a screenful at a time, each screenful grabbed from
-the view and painted into parts of at most :data:`PART_HEIGHT_CSS` CSS pixels.
+the view and painted into parts of at most :data:`PART_HEIGHT_CSS` CSS pixels (and as
+many pixels: shorter parts on a high-density screen).
 Fixed and sticky elements are shown in the first screenful only. A page that keeps
-growing as it is scrolled (an infinite feed) is taken up to :data:`MAX_PARTS` parts
+growing as it is scrolled (an infinite feed) is taken down to :data:`MAX_PARTS` x
+:data:`PART_HEIGHT_CSS` CSS pixels
 or its share of the time, and the capture says so; a part is never cut silently.
 """
 
@@ -58,6 +60,15 @@ translate = QCoreApplication.translate
 #: Qt's PNG "quality" 80 is zlib level 1 (Qt: level = (100 - quality) * 9 // 91): as the
 #: screen captures, far faster than the default level 6 for a few per cent more bytes.
 PNG_QUALITY = 80
+
+
+def part_height_css(dpr: float) -> int:
+    """The CSS height of one full-page part: :data:`PART_HEIGHT_CSS`, or less on a
+    high-density screen so that a part never holds more pixels than at 1x (at 2x a
+    30,000 px part would be 2560 x 60,000 pixels, 614 MB while it is made and another
+    while the next one is: over the memory bound). Parts still follow on, never cut."""
+    scale = max(dpr, 1.0)
+    return max(1000, min(PART_HEIGHT_CSS, int(PART_HEIGHT_CSS / (scale * scale))))
 
 
 def png_of(image: QImage) -> bytes:
@@ -232,14 +243,15 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter
     part) as soon as the page's height is not ``height`` any more; otherwise True.
     """
     step = max(1, int(clip["h"]))
-    n_parts = max(1, math.ceil(height / PART_HEIGHT_CSS))
+    part_css = part_height_css(dpr)
+    n_parts = max(1, math.ceil(height / part_css))
     width = round(clip["w"] * dpr)
     open_parts: dict[int, QImage] = {}
     encoded: list[tuple[Future[bytes], int, int, int, int]] = []
 
     def part(i: int) -> QImage:
         if i not in open_parts:
-            rows = min(PART_HEIGHT_CSS, height - i * PART_HEIGHT_CSS)
+            rows = min(part_css, height - i * part_css)
             image = QImage(width, round(rows * dpr), QImage.Format.Format_RGB32)
             image.fill(0xFFFFFFFF)
             open_parts[i] = image
@@ -250,7 +262,7 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter
         if rows * dpr < image.height():
             image = image.copy(0, 0, image.width(), round(rows * dpr))
         encoded.append((_encoder().submit(png_of, image), image.width(), image.height(),
-                        i * PART_HEIGHT_CSS, rows))
+                        i * part_css, rows))
 
     def grew(now: dict) -> bool:  # type: ignore[type-arg]
         return grow_check and int(now.get("height", height)) != height
@@ -310,10 +322,10 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter
         src = QRect(round(clip["x"] * dpr), round(clip["y"] * dpr), width,
                     round(clip["h"] * dpr))
         new_from, new_to = painted, min(height, top + step)
-        last_part = min(n_parts - 1, (new_to - 1) // PART_HEIGHT_CSS)
-        for i in range(new_from // PART_HEIGHT_CSS, last_part + 1):
-            part_top = i * PART_HEIGHT_CSS
-            a, b = max(new_from, part_top), min(new_to, part_top + PART_HEIGHT_CSS)
+        last_part = min(n_parts - 1, (new_to - 1) // part_css)
+        for i in range(new_from // part_css, last_part + 1):
+            part_top = i * part_css
+            a, b = max(new_from, part_top), min(new_to, part_top + part_css)
             if a >= b:
                 continue
             painter = QPainter(part(i))
@@ -324,12 +336,12 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter
         painted = new_to
         y = painted
         for i in sorted(open_parts):
-            if (i + 1) * PART_HEIGHT_CSS <= painted:
-                close_part(i, PART_HEIGHT_CSS)
+            if (i + 1) * part_css <= painted:
+                close_part(i, part_css)
     result.notes.extend(notes)
     result.scroll_height = height
     for i in sorted(open_parts):
-        rows = max(0, min(PART_HEIGHT_CSS, painted - i * PART_HEIGHT_CSS))
+        rows = max(0, min(part_css, painted - i * part_css))
         if rows:
             close_part(i, rows)
         else:

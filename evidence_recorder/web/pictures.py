@@ -86,20 +86,25 @@ class FrameCounter(QObject):
     Chromium hands frames to the view's Qt Quick delegate some time after the page has
     drawn them (after a load, half a second or more), so a grab right after the page
     says "drawn" can show an older frame. ``count`` is None when the delegate is not
-    the expected QQuickWidget (another Qt version): callers then wait a fixed time.
+    the expected QQuickWidget (another Qt version) or PySide6.QtQuickWidgets cannot be
+    imported: callers then wait a fixed time, which may grab an older frame.
     """
 
     def __init__(self, view: QWebEngineView) -> None:
         super().__init__(view)
         self.view = view
         self.count: int | None = None
+        self._no_quick = False
 
     def attach(self) -> None:
         """Start counting (the delegate exists once the view has shown a page)."""
-        if self.count is not None:
+        if self.count is not None or self._no_quick:
             return
-        from PySide6.QtQuickWidgets import QQuickWidget
-
+        try:  # the packaged app may leave Qt Quick's Python modules out (see packaging/)
+            from PySide6.QtQuickWidgets import QQuickWidget
+        except ImportError:
+            self._no_quick = True
+            return
         quick = self.view.findChild(QQuickWidget)
         window = getattr(quick, "quickWindow", lambda: None)()
         if window is None:

@@ -343,6 +343,8 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter
         for i in sorted(open_parts):
             if (i + 1) * part_css <= painted:
                 close_part(i, part_css)
+        while sum(not future.done() for future, *_ in encoded) > 1:
+            yield Sleep(10)  # the encoder is behind: hold no more parts as pixels
     result.notes.extend(notes)
     result.scroll_height = height
     for i in sorted(open_parts):

@@ -11,6 +11,11 @@ Baselines, on the same page, interleaved round by round:
               (off-the-record profile) loads it, then a scroll-and-stitch grab of the
               whole height into one QImage; nothing else (no PNG, MHTML, WARC, vault).
               The same plus one PNG encode (zlib level 1, as the app) is printed too.
+              It does only what a correct picture needs: after each scroll, two
+              animation frames with the pictures in view loaded (lazy images), then
+              a frame drawn by the view since the scroll (QtWebEngine hands frames to
+              its view late: grabbing at once gave blank or repeated screenfuls, e.g. a
+              white first screen for ~0.5 s after a load).
   * chromium: Debian's ``chromium --headless --screenshot`` as a whole process, its
               window as tall as the page (so it shoots the whole page too).
               Install it with ``apt-get install chromium`` (not a project dependency);
@@ -182,6 +187,7 @@ class BareCapture:
     """The bare library: load the page in a QWebEngineView, scroll and stitch grabs."""
 
     def __init__(self) -> None:
+        from PySide6.QtCore import QUrl
         from PySide6.QtWebEngineCore import (
             QWebEnginePage,
             QWebEngineProfile,
@@ -205,6 +211,10 @@ class BareCapture:
         self.view.resize(WIDTH, HEIGHT)
         self.view.show()
         self.last_height = 0
+        self.counted: list[int] | None = None
+        self.page.load(QUrl("about:blank"))  # the view's delegate exists once it has a page
+        self._wait(lambda _finish: None, self.page.loadFinished)
+        self.frames()  # counting from the start
 
     def _wait(self, start, done_signal=None, timeout: float = 120.0):  # type: ignore[no-untyped-def]
         from PySide6.QtCore import QEventLoop, QTimer
@@ -237,15 +247,41 @@ class BareCapture:
         QTimer.singleShot(ms, loop.quit)
         loop.exec()
 
-    def scroll_and_paint(self, y: int) -> int:
-        """Scroll to y; return where it got to, once the page has painted two frames."""
+    def frames(self) -> int:
+        """Frames the view has drawn (its grab shows the last one)."""
+        if self.counted is None:
+            from PySide6.QtCore import Qt
+            from PySide6.QtQuickWidgets import QQuickWidget
+
+            window = self.view.findChild(QQuickWidget).quickWindow()
+            self.counted = [0]
+            window.afterRendering.connect(lambda: self.counted.__setitem__(0, self.counted[0] + 1),
+                                          Qt.ConnectionType.DirectConnection)
+        return self.counted[0]
+
+    def wait_frame(self, after: int) -> None:
+        """Until the view has drawn a frame since it had drawn ``after`` (at most 1.5 s)."""
+        end = time.perf_counter() + 1.5
+        while self.frames() <= after and time.perf_counter() < end:
+            self.sleep(5)
+
+    def scroll_and_paint(self, y: int, after: int | None = None) -> int:
+        """Scroll to y; return where it got to, once the page has painted two frames
+        with the pictures in view loaded, and the view has drawn a frame since."""
+        before = self.frames() if after is None else after
         scrolled = int(float(self.js(
-            f"scrollTo(0,{y}); window.__bench = 0; requestAnimationFrame(() => "
-            "requestAnimationFrame(() => { window.__bench = 1; })); String(scrollY)")))
-        for _ in range(50):
+            f"(() => {{ scrollTo(0,{y}); window.__bench = 0; const end = performance.now() + 1500;"
+            "const pending = () => Array.from(document.images).some(i => { if (i.complete) "
+            "return false; const r = i.getBoundingClientRect(); return r.bottom > 0 && "
+            "r.top < innerHeight && r.width > 0 && r.height > 0; });"
+            "const f = () => requestAnimationFrame(() => requestAnimationFrame(() => {"
+            "if (performance.now() < end && pending()) setTimeout(f, 20); else window.__bench = 1;"
+            "})); f(); return String(scrollY); })()")))
+        for _ in range(100):
             if self.js("String(window.__bench)") == "1":
                 break
             self.sleep(16)
+        self.wait_frame(before)
         return scrolled
 
     def once(self, url: str) -> tuple[float, float]:
@@ -254,19 +290,20 @@ class BareCapture:
 
         t0 = time.perf_counter()
         self._wait(lambda _finish: self.page.load(QUrl(url)), self.page.loadFinished)
+        loaded = self.frames()  # the first screenful: a frame drawn since the load will do
         height, inner = json.loads(self.js(
             "JSON.stringify([document.documentElement.scrollHeight, innerHeight])"))
         out = QImage(WIDTH, height, QImage.Format.Format_RGB32)
         painter = QPainter(out)
         for y in range(0, height, inner):
-            scrolled = self.scroll_and_paint(y)
+            scrolled = self.scroll_and_paint(y, loaded if y == 0 else None)
             painter.drawPixmap(0, scrolled, self.view.grab())
         painter.end()
         grabbed = time.perf_counter() - t0
         data = QByteArray()
         buffer = QBuffer(data)
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        out.save(buffer, "PNG", 90)  # Qt's quality 90 = zlib level 1
+        out.save(buffer, "PNG", 80)  # Qt: level = (100 - quality) * 9 // 91: 80 is level 1
         self.last_height = height
         return grabbed, time.perf_counter() - t0
 

@@ -184,6 +184,17 @@ def test_a_page_wider_than_the_window_shows_no_scrollbar_between_screenfuls(
     assert blue == yellow == round(3 * 700 * dpr)
 
 
+def test_the_visible_picture_shows_the_page_not_a_blank_view(web: Any, web_server: Any) -> None:
+    # Just after a load the view can take half a second to draw the page: the picture of
+    # what was on screen waits for that first frame instead of keeping a white view.
+    record = capture(web, web_server.url("/wide.html"))
+    assert record.visible is not None
+    picture = image(record.visible.png)
+    dpr = record.device_pixel_ratio
+    assert colour(picture, 5, 5) == "#0000ff"
+    assert colour(picture, 5, round(750 * dpr)) == "#ffff00"
+
+
 def test_lazy_images_are_loaded_before_the_picture(web: Any, web_server: Any) -> None:
     record = capture(web, web_server.url("/lazy.html"))
     fetched = {r.url for r in record.responses}
@@ -207,6 +218,17 @@ def test_page_taller_than_a_part_is_split_never_cut(web: Any, web_server: Any) -
     assert last.height() == round(5000 * dpr)
     # The last band (hsl(34*23 % 360, ...)) reaches the very bottom: nothing is blank.
     assert colour(last, 5, last.height() - 2) != "#ffffff"
+
+
+def test_parts_are_shorter_on_a_high_density_screen(web: Any) -> None:
+    # At 2x a 30,000 CSS px part would be 2560 x 60,000 pixels (614 MB, and the next part
+    # is made while one is encoded): a part holds no more pixels than it would at 1x.
+    from evidence_recorder.web.pictures import part_height_css
+
+    assert part_height_css(1.0) == PART_HEIGHT_CSS
+    assert part_height_css(0.5) == PART_HEIGHT_CSS
+    assert part_height_css(2.0) == PART_HEIGHT_CSS // 4
+    assert part_height_css(1.5) * 1.5 * 1.5 <= PART_HEIGHT_CSS
 
 
 def test_visible_only_takes_what_is_on_screen(web: Any, web_server: Any) -> None:

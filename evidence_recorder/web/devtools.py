@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QTimer
@@ -34,9 +35,9 @@ MAX_EVENTS = 50_000
 _SETUP = r"""(async () => { try {
   const SDK = await import('devtools://devtools/bundled/core/sdk/sdk.js');
   let t = null;
-  for (let i = 0; i < 100 && !t; i++) {
+  for (let i = 0; i < 500 && !t; i++) {
     t = SDK.TargetManager.TargetManager.instance().primaryPageTarget();
-    if (!t) await new Promise(r => setTimeout(r, 50));
+    if (!t) await new Promise(r => setTimeout(r, 10));
   }
   if (!t) throw new Error('no page target');
   const er = {t: t, ev: [], dropped: 0, res: {}};
@@ -95,6 +96,7 @@ class DevToolsBridge:
         self.ready = False
         self.error = ""  # why the bridge is not there ("" while starting or ready)
         self._next = 0
+        self.on_settled: Callable[[], None] | None = None  # called once ready or given up
         self.front.loadFinished.connect(self._on_front_loaded)
         self._started = time.monotonic()
 
@@ -128,10 +130,12 @@ class DevToolsBridge:
             elif isinstance(result, str) and result.startswith("error"):
                 self.error = translate("WebCapture", "the archive tool could not start ({0})").format(
                     result[7:200])
-            elif tries < 300:
-                QTimer.singleShot(50, self.front, lambda: self._poll_ready(tries + 1))
+            elif tries < 1500:  # asked every 10 ms: the page's load waits for the answer
+                QTimer.singleShot(10, self.front, lambda: self._poll_ready(tries + 1))
             else:
                 self.error = translate("WebCapture", "the archive tool did not start in time")
+            if self.settled and self.on_settled is not None:
+                self.on_settled()
 
         self.front.runJavaScript("window.__erReady || ''", 0, check)
 

@@ -2,9 +2,11 @@
 
 The whole page (or the panel captured whole) is scrolled through once first, so lazy
 content loads, then scrolled again a screenful at a time, each screenful grabbed from
-the view and painted into parts of at most :data:`PART_HEIGHT_CSS` CSS pixels.
+the view and painted into parts of at most :data:`PART_HEIGHT_CSS` CSS pixels (and as
+many pixels: shorter parts on a high-density screen).
 Fixed and sticky elements are shown in the first screenful only. A page that keeps
-growing as it is scrolled (an infinite feed) is taken up to :data:`MAX_PARTS` parts
+growing as it is scrolled (an infinite feed) is taken down to :data:`MAX_PARTS` x
+:data:`PART_HEIGHT_CSS` CSS pixels
 or its share of the time, and the capture says so; a part is never cut silently.
 """
 
@@ -13,9 +15,18 @@ from __future__ import annotations
 import json
 import math
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QRect
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QCoreApplication,
+    QIODevice,
+    QObject,
+    QRect,
+    Qt,
+)
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWebEngineCore import QWebEnginePage
 from PySide6.QtWebEngineWidgets import QWebEngineView
@@ -26,19 +37,101 @@ from evidence_recorder.web.flow import RunJs, Sleep, Steps, WaitTimedOut
 
 #: At most this many parts (an infinite feed is stopped there, with a note).
 MAX_PARTS = 8
-SETTLE_MS = 60  # after two animation frames, for the view to receive the frame
+FRAME_RETRY_MS = 50  # a grab showing the last screenful again: the longest wait for another
+BOTTOM_WAIT_MS = 120  # at the bottom, for a feed to add more
+FALLBACK_SETTLE_MS = 60  # when the view's frames cannot be counted
+FRAME_BOUND_MS = 1500  # the longest wait for the view to draw a new frame
+
+_ENCODER: ThreadPoolExecutor | None = None
+
+
+def _encoder() -> ThreadPoolExecutor:
+    """One worker thread that turns finished parts into PNG while the capture goes on
+    (QImage.save lets go of Python's lock, so the event loop keeps running)."""
+    global _ENCODER
+    if _ENCODER is None:
+        _ENCODER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="er-png")
+    return _ENCODER
 
 # Called by this name with literal texts, so that pyside6-lupdate extracts them.
 translate = QCoreApplication.translate
+
+
+#: Qt's PNG "quality" 80 is zlib level 1 (Qt: level = (100 - quality) * 9 // 91): as the
+#: screen captures, far faster than the default level 6 for a few per cent more bytes.
+PNG_QUALITY = 80
+
+
+def part_height_css(dpr: float) -> int:
+    """The CSS height of one full-page part: :data:`PART_HEIGHT_CSS`, or less on a
+    high-density screen so that a part never holds more pixels than at 1x (at 2x a
+    30,000 px part would be 2560 x 60,000 pixels, 614 MB while it is made and another
+    while the next one is: over the memory bound). Parts still follow on, never cut."""
+    scale = max(dpr, 1.0)
+    return max(1000, min(PART_HEIGHT_CSS, int(PART_HEIGHT_CSS / (scale * scale))))
 
 
 def png_of(image: QImage) -> bytes:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")  # type: ignore[call-overload]  # the stubs want bytes; Qt wants str
+    image.save(buffer, "PNG", PNG_QUALITY)  # type: ignore[call-overload]  # stubs want bytes
     buffer.close()
     return bytes(data.data())
+
+
+class FrameCounter(QObject):
+    """Counts the frames the view has drawn: a grab shows what the last one drew.
+
+    Chromium hands frames to the view's Qt Quick delegate some time after the page has
+    drawn them (after a load, half a second or more), so a grab right after the page
+    says "drawn" can show an older frame. ``count`` is None when the delegate is not
+    the expected QQuickWidget (another Qt version) or PySide6.QtQuickWidgets cannot be
+    imported: callers then wait a fixed time, which may grab an older frame.
+    """
+
+    def __init__(self, view: QWebEngineView) -> None:
+        super().__init__(view)
+        self.view = view
+        self.count: int | None = None
+        self._no_quick = False
+
+    def attach(self) -> None:
+        """Start counting (the delegate exists once the view has shown a page)."""
+        if self.count is not None or self._no_quick:
+            return
+        try:  # the packaged app may leave Qt Quick's Python modules out (see packaging/)
+            from PySide6.QtQuickWidgets import QQuickWidget
+        except ImportError:
+            self._no_quick = True
+            return
+        quick = self.view.findChild(QQuickWidget)
+        window = getattr(quick, "quickWindow", lambda: None)()
+        if window is None:
+            return
+        self.count = 0
+        window.afterRendering.connect(self._drawn, Qt.ConnectionType.DirectConnection)
+
+    def _drawn(self) -> None:
+        self.count = (self.count or 0) + 1
+
+
+def wait_for_frame(counter: FrameCounter | None, after: int | None, bound_ms: int) -> Steps:
+    """Steps that wait until the view has drawn a frame since ``counter.count`` was
+    ``after`` (at most ``bound_ms``), or a fixed time when frames cannot be counted."""
+    if counter is None or counter.count is None or after is None:
+        yield Sleep(FALLBACK_SETTLE_MS)
+        return
+    end = time.monotonic() + bound_ms / 1000
+    while counter.count <= after and time.monotonic() < end:
+        yield Sleep(5)
+
+
+def frames_drawn(counter: FrameCounter | None) -> int | None:
+    if counter is None:
+        return None
+    counter.attach()
+    return counter.count
 
 
 def grab_visible(view: QWebEngineView, css_top: int, css_height: int) -> PagePicture:
@@ -60,8 +153,12 @@ def _json(raw: object) -> dict:  # type: ignore[type-arg]
 
 
 def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selector: str,
-                  point: tuple[int, int], until: float) -> Steps:
-    """Steps that give a :class:`WholeResult`; ``until`` is the monotonic time to be done by."""
+                  point: tuple[int, int], until: float,
+                  counter: FrameCounter | None = None, since: int = 0) -> Steps:
+    """Steps that give a :class:`WholeResult`; ``until`` is the monotonic time to be done by.
+
+    ``counter`` counts the view's frames, ``since`` is its count when the page was loaded.
+    """
     result = WholeResult()
     geometry = _json((yield RunJs(page, scripts.setup_scroller(mode, selector, *point),
                                   scripts.WORLD)))
@@ -91,13 +188,20 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
     step = max(1, int(clip["h"]))
     limit = MAX_PARTS * PART_HEIGHT_CSS
     started = time.monotonic()
-    # Pass 1: scroll through so lazy content loads; stop an endless feed at a bound.
     load_until = started + max(1.0, (until - started) * 0.4)
     height = int(geometry["scrollHeight"])
+    # Pass 1: scroll through, one drawn frame per screenful, so that lazy content (native
+    # lazy images, scripts watching what comes into view) starts loading; bounded for an
+    # endless feed. At the bottom, a moment for a feed to add more.
     y, steady = 0, 0
     while True:
-        now = _json((yield RunJs(page, scripts.scroll_to(y), scripts.WORLD)))
-        yield Sleep(40)
+        now = _json((yield RunJs(page, scripts.scroll_to(y, frames=1), scripts.WORLD)))
+        for _ in range(60):
+            answer = _json((yield RunJs(page, scripts.PAINTED, scripts.WORLD)))
+            if answer:
+                now = answer
+                break
+            yield Sleep(8)
         height = int(now.get("height", height))
         if height > limit or time.monotonic() > load_until:
             result.notes.append(translate(
@@ -108,7 +212,7 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
             steady += 1
             if steady >= 2:
                 break
-            yield Sleep(250)  # give a feed a moment to add more at the bottom
+            yield Sleep(BOTTOM_WAIT_MS)  # give a feed a moment to add more at the bottom
         else:
             steady = 0
             y += step
@@ -116,17 +220,43 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
     for _ in range(20):  # lazy images started in pass 1: give them a moment
         if (yield RunJs(page, scripts.IMAGES_SETTLED, scripts.WORLD)) == "yes":
             break
-        yield Sleep(100)
-    # Pass 2: a screenful at a time into parts. A part is made when the first screenful
-    # reaches it and turned into a PNG as soon as it is full, so at most two parts are
-    # held as pixels at once, however many the page needs.
-    n_parts = max(1, math.ceil(height / PART_HEIGHT_CSS))
+        yield Sleep(50)
+    # Pass 2: a screenful at a time into parts (each waits for its pictures too). Should
+    # the page change height on the way, what was grabbed may no longer line up: it is
+    # dropped and the page grabbed again, as it is then.
+    grabbed = yield from _grab_pass(page, view, counter, result, clip, dpr, height, until,
+                                    grow_check=True, start_top=y, since=since)
+    if not grabbed:
+        now = _json((yield RunJs(page, scripts.WHERE_NOW, scripts.WORLD)))
+        height = min(limit, int(now.get("height", height)))
+        yield from _grab_pass(page, view, counter, result, clip, dpr, height, until,
+                              grow_check=False, start_top=int(now.get("top", 1)) or 1,
+                              since=since)
+    yield RunJs(page, scripts.RESTORE, scripts.WORLD)
+    return result
+
+
+def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter | None,
+               result: WholeResult,
+               clip: dict[str, float], dpr: float, height: int, until: float,
+               grow_check: bool, start_top: int, since: int) -> Steps:
+    """Steps that scroll through ``height`` CSS px a screenful at a time, into parts.
+
+    A part is made when the first screenful reaches it and handed to the PNG encoder
+    (a worker thread) as soon as it is full, so at most two parts are held as pixels at
+    once, however many the page needs. With ``grow_check``, gives False (and keeps no
+    part) as soon as the page's height is not ``height`` any more; otherwise True.
+    """
+    step = max(1, int(clip["h"]))
+    part_css = part_height_css(dpr)
+    n_parts = max(1, math.ceil(height / part_css))
     width = round(clip["w"] * dpr)
     open_parts: dict[int, QImage] = {}
+    encoded: list[tuple[Future[bytes], int, int, int, int]] = []
 
     def part(i: int) -> QImage:
         if i not in open_parts:
-            rows = min(PART_HEIGHT_CSS, height - i * PART_HEIGHT_CSS)
+            rows = min(part_css, height - i * part_css)
             image = QImage(width, round(rows * dpr), QImage.Format.Format_RGB32)
             image.fill(0xFFFFFFFF)
             open_parts[i] = image
@@ -136,46 +266,71 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
         image = open_parts.pop(i)
         if rows * dpr < image.height():
             image = image.copy(0, 0, image.width(), round(rows * dpr))
-        result.parts.append(PagePicture(png_of(image), image.width(), image.height(),
-                                        i * PART_HEIGHT_CSS, rows))
+        encoded.append((_encoder().submit(png_of, image), image.width(), image.height(),
+                        i * part_css, rows))
+
+    def grew(now: dict) -> bool:  # type: ignore[type-arg]
+        return grow_check and int(now.get("height", height)) != height
+
+    def drop() -> Steps:
+        open_parts.clear()
+        for future, *_ in encoded:
+            future.cancel()
+        if hidden:
+            yield RunJs(page, scripts.UNHIDE_FIXED, scripts.WORLD)
+        return False
 
     painted = 0  # CSS rows done
     y = 0
-    first = True
+    hidden = False
+    tries = 100
     previous: QImage | None = None
     previous_top = -1
+    notes: list[str] = []
     while painted < height:
         if time.monotonic() > until:
-            result.notes.append(translate(
+            notes.append(translate(
                 "WebCapture", "Time ran out: the full-page picture stops at {0:,} of "
                 "{1:,} pixels.").format(painted, height))
             break
-        now = _json((yield RunJs(page, scripts.scroll_to(y), scripts.WORLD)))
-        for _ in range(10):
-            if (yield RunJs(page, scripts.PAINTED, scripts.WORLD)) == "yes":
+        # Fixed and sticky elements are hidden once the first screenful has them.
+        hide, hidden = painted > 0 and not hidden, hidden or painted > 0
+        # The first screenful, when nothing moves, may make the view draw nothing new:
+        # then a frame drawn since the page was loaded (``since``) will do.
+        before = frames_drawn(counter) if painted or start_top != 0 else since
+        now = _json((yield RunJs(page, scripts.scroll_to(y, hide), scripts.WORLD)))
+        for _ in range(tries):  # two frames drawn, and the pictures in view loaded
+            answer = _json((yield RunJs(page, scripts.PAINTED, scripts.WORLD)))
+            if answer:
+                now = answer
                 break
             yield Sleep(16)
-        yield Sleep(SETTLE_MS)
+        else:
+            tries = 10  # no frames drawn (a hidden view?): do not wait long for them again
+        if grew(now):
+            return (yield from drop())
         top = round(float(now.get("top", y)))
         if top + step <= painted:  # the page got shorter: nothing more to scroll to
-            result.notes.append(translate(
+            notes.append(translate(
                 "WebCapture", "The page got shorter while it was captured; the picture "
                 "stops at {0:,} pixels.").format(painted))
             break
+        # The view shows what its last frame drew: wait for one drawn since the scroll.
+        yield from wait_for_frame(counter, before, FRAME_BOUND_MS)
         frame = view.grab().toImage()
         for _ in range(3):  # the same pixels after scrolling: the new frame may be late
-            if previous is None or frame != previous or top == previous_top:
+            if previous is None or top == previous_top or frame != previous:
                 break
-            yield Sleep(50)
+            yield from wait_for_frame(counter, frames_drawn(counter), FRAME_RETRY_MS)
             frame = view.grab().toImage()
         previous, previous_top = frame, top
         src = QRect(round(clip["x"] * dpr), round(clip["y"] * dpr), width,
                     round(clip["h"] * dpr))
         new_from, new_to = painted, min(height, top + step)
-        last_part = min(n_parts - 1, (new_to - 1) // PART_HEIGHT_CSS)
-        for i in range(new_from // PART_HEIGHT_CSS, last_part + 1):
-            part_top = i * PART_HEIGHT_CSS
-            a, b = max(new_from, part_top), min(new_to, part_top + PART_HEIGHT_CSS)
+        last_part = min(n_parts - 1, (new_to - 1) // part_css)
+        for i in range(new_from // part_css, last_part + 1):
+            part_top = i * part_css
+            a, b = max(new_from, part_top), min(new_to, part_top + part_css)
             if a >= b:
                 continue
             painter = QPainter(part(i))
@@ -186,17 +341,20 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
         painted = new_to
         y = painted
         for i in sorted(open_parts):
-            if (i + 1) * PART_HEIGHT_CSS <= painted:
-                close_part(i, PART_HEIGHT_CSS)
-        if first:
-            first = False
-            yield RunJs(page, scripts.HIDE_FIXED, scripts.WORLD)
+            if (i + 1) * part_css <= painted:
+                close_part(i, part_css)
+        while sum(not future.done() for future, *_ in encoded) > 1:
+            yield Sleep(10)  # the encoder is behind: hold no more parts as pixels
+    result.notes.extend(notes)
     result.scroll_height = height
     for i in sorted(open_parts):
-        rows = max(0, min(PART_HEIGHT_CSS, painted - i * PART_HEIGHT_CSS))
+        rows = max(0, min(part_css, painted - i * part_css))
         if rows:
             close_part(i, rows)
         else:
             open_parts.pop(i)
-    yield RunJs(page, scripts.RESTORE, scripts.WORLD)
-    return result
+    while not all(future.done() for future, *_ in encoded):
+        yield Sleep(10)  # the event loop keeps going while the worker encodes
+    result.parts = [PagePicture(future.result(), w, h, top, rows)
+                    for future, w, h, top, rows in encoded]
+    return True

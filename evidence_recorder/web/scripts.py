@@ -76,40 +76,78 @@ def setup_scroller(mode: str, selector: str = "", x: int = 0, y: int = 0) -> str
     // The viewport less its scrollbars (a page wider than the window has one at the bottom).
     clip = {x: 0, y: 0, w: root.clientWidth || innerWidth, h: root.clientHeight || innerHeight};
   }
-  st.clip = clip; window.__erS = st;
+  st.clip = clip; window.__erS = st;%s
   return JSON.stringify({page: st.page, selector: el ? erPath(el) : '', note: note, clip: clip,
       scrollHeight: el ? el.scrollHeight : root.scrollHeight, dpr: devicePixelRatio,
+      top: el ? el.scrollTop : scrollY,
       innerWidth: innerWidth, innerHeight: innerHeight});
-})()""" % args
+})()""" % (args, _IMAGES_PENDING)
 
 
-def scroll_to(y: int) -> str:
-    """Scroll what is captured whole to ``y``; answer once two frames have been drawn."""
+def scroll_to(y: int, hide_fixed: bool = False, frames: int = 2) -> str:
+    """Scroll what is captured whole to ``y`` (first hiding fixed and sticky elements, in
+    the same task, so that no frame shows one without the other); :data:`PAINTED` then
+    says once two frames have been drawn with every picture in view loaded (or given up
+    on after a second and a half). ``frames=1``: once one frame has been drawn (enough
+    for what watches the view to see it), not waiting for pictures."""
     return r"""(() => { const s = window.__erS; const y = %d;
+  if (%s) { %s }
   if (s.page) window.scrollTo(0, y); else s.el.scrollTop = y;
-  s.painted = false;
-  requestAnimationFrame(() => requestAnimationFrame(() => { s.painted = true; }));
+  s.painted = false; const gen = s.gen = (s.gen || 0) + 1; const until = performance.now() + 1500;
+  const frames = () => requestAnimationFrame(() => %s(() => {
+    if (s.gen !== gen) return;
+    if (%s && performance.now() < until && erImagesPending(s)) setTimeout(frames, 20); else s.painted = true; }));
+  frames();
   const root = document.scrollingElement || document.documentElement;
   return JSON.stringify({top: s.page ? scrollY : s.el.scrollTop,
                          height: s.page ? root.scrollHeight : s.el.scrollHeight});
-})()""" % y
+})()""" % (y, "true" if hide_fixed else "false", _HIDE_FIXED_BODY,
+           "requestAnimationFrame" if frames > 1 else "((f) => f())",
+           "true" if frames > 1 else "false")
 
 
-PAINTED = "(window.__erS && window.__erS.painted) ? 'yes' : ''"
+# Pictures in (or just below) what is captured that have not loaded yet. Set up once by
+# setup_scroller; a picture that failed (a blocked address) counts as done.
+_IMAGES_PENDING = r"""
+window.erImagesPending = (s) => {
+  const c = s.clip; const imgs = document.images; const n = Math.min(imgs.length, 5000);
+  for (let i = 0; i < n; i++) { const im = imgs[i]; if (im.complete) continue;
+    const r = im.getBoundingClientRect();
+    if (r.bottom > c.y && r.top < c.y + c.h && r.right > c.x && r.left < c.x + c.w && r.width > 0 && r.height > 0) return true; }
+  return false; };
+"""
+
+# Answers where the page is now too, so that growth seen after the frames is not missed.
+PAINTED = r"""(() => { const s = window.__erS; if (!s || !s.painted) return '';
+  const root = document.scrollingElement || document.documentElement;
+  return JSON.stringify({top: s.page ? scrollY : s.el.scrollTop,
+                         height: s.page ? root.scrollHeight : s.el.scrollHeight}); })()"""
+
+WHERE_NOW = r"""(() => { const s = window.__erS;
+  const root = document.scrollingElement || document.documentElement;
+  return JSON.stringify({top: s.page ? scrollY : s.el.scrollTop,
+                         height: s.page ? root.scrollHeight : s.el.scrollHeight}); })()"""
 
 IMAGES_SETTLED = r"""(() => { const imgs = Array.from(document.images).slice(0, 5000);
   return imgs.every(i => i.complete) ? 'yes' : ''; })()"""
 
 # Hide fixed and sticky elements (within the panel, for a panel) so that they appear
 # once, in the first frame, and not on every screenful.
-HIDE_FIXED = r"""(() => { const s = window.__erS; let n = 0;
-  const scope = s.page ? document.body : s.el; if (!scope) return '0';
-  const all = scope.getElementsByTagName('*'); const lim = Math.min(all.length, 200000);
+_HIDE_FIXED_BODY = r"""
+  const scope = s.page ? document.body : s.el; let n = 0;
+  if (scope) { const all = scope.getElementsByTagName('*'); const lim = Math.min(all.length, 200000);
   for (let i = 0; i < lim; i++) { const e = all[i]; const p = getComputedStyle(e).position;
     if (p === 'fixed' || p === 'sticky') {
       s.hidden.push([e, e.style.getPropertyValue('visibility'), e.style.getPropertyPriority('visibility')]);
-      e.style.setProperty('visibility', 'hidden', 'important'); n++; } }
-  return String(n); })()"""
+      e.style.setProperty('visibility', 'hidden', 'important'); n++; } } }"""
+
+HIDE_FIXED = r"""(() => { const s = window.__erS; %s
+  return String(n); })()""" % _HIDE_FIXED_BODY
+
+# Show again what HIDE_FIXED hid (before a second pass, whose first screenful has them).
+UNHIDE_FIXED = r"""(() => { const s = window.__erS;
+  for (const [e, v, p] of s.hidden) { if (v) e.style.setProperty('visibility', v, p); else e.style.removeProperty('visibility'); }
+  s.hidden = []; return 'ok'; })()"""
 
 RESTORE = r"""(() => { const s = window.__erS; if (!s) return 'none';
   for (const [e, v, p] of s.hidden) { if (v) e.style.setProperty('visibility', v, p); else e.style.removeProperty('visibility'); }

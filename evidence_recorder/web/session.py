@@ -100,6 +100,8 @@ class WebSession(QObject):
         self._view = QWebEngineView()
         self._view.setPage(self._page)
         self._view.resize(*VIEW_SIZE)
+        self._frames = pictures.FrameCounter(self._view)
+        self._frames_at_load = 0  # frames the view had drawn when the page was loaded
         if headless:
             self._view.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
             self._view.show()
@@ -125,6 +127,7 @@ class WebSession(QObject):
         self._closed = False
         self._pending_url: QUrl | None = None
         self._bridge = DevToolsBridge(self._page, self._profile)
+        self._bridge.on_settled = self._check_bridge  # a load kept waiting goes at once
         self._blank_done = False
         self._page.load(QUrl("about:blank"))
         self._bridge_timer = QTimer(self)
@@ -177,11 +180,13 @@ class WebSession(QObject):
     def _on_load_finished(self, ok: bool) -> None:
         if not self._blank_done:
             self._blank_done = True
+            self._frames.attach()
             self._loading = self._pending_url is not None
             self._bridge.attach()
             return
         self._loading = False
         self._load_ok = ok
+        self._frames_at_load = pictures.frames_drawn(self._frames) or 0
         self.loadFinished.emit(ok)
 
     def _on_loading_changed(self, info: QWebEngineLoadingInfo) -> None:
@@ -343,7 +348,7 @@ class WebSession(QObject):
     def _load_steps(self, url: str, progress: _Progress, load_until: float) -> Steps:
         self.load(url)
         while self.is_loading and time.monotonic() < load_until:
-            yield Sleep(50)
+            yield Sleep(10)
         if self.is_loading:
             self._page.triggerAction(QWebEnginePage.WebAction.Stop)
             progress.load_state = LoadState.TIMED_OUT
@@ -359,6 +364,9 @@ class WebSession(QObject):
         raw = yield RunJs(self._page, scripts.VIEWPORT, scripts.WORLD, timeout_ms=patience)
         progress.viewport = json.loads(raw) if isinstance(raw, str) else {}
         progress.captured_at = datetime.now(UTC)
+        # Just after a load the view may not have drawn the page yet (half a second or more).
+        yield from pictures.wait_for_frame(self._frames, self._frames_at_load,
+                                           pictures.FRAME_BOUND_MS)
         progress.visible = pictures.grab_visible(
             self._view, int(progress.viewport.get("scrollY", 0)),
             int(progress.viewport.get("innerHeight", self._view.height())))
@@ -366,7 +374,8 @@ class WebSession(QObject):
         progress.meta = json.loads(raw) if isinstance(raw, str) else {}
         if mode != "visible":
             progress.whole = yield from pictures.capture_whole(
-                self._page, self._view, kind, selector, point, until)
+                self._page, self._view, kind, selector, point, until, self._frames,
+                self._frames_at_load)
 
     def _archive_steps(self, progress: _Progress, answering: bool = True) -> Steps:
         if not self._bridge.ready:

@@ -40,6 +40,12 @@ _SETUP = r"""(async () => { try {
     if (!t) await new Promise(r => setTimeout(r, 10));
   }
   if (!t) throw new Error('no page target');
+  // The front-end would draw the view's size over the page after each resize.
+  try {
+    const overlay = t.model(SDK.OverlayModel.OverlayModel);
+    if (overlay) overlay.setShowViewportSizeOnResize(false);
+    else await t.overlayAgent().invoke_setShowViewportSizeOnResize({show: false});
+  } catch (e) { /* only a convenience: the capture goes on */ }
   const er = {t: t, ev: [], dropped: 0, res: {}};
   const keep = ['requestWillBeSent', 'responseReceived', 'loadingFinished', 'loadingFailed'];
   const handlers = {};

@@ -280,6 +280,41 @@ def test_the_viewer_shows_a_web_page_its_details_and_its_archive(
     qtbot.waitUntil(lambda: not viewer.archived_pages(), timeout=5_000)
 
 
+def test_a_page_in_several_parts_shows_each_part_on_request(
+        qtbot: QtBot, vault: Vault, tmp_path: Path, windows: list[BundleViewer]) -> None:
+    """A page taller than one part: every part can be seen, top to bottom, not just the
+    first."""
+    add_web_item(vault, when=FIRST, parts=3, height=1500)
+    add_web_item(vault, when=LATER, height=2000)
+    out = tmp_path / "out"
+    out.mkdir()
+    viewer = open_real(qtbot, export_bundle(vault, out, options=ExportOptions(
+        audience="police")), windows)
+    viewer.show_entry(0)
+    assert viewer.part_box.isVisibleTo(viewer)
+    assert (viewer.part_box.minimum(), viewer.part_box.maximum()) == (1, 3)
+    assert viewer.part_box.text() == "Part 1 of 3"
+    assert "part 1 of 3" in viewer.picture_caption.text()
+    assert "choose the part above the picture" in viewer.details.toPlainText()
+    first = viewer.original_view.image_size()
+    first_pixels = viewer.original_view._item.pixmap().toImage()  # type: ignore[union-attr]
+    viewer.part_box.setValue(3)
+    assert "part 3 of 3" in viewer.picture_caption.text()
+    assert viewer.original_view.image_size() == first == (1280, 1500)
+    assert not viewer.picture_note.isVisibleTo(viewer)  # the part matches its SHA-256
+    viewer.resize(1280, 800)
+    viewer.grab().save(str(shots(tmp_path) / "viewer-web-part-3.png"))
+    # A different picture, not the first again: the parts were drawn with their names.
+    assert viewer.original_view._item.pixmap().toImage() != first_pixels  # type: ignore[union-attr]
+    assert viewer.part_box.value() == 3
+    # An item in one part has no part chooser.
+    viewer.show_entry(1)
+    assert not viewer.part_box.isVisibleTo(viewer)
+    assert viewer.original_view.image_size() == (1280, 2000)
+    viewer.show_entry(0)
+    assert viewer.part_box.value() == 1
+
+
 def test_a_covered_web_page_for_the_headteacher_offers_no_archive(
         qtbot: QtBot, vault: Vault, tmp_path: Path, windows: list[BundleViewer]) -> None:
     """The sender covered something: the archive, which would show it, stayed with them."""

@@ -73,7 +73,14 @@ class BundleCapture:
     # A web page's archive (page.mhtml) inside the bag; None for other items, or when
     # the bundle does not hold one.
     page_archive: str | None = None
-    full_page_parts: int = 0  # how many parts its full-page picture is in
+    # A web page's full-page picture, part by part: (path inside the bag or None where
+    # kept back, SHA-256 as listed or None). One entry for a page in one part.
+    full_page: tuple[tuple[str | None, str | None], ...] = ()
+
+    @property
+    def full_page_parts(self) -> int:
+        """How many parts its full-page picture is in."""
+        return len(self.full_page)
 
     @property
     def author_text(self) -> str:
@@ -110,7 +117,7 @@ def _capture_from(item: BundleItem, incident_title: str) -> BundleCapture:
         redacted=copy.path if copy is not None else None,
         metadata=item.metadata_path,
         page_archive=archive.path if archive is not None else None,
-        full_page_parts=len(item.artefacts_with("full-page")))
+        full_page=tuple((a.path, a.sha256) for a in item.artefacts_with("full-page")))
 
 
 def captures_of(contents: BundleEvidence | None) -> list[BundleCapture]:
@@ -398,7 +405,7 @@ def _web_rows(entry: BundleCapture, others: Sequence[BundleCapture]) -> list[tup
         rows.append((translate("BundleDetails", "Load notes"), _esc(" ".join(notes))))
     if entry.full_page_parts > 1:
         rows.append((translate("BundleDetails", "Full-page picture"), _esc(translate(
-            "BundleDetails", "In {count} parts; the first is shown.").format(
+            "BundleDetails", "In {count} parts; choose the part above the picture.").format(
                 count=entry.full_page_parts))))
     if history := still_there_words(entry, others):
         rows.append((translate("BundleDetails", "Still there?"), _esc(history)))

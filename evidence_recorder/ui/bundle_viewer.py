@@ -67,6 +67,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -387,7 +388,15 @@ class BundleViewer(QMainWindow):
                     "nothing on it runs and nothing is fetched from the internet."))
         self.archive_button.clicked.connect(self.open_archived_page)
         self.archive_button.setVisible(False)
+        # A tall web page kept in several parts: which part is on show.
+        self.part_box = QSpinBox()
+        self.part_box.setAccessibleName(self.tr("Part of the page shown"))
+        self.part_box.setToolTip(self.tr("A tall page is kept in several pictures, top to "
+                                         "bottom: choose which one to see."))
+        self.part_box.setVisible(False)
+        self.part_box.valueChanged.connect(self._show_part)
         caption_row.addWidget(self.picture_caption, 1)
+        caption_row.addWidget(self.part_box)
         caption_row.addWidget(self.archive_button)
         caption_row.addWidget(self.show_original_button)
         pictures_column.addLayout(caption_row)
@@ -609,6 +618,10 @@ class BundleViewer(QMainWindow):
         self.show_original_button.setText(_tr(SHOW_COVERED_BUTTON))
         self.show_original_button.setVisible(False)
         self.archive_button.setVisible(False)
+        self.part_box.blockSignals(True)
+        self.part_box.setVisible(False)
+        self.part_box.setValue(self.part_box.minimum())
+        self.part_box.blockSignals(False)
         self.picture_caption.clear()
         self.picture_stack.setCurrentWidget(self.redacted_view)
         if row is None or self._bundle is None or not 0 <= row < self.model.rowCount():
@@ -656,11 +669,56 @@ class BundleViewer(QMainWindow):
                     bar.setValue(bar.minimum())
                 self.picture_caption.setText(self.tr("<b>The whole page</b>, exactly as "
                                                      "captured (scroll to read it)"))
+                if entry.full_page_parts > 1:
+                    self.part_box.blockSignals(True)
+                    self.part_box.setRange(1, entry.full_page_parts)
+                    self.part_box.setValue(1)
+                    self.part_box.setPrefix(self.tr("Part "))
+                    self.part_box.setSuffix(self.tr(" of {count}").format(
+                        count=entry.full_page_parts))
+                    self.part_box.blockSignals(False)
+                    self.part_box.setVisible(True)
+                    self.picture_caption.setText(self.tr(
+                        "<b>The whole page</b>, part 1 of {count}, exactly as captured "
+                        "(scroll to read it)").format(count=entry.full_page_parts))
             else:
                 self.picture_caption.setText(self.tr("<b>Original</b>, exactly as captured"))
             notes.insert(0, _tr(NO_REDACTED_NOTE))
         else:
             notes.insert(0, _tr(NO_PICTURE_NOTE))
+        self.picture_caption.setAccessibleName(make_plain_text(self.picture_caption.text()))
+        self.picture_note.setText(" ".join(notes))
+        self.picture_note.setVisible(bool(notes))
+
+    def _show_part(self, number: int) -> None:
+        """Show part ``number`` (from 1) of the selected web page's full-page picture,
+        checked against the SHA-256 the bundle lists for it."""
+        if self._row is None or self._bundle is None:
+            return
+        entry = self.model.entry_at(self._row)
+        if not 1 <= number <= entry.full_page_parts:
+            return
+        path, listed = entry.full_page[number - 1]
+        notes: list[str] = []
+        data = self._read(path, "original", notes)
+        count = entry.full_page_parts
+        if data is None:
+            self.original_view.clear()
+            if path is None:
+                notes.insert(0, self.tr("This part of the page is not in this bundle."))
+        elif listed and hashlib.sha256(data).hexdigest() != listed:
+            notes.insert(0, self.tr("This part does not match the SHA-256 the bundle lists "
+                                    "for it: it was changed after the bundle was sealed."))
+        self.original_view.set_veiled(True)  # it may be upsetting, like the first part
+        self.original_view.set_image(data)
+        del data
+        self.original_view.actual_size()
+        for bar in (self.original_view.verticalScrollBar(),
+                    self.original_view.horizontalScrollBar()):
+            bar.setValue(bar.minimum())
+        self.picture_caption.setText(self.tr(
+            "<b>The whole page</b>, part {number} of {count}, exactly as captured (scroll "
+            "to read it)").format(number=number, count=count))
         self.picture_caption.setAccessibleName(make_plain_text(self.picture_caption.text()))
         self.picture_note.setText(" ".join(notes))
         self.picture_note.setVisible(bool(notes))

@@ -918,7 +918,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
 <context>
     <name>BundleDetails</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_details.py" line="+333"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="+340"/>
         <source>&lt;i&gt;Not given&lt;/i&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1059,7 +1059,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     </message>
     <message>
         <location line="+0"/>
-        <source>In {count} parts; the first is shown.</source>
+        <source>In {count} parts; choose the part above the picture.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1261,7 +1261,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+491"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+500"/>
         <location filename="../evidence_recorder/ui/bundle_wording.py" line="+14"/>
         <source>Checking the bundle…</source>
         <translation type="unfinished"></translation>
@@ -1404,7 +1404,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-231"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-239"/>
         <source>&amp;Open another bundle…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1420,12 +1420,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     </message>
     <message>
         <location line="+1"/>
-        <location line="+213"/>
+        <location line="+221"/>
         <source>Keep a copy of this bundle in your own evidence vault</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-210"/>
+        <location line="-218"/>
         <source>Open the &amp;report (PDF)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1550,7 +1550,17 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+6"/>
+        <source>Part of the page shown</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A tall page is kept in several pictures, top to bottom: choose which one to see.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Covered copy of the picture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1570,14 +1580,29 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+64"/>
-        <location line="+48"/>
+        <location line="+68"/>
+        <location line="+93"/>
         <source>&lt;b&gt;Covered copy&lt;/b&gt;: parts covered by the sender</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-33"/>
+        <location line="-78"/>
         <source>&lt;b&gt;The whole page&lt;/b&gt;, exactly as captured (scroll to read it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Part </source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source> of {count}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>&lt;b&gt;The whole page&lt;/b&gt;, part 1 of {count}, exactly as captured (scroll to read it)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1586,18 +1611,34 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+46"/>
+        <location line="+23"/>
+        <source>This part of the page is not in this bundle.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This part does not match the SHA-256 the bundle lists for it: it was changed after the bundle was sealed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>&lt;b&gt;The whole page&lt;/b&gt;, part {number} of {count}, exactly as captured (scroll to read it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+44"/>
+        <location line="+9"/>
         <location line="+10"/>
         <source>Archived page not shown</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-9"/>
+        <location line="-18"/>
         <source>This capture has no archived page.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+15"/>
         <source>Archived page, record no. {number} — {app}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1668,7 +1709,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-472"/>
+        <location line="-530"/>
         <source>Original picture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1694,12 +1735,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     </message>
     <message>
         <location line="+68"/>
-        <location line="+408"/>
+        <location line="+466"/>
         <source>Bundle not opened</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-401"/>
+        <location line="-459"/>
         <source>That passphrase does not open this bundle. Check it with the person who sent it, then try again.
 
 Passphrase:</source>
@@ -1723,7 +1764,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location line="+38"/>
         <source>✔ matches the original in this bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1738,12 +1779,12 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="+98"/>
         <source>&lt;b&gt;Original&lt;/b&gt;, exactly as captured: nothing is covered</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+54"/>
+        <location line="+63"/>
         <source>The original could not be read from the bundle: {reason}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5135,7 +5176,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>WebCapture</name>
     <message>
-        <location filename="../evidence_recorder/web/devtools.py" line="+111"/>
+        <location filename="../evidence_recorder/web/devtools.py" line="+119"/>
         <location line="+23"/>
         <source>the archive tool did not start in time</source>
         <translation type="unfinished"></translation>
@@ -5151,7 +5192,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/web/pictures.py" line="+69"/>
+        <location filename="../evidence_recorder/web/pictures.py" line="+166"/>
         <source>Nothing on the page matches the panel asked for ({0}).</source>
         <extracomment>At most this many parts (an infinite feed is stopped there, with a note).</extracomment>
         <translation type="unfinished"></translation>
@@ -5177,27 +5218,27 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+26"/>
         <source>The page kept loading more as it was scrolled; it was captured down to {0:,} pixels.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+46"/>
+        <location line="+85"/>
         <source>Time ran out: the full-page picture stops at {0:,} of {1:,} pixels.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+22"/>
         <source>The page got shorter while it was captured; the picture stops at {0:,} pixels.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/web/session.py" line="+196"/>
+        <location filename="../evidence_recorder/web/session.py" line="+201"/>
         <source>The website&apos;s security certificate is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+16"/>
         <source>This website&apos;s security certificate has a problem: {0} Someone may be pretending to be this website.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5237,7 +5278,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+27"/>
         <source>The page archive, the record of its network traffic and its certificate chain could not be made: {0}.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5288,6 +5329,11 @@ Keep this somewhere safe, away from the computer the vault is on.
     </message>
     <message>
         <location line="+4"/>
+        <source>1 request to another computer was blocked.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>{0} requests to other computers were blocked.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -559,3 +559,19 @@ def test_peak_memory_for_a_30000_px_page(web_server: Any, tmp_path: Path) -> Non
     assert result["parts"] == [30000]
     print(f"peak process-tree RSS for a 30,000 px page: {result['peak'] / 1e6:.0f} MB")
     assert result["peak"] < 1.5e9
+
+
+# -- the command line: our sentences, not the engine's notes ---------------------------
+
+def test_capture_web_in_a_terminal_shows_our_sentences_not_the_engines_notes(
+        cli: Any, web_server: Any) -> None:
+    """Without a GPU, Qt and Chromium say how they draw in software; a person running
+    capture-web should see only what was kept, and any warning of ours."""
+    done = cli("capture-web", web_server.url("/plain.html"))
+    assert done.returncode == 0, done.stderr
+    assert "Saved web page 1" in done.stdout
+    from evidence_recorder.web.runtime import RENDERING_NOTES
+
+    noisy = [line for line in done.stderr.splitlines()
+             if any(note in line for note in (*RENDERING_NOTES, "ERROR:", "dbus"))]
+    assert noisy == []

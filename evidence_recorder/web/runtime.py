@@ -103,7 +103,33 @@ def ensure_app() -> object:
     prepare()
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # A person at a terminal should see our sentences, not Chromium's and Qt's notes
+    # on how they draw without a graphics card: Chromium logs only fatal errors, and
+    # Qt's known lines about the software fallback are dropped (any other still shows).
+    flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "").split()
+    if not any(flag.startswith("--log-level") for flag in flags):
+        os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join([*flags, "--log-level=3"])
+    _quiet_rendering_notes()
     return QApplication([sys.argv[0] if sys.argv else "evidence-recorder"])
+
+
+#: Qt's own lines when QtWebEngine draws in software (no GPU, or none it can use).
+RENDERING_NOTES = ("QRhiGles2", "Failed to create RHI", "support createPlatformVulkanInstance",
+                   "QVulkanInstance", "GBM is not supported", "GPUInfo not initialized")
+
+
+def _quiet_rendering_notes() -> None:
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    def handler(kind: QtMsgType, context: object, message: str) -> None:
+        del context
+        if kind in (QtMsgType.QtDebugMsg, QtMsgType.QtInfoMsg):
+            return
+        if kind == QtMsgType.QtWarningMsg and any(n in message for n in RENDERING_NOTES):
+            return
+        print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
 
 
 def loopback_only() -> bool:

@@ -33,8 +33,7 @@ def _make_web_session(parent: QObject) -> Any:
     from evidence_recorder import web
     from evidence_recorder.ui import idle
 
-    web.prepare()  # raises WebUnavailable (a plain sentence) where it cannot run
-    idle.web_engine_starting()  # no application-wide Python event filter from now on
+    idle.start_web_engine()  # raises WebUnavailable (a plain sentence) where it cannot run
     return web.WebSession(parent, headless=True, accept_certificate_errors=True)
 
 

@@ -768,11 +768,10 @@ class BundleViewer(QMainWindow):
         from evidence_recorder.ui import idle
 
         try:
-            web.prepare()  # a plain sentence where the built-in browser cannot run
+            idle.start_web_engine()  # a plain sentence where the built-in browser cannot run
         except web.WebUnavailable as exc:
             messages.error(self, self.tr("Archived page not shown"), str(exc))
             return None
-        idle.web_engine_starting()  # no application-wide Python event filter from now on
         from evidence_recorder.web import archive_view  # QtWebEngine: only when asked
 
         try:

@@ -35,6 +35,17 @@ _idle_locks: weakref.WeakSet[IdleLock] = weakref.WeakSet()
 _web_engine_started = False
 
 
+def start_web_engine() -> None:
+    """Everything the app does before QtWebEngine starts in this process, in one place
+    (the browser, Check again and the archived-page viewer call it): its switches
+    (``web.prepare()``, which raises ``WebUnavailable`` with a plain sentence where it
+    cannot run) and then :func:`web_engine_starting`."""
+    from evidence_recorder import web
+
+    web.prepare()
+    web_engine_starting()
+
+
 def web_engine_starting() -> None:
     """The capture browser (QtWebEngine) is about to start in this process.
 

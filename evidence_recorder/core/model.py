@@ -234,6 +234,38 @@ class WebSource:
 
 
 @dataclass(slots=True)
+class MessageSource:
+    """What was recorded of an export at import: kept (as JSON) in the item's ``source``
+    column for kinds ``email`` and ``chat``, and in its ``capture.added`` audit entry."""
+
+    format: str  # e.g. "whatsapp-android", "telegram-json", "eml", "msg", "mbox"
+    parser: str  # the parser and its version, e.g. "whatsapp/1"
+    file_name: str
+    file_size: int
+    file_mtime: str  # ISO 8601 UTC, as the file system reported it
+    title: str = ""  # a chat's name or an e-mail's subject
+    participants: list[str] = field(default_factory=list)
+    message_count: int = 0
+    unreadable_count: int = 0  # lines kept but not understood
+    first_at: str = ""  # ISO UTC of the earliest message with a time
+    last_at: str = ""
+    zone_assumed: str = ""  # e.g. "Europe/London": the export's times had no zone
+    date_order: str = ""  # "day-first" / "month-first" / "year-first" where inferred
+    clock: str = ""  # "24-hour" / "12-hour" where inferred
+    notes: list[str] = field(default_factory=list)  # plain English, for the person
+    messages_sha256: str = ""  # of the canonical JSON of the parsed messages
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MessageSource:
+        """Read it back, ignoring keys a later release may add."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(slots=True)
 class Capture:
     """An evidence item: a screen capture or imported picture today, a web page, e-mail
     or chat export next. The name stays "Capture" because that is what the app, the
@@ -260,6 +292,7 @@ class Capture:
     # ``media_type`` and ``byte_size`` above are those of the primary artefact.
     artefacts: list[Artefact] = field(default_factory=list)
     web: WebSource | None = None  # for web pages: what the capture browser recorded
+    messages: MessageSource | None = None  # for e-mails and chat exports: the export
 
     def summary(self) -> dict[str, Any]:
         """The stable JSON shape that ``list --json`` prints."""
@@ -294,9 +327,13 @@ class Capture:
         return out
 
     def item_summary(self) -> dict[str, Any]:
-        """``list --json``: :meth:`summary` and the item's title. (``summary`` itself
-        stays as it was: bundles of evidence.json schema 1 are made from it.)"""
-        return {**self.summary(), "title": self.title}
+        """``list --json``: :meth:`summary`, the item's title and, for an e-mail or a
+        chat export, its ``message_count``. (``summary`` itself stays as it was:
+        bundles of evidence.json schema 1 are made from it.)"""
+        out = {**self.summary(), "title": self.title}
+        if self.messages is not None:
+            out["message_count"] = self.messages.message_count
+        return out
 
     def item_full(self) -> dict[str, Any]:
         """``show --json``: :meth:`full`, the title and every artefact; for a web page
@@ -308,6 +345,9 @@ class Capture:
                         "server_ip": self.web.server_ip,
                         "certificate_sha256": self.web.certificate_sha256,
                         "web": self.web.as_dict()})
+        if self.messages is not None:
+            out.update({"message_count": self.messages.message_count,
+                        "messages": self.messages.as_dict()})
         return out
 
     @property

@@ -549,3 +549,31 @@ def _read_bounded(fh: io.FileIO, expected: int) -> bytes:
             total += len(more)
         return b"".join(parts)
     return first
+
+
+def message_card(kind: str, title: str, count: int) -> bytes:
+    """The thumbnail of an e-mail or a chat export (it has no picture of its own): a
+    card with an envelope or a speech bubble, drawn here, never with the messages'
+    words (the title only, cut short), as a JPEG."""
+    from PIL import ImageDraw
+
+    side = THUMBNAIL_SIDE
+    card = Image.new("RGB", (side, side * 3 // 4), (246, 247, 249))
+    draw = ImageDraw.Draw(card)
+    ink, pale = (60, 72, 88), (206, 212, 222)
+    if kind == "email":
+        draw.rectangle((110, 40, 210, 110), outline=ink, width=4)
+        draw.line((110, 40, 160, 80, 210, 40), fill=ink, width=4)
+    else:
+        draw.rounded_rectangle((100, 36, 220, 106), radius=18, outline=ink, width=4)
+        draw.polygon([(130, 104), (120, 126), (150, 104)], fill=ink)
+    shown = " ".join(title.split())
+    if len(shown) > 34:
+        shown = shown[:33] + "…"
+    draw.text((side // 2, 160), shown, fill=ink, anchor="mm")
+    unit = "message" if count == 1 else "messages"
+    draw.text((side // 2, 190), f"{count:,} {unit}", fill=ink, anchor="mm")
+    draw.line((40, 220, side - 40, 220), fill=pale, width=2)
+    out = io.BytesIO()
+    card.save(out, "JPEG", quality=PREVIEW_QUALITY)
+    return out.getvalue()

@@ -15,7 +15,15 @@ from pathlib import Path
 from evidence_recorder.core.errors import EvidenceError, RefusedInput
 from evidence_recorder.core.gather import device, images
 from evidence_recorder.core.gather.capture import Grab
-from evidence_recorder.core.model import CaptureDetails, CaptureKind, iso_utc, utc_now
+from evidence_recorder.core.gather.messages import detect
+from evidence_recorder.core.model import (
+    ArtefactRole,
+    CaptureDetails,
+    CaptureKind,
+    iso_utc,
+    utc_now,
+)
+from evidence_recorder.core.vault.items import NewArtefact
 from evidence_recorder.core.vault.store import Vault
 
 
@@ -49,10 +57,12 @@ def save_grab(vault: Vault, grab: Grab, details: CaptureDetails | None = None,
 
 @dataclass(slots=True)
 class ImportOutcome:
-    """Which files were saved (with their new ids) and which were refused, and why."""
+    """Which files were saved (with their new ids) and which were refused, and why;
+    ``taken_as`` says what each saved file was taken for ("a WhatsApp chat export")."""
 
     saved: list[tuple[Path, int]] = field(default_factory=list)
     refused: list[tuple[Path, str]] = field(default_factory=list)
+    taken_as: dict[Path, str] = field(default_factory=dict)
 
 
 def import_files(vault: Vault, paths: Iterable[Path], details: CaptureDetails | None = None,
@@ -67,6 +77,14 @@ def import_files(vault: Vault, paths: Iterable[Path], details: CaptureDetails | 
     todo = list(paths)
     for index, path in enumerate(todo, 1):
         try:
+            fmt = _format_of(path)
+            if fmt is not None and fmt.kind != "picture":
+                outcome.saved.append((path, import_export(vault, path, fmt, details,
+                                                          incident_id)))
+                outcome.taken_as[path] = fmt.label
+                if progress is not None:
+                    progress(index, len(todo), path)
+                continue
             data, source = images.read_import_file(path)
             info = images.inspect_image(data, path.name)
             source.claimed_time = info.claimed_time
@@ -88,6 +106,47 @@ def import_files(vault: Vault, paths: Iterable[Path], details: CaptureDetails | 
             raise
         else:
             outcome.saved.append((path, capture_id))
+            outcome.taken_as[path] = detect.FORMATS["picture"].label
         if progress is not None:
             progress(index, len(todo), path)
     return outcome
+
+
+def _format_of(path: Path) -> detect.Format | None:
+    """What the file is by its content; a file that cannot be read goes on to the
+    picture reader, whose refusal says why in the person's words."""
+    try:
+        return detect.what_is(path)
+    except OSError:
+        return None
+
+
+def import_export(vault: Vault, path: Path, fmt: detect.Format | None = None,
+                  details: CaptureDetails | None = None,
+                  incident_id: int | None = None) -> int:
+    """Take in an e-mail, a mailbox or a chat export as one item: the file itself byte
+    for byte (primary), each attachment or media file as its own artefact, and the
+    parsed messages; returns the item's id once durably saved."""
+    export = detect.parse(path, fmt)
+    export.finish()
+    imported_at = utc_now()
+    original = export.original_name or "export.bin"
+    artefacts = [NewArtefact(original, ArtefactRole.RAW_MESSAGE if export.kind == "email"
+                             and export.source.format != "mbox" else ArtefactRole.EXPORT,
+                             export.original_media_type, path.open("rb"), primary=True)]
+    try:
+        for media in export.media:
+            artefacts.append(NewArtefact(media.name, ArtefactRole.ATTACHMENT, media.media_type,
+                                         media.open(), derived_from=original))
+        thumbnail = images.message_card(export.kind, export.source.title,
+                                        export.source.message_count)
+        return vault.add_item(
+            CaptureKind(export.kind), artefacts, captured_at=iso_utc(imported_at),
+            tz_name=device.local_zone_name(), utc_offset=device.utc_offset(imported_at),
+            environment=device.environment(), thumbnail=thumbnail,
+            title=export.source.title, details=details, incident_id=incident_id,
+            messages=export)
+    finally:
+        for artefact in artefacts:
+            if not isinstance(artefact.data, bytes):
+                artefact.data.close()

@@ -16,7 +16,7 @@ import sqlcipher3
 from evidence_recorder.core import fsutil
 from evidence_recorder.core.model import original_name
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 ARTEFACT_CHUNK = 4 * 1024 * 1024  # bytes per stored chunk, as received bundles
 
 _V1 = """
@@ -289,9 +289,44 @@ def _to_v4(conn: sqlcipher3.Connection) -> None:
     fsutil._step("migrate.v4.moved_all")
 
 
+# Version 5 (step 10): the messages parsed from an e-mail or a chat export, and the
+# ones the person flagged. The export itself is the item's primary artefact; these
+# rows can be rebuilt from it by the parser version its source records, so they are
+# not append-only (a message's ``extra`` holds an e-mail's headers and DKIM result,
+# a chat line's reply, edit and attachment facts, as JSON). A flag is the person's
+# own word, audited like an edit of a capture's details.
+_V5 = """
+CREATE TABLE message (
+    item_id    INTEGER NOT NULL REFERENCES capture(id),
+    idx        INTEGER NOT NULL CHECK (idx >= 0),
+    kind       TEXT NOT NULL DEFAULT 'message',
+    sender     TEXT NOT NULL DEFAULT '',
+    sender_id  TEXT NOT NULL DEFAULT '',
+    sent_at    TEXT NOT NULL DEFAULT '',  -- ISO 8601 UTC, '' when the export gives none
+    written_at TEXT NOT NULL DEFAULT '',  -- as the export wrote it
+    body       TEXT NOT NULL DEFAULT '',
+    extra      TEXT,  -- JSON: reply_to, edited_at, attachments, e-mail headers
+    PRIMARY KEY (item_id, idx)
+) WITHOUT ROWID;
+CREATE INDEX message_time ON message (item_id, sent_at);
+CREATE TABLE message_flag (
+    item_id    INTEGER NOT NULL REFERENCES capture(id),
+    idx        INTEGER NOT NULL,
+    category   TEXT NOT NULL DEFAULT '',
+    note       TEXT NOT NULL DEFAULT '',
+    flagged_at TEXT NOT NULL,
+    PRIMARY KEY (item_id, idx)
+);
+"""
+
+
+def _to_v5(conn: sqlcipher3.Connection) -> None:
+    run_script(conn, _V5)
+
+
 # Steps that rebuild a table, so run with foreign keys off (SQLite's recipe).
 REBUILDS_TABLES = frozenset({3})
 
 # MIGRATIONS[n] takes a version-n database to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlcipher3.Connection], None]] = {
-    0: _to_v1, 1: _to_v2, 2: _to_v3, 3: _to_v4}
+    0: _to_v1, 1: _to_v2, 2: _to_v3, 3: _to_v4, 4: _to_v5}

@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence_recorder.core import fields, fsutil
 from evidence_recorder.core.bundle import sshsig
+from evidence_recorder.core.conversation import Message, MessageExport, MessageFlag
 from evidence_recorder.core.errors import (
     EvidenceError,
     NotFound,
@@ -58,6 +59,7 @@ from evidence_recorder.core.model import (
     Category,
     ImportSource,
     Incident,
+    MessageSource,
     WebSource,
     handle_text,
     iso_utc,
@@ -68,6 +70,7 @@ from evidence_recorder.core.model import (
 from evidence_recorder.core.passphrase import passphrase_problem
 from evidence_recorder.core.paths import KEYFILE_NAME, vault_exists
 from evidence_recorder.core.vault import anchor, audit, dberrors, items, schema
+from evidence_recorder.core.vault import messages as message_rows
 from evidence_recorder.core.vault.dberrors import translate_db_error as _translate_db_error
 from evidence_recorder.core.vault.items import ChunkReader, NewArtefact
 from evidence_recorder.core.vault.keyfile import (
@@ -90,6 +93,7 @@ MAX_TITLE = 300
 _BROWSER_COOKIES = "browser_cookies"
 
 _DETAIL_FIELDS = CaptureDetails.field_names()
+_MESSAGE_KINDS = frozenset({CaptureKind.EMAIL.value, CaptureKind.CHAT.value})
 _CAPTURE_COLUMNS = (
     "id, incident_id, kind, captured_at, tz_name, utc_offset, sha256, width, height, "  # noqa: S608 - column names are constants
     "media_type, byte_size, environment, source, "
@@ -566,7 +570,8 @@ class Vault:
                  previews: tuple[bytes, bytes] | None = None, width: int = 0,
                  height: int = 0, title: str = "", source: ImportSource | None = None,
                  web: WebSource | None = None, details: CaptureDetails | None = None,
-                 incident_id: int | None = None) -> int:
+                 incident_id: int | None = None,
+                 messages: MessageExport | None = None) -> int:
         """Store a new evidence item, its artefacts and its audit entry in one durable
         transaction; returns the item's id.
 
@@ -576,10 +581,16 @@ class Vault:
         everything a capture's entry recorded before. The thumbnail and previews are
         those of the primary artefact; ``width`` and ``height`` its pixels (0 if none).
         ``source`` is an imported file's, ``web`` a web page's (kind ``web`` only); both
-        are kept in the capture's ``source`` column, read back by kind.
+        are kept in the capture's ``source`` column, read back by kind. ``messages`` is
+        an e-mail's or chat export's parse (kinds ``email`` and ``chat`` only): its
+        source goes in that column too, and its messages in the ``message`` table, in
+        the same transaction; the audit entry records their count and hash.
         """
         if web is not None and (str(kind) != CaptureKind.WEB.value or source is not None):
             raise RefusedInput("A web page's record goes with a web page, and only there.")
+        if messages is not None and (str(kind) not in _MESSAGE_KINDS or source is not None
+                                     or web is not None):
+            raise RefusedInput("Parsed messages go with an e-mail or a chat export only.")
         wanted = items.check_new(artefacts)
         if str(kind) not in _KINDS:
             raise RefusedInput(f"“{kind}” is not a kind of evidence this vault keeps.")
@@ -590,7 +601,8 @@ class Vault:
             incident_id = self.default_incident().id
         else:
             self.incident(incident_id)
-        origin = web if web is not None else source
+        origin: WebSource | ImportSource | MessageSource | None = (
+            web if web is not None else messages.source if messages is not None else source)
         source_json = json.dumps(origin.as_dict(), sort_keys=True) if origin else None
         env_json = json.dumps(environment, sort_keys=True)
         detail_values = details.as_dict()
@@ -627,6 +639,8 @@ class Vault:
                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             (a.id, capture_id, a.name, a.role.value, a.media_type, a.size,
                              a.sha256, a.derived_from, int(a.primary)))
+            if messages is not None:
+                message_rows.insert(cur, capture_id, messages.messages)
             cur.execute("INSERT INTO thumbnail (capture_id, jpeg, made_from) VALUES (?, ?, ?)",
                         (capture_id, thumbnail, main.name))
             if previews is not None:
@@ -846,9 +860,82 @@ class Vault:
             cur.execute("DELETE FROM artefact_chunk WHERE artefact_id IN "
                         "(SELECT id FROM artefact WHERE item_id = ?)", (capture_id,))
             cur.execute("DELETE FROM artefact WHERE item_id = ?", (capture_id,))
+            cur.execute("DELETE FROM message_flag WHERE item_id = ?", (capture_id,))
+            cur.execute("DELETE FROM message WHERE item_id = ?", (capture_id,))
             cur.execute("DELETE FROM capture WHERE id = ?", (capture_id,))
             _append(cur, "capture.deleted", f"capture:{capture_id}",
                     {"capture": capture_id, "sha256": current.sha256, "reason": reason})
+
+    # ------------------------------------------------------------------ messages
+
+    def messages(self, item_id: int, *, start: int = 0, limit: int | None = None,
+                 since: str = "", until: str = "", search: str = "", sender: str = "",
+                 indexes: Sequence[int] | None = None) -> list[Message]:
+        """An e-mail's or chat export's parsed messages in export order, filtered (see
+        :func:`core.vault.messages.select`); a page at a time with ``start``/``limit``."""
+        return message_rows.select(self.conn, item_id, start=start, limit=limit, since=since,
+                                   until=until, search=search, sender=sender,
+                                   indexes=indexes)
+
+    def message_count(self, item_id: int) -> int:
+        return message_rows.count(self.conn, item_id)
+
+    def first_message_at(self, item_id: int, when: datetime) -> int | None:
+        """The index of the first message sent at or after ``when`` (jump to a date)."""
+        return message_rows.first_on_or_after(self.conn, item_id, iso_utc(when))
+
+    def message_senders(self, item_id: int | None = None) -> list[tuple[str, str, int]]:
+        """Who sent messages: (sender as shown, sender id, count), of one item or all."""
+        return message_rows.senders(self.conn, item_id)
+
+    def message_flags(self, item_id: int | None = None) -> list[MessageFlag]:
+        """The flagged messages of one item, or of every item, in order."""
+        return message_rows.flags(self.conn, item_id)
+
+    def flag_messages(self, item_id: int, indexes: Sequence[int], *, category: str = "",
+                      note: str = "") -> list[int]:
+        """Flag messages of an item as mattering, with a category and a note (both
+        audited, as an edit of a capture's details is); flagging again replaces them.
+        Returns the indexes flagged."""
+        item = self.capture(item_id)
+        if item.kind.value not in _MESSAGE_KINDS:
+            raise RefusedInput(f"Item {item_id} is not an e-mail or a chat export, "
+                               "so it has no messages to flag.")
+        if category and category not in {c.value for c in Category}:
+            raise RefusedInput(f"“{category[:40]}” is not a category; choose one of "
+                               + ", ".join(c.value for c in Category) + ".")
+        note = _clean_text(note, "note", MAX_TEXT)
+        wanted = sorted({int(i) for i in indexes})
+        if not wanted:
+            raise RefusedInput("Say which messages to flag (their numbers).")
+        found = {m.index for m in self.messages(item_id, indexes=wanted)}
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            raise RefusedInput(f"Item {item_id} has no message numbered "
+                               + ", ".join(str(i) for i in missing[:10]) + ".")
+        at = iso_utc(utc_now())
+        with self._write() as cur:
+            cur.executemany(
+                "INSERT OR REPLACE INTO message_flag (item_id, idx, category, note, flagged_at) "
+                "VALUES (?, ?, ?, ?, ?)", [(item_id, i, category, note, at) for i in wanted])
+            _append(cur, "message.flagged", f"capture:{item_id}",
+                    {"capture": item_id, "messages": wanted, "category": category,
+                     "note": note})
+        return wanted
+
+    def unflag_messages(self, item_id: int, indexes: Sequence[int]) -> list[int]:
+        """Take flags off; returns the indexes that were flagged."""
+        wanted = sorted({int(i) for i in indexes})
+        flagged = {f.index for f in self.message_flags(item_id)} & set(wanted)
+        if not flagged:
+            return []
+        done = sorted(flagged)
+        with self._write() as cur:
+            cur.executemany("DELETE FROM message_flag WHERE item_id = ? AND idx = ?",
+                            [(item_id, i) for i in done])
+            _append(cur, "message.unflagged", f"capture:{item_id}",
+                    {"capture": item_id, "messages": done})
+        return done
 
     # ------------------------------------------------------------------ received bundles
 
@@ -1066,8 +1153,11 @@ def _row_to_capture(r: tuple[Any, ...]) -> Capture:
     kind = _KINDS[r[2]]
     source: ImportSource | None = None
     web: WebSource | None = None
+    messages: MessageSource | None = None
     if r[12] and kind is CaptureKind.WEB:
         web = WebSource.from_dict(json.loads(r[12]))
+    elif r[12] and kind.value in _MESSAGE_KINDS:
+        messages = MessageSource.from_dict(json.loads(r[12]))
     elif r[12]:
         source = ImportSource(**json.loads(r[12]))
     when = r[3]
@@ -1079,7 +1169,7 @@ def _row_to_capture(r: tuple[Any, ...]) -> Capture:
         height=r[8], media_type=sys.intern(r[9]), byte_size=r[10],
         environment=json.loads(r[11]), source=source,
         details=CaptureDetails(*r[13:_DETAILS_END]), has_annotations=bool(r[_DETAILS_END]),
-        title=r[_DETAILS_END + 1], web=web,
+        title=r[_DETAILS_END + 1], web=web, messages=messages,
     )
 
 

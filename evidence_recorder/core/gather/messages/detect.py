@@ -1,0 +1,188 @@
+"""What a file is, from its bytes (never its name), and the one door to the parsers.
+
+``what_is(path)`` reads the first bytes (and, for a ZIP, its list of names) and says
+which format it takes the file for: a picture, one of the message formats below, or
+``None`` when it recognises nothing. ``parse(path)`` reads a message export with the
+parser of its format and returns a :class:`MessageExport`, or raises
+``RefusedInput`` with a sentence saying what was expected.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from evidence_recorder.core.conversation import MessageExport
+from evidence_recorder.core.errors import RefusedInput
+from evidence_recorder.core.gather.messages import limits
+from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
+
+HEAD_BYTES = 64 * 1024  # what sniffing reads of a file
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    """A kind of file ``import`` takes, with the parser that reads it."""
+
+    id: str
+    label: str  # plain English, for "taken as …"
+    kind: str  # "picture", "email" or "chat"
+    parser: str  # "module:function" under core.gather.messages; "" for pictures
+
+
+FORMATS: dict[str, Format] = {f.id: f for f in (
+    Format("picture", QT_TRANSLATE_NOOP("Format", "a picture"), "picture", ""),
+    Format("eml", QT_TRANSLATE_NOOP("Format", "an e-mail (.eml)"), "email",
+           "email_files:parse_eml"),
+    Format("msg", QT_TRANSLATE_NOOP("Format", "an Outlook e-mail (.msg)"), "email",
+           "email_files:parse_msg"),
+    Format("mbox", QT_TRANSLATE_NOOP("Format", "a mailbox (mbox)"), "email",
+           "email_files:parse_mbox"),
+    Format("whatsapp-text", QT_TRANSLATE_NOOP("Format", "a WhatsApp chat export"), "chat",
+           "whatsapp:parse_text"),
+    Format("whatsapp-zip", QT_TRANSLATE_NOOP("Format", "a WhatsApp chat export with media"),
+           "chat", "whatsapp:parse_zip"),
+    Format("signal-text", QT_TRANSLATE_NOOP("Format", "a Signal chat export"), "chat",
+           "signal:parse_text"),
+    Format("telegram-json", QT_TRANSLATE_NOOP("Format", "a Telegram chat export"), "chat",
+           "chat_json:parse_telegram"),
+    Format("facebook-json",
+           QT_TRANSLATE_NOOP("Format", "a Facebook, Messenger or Instagram chat export"),
+           "chat", "chat_json:parse_facebook"),
+    Format("discord-json", QT_TRANSLATE_NOOP("Format", "a Discord chat export"), "chat",
+           "chat_json:parse_discord"),
+    Format("sms-xml", QT_TRANSLATE_NOOP("Format", "a text-message backup (SMS Backup & Restore)"),
+           "chat", "sms:parse_sms"),
+)}
+
+_PICTURE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_WHATSAPP_LINE = re.compile(
+    r"^\u200e?\[?\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4},?\s+\d{1,2}[:.]\d{2}"
+    r"(?:[:.]\d{2})?(?:\s?[^\s\]\-:]{1,8}(?:\s?[^\s\]\-:]{1,4})?)?\]?\s*(?:-\s)?", re.M)
+_SIGNAL_LINE = re.compile(r"^\[\d{4}-\d{2}-\d{2}, \d{2}:\d{2}\] [^:\n]+: ", re.M)
+_HEADER = re.compile(rb"^(?:[!-9;-~]{1,76}):[ \t]?", re.M)
+_MAIL_HEADERS = (b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"received:",
+                 b"return-path:", b"mime-version:", b"delivered-to:", b"x-", b"dkim-signature:",
+                 b"content-type:", b"reply-to:", b"cc:", b"sender:")
+_WHATSAPP_ZIP_TEXT = re.compile(r"(^|/)(_chat\.txt|WhatsApp[^/]*\.txt|[^/]*\.txt)$")
+
+
+def what_is(path: Path) -> Format | None:
+    """The format of the file at ``path`` by its content, or ``None``."""
+    with path.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    return sniff(head, path)
+
+
+def _is_picture(head: bytes) -> bool:
+    if head.startswith(_PICTURE_MAGIC):
+        return True
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return True
+    return head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1",
+                                                   b"heif", b"hevc")
+
+
+def sniff(head: bytes, path: Path | None = None) -> Format | None:
+    """The format of a file whose first bytes are ``head`` (``path`` is read again only
+    for a ZIP's list of names)."""
+    if _is_picture(head):
+        return FORMATS["picture"]
+    if head.startswith(_OLE2):
+        return FORMATS["msg"]
+    if head.startswith(b"PK\x03\x04") and path is not None:
+        return FORMATS["whatsapp-zip"] if _whatsapp_zip(path) else None
+    body = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if body.startswith(b"From ") and b"\n" in body:
+        return FORMATS["mbox"]
+    if body[:1] in (b"{", b"["):
+        return _json_format(body)
+    if body.startswith((b"<?xml", b"<smses", b"<!--")):
+        return FORMATS["sms-xml"] if b"<smses" in body or b"<sms " in body else None
+    text = body.decode("utf-8", errors="replace")
+    if _SIGNAL_LINE.search(text[:4096]):
+        return FORMATS["signal-text"]
+    if _WHATSAPP_LINE.search(text[:4096]):
+        return FORMATS["whatsapp-text"]
+    if _looks_like_mail(body):
+        return FORMATS["eml"]
+    return None
+
+
+def _looks_like_mail(body: bytes) -> bool:
+    end = body.find(b"\n\n")
+    if end < 0:
+        end = body.find(b"\r\n\r\n")
+    header = body[: end if end > 0 else len(body)]
+    lines = [ln for ln in header.splitlines()[:200] if ln and ln[:1] not in (b" ", b"\t")]
+    if not lines or not all(_HEADER.match(ln) for ln in lines[:3]):
+        return False
+    return any(ln.lower().startswith(_MAIL_HEADERS) for ln in lines)
+
+
+def _json_format(body: bytes) -> Format | None:
+    text = body.decode("utf-8", errors="replace")
+    keys = set(re.findall(r'"([A-Za-z_]{2,40})"\s*:', text))
+    if {"guild", "channel"} <= keys and "messages" in keys:
+        return FORMATS["discord-json"]
+    if "messages" in keys and ({"timestamp_ms", "sender_name"} & keys) and \
+            ("participants" in keys or "sender_name" in keys):
+        return FORMATS["facebook-json"]
+    if "messages" in keys and ({"from_id", "date_unixtime", "chats"} & keys
+                               or ("type" in keys and "date" in keys)):
+        return FORMATS["telegram-json"]
+    return None
+
+
+def _whatsapp_zip(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = []
+            for count, info in enumerate(archive.infolist()):
+                if count >= limits.MAX_ZIP_MEMBERS:
+                    break
+                names.append(info.filename)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    texts = [n for n in names if not n.startswith("__MACOSX/")
+             and _WHATSAPP_ZIP_TEXT.search(n)]
+    return any(n.endswith("_chat.txt") or "WhatsApp" in n for n in texts) or len(texts) == 1
+
+
+def parser_for(fmt: Format) -> Callable[[Path], MessageExport]:
+    """The parse function of a message format."""
+    if not fmt.parser:
+        raise ValueError(f"{fmt.id} is not a message format")
+    module, _, function = fmt.parser.partition(":")
+    loaded = importlib.import_module(f"evidence_recorder.core.gather.messages.{module}")
+    found: Callable[[Path], MessageExport] = getattr(loaded, function)
+    return found
+
+
+def parse(path: Path, fmt: Format | None = None) -> MessageExport:
+    """Read a message export; ``RefusedInput`` says in a sentence why not."""
+    if fmt is None:
+        fmt = what_is(path)
+    if fmt is None or not fmt.parser:
+        raise RefusedInput(f"{path.name} is not an e-mail or a chat export this app can read.")
+    return parser_for(fmt)(path)
+
+
+def file_facts(path: Path) -> tuple[str, int, str]:
+    """The file's name, size and modification time (ISO 8601 UTC), as kept in the
+    source; refuses a file beyond :data:`limits.MAX_EXPORT_BYTES` or not a plain file."""
+    stat = path.stat()
+    if not path.is_file():
+        raise RefusedInput(f"{path.name} is not a file.")
+    if stat.st_size > limits.MAX_EXPORT_BYTES:
+        raise RefusedInput(f"{path.name} is larger than this app takes in one file "
+                           f"({limits.MAX_EXPORT_BYTES // 1024**3} GB).")
+    mtime = datetime.fromtimestamp(stat.st_mtime, UTC)
+    return path.name, stat.st_size, mtime.strftime("%Y-%m-%dT%H:%M:%S.") + \
+        f"{mtime.microsecond // 1000:03d}Z"

@@ -108,3 +108,19 @@ def test_deleting_an_item_removes_its_messages_and_flags(vault: Vault) -> None:
     vault.flag_messages(item_id, [1])
     vault.delete_capture(item_id, "imported twice")
     assert vault.message_count(item_id) == 0 and vault.message_flags() == []
+
+
+def test_verify_notices_changed_messages_and_flags(vault: Vault) -> None:
+    item_id = add(vault, make_export())
+    vault.flag_messages(item_id, [2], category="threat", note="n")
+    assert vault.verify().ok, vault.verify().problems
+    with vault._write() as cur:
+        cur.execute("UPDATE message SET body = 'softened' WHERE item_id = ? AND idx = 2",
+                    (item_id,))
+        cur.execute("UPDATE message_flag SET note = 'other' WHERE item_id = ?", (item_id,))
+        cur.execute("INSERT INTO message_flag (item_id, idx, flagged_at) VALUES (?, 5, 'x')",
+                    (item_id,))
+    problems = vault.verify().problems
+    assert f"Capture {item_id}: its messages were changed outside" in " ".join(problems)
+    assert any("flag on message 2 was added or changed" in p for p in problems)
+    assert any("flag on message 5 was added or changed" in p for p in problems)

@@ -61,11 +61,42 @@ def cmd_import(args: argparse.Namespace) -> int:
     with _open(args) as vault:
         outcome = recorder.import_files(vault, [Path(f) for f in args.files],
                                         CaptureDetails(**_details(args)), args.incident)
+        counts = {i: s.message_count for _, i in outcome.saved
+                  if (s := vault.capture(i).messages) is not None}
     for path, capture_id in outcome.saved:
-        print(f"Saved capture {capture_id} from {path.name}.")
+        taken_as = outcome.taken_as.get(path, "")
+        if capture_id in counts:
+            n = counts[capture_id]
+            taken_as += f", {n:,} message{'s' if n != 1 else ''}"
+        print(f"Saved capture {capture_id} from {path.name}"
+              + (f" (taken as {taken_as})." if taken_as else "."))
     for _path, reason in outcome.refused:
         print(reason, file=sys.stderr)
     return EXIT_REFUSED if outcome.refused else EXIT_OK
+
+
+def message_rows(capture: Capture, flagged: int) -> list[tuple[str, str]]:
+    """``show``'s lines for an e-mail or a chat export."""
+    from evidence_recorder.cli.message_commands import terminal_text
+
+    src = capture.messages
+    if src is None:
+        return []
+    rows = [("Format", f"{src.format} (read by {src.parser})"),
+            ("Messages", f"{src.message_count:,}" + (
+                f", and {src.unreadable_count:,} lines that could not be read (kept as written)"
+                if src.unreadable_count else "") + (f"; {flagged:,} flagged" if flagged else ""))]
+    if src.participants:
+        rows.append(("People", terminal_text(", ".join(src.participants))))
+    if src.first_at:
+        rows.append(("First and last (UTC)", f"{src.first_at} to {src.last_at}"))
+    if src.zone_assumed:
+        rows.append(("Time zone", f"times without a zone taken as {src.zone_assumed} "
+                                  "(the computer's zone at import)"))
+    if src.date_order or src.clock:
+        rows.append(("Dates read as", ", ".join(x for x in (src.date_order, src.clock) if x)))
+    rows += [("Note", terminal_text(note)) for note in src.notes]
+    return rows
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -93,6 +124,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         capture = vault.capture(args.id)
         incident = vault.incident(capture.incident_id)
         checks = []
+        flagged = len(vault.message_flags(capture.id)) if capture.messages else 0
         if capture.web is not None:
             from evidence_recorder.core.gather.web import checks_of
 
@@ -116,6 +148,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if capture.title:
         rows.insert(3, ("Title", capture.title))
     rows += web_commands.web_rows(capture, checks)
+    rows += message_rows(capture, flagged)
     if capture.source and capture.source.claimed_time:
         rows.append(("Date in the file", f"{capture.source.claimed_time} (claimed, unverified)"))
     if len(capture.artefacts) > 1:  # one file: it is the picture above

@@ -14,6 +14,7 @@ from evidence_recorder import __version__
 from evidence_recorder.cli import (
     bundle_commands,
     evidence_commands,
+    message_commands,
     vault_commands,
     web_commands,
 )
@@ -39,6 +40,17 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
+
+def _index(text: str) -> int:
+    """A message's number (argparse type): 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{text}” is not a message number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("message numbers start at 0")
+    return value
+
 
 def _box(text: str) -> list[float]:
     """``X,Y,W,H`` in the original's pixels (argparse type): four numbers."""
@@ -104,10 +116,42 @@ def build_parser() -> argparse.ArgumentParser:
     detail_options(p, incident_help="put it in incident ID (default: unsorted captures)")
 
     p = command("import", evidence_commands.cmd_import,
-                "import screenshots or pictures from files "
-                "(PNG, JPEG, WebP, GIF, BMP, HEIC)")
+                "import pictures, e-mails and chat exports from files")
+    p.description = (
+        "Import files as evidence. Each file is recognised by what it contains, not its "
+        "name, and the command says what it took each one for: pictures (PNG, JPEG, WebP, "
+        "GIF, BMP, HEIC), e-mails (.eml, Outlook .msg, a whole mbox mailbox) and chat "
+        "exports (WhatsApp .txt or .zip, Telegram result.json, Facebook, Messenger and "
+        "Instagram JSON, Discord JSON, Signal text, SMS Backup & Restore XML). The file is "
+        "kept byte for byte and hashed; an export's messages are read so they can be "
+        "listed, searched and flagged (see “messages” and “flag”).")
     p.add_argument("files", nargs="+", metavar="FILE")
     detail_options(p, incident_help="put them in incident ID (default: unsorted captures)")
+
+    p = command("messages", message_commands.cmd_messages,
+                "print the messages of an imported e-mail or chat export")
+    p.add_argument("id", type=_positive_int, metavar="ID", help="the e-mail or chat item")
+    p.add_argument("--from", dest="since", metavar="DATE",
+                   help="only messages sent on or after DATE (2026-11-25, or "
+                        "2026-11-25T18:30; local time unless a zone is given)")
+    p.add_argument("--to", dest="until", metavar="DATE",
+                   help="only messages sent on or before DATE (a date includes that whole day)")
+    p.add_argument("--search", metavar="TEXT",
+                   help="only messages whose text or sender contains TEXT (any case)")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON for scripts: index, sender, sent_at (UTC), text, "
+                        "attachments and more for each message")
+
+    p = command("flag", message_commands.cmd_flag,
+                "flag messages of an e-mail or chat export as mattering, with a "
+                "category and a note (audited); --remove takes flags off")
+    p.add_argument("id", type=_positive_int, metavar="ID", help="the e-mail or chat item")
+    p.add_argument("indexes", nargs="+", type=_index, metavar="INDEX",
+                   help="the messages' numbers, as “messages” prints them")
+    p.add_argument("--category", choices=[c.value for c in Category], metavar="CATEGORY",
+                   help="what kind of abuse: " + ", ".join(c.value for c in Category))
+    p.add_argument("--note", metavar="TEXT", help="what matters about it")
+    p.add_argument("--remove", action="store_true", help="take the flag off these messages")
 
     p = command("capture-web", web_commands.cmd_capture_web,
                 "load a web page without showing a window and keep it as evidence")

@@ -21,6 +21,8 @@ from typing import Any
 
 import sqlcipher3
 
+from evidence_recorder.core.conversation import messages_digest
+
 from evidence_recorder.core.errors import EvidenceError, VaultDamaged
 from evidence_recorder.core.model import AuditEntry, Capture, CaptureDetails, iso_utc
 from evidence_recorder.core.vault import audit, items, received
@@ -133,7 +135,9 @@ def verify(vault: Vault, progress: Callable[[int, int], None] | None = None) -> 
     title, description, start or creation time changed, or an incident added or
     removed (replayed from the log); a signing key that is not the one the log
     recorded, and an export the log says was sealed with another key; a received
-    bundle changed; damaged database pages.
+    bundle changed; damaged database pages; an e-mail's or chat export's parsed messages
+    changed (they must hash to what the import recorded), or a flag on a message added,
+    changed or removed other than through the app (the flags are replayed from the log).
 
     Not detected: anything by someone who holds the key and rewrites the log and
     re-chains it (the log vouches only for itself; bundles already sent, ideally
@@ -183,6 +187,11 @@ def verify(vault: Vault, progress: Callable[[int, int], None] | None = None) -> 
                 report.problems.append(f"Capture {found.id}: its original image is missing.")
         elif primary.sha256 != found.sha256:
             report.problems.append(items.changed(found.id, primary.name, primary.role))
+        if found.messages is not None and messages_digest(
+                vault.messages(found.id)) != found.messages.messages_sha256:
+            report.problems.append(f"Capture {found.id}: its messages were changed outside "
+                                   "Evidence Recorder (they no longer match what was read "
+                                   "from the export at import).")
         if progress is not None:
             progress(index, total)
     for missing in sorted(expected):
@@ -202,6 +211,7 @@ def verify(vault: Vault, progress: Callable[[int, int], None] | None = None) -> 
     _verify_pictures(vault, recorded, report)
     _verify_annotations(vault, recorded, report)
     _verify_incidents(vault, entries, report)
+    _verify_flags(vault, entries, report)
     _verify_signing_key(vault, recorded, report)
     try:
         integrity = vault._read("PRAGMA cipher_integrity_check")
@@ -376,6 +386,36 @@ def _verify_signing_key(vault: Vault, recorded: RecordedHashes, report: VerifyRe
 
 
 
+def _verify_flags(vault: Vault, entries: list[AuditEntry], report: VerifyReport) -> None:
+    """The flags on messages, replayed from the log, against the flag table."""
+    want: dict[tuple[int, int], tuple[str, str]] = {}
+    for entry in entries:
+        if entry.action not in ("message.flagged", "message.unflagged", "capture.deleted"):
+            continue
+        d = entry.details
+        try:
+            item = int(d["capture"])
+            if entry.action == "capture.deleted":
+                for key in [k for k in want if k[0] == item]:
+                    del want[key]
+                continue
+            for index in d["messages"]:
+                if entry.action == "message.flagged":
+                    want[(item, int(index))] = (str(d["category"]), str(d["note"]))
+                else:
+                    want.pop((item, int(index)), None)
+        except (KeyError, TypeError, ValueError):
+            report.problems.append(f"Audit log: entry {entry.seq} cannot be understood.")
+    for flag in vault.message_flags():
+        key = (flag.item_id, flag.index)
+        if want.pop(key, None) != (flag.category, flag.note):
+            report.problems.append(f"Capture {flag.item_id}: the flag on message {flag.index} "
+                                   "was added or changed outside Evidence Recorder.")
+    for item, index in sorted(want):
+        report.problems.append(f"Capture {item}: the flag on message {index} was removed "
+                               "outside Evidence Recorder.")
+
+
 def _capture_state(c: Capture) -> dict[str, Any]:
     """What the audit log can vouch for about a capture, keyed as the log writes it."""
     state: dict[str, Any] = {
@@ -385,6 +425,7 @@ def _capture_state(c: Capture) -> dict[str, Any]:
         "byte_size": c.byte_size,
         # a web page's record is kept in the same column as an import's (see add_item)
         "source": (c.web.as_dict() if c.web is not None
+                   else c.messages.as_dict() if c.messages is not None
                    else c.source.as_dict() if c.source else None),
         "title": c.title,
     }

@@ -22,7 +22,6 @@ from typing import Any
 import sqlcipher3
 
 from evidence_recorder.core.conversation import messages_digest
-
 from evidence_recorder.core.errors import EvidenceError, VaultDamaged
 from evidence_recorder.core.model import AuditEntry, Capture, CaptureDetails, iso_utc
 from evidence_recorder.core.vault import audit, items, received

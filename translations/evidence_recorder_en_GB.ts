@@ -706,7 +706,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
 <context>
     <name>BrowserWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/browser_window.py" line="+116"/>
+        <location filename="../evidence_recorder/ui/browser_window.py" line="+115"/>
         <location line="+174"/>
         <source>Capture browser — {app}</source>
         <translation type="unfinished"></translation>
@@ -1628,17 +1628,17 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     <message>
         <location line="+44"/>
         <location line="+9"/>
-        <location line="+10"/>
+        <location line="+9"/>
         <source>Archived page not shown</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-18"/>
+        <location line="-17"/>
         <source>This capture has no archived page.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+14"/>
         <source>Archived page, record no. {number} — {app}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1709,7 +1709,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-530"/>
+        <location line="-529"/>
         <source>Original picture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1735,12 +1735,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     </message>
     <message>
         <location line="+68"/>
-        <location line="+466"/>
+        <location line="+465"/>
         <source>Bundle not opened</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-459"/>
+        <location line="-458"/>
         <source>That passphrase does not open this bundle. Check it with the person who sent it, then try again.
 
 Passphrase:</source>
@@ -1784,7 +1784,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+63"/>
+        <location line="+62"/>
         <source>The original could not be read from the bundle: {reason}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2787,7 +2787,7 @@ If it keeps happening, please send the report below to the developers. It says w
     </message>
     <message>
         <location line="+5"/>
-        <location filename="../evidence_recorder/core/vault/store.py" line="+464"/>
+        <location filename="../evidence_recorder/core/vault/store.py" line="+468"/>
         <source>The vault&apos;s key file does not belong to this vault.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2925,7 +2925,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/vault/store.py" line="+583"/>
+        <location filename="../evidence_recorder/core/vault/store.py" line="+666"/>
         <source>A @handle has no spaces in it. Put the name shown on the post in “Author&apos;s name”, and only the @name here.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3279,6 +3279,64 @@ Send it another way: say it on the phone or in person, never in the same e-mail 
     <message>
         <location line="+2"/>
         <source>Copied</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Format</name>
+    <message>
+        <location filename="../evidence_recorder/core/gather/messages/detect.py" line="+39"/>
+        <source>a picture</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>an e-mail (.eml)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>an Outlook e-mail (.msg)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>a mailbox (mbox)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>a WhatsApp chat export</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>a WhatsApp chat export with media</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>a Signal chat export</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>a Telegram chat export</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>a Facebook, Messenger or Instagram chat export</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>a Discord chat export</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>a text-message backup (SMS Backup &amp; Restore)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -4433,7 +4491,7 @@ so only delete a capture taken by mistake. Why are you deleting it?
 <context>
     <name>PageChecker</name>
     <message>
-        <location filename="../evidence_recorder/ui/browser_check.py" line="+54"/>
+        <location filename="../evidence_recorder/ui/browser_check.py" line="+53"/>
         <source>Only a web page can be checked again.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -124,3 +124,15 @@ def test_verify_notices_changed_messages_and_flags(vault: Vault) -> None:
     assert f"Capture {item_id}: its messages were changed outside" in " ".join(problems)
     assert any("flag on message 2 was added or changed" in p for p in problems)
     assert any("flag on message 5 was added or changed" in p for p in problems)
+
+
+def test_change_all_keys_carries_messages_and_flags(vault: Vault) -> None:
+    from conftest import FAST_KDF
+
+    item_id = add(vault, make_export())
+    vault.flag_messages(item_id, [3], category="threat", note="n")
+    before = [m.as_dict() for m in vault.messages(item_id)]
+    vault.change_all_keys("copper meadow violin 77", kdf=FAST_KDF)
+    assert [m.as_dict() for m in vault.messages(item_id)] == before
+    assert [(f.index, f.note) for f in vault.message_flags()] == [(3, "n")]
+    assert vault.verify().ok

@@ -307,7 +307,7 @@ CREATE TABLE message (
     body       TEXT NOT NULL DEFAULT '',
     extra      TEXT,  -- JSON: reply_to, edited_at, attachments, e-mail headers
     PRIMARY KEY (item_id, idx)
-) WITHOUT ROWID;
+);
 CREATE INDEX message_time ON message (item_id, sent_at);
 CREATE TABLE message_flag (
     item_id    INTEGER NOT NULL REFERENCES capture(id),

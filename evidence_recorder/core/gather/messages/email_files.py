@@ -104,23 +104,30 @@ def header_block(raw: bytes) -> bytes:
 def header_fields(raw: bytes) -> list[list[str]]:
     """Every header of an e-mail as ``[name, value]`` in the order written: the value
     after the colon as it stands (folding kept, the line end dropped), its bytes read as
-    UTF-8 where they are and Latin-1 otherwise. A mbox "From " line is not a header."""
+    UTF-8 where they are and Latin-1 otherwise. A line among the headers that is not one
+    is kept too, with the name ``""`` (the stdlib parser starts the body there; the
+    person still sees every line written above the first empty one). A mbox "From "
+    line is not a header."""
     fields: list[list[bytes]] = []
+    ending = b"\n"  # the line end written before the current line (kept within a value)
     for number, line in enumerate(header_block(raw).split(b"\n")):
+        this_ending = b"\r\n" if line.endswith(b"\r") else b"\n"
         line = line.removesuffix(b"\r")
+        previous, ending = ending, this_ending
         if number == 0:
             line = line.removeprefix(b"\xef\xbb\xbf")
             if line.startswith(b"From "):
                 continue
         if line[:1] in (b" ", b"\t"):
             if fields:
-                fields[-1][1] += b"\r\n" + line
+                fields[-1][1] += previous + line
             elif line.strip():
                 fields.append([b"", line.strip()])
             continue
         name, colon, value = line.partition(b":")
-        if not colon or not name or name != name.strip():
-            break  # not a header: the stdlib parser starts the body here too
+        if not colon or not name or name != name.strip() or b" " in name:
+            fields.append([b"", line])  # not a header line, yet written among them: kept
+            continue
         fields.append([name, value.lstrip(b" \t")])
     return [[_bytes_text(n), _bytes_text(v)] for n, v in fields]
 

@@ -616,3 +616,39 @@ def test_a_single_email_with_a_from_line_is_read_as_a_mailbox_of_one(tmp_path: P
     assert len(export.messages) == 1 and export.source.title == "What they wrote"
     # forced as .eml, the From_ line is skipped as the stdlib does
     assert email_files.parse_eml(path).messages[0].extra["headers"][0][0] == "From"
+
+
+def test_an_outlook_msg_is_imported_with_its_attachments(vault: Vault) -> None:
+    need_corpus()
+    import extract_msg
+
+    path = CORPUS / "msg" / "msg-extractor-unicode.msg"
+    outcome = recorder.import_files(vault, [path])
+    assert outcome.taken_as[path] == detect.FORMATS["msg"].label
+    item_id = outcome.saved[0][1]
+    artefacts = {a.name: a for a in vault.artefacts(item_id)}
+    assert artefacts["message.msg"].role is ArtefactRole.RAW_MESSAGE
+    assert artefacts["message.msg"].sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    message = vault.messages(item_id)[0]
+    with extract_msg.openMsg(str(path)) as opened:
+        expected = [hashlib.sha256(a.data).hexdigest() for a in opened.attachments]
+    assert [artefacts[a.artefact].sha256 for a in message.attachments] == expected
+    assert message.sender == "Brian Zhou <brizhou@gmail.com>"
+    assert message.sender_id == "brizhou@gmail.com"
+
+
+def test_a_byte_order_mark_before_the_headers_is_ignored(tmp_path: Path) -> None:
+    message = email_files.parse_eml(write(tmp_path, b"\xef\xbb\xbf" + PLAIN)).messages[0]
+    assert message.sender == "Sam Sender <sam@school.example>"
+    assert message.extra["headers"][0] == ["From", "Sam Sender <sam@school.example>"]
+
+
+def test_an_email_too_large_for_a_signature_check_is_not_checked(
+        tmp_path: Path, signer: tuple[bytes, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    private, record = signer
+    monkeypatch.setattr(email_files, "MAX_DKIM_BYTES", 100)
+    lookup = Lookup({"sel._domainkey.school.example.": record})
+    result = email_files.parse_eml(write(tmp_path, signed(private)),
+                                   lookup).messages[0].extra["dkim"]
+    assert result["result"] == "not-checked" and "larger than" in result["reason"]
+    assert lookup.calls == []

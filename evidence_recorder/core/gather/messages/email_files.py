@@ -58,6 +58,8 @@ DNS_TIMEOUT_SECONDS = 2.0  # one key lookup; after one failure the import stops 
 MAX_DKIM_SIGNATURES = 5  # signatures of one e-mail checked
 MAX_HTML_CHARS = 4 * 1024**2  # HTML reduced to text, per e-mail
 MAX_PARTICIPANTS = 200
+MAX_DKIM_BYTES = 64 * 1024**2  # an e-mail checked for DKIM (dkimpy holds several copies)
+BOM = b"\xef\xbb\xbf"
 
 _QUIET = logging.getLogger("evidence_recorder.dkim")
 _QUIET.addHandler(logging.NullHandler())
@@ -460,6 +462,10 @@ class DkimChecker:
         signed = [v for n, v in fields if n.lower() == "dkim-signature"]
         if not signed:
             return DkimResult("none", reason="The e-mail has no DKIM signature."), []
+        if len(raw) > MAX_DKIM_BYTES:
+            return DkimResult("not-checked", checked_at=iso(_now()), reason=(
+                f"the e-mail is larger than {MAX_DKIM_BYTES // 1024**2} MB, more than "
+                "this app checks a signature of")), []
         results = [self._one(raw, index, value)
                    for index, value in enumerate(signed[:MAX_DKIM_SIGNATURES])]
         for wanted in ("pass", "fail"):
@@ -568,7 +574,7 @@ def _opener(load: Loader, ordinal: int) -> Callable[[], BinaryIO]:
 
 
 def _part_bytes(load: Loader, ordinal: int) -> bytes:
-    msg, _ = _parse(load())
+    msg, _ = _parse(load().removeprefix(BOM))
     for leaf in _walk(msg).leaves:
         if leaf.ordinal == ordinal:
             return _payload(leaf.part)
@@ -605,6 +611,7 @@ def read_email(raw: bytes, index: int, load: Loader, *, prefix: str, checker: Dk
     and its attachments as :class:`MediaFile` named ``<prefix>attachment-N-<name>``.
     ``label`` ("E-mail 3") begins each of its notes where an export holds many."""
     said: list[str] = []
+    raw = raw.removeprefix(BOM)
     fields = header_fields(raw)
     msg, cut = _parse(raw)
     if cut:

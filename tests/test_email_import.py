@@ -652,3 +652,38 @@ def test_an_email_too_large_for_a_signature_check_is_not_checked(
                                    lookup).messages[0].extra["dkim"]
     assert result["result"] == "not-checked" and "larger than" in result["reason"]
     assert lookup.calls == []
+
+
+MIXED_MBOX = (b"\n\xef\xbb\xbfFrom a@b.example Tue Dec  1 09:30:00 2026\r\n" + PLAIN + b"\r\n"
+              b"From - \n" + PLAIN.replace(b"regret", b"\nFrom Russia with love\n") + b"\n"
+              b"From 12345@xxx\n" + PLAIN + b"x" * 300 + b"\n\n"
+              b"From - Mon Jun  3 12:50:27 1996\n" + PLAIN)
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 4096])
+def test_a_mailbox_splits_the_same_whatever_the_block_size(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    paths = [write(tmp_path, MIXED_MBOX, "mixed.mbox"), *corpus("mbox")]
+    whole = {p: list(email_files.mbox_entries(p)) for p in paths}
+    monkeypatch.setattr(email_files, "MBOX_BLOCK", block)
+    for path in paths:
+        raw = path.read_bytes()
+        entries = list(email_files.mbox_entries(path))
+        assert entries == whole[path]
+        for entry in entries:
+            assert entry.data == raw[entry.offset: entry.offset + entry.length]
+    mixed = whole[paths[0]]
+    assert len(mixed) == 4
+    assert all(e.data and e.data.startswith(b"From: Sam") for e in mixed)
+    assert b"From Russia with love" in (mixed[1].data or b"")
+
+
+def test_a_mailbox_line_longer_than_the_line_bound_is_still_split_right(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limits, "MAX_LINE_BYTES", 50)
+    monkeypatch.setattr(email_files, "MBOX_BLOCK", 16)
+    data = (b"From a@b.example Tue Dec  1 09:30:00 2026\n" + PLAIN + b"y" * 500 + b" From - \n"
+            b"\nFrom a@b.example Tue Dec  1 09:31:00 2026\n" + PLAIN)
+    entries = list(email_files.mbox_entries(write(tmp_path, data, "long.mbox")))
+    assert len(entries) == 2
+    assert entries[1].data == PLAIN

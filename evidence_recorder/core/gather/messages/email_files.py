@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import functools
 import io
 import logging
 import mimetypes
@@ -32,7 +33,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from email import policy
-from email.message import EmailMessage
+from email.header import decode_header, make_header
 from email.message import Message as MimeMessage
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
@@ -194,9 +195,9 @@ def _parse(raw: bytes) -> tuple[MimeMessage, str]:
     """The parsed e-mail (stdlib, default policy) within the bounds, and a note."""
     data, note = bound_mime(raw)
     try:
-        return BytesParser(policy=policy.default).parsebytes(data), note
+        return BytesParser(policy=policy.compat32).parsebytes(data), note
     except RecursionError:  # a structure the scan did not see; headers are still read
-        headers = BytesHeaderParser(policy=policy.default).parsebytes(header_block(raw))
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(header_block(raw))
         return headers, "its parts are nested too deeply to be read"
 
 
@@ -207,6 +208,7 @@ class _Leaf:
     ordinal: int  # position in the walk: names the part again when the file is re-read
     part: MimeMessage
     enclosed: int  # 0 for the e-mail itself, n for its n-th enclosed e-mail
+    kind: str = ""  # its content type
 
 
 @dataclass(slots=True)
@@ -242,7 +244,7 @@ def _walk(top: MimeMessage) -> _Walk:
             todo.extend((c, depth + 1, enclosed) for c in reversed(children)
                         if isinstance(c, MimeMessage))
             continue
-        walk.leaves.append(_Leaf(ordinal, part, enclosed))
+        walk.leaves.append(_Leaf(ordinal, part, enclosed, part.get_content_type()))
     return walk
 
 
@@ -251,14 +253,19 @@ def _filename(part: MimeMessage) -> str:
         name = part.get_filename()
     except Exception:  # a malformed parameter in a hostile header
         name = None
-    return _safe(str(name)) if name else ""
+    return _safe(" ".join(decode_words(str(name)).split())) if name else ""
 
 
-def _is_attachment(part: MimeMessage) -> bool:
-    disposition = (part.get_content_disposition() or "").lower()
-    if disposition == "attachment" or _filename(part):
+def _is_attachment(leaf: _Leaf) -> bool:
+    """A part kept as a file: not text (pictures inline or not), or sent as an
+    attachment, or given a file name."""
+    if not leaf.kind.startswith("text/"):
         return True
-    return part.get_content_maintype() != "text"
+    part = leaf.part
+    disposition = part.get("content-disposition")
+    if disposition is None and "name" not in str(part.get("content-type", "")).lower():
+        return False  # the common body part: no need to look for a file name
+    return (part.get_content_disposition() or "") == "attachment" or bool(_filename(part))
 
 
 def _payload(part: MimeMessage) -> bytes:
@@ -266,13 +273,18 @@ def _payload(part: MimeMessage) -> bytes:
     return data if isinstance(data, bytes) else b""
 
 
-def _decoded_text(part: MimeMessage, limit: int) -> str:
-    data = _payload(part)[: limit * 4]
-    charset = part.get_content_charset() or "utf-8"
+@functools.lru_cache(maxsize=256)
+def _known_charset(charset: str) -> str:
     try:
         codecs.lookup(charset)
     except LookupError:
-        charset = "utf-8"
+        return "utf-8"
+    return charset
+
+
+def _decoded_text(part: MimeMessage, limit: int) -> str:
+    data = _payload(part)[: limit * 4]
+    charset = _known_charset(part.get_content_charset() or "utf-8")
     try:
         return _safe(data.decode(charset, errors="replace"))
     except Exception:  # a codec that fails on its own terms
@@ -322,10 +334,10 @@ def html_to_text(html: str) -> str:
 
 def _body(parts: list[_Leaf], limit: int) -> tuple[str, bool]:
     """The text of one e-mail's body parts: text/plain preferred, else HTML as text."""
-    plain = [leaf.part for leaf in parts if leaf.part.get_content_type() == "text/plain"]
+    plain = [leaf.part for leaf in parts if leaf.kind == "text/plain"]
     if plain:
         return "\n\n".join(_decoded_text(p, limit).strip("\r\n") for p in plain), False
-    html = [leaf.part for leaf in parts if leaf.part.get_content_type() == "text/html"]
+    html = [leaf.part for leaf in parts if leaf.kind == "text/html"]
     if html:
         return "\n\n".join(html_to_text(_decoded_text(p, MAX_HTML_CHARS)) for p in html), True
     others = [leaf.part for leaf in parts]
@@ -334,20 +346,29 @@ def _body(parts: list[_Leaf], limit: int) -> tuple[str, bool]:
 
 # --- Headers as shown -----------------------------------------------------------------
 
-def _shown(msg: MimeMessage, name: str, raw: str | None, notes: list[str]) -> str:
-    """A header as a person reads it: encoded-words decoded, unless there are more than
-    ``MAX_ENCODED_WORDS`` (then kept as written, with a note), cut at MAX_HEADER_CHARS."""
+def decode_words(value: str) -> str:
+    """RFC 2047 encoded-words decoded (``=?utf-8?q?…?=``), the rest as written; an
+    unknown charset or a broken word leaves the value as written."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:  # a hostile or broken encoded-word: shown as written
+        return value
+
+
+def _shown(name: str, raw: str | None, notes: list[str]) -> str:
+    """A header as a person reads it: unfolded, encoded-words decoded unless there are
+    more than ``MAX_ENCODED_WORDS`` (then kept as written, with a note), cut at
+    ``MAX_HEADER_CHARS``."""
     if raw is None:
         return ""
-    if raw.count("=?") > limits.MAX_ENCODED_WORDS:
+    value = _unfold(raw)
+    if value.count("=?") > limits.MAX_ENCODED_WORDS:
         notes.append(f"The {name} header has more than {limits.MAX_ENCODED_WORDS} encoded "
                      "words; it is shown as written.")
-        value = _unfold(raw)
     else:
-        try:
-            value = str(msg[name] or "")
-        except Exception:  # the header parser fails on some hostile values
-            value = _unfold(raw)
+        value = decode_words(value)
     value = _safe(" ".join(value.split()))
     if len(value) > limits.MAX_HEADER_CHARS:
         notes.append(f"The {name} header is longer than {limits.MAX_HEADER_CHARS} "
@@ -356,17 +377,18 @@ def _shown(msg: MimeMessage, name: str, raw: str | None, notes: list[str]) -> st
     return value
 
 
-def _address(msg: MimeMessage, raw: str | None) -> str:
+_PLAIN_ADDRESS = re.compile(r"<([^<>\s\"]+@[^<>\s\"]+)>\s*$|^\s*([^<>\s\",;]+@[^<>\s\",;]+)\s*$")
+
+
+def _address(raw: str | None) -> str:
     """The first address of a From header (the sender id)."""
-    if raw is None or raw.count("=?") > limits.MAX_ENCODED_WORDS:
+    if raw is None:
         return ""
-    # where the header parser fails on a hostile value, the forgiving legacy reader below
-    with contextlib.suppress(Exception):
-        header: Any = msg["From"]
-        addresses = getattr(header, "addresses", ())
-        if addresses:
-            return _safe(str(addresses[0].addr_spec))
-    found = [a for _, a in getaddresses([_safe(_unfold(raw))]) if a]
+    plain = _PLAIN_ADDRESS.search(raw) if raw.count("@") == 1 else None
+    if plain:  # "Name <a@b>" or "a@b": the usual From, without the full address parser
+        return _safe(plain.group(1) or plain.group(2))
+    found = [a for _, a in getaddresses([_safe(_unfold(raw))[: limits.MAX_HEADER_CHARS]])
+             if a]
     return found[0] if found else ""
 
 
@@ -526,6 +548,12 @@ class DkimChecker:
         return result
 
 
+def _dkim_dict(result: DkimResult) -> dict[str, Any]:
+    """``DkimResult.as_dict()`` without dataclasses.asdict's deep copy (a mailbox makes
+    one per e-mail)."""
+    return {name: getattr(result, name) for name in DkimResult.__slots__}
+
+
 def _now() -> Any:
     from datetime import datetime
 
@@ -617,23 +645,26 @@ def read_email(raw: bytes, index: int, load: Loader, *, prefix: str, checker: Dk
     if cut:
         said.append(f"{cut[:1].upper()}{cut[1:]}; the whole file is kept as it is.")
     shown = said
-    raw_from, raw_date = _first(fields, "From"), _first(fields, "Date")
-    sender = _shown(msg, "From", raw_from, shown)
+    first: dict[str, str] = {}
+    for key, value in fields:
+        first.setdefault(key.lower(), value)
+    raw_from, raw_date = first.get("from"), first.get("date")
+    sender = _shown("From", raw_from, shown)
     extra: dict[str, Any] = {
         "headers": fields,
         "from": sender,
-        "to": _shown(msg, "To", _first(fields, "To"), shown),
-        "cc": _shown(msg, "Cc", _first(fields, "Cc"), shown),
+        "to": _shown("To", first.get("to"), shown),
+        "cc": _shown("Cc", first.get("cc"), shown),
         "date": _unfold(raw_date or ""),
-        "subject": _shown(msg, "Subject", _first(fields, "Subject"), shown),
-        "message_id": _unfold(_first(fields, "Message-ID") or ""),
+        "subject": _shown("Subject", first.get("subject"), shown),
+        "message_id": _unfold(first.get("message-id") or ""),
         "received": [_unfold(v) for n, v in fields if n.lower() == "received"],
     }
     if dkim_check:
         chosen, every = checker.check(raw, fields)
-        extra["dkim"] = chosen.as_dict()
+        extra["dkim"] = _dkim_dict(chosen)
         if len(every) > 1:
-            extra["dkim_signatures"] = [r.as_dict() for r in every]
+            extra["dkim_signatures"] = [_dkim_dict(r) for r in every]
     sent_at = _sent_at(raw_date)
     if raw_date and not sent_at:
         said.append("The Date header could not be read, so the e-mail has no time.")
@@ -647,11 +678,11 @@ def read_email(raw: bytes, index: int, load: Loader, *, prefix: str, checker: Dk
     attachments: list[MessageAttachment] = []
     media: list[MediaFile] = []
     for leaf in walk.leaves:
-        if not _is_attachment(leaf.part):
+        if not _is_attachment(leaf):
             bodies.setdefault(leaf.enclosed, []).append(leaf)
             continue
         given = _filename(leaf.part)
-        kind = leaf.part.get_content_type()
+        kind = leaf.kind
         number = len(attachments) + 1
         fallback = "file" + (mimetypes.guess_extension(kind) or ".bin")
         name = f"{prefix}attachment-{number}-{safe_name(given, fallback)}"
@@ -669,11 +700,9 @@ def read_email(raw: bytes, index: int, load: Loader, *, prefix: str, checker: Dk
     for number, enclosed in enumerate(walk.enclosed, 1):
         inner, _ = _body(bodies.get(number, []), limit)
         lines = [f"---------- Enclosed e-mail {number} ----------"]
+        written = [[str(n), str(v)] for n, v in enclosed.raw_items()]
         for name in ("From", "Date", "Subject"):
-            try:
-                value = _safe(" ".join(str(enclosed[name] or "").split()))
-            except Exception:
-                value = ""
+            value = _shown(name, _first(written, name), [])
             if value:
                 lines.append(f"{name}: {value[:1000]}")
         text += "\n\n" + "\n".join(lines) + "\n\n" + inner
@@ -689,7 +718,7 @@ def read_email(raw: bytes, index: int, load: Loader, *, prefix: str, checker: Dk
     if from_html:
         extra["body_from_html"] = True
     message = Message(index, sender, text, sent_at=sent_at, written_at=extra["date"],
-                      sender_id=_address(msg, raw_from), attachments=attachments, extra=extra)
+                      sender_id=_address(raw_from), attachments=attachments, extra=extra)
     return message, media
 
 
@@ -906,46 +935,104 @@ class MboxEntry:
     data: bytes | None
 
 
+_LINE_FROM = re.compile(rb"^From ", re.M)
+MBOX_BLOCK = 256 * 1024  # a mailbox is read this much at a time
+
+
+class _MboxReader:
+    """Splits a mailbox read block by block: what lies between two "From " separator
+    lines is one e-mail, gathered up to ``MAX_EMAIL_BYTES`` (beyond, only counted)."""
+
+    def __init__(self, start: int) -> None:
+        self.number = 0
+        self.start = start  # file offset where the current e-mail's bytes begin
+        self.kept: list[bytes] = []
+        self.size = 0
+        self.whole = True
+
+    def take(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.whole:
+            if self.size > limits.MAX_EMAIL_BYTES:
+                self.whole, self.kept = False, []
+            elif data:
+                self.kept.append(data)
+
+    def close(self, end: int, next_start: int) -> MboxEntry:
+        """The e-mail ending at file offset ``end``; the next one begins at
+        ``next_start``. The blank line before a "From " line separates, so it is not
+        part of the e-mail."""
+        length = end - self.start
+        data = b"".join(self.kept) if self.whole else None
+        if data is not None:
+            if data.endswith(b"\r\n\r\n"):
+                data, length = data[:-2], length - 2
+            elif data.endswith(b"\n\n"):
+                data, length = data[:-1], length - 1
+        entry = MboxEntry(self.number, self.start, length, data)
+        self.number += 1
+        self.start, self.kept, self.size, self.whole = next_start, [], 0, True
+        return entry
+
+
 def mbox_entries(path: Path) -> Iterator[MboxEntry]:
-    """The e-mails of a mailbox one at a time, read line by line (never whole): each
-    begins after a "From " line and ends before the blank line that precedes the next."""
+    """The e-mails of a mailbox one at a time, read a block at a time (never whole):
+    each begins after a "From " line and ends before the blank line that precedes the
+    next."""
     with path.open("rb") as fh:
-        first = fh.readline(limits.MAX_LINE_BYTES)
-        line0 = first.removeprefix(b"\xef\xbb\xbf").lstrip()
-        if not line0.startswith(b"From "):
+        position = 0
+        first = b""
+        while not first.strip():  # blank lines before the first "From " line
+            first = fh.readline(limits.MAX_LINE_BYTES)
+            position += len(first)
+            if not first:
+                break
+            first = first.removeprefix(BOM)
+        if not first.lstrip().startswith(b"From "):
             raise RefusedInput(f"{path.name} does not look like a mailbox (mbox): it should "
                                "begin with a “From ” line.")
-        number = 0
-        start = fh.tell()
-        chunks: list[bytes] = []
-        size = 0
-        whole = True
-        at_start = True
-        while True:
-            position = fh.tell()
-            line = fh.readline(limits.MAX_LINE_BYTES)
-            if not line or (at_start and is_from_line(line.rstrip(b"\r\n"))):
-                length = position - start
-                data = b"".join(chunks) if whole else None
-                if data is not None:  # the blank line before the next "From " separates
-                    if data.endswith(b"\r\n\r\n"):
-                        data, length = data[:-2], length - 2
-                    elif data.endswith(b"\n\n"):
-                        data, length = data[:-1], length - 1
-                yield MboxEntry(number, start, length, data)
-                if not line:
-                    return
-                number += 1
-                start, chunks, size, whole = fh.tell(), [], 0, True
-                at_start = True
-                continue
-            size += len(line)
-            if whole:
-                if size > limits.MAX_EMAIL_BYTES:
-                    whole, chunks = False, []
-                else:
-                    chunks.append(line)
-            at_start = line.endswith(b"\n")
+        reader = _MboxReader(position)
+        tail = b""  # bytes read but not yet given to an e-mail; begins at ``offset``
+        offset = position
+        line_start = first.endswith(b"\n")  # whether ``tail`` begins a line
+        eof = False
+        while not eof:
+            block = fh.read(MBOX_BLOCK)
+            eof = not block
+            tail += block
+            base = 0  # tail[base:] is not yet given to an e-mail
+            scan = 0
+            while True:
+                found = _LINE_FROM.search(tail, scan)
+                if found is None:
+                    break
+                at = found.start()
+                if at == 0 and not line_start:
+                    scan = 1
+                    continue
+                newline = tail.find(b"\n", at)
+                if newline < 0 and not eof and len(tail) - at <= limits.MAX_LINE_BYTES:
+                    break  # the line goes on in the next block
+                end = len(tail) if newline < 0 else newline + 1
+                if not is_from_line(tail[at:end].rstrip(b"\r\n")):
+                    scan = at + 5
+                    continue
+                reader.take(tail[base:at])
+                yield reader.close(offset + at, offset + end)
+                base = scan = end
+            # keep back the last, unfinished line (it may be a "From " line); give the
+            # rest to the current e-mail
+            cut = len(tail) if eof else tail.rfind(b"\n", base) + 1
+            if cut <= base:
+                cut = base if len(tail) - base <= limits.MAX_LINE_BYTES else len(tail)
+            if cut > base:
+                reader.take(tail[base:cut])
+                line_start = tail[cut - 1:cut] == b"\n"
+            elif base > 0:
+                line_start = True  # a separator line ended right at ``base``
+            offset += cut
+            tail = tail[cut:]
+        yield reader.close(offset, offset)
 
 
 def _loader(path: Path, offset: int, length: int) -> Loader:
@@ -967,15 +1054,10 @@ def mbox_summaries(path: Path) -> list[tuple[int, str, str, str]]:
             found.append((entry.number, "", "", ""))
             continue
         fields = header_fields(entry.data)
-        try:
-            msg: MimeMessage = BytesHeaderParser(policy=policy.default).parsebytes(
-                header_block(entry.data))
-        except Exception:
-            msg = EmailMessage()
         ignored: list[str] = []
-        found.append((entry.number, _shown(msg, "From", _first(fields, "From"), ignored),
+        found.append((entry.number, _shown("From", _first(fields, "From"), ignored),
                       _unfold(_first(fields, "Date") or ""),
-                      _shown(msg, "Subject", _first(fields, "Subject"), ignored)))
+                      _shown("Subject", _first(fields, "Subject"), ignored)))
     return found
 
 

@@ -687,3 +687,19 @@ def test_a_mailbox_line_longer_than_the_line_bound_is_still_split_right(
     entries = list(email_files.mbox_entries(write(tmp_path, data, "long.mbox")))
     assert len(entries) == 2
     assert entries[1].data == PLAIN
+
+
+def test_the_walk_itself_stops_at_the_depth_bound(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Behind the scan before parsing, the walk over the parts is bounded too."""
+    monkeypatch.setattr(email_files, "bound_mime", lambda raw: (raw, ""))
+    monkeypatch.setattr(limits, "MAX_MIME_DEPTH", 2)
+    data = [PLAIN.split(b"\r\n\r\n")[0], b"\r\nMIME-Version: 1.0\r\n"]
+    for level in range(4):
+        data.append(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n'
+                    % (level, level))
+    data.append(b"Content-Type: text/plain\r\n\r\ndeep down\r\n")
+    data += [b"--b%d--\r\n" % level for level in reversed(range(4))]
+    export = email_files.parse_eml(write(tmp_path, b"".join(data)))
+    assert "deep down" not in export.messages[0].text
+    assert "Parts nested deeper than 2 levels not read." in export.source.notes

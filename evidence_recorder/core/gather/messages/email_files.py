@@ -494,7 +494,7 @@ class DkimChecker:
         failing one, else the first), and every signature's result."""
         signed = [v for n, v in fields if n.lower() == "dkim-signature"]
         if not signed:
-            return DkimResult("none", reason="The e-mail has no DKIM signature."), []
+            return DkimResult("none", reason="the e-mail has no DKIM signature"), []
         if len(raw) > MAX_DKIM_BYTES:
             return DkimResult("not-checked", checked_at=iso(_now()), reason=(
                 f"the e-mail is larger than {MAX_DKIM_BYTES // 1024**2} MB, more than "
@@ -873,7 +873,7 @@ def _read_msg(opened: Any, notes: list[str]) -> tuple[Message, list[MediaFile]]:
         "not-checked" if signed else "none", checked_at=iso(_now()),
         reason=("an Outlook .msg file does not keep the e-mail exactly as it was sent, so "
                 "its DKIM signature cannot be checked") if signed
-        else "The e-mail has no DKIM signature.")
+        else "the e-mail has no DKIM signature")
     extra: dict[str, Any] = {
         "headers": fields, "from": sender, "to": text(getattr(opened, "to", None)),
         "cc": text(getattr(opened, "cc", None)), "date": written,

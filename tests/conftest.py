@@ -47,6 +47,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Lets this process and every child it starts read key files made with FAST_KDF, whose
 # 8 KiB are below the product's reading floor (keyfile.READ_MIN_MEMORY). Tests only.
 os.environ["ER_TESTS_USE_TINY_KDF"] = "1"
+# No DNS from tests (nor from the CLI children they start): a DKIM key lookup answers
+# "offline" at once; tests that check signatures pass their own key lookup.
+os.environ["ER_TESTS_NO_DNS"] = "1"
 for _var in ("EVIDENCE_RECORDER_VAULT", "EVIDENCE_RECORDER_PASSPHRASE",
              "EVIDENCE_RECORDER_NEW_PASSPHRASE", "EVIDENCE_RECORDER_RECOVERY_KEY"):
     os.environ.pop(_var, None)

@@ -345,3 +345,14 @@ def test_days_shown_follow_the_first_message(qtbot: QtBot, session: VaultSession
     assert window.date.date().toPython() == date(2026, 10, 1)
     assert window.view.indexAt(QPoint(5, 5)).row() == 0
     window.close()
+
+
+def test_flags_read_as_sentences_in_the_audit_log(qtbot: QtBot, session: VaultSession) -> None:
+    from evidence_recorder.ui.audit_view import entry_sentence
+
+    item = add_chat(session.vault, 20)
+    session.flag_messages(item, [3, 4], category="threat")
+    session.unflag_messages(item, [4])
+    flagged, unflagged = session.audit_entries()[-2:]
+    assert entry_sentence(flagged) == f"Messages 3, 4 of capture {item} flagged"
+    assert entry_sentence(unflagged) == f"Flags removed from messages 4 of capture {item}"

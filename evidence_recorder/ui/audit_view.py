@@ -73,6 +73,8 @@ ACTION_LABELS = {
     "vault.restored": QT_TRANSLATE_NOOP("AuditModel", "Restored from a backup"),
     "browser.signin_kept": QT_TRANSLATE_NOOP("AuditModel", "Browser sign-in kept"),
     "browser.signin_forgotten": QT_TRANSLATE_NOOP("AuditModel", "Browser sign-in forgotten"),
+    "message.flagged": QT_TRANSLATE_NOOP("AuditModel", "Messages flagged"),
+    "message.unflagged": QT_TRANSLATE_NOOP("AuditModel", "Flags removed from messages"),
 }
 
 # What an incident's details are called, lower case for a sentence; a capture's
@@ -197,6 +199,12 @@ class _Sentences:
                                                "vault"),
             "browser.signin_forgotten": lambda: _tr("The capture browser's sign-in was "
                                                     "forgotten"),
+            "message.flagged": lambda: _tr("Messages {messages} of capture {capture} flagged"
+                                           ).format(messages=_numbers(d["messages"]),
+                                                    capture=d["capture"]),
+            "message.unflagged": lambda: _tr("Flags removed from messages {messages} of capture "
+                                             "{capture}").format(
+                messages=_numbers(d["messages"]), capture=d["capture"]),
         }.get(e.action)
         if maker is not None:
             try:
@@ -215,6 +223,15 @@ class _Sentences:
                 else QCoreApplication.translate("AuditModel", "%n captures", "", count))
         inside = f"{many}, {who}" if who else many
         return _tr("Report exported ({inside})").format(inside=inside)
+
+
+def _numbers(values: Any) -> str:
+    """Message numbers as a short list ("3, 4, 9", "3, 4, 5 … and 40 more")."""
+    numbers = [str(v) for v in values] if isinstance(values, list) else [str(values)]
+    if len(numbers) > 12:
+        return _tr("{first} … and {more} more").format(first=", ".join(numbers[:10]),
+                                                       more=len(numbers) - 10)
+    return ", ".join(numbers)
 
 
 def entry_sentence(entry: AuditEntry, titles: Mapping[int, str] | None = None) -> str:

@@ -217,12 +217,7 @@ class MainWindow(QMainWindow):
         self.act_open_conversation = self._action(
             self.tr("&Open conversation"), self.open_current, None,
             self.tr("Read the chosen e-mail or chat export, search it and flag messages"))
-        # Enter opens it from the grid or timeline (a window-wide Enter would take it
-        # from the search box); added to those views once they exist.
-        self.act_open_conversation.setShortcuts([QKeySequence(Qt.Key.Key_Return),
-                                                 QKeySequence(Qt.Key.Key_Enter)])
-        self.act_open_conversation.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        self.removeAction(self.act_open_conversation)
+
         self.act_annotate = self._action(self.tr("&Highlight and redact…"), self.annotate, "Ctrl+E",
                                          self.tr("Mark up or cover parts of a copy"))
         self.act_export = self._action(self.tr("E&xport a sealed report…"), self.export_report,
@@ -471,8 +466,10 @@ class MainWindow(QMainWindow):
         # One selection shared by both views, so switching tabs keeps the capture.
         self.table.setSelectionModel(self.grid.selectionModel())
         self.grid.selectionModel().currentChanged.connect(self._capture_changed)
-        self.grid.doubleClicked.connect(lambda _i: self.open_current())
-        self.table.doubleClicked.connect(lambda _i: self.open_current())
+        # Double-click or Enter ("activated"): read an e-mail or chat, or a flagged
+        # message in its conversation; draw on a picture.
+        self.grid.activated.connect(lambda _i: self.open_current())
+        self.table.activated.connect(lambda _i: self.open_current())
         self.empty_overlays: list[browse.EmptyOverlay] = []
         for view in (self.grid, self.table):
             # Several captures at once (Shift, Ctrl): dragged onto an incident, or moved
@@ -480,7 +477,6 @@ class MainWindow(QMainWindow):
             view.setDragEnabled(True)
             view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
             view.setDefaultDropAction(Qt.DropAction.CopyAction)
-            view.addAction(self.act_open_conversation)
             view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             view.customContextMenuRequested.connect(
                 lambda pos, v=view: self._capture_menu(v, pos))

@@ -20,6 +20,7 @@ from evidence_recorder.core.vault.items import NewArtefact
 from evidence_recorder.core.vault.store import Vault
 from evidence_recorder.ui import main_window as main_window_module
 from evidence_recorder.ui.conversation import ConversationWindow
+from evidence_recorder.ui.conversation_model import local_time_text
 from evidence_recorder.ui.models import (
     Column,
     FlaggedMessage,
@@ -136,6 +137,9 @@ def test_a_flagged_row_opens_its_conversation_with_context(qtbot, controller) ->
     assert isinstance(window, ConversationWindow) and window.isVisible()
     assert window.view.currentIndex().row() == 3
     assert window.model.highlighted() == set(range(7))
+    # the same time in both places: on the clock of the computer that imported it
+    shown = main.proxy.index(row, Column.CAPTURED).data()
+    assert shown == local_time_text(window.model.message(3), window.zone) == "1 Oct 2026 14:00"
     window.close()
     QApplication.processEvents()
 

@@ -64,7 +64,7 @@ from evidence_recorder.ui.geometry import remember_geometry
 from evidence_recorder.ui.i18n import category_text, error_text
 from evidence_recorder.ui.plain import make_plain, plain_label
 from evidence_recorder.ui.session import VaultSession
-from evidence_recorder.ui.wording import day_format
+from evidence_recorder.ui.wording import capture_zone, day_format, zone_label
 
 
 def dkim_text(dkim: Any) -> str:
@@ -210,10 +210,11 @@ class EmailPane(QWidget):
                 label.setText(_value(extra, "from") or (message.sender if message else ""))
             elif key == "date":
                 written = _value(extra, "date")
-                local = local_time_text(message) if message is not None else ""
-                label.setText(self.tr("{written} (your time: {local})").format(
-                    written=written, local=local) if written and local and written != local
-                    else written or local)
+                local = (local_time_text(message, self._window.zone)
+                         if message is not None else "")
+                label.setText(self.tr("{written} (that is {local}, {zone})").format(
+                    written=written, local=local, zone=zone_label(self._window.item))
+                    if written and local and written != local else written or local)
             else:
                 label.setText(_value(extra, key))
         received = extra.get("received") or []
@@ -268,8 +269,11 @@ class ConversationWindow(QMainWindow):
         title = (source.title if source is not None and source.title else "") or self.item.title
         self.setWindowTitle(self.tr("{title} – conversation").format(
             title=title or self.tr("Item {number}").format(number=item_id)))
-        self.model = ConversationModel(session, item_id, self)
+        # Times on the clock of the computer that imported it, as the timeline shows them.
+        self.zone = capture_zone(self.item)
+        self.model = ConversationModel(session, item_id, self, zone=self.zone)
         self.delegate = ConversationDelegate(self, mailbox=self.is_mailbox)
+        self.delegate.zone = self.zone
         self.delegate.attachment_clicked.connect(self._attachment_clicked)
         self.view = ConversationView(self.delegate)
         self.view.setModel(self.model)
@@ -352,7 +356,8 @@ class ConversationWindow(QMainWindow):
         label.setBuddy(self.date)
         first = self.item.messages.first_at if self.item.messages is not None else ""
         if first:
-            start = datetime.fromisoformat(first.replace("Z", "+00:00")).astimezone().date()
+            start = datetime.fromisoformat(first.replace("Z", "+00:00")).astimezone(
+                capture_zone(self.item)).date()
             self.date.setDate(QDate(start.year, start.month, start.day))
         else:
             self.date.setDate(QDate.currentDate())
@@ -460,10 +465,11 @@ class ConversationWindow(QMainWindow):
         return row
 
     def jump_to_date(self) -> int | None:
-        """Scroll to the first message sent on or after the chosen day (local midnight)."""
+        """Scroll to the first message sent on or after the chosen day (midnight on the
+        clock the times are shown on)."""
         day = self.date.date().toPython()
         assert isinstance(day, date) and not isinstance(day, datetime)
-        when = datetime.combine(day, time()).astimezone()
+        when = datetime.combine(day, time(), tzinfo=self.zone)
         row = self.session.first_message_at(self.item_id, when)
         if row is None:
             self.statusBar().showMessage(self.tr("No message was sent on or after that day."))

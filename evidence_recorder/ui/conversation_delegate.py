@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import tzinfo
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -110,6 +111,7 @@ class ConversationDelegate(QStyledItemDelegate):
     def __init__(self, parent: QObject | None = None, *, mailbox: bool = False) -> None:
         super().__init__(parent)
         self.mailbox = mailbox  # a list of e-mails: sender, time, subject, first words
+        self.zone: tzinfo | None = None  # the clock times are shown on (the model's)
         self._heights: dict[int, tuple[int, int]] = {}  # row -> (width, height)
         self._pictures: OrderedDict[tuple[int, int], QPixmap] = OrderedDict()
         self.measured = 0  # rows measured (tests check that 100,000 rows are not)
@@ -334,7 +336,7 @@ class ConversationDelegate(QStyledItemDelegate):
                              self.tr("Could not read this line:"))
         else:
             sender = message.sender or self.tr("(no name)")
-            when = local_time_text(message)
+            when = local_time_text(message, self.zone)
             if message.edited_at:
                 when = self.tr("{when} (edited)").format(when=when)
             painter.setFont(bold)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from PySide6.QtCore import (
@@ -59,20 +59,23 @@ def sent_moment(message: Message) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def local_time_text(message: Message) -> str:
-    """The time on this computer's clock ("25 Nov 2026 14:02"), or as written."""
+def local_time_text(message: Message, zone: tzinfo | None = None) -> str:
+    """The time on the clock of the computer that imported it ("25 Nov 2026 14:02"), as
+    the timeline shows times, or as written when the export gives no readable time."""
     moment = sent_moment(message)
-    return format_short(moment.astimezone()) if moment is not None else message.written_at
+    return (format_short(moment.astimezone(zone)) if moment is not None
+            else message.written_at)
 
 
-def time_tooltip(message: Message) -> str:
+def time_tooltip(message: Message, zone: tzinfo | None = None) -> str:
     """The time in full, and exactly as the export wrote it."""
     moment = sent_moment(message)
     lines = []
     if moment is not None:
+        local = moment.astimezone(zone)
         lines.append(QCoreApplication.translate(
-            "ConversationModel", "Sent {when} (your computer's time)").format(
-            when=format_moment(moment.astimezone())))
+            "ConversationModel", "Sent {when} ({zone})").format(
+            when=format_moment(local), zone=local.tzname() or ""))
     if message.written_at:
         lines.append(QCoreApplication.translate(
             "ConversationModel", "Written in the export as: {written}").format(
@@ -87,10 +90,12 @@ class ConversationModel(QAbstractListModel):
     """One item's messages, a page at a time; flags and highlights for drawing."""
 
     def __init__(self, session: VaultSession, item_id: int, parent: QObject | None = None,
-                 *, page_size: int = PAGE_SIZE, pages_kept: int = PAGES_KEPT) -> None:
+                 *, page_size: int = PAGE_SIZE, pages_kept: int = PAGES_KEPT,
+                 zone: tzinfo | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.item_id = item_id
+        self.zone = zone  # times are shown on this clock (None: this computer's)
         self._page_size = max(1, page_size)
         self._pages_kept = max(2, pages_kept)
         self._count = session.message_count(item_id)
@@ -213,7 +218,7 @@ class ConversationModel(QAbstractListModel):
         if role in (_DISPLAY, _ACCESSIBLE):
             return self.spoken(message)
         if role == _TOOLTIP:
-            return tooltip(time_tooltip(message)) or None
+            return tooltip(time_tooltip(message, self.zone)) or None
         return None
 
     def spoken(self, message: Message) -> str:
@@ -221,11 +226,11 @@ class ConversationModel(QAbstractListModel):
         if message.kind is MessageKind.UNREADABLE:
             text = self.tr("Could not read this line: {line}").format(line=message.text)
         elif message.kind is MessageKind.SYSTEM:
-            text = self.tr("{when}: {text}").format(when=local_time_text(message),
+            text = self.tr("{when}: {text}").format(when=local_time_text(message, self.zone),
                                                     text=message.text)
         else:
             text = self.tr("{sender}, {when}: {text}").format(
-                sender=message.sender, when=local_time_text(message), text=message.text)
+                sender=message.sender, when=local_time_text(message, self.zone), text=message.text)
         flag = self._flags.get(message.index)
         if flag is not None:
             label = category_label(flag.category) if flag.category else ""

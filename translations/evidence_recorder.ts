@@ -409,7 +409,7 @@
 <context>
     <name>AuditDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/audit_view.py" line="+291"/>
+        <location filename="../evidence_recorder/ui/audit_view.py" line="+308"/>
         <source>Audit log</source>
         <translation type="unfinished"></translation>
     </message>
@@ -437,7 +437,7 @@
 <context>
     <name>AuditModel</name>
     <message>
-        <location line="-264"/>
+        <location line="-281"/>
         <source>Vault created</source>
         <translation type="unfinished"></translation>
     </message>
@@ -562,6 +562,16 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Messages flagged</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Flags removed from messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+6"/>
         <source>title</source>
         <translation type="unfinished"></translation>
@@ -572,7 +582,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+132"/>
+        <location line="+138"/>
         <source>%n capture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -582,7 +592,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+38"/>
         <source>When</source>
         <translation type="unfinished"></translation>
     </message>
@@ -706,7 +716,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
 <context>
     <name>BrowserWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/browser_window.py" line="+116"/>
+        <location filename="../evidence_recorder/ui/browser_window.py" line="+115"/>
         <location line="+174"/>
         <source>Capture browser — {app}</source>
         <translation type="unfinished"></translation>
@@ -1628,17 +1638,17 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     <message>
         <location line="+44"/>
         <location line="+9"/>
-        <location line="+10"/>
+        <location line="+9"/>
         <source>Archived page not shown</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-18"/>
+        <location line="-17"/>
         <source>This capture has no archived page.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+14"/>
         <source>Archived page, record no. {number} — {app}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1709,7 +1719,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-530"/>
+        <location line="-529"/>
         <source>Original picture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1735,12 +1745,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     </message>
     <message>
         <location line="+68"/>
-        <location line="+466"/>
+        <location line="+465"/>
         <source>Bundle not opened</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-459"/>
+        <location line="-458"/>
         <source>That passphrase does not open this bundle. Check it with the person who sent it, then try again.
 
 Passphrase:</source>
@@ -1784,7 +1794,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+63"/>
+        <location line="+62"/>
         <source>The original could not be read from the bundle: {reason}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1871,11 +1881,21 @@ Passphrase:</source>
         <source>Web page</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location line="+1"/>
+        <source>E-mail</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Chat export</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>CaptureModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+76"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+81"/>
         <source>Covered copy</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1893,7 +1913,12 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+330"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+280"/>
+        <source>Flagged message</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+119"/>
         <location filename="../evidence_recorder/ui/wording.py" line="+1"/>
         <source>Unknown site</source>
         <translation type="unfinished"></translation>
@@ -1914,7 +1939,22 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+10"/>
+        <source>A flagged message of “{title}”, sent {when}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Written in the export as: {written}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Double-click to read it with the messages around it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>{badge}: what you covered is hidden on this picture.
 {time}</source>
         <translation type="unfinished"></translation>
@@ -2130,7 +2170,7 @@ Passphrase:</source>
 <context>
     <name>Column</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="-328"/>
+        <location filename="../evidence_recorder/ui/models.py" line="-406"/>
         <source>Captured</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2172,6 +2212,322 @@ Passphrase:</source>
     <message>
         <location line="+1"/>
         <source>What happened, in your words.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ConversationDelegate</name>
+    <message>
+        <location filename="../evidence_recorder/ui/conversation_delegate.py" line="+156"/>
+        <source>(no subject)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+132"/>
+        <source>Reply to {sender}: {text}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>⚑ Flagged: {category}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>⚑ Flagged</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Could not read this line:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>(no name)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{when} (edited)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>Not in the export: {name}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not kept: {name}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Picture, hidden: click to show ({name})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>File: {name}, {size}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>File: {name}</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ConversationModel</name>
+    <message>
+        <location filename="../evidence_recorder/ui/conversation_model.py" line="+76"/>
+        <source>Sent {when} ({zone})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Written in the export as: {written}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Edited: {when}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+143"/>
+        <source>Could not read this line: {line}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{when}: {text}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{sender}, {when}: {text}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Flagged ({category}). {message}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Flagged. {message}</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ConversationWindow</name>
+    <message>
+        <location filename="../evidence_recorder/ui/conversation.py" line="+270"/>
+        <source>{title} – conversation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Item {number}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>E-mails</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+40"/>
+        <source>&amp;Flag…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Flag the chosen messages as evidence that matters, with a category and a note</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Remove flag</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Copy text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Find</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Conversation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Search the messages (Enter: next match)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Search the messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <location line="+4"/>
+        <source>Go to day</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>&amp;Go</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Go to the first message of that day</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+13"/>
+        <source>%n e-mail</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%n e-mails</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%n message</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%n messages</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+75"/>
+        <source>No message holds “{text}”.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Match {number} of {total}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>No message was sent on or after that day.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Choose messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Select one or more messages first (hold Ctrl or Shift to choose several).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Not flagged</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>Flagged %n message. It is recorded in the audit log.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>Flagged %n messages. They are recorded in the audit log.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Flag not removed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>Removed the flag from %n message.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>Removed the flag from %n messages.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>Save a copy of {name}…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>This file is not in the export, so there is nothing to show.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Picture not shown</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>This picture could not be read.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Save a copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Saved a copy as {name}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Copy not saved</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2721,6 +3077,54 @@ If it keeps happening, please send the report below to the developers. It says w
     </message>
 </context>
 <context>
+    <name>Dkim</name>
+    <message>
+        <location filename="../evidence_recorder/ui/conversation.py" line="-533"/>
+        <source>Not checked: no signature check was recorded for this e-mail.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Signature checked: valid ({domain})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Signature checked: valid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Checked at import ({when} UTC) with the key its domain published then.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Signature checked: not valid ({domain})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Signature checked: not valid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Not signed: this e-mail carries no DKIM signature to check.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not checked: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the key could not be looked up</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>EditorDialog</name>
     <message>
         <location filename="../evidence_recorder/ui/capture_dialogs.py" line="+18"/>
@@ -2740,6 +3144,113 @@ If it keeps happening, please send the report below to the developers. It says w
     <message>
         <location line="+0"/>
         <source>Close without saving your highlights and redactions?</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>EmailPane</name>
+    <message>
+        <location filename="../evidence_recorder/ui/conversation.py" line="+60"/>
+        <source>From</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>To</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cc</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Date</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Subject</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Message-ID</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Signature</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>The Received chain, newest first</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The e-mail&apos;s text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Attachment</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>SHA-256</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Attachments</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>&amp;Save copy…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Save a copy of the chosen attachment as a file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>{written} (that is {local}, {zone})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+9"/>
+        <source>Received chain: %n server</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>Received chain: %n servers</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>{name} (not in the e-mail)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{name} (not kept)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2787,7 +3298,7 @@ If it keeps happening, please send the report below to the developers. It says w
     </message>
     <message>
         <location line="+5"/>
-        <location filename="../evidence_recorder/core/vault/store.py" line="+464"/>
+        <location filename="../evidence_recorder/core/vault/store.py" line="+468"/>
         <source>The vault&apos;s key file does not belong to this vault.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2925,7 +3436,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/vault/store.py" line="+583"/>
+        <location filename="../evidence_recorder/core/vault/store.py" line="+666"/>
         <source>A @handle has no spaces in it. Put the name shown on the post in “Author&apos;s name”, and only the @name here.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3281,6 +3792,121 @@ Send it another way: say it on the phone or in person, never in the same e-mail 
     </message>
 </context>
 <context>
+    <name>FlagDialog</name>
+    <message>
+        <location filename="../evidence_recorder/ui/conversation.py" line="-124"/>
+        <source>Flag messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>Flag %n message as evidence that matters.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>Flag %n messages as evidence that matters.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Category</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Not chosen yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Note</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Why this matters, in your words (optional)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Category</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Note</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>&amp;Flag</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Format</name>
+    <message>
+        <location filename="../evidence_recorder/core/gather/messages/detect.py" line="+39"/>
+        <source>a picture</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>an e-mail (.eml)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>an Outlook e-mail (.msg)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>a mailbox (mbox)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>a WhatsApp chat export</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>a WhatsApp chat export with media</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>a Signal chat export</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>a Telegram chat export</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>a Facebook, Messenger or Instagram chat export</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>a Discord chat export</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>a text-message backup (SMS Backup &amp; Restore)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>Guide</name>
     <message>
         <location filename="../evidence_recorder/ui/guide.py" line="+38"/>
@@ -3544,7 +4170,7 @@ the LADO).&lt;/p&gt;
 <context>
     <name>IncidentListModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+690"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+784"/>
         <source>{title} ({count})</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3566,18 +4192,13 @@ the LADO).&lt;/p&gt;
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+95"/>
-        <source>Pictures (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif);;All files (*)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+30"/>
-        <location line="+799"/>
+        <location filename="../evidence_recorder/ui/main_window.py" line="+152"/>
+        <location line="+884"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-756"/>
+        <location line="-838"/>
         <source>Capture whole &amp;screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3627,17 +4248,37 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="-107"/>
+        <source>Pictures, e-mails and chat exports (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif *.eml *.msg *.mbox *.txt *.zip *.json *.xml);;Pictures (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif);;E-mails (*.eml *.msg *.mbox);;Chat exports (*.txt *.zip *.json *.xml);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>{name}: taken as {kind}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+83"/>
+        <source>&amp;Import files…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Add phone screenshots, pictures, e-mails or chat exports</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Open conversation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Read the chosen e-mail or chat export, search it and flag messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+2"/>
-        <source>&amp;Import pictures…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Add phone screenshots or other pictures</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
         <source>&amp;Highlight and redact…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3834,7 +4475,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>&amp;Vault</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3960,8 +4601,28 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+7"/>
+        <source>Only this person</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>One person&apos;s course of conduct: what they posted (author, @handle or user number) and the flagged messages they sent</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Everyone</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+15"/>
         <source>Site</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Person</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -4000,7 +4661,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+26"/>
         <source>No captures here yet. Use “Capture whole screen” or “Capture a region” when the post or message is on screen, or import pictures from your phone. You can also drop picture files onto this window.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4046,23 +4707,23 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+2"/>
-        <location line="+221"/>
+        <location line="+273"/>
         <location line="+35"/>
         <source>Show &amp;original</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-254"/>
+        <location line="-306"/>
         <source>See the capture as it was taken, with nothing covered</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+70"/>
+        <location line="+76"/>
         <source>You restored a backup</source>
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+82"/>
+        <location line="+88"/>
         <source>%n capture in this incident</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -4076,7 +4737,32 @@ the LADO).&lt;/p&gt;
         </translation>
     </message>
     <message>
-        <location line="+78"/>
+        <location line="+55"/>
+        <source>Flagged message from {sender}, in “{title}”</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>(no name)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Category: {category}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Your note: {note}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Double-click or press Enter to read it with the messages around it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+55"/>
         <source>The covered copy could not be drawn: {reason}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4092,18 +4778,18 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+12"/>
-        <location line="+156"/>
-        <location line="+238"/>
+        <location line="+159"/>
+        <location line="+282"/>
         <source>Not saved</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-391"/>
+        <location line="-438"/>
         <source>Saved. The change is recorded in the audit log.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+50"/>
         <source>No captures match.
 Clear the search box, choose “All sites” or widen the dates to see them all.</source>
         <translation type="unfinished"></translation>
@@ -4114,7 +4800,7 @@ Clear the search box, choose “All sites” or widen the dates to see them all.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+25"/>
         <source>Choose captures</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4210,16 +4896,30 @@ Clear the search box, choose “All sites” or widen the dates to see them all.
     </message>
     <message>
         <location line="+12"/>
-        <source>Import pictures</source>
+        <source>Import files</source>
         <translation type="unfinished"></translation>
     </message>
+    <message numerus="yes">
+        <location line="+21"/>
+        <source>Imported %n file.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>Imported %n files.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
     <message>
-        <location line="+5"/>
+        <location line="-17"/>
         <source>Importing…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+12"/>
         <source>Some files were not imported</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4228,32 +4928,20 @@ Clear the search box, choose “All sites” or widen the dates to see them all.
         <source>{saved} imported, {refused} not imported.</source>
         <translation type="unfinished"></translation>
     </message>
-    <message numerus="yes">
-        <location line="+4"/>
-        <source>Imported %n picture.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <location line="+1"/>
-        <source>Imported %n pictures.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-        </translation>
-    </message>
     <message>
-        <location line="+7"/>
+        <location line="+14"/>
         <source>Import stopped</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+25"/>
+        <location line="+34"/>
         <source>Choose a capture</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="-34"/>
+        <location line="+34"/>
         <source>Select a capture first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4420,7 +5108,7 @@ so only delete a capture taken by mistake. Why are you deleting it?
 <context>
     <name>PageChecker</name>
     <message>
-        <location filename="../evidence_recorder/ui/browser_check.py" line="+54"/>
+        <location filename="../evidence_recorder/ui/browser_check.py" line="+53"/>
         <source>Only a web page can be checked again.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5038,7 +5726,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VaultSession</name>
     <message>
-        <location filename="../evidence_recorder/ui/session.py" line="+108"/>
+        <location filename="../evidence_recorder/ui/session.py" line="+110"/>
         <source>The vault is locked. Unlock it first.</source>
         <translation type="unfinished"></translation>
     </message>

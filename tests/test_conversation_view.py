@@ -359,3 +359,10 @@ def test_flags_read_as_sentences_in_the_audit_log(qtbot: QtBot, session: VaultSe
     flagged, unflagged = session.audit_entries()[-2:]
     assert entry_sentence(flagged) == f"Messages 3, 4 of capture {item} flagged"
     assert entry_sentence(unflagged) == f"Flags removed from messages 4 of capture {item}"
+
+
+def test_the_model_passes_the_model_tester(qtmodeltester: Any, session: VaultSession) -> None:
+    item = add_chat(session.vault, 30)
+    session.flag_messages(item, [2])
+    model = ConversationModel(session, item, page_size=8, pages_kept=2)
+    qtmodeltester.check(model, force_py=True)

@@ -117,7 +117,8 @@ def test_search_highlights_and_enter_goes_to_the_next_match(
     item = add_chat(session.vault, 300)
     window = open_window(qtbot, session, item)
     window.search.setText("number 12")  # 12, 120-129
-    qtbot.keyClick(window.search, Qt.Key.Key_Return)
+    qtbot.keyClick(window.search, Qt.Key.Key_Return)  # looked for in the background
+    qtbot.waitUntil(lambda: not window.searching())
     assert window.view.currentIndex().row() == 12
     assert window.model.highlighted() == {12, *range(120, 130)}
     qtbot.keyClick(window.search, Qt.Key.Key_Return)
@@ -125,6 +126,7 @@ def test_search_highlights_and_enter_goes_to_the_next_match(
     assert "Match 2 of 11" in window.statusBar().currentMessage()
     window.search.setText("nothing like this")
     assert window.find_next() is None
+    qtbot.waitUntil(lambda: not window.searching())
     assert "No message holds" in window.statusBar().currentMessage()
     window.search.clear()
     assert window.model.highlighted() == set()

@@ -13,9 +13,12 @@ hostile: plain text only, no links, no markup.
 
 from __future__ import annotations
 
+import bisect
+import weakref
 from datetime import date, datetime, time
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import (
     QCoreApplication,
     QDate,
@@ -64,6 +67,7 @@ from evidence_recorder.ui.geometry import remember_geometry
 from evidence_recorder.ui.i18n import category_text, error_text
 from evidence_recorder.ui.plain import make_plain, plain_label
 from evidence_recorder.ui.session import VaultSession
+from evidence_recorder.ui.tasks import run_task
 from evidence_recorder.ui.wording import capture_zone, day_format, zone_label
 
 
@@ -283,6 +287,7 @@ class ConversationWindow(QMainWindow):
         self.view.customContextMenuRequested.connect(self._context_menu)
         self._matches: list[int] = []
         self._search_text = ""
+        self._searching = False
         self._build_actions()
         self._build_bar()
         self.email: EmailPane | None = None
@@ -440,26 +445,63 @@ class ConversationWindow(QMainWindow):
         if not text.strip():
             self._matches = []
             self._search_text = ""
+            self._searching = False
             self.model.set_highlighted(())
             self.statusBar().showMessage(self._count_text(self.model.rowCount()))
 
     def find_next(self) -> int | None:
-        """Select the next message holding the search text (Enter again: the one after)."""
+        """Select the next message holding the search text (Enter again: the one after).
+
+        A new search text is looked for in the background (a common word may match all
+        of 100,000 messages); the first match is selected when it is found."""
         text = self.search.text().strip()
         if not text:
             return None
         if text != self._search_text:
             self._search_text = text
-            self._matches = self.session.matching_messages(self.item_id, text)
-            self.model.set_highlighted(self._matches)
+            self._matches = []
+            self._searching = True
+            self.statusBar().showMessage(self.tr("Searching…"))
+            session, item, window = self.session, self.item_id, weakref.ref(self)
+
+            def found(matches: list[int]) -> None:
+                me = window()
+                if me is None or not shiboken6.isValid(me) or me._search_text != text:
+                    return
+                me._searching = False
+                me._matches = matches
+                me.model.set_highlighted(matches)
+                me._go_to_next_match()
+
+            def failed(exc: EvidenceError) -> None:
+                me = window()
+                if me is not None and shiboken6.isValid(me) and me._search_text == text:
+                    me._searching = False
+                    me._search_text = ""
+                    me.statusBar().showMessage(error_text(exc))
+
+            run_task(lambda _progress: session.matching_messages(item, text),
+                     on_success=found, on_failure=failed)
+            return None
+        if self._searching:
+            return None
+        return self._go_to_next_match()
+
+    def searching(self) -> bool:
+        return self._searching
+
+    def _go_to_next_match(self) -> int | None:
+        text = self._search_text
         if not self._matches:
             self.statusBar().showMessage(self.tr("No message holds “{text}”.").format(text=text))
             return None
         current = self.view.currentIndex().row() if self.view.currentIndex().isValid() else -1
-        after = [m for m in self._matches if m > current]
-        row = after[0] if after else self._matches[0]
+        position = bisect.bisect_right(self._matches, current)  # matches are in order
+        if position == len(self._matches):
+            position = 0  # past the last: round to the first
+        row = self._matches[position]
         self.select_row(row)
-        number = self._matches.index(row) + 1
+        number = position + 1
         self.statusBar().showMessage(self.tr("Match {number} of {total}").format(
             number=number, total=len(self._matches)))
         return row

@@ -450,9 +450,10 @@ class ConversationView(QTableView):
         self.delegate.forget()
         self._measure_timer.start()
 
-    def _data_changed(self, top: QModelIndex, bottom: QModelIndex, _roles: object = None) -> None:
-        for row in range(top.row(), bottom.row() + 1):
-            self.delegate.forget_row(row)
+    def _data_changed(self, _top: QModelIndex, _bottom: QModelIndex,
+                      _roles: object = None) -> None:
+        # Flags and highlights leave heights as they are; a revealed picture forgets its
+        # row's height itself (ConversationDelegate.reveal).
         self._measure_timer.start()
 
     def resizeEvent(self, event: object) -> None:

@@ -180,10 +180,10 @@ class ConversationModel(QAbstractListModel):
         return set(self._highlighted)
 
     def _repaint(self, rows: Iterable[int]) -> None:
-        for row in sorted(rows):
-            if 0 <= row < self._count:
-                index = self.index(row, 0)
-                self.dataChanged.emit(index, index, [])
+        """One ``dataChanged`` over the rows' span (a search may highlight 100,000)."""
+        shown = [r for r in rows if 0 <= r < self._count]
+        if shown:
+            self.dataChanged.emit(self.index(min(shown), 0), self.index(max(shown), 0), [])
 
     def clear(self) -> None:
         """Forget every message (the vault locked)."""

@@ -299,6 +299,12 @@ def test_an_email_shows_its_header_block(qtbot: QtBot, session: VaultSession,
     wait_for_tasks()
     qtbot.waitUntil(lambda: target.exists())
     assert target.read_bytes() == session.artefact_bytes(mail, "letter.pdf")
+    entry = session.audit_entries()[-1]
+    assert entry.action == "capture.extracted"
+    assert entry.details == {"capture": mail, "artefact": "letter.pdf"}
+    from evidence_recorder.ui.audit_view import entry_sentence
+
+    assert entry_sentence(entry) == f"“letter.pdf” of capture {mail} saved to a file"
     window.close()
 
 

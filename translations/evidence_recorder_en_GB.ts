@@ -409,7 +409,7 @@
 <context>
     <name>AuditDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/audit_view.py" line="+308"/>
+        <location filename="../evidence_recorder/ui/audit_view.py" line="+311"/>
         <source>Audit log</source>
         <translation type="unfinished"></translation>
     </message>
@@ -437,7 +437,7 @@
 <context>
     <name>AuditModel</name>
     <message>
-        <location line="-281"/>
+        <location line="-284"/>
         <source>Vault created</source>
         <translation type="unfinished"></translation>
     </message>
@@ -582,7 +582,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+138"/>
+        <location line="+141"/>
         <source>%n capture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2324,7 +2324,7 @@ Passphrase:</source>
 <context>
     <name>ConversationWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/conversation.py" line="+270"/>
+        <location filename="../evidence_recorder/ui/conversation.py" line="+274"/>
         <source>{title} – conversation</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2344,7 +2344,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+41"/>
         <source>&amp;Flag…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2432,12 +2432,17 @@ Passphrase:</source>
         </translation>
     </message>
     <message>
-        <location line="+75"/>
+        <location line="+78"/>
+        <source>Searching…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+32"/>
         <source>No message holds “{text}”.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+9"/>
         <source>Match {number} of {total}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3087,7 +3092,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>Dkim</name>
     <message>
-        <location filename="../evidence_recorder/ui/conversation.py" line="-533"/>
+        <location filename="../evidence_recorder/ui/conversation.py" line="-571"/>
         <source>Not checked: no signature check was recorded for this e-mail.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -165,8 +165,11 @@ class _Sentences:
                 capture=d["capture"], changes=self.changes(d["changes"])),
             "capture.deleted": lambda: _tr("Capture {capture} deleted: reason {reason}").format(
                 capture=d["capture"], reason=_quote(d["reason"])),
-            "capture.extracted": lambda: _tr("Original of capture {capture} saved to a "
-                                             "file").format(capture=d["capture"]),
+            "capture.extracted": lambda: (
+                _tr("{file} of capture {capture} saved to a file").format(
+                    file=_quote(d["artefact"]), capture=d["capture"]) if d.get("artefact")
+                else _tr("Original of capture {capture} saved to a file").format(
+                    capture=d["capture"])),
             "annotation.changed": lambda: (
                 _tr("Highlights and redactions on capture {capture} changed") if d["sha256"]
                 else _tr("Highlights and redactions on capture {capture} removed")).format(

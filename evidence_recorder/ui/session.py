@@ -341,20 +341,32 @@ class VaultSession(QObject):
                            on_done: Callable[[Path], None],
                            on_failure: Callable[[EvidenceError], None]) -> None:
         """Write a copy of one of the item's files to ``target`` in the background (a
-        temporary file in the same folder, synced, then renamed), at the person's ask."""
+        temporary file in the same folder, synced, then renamed), at the person's ask, as
+        ``evidence-recorder extract`` does: hashed on the way and written only if it is
+        still what was recorded at intake; audited as "capture.extracted"."""
+        from evidence_recorder.core.errors import VaultDamaged
         from evidence_recorder.core.fsutil import atomic_writer
 
         vault = self.vault
 
         def job(_progress: Progress) -> Path:
+            artefact = vault.artefact(item_id, name)
+            digest = hashlib.sha256()
             try:
                 with vault.open_artefact(item_id, name) as source, \
                         atomic_writer(target) as out:
                     while chunk := source.read(1 << 20):
+                        digest.update(chunk)
                         out.write(chunk)
+                    if digest.hexdigest() != artefact.sha256:
+                        raise VaultDamaged(
+                            f"The file {name} no longer matches the SHA-256 recorded when it "
+                            "was saved, so no copy was written. Use Vault ▸ Verify vault.")
             except OSError as exc:
                 raise EvidenceError(f"The copy could not be saved ({exc.strerror or exc}). "
                                     "Choose another folder.") from exc
+            vault.record("capture.extracted", f"capture:{item_id}",
+                         {"capture": item_id, "artefact": name})
             return target
 
         run_task(job, on_success=on_done, on_failure=on_failure)

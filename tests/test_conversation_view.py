@@ -374,3 +374,10 @@ def test_the_model_passes_the_model_tester(qtmodeltester: Any, session: VaultSes
     session.flag_messages(item, [2])
     model = ConversationModel(session, item, page_size=8, pages_kept=2)
     qtmodeltester.check(model, force_py=True)
+
+
+def test_deleting_the_item_closes_its_window(qtbot: QtBot, session: VaultSession) -> None:
+    item = add_chat(session.vault, 20)
+    window = open_window(qtbot, session, item)
+    session.delete_capture(item, "imported twice")
+    assert not window.isVisible() and window.model.rowCount() == 0

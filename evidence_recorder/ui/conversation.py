@@ -310,6 +310,7 @@ class ConversationWindow(QMainWindow):
         self.statusBar().showMessage(self._count_text(count))
         session.locked.connect(self._locked)
         session.messages_flagged.connect(self._flags_changed)
+        session.captures_changed.connect(self._items_changed)
         self._geometry = remember_geometry(
             self, "conversation-mail" if self.is_mailbox else "conversation",
             QSize(900, 720), splitters)
@@ -430,9 +431,18 @@ class ConversationWindow(QMainWindow):
         try:
             self.session.locked.disconnect(self._locked)
             self.session.messages_flagged.disconnect(self._flags_changed)
+            self.session.captures_changed.disconnect(self._items_changed)
         except (RuntimeError, TypeError):
             pass
         super().closeEvent(event)
+
+    def _items_changed(self) -> None:
+        """The item was deleted (or moved): a deleted one's window closes."""
+        if self.session.is_unlocked and self.model.rowCount() \
+                and self.session.message_count(self.item_id) == 0:
+            self.model.clear()
+            self.delegate.forget()
+            self.close()
 
     def _flags_changed(self, item_id: int) -> None:
         if item_id == self.item_id and self.session.is_unlocked:

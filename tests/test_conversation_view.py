@@ -381,3 +381,21 @@ def test_deleting_the_item_closes_its_window(qtbot: QtBot, session: VaultSession
     window = open_window(qtbot, session, item)
     session.delete_capture(item, "imported twice")
     assert not window.isVisible() and window.model.rowCount() == 0
+
+
+def test_direction_overrides_are_shown_not_obeyed(qtbot: QtBot, session: VaultSession) -> None:
+    from evidence_recorder.ui.conversation_delegate import visible, wrapped_height
+
+    assert visible("Mallory \u202eevil") == "Mallory [U+202E]evil"
+    assert visible("line one\r\nline two\u0007") == "line one\nline two[U+0007]"
+    assert visible("\u200eplain \u05e9\u05dc\u05d5\u05dd") == "\u200eplain \u05e9\u05dc\u05d5\u05dd"
+    mail = add_email(session.vault, subject="Invoice \u202egnp.exe")
+    window = open_window(qtbot, session, mail)
+    assert window.email is not None
+    assert window.email.fields["subject"].text() == "Invoice [U+202E]gnp.exe"
+    window.close()
+    font = QApplication.font()
+    one = wrapped_height("word", font, 300)
+    assert wrapped_height("word " * 200, font, 300) > 5 * one  # wrapped between words
+    assert wrapped_height("x" * 2_000, font, 300) > 5 * one  # a long link wraps too
+    assert wrapped_height("a\nb\nc", font, 300) >= 3 * one  # its own lines kept

@@ -61,6 +61,7 @@ from evidence_recorder.ui.conversation_delegate import (
     ConversationView,
     is_picture,
     size_text,
+    visible,
 )
 from evidence_recorder.ui.conversation_model import ConversationModel, local_time_text
 from evidence_recorder.ui.geometry import remember_geometry
@@ -104,8 +105,8 @@ def dkim_text(dkim: Any) -> str:
 def _value(extra: dict[str, Any], key: str) -> str:
     value = extra.get(key, "")
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value or "")
+        value = ", ".join(str(v) for v in value)
+    return visible(" ".join(str(value or "").split()))
 
 
 class FlagDialog(QDialog):
@@ -211,7 +212,8 @@ class EmailPane(QWidget):
             if key == "dkim":
                 label.setText(dkim_text(extra.get("dkim")) if message is not None else "")
             elif key == "from":
-                label.setText(_value(extra, "from") or (message.sender if message else ""))
+                label.setText(_value(extra, "from")
+                              or (visible(message.sender) if message else ""))
             elif key == "date":
                 written = _value(extra, "date")
                 local = (local_time_text(message, self._window.zone)
@@ -228,17 +230,18 @@ class EmailPane(QWidget):
             self.tr("Received chain: %n server", "", len(received)) if len(received) == 1
             else self.tr("Received chain: %n servers", "", len(received)))
         self.received_button.setEnabled(bool(received))
-        self.received.setPlainText("\n\n".join(str(r) for r in received))
-        self.body.setPlainText(message.text if message is not None else "")
+        self.received.setPlainText(visible("\n\n".join(str(r) for r in received)))
+        self.body.setPlainText(visible(message.text) if message is not None else "")
         items = message.attachments if message is not None else []
         self.attachments.setRowCount(len(items))
         for row, attachment in enumerate(items):
             digest = self._window.artefact_sha256(attachment.artefact)
-            name = QTableWidgetItem(attachment.name)
+            shown = visible(attachment.name)
+            name = QTableWidgetItem(shown)
             if attachment.omitted:
-                name.setText(self.tr("{name} (not in the e-mail)").format(name=attachment.name))
+                name.setText(self.tr("{name} (not in the e-mail)").format(name=shown))
             elif not attachment.artefact:
-                name.setText(self.tr("{name} (not kept)").format(name=attachment.name))
+                name.setText(self.tr("{name} (not kept)").format(name=shown))
             self.attachments.setItem(row, 0, name)
             self.attachments.setItem(row, 1, QTableWidgetItem(size_text(attachment.size)))
             self.attachments.setItem(row, 2, QTableWidgetItem(digest))

@@ -1,9 +1,10 @@
 """How a conversation's rows are drawn and measured, and the view that measures only
 what it shows.
 
-Every word of an export is the sender's, so it is drawn with ``QPainter.drawText``
-(plain characters: no markup, no links, no mnemonics). A row is: who sent it and
-when (local time; the time as written is the tooltip), the quoted start of the
+Every word of an export is the sender's, so it is drawn as plain characters
+(``QTextLayout`` and ``QPainter.drawText``: no markup, no links, no mnemonics), with
+direction overrides and control characters shown as markers (:func:`visible`). A row
+is: who sent it and when (the time as written is the tooltip), the quoted start of the
 message it answers, the text wrapped, and its attachments as chips: a picture stays
 veiled until clicked, another file shows its name and size, one the export left out
 says "Not in the export". Flagged rows carry a red mark and their category; system
@@ -17,6 +18,8 @@ conversation of 100,000 messages opens as fast as one of a hundred.
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +31,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPoint,
+    QPointF,
     QRect,
     QSize,
     Qt,
@@ -44,6 +48,8 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
     QPixmap,
+    QTextLayout,
+    QTextOption,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -74,7 +80,47 @@ _DEFAULT_ROW = 48
 _FLAG_RED = QColor(190, 30, 45)
 _HIGHLIGHT = QColor(255, 236, 150)
 _QUOTE_BAR = QColor(140, 140, 140)
-_WRAP = int(Qt.TextFlag.TextWordWrap) | int(Qt.TextFlag.TextWrapAnywhere)
+# Invisible characters that reorder the text around them (Trojan Source tricks): shown
+# as markers, as the report shows them. WhatsApp's U+200E marks stay as they are.
+_REORDERING = frozenset("\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def visible(text: str) -> str:
+    """An export's text as it may be drawn: direction overrides and control characters
+    shown as ``[U+202E]`` rather than acting on the text around them."""
+    if text.isascii() and text.isprintable():
+        return text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(
+        f"[U+{ord(ch):04X}]" if ch in _REORDERING or (
+            ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cs")) else ch
+        for ch in text)
+
+
+def wrapped(text: str, font: QFont, width: int, *, centred: bool = False) -> QTextLayout:
+    """``text`` laid out in lines of ``width``: broken between words, and inside a word
+    only where one word is longer than a line (a long link)."""
+    layout = QTextLayout(text.replace("\n", "\u2028"), font)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    if centred:
+        option.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    y = 0.0
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        line.setPosition(QPointF(0, y))
+        y += line.height()
+    layout.endLayout()
+    return layout
+
+
+def wrapped_height(text: str, font: QFont, width: int) -> int:
+    return math.ceil(wrapped(text, font, width).boundingRect().height()) if text else 0
 _PICTURE_TYPES = ("image/",)
 
 
@@ -150,15 +196,22 @@ class ConversationDelegate(QStyledItemDelegate):
         mono.setPointSizeF(base.pointSizeF() if base.pointSizeF() > 0 else mono.pointSizeF())
         return base, bold, mono
 
+    @staticmethod
+    def _italic(base: QFont) -> QFont:
+        font = QFont(base)
+        font.setItalic(True)
+        return font
+
     def _shown_text(self, message: Message) -> str:
         text = message.text
         if self.mailbox:
-            subject = str(message.extra.get("subject", "")) or self.tr("(no subject)")
+            subject = " ".join(str(message.extra.get("subject", "")).split()) \
+                or self.tr("(no subject)")
             body = " ".join(text[:400].split())
-            return f"{subject}\n{body}"
+            return visible(f"{subject}\n{body}")
         if len(text) > MAX_SHOWN_TEXT:
             text = text[:MAX_SHOWN_TEXT].rstrip() + "…"
-        return text
+        return visible(text)
 
     def layout(self, row: int, message: Message, reply: Message | None, width: int,
                font: QFont) -> RowLayout:
@@ -170,29 +223,23 @@ class ConversationDelegate(QStyledItemDelegate):
         y = _PAD
         out = RowLayout(0)
         if message.kind is MessageKind.SYSTEM:
-            rect = metrics.boundingRect(QRect(0, 0, inner, 1 << 24),
-                                        _WRAP | int(Qt.AlignmentFlag.AlignHCenter),
-                                        message.text[:MAX_SHOWN_TEXT])
-            out.text = QRect(left, y, inner, rect.height())
-            out.height = y + rect.height() + _PAD
+            height = wrapped_height(visible(message.text[:MAX_SHOWN_TEXT]), self._italic(base),
+                                    inner)
+            out.text = QRect(left, y, inner, height)
+            out.height = y + height + _PAD
             return out
         out.header = QRect(left, y, inner, line)
         y += line + 2
         if message.kind is MessageKind.UNREADABLE:
-            rect = QFontMetrics(mono).boundingRect(QRect(0, 0, inner, 1 << 24), _WRAP,
-                                                   message.text[:MAX_SHOWN_TEXT])
-            out.text = QRect(left, y, inner, rect.height())
-            out.height = y + rect.height() + _PAD
+            height = wrapped_height(visible(message.text[:MAX_SHOWN_TEXT]), mono, inner)
+            out.text = QRect(left, y, inner, height)
+            out.height = y + height + _PAD
             return out
         if reply is not None and not self.mailbox:
             out.quote = QRect(left, y, inner, line + 4)
             y += line + 8
         text = self._shown_text(message)
-        if self.mailbox:
-            height = 2 * line
-        else:
-            height = metrics.boundingRect(QRect(0, 0, inner, 1 << 24), _WRAP, text).height() \
-                if text else 0
+        height = 2 * line if self.mailbox else wrapped_height(text, base, inner)
         out.text = QRect(left, y, inner, height)
         y += height
         if not self.mailbox:
@@ -263,22 +310,21 @@ class ConversationDelegate(QStyledItemDelegate):
                 return part.translated(top_left)
 
             if message.kind is MessageKind.SYSTEM:
-                font = QFont(base)
-                font.setItalic(True)
-                painter.setFont(font)
                 painter.setPen(grey)
                 assert layout.text is not None
-                painter.drawText(at(layout.text), _WRAP | int(Qt.AlignmentFlag.AlignHCenter),
-                                 message.text[:MAX_SHOWN_TEXT])
+                box = at(layout.text)
+                wrapped(visible(message.text[:MAX_SHOWN_TEXT]), self._italic(base), box.width(),
+                        centred=True).draw(painter, QPointF(box.topLeft()))
                 return
             assert layout.header is not None
             self._paint_header(painter, at(layout.header), message, flag, bold, base,
                                text_colour, grey)
             if message.kind is MessageKind.UNREADABLE:
-                painter.setFont(mono)
                 painter.setPen(text_colour)
                 assert layout.text is not None
-                painter.drawText(at(layout.text), _WRAP, message.text[:MAX_SHOWN_TEXT])
+                box = at(layout.text)
+                wrapped(visible(message.text[:MAX_SHOWN_TEXT]), mono, box.width()).draw(
+                    painter, QPointF(box.topLeft()))
                 return
             if layout.quote is not None and reply is not None:
                 quote = at(layout.quote)
@@ -286,7 +332,8 @@ class ConversationDelegate(QStyledItemDelegate):
                 painter.setFont(base)
                 painter.setPen(grey)
                 snippet = self.tr("Reply to {sender}: {text}").format(
-                    sender=reply.sender, text=" ".join(reply.text[:300].split()))
+                    sender=visible(reply.sender),
+                    text=visible(" ".join(reply.text[:300].split())))
                 painter.drawText(quote.adjusted(8, 2, 0, 0),
                                  int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop),
                                  QFontMetrics(base).elidedText(snippet,
@@ -312,8 +359,8 @@ class ConversationDelegate(QStyledItemDelegate):
                                  QFontMetrics(base).elidedText(body, Qt.TextElideMode.ElideRight,
                                                                box.width()))
             else:
-                painter.setFont(base)
-                painter.drawText(at(layout.text), _WRAP, text)
+                box = at(layout.text)
+                wrapped(text, base, box.width()).draw(painter, QPointF(box.topLeft()))
             for chip, number in layout.chips:
                 self._paint_chip(painter, at(chip), index.row(), number,
                                  message.attachments[number], base, text_colour, grey)
@@ -335,7 +382,7 @@ class ConversationDelegate(QStyledItemDelegate):
             painter.drawText(box, int(Qt.AlignmentFlag.AlignLeft),
                              self.tr("Could not read this line:"))
         else:
-            sender = message.sender or self.tr("(no name)")
+            sender = visible(" ".join(message.sender.split())) or self.tr("(no name)")
             when = local_time_text(message, self.zone)
             if message.edited_at:
                 when = self.tr("{when} (edited)").format(when=when)
@@ -368,16 +415,17 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.setBrush(QColor(128, 128, 128, 40))
         painter.drawRoundedRect(box.adjusted(0, 0, -1, -1), 4, 4)
         if attachment.omitted:
-            words = self.tr("Not in the export: {name}").format(name=attachment.name)
+            words = self.tr("Not in the export: {name}").format(name=visible(attachment.name))
         elif not attachment.artefact:
-            words = self.tr("Not kept: {name}").format(name=attachment.name)
+            words = self.tr("Not kept: {name}").format(name=visible(attachment.name))
         elif is_picture(attachment):
             words = self.tr("Picture, hidden: click to show ({name})").format(
-                name=attachment.name)
+                name=visible(attachment.name))
         else:
             size = size_text(attachment.size)
-            words = (self.tr("File: {name}, {size}").format(name=attachment.name, size=size)
-                     if size else self.tr("File: {name}").format(name=attachment.name))
+            name = visible(attachment.name)
+            words = (self.tr("File: {name}, {size}").format(name=name, size=size)
+                     if size else self.tr("File: {name}").format(name=name))
         painter.setFont(base)
         painter.setPen(text)
         painter.drawText(box.adjusted(8, 0, -8, 0),

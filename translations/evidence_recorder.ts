@@ -2218,17 +2218,17 @@ Passphrase:</source>
 <context>
     <name>ConversationDelegate</name>
     <message>
-        <location filename="../evidence_recorder/ui/conversation_delegate.py" line="+156"/>
+        <location filename="../evidence_recorder/ui/conversation_delegate.py" line="+209"/>
         <source>(no subject)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+132"/>
+        <location line="+125"/>
         <source>Reply to {sender}: {text}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+42"/>
         <source>⚑ Flagged: {category}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2268,7 +2268,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>File: {name}, {size}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2324,7 +2324,7 @@ Passphrase:</source>
 <context>
     <name>ConversationWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/conversation.py" line="+274"/>
+        <location filename="../evidence_recorder/ui/conversation.py" line="+277"/>
         <source>{title} – conversation</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2344,7 +2344,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+42"/>
         <source>&amp;Flag…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2428,7 +2428,7 @@ Passphrase:</source>
         </translation>
     </message>
     <message>
-        <location line="+78"/>
+        <location line="+87"/>
         <source>Searching…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3084,7 +3084,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>Dkim</name>
     <message>
-        <location filename="../evidence_recorder/ui/conversation.py" line="-571"/>
+        <location filename="../evidence_recorder/ui/conversation.py" line="-583"/>
         <source>Not checked: no signature check was recorded for this e-mail.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3230,7 +3230,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+21"/>
         <source>{written} (that is {local}, {zone})</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3249,7 +3249,7 @@ If it keeps happening, please send the report below to the developers. It says w
         </translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>{name} (not in the e-mail)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3799,7 +3799,7 @@ Send it another way: say it on the phone or in person, never in the same e-mail 
 <context>
     <name>FlagDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/conversation.py" line="-124"/>
+        <location filename="../evidence_recorder/ui/conversation.py" line="-126"/>
         <source>Flag messages</source>
         <translation type="unfinished"></translation>
     </message>

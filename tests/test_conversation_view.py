@@ -399,3 +399,18 @@ def test_direction_overrides_are_shown_not_obeyed(qtbot: QtBot, session: VaultSe
     assert wrapped_height("word " * 200, font, 300) > 5 * one  # wrapped between words
     assert wrapped_height("x" * 2_000, font, 300) > 5 * one  # a long link wraps too
     assert wrapped_height("a\nb\nc", font, 300) >= 3 * one  # its own lines kept
+
+
+def test_pictures_shown_from_the_keyboard_and_opened_whole(
+        qtbot: QtBot, session: VaultSession) -> None:
+    item = add_chat(session.vault, 20)
+    window = open_window(qtbot, session, item)
+    select(window, [3])
+    window.act_pictures.trigger()
+    assert window.delegate.is_revealed(3, 0)
+    message = window.model.message(3)
+    assert message is not None
+    dialog = window.show_picture(message.attachments[0])
+    assert dialog is not None and dialog.isVisible()
+    session.lock()  # the whole picture closes with the vault
+    assert not dialog.isVisible()

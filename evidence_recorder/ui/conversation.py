@@ -66,6 +66,7 @@ from evidence_recorder.ui.conversation_delegate import (
 from evidence_recorder.ui.conversation_model import ConversationModel, local_time_text
 from evidence_recorder.ui.geometry import remember_geometry
 from evidence_recorder.ui.i18n import category_text, error_text
+from evidence_recorder.ui.imageview import ImageView
 from evidence_recorder.ui.plain import make_plain, plain_label
 from evidence_recorder.ui.session import VaultSession
 from evidence_recorder.ui.tasks import run_task
@@ -341,7 +342,14 @@ class ConversationWindow(QMainWindow):
         self.act_find = QAction(self.tr("&Find"), self)
         self.act_find.setShortcut(QKeySequence.StandardKey.Find)
         self.act_find.triggered.connect(lambda: self.search.setFocus())
-        for action in (self.act_flag, self.act_unflag, self.act_copy, self.act_find):
+        self.act_pictures = QAction(self.tr("Show &pictures"), self)
+        self.act_pictures.setShortcut(QKeySequence("Ctrl+P"))
+        self.act_pictures.setToolTip(self.tr("Show the pictures of the chosen messages (they "
+                                             "stay hidden until you ask, as they may be "
+                                             "upsetting)"))
+        self.act_pictures.triggered.connect(self.reveal_selected_pictures)
+        for action in (self.act_flag, self.act_unflag, self.act_copy, self.act_find,
+                       self.act_pictures):
             self.addAction(action)
 
     def _build_bar(self) -> None:
@@ -591,7 +599,7 @@ class ConversationWindow(QMainWindow):
                 QItemSelectionModel.SelectionFlag.ClearAndSelect
                 | QItemSelectionModel.SelectionFlag.Rows)
         menu = QMenu(self)
-        menu.addActions([self.act_flag, self.act_unflag, self.act_copy])
+        menu.addActions([self.act_flag, self.act_unflag, self.act_copy, self.act_pictures])
         message = self.model.message(index.row()) if index.isValid() else None
         if message is not None:
             kept = [a for a in message.attachments if a.artefact]
@@ -618,8 +626,39 @@ class ConversationWindow(QMainWindow):
         if is_picture(attachment):
             if not self.delegate.is_revealed(row, number):
                 self.reveal_picture(row, number)
+            else:
+                self.show_picture(attachment)
             return
         self.save_attachment(attachment)
+
+    def show_picture(self, attachment: MessageAttachment) -> QDialog | None:
+        """A shown picture, whole, in a window of its own (zoom and pan as for captures)."""
+        try:
+            data = self.session.artefact_bytes(self.item_id, attachment.artefact)
+        except EvidenceError as exc:
+            messages.error(self, self.tr("Picture not shown"), error_text(exc))
+            return None
+        dialog = QDialog(self)
+        dialog.setWindowTitle(visible(attachment.name))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        layout = QVBoxLayout(dialog)
+        view = ImageView()
+        view.set_image(data)
+        layout.addWidget(view)
+        dialog.resize(800, 600)
+        self.session.locked.connect(dialog.close)
+        dialog.show()
+        return dialog
+
+    def reveal_selected_pictures(self) -> int:
+        """Show the pictures of the chosen messages (the keyboard's way to click them)."""
+        shown = 0
+        for row in self.selected_rows()[:50]:
+            message = self.model.message(row)
+            for number, attachment in enumerate(message.attachments if message else []):
+                if is_picture(attachment) and not self.delegate.is_revealed(row, number):
+                    shown += self.reveal_picture(row, number)
+        return shown
 
     def reveal_picture(self, row: int, number: int) -> bool:
         """Show a picture the person clicked: it stays hidden until then (it may be

@@ -2324,7 +2324,7 @@ Passphrase:</source>
 <context>
     <name>ConversationWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/conversation.py" line="+277"/>
+        <location filename="../evidence_recorder/ui/conversation.py" line="+278"/>
         <source>{title} – conversation</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2369,7 +2369,17 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+3"/>
+        <source>Show &amp;pictures</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Show the pictures of the chosen messages (they stay hidden until you ask, as they may be upsetting)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
         <source>Conversation</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2506,7 +2516,8 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+15"/>
+        <location line="+33"/>
         <source>Picture not shown</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3084,7 +3095,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>Dkim</name>
     <message>
-        <location filename="../evidence_recorder/ui/conversation.py" line="-583"/>
+        <location filename="../evidence_recorder/ui/conversation.py" line="-621"/>
         <source>Not checked: no signature check was recorded for this e-mail.</source>
         <translation type="unfinished"></translation>
     </message>

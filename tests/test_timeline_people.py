@@ -194,6 +194,7 @@ def test_locking_closes_conversations(qtbot, controller) -> None:  # type: ignor
     _picture, chat, _mail = fill(controller)
     main = controller.main
     window = main.open_conversation(chat)
+    assert main.open_conversation(chat) is window  # one window per item
     controller.session.lock()
-    wait_until(qtbot, lambda: not window.isVisible() if chat in main._conversations else True)
-    assert main.person_filter.count() == 0
+    assert not window.isVisible() and window.model.rowCount() == 0
+    wait_until(qtbot, lambda: main.person_filter.count() == 0)

@@ -2438,7 +2438,7 @@ Passphrase:</source>
         </translation>
     </message>
     <message>
-        <location line="+87"/>
+        <location line="+93"/>
         <source>Searching…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3095,7 +3095,7 @@ If it keeps happening, please send the report below to the developers. It says w
 <context>
     <name>Dkim</name>
     <message>
-        <location filename="../evidence_recorder/ui/conversation.py" line="-621"/>
+        <location filename="../evidence_recorder/ui/conversation.py" line="-627"/>
         <source>Not checked: no signature check was recorded for this e-mail.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4208,13 +4208,13 @@ the LADO).&lt;/p&gt;
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+152"/>
-        <location line="+884"/>
+        <location filename="../evidence_recorder/ui/main_window.py" line="+153"/>
+        <location line="+886"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-838"/>
+        <location line="-840"/>
         <source>Capture whole &amp;screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4294,7 +4294,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>&amp;Highlight and redact…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4723,13 +4723,13 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+2"/>
-        <location line="+273"/>
+        <location line="+277"/>
         <location line="+35"/>
         <source>Show &amp;original</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-306"/>
+        <location line="-310"/>
         <source>See the capture as it was taken, with nothing covered</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4753,7 +4753,7 @@ the LADO).&lt;/p&gt;
         </translation>
     </message>
     <message>
-        <location line="+55"/>
+        <location line="+59"/>
         <source>Flagged message from {sender}, in “{title}”</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4794,8 +4794,8 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+12"/>
-        <location line="+159"/>
-        <location line="+282"/>
+        <location line="+158"/>
+        <location line="+283"/>
         <source>Not saved</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4816,7 +4816,7 @@ Clear the search box, choose “All sites” or widen the dates to see them all.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+24"/>
         <source>Choose captures</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4916,7 +4916,7 @@ Clear the search box, choose “All sites” or widen the dates to see them all.
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+21"/>
+        <location line="+20"/>
         <source>Imported %n file.</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -4930,12 +4930,12 @@ Clear the search box, choose “All sites” or widen the dates to see them all.
         </translation>
     </message>
     <message>
-        <location line="-17"/>
+        <location line="-16"/>
         <source>Importing…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+11"/>
         <source>Some files were not imported</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4951,13 +4951,13 @@ Clear the search box, choose “All sites” or widen the dates to see them all.
     </message>
     <message>
         <location line="+25"/>
-        <location line="+34"/>
+        <location line="+36"/>
         <source>Choose a capture</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-34"/>
-        <location line="+34"/>
+        <location line="-36"/>
+        <location line="+36"/>
         <source>Select a capture first.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -439,6 +439,12 @@ class ConversationWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Closed (by the person, or with the main window as the vault locks): nothing
+        decrypted stays behind in it."""
+        self.model.clear()
+        self.delegate.forget()
+        if self.email is not None:
+            self.email.show_message(None)
         try:
             self.session.locked.disconnect(self._locked)
             self.session.messages_flagged.disconnect(self._flags_changed)

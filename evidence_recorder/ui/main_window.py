@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QDate, QModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -172,7 +173,7 @@ class MainWindow(QMainWindow):
         self._current_flagged: FlaggedMessage | None = None  # a flagged message's row chosen
         session.annotations_changed.connect(self.capture_model.forget_thumbnail)
         session.captures_changed.connect(self.reload_captures)
-        session.messages_flagged.connect(lambda _item: self.reload_captures())
+        session.messages_flagged.connect(self._messages_flagged)
         session.incidents_changed.connect(self.reload_incidents)
         self._geometry = remember_geometry(self, "main", QSize(1280, 720), [self.splitter])
 
@@ -217,7 +218,6 @@ class MainWindow(QMainWindow):
         self.act_open_conversation = self._action(
             self.tr("&Open conversation"), self.open_current, None,
             self.tr("Read the chosen e-mail or chat export, search it and flag messages"))
-
         self.act_annotate = self._action(self.tr("&Highlight and redact…"), self.annotate, "Ctrl+E",
                                          self.tr("Mark up or cover parts of a copy"))
         self.act_export = self._action(self.tr("E&xport a sealed report…"), self.export_report,
@@ -741,6 +741,10 @@ class MainWindow(QMainWindow):
             self.tr("%n capture in this incident", "", count) if count == 1
             else self.tr("%n captures in this incident", "", count))
 
+    def _messages_flagged(self, _item_id: int) -> None:
+        """Flags changed in a conversation: the timeline shows the flagged messages anew."""
+        self.reload_captures()
+
     def _fill_people(self, captures: list[Capture]) -> None:
         """The people the timeline can be filtered by, keeping the one chosen."""
         chosen = self.person_filter.currentText()
@@ -960,8 +964,7 @@ class MainWindow(QMainWindow):
     def _capture_menu(self, view: QAbstractItemView, pos: QPoint) -> None:
         menu = QMenu(self)
         menu.addActions([self.act_open_conversation, self.act_annotate, self.act_check_again,
-                         self.act_move,
-                         self.act_export, self.act_delete])
+                         self.act_move, self.act_export, self.act_delete])
         menu.exec(view.viewport().mapToGlobal(pos))
         menu.deleteLater()
 
@@ -1189,7 +1192,6 @@ class MainWindow(QMainWindow):
             progress.close()
             saved = len(outcome.saved)
             taken = import_taken_as(outcome)
-            self.last_import = taken
             if outcome.refused:
                 reasons = "\n".join(reason for _p, reason in outcome.refused)
                 messages.warn(self, self.tr("Some files were not imported"),
@@ -1244,11 +1246,13 @@ class MainWindow(QMainWindow):
         message ``index`` with its context highlighted when given."""
         from evidence_recorder.ui.conversation import ConversationWindow
 
+        for item, shown in list(self._conversations.items()):  # closed ones are let go
+            if not shiboken6.isValid(shown) or not shown.isVisible():
+                del self._conversations[item]
         window = self._conversations.get(item_id)
-        if window is None or not window.isVisible():
+        if window is None:
             window = ConversationWindow(self.session, item_id, self, scroll_to=index)
             window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-            window.destroyed.connect(lambda _obj=None, i=item_id: self._conversations.pop(i, None))
             self._conversations[item_id] = window
             window.show()
         else:

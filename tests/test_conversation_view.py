@@ -288,6 +288,7 @@ def test_an_email_shows_its_header_block(qtbot: QtBot, session: VaultSession,
     pane.received_button.click()
     assert pane.received.isVisibleTo(window)
     assert "from mx.example.org" in pane.received.toPlainText()
+    assert session.has_artefact(mail, "letter.pdf") and not session.has_artefact(mail, "x.pdf")
     digest = next(a.sha256 for a in session.capture(mail).artefacts if a.name == "letter.pdf")
     assert pane.attachments.item(0, 0).text() == "letter.pdf"
     assert pane.attachments.item(0, 2).text() == digest

@@ -409,7 +409,7 @@
 <context>
     <name>AuditDialog</name>
     <message>
-        <location filename="../evidence_recorder/ui/audit_view.py" line="+291"/>
+        <location filename="../evidence_recorder/ui/audit_view.py" line="+311"/>
         <source>Audit log</source>
         <translation type="unfinished"></translation>
     </message>
@@ -437,7 +437,7 @@
 <context>
     <name>AuditModel</name>
     <message>
-        <location line="-264"/>
+        <location line="-284"/>
         <source>Vault created</source>
         <translation type="unfinished"></translation>
     </message>
@@ -562,6 +562,16 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Messages flagged</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Flags removed from messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+6"/>
         <source>title</source>
         <translation type="unfinished"></translation>
@@ -572,7 +582,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+132"/>
+        <location line="+141"/>
         <source>%n capture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -582,7 +592,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+38"/>
         <source>When</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1871,11 +1881,21 @@ Passphrase:</source>
         <source>Web page</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location line="+1"/>
+        <source>E-mail</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Chat export</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>CaptureModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+76"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+81"/>
         <source>Covered copy</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1893,7 +1913,12 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+330"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+280"/>
+        <source>Flagged message</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+119"/>
         <location filename="../evidence_recorder/ui/wording.py" line="+1"/>
         <source>Unknown site</source>
         <translation type="unfinished"></translation>
@@ -1914,7 +1939,22 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+10"/>
+        <source>A flagged message of “{title}”, sent {when}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Written in the export as: {written}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Double-click to read it with the messages around it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>{badge}: what you covered is hidden on this picture.
 {time}</source>
         <translation type="unfinished"></translation>
@@ -2130,7 +2170,7 @@ Passphrase:</source>
 <context>
     <name>Column</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="-328"/>
+        <location filename="../evidence_recorder/ui/models.py" line="-406"/>
         <source>Captured</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2172,6 +2212,346 @@ Passphrase:</source>
     <message>
         <location line="+1"/>
         <source>What happened, in your words.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ConversationDelegate</name>
+    <message>
+        <location filename="../evidence_recorder/ui/conversation_delegate.py" line="+209"/>
+        <source>(no subject)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+125"/>
+        <source>Reply to {sender}: {text}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+42"/>
+        <source>⚑ Flagged: {category}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>⚑ Flagged</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Could not read this line:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>(no name)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{when} (edited)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>Not in the export: {name}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not kept: {name}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Picture, hidden: click to show ({name})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>File: {name}, {size}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>File: {name}</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ConversationModel</name>
+    <message>
+        <location filename="../evidence_recorder/ui/conversation_model.py" line="+76"/>
+        <source>Sent {when} ({zone})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Written in the export as: {written}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Edited: {when}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+143"/>
+        <source>Could not read this line: {line}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{when}: {text}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{sender}, {when}: {text}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Flagged ({category}). {message}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Flagged. {message}</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ConversationWindow</name>
+    <message>
+        <location filename="../evidence_recorder/ui/conversation.py" line="+278"/>
+        <source>{title} – conversation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Item {number}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>E-mails</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+42"/>
+        <source>&amp;Flag…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Flag the chosen messages as evidence that matters, with a category and a note</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Remove flag</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Copy text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Find</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Show &amp;pictures</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Show the pictures of the chosen messages (they stay hidden until you ask, as they may be upsetting)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Conversation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Search the messages (Enter: next match)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Search the messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <location line="+4"/>
+        <source>Go to day</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>&amp;Go</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Go to the first message of that day</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+13"/>
+        <source>%n e-mail</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%n e-mails</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%n message</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%n messages</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+93"/>
+        <source>Searching…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>No message holds “{text}”.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Match {number} of {total}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>No message was sent on or after that day.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Choose messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Select one or more messages first (hold Ctrl or Shift to choose several).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Not flagged</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>Flagged %n message. It is recorded in the audit log.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>Flagged %n messages. They are recorded in the audit log.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Flag not removed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>Removed the flag from %n message.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>Removed the flag from %n messages.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>Save a copy of {name}…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>This file is not in the export, so there is nothing to show.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <location line="+33"/>
+        <source>Picture not shown</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>This picture could not be read.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Save a copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Saved a copy as {name}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Copy not saved</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2721,6 +3101,54 @@ If it keeps happening, please send the report below to the developers. It says w
     </message>
 </context>
 <context>
+    <name>Dkim</name>
+    <message>
+        <location filename="../evidence_recorder/ui/conversation.py" line="-627"/>
+        <source>Not checked: no signature check was recorded for this e-mail.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Signature checked: valid ({domain})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Signature checked: valid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Checked at import ({when} UTC) with the key its domain published then.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Signature checked: not valid ({domain})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Signature checked: not valid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Not signed: this e-mail carries no DKIM signature to check.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not checked: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the key could not be looked up</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>EditorDialog</name>
     <message>
         <location filename="../evidence_recorder/ui/capture_dialogs.py" line="+18"/>
@@ -2740,6 +3168,115 @@ If it keeps happening, please send the report below to the developers. It says w
     <message>
         <location line="+0"/>
         <source>Close without saving your highlights and redactions?</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>EmailPane</name>
+    <message>
+        <location filename="../evidence_recorder/ui/conversation.py" line="+60"/>
+        <source>From</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>To</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cc</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Date</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Subject</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Message-ID</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Signature</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>The Received chain, newest first</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The e-mail&apos;s text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Attachment</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>SHA-256</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Attachments</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>&amp;Save copy…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Save a copy of the chosen attachment as a file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>{written} (that is {local}, {zone})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+9"/>
+        <source>Received chain: %n server</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>Received chain: %n servers</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>{name} (not in the e-mail)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{name} (not kept)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -3283,6 +3820,65 @@ Send it another way: say it on the phone or in person, never in the same e-mail 
     </message>
 </context>
 <context>
+    <name>FlagDialog</name>
+    <message>
+        <location filename="../evidence_recorder/ui/conversation.py" line="-126"/>
+        <source>Flag messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>Flag %n message as evidence that matters.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>Flag %n messages as evidence that matters.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Category</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Not chosen yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Note</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Why this matters, in your words (optional)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Category</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Note</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>&amp;Flag</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>Format</name>
     <message>
         <location filename="../evidence_recorder/core/gather/messages/detect.py" line="+39"/>
@@ -3606,7 +4202,7 @@ the LADO).&lt;/p&gt;
 <context>
     <name>IncidentListModel</name>
     <message>
-        <location filename="../evidence_recorder/ui/models.py" line="+690"/>
+        <location filename="../evidence_recorder/ui/models.py" line="+784"/>
         <source>{title} ({count})</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3630,18 +4226,13 @@ the LADO).&lt;/p&gt;
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../evidence_recorder/ui/main_window.py" line="+95"/>
-        <source>Pictures (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif);;All files (*)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+30"/>
-        <location line="+799"/>
+        <location filename="../evidence_recorder/ui/main_window.py" line="+153"/>
+        <location line="+886"/>
         <source>Not captured</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-756"/>
+        <location line="-840"/>
         <source>Capture whole &amp;screen</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3691,13 +4282,33 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>&amp;Import pictures…</source>
+        <location line="-107"/>
+        <source>Pictures, e-mails and chat exports (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif *.eml *.msg *.mbox *.txt *.zip *.json *.xml);;Pictures (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif);;E-mails (*.eml *.msg *.mbox);;Chat exports (*.txt *.zip *.json *.xml);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>{name}: taken as {kind}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+83"/>
+        <source>&amp;Import files…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
-        <source>Add phone screenshots or other pictures</source>
+        <source>Add phone screenshots, pictures, e-mails or chat exports</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Open conversation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Read the chosen e-mail or chat export, search it and flag messages</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -3899,7 +4510,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>&amp;Vault</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4025,8 +4636,28 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+7"/>
+        <source>Only this person</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>One person&apos;s course of conduct: what they posted (author, @handle or user number) and the flagged messages they sent</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Everyone</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+15"/>
         <source>Site</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Person</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -4065,7 +4696,7 @@ the LADO).&lt;/p&gt;
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+26"/>
         <source>No captures here yet. Use “Capture whole screen” or “Capture a region” when the post or message is on screen, or import pictures from your phone. You can also drop picture files onto this window.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4111,23 +4742,23 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+2"/>
-        <location line="+221"/>
+        <location line="+277"/>
         <location line="+35"/>
         <source>Show &amp;original</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-254"/>
+        <location line="-310"/>
         <source>See the capture as it was taken, with nothing covered</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+70"/>
+        <location line="+76"/>
         <source>You restored a backup</source>
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+82"/>
+        <location line="+88"/>
         <source>%n capture in this incident</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -4143,7 +4774,32 @@ the LADO).&lt;/p&gt;
         </translation>
     </message>
     <message>
-        <location line="+78"/>
+        <location line="+59"/>
+        <source>Flagged message from {sender}, in “{title}”</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>(no name)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Category: {category}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Your note: {note}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Double-click or press Enter to read it with the messages around it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+55"/>
         <source>The covered copy could not be drawn: {reason}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4159,18 +4815,18 @@ the LADO).&lt;/p&gt;
     </message>
     <message>
         <location line="+12"/>
-        <location line="+156"/>
-        <location line="+238"/>
+        <location line="+158"/>
+        <location line="+283"/>
         <source>Not saved</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-391"/>
+        <location line="-438"/>
         <source>Saved. The change is recorded in the audit log.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+50"/>
         <source>No captures match.
 Clear the search box, choose “All sites” or widen the dates to see them all.</source>
         <translation type="unfinished"></translation>
@@ -4181,7 +4837,7 @@ Clear the search box, choose “All sites” or widen the dates to see them all.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>Choose captures</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4279,16 +4935,32 @@ Clear the search box, choose “All sites” or widen the dates to see them all.
     </message>
     <message>
         <location line="+12"/>
-        <source>Import pictures</source>
+        <source>Import files</source>
         <translation type="unfinished"></translation>
     </message>
+    <message numerus="yes">
+        <location line="+20"/>
+        <source>Imported %n file.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>Imported %n files.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
     <message>
-        <location line="+5"/>
+        <location line="-16"/>
         <source>Importing…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>Some files were not imported</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4297,34 +4969,20 @@ Clear the search box, choose “All sites” or widen the dates to see them all.
         <source>{saved} imported, {refused} not imported.</source>
         <translation type="unfinished"></translation>
     </message>
-    <message numerus="yes">
-        <location line="+4"/>
-        <source>Imported %n picture.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <location line="+1"/>
-        <source>Imported %n pictures.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
-    </message>
     <message>
-        <location line="+7"/>
+        <location line="+14"/>
         <source>Import stopped</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+25"/>
+        <location line="+36"/>
         <source>Choose a capture</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="-36"/>
+        <location line="+36"/>
         <source>Select a capture first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5110,7 +5768,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>VaultSession</name>
     <message>
-        <location filename="../evidence_recorder/ui/session.py" line="+108"/>
+        <location filename="../evidence_recorder/ui/session.py" line="+110"/>
         <source>The vault is locked. Unlock it first.</source>
         <translation type="unfinished"></translation>
     </message>

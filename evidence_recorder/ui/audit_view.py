@@ -73,6 +73,8 @@ ACTION_LABELS = {
     "vault.restored": QT_TRANSLATE_NOOP("AuditModel", "Restored from a backup"),
     "browser.signin_kept": QT_TRANSLATE_NOOP("AuditModel", "Browser sign-in kept"),
     "browser.signin_forgotten": QT_TRANSLATE_NOOP("AuditModel", "Browser sign-in forgotten"),
+    "message.flagged": QT_TRANSLATE_NOOP("AuditModel", "Messages flagged"),
+    "message.unflagged": QT_TRANSLATE_NOOP("AuditModel", "Flags removed from messages"),
 }
 
 # What an incident's details are called, lower case for a sentence; a capture's
@@ -163,8 +165,11 @@ class _Sentences:
                 capture=d["capture"], changes=self.changes(d["changes"])),
             "capture.deleted": lambda: _tr("Capture {capture} deleted: reason {reason}").format(
                 capture=d["capture"], reason=_quote(d["reason"])),
-            "capture.extracted": lambda: _tr("Original of capture {capture} saved to a "
-                                             "file").format(capture=d["capture"]),
+            "capture.extracted": lambda: (
+                _tr("{file} of capture {capture} saved to a file").format(
+                    file=_quote(d["artefact"]), capture=d["capture"]) if d.get("artefact")
+                else _tr("Original of capture {capture} saved to a file").format(
+                    capture=d["capture"])),
             "annotation.changed": lambda: (
                 _tr("Highlights and redactions on capture {capture} changed") if d["sha256"]
                 else _tr("Highlights and redactions on capture {capture} removed")).format(
@@ -197,6 +202,12 @@ class _Sentences:
                                                "vault"),
             "browser.signin_forgotten": lambda: _tr("The capture browser's sign-in was "
                                                     "forgotten"),
+            "message.flagged": lambda: _tr("Messages {messages} of capture {capture} flagged"
+                                           ).format(messages=_numbers(d["messages"]),
+                                                    capture=d["capture"]),
+            "message.unflagged": lambda: _tr("Flags removed from messages {messages} of capture "
+                                             "{capture}").format(
+                messages=_numbers(d["messages"]), capture=d["capture"]),
         }.get(e.action)
         if maker is not None:
             try:
@@ -215,6 +226,15 @@ class _Sentences:
                 else QCoreApplication.translate("AuditModel", "%n captures", "", count))
         inside = f"{many}, {who}" if who else many
         return _tr("Report exported ({inside})").format(inside=inside)
+
+
+def _numbers(values: Any) -> str:
+    """Message numbers as a short list ("3, 4, 9", "3, 4, 5 … and 40 more")."""
+    numbers = [str(v) for v in values] if isinstance(values, list) else [str(values)]
+    if len(numbers) > 12:
+        return _tr("{first} … and {more} more").format(first=", ".join(numbers[:10]),
+                                                       more=len(numbers) - 10)
+    return ", ".join(numbers)
 
 
 def entry_sentence(entry: AuditEntry, titles: Mapping[int, str] | None = None) -> str:

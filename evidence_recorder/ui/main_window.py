@@ -16,11 +16,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, QModelIndex, QPoint, QSize, Qt, QTimer, Signal
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QDate, QModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QCompleter,
     QDateEdit,
     QDialog,
     QHBoxLayout,
@@ -47,7 +49,7 @@ from evidence_recorder.core.errors import EvidenceError
 from evidence_recorder.core.gather.capture import Grab
 from evidence_recorder.core.gather.sites import SITES
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
-from evidence_recorder.core.model import Capture
+from evidence_recorder.core.model import Capture, CaptureKind
 from evidence_recorder.core.settings import Settings
 from evidence_recorder.ui import browse, filedialogs, messages
 from evidence_recorder.ui.audit_view import AuditDialog
@@ -71,12 +73,20 @@ from evidence_recorder.ui.history import (
 )
 from evidence_recorder.ui.i18n import error_text
 from evidence_recorder.ui.imageview import ImageView
-from evidence_recorder.ui.models import CaptureFilterProxy, CaptureTableModel, IncidentListModel
+from evidence_recorder.ui.models import (
+    CaptureFilterProxy,
+    CaptureTableModel,
+    FlaggedMessage,
+    IncidentListModel,
+    flagged_message_row,
+    flagged_row_item,
+)
 from evidence_recorder.ui.plain import make_plain
 from evidence_recorder.ui.session import VaultSession
 from evidence_recorder.ui.settings_dialog import SettingsDialog
 from evidence_recorder.ui.tasks import run_task
 from evidence_recorder.ui.wording import (
+    category_label,
     check_result_text,
     check_summary,
     day_format,
@@ -86,6 +96,7 @@ from evidence_recorder.ui.wording import (
 if TYPE_CHECKING:
     from evidence_recorder.ui.browser_check import PageChecker
     from evidence_recorder.ui.browser_window import BrowserWindow
+    from evidence_recorder.ui.conversation import ConversationWindow
     from evidence_recorder.ui.session import ImportOutcome, VerifyReport
 
 # Captures an incident shows at once when opened; a larger one loads the rest behind.
@@ -93,7 +104,15 @@ FIRST_PAGE = 300
 FIRST_PAGE_PATIENCE = 40  # turns of 50 ms to wait for the first screen's thumbnails
 
 IMPORT_FILTER = QT_TRANSLATE_NOOP(
-    "MainWindow", "Pictures (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif);;All files (*)")
+    "MainWindow",
+    "Pictures, e-mails and chat exports (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif "
+    "*.eml *.msg *.mbox *.txt *.zip *.json *.xml);;"
+    "Pictures (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.heic *.heif);;"
+    "E-mails (*.eml *.msg *.mbox);;"
+    "Chat exports (*.txt *.zip *.json *.xml);;"
+    "All files (*)")
+# The kinds of item that hold messages: opened in the conversation window.
+MESSAGE_KINDS = (CaptureKind.EMAIL, CaptureKind.CHAT)
 
 
 def _menu_button(text: str, accessible_name: str, menu: QMenu) -> QToolButton:
@@ -104,6 +123,15 @@ def _menu_button(text: str, accessible_name: str, menu: QMenu) -> QToolButton:
     button.setMenu(menu)
     button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
     return button
+
+
+def import_taken_as(outcome: ImportOutcome) -> str:
+    """One line per file imported: what it was taken for ("chat.txt: taken as a WhatsApp
+    chat export")."""
+    return "\n".join(
+        QCoreApplication.translate("MainWindow", "{name}: taken as {kind}").format(
+            name=path.name, kind=QCoreApplication.translate("Format", outcome.taken_as[path]))
+        for path, _item in outcome.saved if outcome.taken_as.get(path))
 
 
 class MainWindow(QMainWindow):
@@ -141,8 +169,11 @@ class MainWindow(QMainWindow):
         self._reload_generation = 0  # a background read for an older reload is dropped
         self._browser: BrowserWindow | None = None  # the capture browser, one at a time
         self._checker: PageChecker | None = None  # a "Check again" under way
+        self._conversations: dict[int, ConversationWindow] = {}  # open, by item
+        self._current_flagged: FlaggedMessage | None = None  # a flagged message's row chosen
         session.annotations_changed.connect(self.capture_model.forget_thumbnail)
         session.captures_changed.connect(self.reload_captures)
+        session.messages_flagged.connect(self._messages_flagged)
         session.incidents_changed.connect(self.reload_incidents)
         self._geometry = remember_geometry(self, "main", QSize(1280, 720), [self.splitter])
 
@@ -181,8 +212,12 @@ class MainWindow(QMainWindow):
             self.tr("Check &again"), self.check_again, None,
             self.tr("Visit this web page's address again and record what it shows now"))
         self.act_check_again.setEnabled(False)
-        self.act_import = self._action(self.tr("&Import pictures…"), self.import_dialog, "Ctrl+I",
-                                       self.tr("Add phone screenshots or other pictures"))
+        self.act_import = self._action(self.tr("&Import files…"), self.import_dialog, "Ctrl+I",
+                                       self.tr("Add phone screenshots, pictures, e-mails or "
+                                               "chat exports"))
+        self.act_open_conversation = self._action(
+            self.tr("&Open conversation"), self.open_current, None,
+            self.tr("Read the chosen e-mail or chat export, search it and flag messages"))
         self.act_annotate = self._action(self.tr("&Highlight and redact…"), self.annotate, "Ctrl+E",
                                          self.tr("Mark up or cover parts of a copy"))
         self.act_export = self._action(self.tr("E&xport a sealed report…"), self.export_report,
@@ -260,7 +295,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addActions([self.act_lock, self.act_quit])
         edit_menu = menu.addMenu(self.tr("&Evidence"))
-        edit_menu.addActions([self.act_annotate, self.act_check_again, self.act_export,
+        edit_menu.addActions([self.act_open_conversation, self.act_annotate,
+                              self.act_check_again, self.act_export,
                               self.act_move, self.act_delete, self.act_search])
         edit_menu.addSeparator()
         edit_menu.addActions([self.act_new_incident, self.act_rename_incident,
@@ -377,6 +413,24 @@ class MainWindow(QMainWindow):
             edit.setCalendarPopup(True)
             edit.setAccessibleName(name)
             edit.setDisplayFormat(day_format())  # the user's locale, as in the table
+        self.person_filter = QComboBox()
+        self.person_filter.setEditable(True)
+        self.person_filter.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.person_filter.setAccessibleName(self.tr("Only this person"))
+        self.person_filter.setToolTip(self.tr(
+            "One person's course of conduct: what they posted (author, @handle or user "
+            "number) and the flagged messages they sent"))
+        editor = self.person_filter.lineEdit()
+        assert editor is not None  # an editable combo box has one
+        editor.setPlaceholderText(self.tr("Everyone"))
+        self.person_filter.setMinimumContentsLength(12)
+        self.person_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        completer = QCompleter(self.person_filter.model(), self.person_filter)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.person_filter.setCompleter(completer)
+        self.person_filter.currentTextChanged.connect(self.proxy.set_person_filter)
         self._reset_date_filter()
         self.date_from.dateChanged.connect(self._date_filter_changed)
         self.date_to.dateChanged.connect(self._date_filter_changed)
@@ -384,6 +438,7 @@ class MainWindow(QMainWindow):
         # Visible labels tied to their fields (setBuddy): on Linux a screen reader names a
         # combo box only from its label; the name of a combo box there is its current text.
         for text, field, stretch in ((self.tr("Site"), self.site_filter, 0),
+                                     (self.tr("Person"), self.person_filter, 0),
                                      (self.tr("from"), self.date_from, 0),
                                      (self.tr("to"), self.date_to, 0)):
             label = QLabel(text)
@@ -411,8 +466,10 @@ class MainWindow(QMainWindow):
         # One selection shared by both views, so switching tabs keeps the capture.
         self.table.setSelectionModel(self.grid.selectionModel())
         self.grid.selectionModel().currentChanged.connect(self._capture_changed)
-        self.grid.doubleClicked.connect(lambda _i: self.annotate())
-        self.table.doubleClicked.connect(lambda _i: self.annotate())
+        # Double-click or Enter ("activated"): read an e-mail or chat, or a flagged
+        # message in its conversation; draw on a picture.
+        self.grid.activated.connect(lambda _i: self.open_current())
+        self.table.activated.connect(lambda _i: self.open_current())
         self.empty_overlays: list[browse.EmptyOverlay] = []
         for view in (self.grid, self.table):
             # Several captures at once (Shift, Ctrl): dragged onto an incident, or moved
@@ -532,8 +589,12 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ data
 
     def _load_thumbnail(self, capture_id: int) -> bytes:
+        if not self.session.is_unlocked:
+            return b""
+        if capture_id < 0:  # a flagged message: its item's card
+            return self.session.thumbnail(flagged_row_item(capture_id)[0])
         # Of the covered copy when part of the capture is covered: it stays covered here.
-        return self.session.display_thumbnail(capture_id) if self.session.is_unlocked else b""
+        return self.session.display_thumbnail(capture_id)
 
     def _is_covered(self, capture_id: int) -> bool:
         return self.session.is_unlocked and self.session.is_covered(capture_id)
@@ -562,8 +623,10 @@ class MainWindow(QMainWindow):
         self.act_check_again.setEnabled(False)
         self.history_banner.show_warning(None)
         self.last_opened.clear()
+        self._current_flagged = None
         self.capture_model.clear()
         self.incident_model.clear()
+        self.person_filter.clear()
         self.viewer.clear()
         self._reset_preview_bar()
         self.details.clear()
@@ -654,7 +717,13 @@ class MainWindow(QMainWindow):
         self._roll_date_filter()
         self._keeping_capture = keep
         try:
-            self.capture_model.set_captures(captures, self.session.checks_by_item(captures))
+            rows: list[Capture] = list(captures)
+            items = {c.id: c for c in captures if c.kind in MESSAGE_KINDS}
+            if items:
+                rows += [flagged_message_row(items[flag.item_id], flag, message)
+                         for flag, message in self.session.flagged_messages(list(items))]
+            self._fill_people(captures)
+            self.capture_model.set_captures(rows, self.session.checks_by_item(captures))
             self.empty_hint.setVisible(not captures)
             if not self._columns_fitted and captures:
                 # once per incident opened; after that the person's widths stay
@@ -671,6 +740,22 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             self.tr("%n capture in this incident", "", count) if count == 1
             else self.tr("%n captures in this incident", "", count))
+
+    def _messages_flagged(self, _item_id: int) -> None:
+        """Flags changed in a conversation: the timeline shows the flagged messages anew."""
+        self.reload_captures()
+
+    def _fill_people(self, captures: list[Capture]) -> None:
+        """The people the timeline can be filtered by, keeping the one chosen."""
+        chosen = self.person_filter.currentText()
+        self.person_filter.blockSignals(True)
+        try:
+            self.person_filter.clear()
+            self.person_filter.addItem("")
+            self.person_filter.addItems(self.session.people(captures))
+            self.person_filter.setEditText(chosen)
+        finally:
+            self.person_filter.blockSignals(False)
 
     def select_capture(self, capture_id: int) -> None:
         row = self.capture_model.row_of(capture_id)
@@ -699,10 +784,36 @@ class MainWindow(QMainWindow):
             self._show_capture(None)
             return
         source = self.proxy.mapToSource(current)
-        self._show_capture(self.capture_model.capture_at(source.row()).id)
+        chosen = self.capture_model.capture_at(source.row())
+        if isinstance(chosen, FlaggedMessage):
+            self._show_flagged(chosen)
+            return
+        self._show_capture(chosen.id)
+
+    def _show_flagged(self, row: FlaggedMessage) -> None:
+        """A flagged message chosen in the timeline: its item's card and its words."""
+        self._show_capture(None)
+        self._current_flagged = row
+        if not self.session.is_unlocked:
+            return
+        self.viewer.set_image(self.session.thumbnail(row.item_id))
+        flag = row.flag
+        lines = [self.tr("Flagged message from {sender}, in “{title}”").format(
+            sender=row.details.author or self.tr("(no name)"), title=row.title)]
+        if flag is not None and flag.category:
+            lines.append(self.tr("Category: {category}").format(
+                category=category_label(flag.category)))
+        if flag is not None and flag.note:
+            lines.append(self.tr("Your note: {note}").format(note=flag.note))
+        lines.append(row.message.text[:1_000] if row.message is not None else "")
+        lines.append(self.tr("Double-click or press Enter to read it with the messages "
+                             "around it."))
+        self.web_facts.setText("\n".join(lines))
+        self.web_facts.setVisible(True)
 
     def _show_capture(self, capture_id: int | None) -> None:
         self._current_capture = capture_id
+        self._current_flagged = None
         self._reset_preview_bar()
         self.web_facts.clear()
         self.web_facts.setVisible(False)
@@ -711,12 +822,14 @@ class MainWindow(QMainWindow):
             self.viewer.clear()
             self.details.clear()
             return
-        if self.session.is_covered(capture_id):
+        capture = self.session.capture(capture_id)
+        if capture.kind in MESSAGE_KINDS:  # no picture of its own: its card
+            self.viewer.set_image(self.session.thumbnail(capture_id))
+        elif self.session.is_covered(capture_id):
             self.preview_bar.setVisible(True)
             self._show_covered(capture_id)
         else:
             self.viewer.set_image(self.session.original(capture_id))
-        capture = self.session.capture(capture_id)
         self.details.set_capture(capture, self.session.incidents())
         if capture.web is not None:
             self._show_web_facts(capture)
@@ -826,6 +939,7 @@ class MainWindow(QMainWindow):
         """Show every capture of the incident again: no search, all sites, all dates."""
         self.search.clear()
         self.site_filter.setCurrentIndex(0)
+        self.person_filter.setEditText("")
         self._reset_date_filter()
 
     def _update_empty_state(self) -> None:
@@ -844,12 +958,13 @@ class MainWindow(QMainWindow):
         """The captures chosen in the grid or timeline (they share one selection)."""
         rows = {self.proxy.mapToSource(i).row()
                 for i in self.grid.selectionModel().selectedIndexes()}
-        return [self.capture_model.capture_at(r).id for r in sorted(rows) if r >= 0]
+        return [self.capture_model.capture_at(r).id for r in sorted(rows)
+                if r >= 0 and not isinstance(self.capture_model.capture_at(r), FlaggedMessage)]
 
     def _capture_menu(self, view: QAbstractItemView, pos: QPoint) -> None:
         menu = QMenu(self)
-        menu.addActions([self.act_annotate, self.act_check_again, self.act_move,
-                         self.act_export, self.act_delete])
+        menu.addActions([self.act_open_conversation, self.act_annotate, self.act_check_again,
+                         self.act_move, self.act_export, self.act_delete])
         menu.exec(view.viewport().mapToGlobal(pos))
         menu.deleteLater()
 
@@ -1063,7 +1178,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ import
 
     def import_dialog(self) -> None:
-        paths = filedialogs.open_files(self, self.tr("Import pictures"), self.tr(IMPORT_FILTER))
+        paths = filedialogs.open_files(self, self.tr("Import files"), self.tr(IMPORT_FILTER))
         if paths:
             self.import_paths(paths)
 
@@ -1076,15 +1191,18 @@ class MainWindow(QMainWindow):
         def done(outcome: ImportOutcome) -> None:
             progress.close()
             saved = len(outcome.saved)
+            taken = import_taken_as(outcome)
             if outcome.refused:
                 reasons = "\n".join(reason for _p, reason in outcome.refused)
                 messages.warn(self, self.tr("Some files were not imported"),
                               self.tr("{saved} imported, {refused} not imported.").format(
                                   saved=saved, refused=len(outcome.refused)),
-                              reasons)
-            self.statusBar().showMessage(
-                self.tr("Imported %n picture.", "", saved) if saved == 1
-                else self.tr("Imported %n pictures.", "", saved), 5000)
+                              "\n".join(t for t in (taken, reasons) if t))
+            said = (self.tr("Imported %n file.", "", saved) if saved == 1
+                    else self.tr("Imported %n files.", "", saved))
+            if taken:  # what each file was taken for: a picture, an e-mail, a chat export
+                said = f"{said} {taken.replace(chr(10), '; ')}"
+            self.statusBar().showMessage(said, 15000)
             if outcome.saved:
                 self.select_capture(outcome.saved[-1][1])
                 self.describe_new([capture_id for _path, capture_id in outcome.saved])
@@ -1108,7 +1226,49 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ evidence actions
 
+    def open_current(self) -> None:
+        """Open what is chosen: a conversation for an e-mail, a chat export or a flagged
+        message (scrolled to it), the highlight-and-redact editor for a picture."""
+        flagged = self._current_flagged
+        if flagged is not None:
+            self.open_conversation(flagged.item_id, flagged.index)
+            return
+        if self._current_capture is None:
+            messages.info(self, self.tr("Choose a capture"), self.tr("Select a capture first."))
+            return
+        if self.session.capture(self._current_capture).kind in MESSAGE_KINDS:
+            self.open_conversation(self._current_capture)
+            return
+        self.annotate()
+
+    def open_conversation(self, item_id: int, index: int | None = None) -> ConversationWindow:
+        """The conversation window of an e-mail or chat item (one per item), scrolled to
+        message ``index`` with its context highlighted when given."""
+        from evidence_recorder.ui.conversation import ConversationWindow
+
+        for item, shown in list(self._conversations.items()):  # closed ones are let go
+            if not shiboken6.isValid(shown) or not shown.isVisible():
+                del self._conversations[item]
+        window = self._conversations.get(item_id)
+        if window is None:
+            window = ConversationWindow(self.session, item_id, self, scroll_to=index)
+            window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+            self._conversations[item_id] = window
+            window.show()
+        else:
+            window.show()
+            if index is not None:
+                window.show_message(index, context=True)
+        window.raise_()
+        window.activateWindow()
+        return window
+
     def annotate(self) -> None:
+        if self._current_flagged is not None or (
+                self._current_capture is not None and self.session.is_unlocked
+                and self.session.capture(self._current_capture).kind in MESSAGE_KINDS):
+            self.open_current()  # nothing to draw on: read it instead
+            return
         if self._current_capture is None:
             messages.info(self, self.tr("Choose a capture"), self.tr("Select a capture first."))
             return

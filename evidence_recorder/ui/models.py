@@ -15,11 +15,13 @@ thumbnail pool and cache share their state and are cleared together on lock.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import IntEnum
 from typing import Any
@@ -45,9 +47,10 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPen, QPixmap, QPixmapCache
 
 from evidence_recorder.core import fields
+from evidence_recorder.core.conversation import Message, MessageFlag
 from evidence_recorder.core.errors import EvidenceError
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
-from evidence_recorder.core.model import Capture, Incident
+from evidence_recorder.core.model import Capture, CaptureDetails, Incident, handle_text
 from evidence_recorder.ui.i18n import field_text
 from evidence_recorder.ui.plain import tooltip
 from evidence_recorder.ui.tasks import Progress, run_task
@@ -58,6 +61,8 @@ from evidence_recorder.ui.wording import (
     _row_for,
     captured_tooltip,
     check_summary,
+    format_moment,
+    local_captured_at,
     utc_sort_key,
     web_facts_text,
 )
@@ -119,6 +124,68 @@ _COLUMN_HELP: dict[Column, str] = {
     Column.KIND: QT_TRANSLATE_NOOP("Column", "How the capture was made."),
     Column.DESCRIPTION: QT_TRANSLATE_NOOP("Column", "What happened, in your words."),
 }
+
+
+# ---------------------------------------------------------------------- flagged messages
+
+
+@dataclass(slots=True)
+class FlaggedMessage(Capture):
+    """A flagged message of an e-mail or chat item, shown as a row of the timeline
+    among the captures, at the time it was sent.
+
+    Its ``id`` is negative (:func:`flagged_row_id`), so it never names a capture: the
+    window opens the conversation for it and leaves it out of moves, deletions and
+    drags. Its details are the message's: ``author``/``author_id`` the sender as shown
+    and the sender id (so the person filter finds it), ``category`` and ``context`` the
+    flag's, ``description`` the message's text.
+    """
+
+    item_id: int = 0
+    index: int = 0
+    message: Message | None = None
+    flag: MessageFlag | None = None
+
+
+def flagged_row_id(item_id: int, index: int) -> int:
+    """A stable negative row id for message ``index`` of item ``item_id``."""
+    return -((item_id << 32) + index + 1)
+
+
+def flagged_row_item(row_id: int) -> tuple[int, int]:
+    """(item id, message index) of a :func:`flagged_row_id`."""
+    value = -row_id - 1
+    return value >> 32, value & 0xFFFFFFFF
+
+
+def flagged_message_row(item: Capture, flag: MessageFlag, message: Message) -> FlaggedMessage:
+    """The timeline row of one flagged message of ``item``."""
+    moment = item.captured_at
+    if message.sent_at:
+        with contextlib.suppress(ValueError):
+            moment = datetime.fromisoformat(message.sent_at.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    details = CaptureDetails(site=item.details.site, author=message.sender,
+                             author_id=message.sender_id, category=flag.category,
+                             description=message.text[:2_000], context=flag.note)
+    return FlaggedMessage(
+        id=flagged_row_id(item.id, message.index), incident_id=item.incident_id,
+        kind=item.kind, captured_at=moment, tz_name=item.tz_name, utc_offset=item.utc_offset,
+        sha256="", width=0, height=0, media_type="", byte_size=0, environment={}, source=None,
+        details=details, title=item.title, item_id=item.id, index=message.index,
+        message=message, flag=flag)
+
+
+def person_matches(capture: Capture, person: str) -> bool:
+    """Whether ``person`` (case-folded, stripped) is the item's author, handle or author
+    number, or a flagged message's sender or sender id."""
+    d = capture.details
+    handle = handle_text(d.handle).casefold() if d.handle.strip() else ""
+    names = {d.author.strip().casefold(), d.author_id.strip().casefold(), handle,
+             handle.removeprefix("@")}
+    names.discard("")
+    return person in names or (person.startswith("@") and person[1:] in names)
 
 
 def column_title(column: Column) -> str:
@@ -290,6 +357,12 @@ class CaptureTableModel(QAbstractTableModel):
             capture = self._captures[row]
             cached = _row_for(capture, self._time_keys[row], self._today,
                               self._checks.get(capture.id))
+            if isinstance(capture, FlaggedMessage):
+                display = list(cached.display)
+                display[Column.KIND] = self.tr("Flagged message")
+                cached = _Row(tuple(display), (cached.sort[0], *(
+                    t.casefold() for t in display[1:])), cached.caption, cached.local_day,
+                    cached.haystack + "\n" + capture.title.casefold())
             self._rows[row] = cached
         return cached
 
@@ -362,7 +435,8 @@ class CaptureTableModel(QAbstractTableModel):
 
     def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
         ids = sorted({self._captures[i.row()].id for i in indexes
-                      if i.isValid() and 0 <= i.row() < len(self._captures)})
+                      if i.isValid() and 0 <= i.row() < len(self._captures)
+                      and not isinstance(self._captures[i.row()], FlaggedMessage)})
         mime = QMimeData()
         mime.setData(CAPTURE_IDS_MIME, QByteArray(json.dumps(ids).encode()))
         return mime
@@ -419,6 +493,15 @@ class CaptureTableModel(QAbstractTableModel):
     def _tooltip(self, row: int, column: int) -> str | None:
         capture = self._captures[row]
         d = capture.details
+        if isinstance(capture, FlaggedMessage) and column in (Column.CAPTURED, Column.KIND):
+            message = capture.message
+            written = message.written_at if message is not None else ""
+            text = self.tr("A flagged message of “{title}”, sent {when}").format(
+                title=capture.title, when=format_moment(local_captured_at(capture)))
+            if written:
+                text += "\n" + self.tr("Written in the export as: {written}").format(
+                    written=written)
+            return text + "\n" + self.tr("Double-click to read it with the messages around it.")
         if column == Column.CAPTURED:
             time = captured_tooltip(capture)
             if capture.id in self._checks:
@@ -634,6 +717,7 @@ class CaptureFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self._words: tuple[str, ...] = ()
         self._site = ""
+        self._person = ""
         self._start: date | datetime | None = None
         self._end: date | datetime | None = None
         self.setSortRole(SORT_ROLE)
@@ -660,6 +744,18 @@ class CaptureFilterProxy(QSortFilterProxyModel):
             self._site = site
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
+    def set_person_filter(self, person: str | None) -> None:
+        """Keep one person's course of conduct: items whose author, @handle or author
+        number is ``person``, and flagged messages they sent (by name or sender id)."""
+        person = (person or "").strip().casefold()
+        if person != self._person:
+            self.beginFilterChange()
+            self._person = person
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def person_filter(self) -> str:
+        return self._person
+
     def set_date_range(self, start: date | datetime | None, end: date | datetime | None) -> None:
         """Keep captures taken within the range.
 
@@ -677,6 +773,7 @@ class CaptureFilterProxy(QSortFilterProxyModel):
     def clear_filters(self) -> None:
         self.beginFilterChange()
         self._words, self._site, self._start, self._end = (), "", None, None
+        self._person = ""
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def capture_at(self, row: int) -> Capture:
@@ -696,6 +793,8 @@ class CaptureFilterProxy(QSortFilterProxyModel):
             return False
         capture = source.capture_at(source_row)
         if self._site and capture.details.site.strip().casefold() != self._site:
+            return False
+        if self._person and not person_matches(capture, self._person):
             return False
         return self._in_range(source, source_row, capture)
 
@@ -833,8 +932,13 @@ __all__ = [
     "CaptureFilterProxy",
     "CaptureTableModel",
     "Column",
+    "FlaggedMessage",
     "IncidentListModel",
     "ThumbnailLoader",
     "capture_ids_from",
     "column_title",
+    "flagged_message_row",
+    "flagged_row_id",
+    "flagged_row_item",
+    "person_matches",
 ]

@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # imported where used: none of these is needed to show the st
     from evidence_recorder.core.bundle.opened import OpenedBundle as OpenedBundle
     from evidence_recorder.core.bundle.seal import ExportOptions as ExportOptions
     from evidence_recorder.core.bundle.trust import ImportedRoot
+    from evidence_recorder.core.conversation import Message, MessageFlag
     from evidence_recorder.core.gather import recorder
     from evidence_recorder.core.gather.capture import Grab
     from evidence_recorder.core.gather.recorder import ImportOutcome as ImportOutcome
@@ -68,6 +69,7 @@ class VaultSession(QObject):
     locking = Signal()  # the vault is about to close: last writes (browser sign-in) now
     locked = Signal()
     captures_changed = Signal()
+    messages_flagged = Signal(int)  # an item's message flags changed (its id)
     incidents_changed = Signal()
     capture_saved = Signal(int)
     history_changed = Signal()  # the vault's history warning was resolved
@@ -264,6 +266,128 @@ class VaultSession(QObject):
 
     def annotations(self, capture_id: int) -> dict[str, Any] | None:
         return self.vault.annotations(capture_id)
+
+    # ------------------------------------------------------------------ messages
+    # An e-mail's or chat export's parsed messages, read a page at a time: each call is
+    # one indexed query, quick enough for the GUI thread (a page of ~500 messages).
+
+    def messages(self, item_id: int, start: int = 0, limit: int | None = None, *,
+                 since: str = "", until: str = "", search: str = "", sender: str = "",
+                 indexes: Sequence[int] | None = None) -> list[Message]:
+        """Messages of one item in export order (see ``Vault.messages``)."""
+        return self.vault.messages(item_id, start=start, limit=limit, since=since,
+                                   until=until, search=search, sender=sender, indexes=indexes)
+
+    def message_count(self, item_id: int) -> int:
+        return self.vault.message_count(item_id)
+
+    def matching_messages(self, item_id: int, search: str) -> list[int]:
+        """The indexes of the messages whose text or sender holds ``search``."""
+        if not search.strip():
+            return []
+        return [m.index for m in self.vault.messages(item_id, search=search)]
+
+    def first_message_at(self, item_id: int, when: datetime) -> int | None:
+        """The index of the first message sent at or after ``when`` (time-zone aware)."""
+        return self.vault.first_message_at(item_id, when)
+
+    def message_senders(self, item_id: int | None = None) -> list[tuple[str, str, int]]:
+        """(sender as shown, sender id, how many messages), of one item or of all."""
+        return self.vault.message_senders(item_id)
+
+    def message_flags(self, item_id: int | None = None) -> list[MessageFlag]:
+        return self.vault.message_flags(item_id)
+
+    def flagged_messages(self, item_ids: Sequence[int]) -> list[tuple[MessageFlag, Message]]:
+        """The flagged messages of these items with the messages themselves, for the
+        timeline (one query per item that has flags)."""
+        wanted = set(item_ids)
+        by_item: dict[int, list[MessageFlag]] = {}
+        for flag in self.vault.message_flags():
+            if flag.item_id in wanted:
+                by_item.setdefault(flag.item_id, []).append(flag)
+        out: list[tuple[MessageFlag, Message]] = []
+        for item_id, flags in by_item.items():
+            found = {m.index: m for m in self.vault.messages(
+                item_id, indexes=[f.index for f in flags])}
+            out += [(f, found[f.index]) for f in flags if f.index in found]
+        return out
+
+    def flag_messages(self, item_id: int, indexes: Sequence[int], *, category: str = "",
+                      note: str = "") -> list[int]:
+        """Flag messages as mattering (audited by the vault); flagging again replaces
+        the category and note. Returns the indexes flagged."""
+        done = self.vault.flag_messages(item_id, indexes, category=category, note=note)
+        if done:
+            self.messages_flagged.emit(item_id)
+        return done
+
+    def unflag_messages(self, item_id: int, indexes: Sequence[int]) -> list[int]:
+        """Take flags off (audited); returns the indexes that were flagged."""
+        done = self.vault.unflag_messages(item_id, indexes)
+        if done:
+            self.messages_flagged.emit(item_id)
+        return done
+
+    def has_artefact(self, item_id: int, name: str) -> bool:
+        """Whether the item keeps a file of this name (an attachment not left out)."""
+        return bool(name) and any(a.name == name for a in self.vault.artefacts(item_id))
+
+    def artefact_bytes(self, item_id: int, name: str) -> bytes:
+        """An attachment's bytes, whole (pictures shown in a conversation)."""
+        return self.vault.artefact_bytes(item_id, name)
+
+    def save_artefact_copy(self, item_id: int, name: str, target: Path,
+                           on_done: Callable[[Path], None],
+                           on_failure: Callable[[EvidenceError], None]) -> None:
+        """Write a copy of one of the item's files to ``target`` in the background (a
+        temporary file in the same folder, synced, then renamed), at the person's ask, as
+        ``evidence-recorder extract`` does: hashed on the way and written only if it is
+        still what was recorded at intake; audited as "capture.extracted"."""
+        from evidence_recorder.core.errors import VaultDamaged
+        from evidence_recorder.core.fsutil import atomic_writer
+
+        vault = self.vault
+
+        def job(_progress: Progress) -> Path:
+            artefact = vault.artefact(item_id, name)
+            digest = hashlib.sha256()
+            try:
+                with vault.open_artefact(item_id, name) as source, \
+                        atomic_writer(target) as out:
+                    while chunk := source.read(1 << 20):
+                        digest.update(chunk)
+                        out.write(chunk)
+                    if digest.hexdigest() != artefact.sha256:
+                        raise VaultDamaged(
+                            f"The file {name} no longer matches the SHA-256 recorded when it "
+                            "was saved, so no copy was written. Use Vault ▸ Verify vault.")
+            except OSError as exc:
+                raise EvidenceError(f"The copy could not be saved ({exc.strerror or exc}). "
+                                    "Choose another folder.") from exc
+            vault.record("capture.extracted", f"capture:{item_id}",
+                         {"capture": item_id, "artefact": name})
+            return target
+
+        run_task(job, on_success=on_done, on_failure=on_failure)
+
+    def people(self, captures: Sequence[Capture]) -> list[str]:
+        """Whom the person can filter the timeline by: the authors, handles and author
+        numbers of these items, and who sent messages in them, each once, sorted."""
+        from evidence_recorder.core.model import handle_text
+
+        names: set[str] = set()
+        for capture in captures:
+            d = capture.details
+            names.update(v.strip() for v in (d.author, d.author_id) if v.strip())
+            if d.handle.strip():
+                names.add(handle_text(d.handle))
+        for capture in captures:
+            if capture.messages is None:
+                continue
+            for sender, sender_id, _count in self.vault.message_senders(capture.id):
+                names.update(v.strip() for v in (sender, sender_id) if v.strip())
+        return sorted(names, key=str.casefold)
 
     # ------------------------------------------------------------------ web pages
 

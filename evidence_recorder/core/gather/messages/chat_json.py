@@ -156,7 +156,7 @@ class _BoundedFile(io.RawIOBase):
 
     def __init__(self, path: Path, size: int) -> None:
         super().__init__()
-        self._fh: BinaryIO = path.open("rb")
+        self._fh = path.open("rb", buffering=0)
         self._left = size
 
     def readable(self) -> bool:
@@ -188,8 +188,8 @@ class _Media:
         self.notes: set[str] = set()
 
     def _local(self, reference: str) -> Path | None:
-        if not reference or reference.startswith("(") or "://" in reference \
-                or reference.startswith(("/", "\\")) or "\x00" in reference:
+        if not reference or reference.startswith(("(", "/", "\\")) or "://" in reference \
+                or "\x00" in reference:
             return None
         try:
             candidate = (self.folder / reference).resolve()
@@ -246,7 +246,7 @@ class _Media:
 
 def _opener(path: Path, size: int) -> Callable[[], BinaryIO]:
     def open_it() -> BinaryIO:
-        return io.BufferedReader(_BoundedFile(path, size))  # type: ignore[return-value]
+        return io.BufferedReader(_BoundedFile(path, size))
     return open_it
 
 
@@ -668,8 +668,8 @@ def parse_discord(path: Path) -> MessageExport:
         else:
             message.extra["reply_to_id"] = reply
             notes.add("Some messages answer a message that is not in the export.")
-    guild = data.get("guild") if isinstance(data.get("guild"), dict) else {}
-    channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
+    guild = data["guild"] if isinstance(data.get("guild"), dict) else {}
+    channel = data["channel"] if isinstance(data.get("channel"), dict) else {}
     channel_name = channel.get("name") if isinstance(channel.get("name"), str) else ""
     guild_name = guild.get("name") if isinstance(guild.get("name"), str) else ""
     if guild_name and guild_name != "Direct Messages" and channel_name:

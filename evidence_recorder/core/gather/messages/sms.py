@@ -6,8 +6,9 @@ from memory once read. XML that defines entities (the "billion laughs" bomb, an 
 naming an outside file) is refused before anything is expanded. An MMS's text parts
 are joined as its text; its other parts (pictures, videos) are decoded from base64,
 each at most :data:`limits.MAX_MEMBER_BYTES`, and kept as attachment artefacts linked
-from the message (in memory until the vault has them: never on disk unencrypted). A backup that breaks off part
-way keeps the messages read before the break, with an ``unreadable`` row saying where.
+from the message (in memory until the vault has them: never on disk unencrypted). A
+backup that breaks off part way keeps the messages read before the break, with an
+``unreadable`` row saying where.
 
 Who sent what: a received message's sender is the contact (its name as the phone had
 it, else its number); a sent one's sender is :data:`THIS_PHONE`. The backup does not

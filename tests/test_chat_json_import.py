@@ -306,8 +306,8 @@ def test_a_truncated_export_is_refused_as_cut_off(tmp_path: Path, name: str, wha
 def test_a_file_cut_in_the_middle_of_a_string_is_refused_as_cut_off(tmp_path: Path) -> None:
     path = tmp_path / "result.json"
     path.write_text('{"name": "A", "type": "personal_chat", "messages": [{"id": 1, "type": '
-                    '"message", "date": "2020-01-01T00:00:00", "text": "he said [[[ and',
-                    encoding="utf-8")
+                    '"message", "date": "2020-01-01T00:00:00", "text": "he said \\" '
+                    + "[" * 100 + ' \\"', encoding="utf-8")
     with pytest.raises(RefusedInput, match="ends in the middle"):
         detect.parse(path)
 
@@ -571,3 +571,43 @@ def test_imported_into_a_vault_with_the_export_and_its_media_kept(tmp_path: Path
     assert [m.as_dict() for m in stored] == [m.as_dict() for m in parsed(telegram).messages]
     assert vault.capture(telegram_id).title == "Bob"
     assert vault.artefact_bytes(telegram_id) == telegram.read_bytes()
+
+
+WRONG_VALUES: list[Any] = [None, True, -1, 10**30, 1e308, "", "x", [], [1, "x", {}], {},
+                           {"text": 1}]
+
+
+@pytest.mark.parametrize("name", [
+    "telegram/chat-analytics-DM_2A_7M.json", "telegram/telegram-chat-parser-saved.json",
+    "telegram/chat-miner-test_batch_export.json",
+    "messenger-instagram/chat-analytics-messenger-2A_7M.json",
+    "discord/chat-analytics-GC_3A_5M.json", "discord/chat-analytics-SV_5A_5M.json"])
+def test_a_value_of_any_wrong_type_is_read_or_kept_never_a_crash(tmp_path: Path,
+                                                                  name: str) -> None:
+    """Every key of every message (and of the file itself), given each wrong value in
+    turn: the file still parses, every entry is still there (read or unreadable), or the
+    whole file is refused in a sentence."""
+    raw = json.loads(corpus(name).read_text(encoding="utf-8-sig"))
+    fmt = detect.what_is(corpus(name))
+    assert fmt is not None
+    holders = [raw] + (raw["chats"]["list"] if "chats" in raw else [])
+    entries = [e for holder in holders for e in holder.get("messages", [])]
+    path = tmp_path / "export.json"
+    tried = 0
+    for target in [raw, *holders[1:], *entries[:4]]:
+        for key in list(target):
+            kept = target[key]
+            for value in WRONG_VALUES:
+                target[key] = value
+                path.write_text(json.dumps(raw), encoding="utf-8")
+                try:
+                    export = detect.parse(path, fmt)
+                except RefusedInput as exc:
+                    assert exc.message.startswith("export.json is not a")
+                else:
+                    export.finish()
+                    if target in entries:
+                        assert len(export.messages) == len(entries)
+                tried += 1
+            target[key] = kept
+    assert tried > 100

@@ -59,7 +59,9 @@ NOT_IN_FILE = "not in the export file"
 NOT_IN_EXPORT = "the file was not in the export"
 UNREADABLE_CHARS = 2_000  # an unreadable entry is shown as this much of its JSON
 
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+# A JSON string, or one left open at the end of a cut-off file (so that no quote is
+# tried twice: the scan stays linear whatever the file holds).
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.S)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _STEP = [0] * 256
 for _open in b"[{":
@@ -74,10 +76,10 @@ def _bracket_depths(data: bytes) -> tuple[int, int]:
     """The deepest nesting of ``data`` and the nesting left open at its end (both
     counting brackets outside strings)."""
     brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
-    depths = list(accumulate(map(_STEP.__getitem__, brackets)))
-    if not depths:
-        return 0, 0
-    return max(depths), depths[-1]
+    deepest = max(accumulate(map(_STEP.__getitem__, brackets), initial=0))
+    left_open = brackets.count(b"[") + brackets.count(b"{") - brackets.count(b"]") \
+        - brackets.count(b"}")
+    return deepest, left_open
 
 
 def load_json(path: Path, what: str) -> Any:
@@ -107,6 +109,9 @@ def load_json(path: Path, what: str) -> Any:
                                "middle (it may have been cut off while copying).") from None
         raise RefusedInput(f"{path.name} is not a {what} this app can read: its JSON is "
                            f"broken at line {exc.lineno}, column {exc.colno}.") from None
+    except ValueError:  # a number of thousands of digits (Python's int limit)
+        raise RefusedInput(f"{path.name} is not a {what} this app can read: it holds a "
+                           "number far longer than any export writes.") from None
     except RecursionError:  # pragma: no cover - the depth scan comes first
         raise RefusedInput(f"{path.name} is not a {what} this app can read: its contents "
                            "are nested far deeper than any export.") from None
@@ -557,7 +562,8 @@ def parse_facebook(path: Path) -> MessageExport:
         notes.add("The export lists the newest message first; messages are numbered in "
                   "the export's own order.")
     participants: list[str] = []
-    for person in data.get("participants") or []:
+    people = data.get("participants")
+    for person in people if isinstance(people, list) else []:
         name = person.get("name") if isinstance(person, dict) else person
         if isinstance(name, str) and name and name not in participants:
             participants.append(name)
@@ -617,7 +623,8 @@ def _discord_message(index: int, entry: Any, media: _Media,
                 "callEndedTimestamp"):
         if entry.get(key):
             message.extra[key] = entry[key]
-    for attachment in entry.get("attachments") or []:
+    attachments = entry.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else []:
         if not isinstance(attachment, dict):
             continue
         url = attachment.get("url")
@@ -626,7 +633,7 @@ def _discord_message(index: int, entry: Any, media: _Media,
         if not isinstance(url, str):
             continue
         message.attachments.append(media.attachment(
-            url, size=file_size if isinstance(file_size, int) else None,
+            url, size=file_size if type(file_size) is int else None,
             missing_note=NOT_IN_EXPORT,
             name=file_name if isinstance(file_name, str) and file_name else ""))
     reference = entry.get("reference")

@@ -254,3 +254,36 @@ def test_unreadable_values_keep_the_message(tmp_path: Path) -> None:
     assert first.sender == "07700900001"  # "(Unknown)" is no name
     assert (second.sender, second.text, second.sent_at) == (sms.THIS_PHONE, "",
                                                            "2026-11-25T09:00:00.000Z")
+
+
+@pytest.mark.parametrize("straddle", [None, 3, 8, 11, 17, 21])
+def test_emoji_written_as_two_utf16_halves_are_read_as_one(tmp_path: Path,
+                                                           straddle: int | None) -> None:
+    """Older SMS Backup & Restore writes 😀 as "&#55357;&#56832;", which XML forbids;
+    ``straddle`` puts the reader's first 1 MiB chunk end that many bytes into a pair."""
+    def text(padding: int) -> str:
+        return (f'{HEAD}<smses count="2"><!--{"." * padding}-->\n'
+                '  <sms address="07700900001" date="1795597200000" type="1" '
+                'body="hi &#55357;&#56832; &#xD83D;&#xDC4D; &#10004; &#56832;." />\n'
+                '  <sms address="07700900001" date="1795597200001" type="1" body="next" />\n'
+                "</smses>")
+    padding = 0
+    if straddle is not None:
+        padding = 1024 * 1024 - text(0).index("&#55357;") - straddle
+        assert text(padding).encode()[1024 * 1024 - straddle:][:8] == b"&#55357;"
+    path = tmp_path / "sms.xml"
+    path.write_text(text(padding), encoding="utf-8")
+    export = parsed(path)
+    assert [m.text for m in export.messages] == ["hi 😀 👍 ✔ \ufffd.", "next"]
+    assert export.source.unreadable_count == 0
+
+
+def test_xml_nested_100000_deep_is_read_without_a_crash(tmp_path: Path) -> None:
+    deep = 100_000
+    path = backup(tmp_path / "sms.xml", '<sms address="1" date="1795597200000" type="1" '
+                  'body="before"/>' + "<x>" * deep + "</x>" * deep
+                  + '<mms msg_box="1" date="1795597200000">' + "<parts>" * deep
+                  + '<part ct="text/plain" text="deep"/>' + "</parts>" * deep + "</mms>",
+                  count=2)
+    export = parsed(path)
+    assert [m.text for m in export.messages] == ["before", "deep"]

@@ -685,8 +685,8 @@ def parse_discord(path: Path) -> MessageExport:
         title = channel_name or guild_name or "Discord chat"
     stated = data.get("messageCount")
     if isinstance(stated, int) and stated != len(messages):
-        notes.add(f"The export says it holds {stated:,} messages; {len(messages):,} were "
-                  "found in it.")
+        notes.add(f"The export says it holds {stated:,} message{'' if stated == 1 else 's'}; "
+                  f"{len(messages):,} were found in it.")
     source = MessageSource(
         format="discord-json", parser=DISCORD_PARSER, file_name=file_name, file_size=size,
         file_mtime=mtime, title=title, participants=_participants(messages),

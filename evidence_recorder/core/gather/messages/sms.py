@@ -24,7 +24,7 @@ import io
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as DefusedET
@@ -56,6 +56,59 @@ _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif",
                "image/webp": "webp", "image/heic": "heic", "video/mp4": "mp4",
                "video/3gpp": "3gp", "audio/amr": "amr", "audio/mpeg": "mp3",
                "text/x-vcard": "vcf", "text/vcard": "vcf"}
+
+
+# SMS Backup & Restore writes an emoji beyond U+FFFF as two character references, one
+# per UTF-16 half ("&#55357;&#56832;"), which XML forbids; they are read as the one
+# character they stand for (a lone half as U+FFFD). The file itself is kept as it was.
+_HALF = rb"&#(?:5(?:529[6-9]|5[3-9]\d\d|6\d\d\d|7[0-2]\d\d|73[0-3]\d|734[0-3])" \
+        rb"|[xX][dD][89a-fA-F][0-9a-fA-F]{2});"  # U+D800..U+DFFF, in decimal or hex
+_HALVES = re.compile(rb"(" + _HALF + rb")(" + _HALF + rb")?")
+_REFERENCE_TAIL = 24  # a pair of references (16 bytes) starting here may straddle a chunk
+
+
+def _half(reference: bytes) -> int:
+    digits = reference[2:-1]
+    return int(digits[1:], 16) if digits[:1] in (b"x", b"X") else int(digits)
+
+
+def _whole_character(match: re.Match[bytes]) -> bytes:
+    high = _half(match[1])
+    low = _half(match[2]) if match[2] else 0
+    if high <= 0xDBFF and low >= 0xDC00:
+        return b"&#%d;" % (0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+    return b"&#65533;" * (2 if match[2] else 1)
+
+
+class _Halves(io.RawIOBase):
+    """The backup's bytes with UTF-16 halves written as character references joined."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__()
+        self._raw = raw
+        self._ready = b""
+        self._held = b""
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._ready and not self._done:
+            chunk = self._raw.read(1024 * 1024)
+            data = self._held + chunk
+            if not chunk:
+                self._done = True
+                self._held = b""
+            else:
+                cut = data.find(b"&", max(0, len(data) - _REFERENCE_TAIL))
+                cut = cut if cut >= 0 else len(data)
+                data, self._held = data[:cut], data[cut:]
+            self._ready = _HALVES.sub(_whole_character, data)
+        size = min(len(buffer), len(self._ready))
+        buffer[:size] = self._ready[:size]
+        self._ready = self._ready[size:]
+        return size
 
 
 def _value(element: Element, name: str) -> str:
@@ -238,7 +291,8 @@ def parse_sms(path: Path) -> MessageExport:
     root: Element | None = None
     broken = ""
     with path.open("rb") as fh:
-        events = DefusedET.iterparse(fh, events=("start", "end"), forbid_dtd=False,
+        events = DefusedET.iterparse(io.BufferedReader(_Halves(fh), 1024 * 1024),
+                                     events=("start", "end"), forbid_dtd=False,
                                      forbid_entities=True, forbid_external=True)
         try:
             for event, element in events:
@@ -279,8 +333,8 @@ def parse_sms(path: Path) -> MessageExport:
         reader.notes.add(f"The backup breaks off or is broken at {broken}; the messages "
                          "before that point were read.")
     if stated is not None and stated != str(found):
-        reader.notes.add(f"The backup says it holds {stated} messages; {found:,} were found "
-                         "in it.")
+        reader.notes.add(f"The backup says it holds {stated} message"
+                         f"{'' if stated == '1' else 's'}; {found:,} were found in it.")
     if reader.repeats:
         reader.notes.add(f"{reader.repeats:,} message{'s' if reader.repeats != 1 else ''} "
                          "appear twice in the backup (same number, time and text); each is "

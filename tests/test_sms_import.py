@@ -287,3 +287,13 @@ def test_xml_nested_100000_deep_is_read_without_a_crash(tmp_path: Path) -> None:
                   count=2)
     export = parsed(path)
     assert [m.text for m in export.messages] == ["before", "deep"]
+
+
+def test_a_backup_whose_name_has_a_backslash_is_kept_under_a_name_the_vault_takes(
+        tmp_path: Path, vault: Vault) -> None:
+    path = backup(tmp_path / "sms\\2026.xml", '<sms address="1" date="1795597200000" '
+                  'type="1" body="hi"/>', count=1)
+    outcome = recorder.import_files(vault, [path])
+    ((_, item_id),) = outcome.saved
+    assert [a.name for a in vault.artefacts(item_id)] == ["sms_2026.xml"]
+    assert vault.capture(item_id).messages.file_name == "sms\\2026.xml"  # type: ignore[union-attr]

@@ -149,8 +149,10 @@ def _participants(messages: Iterable[Message]) -> list[str]:
     return list(seen)
 
 
-def _safe_original_name(path: Path, fallback: str) -> str:
-    name = path.name
+def safe_original_name(path: Path, fallback: str) -> str:
+    """The export's own file name as the item's primary artefact name, where the vault
+    can take it as one (no backslash, not too long)."""
+    name = path.name.replace("\\", "_")
     return name if 0 < len(name) <= 200 and name not in (".", "..") else fallback
 
 
@@ -400,7 +402,7 @@ def parse_telegram(path: Path) -> MessageExport:
     """A Telegram Desktop ``result.json``: one chat, or the whole account's chats."""
     file_name, size, mtime = file_facts(path)
     data = load_json(path, "Telegram export")
-    original = _safe_original_name(path, "result.json")
+    original = safe_original_name(path, "result.json")
     media = _Media(path.parent, original)
     reader = _TelegramReader(path, media)
     if isinstance(data, dict) and isinstance(data.get("chats"), dict) \
@@ -549,7 +551,7 @@ def parse_facebook(path: Path) -> MessageExport:
             notes.add("Facebook stores text in a garbled form (UTF-8 read as Latin-1); "
                       "it was put right on import. The export file is kept as it was.")
         data = repaired
-    original = _safe_original_name(path, "message.json")
+    original = safe_original_name(path, "message.json")
     media = _Media(path.parent, original)
     messages: list[Message] = []
     for entry in data["messages"]:
@@ -649,7 +651,7 @@ def parse_discord(path: Path) -> MessageExport:
         raise RefusedInput(f"{path.name} is not a Discord chat export: it holds no list "
                            "of messages.")
     notes: set[str] = set()
-    original = _safe_original_name(path, "discord.json")
+    original = safe_original_name(path, "discord.json")
     media = _Media(path.parent, original)
     messages: list[Message] = []
     by_id: dict[str, int] = {}

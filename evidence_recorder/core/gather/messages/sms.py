@@ -39,6 +39,7 @@ from evidence_recorder.core.conversation import (
 )
 from evidence_recorder.core.errors import RefusedInput
 from evidence_recorder.core.gather.messages import limits, times
+from evidence_recorder.core.gather.messages.chat_json import safe_original_name
 from evidence_recorder.core.gather.messages.detect import file_facts
 from evidence_recorder.core.model import MessageSource
 
@@ -283,7 +284,7 @@ def parse_sms(path: Path) -> MessageExport:
     if size > limits.MAX_XML_BYTES:
         raise RefusedInput(f"{path.name} is too large for this app to read as a text-message "
                            f"backup (it reads up to {limits.MAX_XML_BYTES // 1024**3} GB).")
-    original = path.name if 0 < len(path.name) <= 200 else "sms-backup.xml"
+    original = safe_original_name(path, "sms-backup.xml")
     reader = _Reader(original)
     stated: str | None = None
     found = 0

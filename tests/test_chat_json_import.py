@@ -469,6 +469,27 @@ def test_facebook_entries_of_the_wrong_shape_are_kept(tmp_path: Path) -> None:
     assert export.messages[4].text == "https://example.org/post/1"
 
 
+def test_the_newer_facebook_layout(tmp_path: Path) -> None:
+    """Messenger's end-to-end encrypted chats download as ``senderName``/``text``/
+    ``timestamp`` with a ``media`` list and ``threadName``."""
+    path = write_json(tmp_path / "Alex_1.json", {
+        "participants": ["Alex", "Sam"], "threadName": "Alex", "messages": [
+            {"isUnsent": False, "media": [{"uri": "./media/photo_1.jpeg"}], "reactions": [],
+             "senderName": "Alex", "text": "look", "timestamp": 1795597260000,
+             "type": "media"},
+            {"isUnsent": False, "media": [], "reactions": [], "senderName": "Sam",
+             "text": "stop it", "timestamp": 1795597200000, "type": "text"}]})
+    assert detect.what_is(path) == detect.FORMATS["facebook-json"]
+    export = parsed(path)
+    assert export.source.title == "Alex" and export.source.participants == ["Alex", "Sam"]
+    look, stop = export.messages
+    assert (look.sender, look.text, look.sent_at) == ("Alex", "look",
+                                                      "2026-11-25T09:01:00.000Z")
+    assert look.attachments[0].name == "./media/photo_1.jpeg"
+    assert look.attachments[0].omitted and look.attachments[0].media_type == "image/jpeg"
+    assert (stop.sender, stop.text) == ("Sam", "stop it")
+
+
 # --- Discord --------------------------------------------------------------------------------
 
 # file: (rows, system rows, senders of messages); the INDEX's "2M"/"5M" count chat-

@@ -594,8 +594,8 @@ def test_imported_into_a_vault_with_the_export_and_its_media_kept(tmp_path: Path
     assert vault.artefact_bytes(telegram_id) == telegram.read_bytes()
 
 
-WRONG_VALUES: list[Any] = [None, True, -1, 10**30, 1e308, "", "x", [], [1, "x", {}], {},
-                           {"text": 1}]
+WRONG_VALUES: list[Any] = [None, True, -1, 10**30, 1e308, "", "x", "half \ud83d", [],
+                           [1, "x", {}], {}, {"text": 1}, {"\udc00": "\ud800"}]
 
 
 @pytest.mark.parametrize("name", [
@@ -632,3 +632,17 @@ def test_a_value_of_any_wrong_type_is_read_or_kept_never_a_crash(tmp_path: Path,
                 tried += 1
             target[key] = kept
     assert tried > 100
+
+
+def test_a_lone_utf16_half_is_read_as_a_replacement_character(tmp_path: Path,
+                                                             vault: Vault) -> None:
+    path = tmp_path / "result.json"
+    path.write_text('{"name": "A\\ud83d", "type": "personal_chat", "messages": [{"id": 1, '
+                    '"type": "message", "date_unixtime": "1795597200", "from": "A", '
+                    '"text": "a \\ud83d\\ude00 b \\ud83d c \\ude00", '
+                    '"poll": {"\\udc00": 1}}]}', encoding="ascii")
+    export = parsed(path)
+    assert export.messages[0].text == "a \U0001f600 b \ufffd c \ufffd"
+    assert export.source.title == "A\ufffd" and export.messages[0].extra["poll"] == {"\ufffd": 1}
+    ((_, item_id),) = recorder.import_files(vault, [path]).saved
+    assert vault.messages(item_id)[0].text == "a \U0001f600 b \ufffd c \ufffd"

@@ -102,7 +102,7 @@ def load_json(path: Path, what: str) -> Any:
         raise RefusedInput(f"{path.name} is not a {what} this app can read: it is not "
                            f"UTF-8 text (a wrong byte at position {exc.start:,}).") from None
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         if left_open > 0 or exc.pos >= len(text.rstrip()) - 1:
             raise RefusedInput(f"{path.name} is not a complete {what}: the file ends in the "
@@ -115,6 +115,23 @@ def load_json(path: Path, what: str) -> Any:
     except RecursionError:  # pragma: no cover - the depth scan comes first
         raise RefusedInput(f"{path.name} is not a {what} this app can read: its contents "
                            "are nested far deeper than any export.") from None
+    # JSON may escape half of a UTF-16 pair alone ("\ud83d"), which no text can hold
+    # (nor the vault store): such a half is read as U+FFFD. Only escapes can make one.
+    return _whole_characters(value) if _HALF_ESCAPE.search(data) else value
+
+
+_HALF_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_HALF = re.compile("[\ud800-\udfff]")
+
+
+def _whole_characters(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_HALF.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_whole_characters(v) for v in value]
+    if isinstance(value, dict):
+        return {_whole_characters(k): _whole_characters(v) for k, v in value.items()}
+    return value
 
 
 def _render(entry: Any) -> str:

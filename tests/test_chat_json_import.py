@@ -594,7 +594,8 @@ def test_imported_into_a_vault_with_the_export_and_its_media_kept(tmp_path: Path
     assert vault.artefact_bytes(telegram_id) == telegram.read_bytes()
 
 
-WRONG_VALUES: list[Any] = [None, True, -1, 10**30, 1e308, "", "x", "half \ud83d", [],
+WRONG_VALUES: list[Any] = [None, True, -1, 10**30, 1e308, "", "x", "half \ud83d",
+                           "nul \x00 " * 40 + "and a long line\n" * 30, [],
                            [1, "x", {}], {}, {"text": 1}, {"\udc00": "\ud800"}]
 
 
@@ -634,15 +635,27 @@ def test_a_value_of_any_wrong_type_is_read_or_kept_never_a_crash(tmp_path: Path,
     assert tried > 100
 
 
-def test_a_lone_utf16_half_is_read_as_a_replacement_character(tmp_path: Path,
+def test_a_lone_utf16_half_or_nul_is_read_as_a_replacement_character(tmp_path: Path,
                                                              vault: Vault) -> None:
     path = tmp_path / "result.json"
     path.write_text('{"name": "A\\ud83d", "type": "personal_chat", "messages": [{"id": 1, '
                     '"type": "message", "date_unixtime": "1795597200", "from": "A", '
-                    '"text": "a \\ud83d\\ude00 b \\ud83d c \\ude00", '
+                    '"text": "a \\ud83d\\ude00 b \\ud83d c \\ude00\\u0000", '
                     '"poll": {"\\udc00": 1}}]}', encoding="ascii")
     export = parsed(path)
-    assert export.messages[0].text == "a \U0001f600 b \ufffd c \ufffd"
+    assert export.messages[0].text == "a \U0001f600 b \ufffd c \ufffd\ufffd"
     assert export.source.title == "A\ufffd" and export.messages[0].extra["poll"] == {"\ufffd": 1}
     ((_, item_id),) = recorder.import_files(vault, [path]).saved
-    assert vault.messages(item_id)[0].text == "a \U0001f600 b \ufffd c \ufffd"
+    assert vault.messages(item_id)[0].text == "a \U0001f600 b \ufffd c \ufffd\ufffd"
+    assert [m.index for m in vault.messages(item_id, search="c \ufffd")] == [0]
+
+
+def test_a_chat_name_becomes_a_title_the_vault_takes(tmp_path: Path, vault: Vault) -> None:
+    path = write_json(tmp_path / "result.json", {
+        "name": "Year 9\n\tgroup " + "x" * 400, "type": "private_group", "messages": []})
+    export = parsed(path)
+    assert export.source.title.startswith("Year 9 group xxx")
+    assert len(export.source.title) == chat_json.TITLE_CHARS
+    assert export.source.title.endswith("…")
+    ((_, item_id),) = recorder.import_files(vault, [path]).saved
+    assert vault.capture(item_id).title == export.source.title

@@ -116,12 +116,13 @@ def load_json(path: Path, what: str) -> Any:
         raise RefusedInput(f"{path.name} is not a {what} this app can read: its contents "
                            "are nested far deeper than any export.") from None
     # JSON may escape half of a UTF-16 pair alone ("\ud83d"), which no text can hold
-    # (nor the vault store): such a half is read as U+FFFD. Only escapes can make one.
+    # (nor the vault store), or a NUL ("\u0000"), which the vault's search stops at:
+    # either is read as U+FFFD. Only escapes can make them.
     return _whole_characters(value) if _HALF_ESCAPE.search(data) else value
 
 
-_HALF_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-_LONE_HALF = re.compile("[\ud800-\udfff]")
+_HALF_ESCAPE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
+_LONE_HALF = re.compile("[\ud800-\udfff\x00]")
 
 
 def _whole_characters(value: Any) -> Any:
@@ -164,6 +165,16 @@ def _participants(messages: Iterable[Message]) -> list[str]:
         if message.kind is MessageKind.MESSAGE and message.sender:
             seen.setdefault(message.sender, None)
     return list(seen)
+
+
+TITLE_CHARS = 200  # an item's title is at most this long (the vault takes 300)
+
+
+def fit_title(title: str) -> str:
+    """A chat's name as an item's title: one line, no control characters, not too long
+    (the full name stays in the messages and the source)."""
+    title = " ".join("".join(c if c.isprintable() else " " for c in title).split())
+    return title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS - 1] + "…"
 
 
 def safe_original_name(path: Path, fallback: str) -> str:
@@ -446,7 +457,7 @@ def parse_telegram(path: Path) -> MessageExport:
     notes = sorted(reader.notes | media.notes)
     source = MessageSource(
         format="telegram-json", parser=TELEGRAM_PARSER, file_name=file_name, file_size=size,
-        file_mtime=mtime, title=title, participants=_participants(reader.messages),
+        file_mtime=mtime, title=fit_title(title), participants=_participants(reader.messages),
         zone_assumed=reader.zone_name if reader.zone_used else "", notes=notes)
     return MessageExport("chat", source, reader.messages, media=media.files,
                          original_media_type="application/json", original_name=original)
@@ -594,7 +605,7 @@ def parse_facebook(path: Path) -> MessageExport:
         title = "Chat with " + ", ".join(participants) if participants else "Chat"
     source = MessageSource(
         format="facebook-json", parser=FACEBOOK_PARSER, file_name=file_name, file_size=size,
-        file_mtime=mtime, title=title, participants=participants,
+        file_mtime=mtime, title=fit_title(title), participants=participants,
         notes=sorted(notes | media.notes))
     return MessageExport("chat", source, messages, media=media.files,
                          original_media_type="application/json", original_name=original)
@@ -708,7 +719,7 @@ def parse_discord(path: Path) -> MessageExport:
                   f"{len(messages):,} were found in it.")
     source = MessageSource(
         format="discord-json", parser=DISCORD_PARSER, file_name=file_name, file_size=size,
-        file_mtime=mtime, title=title, participants=_participants(messages),
+        file_mtime=mtime, title=fit_title(title), participants=_participants(messages),
         notes=sorted(notes | media.notes))
     return MessageExport("chat", source, messages, media=media.files,
                          original_media_type="application/json", original_name=original)

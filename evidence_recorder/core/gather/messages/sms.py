@@ -39,7 +39,7 @@ from evidence_recorder.core.conversation import (
 )
 from evidence_recorder.core.errors import RefusedInput
 from evidence_recorder.core.gather.messages import limits, times
-from evidence_recorder.core.gather.messages.chat_json import safe_original_name
+from evidence_recorder.core.gather.messages.chat_json import fit_title, safe_original_name
 from evidence_recorder.core.gather.messages.detect import file_facts
 from evidence_recorder.core.model import MessageSource
 
@@ -343,7 +343,7 @@ def parse_sms(path: Path) -> MessageExport:
     contacts = list(reader.contacts)
     source = MessageSource(
         format=FORMAT, parser=PARSER, file_name=file_name, file_size=size, file_mtime=mtime,
-        title=_title(contacts), participants=[*contacts, THIS_PHONE],
+        title=fit_title(_title(contacts)), participants=[*contacts, THIS_PHONE],
         notes=sorted(reader.notes))
     return MessageExport("chat", source, reader.messages, media=reader.media,
                          original_media_type="application/xml", original_name=original)

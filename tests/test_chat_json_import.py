@@ -276,6 +276,9 @@ def test_a_whole_telegram_export_is_one_item_with_each_message_s_chat(tmp_path: 
     assert [m.reply_to for m in export.messages] == [None, 0, None, 2, 3]
     assert any("2 chats" in note and "one item" in note for note in export.source.notes)
     assert export.source.participants == ["Alex", "Sam Smith"]
+    single = parsed(corpus("telegram/chat-miner-test_batch_export.json"))
+    assert single.source.title == "Chatname"  # one chat: its own name
+    assert {m.extra["chat"] for m in single.messages} == {"Chatname"}
 
 
 # --- refusals -------------------------------------------------------------------------------

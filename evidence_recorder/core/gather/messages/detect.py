@@ -74,6 +74,10 @@ _HEADER = re.compile(rb"^(?:[!-9;-~]{1,76}):[ \t]?", re.M)
 _MAIL_HEADERS = (b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"received:",
                  b"return-path:", b"mime-version:", b"delivered-to:", b"x-", b"dkim-signature:",
                  b"content-type:", b"reply-to:", b"cc:", b"sender:")
+# The "type" of a chat in a Telegram Desktop export (an empty chat has no other sign).
+_TELEGRAM_CHAT_TYPE = re.compile(
+    r'"type"\s*:\s*"(?:personal_chat|bot_chat|saved_messages|replies|verification_codes|'
+    r'private_group|private_supergroup|public_supergroup|private_channel|public_channel)"')
 _WHATSAPP_ZIP_TEXT = re.compile(r"(^|/)(_chat\.txt|WhatsApp[^/]*\.txt|[^/]*\.txt)$")
 
 
@@ -154,6 +158,7 @@ def _outlook_file(path: Path) -> bool:
 
 
 def _json_format(body: bytes) -> Format | None:
+    """A chat export's JSON by the keys in its first bytes; any other JSON is None."""
     text = body.decode("utf-8", errors="replace")
     keys = set(re.findall(r'"([A-Za-z_]{2,40})"\s*:', text))
     if {"guild", "channel"} <= keys and "messages" in keys:
@@ -161,9 +166,14 @@ def _json_format(body: bytes) -> Format | None:
     if "messages" in keys and ({"timestamp_ms", "sender_name"} & keys) and \
             ("participants" in keys or "sender_name" in keys):
         return FORMATS["facebook-json"]
+    if {"messages", "senderName"} <= keys and ({"participants", "threadName"} & keys):
+        return FORMATS["facebook-json"]  # the newer (end-to-end encrypted) layout
     if "messages" in keys and ({"from_id", "date_unixtime", "chats"} & keys
-                               or ("type" in keys and "date" in keys)):
+                               or ("type" in keys and "date" in keys)
+                               or _TELEGRAM_CHAT_TYPE.search(text)):
         return FORMATS["telegram-json"]
+    if {"about", "personal_information"} <= keys:
+        return FORMATS["telegram-json"]  # a whole account's export; its chats come later
     return None
 
 

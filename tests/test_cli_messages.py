@@ -87,3 +87,11 @@ def test_hostile_text_cannot_drive_the_terminal(cli, closed_vault: Path) -> None
     item = stored(closed_vault, hostile)
     out = cli("messages", str(item)).stdout
     assert "\x1b" not in out and "\u202e" not in out and "cleared" in out
+
+
+def test_a_file_that_is_nothing_we_read_is_refused_in_one_sentence(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "data.json").write_text('{"hello": "world"}')
+    refused = cli("import", str(tmp_path / "data.json"))
+    assert refused.returncode == 4
+    assert "“data.json” is not a picture, e-mail or chat export Evidence Recorder can read" \
+        in refused.stderr

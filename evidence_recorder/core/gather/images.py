@@ -149,8 +149,13 @@ def _subject(name: str) -> str:
     return f"“{_display_name(name)}”" if name else "The file"
 
 
+class NotAPicture(RefusedInput):
+    """A file that is no picture this app keeps (the import may still take it for an
+    e-mail or a chat export)."""
+
+
 def _unsupported(subject: str) -> RefusedInput:
-    return RefusedInput(
+    return NotAPicture(
         f"{subject} is not a picture Evidence Recorder can keep (it accepts {SUPPORTED_NAMES})."
     )
 

@@ -100,6 +100,8 @@ def import_files(vault: Vault, paths: Iterable[Path], details: CaptureDetails | 
                 thumbnail=thumbnail, previews=(preview, small), source=source, details=details,
                 incident_id=incident_id,
             )
+        except images.NotAPicture:
+            outcome.refused.append((path, _not_evidence_we_read(path)))
         except RefusedInput as exc:
             outcome.refused.append((path, exc.message))
         except EvidenceError:
@@ -110,6 +112,13 @@ def import_files(vault: Vault, paths: Iterable[Path], details: CaptureDetails | 
         if progress is not None:
             progress(index, len(todo), path)
     return outcome
+
+
+def _not_evidence_we_read(path: Path) -> str:
+    return (f"“{path.name}” is not a picture, e-mail or chat export Evidence Recorder can "
+            f"read. It takes pictures ({images.SUPPORTED_NAMES}), e-mails (.eml, Outlook "
+            ".msg, mbox) and chat exports (WhatsApp, Telegram, Facebook, Messenger, "
+            "Instagram, Discord, Signal, SMS Backup & Restore).")
 
 
 def _format_of(path: Path) -> detect.Format | None:

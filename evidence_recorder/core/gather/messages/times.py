@@ -26,8 +26,8 @@ def import_zone() -> tuple[str, tzinfo]:
 
 def iso(moment: datetime) -> str:
     """``2026-11-25T11:52:25.000Z`` (UTC, milliseconds), as ``Message.sent_at``."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text[:-6] + "Z"  # "+00:00" (faster than strftime, which showed in profiles)
 
 
 def naive_to_iso(moment: datetime, zone: tzinfo) -> str:

@@ -95,3 +95,36 @@ def test_a_file_that_is_nothing_we_read_is_refused_in_one_sentence(cli, tmp_path
     assert refused.returncode == 4
     assert "“data.json” is not a picture, e-mail or chat export Evidence Recorder can read" \
         in refused.stderr
+
+
+def write_mailbox(path: Path) -> None:
+    parts = []
+    for n in range(3):
+        parts.append(f"From sender{n}@example.org Mon Dec  7 10:0{n}:00 2026\n"
+                     f"From: Sender {n} <sender{n}@example.org>\nTo: me@example.org\n"
+                     f"Subject: Number {n}\nDate: Mon, 07 Dec 2026 10:0{n}:00 +0000\n"
+                     f"Message-ID: <{n}@example.org>\n\nBody {n}.\n\n")
+    path.write_text("".join(parts))
+
+
+def test_a_mailbox_is_listed_and_chosen_emails_taken_one_item_each(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    box = tmp_path / "inbox.mbox"
+    write_mailbox(box)
+    listed = cli("mailbox", str(box))
+    assert listed.returncode == 0 and "Number 2" in listed.stdout and "Sender 0" in listed.stdout
+    taken = cli("import", str(box), "--pick", "0,2")
+    assert taken.returncode == 0, taken.stderr
+    assert taken.stdout.count("taken as a mailbox (mbox), 1 message") == 2
+    items = json.loads(cli("list", "--json").stdout)
+    assert [(i["kind"], i["title"], i["message_count"]) for i in items] == [
+        ("email", "Number 0", 1), ("email", "Number 2", 1)]
+    texts = json.loads(cli("messages", str(items[1]["id"]), "--json").stdout)
+    assert texts[0]["text"].strip() == "Body 2." and texts[0]["extra"]["mailbox_index"] == 2
+    missing = cli("import", str(box), "--pick", "7")
+    assert missing.returncode == 4 and "has no e-mail numbered 7" in missing.stderr
+    whole = cli("import", str(box))
+    assert "taken as a mailbox (mbox), 3 messages" in whole.stdout
+    not_a_box = tmp_path / "a.txt"
+    not_a_box.write_text("hello")
+    assert cli("mailbox", str(not_a_box)).returncode == 4
+    assert "not a mailbox" in cli("import", str(not_a_box), "--pick", "1").stderr

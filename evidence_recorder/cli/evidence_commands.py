@@ -60,7 +60,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     with _open(args) as vault:
         outcome = recorder.import_files(vault, [Path(f) for f in args.files],
-                                        CaptureDetails(**_details(args)), args.incident)
+                                        CaptureDetails(**_details(args)), args.incident,
+                                        pick=args.pick)
         counts = {i: s.message_count for _, i in outcome.saved
                   if (s := vault.capture(i).messages) is not None}
     for path, capture_id in outcome.saved:

@@ -89,6 +89,28 @@ def cmd_messages(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_mailbox(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from evidence_recorder.core.gather.messages import detect, email_files
+
+    path = Path(args.file)
+    try:
+        fmt = detect.what_is(path)
+    except OSError as exc:
+        raise RefusedInput(f"{path.name} could not be read ({exc.strerror}).") from None
+    if fmt is None or fmt.id != "mbox":
+        raise RefusedInput(f"{path.name} is not a mailbox (mbox) file.")
+    found = email_files.mbox_summaries(path)
+    if not found:
+        print("The mailbox holds no e-mails.")
+        return EXIT_OK
+    for number, sender, when, subject in found:
+        print(f"{number:>6}  {_short(terminal_text(when), 31):<31}  "
+              f"{_short(terminal_text(sender), 30):<30}  {terminal_text(subject)}")
+    return EXIT_OK
+
+
 def cmd_flag(args: argparse.Namespace) -> int:
     with _open(args) as vault:
         item = _item_with_messages(vault, args.id)

@@ -52,6 +52,11 @@ def _index(text: str) -> int:
     return value
 
 
+def _indexes(text: str) -> list[int]:
+    """``3,5,8`` (argparse type): message or e-mail numbers, 0 or more each."""
+    return [_index(part.strip()) for part in text.split(",") if part.strip()]
+
+
 def _box(text: str) -> list[float]:
     """``X,Y,W,H`` in the original's pixels (argparse type): four numbers."""
     parts = [part.strip() for part in text.split(",")]
@@ -126,7 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
         "kept byte for byte and hashed; an export's messages are read so they can be "
         "listed, searched and flagged (see “messages” and “flag”).")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--pick", type=_indexes, metavar="N[,N...]",
+                   help="for a mailbox: take only these e-mails, each as an item of its own "
+                        "(numbered as “mailbox FILE” lists them); by default the whole "
+                        "mailbox is one item")
     detail_options(p, incident_help="put them in incident ID (default: unsorted captures)")
+
+    p = command("mailbox", message_commands.cmd_mailbox,
+                "list the e-mails in a mailbox file (mbox), numbered for import --pick; "
+                "needs no vault")
+    p.add_argument("file", metavar="FILE")
 
     p = command("messages", message_commands.cmd_messages,
                 "print the messages of an imported e-mail or chat export")

@@ -67,8 +67,12 @@ class ImportOutcome:
 
 def import_files(vault: Vault, paths: Iterable[Path], details: CaptureDetails | None = None,
                  incident_id: int | None = None,
-                 progress: Callable[[int, int, Path], None] | None = None) -> ImportOutcome:
+                 progress: Callable[[int, int, Path], None] | None = None,
+                 pick: Iterable[int] | None = None) -> ImportOutcome:
     """Import many files; a refused file is reported and the others still go in.
+
+    ``pick`` takes chosen e-mails of a mailbox, each as an item of its own (the
+    mailbox file kept whole with each, as the original they were read from).
 
     The time of import is the capture time. A date inside the file (EXIF) is kept
     only as what the file *claims*, since anyone can write any date there.
@@ -78,10 +82,19 @@ def import_files(vault: Vault, paths: Iterable[Path], details: CaptureDetails | 
     for index, path in enumerate(todo, 1):
         try:
             fmt = _format_of(path)
-            if fmt is not None and fmt.kind != "picture":
+            if pick is not None:
+                if fmt is None or fmt.id != "mbox":
+                    raise RefusedInput(f"“{path.name}” is not a mailbox, so there are no "
+                                       "e-mails in it to choose from.")
+                for number in sorted(set(pick)):
+                    outcome.saved.append((path, import_export(vault, path, fmt, details,
+                                                              incident_id, only={number})))
+                    outcome.taken_as[path] = fmt.label
+            elif fmt is not None and fmt.kind != "picture":
                 outcome.saved.append((path, import_export(vault, path, fmt, details,
                                                           incident_id)))
                 outcome.taken_as[path] = fmt.label
+            if pick is not None or (fmt is not None and fmt.kind != "picture"):
                 if progress is not None:
                     progress(index, len(todo), path)
                 continue
@@ -132,11 +145,11 @@ def _format_of(path: Path) -> detect.Format | None:
 
 def import_export(vault: Vault, path: Path, fmt: detect.Format | None = None,
                   details: CaptureDetails | None = None,
-                  incident_id: int | None = None) -> int:
+                  incident_id: int | None = None, only: set[int] | None = None) -> int:
     """Take in an e-mail, a mailbox or a chat export as one item: the file itself byte
     for byte (primary), each attachment or media file as its own artefact, and the
     parsed messages; returns the item's id once durably saved."""
-    export = detect.parse(path, fmt)
+    export = detect.parse(path, fmt, only=only)
     export.finish()
     imported_at = utc_now()
     original = export.original_name or "export.bin"

@@ -202,12 +202,27 @@ def parser_for(fmt: Format) -> Callable[[Path], MessageExport]:
     return found
 
 
-def parse(path: Path, fmt: Format | None = None) -> MessageExport:
-    """Read a message export; ``RefusedInput`` says in a sentence why not."""
+def parse(path: Path, fmt: Format | None = None, *,
+          only: set[int] | None = None) -> MessageExport:
+    """Read a message export; ``RefusedInput`` says in a sentence why not. ``only``
+    (a mailbox's e-mails, numbered as ``email_files.mbox_summaries`` gives them) takes
+    just those."""
     if fmt is None:
         fmt = what_is(path)
     if fmt is None or not fmt.parser:
         raise RefusedInput(f"{path.name} is not an e-mail or a chat export this app can read.")
+    if only is not None:
+        if fmt.id != "mbox":
+            raise RefusedInput(f"{path.name} is not a mailbox, so there are no e-mails in it "
+                               "to choose from.")
+        from evidence_recorder.core.gather.messages import email_files
+
+        export = email_files.parse_mbox(path, only=only)
+        found = {m.extra.get("mailbox_index") for m in export.messages}
+        if missing := sorted(only - found):
+            raise RefusedInput(f"{path.name} has no e-mail numbered "
+                               + ", ".join(str(n) for n in missing[:10]) + ".")
+        return export
     return parser_for(fmt)(path)
 
 

@@ -32,6 +32,8 @@ def parse_text(path: Path) -> MessageExport:
         if exc.message == whatsapp.NOT_A_CHAT.format(name=name):
             raise RefusedInput(NOT_A_CHAT.format(name=name)) from exc
         raise
+    for message in chat.messages:
+        message.extra.pop("marked", None)  # WhatsApp's iOS media marks mean nothing here
     title = ", ".join(chat.participants[:4]) + (", …" if len(chat.participants) > 4 else "")
     return whatsapp.build_export(chat, path, fmt="signal-text", parser=PARSER, media=[],
                                  original_media_type="text/plain", original_name="chat.txt",

@@ -80,6 +80,7 @@ def header(clean: str) -> re.Match[str] | None:
     return IOS_HEADER.match(clean) if clean[:1] == "[" else ANDROID_HEADER.match(clean)
 
 
+_MARKS = re.compile("[" + _DELETED + "\u00a0\u202f\u2009\u2007\u060c]")
 _DATEISH = re.compile(r"\[?\d{1,4}[./-] ?\d{1,2}[./-] ?\S{1,6}[, ]")
 
 _AM = {"am", "a.m.", "a. m.", "a.m", "午前", "上午", "vorm.", "ص"}
@@ -110,19 +111,10 @@ _IOS_OMITTED_WORDS = ("omitted", "omitida", "omitido", "absente", "omis", "manqu
 _FILE_NAME = re.compile(r"[^<>/\\\n]+\.[A-Za-z0-9]{1,5}")
 
 
-@dataclass(slots=True)
-class _When:
-    """A message's date and time as the header gave them, read once the whole file
-    is known (the order of day and month is a property of the file, not of a line)."""
-
-    a: str
-    b: str
-    c: str
-    era: str
-    h: int
-    mi: int
-    s: int
-    ap: str  # "", "am" or "pm"
+# A message's date and time as its header gave them: the strings of the fields a, b, c
+# (day, month, year in an order found later), era, hour, minute, second, AM/PM. Read
+# once the whole file is known: the order of day and month belongs to the file.
+_When = list[str | None]
 
 
 @dataclass
@@ -151,8 +143,9 @@ class _Bounds:
 
 
 def _lines(stream: BinaryIO, bounds: _Bounds) -> Iterator[str]:
-    """The text's lines without their ends, read as a stream: UTF-8 (a BOM dropped),
-    or UTF-16 where its BOM says so; a line beyond ``MAX_LINE_BYTES`` is cut."""
+    """The text's lines without their ends, read as a stream a block at a time: UTF-8
+    (a BOM dropped), or UTF-16 where its BOM says so. A line beyond
+    ``MAX_LINE_BYTES`` is cut (the rest of it skipped, never held)."""
     head = stream.read(4)
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         yield from _utf16_lines(head, stream, bounds)
@@ -160,31 +153,65 @@ def _lines(stream: BinaryIO, bounds: _Bounds) -> Iterator[str]:
     if head[:3] == b"\xef\xbb\xbf":
         head = head[3:]
     limit = limits.MAX_LINE_BYTES
-    readline = stream.readline
-    first = True
+    carry = head
+    skipping = False  # inside the rest of an overlong line
     while True:
-        raw = readline(limit)
-        if first:
-            raw = head + raw
-            first = False
-        if not raw:
-            return
-        bounds.text_bytes += len(raw)
-        if len(raw) >= limit and not raw.endswith(b"\n"):
-            bounds.cut_lines += 1
-            while True:  # skip the rest of an overlong line, still counting it
-                more = readline(limit)
-                bounds.text_bytes += len(more)
-                if not more or more.endswith(b"\n"):
-                    break
+        block = stream.read(_BLOCK)
+        if not block:
+            break
+        bounds.text_bytes += len(block)
         if bounds.text_bytes > limits.MAX_PARSED_TEXT_BYTES:
             raise RefusedInput(_too_much_text(bounds.name))
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            bounds.bad_lines += 1
-            line = raw.decode("utf-8", errors="replace")
-        yield line.rstrip("\r\n")
+        if skipping:
+            end = block.find(b"\n")
+            if end < 0:
+                continue
+            block = block[end + 1:]
+            skipping = False
+        data = carry + block if carry else block
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            carry = data
+            if len(carry) > limit:
+                bounds.cut_lines += 1
+                yield _decode(carry[:limit], bounds).rstrip("\r")
+                carry = b""
+                skipping = True
+            continue
+        carry = data[cut + 1:]
+        yield from _block_lines(data[:cut], bounds, limit)
+    if carry and not skipping:
+        yield from _block_lines(carry, bounds, limit)
+
+
+_BLOCK = 1024 * 1024
+
+
+def _decode(raw: bytes, bounds: _Bounds) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        bounds.bad_lines += 1
+        return raw.decode("utf-8", errors="replace")
+
+
+def _block_lines(chunk: bytes, bounds: _Bounds, limit: int) -> list[str]:
+    """The lines of whole lines' bytes (split on "\\n" only: a message may hold other
+    line separators)."""
+    try:
+        text = chunk.decode("utf-8")
+    except UnicodeDecodeError:
+        lines = [_decode(raw, bounds) for raw in chunk.split(b"\n")]
+    else:
+        lines = text.split("\n")
+    if b"\r" in chunk:
+        lines = [ln[:-1] if ln[-1:] == "\r" else ln for ln in lines]
+    if len(chunk) > limit:
+        for i, ln in enumerate(lines):
+            if len(ln) > limit:
+                bounds.cut_lines += 1
+                lines[i] = ln[:limit]
+    return lines
 
 
 def _utf16_lines(head: bytes, stream: BinaryIO, bounds: _Bounds) -> Iterator[str]:
@@ -252,86 +279,96 @@ def read_chat(stream: BinaryIO, name: str) -> ChatText:
     chat = ChatText()
     messages = chat.messages
     whens = chat.whens
-    senders: dict[str, None] = {}
-    current: list[str] | None = None  # the lines of the message being read
-    current_chars = 0
+    senders: dict[str, tuple[str, str]] = {}  # as written -> (sender, sender id)
+    message: Message | None = None  # the message being read
+    more: list[str] = []  # its lines after the first
+    chars = 0
     undated = 0  # lines before the first dated one, or that look dated but are not
     ios_match = IOS_HEADER.match
     android_match = ANDROID_HEADER.match
     dateish = _DATEISH.match
+    marks = _MARKS.search
+    max_chars = limits.MAX_MESSAGE_CHARS
+    max_messages = limits.MAX_MESSAGES
+    chat_kind = MessageKind.MESSAGE
+    system_kind = MessageKind.SYSTEM
 
     def close() -> None:
-        if current is not None and messages:
-            while len(current) > 1 and not current[-1].strip():
-                current.pop()
-            messages[-1].text = "\n".join(current)
+        if message is not None and more:
+            while more and not more[-1].strip():
+                more.pop()
+            if more:
+                message.text = "\n".join([message.text, *more])
+            more.clear()
 
     for line in _lines(stream, bounds):
-        clean = line if line.isascii() else line.translate(_CLEAN)
+        clean = line if line.isascii() or not marks(line) else line.translate(_CLEAN)
         lead = clean[:1]
         found = None
-        ios = False
         if lead == "[":
             found = ios_match(clean)
-            ios = True
         elif lead.isdigit() or lead.isupper():
             found = android_match(clean)
         if found is None:
-            if current is not None and not dateish(clean):
-                if current_chars < limits.MAX_MESSAGE_CHARS:
-                    current.append(line)
-                    current_chars += len(line) + 1
-                    if current_chars >= limits.MAX_MESSAGE_CHARS:
+            if message is not None and not dateish(clean):
+                if chars < max_chars:
+                    more.append(line)
+                    chars += len(line) + 1
+                    if chars >= max_chars:
                         bounds.cut_messages += 1
                 continue
-            if not clean.strip() and current is None:
+            if message is None and not clean.strip():
                 continue  # blank lines before the first message
             close()
-            current = None
+            message = None
             undated += 1
             messages.append(Message(len(messages), "", line, kind=MessageKind.UNREADABLE))
             whens.append(None)
             continue
         close()
-        if len(messages) >= limits.MAX_MESSAGES:
+        index = len(messages)
+        if index >= max_messages:
             raise RefusedInput(f"{name} holds more messages than this app reads from one "
-                               f"chat export ({limits.MAX_MESSAGES:,}).")
+                               f"chat export ({max_messages:,}).")
+        when, *parts, rest = found.groups()
+        whens.append(parts)
+        ios = lead == "["
         if ios:
             chat.ios_lines += 1
         else:
             chat.android_lines += 1
-        g = found.group
-        ap = g("ap") or ""
-        if ap:
-            ap = "am" if ap.lower() in _AM else "pm"
-        whens.append(_When(g("a"), g("b"), g("c"), (g("era") or "").strip(), int(g("h")),
-                           int(g("mi")), int(g("s") or 0), ap))
-        start, end = found.span("when")
-        rest_at = found.start("rest")
-        if clean == line:
-            written = line[start:end]
-            rest = line[rest_at:]
+        if clean is line:
+            written = when
             first_mark = ""
         else:
+            start, end = found.span(1)
             written = line[_raw_index(line, start):_raw_index(line, end)].strip(_LEADING_MARKS)
-            rest = line[_raw_index(line, rest_at):]
+            rest = line[_raw_index(line, found.start(len(parts) + 2)):]
             first_mark = line[:1]
-        sender, text = _split_sender(rest)
-        if sender:
-            senders.setdefault(sender, None)
-            message = Message(len(messages), sender, written_at=written,
-                              sender_id=_sender_id(sender))
-            if ios and first_mark in _LEADING_MARKS and first_mark:
+        colon = rest.find(":")
+        known = senders.get(rest[:colon]) if 0 < colon <= 200 else None
+        if known is None and 0 < colon <= 200:
+            sender = _sender(rest[:colon])
+            known = (sender, _sender_id(sender)) if sender else ("", "")
+            senders[rest[:colon]] = known
+        if known and known[0]:
+            text = rest[colon + 1:]
+            if text[:1] == " ":
+                text = text[1:]
+            if text[:1] in _LEADING_MARKS and text:
+                text = text.lstrip(_LEADING_MARKS)
+            message = Message(index, known[0], text, written_at=written, sender_id=known[1],
+                              kind=chat_kind)
+            if ios and first_mark and first_mark in _LEADING_MARKS:
                 message.extra["marked"] = True  # iOS marks its attachment lines
         else:
-            message = Message(len(messages), "", written_at=written, kind=MessageKind.SYSTEM)
+            message = Message(index, "", rest, written_at=written, kind=system_kind)
         messages.append(message)
-        current = [text]
-        current_chars = len(text)
+        chars = len(message.text)
     close()
     if not any(m.kind is not MessageKind.UNREADABLE for m in messages):
         raise RefusedInput(NOT_A_CHAT.format(name=name))
-    chat.participants = list(senders)
+    chat.participants = list(dict.fromkeys(v[0] for v in senders.values() if v[0]))
     if undated:
         chat.notes.append(f"{undated} line(s) could not be read as messages; they are kept "
                           "as they were, marked unreadable.")
@@ -350,18 +387,13 @@ def read_chat(stream: BinaryIO, name: str) -> ChatText:
     return chat
 
 
-def _split_sender(rest: str) -> tuple[str, str]:
-    """("Name", "text") from "Name: text"; ("", rest) for a line of the app's own."""
-    colon = rest.find(":")
-    if colon <= 0 or colon > 200:
-        return "", rest
-    sender = rest[:colon].translate(_CLEAN).strip()
+def _sender(written: str) -> str:
+    """The sender's name from what precedes the first colon, or "" when that is not a
+    name (a line of the app's own such as `Alice created group "Class 7: maths"`)."""
+    sender = written.translate(_CLEAN).strip()
     if not sender or sender.count('"') % 2 or sender.count("“") != sender.count("”"):
-        return "", rest  # e.g. `Alice created group "Class 7: maths"`
-    text = rest[colon + 1:]
-    if text[:1] == " ":
-        text = text[1:]
-    return sender, text.lstrip(_LEADING_MARKS)
+        return ""
+    return sender
 
 
 def _sender_id(sender: str) -> str:
@@ -394,18 +426,19 @@ def settle_times(chat: ChatText, zone_name: str, zone: tzinfo) -> None:
     dated = [w for w in chat.whens if w is not None]
     if not dated:
         return
-    year_first = any(len(w.a) == 4 or not w.a.isdigit() for w in dated)
     notes = chat.notes
-    if year_first:
+    firsts = {w[0] for w in dated}
+    seconds = {w[1] for w in dated}
+    if any(not str(f).isdigit() or len(str(f)) == 4 for f in firsts):
         chat.date_order = "year-first"
         order = "ymd"
     else:
-        day_first = any(int(w.a) > 12 for w in dated)
-        month_first = any(int(w.b) > 12 for w in dated)
+        day_first = any(int(str(f)) > 12 for f in firsts)
+        month_first = any(int(str(f)) > 12 for f in seconds)
         if day_first and month_first:
             chat.date_order = "ambiguous"
-            by_day = sum(1 for w in dated if int(w.a) > 12)
-            by_month = sum(1 for w in dated if int(w.b) > 12)
+            by_day = sum(1 for w in dated if int(str(w[0])) > 12)
+            by_month = sum(1 for w in dated if int(str(w[1])) > 12)
             order = "dmy" if by_day >= by_month else "mdy"
             notes.append("Some dates in this export can only be read day first and others "
                          "only month first; they were read "
@@ -428,56 +461,80 @@ def settle_times(chat: ChatText, zone_name: str, zone: tzinfo) -> None:
                              "(no day is above 12 and the order of the messages does not "
                              "settle it); they were read day first, as in the UK. Read "
                              "month first they would be other dates.")
-    twelve = sum(1 for w in dated if w.ap)
+    twelve = sum(1 for w in dated if w[7])
     chat.clock = "12-hour" if twelve else "24-hour"
     if twelve and twelve != len(dated):
         notes.append("Some times in this export have AM/PM and some do not; each was read "
                      "as written.")
-    offsets: dict[tuple[int, int, int, int], timedelta] = {}
-    utc_cache: dict[tuple[int, int, int, int, int, int], str] = {}
-    unreadable_calendar = 0
-    impossible = 0
+    days: dict[tuple[str | None, ...], tuple[int, int, int] | None] = {}
+    hours: dict[tuple[int, int, int, int], str | None] = {}  # -> "YYYY-MM-DDTHH:" in UTC
+    unreadable_calendar = impossible = 0
     for message, when in zip(chat.messages, chat.whens, strict=True):
         if when is None:
             continue
-        if order == "ymd":
-            year, month, day = _year(when.a, when.era), int(when.b), int(when.c)
-        elif order == "dmy":
-            year, month, day = _year(when.c, when.era), int(when.b), int(when.a)
+        a, b, c, era, h, mi, sec, ap = when
+        day_key = (a, b, c, era)
+        if day_key in days:
+            ymd = days[day_key]
         else:
-            year, month, day = _year(when.c, when.era), int(when.a), int(when.b)
-        if year is None:
+            ymd = days[day_key] = _ymd(str(a), str(b), str(c), (era or "").strip(), order)
+        if ymd is None:
             unreadable_calendar += 1
             continue
-        hour = when.h
-        if when.ap and hour <= 12:
-            hour = hour % 12 + (12 if when.ap == "pm" else 0)
-        key = (year, month, day, hour, when.mi, when.s)
-        iso = utc_cache.get(key)
-        if iso is None:
-            try:
-                moment = datetime(*key)  # naive: taken in ``zone`` below
-            except ValueError:
-                impossible += 1
-                continue
-            okey = (year, month, day, hour)
-            offset = offsets.get(okey)
-            if offset is None:
-                offset = zone.utcoffset(moment) or timedelta(0)
-                offsets[okey] = offset
-            utc = moment - offset
-            iso = (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:"
-                   f"{utc.minute:02d}:{utc.second:02d}.000Z")
-            utc_cache[key] = iso
-        message.sent_at = iso
+        hour = int(str(h))
+        if ap and hour <= 12:
+            hour = hour % 12 + (0 if ap.lower() in _AM else 12)
+        hour_key = (*ymd, hour)
+        prefix = hours.get(hour_key, "")
+        if prefix == "":
+            prefix = _utc_hour(hour_key, zone)
+            hours[hour_key] = prefix
+        minute, second = str(mi), sec or "00"
+        if prefix is None or int(minute) > 59 or int(second) > 59:
+            impossible += 1
+            continue
+        if prefix[-1] == ":":
+            message.sent_at = f"{prefix}{minute}:{second}.000Z"
+        else:  # a zone whose offset is not whole hours: the long way
+            moment = datetime(*ymd, hour, int(minute), int(second))  # naive, in ``zone``
+            message.sent_at = times.naive_to_iso(moment, zone)
     if unreadable_calendar:
         notes.append(f"{unreadable_calendar} message(s) are dated in a calendar this app "
-                     "does not convert (the date is kept as written); they have no time.")
+                     "does not convert, or in a year it does not expect (the date is kept "
+                     "as written); they have no time.")
     if impossible:
         notes.append(f"{impossible} message(s) have a date or time that does not exist "
                      "(kept as written); they have no time.")
     notes.append(f"The times in this export carry no time zone; they were taken as "
                  f"{zone_name} time, the zone of this computer at import.")
+
+
+def _ymd(a: str, b: str, c: str, era: str, order: str) -> tuple[int, int, int] | None:
+    """(year, month, day) in the Gregorian calendar, or None where it cannot be read."""
+    if order == "ymd":
+        year, month, day = _year(a, era), int(b), int(c)
+    elif order == "dmy":
+        year, month, day = _year(c, era), int(b), int(a)
+    else:
+        year, month, day = _year(c, era), int(a), int(b)
+    if year is None:
+        return None
+    return year, month, day
+
+
+def _utc_hour(key: tuple[int, int, int, int], zone: tzinfo) -> str | None:
+    """The start of that local hour in UTC as "YYYY-MM-DDTHH:", or the full ISO time of
+    its start when the zone's offset is not whole hours (then minutes shift too), or
+    None when no such date or hour exists."""
+    try:
+        moment = datetime(*key)  # naive: a local time in ``zone``
+    except ValueError:
+        return None
+    offset = zone.utcoffset(moment) or timedelta(0)
+    if offset % timedelta(hours=1):
+        return "!"  # not whole hours: each time is converted on its own
+    utc = moment - offset
+    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:"
 
 
 def _order_by_sequence(dated: list[_When]) -> str:
@@ -487,9 +544,9 @@ def _order_by_sequence(dated: list[_When]) -> str:
         count = 0
         last: tuple[int, ...] | None = None
         for w in dated:
-            first, second = int(w.a), int(w.b)
+            first, second = int(str(w[0])), int(str(w[1]))
             day, month = (first, second) if order == "dmy" else (second, first)
-            key = (_year(w.c, w.era) or 0, month, day)
+            key = (_year(str(w[2]), (w[3] or "").strip()) or 0, month, day)
             if last is not None and key < last:
                 count += 1
             last = key
@@ -507,11 +564,15 @@ def _attachments(chat: ChatText, media: dict[str, str], sizes: dict[str, tuple[s
     """Link each message naming a file to the zip's media (``media``: the name as
     written -> artefact name) or mark it left out, as the export says."""
     for message in chat.messages:
-        marked = message.extra.pop("marked", False)
+        marked = bool(message.extra) and message.extra.pop("marked", False)
         if message.kind is not MessageKind.MESSAGE:
             continue
-        first = message.text.split("\n", 1)[0]
-        clean = first.translate(_CLEAN).strip()
+        text = message.text
+        if not marked and "<" not in text and ")" not in text:
+            continue  # names no file: most messages
+        first = text.partition("\n")[0]
+        clean = (first if first.isascii() or not _MARKS.search(first)
+                 else first.translate(_CLEAN)).strip()
         attachment: MessageAttachment | None = None
         if clean in _ANDROID_OMITTED:
             attachment = MessageAttachment("", omitted=True,

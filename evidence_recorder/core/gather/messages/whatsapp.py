@@ -618,7 +618,7 @@ def _ios_omitted(first: str) -> bool:
 # --------------------------------------------------------------------- the exports
 
 def _title(file_name: str, participants: list[str]) -> str:
-    stem = file_name.rsplit(".", 1)[0]
+    stem = file_name.rsplit(".", 1)[0].translate(_CLEAN)
     found = re.search(r"(?:[^\W\d_]+\s+)?WhatsApp\b.*", stem)
     if found:
         return found.group(0).strip()

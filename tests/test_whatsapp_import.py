@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from evidence_recorder.core.conversation import MessageExport, MessageKind
+from evidence_recorder.core.conversation import MessageExport, MessageKind, messages_json
 from evidence_recorder.core.errors import RefusedInput
 from evidence_recorder.core.gather import recorder
 from evidence_recorder.core.gather.messages import detect, limits, signal, whatsapp
@@ -347,6 +347,15 @@ def test_bounds_refuse_or_cut_with_a_note(tmp_path: Path,
     monkeypatch.setattr(limits, "MAX_PARSED_TEXT_BYTES", 100)
     with pytest.raises(RefusedInput, match="more text than this app reads"):
         whatsapp.parse_text(path)
+
+
+def test_the_recorded_hash_of_a_long_chat_is_that_of_its_messages_json(tmp_path: Path) -> None:
+    lines = [f"{1 + i % 28:02d}/01/24, 10:{i % 60:02d} - P{i % 7}: message {i} é" for i in
+             range(2500)]
+    export = parse(write(tmp_path, "chat.txt", "\n".join(lines)))
+    assert len(export.messages) == 2500
+    assert export.source.messages_sha256 == \
+        hashlib.sha256(messages_json(export.messages)).hexdigest()
 
 
 # ------------------------------------------------------------------------------ zips

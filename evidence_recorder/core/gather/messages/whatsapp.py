@@ -507,6 +507,7 @@ def settle_times(chat: ChatText, zone_name: str, zone: tzinfo) -> None:
                      "(kept as written); they have no time.")
     notes.append(f"The times in this export carry no time zone; they were taken as "
                  f"{zone_name} time, the zone of this computer at import.")
+    chat.whens = []  # read: their memory is not needed any more
 
 
 def _ymd(a: str, b: str, c: str, era: str, order: str) -> tuple[int, int, int] | None:

@@ -88,30 +88,30 @@ CORPUS = {
         ("whatsapp-android", 20, 16, "ambiguous", "24-hour", {"Dmitry S"}),
     "whats_json-android-Чат WhatsApp с\xa0контактом Dmitry S RU Android.txt":
         ("whatsapp-android", 60, 1, "day-first", "24-hour", {"Dmitry S", "Elon"}),
-    "whats_json-calendars-Buddhist iOS.txt": ("whatsapp-ios", 28, 0, "month-first",
+    "whats_json-calendars-Buddhist iOS.txt": ("whatsapp-ios", 28, 3, "month-first",
                                               "24-hour", ELON),
-    "whats_json-calendars-Japanese iOS.txt": ("whatsapp-ios", 28, 0, "month-first",
+    "whats_json-calendars-Japanese iOS.txt": ("whatsapp-ios", 28, 3, "month-first",
                                               "24-hour", ELON),
-    "whats_json-ios-WhatsApp Chat - Elon Musk (Arabic).txt": ("whatsapp-ios", 25, 0,
+    "whats_json-ios-WhatsApp Chat - Elon Musk (Arabic).txt": ("whatsapp-ios", 25, 3,
                                                               "day-first", "24-hour", ELON),
-    "whats_json-ios-WhatsApp Chat - Elon Musk (EN).txt": ("whatsapp-ios", 25, 0,
+    "whats_json-ios-WhatsApp Chat - Elon Musk (EN).txt": ("whatsapp-ios", 25, 3,
                                                           "month-first", "24-hour", ELON),
-    "whats_json-ios-WhatsApp Chat - Elon Musk (EN+Media).txt": ("whatsapp-ios", 25, 0,
+    "whats_json-ios-WhatsApp Chat - Elon Musk (EN+Media).txt": ("whatsapp-ios", 25, 3,
                                                                 "month-first", "24-hour", ELON),
-    "whats_json-ios-WhatsApp Chat - Elon Musk (FR).txt": ("whatsapp-ios", 25, 0,
+    "whats_json-ios-WhatsApp Chat - Elon Musk (FR).txt": ("whatsapp-ios", 25, 3,
                                                           "month-first", "24-hour", ELON),
-    "whats_json-ios-WhatsApp Chat - Elon Musk (German).txt": ("whatsapp-ios", 25, 0,
+    "whats_json-ios-WhatsApp Chat - Elon Musk (German).txt": ("whatsapp-ios", 25, 3,
                                                               "month-first", "24-hour", ELON),
-    "whats_json-ios-WhatsApp Chat - Elon Musk (RU).txt": ("whatsapp-ios", 25, 0,
+    "whats_json-ios-WhatsApp Chat - Elon Musk (RU).txt": ("whatsapp-ios", 25, 3,
                                                           "month-first", "24-hour", ELON),
-    "whats_json-ios-WhatsApp Chat - Elon Musk (RU).zip": ("whatsapp-ios", 25, 0,
+    "whats_json-ios-WhatsApp Chat - Elon Musk (RU).zip": ("whatsapp-ios", 25, 3,
                                                           "month-first", "24-hour",
                                                           {"Elon Musk", "Dmitry Starkov"}),
-    "whats_json-ios-WhatsApp Chat - Elon Musk (Spanish).txt": ("whatsapp-ios", 25, 0,
+    "whats_json-ios-WhatsApp Chat - Elon Musk (Spanish).txt": ("whatsapp-ios", 25, 3,
                                                                "month-first", "24-hour", ELON),
-    "whats_json-ios-iOS Hindi.txt": ("whatsapp-ios", 28, 0, "month-first", "24-hour", ELON),
-    "whats_json-ios-iOS Japanese.txt": ("whatsapp-ios", 28, 0, "month-first", "24-hour", ELON),
-    "whats_json-ios-iOS Thai.txt": ("whatsapp-ios", 28, 0, "month-first", "24-hour", ELON),
+    "whats_json-ios-iOS Hindi.txt": ("whatsapp-ios", 28, 3, "month-first", "24-hour", ELON),
+    "whats_json-ios-iOS Japanese.txt": ("whatsapp-ios", 28, 3, "month-first", "24-hour", ELON),
+    "whats_json-ios-iOS Thai.txt": ("whatsapp-ios", 28, 3, "month-first", "24-hour", ELON),
     "whatstk-lorem.txt": ("whatsapp-ios", 500, 0, "day-first", "24-hour",
                           {"Mary", "+1 123 456 789", "Giuseppe", "John"}),
     "whatstk-pokemon.txt": ("whatsapp-android", 20, 1, "day-first", "24-hour",
@@ -170,6 +170,17 @@ def test_multi_line_messages_system_lines_and_twelve_hour_times() -> None:
     assert m[4].text == '+12 345 578 created group "Groupname"'
     assert m[4].sent_at == "2020-06-19T23:08:00.000Z"  # 00:08 a. m. in summer time
     assert m[-1].text.endswith("Duis libero.")
+
+
+def test_the_app_s_own_words_on_ios_are_system_rows() -> None:
+    export = parse(corpus("whatsapp", "whats_json-ios-WhatsApp Chat - Elon Musk (EN).txt"))
+    notice, security = export.messages[0], export.messages[23]
+    assert notice.kind is MessageKind.SYSTEM and notice.sender == "Elon Musk"
+    assert notice.text.startswith("Messages and calls are end-to-end encrypted.")
+    assert security.kind is MessageKind.SYSTEM
+    assert security.text.startswith("Your security code with Elon changed.")
+    deleted = export.messages[20]
+    assert (deleted.kind, deleted.text) == (MessageKind.MESSAGE, "This message was deleted.")
 
 
 def test_day_and_month_order_come_from_the_whole_file() -> None:
@@ -279,13 +290,14 @@ def test_calendars_not_converted_safely_leave_no_time(tmp_path: Path) -> None:
 def test_nbsp_am_pm_marks_and_a_quoted_colon(tmp_path: Path) -> None:
     text = ("\u200e1/2/24, 9:05\u202fPM - \u202a+44 7700 900123\u202c: \u200ehi\n"
             '1/2/24, 9:06\u202fPM - Alice created group "Class 7: maths"\n'
+            "1/2/24, 9:07\u202fPM - Alice a changé le sujet : « Maths »\n"
             "1/13/24, 12:10\u202fAM - Sam: after midnight\n")
     export = parse(write(tmp_path, "chat.txt", text))
-    first, system, late = export.messages
+    first, system, french, late = export.messages
     assert (first.sender, first.text, first.sent_at) == ("+44 7700 900123", "hi",
                                                          "2024-01-02T21:05:00.000Z")
     assert first.written_at == "1/2/24, 9:05\u202fPM"
-    assert system.kind is MessageKind.SYSTEM
+    assert system.kind is MessageKind.SYSTEM and french.kind is MessageKind.SYSTEM
     assert late.sent_at == "2024-01-13T00:10:00.000Z"
     assert export.source.clock == "12-hour" and export.source.date_order == "month-first"
 

@@ -344,22 +344,28 @@ def read_chat(stream: BinaryIO, name: str) -> ChatText:
             start, end = found.span(1)
             written = line[_raw_index(line, start):_raw_index(line, end)].strip(_LEADING_MARKS)
             rest = line[_raw_index(line, found.start(len(parts) + 2)):]
-            first_mark = line[:1]
+            first_mark = line[:1] if line[:1] in _LEADING_MARKS else ""
         colon = rest.find(":")
         known = senders.get(rest[:colon]) if 0 < colon <= 200 else None
         if known is None and 0 < colon <= 200:
             sender = _sender(rest[:colon])
             known = (sender, _sender_id(sender)) if sender else ("", "")
             senders[rest[:colon]] = known
-        if known and known[0]:
+        if known and known[0] and rest[colon - 1] != " ":
             text = rest[colon + 1:]
             if text[:1] == " ":
                 text = text[1:]
+            kind = chat_kind
             if text[:1] in _LEADING_MARKS and text:
+                # iOS marks the app's own words: the first line's "Messages and calls
+                # are end-to-end encrypted", "Your security code … changed" (two marks)
+                if ios and not first_mark and (chat.ios_lines == 1
+                                               or text[1:2] in _LEADING_MARKS):
+                    kind = system_kind
                 text = text.lstrip(_LEADING_MARKS)
             message = Message(index, known[0], text, written_at=written, sender_id=known[1],
-                              kind=chat_kind)
-            if ios and first_mark and first_mark in _LEADING_MARKS:
+                              kind=kind)
+            if ios and first_mark:
                 message.extra["marked"] = True  # iOS marks its attachment lines
         else:
             message = Message(index, "", rest, written_at=written, kind=system_kind)

@@ -328,8 +328,8 @@ def test_a_file_with_no_chat_line_is_refused_with_a_sentence(tmp_path: Path) -> 
 def test_encodings_utf16_bom_and_bad_bytes(tmp_path: Path) -> None:
     utf16 = tmp_path / "u16.txt"
     utf16.write_bytes(b"\xff\xfe" + SAMPLE.encode("utf-16-le"))
-    assert [m.text for m in whatsapp.parse_text(utf16).messages] == \
-        ["first", "second", "third", "fourth"]
+    assert detect.what_is(utf16) == detect.FORMATS["whatsapp-text"]
+    assert [m.text for m in parse(utf16).messages] == ["first", "second", "third", "fourth"]
     bom = tmp_path / "bom.txt"
     bom.write_bytes(b"\xef\xbb\xbf" + SAMPLE.encode())
     assert whatsapp.parse_text(bom).messages[0].written_at == "10/01/24, 09:00"

@@ -121,7 +121,10 @@ def _chat_text_format(head: bytes) -> tuple[Format | None, bool]:
     (a quoted chat in a mail's body must not make the mail a chat)."""
     from evidence_recorder.core.gather.messages import whatsapp  # it needs this module
 
-    text = head.decode("utf-8", errors="replace")
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its BOM
+        text = head[:len(head) // 2 * 2].decode("utf-16", errors="replace")
+    else:
+        text = head.decode("utf-8", errors="replace")
     if text[:1] in ("\ufeff", "\ufffe"):
         text = text[1:]
     if len(head) >= HEAD_BYTES:

@@ -685,7 +685,7 @@ def _check_directory(path: Path, name: str) -> None:
             record = None
     if not record:
         raise _refuse_zip(name, "it is not a readable ZIP file.")
-    if record[4] > limits.MAX_ZIP_MEMBERS:  # _ECD_ENTRIES_TOTAL
+    if record[getattr(zipfile, "_ECD_ENTRIES_TOTAL", 4)] > limits.MAX_ZIP_MEMBERS:
         raise _refuse_zip(name, f"it holds more than {limits.MAX_ZIP_MEMBERS:,} files.")
 
 

@@ -303,13 +303,14 @@ def test_nbsp_am_pm_marks_and_a_quoted_colon(tmp_path: Path) -> None:
 
 
 def test_unreadable_lines_are_kept_never_dropped(tmp_path: Path) -> None:
-    text = ("garbage before the chat\n" + SAMPLE + "31/31/24 garbled, half a line\n"
-            "12/02/24, 10:00 - Sam: after it\n")
+    text = ("garbage before the chat\n" + SAMPLE + "12/02/24, 09:59 Sam half a line, cut\n"
+            "12/02/24, 10:00 - Sam: after it\n12/25/2024 was a date in the text\n")
     path = write(tmp_path, "chat.txt", text)
     export = parse(path)
     unreadable = [m for m in export.messages if m.kind is MessageKind.UNREADABLE]
     assert [m.text for m in unreadable] == ["garbage before the chat",
-                                            "31/31/24 garbled, half a line"]
+                                            "12/02/24, 09:59 Sam half a line, cut"]
+    assert export.messages[-1].text == "after it\n12/25/2024 was a date in the text"
     assert export.source.unreadable_count == 2 and export.source.message_count == 5
     assert any("could not be read" in n for n in export.source.notes)
 

@@ -81,7 +81,10 @@ def header(clean: str) -> re.Match[str] | None:
 
 
 _MARKS = re.compile("[" + _DELETED + "\u00a0\u202f\u2009\u2007\u060c]")
-_DATEISH = re.compile(r"\[?\d{1,4}[./-] ?\d{1,2}[./-] ?\S{1,6}[, ]")
+# A line that starts with a date and a time but is not a message's first line (cut, or
+# garbled): kept as unreadable rather than glued to the message before it. A line that
+# merely starts with a date ("12/25/2024 was great") is the message's next line.
+_DATEISH = re.compile(r"\[?\d{1,4}[./-] ?\d{1,2}[./-] ?\S{1,6},? \d{1,2}[:.]\d{2}")
 
 _AM = {"am", "a.m.", "a. m.", "a.m", "午前", "上午", "vorm.", "ص"}
 _ERA_BASE = {"R": 2018, "令和": 2018, "H": 1988, "平成": 1988}

@@ -402,6 +402,9 @@ def test_a_zip_export_links_its_media_and_import_keeps_them(tmp_path: Path,
     assert detect.what_is(path) == detect.FORMATS["whatsapp-zip"]
     export = parse(path)
     assert export.source.title == "WhatsApp Chat with Sam"
+    renamed = tmp_path / "from-my-phone.zip"
+    renamed.write_bytes(path.read_bytes())
+    assert parse(renamed).source.title == "WhatsApp Chat with Sam"  # the chat's own name
     assert [m.name for m in export.media] == ["IMG-20240201-WA0001.jpg"]
     linked = export.messages[0].attachments[0]
     assert (linked.artefact, linked.media_type, linked.size) == \

@@ -636,8 +636,11 @@ def _title(file_name: str, participants: list[str]) -> str:
     return ", ".join(shown) + (", …" if len(participants) > 4 else "")
 
 
-def build_export(chat: ChatText, path: Path, *, fmt: str, parser: str, media: list[MediaFile],
-            original_media_type: str, original_name: str, title: str) -> MessageExport:
+def build_export(chat: ChatText, path: Path, *, fmt: str, parser: str,
+                 media: list[MediaFile], original_media_type: str, original_name: str,
+                 title: str) -> MessageExport:
+    """The export of a chat read by :func:`read_chat`: its times settled in this
+    computer's zone, and the facts of the file it came from."""
     name, size, mtime = detect.file_facts(path)
     zone_name, zone = times.import_zone()
     settle_times(chat, zone_name, zone)
@@ -662,8 +665,8 @@ def parse_text(path: Path) -> MessageExport:
         chat = read_chat(stream, name)
     _attachments(chat, {}, {}, in_zip=False)
     return build_export(chat, path, fmt=_format(chat), parser=PARSER, media=[],
-                   original_media_type="text/plain", original_name="chat.txt",
-                   title=_title(name, chat.participants))
+                        original_media_type="text/plain", original_name="chat.txt",
+                        title=_title(name, chat.participants))
 
 
 # ---------------------------------------------------------------------------- zips
@@ -874,9 +877,10 @@ def parse_zip(path: Path) -> MessageExport:
             sizes[artefact] = (media_type, info.file_size)
     chat.notes.extend(notes)
     _attachments(chat, by_written, sizes, in_zip=True)
+    named = name if "WhatsApp" in name else text.filename.replace("\\", "/").rsplit("/", 1)[-1]
     return build_export(chat, path, fmt=_format(chat), parser=PARSER, media=media,
-                   original_media_type="application/zip", original_name=ORIGINAL_ZIP,
-                   title=_title(name, chat.participants))
+                        original_media_type="application/zip", original_name=ORIGINAL_ZIP,
+                        title=_title(named, chat.participants))
 
 
 def _check_bomb(infos: list[zipfile.ZipInfo], name: str) -> None:

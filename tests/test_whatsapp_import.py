@@ -438,14 +438,18 @@ def test_an_ios_zip_links_attached_media(tmp_path: Path) -> None:
             "\u200e[01/02/2024, 10:00:05] Sam: \u200e<attached: 00000012-PHOTO-2024-02-01.jpg>\n"
             "\u200e[01/02/2024, 10:00:09] Sam: \u200eimage omitted\n"
             "[13/02/2024, 10:00:10] Alex: seen\n")
-    path = make_zip(tmp_path / "chat.zip", {"_chat.txt": text.encode(),
+    path = make_zip(tmp_path / "chat.zip", {"00000011-WhatsApp tips.txt": b"a document",
+                                            "_chat.txt": text.encode(),
                                             "00000012-PHOTO-2024-02-01.jpg": photo})
     export = parse(path)
     assert export.source.format == "whatsapp-ios"
     assert export.messages[1].attachments[0].artefact == "00000012-PHOTO-2024-02-01.jpg"
     assert export.messages[2].attachments[0].omitted
     assert export.source.title == "Sam, Alex"
-    with export.media[0].open() as stream:
+    assert {m.name for m in export.media} == {"00000011-WhatsApp tips.txt",
+                                              "00000012-PHOTO-2024-02-01.jpg"}
+    picture = next(m for m in export.media if m.name.endswith(".jpg"))
+    with picture.open() as stream:
         assert stream.read() == photo
 
 

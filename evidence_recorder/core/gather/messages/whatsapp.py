@@ -794,9 +794,19 @@ def _readable_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     return got == info.file_size
 
 
-def _is_chat_text(member: str) -> bool:
-    base = member.rsplit("/", 1)[-1]
-    return base == "_chat.txt" or ("whatsapp" in base.lower() and base.lower().endswith(".txt"))
+def _chat_texts(files: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
+    """The members that may be the chat, best kind first: "_chat.txt" (iOS), then
+    "WhatsApp Chat with ….txt" (Android), then any ".txt" naming WhatsApp, then the
+    only ".txt" there is (a media file may itself be a ".txt": it never outranks these)."""
+    def base(info: zipfile.ZipInfo) -> str:
+        return info.filename.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    texts = [i for i in files if base(i).endswith(".txt")]
+    for tier in (lambda b: b == "_chat.txt", lambda b: b.startswith("whatsapp chat"),
+                 lambda b: "whatsapp" in b):
+        found = [i for i in texts if tier(base(i))]
+        if found:
+            return found
+    return texts if len(texts) == 1 else []
 
 
 def parse_zip(path: Path) -> MessageExport:
@@ -824,12 +834,10 @@ def parse_zip(path: Path) -> MessageExport:
                              "it was not kept.")
                 continue
             files.append(info)
-        texts = [i for i in files if _is_chat_text(i.filename)]
+        texts = _chat_texts(files)
         if not texts:
-            texts = [i for i in files if i.filename.lower().endswith(".txt")]
-            if len(texts) != 1:
-                raise _refuse_zip(name, "it holds no WhatsApp chat (a file called "
-                                  "“_chat.txt” or “WhatsApp Chat with ….txt”).")
+            raise _refuse_zip(name, "it holds no WhatsApp chat (a file called "
+                              "“_chat.txt” or “WhatsApp Chat with ….txt”).")
         if len(texts) > 1:
             raise _refuse_zip(name, "it holds more than one chat text.")
         text = texts[0]

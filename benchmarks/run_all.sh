@@ -26,7 +26,8 @@ declare -A extra=(
 )
 # bench_web puts itself in scripts/isolated (loopback only); Chromium's baseline needs
 # `apt-get install chromium` and is skipped, saying so, without it.
-for bench in bench_capture bench_export bench_verify bench_scale bench_start bench_web; do
+for bench in bench_capture bench_export bench_verify bench_scale bench_start bench_web \
+    bench_messages; do
   echo "=== $bench $quick ${extra[$bench]:-}"
   start=$(date +%s)
   # shellcheck disable=SC2086

@@ -9,7 +9,6 @@ parser of its format and returns a :class:`MessageExport`, or raises
 
 from __future__ import annotations
 
-import importlib
 import re
 import zipfile
 from collections.abc import Callable
@@ -62,14 +61,12 @@ FORMATS: dict[str, Format] = {f.id: f for f in (
 
 _PICTURE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_WHATSAPP_LINE = re.compile(
-    r"^\u200e?\[?\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4},?\s+\d{1,2}[:.]\d{2}"
-    r"(?:[:.]\d{2})?(?:\s?[^\s\]\-:]{1,8}(?:\s?[^\s\]\-:]{1,4})?)?\]?\s*(?:-\s)?", re.M)
-_SIGNAL_LINE = re.compile(r"^\[\d{4}-\d{2}-\d{2}, \d{2}:\d{2}\] [^:\n]+: ", re.M)
 # An mbox "From " separator (as email_files.is_from_line): nothing, "-", an address,
 # or a time of day after it; "From Russia with love" in a body is not one.
 _FROM_LINE = re.compile(
     rb"^From (?:\s*|\s*-\s*|\s*\S*@\S*(?:\s+\S+)?\s*|.*\d{1,2}:\d{2}.*)$")
+_SIGNAL_LINE = re.compile(r"\[\d{4}-\d{2}-\d{2}, \d{2}:\d{2}\] ")
+CHAT_SNIFF_LINES = 40  # lines of a text file looked at for dated chat lines
 _HEADER = re.compile(rb"^(?:[!-9;-~]{1,76}):[ \t]?", re.M)
 _MAIL_HEADERS = (b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"received:",
                  b"return-path:", b"mime-version:", b"delivered-to:", b"x-", b"dkim-signature:",
@@ -110,17 +107,45 @@ def sniff(head: bytes, path: Path | None = None) -> Format | None:
     if _looks_like_mbox(body):
         return FORMATS["mbox"]
     if body[:1] in (b"{", b"["):
-        return _json_format(body)
+        found = _json_format(body)
+        if found is not None or body[:1] == b"{":
+            return found
+        # "[" also starts an iOS WhatsApp or a Signal line: read on as text.
     if body.startswith((b"<?xml", b"<smses", b"<!--")):
         return FORMATS["sms-xml"] if b"<smses" in body or b"<sms " in body else None
-    text = body.decode("utf-8", errors="replace")
-    if _SIGNAL_LINE.search(text[:4096]):
-        return FORMATS["signal-text"]
-    if _WHATSAPP_LINE.search(text[:4096]):
-        return FORMATS["whatsapp-text"]
+    chat, sure = _chat_text_format(head)
+    if chat is not None and sure:
+        return chat
     if _looks_like_mail(body):
         return FORMATS["eml"]
-    return None
+    return chat
+
+
+def _chat_text_format(head: bytes) -> tuple[Format | None, bool]:
+    """Whether the text is a WhatsApp or Signal chat: (format, sure). Sure when its first
+    line is a dated chat line, as every export's is; a text whose first line is not but
+    with at least two such lines among its first is a chat only if it is not an e-mail
+    (a quoted chat in a mail's body must not make the mail a chat)."""
+    from evidence_recorder.core.gather.messages import whatsapp  # it needs this module
+
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its BOM
+        text = head[:len(head) // 2 * 2].decode("utf-16", errors="replace")
+    else:
+        text = head.decode("utf-8", errors="replace")
+    if text[:1] in ("\ufeff", "\ufffe"):
+        text = text[1:]
+    if len(head) >= HEAD_BYTES:
+        text = text.rsplit("\n", 1)[0]  # the last line may be cut
+    lines = [ln.translate(whatsapp.CLEAN) for ln in text.splitlines()[:CHAT_SNIFF_LINES]]
+    lines = [ln for ln in lines if ln.strip()]
+    if not lines:
+        return None, False
+    dated = [whatsapp.header(ln) is not None for ln in lines]
+    signal = _SIGNAL_LINE.match(lines[0]) is not None
+    fmt = FORMATS["signal-text"] if signal else FORMATS["whatsapp-text"]
+    if dated[0]:
+        return fmt, True
+    return (fmt if sum(dated) >= 2 else None), False
 
 
 def _looks_like_mail(body: bytes) -> bool:
@@ -193,12 +218,22 @@ def _whatsapp_zip(path: Path) -> bool:
 
 
 def parser_for(fmt: Format) -> Callable[[Path], MessageExport]:
-    """The parse function of a message format."""
+    """The parse function of a message format (its module imported only now: the
+    libraries behind e-mails load only when an e-mail is read)."""
+    from evidence_recorder.core.gather.messages import (
+        chat_json,
+        email_files,
+        signal,
+        sms,
+        whatsapp,
+    )
+
+    modules = {"email_files": email_files, "whatsapp": whatsapp, "signal": signal,
+               "chat_json": chat_json, "sms": sms}
     if not fmt.parser:
         raise ValueError(f"{fmt.id} is not a message format")
     module, _, function = fmt.parser.partition(":")
-    loaded = importlib.import_module(f"evidence_recorder.core.gather.messages.{module}")
-    found: Callable[[Path], MessageExport] = getattr(loaded, function)
+    found: Callable[[Path], MessageExport] = getattr(modules[module], function)
     return found
 
 

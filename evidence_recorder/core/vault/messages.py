@@ -106,11 +106,6 @@ def select(conn: sqlcipher3.Connection, item_id: int, *, start: int = 0,
     return [row_to_message(r) for r in conn.execute(sql, params)]
 
 
-def count(conn: sqlcipher3.Connection, item_id: int) -> int:
-    return int(conn.execute("SELECT COUNT(*) FROM message WHERE item_id = ?",
-                            (item_id,)).fetchone()[0])
-
-
 def first_on_or_after(conn: sqlcipher3.Connection, item_id: int, when: str) -> int | None:
     """The index of the first message (in export order) sent at or after ``when``."""
     row = conn.execute("SELECT min(idx) FROM message WHERE item_id = ? AND sent_at != '' "

@@ -878,7 +878,14 @@ class Vault:
                                    indexes=indexes)
 
     def message_count(self, item_id: int) -> int:
-        return message_rows.count(self.conn, item_id)
+        """How many rows an e-mail's or chat export's messages are (unreadable lines
+        included): the counts recorded at import (``verify`` checks the rows against
+        their hash), so a 100,000-message chat opens without counting them."""
+        rows = self._read("SELECT kind, source FROM capture WHERE id = ?", (item_id,))
+        if not rows or rows[0][0] not in _MESSAGE_KINDS or not rows[0][1]:
+            return 0
+        source = MessageSource.from_dict(json.loads(rows[0][1]))
+        return source.message_count + source.unreadable_count
 
     def first_message_at(self, item_id: int, when: datetime) -> int | None:
         """The index of the first message sent at or after ``when`` (jump to a date)."""

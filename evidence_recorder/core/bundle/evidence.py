@@ -314,7 +314,8 @@ def read_evidence(data: bytes | str, files: Collection[str] | None = None,
 
 def read_messages(data: bytes, label: str = PARSED_MESSAGES_NAME) -> list[Message]:
     """An item's ``messages.json`` (the parsed messages a bundle carries) as
-    :class:`Message` objects in export order, or :class:`EvidenceDamaged` saying why not.
+    :class:`Message` objects in export order, or :class:`JsonDamaged` saying why not
+    (:class:`EvidenceDamaged` for readable JSON that is not a list of messages).
 
     The file is hostile input, sealed or not: its size, nesting, number of messages and
     every field (type, size; indexes counting up, each once) are checked before any of

@@ -31,7 +31,17 @@ ATTACHMENT = b"%PDF-1.4 not really a pdf, but bytes all the same\n"
 EML = (b"From: Jane Doe <jane@example.org>\r\nTo: sam@example.net\r\n"
        b"Subject: You will regret this\r\n\r\nSam, ...\r\n")
 CHAT_TXT = b"01/12/2026, 09:00 - Alex: hi\n" * 30
-PICTURE = b"\xff\xd8\xff\xe0 not a real jpeg"
+
+
+def _jpeg() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 80), (200, 40, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+PICTURE = _jpeg()
 
 
 def email_export() -> MessageExport:

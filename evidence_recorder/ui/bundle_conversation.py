@@ -7,7 +7,10 @@ text, an e-mail with its headers; its picture veiled; save a copy of a file).
 The messages come from the bundle's messages.json through the typed reader
 (``OpenedBundle.messages``), which checked every field; they are still the export's own
 words, so they are only ever shown as plain text (a list model's display text, a
-QPlainTextEdit), never as markup.
+QPlainTextEdit), never as markup, and with every invisible direction override or control
+character shown as a ``[U+202E]`` marker instead of obeyed (the report's rule,
+:func:`~evidence_recorder.core.bundle.report_words.visible_text`), so that a sender's
+name cannot make a line read differently from what it is.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from evidence_recorder.core.bundle.report_words import visible_text
 from evidence_recorder.core.conversation import (
     CONTEXT_MESSAGES,
     Message,
@@ -58,7 +62,7 @@ _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
 _BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
-_TEXT_IN_ROW = 160  # characters of a message shown in its row (all of it below)
+_TEXT_IN_ROW = 110  # characters of a message shown in its row (all of it below)
 _FLAGGED_TINT = QColor("#fff3cd")
 _PICTURE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp")
 
@@ -263,16 +267,18 @@ class ConversationModel(QAbstractListModel):
                 | Qt.ItemFlag.ItemNeverHasChildren)
 
     def _row_text(self, message: Message) -> str:
+        when = message.written_at or (_moment_words(message.sent_at) if message.sent_at
+                                      else _tr("no time given"))
         head = _tr("#{index} · {who} · {when}").format(
-            index=message.index, who=_one_line(who_words(message), 80),
-            when=_one_line(time_words(message), 120))
+            index=message.index, who=_one_line(who_words(message), 60),
+            when=_one_line(when, 60))
         if self.flag_of(message) is not None:
             head = _tr("⚑ FLAGGED · {head}").format(head=head)
         text = _one_line(message.text, _TEXT_IN_ROW)
         if not text and message.attachments:
             text = _tr("(attached: {names})").format(
                 names=", ".join(a.name for a in message.attachments[:5]))
-        return f"{head}\n{text}"
+        return visible_text(f"{head}\n{text}")
 
     def data(self, index: _AnyIndex, role: int = _DISPLAY) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -281,7 +287,7 @@ class ConversationModel(QAbstractListModel):
         if role in (_DISPLAY, _ACCESSIBLE):
             return self._row_text(message)
         if role == _TOOLTIP:
-            return tooltip(message.text[:1_000] or None)
+            return tooltip(visible_text(message.text[:1_000]) or None)
         flagged = self.flag_of(message) is not None
         if role == _FONT and flagged:
             font = QFont()
@@ -348,6 +354,7 @@ class MessagePanel(QWidget):
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.list.setAlternatingRowColors(True)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.selectionModel().currentRowChanged.connect(self._current_changed)
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
@@ -374,7 +381,7 @@ class MessagePanel(QWidget):
         e-mail, or a chat with nothing flagged: all of them)."""
         self._email = email
         self._files = {file.name: file for file in files}
-        self.heading.setText(title)
+        self.heading.setText(visible_text(title, multiline=False))
         self.save_menu.clear()
         for file in files:
             action = self.save_menu.addAction(self.tr("{name} ({size})").format(
@@ -420,6 +427,8 @@ class MessagePanel(QWidget):
         elif shown < total:
             words = self.tr("{shown} of {total} messages: each flagged one with {context} "
                             "before and after it.")
+        elif total == 1:
+            words = self.tr("One message.")
         else:
             words = self.tr("All {total} messages, in the order of the export.")
         self.count.setText(words.format(shown=shown, total=total, context=CONTEXT_MESSAGES))
@@ -435,8 +444,8 @@ class MessagePanel(QWidget):
         if not current.isValid():
             return
         message = self.model.message_at(current.row())
-        self.text.setPlainText(message_text(message, self.model.flag_of(message),
-                                            self._files, self._email))
+        self.text.setPlainText(visible_text(message_text(
+            message, self.model.flag_of(message), self._files, self._email)))
         self.picture.clear()
         picture = next((self._files.get(a.artefact) for a in message.attachments
                         if a.artefact in self._files

@@ -304,6 +304,8 @@ class TimelineModel(QAbstractTableModel):
         if column == TimelineColumn.CAPTURED:
             return format_short(local_captured_at(entry.capture))
         if column == TimelineColumn.SITE:
+            if not details.site.strip() and entry.capture.messages is not None:
+                return entry.kind_text  # "E-mail", "Chat export": what the row is
             return _one_line(details.site, 60)
         if column == TimelineColumn.AUTHOR:
             return _one_line(entry.author_text, 80)
@@ -311,6 +313,8 @@ class TimelineModel(QAbstractTableModel):
             return _one_line(details.posted_at, 60)
         if column == TimelineColumn.CATEGORY:
             return category_label(_one_line(details.category, 60))
+        if not details.description.strip() and entry.capture.messages is not None:
+            return _one_line(entry.capture.title, _SHORT_DESCRIPTION)  # subject, chat name
         return _one_line(details.description, _SHORT_DESCRIPTION)
 
     def data(self, index: _AnyIndex, role: int = _DISPLAY) -> Any:

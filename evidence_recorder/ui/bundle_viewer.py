@@ -81,7 +81,9 @@ from evidence_recorder import APP_NAME
 from evidence_recorder.core.errors import EvidenceError, WrongSecret
 from evidence_recorder.ui import filedialogs, messages
 from evidence_recorder.ui.bundle_banner import VerdictBanner
+from evidence_recorder.ui.bundle_conversation import BundleFile, MessagePanel
 from evidence_recorder.ui.bundle_details import (
+    BundleCapture,
     TimelineColumn,
     TimelineModel,
     _esc,
@@ -119,7 +121,8 @@ from evidence_recorder.ui.tasks import run_task
 from evidence_recorder.ui.wording import category_label, format_short
 
 if TYPE_CHECKING:  # the bundle package is imported only when a bundle is opened
-    from evidence_recorder.ui.session import BundleEvidence
+    from evidence_recorder.core.conversation import Message
+    from evidence_recorder.ui.session import BundleEvidence, BundleItem
 
 # ---------------------------------------------------------------------- the protocol
 
@@ -165,6 +168,8 @@ class OpenedBundleLike(Protocol):
     def contents_problem(self) -> str | None: ...  # why ``contents`` is None, in a sentence
 
     def read(self, path: str) -> bytes: ...
+
+    def messages(self, item: BundleItem) -> list[Message]: ...  # an item's messages.json
 
     def close(self) -> None: ...
 
@@ -417,10 +422,17 @@ class BundleViewer(QMainWindow):
         pictures_column.addWidget(self.picture_stack, 1)
         pictures_column.addWidget(self.picture_note)
 
+        # An e-mail or a chat export: its messages in place of a picture.
+        self.messages_panel = MessagePanel(self._read_message_file, self.save_file_copy)
+        self.right_stack = QStackedWidget()
+        self.right_stack.addWidget(pictures)
+        self.right_stack.addWidget(self.messages_panel)
+        self._pictures_page = pictures
+
         self.lower_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.lower_splitter.setObjectName("bundleLowerSplitter")
         self.lower_splitter.addWidget(self.details)
-        self.lower_splitter.addWidget(pictures)
+        self.lower_splitter.addWidget(self.right_stack)
         self.lower_splitter.setStretchFactor(0, 2)
         self.lower_splitter.setStretchFactor(1, 3)
         self.lower_splitter.setSizes([460, 800])
@@ -624,6 +636,8 @@ class BundleViewer(QMainWindow):
         self.part_box.blockSignals(False)
         self.picture_caption.clear()
         self.picture_stack.setCurrentWidget(self.redacted_view)
+        self.messages_panel.clear()
+        self.right_stack.setCurrentWidget(self._pictures_page)
         if row is None or self._bundle is None or not 0 <= row < self.model.rowCount():
             self.details.clear()
             return
@@ -644,6 +658,9 @@ class BundleViewer(QMainWindow):
             check = self.tr("The original itself is not in this bundle.")
         entries = [self.model.entry_at(n) for n in range(self.model.rowCount())]
         self.details.setHtml(details_html(entry, check, entries))
+        if entry.has_messages:
+            self._show_messages(entry)
+            return
         web = entry.capture.web is not None
         self.archive_button.setVisible(web and entry.page_archive is not None)
         for view in (self.original_view, self.redacted_view):
@@ -689,6 +706,63 @@ class BundleViewer(QMainWindow):
         self.picture_caption.setAccessibleName(make_plain_text(self.picture_caption.text()))
         self.picture_note.setText(" ".join(notes))
         self.picture_note.setVisible(bool(notes))
+
+    def _show_messages(self, entry: BundleCapture) -> None:
+        """An e-mail's or chat export's messages, read from its messages.json (checked
+        against the SHA-256 the bundle lists, field by field), in place of a picture."""
+        assert self._bundle is not None and entry.item is not None
+        self.right_stack.setCurrentWidget(self.messages_panel)
+        try:
+            read = self._bundle.messages(entry.item)
+        except EvidenceError as exc:
+            self.messages_panel.set_item(entry.capture.title, False, [], [], entry.files)
+            self.messages_panel.count.setText(self.tr(
+                "The messages could not be read from the bundle: {reason}").format(
+                reason=error_text(exc)))
+            return
+        self.messages_panel.set_item(entry.capture.title,
+                                     entry.capture.kind.value == "email", read, entry.flags,
+                                     entry.files)
+        del read
+
+    def _read_message_file(self, path: str) -> bytes | None:
+        """A picture attached to a message, for the panel (veiled there)."""
+        notes: list[str] = []
+        data = self._read(path, "original", notes)
+        if notes:
+            self.messages_panel.count.setText(" ".join(notes))
+        return data
+
+    def save_file_copy(self, file: BundleFile) -> Path | None:
+        """Save a copy of one of an e-mail's or chat export's files, exactly as in the
+        bundle (refused if it no longer matches the SHA-256 the bundle lists)."""
+        if file.path is None:
+            return None
+        notes: list[str] = []
+        data = self._read(file.path, "original", notes)
+        if data is None:
+            messages.error(self, self.tr("Copy not saved"), " ".join(notes))
+            return None
+        if file.sha256 and hashlib.sha256(data).hexdigest() != file.sha256:
+            messages.error(self, self.tr("Copy not saved"), self.tr(
+                "This file does not match the SHA-256 the bundle lists for it: it was changed "
+                "after the bundle was sealed."))
+            return None
+        safe = "".join(ch if ch.isalnum() or ch in "._- " else "_" for ch in file.name)
+        target = filedialogs.save_file(self, self.tr("Save a copy"),
+                                       safe.strip(" .") or "file", self.tr("All files (*)"))
+        if target is None:
+            return None
+        from evidence_recorder.core import fsutil
+
+        try:
+            fsutil.atomic_write_bytes(target, data)
+        except OSError as exc:
+            messages.error(self, self.tr("Copy not saved"), self.tr(
+                "The copy could not be written to {folder} ({reason}).").format(
+                folder=target.parent, reason=exc.strerror or exc))
+            return None
+        return target
 
     def _show_part(self, number: int) -> None:
         """Show part ``number`` (from 1) of the selected web page's full-page picture,
@@ -983,6 +1057,7 @@ class BundleViewer(QMainWindow):
         self._archive_windows.clear()
         self.original_view.clear()
         self.redacted_view.clear()
+        self.messages_panel.clear()
         self.picture_note.clear()
         self.details.clear()
         self.model.clear()

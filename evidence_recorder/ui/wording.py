@@ -35,6 +35,8 @@ KIND_LABELS: dict[CaptureKind, str] = {
     CaptureKind.WINDOW: QT_TRANSLATE_NOOP("CaptureKind", "One window"),
     CaptureKind.IMPORT: QT_TRANSLATE_NOOP("CaptureKind", "Imported file"),
     CaptureKind.WEB: QT_TRANSLATE_NOOP("CaptureKind", "Web page"),
+    CaptureKind.EMAIL: QT_TRANSLATE_NOOP("CaptureKind", "E-mail"),
+    CaptureKind.CHAT: QT_TRANSLATE_NOOP("CaptureKind", "Chat export"),
 }
 
 

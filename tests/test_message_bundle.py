@@ -89,6 +89,20 @@ def test_every_file_goes_in_byte_for_byte_and_bagit_validates(
     bag.validate()  # raises if any file differs from its manifest line
 
 
+def test_the_published_verify_script_passes_it_and_sha256sum_checks_it(
+        sealed: tuple[Vault, Path, dict[str, int]], tmp_path: Path) -> None:
+    """Names that need a safe spelling (spaces, brackets) never reach the scripts."""
+    _vault, bundle, _ids = sealed
+    folder = extract(bundle, tmp_path / "out")
+    script = Path(__file__).resolve().parent.parent / "docs" / "verify" / "verify.sh"
+    done = subprocess.run(["sh", str(script), str(folder)], cwd=folder.parent,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = subprocess.run(["sha256sum", "-c", "manifest-sha256.txt"], cwd=folder,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and "messages.json: OK" in done.stdout
+
+
 def test_messages_json_is_the_reading_recorded_at_import_and_sealed(
         sealed: tuple[Vault, Path, dict[str, int]], tmp_path: Path) -> None:
     vault, bundle, ids = sealed

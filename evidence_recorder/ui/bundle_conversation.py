@@ -8,13 +8,14 @@ The messages come from the bundle's messages.json through the typed reader
 (``OpenedBundle.messages``), which checked every field; they are still the export's own
 words, so they are only ever shown as plain text (a list model's display text, a
 QPlainTextEdit), never as markup, and with every invisible direction override or control
-character shown as a ``[U+202E]`` marker instead of obeyed (the report's rule,
-:func:`~evidence_recorder.core.bundle.report_words.visible_text`), so that a sender's
-name cannot make a line read differently from what it is.
+character shown as a ``[U+202E]`` marker instead of obeyed (the report's rule, as
+core.bundle.report_words.visible_text applies it; widgets do not import the bundle
+package), so that a sender's name cannot make a line read differently from what it is.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -44,7 +45,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evidence_recorder.core.bundle.report_words import visible_text
 from evidence_recorder.core.conversation import (
     CONTEXT_MESSAGES,
     Message,
@@ -55,6 +55,28 @@ from evidence_recorder.ui.bundle_wording import _byte_size, _moment_words, _one_
 from evidence_recorder.ui.imageview import ImageView
 from evidence_recorder.ui.plain import make_plain, tooltip
 from evidence_recorder.ui.wording import category_label
+
+# Invisible characters that reorder or hide text (Trojan Source, "exe.txt" tricks).
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                           "\u2066\u2067\u2068\u2069")
+
+
+def visible_text(text: str, *, multiline: bool = True) -> str:
+    """``text`` with direction overrides and control characters shown as markers."""
+    if text.isascii() and text.isprintable():
+        return text
+    out = []
+    for char in text.replace("\r\n", "\n").replace("\r", "\n"):
+        if char == "\n":
+            out.append("\n" if multiline else " ")
+        elif char == "\t":
+            out.append("    " if multiline else " ")
+        elif char in _BIDI_CONTROLS or unicodedata.category(char) in {"Cc", "Cs"}:
+            out.append(f"[U+{ord(char):04X}]")
+        else:
+            out.append(char)
+    return "".join(out)
+
 
 _AnyIndex = QModelIndex | QPersistentModelIndex
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)

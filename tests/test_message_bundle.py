@@ -300,6 +300,9 @@ def test_the_report_shows_the_e_mail_and_the_flagged_messages_with_context(
     assert ("Times without a zone were taken as Europe/London, the computer's zone at "
             "import.") in flat
     assert "WhatsApp chat export (Android)" in flat
+    # The timeline says what each item is when the sender did not name a site.
+    assert "UTC E-mail – – – You will regret this" in flat
+    assert "UTC Chat export – – – Chat with Alex" in flat
     # Hostile text stays plain: the override is a visible marker, not obeyed.
     assert "[U+202E]desrever" in flat and "\u202e" not in text
     html = files_of(bundle)["report.html"].decode()

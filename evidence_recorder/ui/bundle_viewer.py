@@ -1015,7 +1015,7 @@ class BundleViewer(QMainWindow):
             text.setHtml(details_html(entry))
             self._paint_text(painter, text, width, height)
             path = entry.redacted or entry.original
-            if path is None:
+            if path is None or entry.capture.messages is not None:  # no picture to print
                 continue
             notes: list[str] = []
             data = self._read(path, "redacted" if entry.redacted else "original", notes)

@@ -36,6 +36,8 @@ from evidence_recorder.core.bundle.report_words import (
     email_rows,
     flag_words,
     message_heading,
+    timeline_description,
+    timeline_site,
     visible_text,
 )
 from evidence_recorder.core.bundle.sealnumber import seal_number_rows
@@ -275,11 +277,12 @@ def write_html(data: ReportData) -> bytes:
             out.append(
                 f'<tr><td><a href="#capture-{number}">{number}</a></td>'
                 f"<td>{_h(_timeline_time(capture)).replace(chr(10), '<br>')}</td>"
-                f"<td><bdi>{_h(capture.details.site, multiline=False)}</bdi></td>"
+                f"<td><bdi>{_h(timeline_site(capture), multiline=False)}</bdi></td>"
                 f"<td>{who}</td>"
                 f"<td><bdi>{_h(capture.details.posted_at, multiline=False)}</bdi></td>"
                 f"<td>{_h(_category(capture.details.category))}</td>"
-                f"<td><bdi>{_h(_one_line(capture.details.description, 200))}</bdi></td></tr>"
+                f"<td><bdi>{_h(_one_line(timeline_description(capture), 200))}</bdi></td>"
+                "</tr>"
             )
         out.append("</tbody></table>")
     else:

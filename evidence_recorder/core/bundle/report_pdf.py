@@ -57,6 +57,8 @@ from evidence_recorder.core.bundle.report_words import (
     email_rows,
     flag_words,
     message_heading,
+    timeline_description,
+    timeline_site,
     visible_text,
 )
 from evidence_recorder.core.bundle.sealnumber import seal_number_rows
@@ -349,12 +351,12 @@ def _timeline(pdf: _ReportPDF) -> None:
         (
             str(number),
             _timeline_time(item.capture),
-            pdf.t(_one_line(item.capture.details.site, 60)),
+            pdf.t(_one_line(timeline_site(item.capture), 60)),
             pdf.t("\n".join(_one_line(part, 50) for part in
                             _author_handle(item.capture).split("\n") if part)),
             pdf.t(_one_line(_posted(item.capture), 50)),
             pdf.t(_category(item.capture.details.category)),
-            pdf.t(_one_line(item.capture.details.description, 160)),
+            pdf.t(_one_line(timeline_description(item.capture), 160)),
         )
         for number, item in enumerate(pdf.data.captures, 1)
     ]

@@ -177,6 +177,22 @@ def _audience(value: str) -> str:
     return _AUDIENCES.get(value, value or "not given")
 
 
+def timeline_site(capture: Capture) -> str:
+    """The timeline's site column: what the sender wrote, else (for an e-mail or a chat
+    export) what the item is."""
+    if capture.details.site.strip() or capture.messages is None:
+        return capture.details.site
+    return "E-mail" if capture.kind is CaptureKind.EMAIL else "Chat export"
+
+
+def timeline_description(capture: Capture) -> str:
+    """The timeline's description column: the sender's words, else an e-mail's subject
+    or a chat's name."""
+    if capture.details.description.strip() or capture.messages is None:
+        return capture.details.description
+    return capture.title
+
+
 def _posted(capture: Capture) -> str:
     return capture.details.posted_at
 

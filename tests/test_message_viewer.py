@@ -59,6 +59,13 @@ def row_of(viewer: BundleViewer, kind: str) -> int:
                 if viewer.model.entry_at(n).capture.kind.value == kind)
 
 
+def choose(qtbot: QtBot, viewer: BundleViewer, kind: str) -> None:
+    """Select the item of ``kind`` and wait for its messages (read in the background)."""
+    viewer.timeline.setCurrentIndex(viewer.model.index(row_of(viewer, kind), 0))
+    if kind in ("email", "chat"):
+        qtbot.waitUntil(lambda: not viewer.messages_panel.is_loading(), timeout=20_000)
+
+
 def shots(tmp_path: Path) -> Path:
     chosen = os.environ.get("EVIDENCE_RECORDER_SHOTS")
     folder = Path(chosen) if chosen else tmp_path
@@ -67,7 +74,7 @@ def shots(tmp_path: Path) -> Path:
 
 
 def test_the_conversation_shows_the_flagged_messages_with_context_first(
-        viewer: BundleViewer, tmp_path: Path) -> None:
+        qtbot: QtBot, viewer: BundleViewer, tmp_path: Path) -> None:
     assert viewer.banner.isVisible() and viewer.report_summary()["ok"]
     # The timeline says what each row is: the kind, and the subject or the chat's name.
     from evidence_recorder.ui.bundle_details import TimelineColumn
@@ -75,7 +82,7 @@ def test_the_conversation_shows_the_flagged_messages_with_context_first(
     chat_row = row_of(viewer, "chat")
     assert viewer.model.index(chat_row, TimelineColumn.SITE).data() == "Chat export"
     assert viewer.model.index(chat_row, TimelineColumn.DESCRIPTION).data() == "Chat with Alex"
-    viewer.timeline.setCurrentIndex(viewer.model.index(row_of(viewer, "chat"), 0))
+    choose(qtbot, viewer, "chat")
     panel = viewer.messages_panel
     assert viewer.right_stack.currentWidget() is panel
     model = panel.model
@@ -94,8 +101,9 @@ def test_the_conversation_shows_the_flagged_messages_with_context_first(
     assert "could not be read" in model.data(model.index(30, 0))
 
 
-def test_search_finds_a_message_in_the_whole_conversation(viewer: BundleViewer) -> None:
-    viewer.timeline.setCurrentIndex(viewer.model.index(row_of(viewer, "chat"), 0))
+def test_search_finds_a_message_in_the_whole_conversation(qtbot: QtBot,
+                                                        viewer: BundleViewer) -> None:
+    choose(qtbot, viewer, "chat")
     panel = viewer.messages_panel
     panel.search.setText(chat_text(3))
     assert [panel.model.message_at(n).index for n in range(panel.model.rowCount())] == [3]
@@ -105,8 +113,8 @@ def test_search_finds_a_message_in_the_whole_conversation(viewer: BundleViewer) 
     assert panel.model.rowCount() == 0
 
 
-def test_hostile_text_is_shown_plain(viewer: BundleViewer) -> None:
-    viewer.timeline.setCurrentIndex(viewer.model.index(row_of(viewer, "chat"), 0))
+def test_hostile_text_is_shown_plain(qtbot: QtBot, viewer: BundleViewer) -> None:
+    choose(qtbot, viewer, "chat")
     panel = viewer.messages_panel
     row = panel.model.row_of(13)
     assert row is not None
@@ -121,8 +129,9 @@ def test_hostile_text_is_shown_plain(viewer: BundleViewer) -> None:
 
 
 def test_the_e_mail_shows_its_headers_text_and_attachments_with_hashes(
-        viewer: BundleViewer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    viewer.timeline.setCurrentIndex(viewer.model.index(row_of(viewer, "email"), 0))
+        qtbot: QtBot, viewer: BundleViewer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    choose(qtbot, viewer, "email")
     panel = viewer.messages_panel
     assert viewer.right_stack.currentWidget() is panel
     assert panel.model.rowCount() == 1
@@ -146,8 +155,9 @@ def test_the_e_mail_shows_its_headers_text_and_attachments_with_hashes(
     assert messages.shown == []
 
 
-def test_a_picture_attached_to_a_message_arrives_veiled(viewer: BundleViewer) -> None:
-    viewer.timeline.setCurrentIndex(viewer.model.index(row_of(viewer, "chat"), 0))
+def test_a_picture_attached_to_a_message_arrives_veiled(qtbot: QtBot,
+                                                      viewer: BundleViewer) -> None:
+    choose(qtbot, viewer, "chat")
     panel = viewer.messages_panel
     panel.show_box.setCurrentIndex(int(Show.ALL))
     panel.list.setCurrentIndex(panel.model.index(20, 0))
@@ -155,14 +165,14 @@ def test_a_picture_attached_to_a_message_arrives_veiled(viewer: BundleViewer) ->
     assert panel.picture.is_veiled()
 
 
-def test_a_screenshot_still_shows_its_picture(viewer: BundleViewer) -> None:
-    viewer.timeline.setCurrentIndex(viewer.model.index(row_of(viewer, "region"), 0))
+def test_a_screenshot_still_shows_its_picture(qtbot: QtBot, viewer: BundleViewer) -> None:
+    choose(qtbot, viewer, "region")
     assert viewer.right_stack.currentWidget() is not viewer.messages_panel
     assert viewer.original_view.has_image()
 
 
-def test_closing_drops_the_messages(viewer: BundleViewer) -> None:
-    viewer.timeline.setCurrentIndex(viewer.model.index(row_of(viewer, "chat"), 0))
+def test_closing_drops_the_messages(qtbot: QtBot, viewer: BundleViewer) -> None:
+    choose(qtbot, viewer, "chat")
     assert viewer.messages_panel.model.rowCount() > 0
     viewer.close()
     assert viewer.messages_panel.model.rowCount() == 0
@@ -181,3 +191,18 @@ def test_the_conversation_model_passes_the_model_tester(qtmodeltester) -> None: 
     qtmodeltester.check(model, force_py=True)
     model.set_search("number 2")
     qtmodeltester.check(model, force_py=True)
+
+
+def test_messages_read_for_an_item_no_longer_chosen_are_not_shown(
+        qtbot: QtBot, viewer: BundleViewer) -> None:
+    """The messages are read in the background: choosing another item meanwhile wins."""
+    from evidence_recorder.ui import tasks
+
+    viewer.timeline.setCurrentIndex(viewer.model.index(row_of(viewer, "chat"), 0))
+    assert viewer.messages_panel.is_loading()
+    viewer.timeline.setCurrentIndex(viewer.model.index(row_of(viewer, "region"), 0))
+    assert tasks.wait_for_tasks()
+    # The finished job's callback arrives through the event loop.
+    qtbot.waitUntil(lambda: not tasks._running, timeout=20_000)
+    assert viewer.right_stack.currentWidget() is not viewer.messages_panel
+    assert viewer.messages_panel.model.rowCount() == 0

@@ -1348,7 +1348,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+512"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+513"/>
         <location filename="../evidence_recorder/ui/bundle_wording.py" line="+14"/>
         <source>Checking the bundle…</source>
         <translation type="unfinished"></translation>
@@ -1667,13 +1667,13 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+73"/>
-        <location line="+150"/>
+        <location line="+74"/>
+        <location line="+169"/>
         <source>&lt;b&gt;Covered copy&lt;/b&gt;: parts covered by the sender</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-135"/>
+        <location line="-154"/>
         <source>&lt;b&gt;The whole page&lt;/b&gt;, exactly as captured (scroll to read it)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1698,12 +1698,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+18"/>
-        <source>The messages could not be read from the bundle: {reason}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+24"/>
+        <location line="+61"/>
         <location line="+3"/>
         <location line="+14"/>
         <source>Copy not saved</source>
@@ -1828,7 +1823,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-598"/>
+        <location line="-618"/>
         <source>Original picture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1854,12 +1849,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     </message>
     <message>
         <location line="+68"/>
-        <location line="+528"/>
+        <location line="+548"/>
         <source>Bundle not opened</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-521"/>
+        <location line="-541"/>
         <source>That passphrase does not open this bundle. Check it with the person who sent it, then try again.
 
 Passphrase:</source>
@@ -1883,7 +1878,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+41"/>
         <source>✔ matches the original in this bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1898,7 +1893,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+158"/>
+        <location line="+177"/>
         <source>&lt;b&gt;Original&lt;/b&gt;, exactly as captured: nothing is covered</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4555,7 +4550,7 @@ so only delete a capture taken by mistake. Why are you deleting it?
 <context>
     <name>MessagePanel</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_conversation.py" line="+348"/>
+        <location filename="../evidence_recorder/ui/bundle_conversation.py" line="+349"/>
         <source>Flagged messages, with context</source>
         <translation type="unfinished"></translation>
     </message>
@@ -4601,12 +4596,17 @@ so only delete a capture taken by mistake. Why are you deleting it?
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+26"/>
         <source>{name} ({size})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+21"/>
+        <source>Reading the messages from the bundle…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+29"/>
         <source>{shown} of {total} messages match the search.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -6012,6 +6012,14 @@ If you put back an older copy on purpose (for example, from a backup), choose �
     <message>
         <location line="+2"/>
         <source>This sheet does not hold your passphrase. Never write your passphrase on it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>viewer</name>
+    <message>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-375"/>
+        <source>The messages could not be read from the bundle: {reason}</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

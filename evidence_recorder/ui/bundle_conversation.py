@@ -336,6 +336,7 @@ class MessagePanel(QWidget):
         self._save_file = save_file
         self._files: dict[str, BundleFile] = {}
         self._email = False
+        self._loading = False
         self.model = ConversationModel(self)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
@@ -401,6 +402,7 @@ class MessagePanel(QWidget):
                  flags: Sequence[MessageFlag], files: Sequence[BundleFile]) -> None:
         """Show one item's messages: the flagged ones first where there are any (an
         e-mail, or a chat with nothing flagged: all of them)."""
+        self._loading = False
         self._email = email
         self._files = {file.name: file for file in files}
         self.heading.setText(visible_text(title, multiline=False))
@@ -423,9 +425,20 @@ class MessagePanel(QWidget):
         self.model.set_show(show)
         self._after_filter()
 
+    def set_loading(self, title: str) -> None:
+        """Say the messages are being read (they arrive with :meth:`set_item`)."""
+        self.clear()
+        self.heading.setText(visible_text(title, multiline=False))
+        self.count.setText(self.tr("Reading the messages from the bundle…"))
+        self._loading = True
+
+    def is_loading(self) -> bool:
+        return self._loading
+
     def clear(self) -> None:
         """Forget every message and picture (the window is closing, or another item)."""
         self.model.clear()
+        self._loading = False
         self._files = {}
         self.text.clear()
         self.picture.clear()

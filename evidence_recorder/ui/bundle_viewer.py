@@ -78,6 +78,7 @@ from PySide6.QtWidgets import (
 )
 
 from evidence_recorder import APP_NAME
+from evidence_recorder.core.conversation import Message
 from evidence_recorder.core.errors import EvidenceError, WrongSecret
 from evidence_recorder.ui import filedialogs, messages
 from evidence_recorder.ui.bundle_banner import VerdictBanner
@@ -121,7 +122,6 @@ from evidence_recorder.ui.tasks import run_task
 from evidence_recorder.ui.wording import category_label, format_short
 
 if TYPE_CHECKING:  # the bundle package is imported only when a bundle is opened
-    from evidence_recorder.core.conversation import Message
     from evidence_recorder.ui.session import BundleEvidence, BundleItem
 
 # ---------------------------------------------------------------------- the protocol
@@ -241,6 +241,7 @@ class BundleViewer(QMainWindow):
         self._row: int | None = None
         self._report_folder: Path | None = None  # a private copy of report.pdf, while open
         self._archive_windows: list[QWidget] = []  # archived pages open offline
+        self._messages_wanted = 0  # the latest request for an item's messages
         self.model = TimelineModel(self)
         self._build_actions()
         self._build_layout()
@@ -636,6 +637,7 @@ class BundleViewer(QMainWindow):
         self.part_box.blockSignals(False)
         self.picture_caption.clear()
         self.picture_stack.setCurrentWidget(self.redacted_view)
+        self._messages_wanted += 1  # a reading still under way is not shown
         self.messages_panel.clear()
         self.right_stack.setCurrentWidget(self._pictures_page)
         if row is None or self._bundle is None or not 0 <= row < self.model.rowCount():
@@ -709,21 +711,40 @@ class BundleViewer(QMainWindow):
 
     def _show_messages(self, entry: BundleCapture) -> None:
         """An e-mail's or chat export's messages, read from its messages.json (checked
-        against the SHA-256 the bundle lists, field by field), in place of a picture."""
+        against the SHA-256 the bundle lists, field by field) in the background (a
+        conversation of 100,000 messages takes seconds), in place of a picture."""
         assert self._bundle is not None and entry.item is not None
         self.right_stack.setCurrentWidget(self.messages_panel)
-        try:
-            read = self._bundle.messages(entry.item)
-        except EvidenceError as exc:
-            self.messages_panel.set_item(entry.capture.title, False, [], [], entry.files)
-            self.messages_panel.count.setText(self.tr(
-                "The messages could not be read from the bundle: {reason}").format(
-                reason=error_text(exc)))
-            return
-        self.messages_panel.set_item(entry.capture.title,
-                                     entry.capture.kind.value == "email", read, entry.flags,
-                                     entry.files)
-        del read
+        self.messages_panel.set_loading(entry.capture.title)
+        self._messages_wanted += 1
+        wanted, generation = self._messages_wanted, self._generation
+        bundle, item, this = self._bundle, entry.item, weakref.ref(self)
+
+        def job(_progress: object) -> list[Message]:
+            return bundle.messages(item)
+
+        def current() -> BundleViewer | None:
+            viewer = this()
+            if viewer is None or not viewer._wants(generation) \
+                    or viewer._messages_wanted != wanted:
+                return None  # another item was chosen, or the window closed, meanwhile
+            return viewer
+
+        def succeeded(read: list[Message]) -> None:
+            if (viewer := current()) is not None:
+                viewer.messages_panel.set_item(
+                    entry.capture.title, entry.capture.kind.value == "email", read,
+                    entry.flags, entry.files)
+
+        def failed(exc: EvidenceError) -> None:
+            if (viewer := current()) is not None:
+                viewer.messages_panel.set_item(entry.capture.title, False, [], [],
+                                               entry.files)
+                viewer.messages_panel.count.setText(viewer.tr(
+                    "The messages could not be read from the bundle: {reason}").format(
+                    reason=error_text(exc)))
+
+        run_task(job, on_success=succeeded, on_failure=failed)
 
     def _read_message_file(self, path: str) -> bytes | None:
         """A picture attached to a message, for the panel (veiled there)."""

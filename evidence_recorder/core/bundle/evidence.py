@@ -129,6 +129,7 @@ MAX_FLAGS: Final = 100_000  # flagged messages of one item
 MAX_BUNDLE_MESSAGES: Final = 500_000  # messages in one messages.json (as parsers allow)
 MAX_MESSAGE_ATTACHMENTS: Final = 1_000  # files named by one message
 MAX_MESSAGES_JSON_BYTES: Final = 512 * 1024 * 1024
+_MESSAGE_KINDS: Final = frozenset(kind.value for kind in MessageKind)
 
 
 class EvidenceDamaged(JsonDamaged):
@@ -658,10 +659,15 @@ class _Reader:
         raw = self.record(value, where[:-1])
 
         def text(key: str, limit: int = MAX_TEXT_CHARS) -> str:
+            found = raw.get(key, "")
+            # The common case checked inline (a conversation has 100,000 of these);
+            # anything else goes through the full check, which names what is wrong.
+            if type(found) is str and len(found) <= limit and "\x00" not in found:
+                return found
             return self.text(raw, key, where, limit=limit)
 
-        kind = self.text(raw, "kind", where) or MessageKind.MESSAGE.value
-        if kind not in {k.value for k in MessageKind}:
+        kind = text("kind", MAX_NAME_CHARS) or MessageKind.MESSAGE.value
+        if kind not in _MESSAGE_KINDS:
             raise self.fail(f"{where}kind", "is not a kind of message this version knows")
         attachments = []
         for n, entry in enumerate(self.listing(raw, "attachments", where,
@@ -681,7 +687,8 @@ class _Reader:
             written_at=text("written_at", MAX_NAME_CHARS), sender_id=text("sender_id"),
             kind=MessageKind(kind), reply_to=self.number(raw, "reply_to", where),
             edited_at=text("edited_at", MAX_NAME_CHARS), attachments=attachments,
-            extra=self.json_value(self.mapping(raw, "extra", where) or {}, f"{where}extra"))
+            extra=(self.json_value(self.mapping(raw, "extra", where) or {}, f"{where}extra")
+                   if raw.get("extra", {}) != {} else {}))
 
     def flags(self, listed: list[Any], item_id: int, where: str) -> tuple[MessageFlag, ...]:
         """The flagged messages of an item, by index (each index once)."""

@@ -126,6 +126,9 @@ def test_messages_json_is_the_reading_recorded_at_import_and_sealed(
              and e["subject"] == f"capture:{ids['chat']}"]
     assert added[0]["details"]["source"]["messages_sha256"] == hashlib.sha256(
         files[f"data/captures/{ids['chat']}/messages.json"]).hexdigest()
+    # And the flags' own audit entries go with the item.
+    assert [e["details"]["messages"] for e in audit if e["action"] == "message.flagged"] == [
+        [12], [25]]
 
 
 def test_evidence_json_carries_the_exports_facts_and_the_flags(
@@ -321,3 +324,25 @@ def test_dkim_words_are_never_stronger_than_what_was_recorded() -> None:
     failed = dkim_words({"result": "fail", "domain": "example.org", "reason": "body hash"})
     assert failed.startswith("Signature did not verify") and "valid" not in failed
     assert "valid" not in dkim_words({"result": "temperror", "domain": "example.org"})
+
+
+def test_bag_names_are_safe_unique_and_never_the_bundles_own() -> None:
+    from evidence_recorder.core.bundle.seal import _bag_names
+    from evidence_recorder.core.model import Artefact, ArtefactRole
+
+    def artefact(name: str, primary: bool = False) -> Artefact:
+        return Artefact(0, 0, name, ArtefactRole.ATTACHMENT, "application/octet-stream", 1,
+                        "0" * 64, None, primary)
+
+    names = _bag_names([artefact("chat.txt", True), artefact("messages.json"),
+                        artefact("metadata.json"), artefact("a b.pdf"), artefact("a_b.pdf"),
+                        artefact("été (1).JPG"), artefact("..."), artefact("x." + "y" * 300)])
+    assert names["chat.txt"] == "chat.txt"
+    assert names["messages.json"] == "messages-2.json"
+    assert names["metadata.json"] == "metadata-2.json"
+    assert names["a b.pdf"] == "a_b.pdf" and names["a_b.pdf"] == "a_b-2.pdf"
+    assert names["été (1).JPG"] == "t_1.JPG"
+    assert len(set(names.values())) == len(names)
+    import re
+
+    assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", n) for n in names.values())

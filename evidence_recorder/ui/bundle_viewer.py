@@ -4,7 +4,9 @@ Owns :class:`BundleViewer` and :func:`open_bundle_window`. The reader (a busy
 headteacher, say) has no vault and no reason to learn the program, so the window
 answers their first question at the top, in words and not only in colour: is this
 bundle intact, and whose key sealed it. Below that: who sent it, a timeline of the
-captures, and the selected capture's details beside one picture of it.
+captures, and the selected capture's details beside one picture of it, or, for an
+e-mail or a chat export, beside its messages (:mod:`~evidence_recorder.ui.bundle_conversation`:
+the flagged ones with their context first, the whole conversation, search).
 
 Where a capture has a covered (redacted) copy, that copy is what the reader sees
 first, alone; the original, with what the sender covered, appears only after a

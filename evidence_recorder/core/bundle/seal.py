@@ -18,9 +18,10 @@ module writes it, check.py checks a received one (the verdict), evidence.py read
 ``data/evidence.json`` (schema 1 or 2) into typed objects, and opened.py holds one open
 for the viewer.
 
-About 700 lines: one writer of one format, :func:`export_bundle` and the helpers
-only it calls (the picture plan, a web page's report slices, the report thread), read in
-the order the bag is written;
+About 870 lines: one writer of one format, :func:`export_bundle` and the helpers
+only it calls (the picture plan, a web page's report slices, an e-mail's or chat
+export's files and messages.json, the report thread), read in the order the bag is
+written;
 what is not writing already lives in the modules above.
 """
 
@@ -593,7 +594,10 @@ def _plan_messages(vault: Vault, capture: Capture, incident_title: str, base: st
         for flag in flags[:REPORT_MAX_FLAGS]:
             wanted.update(range(max(0, flag.index - CONTEXT_MESSAGES),
                                 flag.index + CONTEXT_MESSAGES + 1))
-        shown = vault.messages(capture.id, indexes=sorted(wanted)) if wanted else []
+        ordered = sorted(wanted)
+        shown = []
+        for start in range(0, len(ordered), 900):  # within any SQLite's variable limit
+            shown += vault.messages(capture.id, indexes=ordered[start:start + 900])
         left_out = max(0, len(flags) - REPORT_MAX_FLAGS)
     files = tuple(ReportFile(a.name, a.role.value, a.media_type, a.size, a.sha256,
                              f"{base}/{names[a.name]}") for a in stored if not a.primary)

@@ -928,7 +928,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
 <context>
     <name>BundleDetails</name>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_details.py" line="+340"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="+361"/>
         <source>&lt;i&gt;Not given&lt;/i&gt;</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1164,11 +1164,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     </message>
     <message>
         <location line="+2"/>
+        <location line="+83"/>
         <source>File</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-81"/>
         <source>File last changed (as the sender&apos;s computer said)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1183,7 +1184,17 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
+        <source>Imported from an e-mail file, kept byte for byte.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Imported from a chat export, kept byte for byte.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Captured on screen by {app} ({kind}).</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1203,7 +1214,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+8"/>
+        <source>The messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>Picture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1233,7 +1249,78 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+28"/>
+        <source>{count} messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{count}, and {lines} lines that could not be read (kept as written)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Times without a zone were taken as {zone}, the computer&apos;s zone at import.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Every time in the export carried its own zone.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Format</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+1"/>
+        <source>Read by</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Title</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Participants</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Flagged by the sender</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Times</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Notes from reading the file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>What is shown</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>The messages are read out of the original file by the sender&apos;s {app}; the original, byte for byte, is the evidence.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-60"/>
+        <location line="+11"/>
         <source>The record</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1271,7 +1358,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+500"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="+515"/>
         <location filename="../evidence_recorder/ui/bundle_wording.py" line="+14"/>
         <source>Checking the bundle…</source>
         <translation type="unfinished"></translation>
@@ -1363,12 +1450,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_details.py" line="-468"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="-486"/>
         <source>{author} ({handle})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+68"/>
+        <location line="+72"/>
         <source>someone who did not give their name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1414,7 +1501,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-239"/>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-246"/>
         <source>&amp;Open another bundle…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1430,12 +1517,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     </message>
     <message>
         <location line="+1"/>
-        <location line="+221"/>
+        <location line="+228"/>
         <source>Keep a copy of this bundle in your own evidence vault</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-218"/>
+        <location line="-225"/>
         <source>Open the &amp;report (PDF)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1575,7 +1662,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+83"/>
+        <location line="+90"/>
         <source>Only a bundle whose list of evidence can be read can be saved into a vault</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1590,13 +1677,13 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+68"/>
-        <location line="+93"/>
+        <location line="+74"/>
+        <location line="+169"/>
         <source>&lt;b&gt;Covered copy&lt;/b&gt;: parts covered by the sender</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-78"/>
+        <location line="-154"/>
         <source>&lt;b&gt;The whole page&lt;/b&gt;, exactly as captured (scroll to read it)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1621,7 +1708,34 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+61"/>
+        <location line="+3"/>
+        <location line="+14"/>
+        <source>Copy not saved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-13"/>
+        <source>This file does not match the SHA-256 the bundle lists for it: it was changed after the bundle was sealed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Save a copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The copy could not be written to {folder} ({reason}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
         <source>This part of the page is not in this bundle.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1719,7 +1833,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-529"/>
+        <location line="-618"/>
         <source>Original picture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1734,7 +1848,7 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+42"/>
         <source>Checking the bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1745,12 +1859,12 @@ If a bundle&apos;s timestamp comes from another service (your school&apos;s or a
     </message>
     <message>
         <location line="+68"/>
-        <location line="+465"/>
+        <location line="+548"/>
         <source>Bundle not opened</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-458"/>
+        <location line="-541"/>
         <source>That passphrase does not open this bundle. Check it with the person who sent it, then try again.
 
 Passphrase:</source>
@@ -1774,7 +1888,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+41"/>
         <source>✔ matches the original in this bundle</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1789,7 +1903,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+98"/>
+        <location line="+177"/>
         <source>&lt;b&gt;Original&lt;/b&gt;, exactly as captured: nothing is covered</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1826,7 +1940,7 @@ Passphrase:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+193"/>
+        <location line="+194"/>
         <source>There is no file called “{name}” there. It may have been moved or renamed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3452,7 +3566,7 @@ If it keeps happening, please send the report below to the developers. It says w
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/core/vault/store.py" line="+666"/>
+        <location filename="../evidence_recorder/core/vault/store.py" line="+673"/>
         <source>A @handle has no spaces in it. Put the name shown on the post in “Author&apos;s name”, and only the @name here.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -3867,7 +3981,7 @@ Send it another way: say it on the phone or in person, never in the same e-mail 
 <context>
     <name>Format</name>
     <message>
-        <location filename="../evidence_recorder/core/gather/messages/detect.py" line="+39"/>
+        <location filename="../evidence_recorder/core/gather/messages/detect.py" line="+38"/>
         <source>a picture</source>
         <translation type="unfinished"></translation>
     </message>
@@ -5070,6 +5184,85 @@ so only delete a capture taken by mistake. Why are you deleting it?
     </message>
 </context>
 <context>
+    <name>MessagePanel</name>
+    <message>
+        <location filename="../evidence_recorder/ui/bundle_conversation.py" line="+349"/>
+        <source>Flagged messages, with context</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The whole conversation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Which messages to show</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+1"/>
+        <source>Search the messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Save a copy…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Save a copy of the original file or of one of its attachments, exactly as in the bundle</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>The selected message in full</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Picture attached to the message</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>{name} ({size})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>Reading the messages from the bundle…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>{shown} of {total} messages match the search.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{shown} of {total} messages: each flagged one with {context} before and after it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>One message.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>All {total} messages, in the order of the export.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>MySealDialog</name>
     <message>
         <location filename="../evidence_recorder/ui/seal_dialog.py" line="+54"/>
@@ -5691,7 +5884,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+78"/>
+        <location line="+82"/>
         <source>{column}: {value}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -6245,7 +6438,7 @@ Keep this somewhere safe, away from the computer the vault is on.
 <context>
     <name>_SummaryCounts</name>
     <message numerus="yes">
-        <location filename="../evidence_recorder/ui/bundle_details.py" line="-169"/>
+        <location filename="../evidence_recorder/ui/bundle_details.py" line="-173"/>
         <source>%n capture</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -6455,6 +6648,14 @@ If you put back an older copy on purpose (for example, from a backup), choose �
     <message>
         <location line="+2"/>
         <source>This sheet does not hold your passphrase. Never write your passphrase on it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>viewer</name>
+    <message>
+        <location filename="../evidence_recorder/ui/bundle_viewer.py" line="-375"/>
+        <source>The messages could not be read from the bundle: {reason}</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

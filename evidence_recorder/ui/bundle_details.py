@@ -25,8 +25,10 @@ from PySide6.QtCore import (
 
 from evidence_recorder import APP_NAME
 from evidence_recorder.core import fields
+from evidence_recorder.core.conversation import MessageFlag
 from evidence_recorder.core.i18n import QT_TRANSLATE_NOOP
 from evidence_recorder.core.model import Capture, CaptureKind, PageState
+from evidence_recorder.ui.bundle_conversation import BundleFile
 from evidence_recorder.ui.bundle_wording import (
     _AUDIENCES,
     _MAX_INCIDENT_TITLES,
@@ -76,6 +78,17 @@ class BundleCapture:
     # A web page's full-page picture, part by part: (path inside the bag or None where
     # kept back, SHA-256 as listed or None). One entry for a page in one part.
     full_page: tuple[tuple[str | None, str | None], ...] = ()
+    # An e-mail or chat export: the typed item (handed back to the bundle to read its
+    # messages.json), its flags and its files (the original first).
+    item: BundleItem | None = None
+    flags: tuple[MessageFlag, ...] = ()
+    files: tuple[BundleFile, ...] = ()
+
+    @property
+    def has_messages(self) -> bool:
+        """Whether it is an e-mail or a chat export with parsed messages to show."""
+        return self.capture.messages is not None and self.item is not None \
+            and self.item.parsed_messages is not None
 
     @property
     def full_page_parts(self) -> int:
@@ -107,7 +120,7 @@ def _capture_from(item: BundleItem, incident_title: str) -> BundleCapture:
         width=item.width or 0, height=item.height or 0, media_type=item.media_type,
         byte_size=item.byte_size, environment=dict(item.environment), source=item.source,
         details=item.details, has_annotations=item.has_annotations, title=item.title,
-        web=item.web)
+        web=item.web, messages=item.messages)
     # The primary artefact: a screenshot's original, a web page's full-page picture.
     original, copy = item.primary, item.covered_copy
     archive = item.artefact("page-archive") if item.web is not None else None
@@ -117,7 +130,11 @@ def _capture_from(item: BundleItem, incident_title: str) -> BundleCapture:
         redacted=copy.path if copy is not None else None,
         metadata=item.metadata_path,
         page_archive=archive.path if archive is not None else None,
-        full_page=tuple((a.path, a.sha256) for a in item.artefacts_with("full-page")))
+        full_page=tuple((a.path, a.sha256) for a in item.artefacts_with("full-page")),
+        item=item if item.messages is not None else None, flags=item.flags,
+        files=tuple(BundleFile(a.name, a.path, a.media_type, a.size, a.sha256)
+                    for a in item.artefacts if a.role != "parsed-messages")
+        if item.messages is not None else ())
 
 
 def captures_of(contents: BundleEvidence | None) -> list[BundleCapture]:
@@ -287,6 +304,8 @@ class TimelineModel(QAbstractTableModel):
         if column == TimelineColumn.CAPTURED:
             return format_short(local_captured_at(entry.capture))
         if column == TimelineColumn.SITE:
+            if not details.site.strip() and entry.capture.messages is not None:
+                return entry.kind_text  # "E-mail", "Chat export": what the row is
             return _one_line(details.site, 60)
         if column == TimelineColumn.AUTHOR:
             return _one_line(entry.author_text, 80)
@@ -294,6 +313,8 @@ class TimelineModel(QAbstractTableModel):
             return _one_line(details.posted_at, 60)
         if column == TimelineColumn.CATEGORY:
             return category_label(_one_line(details.category, 60))
+        if not details.description.strip() and entry.capture.messages is not None:
+            return _one_line(entry.capture.title, _SHORT_DESCRIPTION)  # subject, chat name
         return _one_line(details.description, _SHORT_DESCRIPTION)
 
     def data(self, index: _AnyIndex, role: int = _DISPLAY) -> Any:
@@ -523,6 +544,11 @@ def details_html(entry: BundleCapture, original_check: str = "",
         how[0] = (how[0][0], _esc(translate("BundleDetails",
                                             "Captured as a web page in {app}'s own browser.")
                                   .format(app=APP_NAME)))
+    elif capture.messages is not None:
+        how[0] = (how[0][0], _esc(
+            translate("BundleDetails", "Imported from an e-mail file, kept byte for byte.")
+            if capture.kind == CaptureKind.EMAIL else
+            translate("BundleDetails", "Imported from a chat export, kept byte for byte.")))
     else:
         how[0] = (how[0][0], _esc(translate("BundleDetails",
                                             "Captured on screen by {app} ({kind}).")
@@ -539,6 +565,11 @@ def details_html(entry: BundleCapture, original_check: str = "",
         picture.append(capture.media_type)
     if capture.byte_size:
         picture.append(_byte_size(capture.byte_size))
+    if capture.messages is not None:
+        sections.append((translate("BundleDetails", "The record"), how))
+        sections.append((translate("BundleDetails", "The messages"),
+                         _message_rows(entry)))
+        return _table(sections)
     how.append((translate("BundleDetails", "Picture"), value(", ".join(picture))))
     how.append((translate("BundleDetails", "Covered copy"), _esc(
         translate("BundleDetails", "Yes: parts are covered on a copy; the original is unchanged.")
@@ -558,6 +589,51 @@ def details_html(entry: BundleCapture, original_check: str = "",
     if computer:
         sections.append((translate("BundleDetails", "The sender's computer"), computer))
 
+    return _table(sections)
+
+
+def _message_rows(entry: BundleCapture) -> list[tuple[str, str]]:
+    """What was recorded of an e-mail or chat export at import, and that the messages
+    shown are read from the original (messages.json: derived, not original)."""
+    translate = QCoreApplication.translate
+    src = entry.capture.messages
+    if src is None:
+        return []
+    missing = translate("BundleDetails", _MISSING)
+
+    def value(text: str) -> str:
+        return _esc(text) if text.strip() else missing
+
+    count = translate("BundleDetails", "{count} messages").format(count=src.message_count)
+    if src.unreadable_count:
+        count = translate("BundleDetails", "{count}, and {lines} lines that could not be read "
+                                           "(kept as written)").format(
+            count=count, lines=src.unreadable_count)
+    zone = (translate("BundleDetails", "Times without a zone were taken as {zone}, the "
+                                       "computer's zone at import.").format(zone=src.zone_assumed)
+            if src.zone_assumed else
+            translate("BundleDetails", "Every time in the export carried its own zone."))
+    rows = [
+        (translate("BundleDetails", "Format"), value(src.format)),
+        (translate("BundleDetails", "Read by"), value(src.parser)),
+        (translate("BundleDetails", "File"), value(src.file_name)),
+        (translate("BundleDetails", "Title"), value(src.title)),
+        (translate("BundleDetails", "Participants"), value(", ".join(src.participants))),
+        (translate("BundleDetails", "Messages"), _esc(count)),
+        (translate("BundleDetails", "Flagged by the sender"), _esc(str(len(entry.flags)))),
+        (translate("BundleDetails", "Times"), _esc(zone)),
+    ]
+    if src.notes:
+        rows.append((translate("BundleDetails", "Notes from reading the file"),
+                     _esc("\n".join(src.notes))))
+    rows.append((translate("BundleDetails", "What is shown"), _esc(translate(
+        "BundleDetails", "The messages are read out of the original file by the sender's "
+                         "{app}; the original, byte for byte, is the evidence.").format(
+        app=APP_NAME))))
+    return rows
+
+
+def _table(sections: list[tuple[str, list[tuple[str, str]]]]) -> str:
     # One table, so that the values line up down the whole pane.
     out = ["<table width='100%' cellspacing='0' cellpadding='2'>"]
     for heading, rows in sections:

@@ -4,7 +4,9 @@ Owns :class:`BundleViewer` and :func:`open_bundle_window`. The reader (a busy
 headteacher, say) has no vault and no reason to learn the program, so the window
 answers their first question at the top, in words and not only in colour: is this
 bundle intact, and whose key sealed it. Below that: who sent it, a timeline of the
-captures, and the selected capture's details beside one picture of it.
+captures, and the selected capture's details beside one picture of it, or, for an
+e-mail or a chat export, beside its messages (:mod:`~evidence_recorder.ui.bundle_conversation`:
+the flagged ones with their context first, the whole conversation, search).
 
 Where a capture has a covered (redacted) copy, that copy is what the reader sees
 first, alone; the original, with what the sender covered, appears only after a
@@ -78,10 +80,13 @@ from PySide6.QtWidgets import (
 )
 
 from evidence_recorder import APP_NAME
+from evidence_recorder.core.conversation import Message
 from evidence_recorder.core.errors import EvidenceError, WrongSecret
 from evidence_recorder.ui import filedialogs, messages
 from evidence_recorder.ui.bundle_banner import VerdictBanner
+from evidence_recorder.ui.bundle_conversation import BundleFile, MessagePanel
 from evidence_recorder.ui.bundle_details import (
+    BundleCapture,
     TimelineColumn,
     TimelineModel,
     _esc,
@@ -119,7 +124,7 @@ from evidence_recorder.ui.tasks import run_task
 from evidence_recorder.ui.wording import category_label, format_short
 
 if TYPE_CHECKING:  # the bundle package is imported only when a bundle is opened
-    from evidence_recorder.ui.session import BundleEvidence
+    from evidence_recorder.ui.session import BundleEvidence, BundleItem
 
 # ---------------------------------------------------------------------- the protocol
 
@@ -165,6 +170,8 @@ class OpenedBundleLike(Protocol):
     def contents_problem(self) -> str | None: ...  # why ``contents`` is None, in a sentence
 
     def read(self, path: str) -> bytes: ...
+
+    def messages(self, item: BundleItem) -> list[Message]: ...  # an item's messages.json
 
     def close(self) -> None: ...
 
@@ -236,6 +243,7 @@ class BundleViewer(QMainWindow):
         self._row: int | None = None
         self._report_folder: Path | None = None  # a private copy of report.pdf, while open
         self._archive_windows: list[QWidget] = []  # archived pages open offline
+        self._messages_wanted = 0  # the latest request for an item's messages
         self.model = TimelineModel(self)
         self._build_actions()
         self._build_layout()
@@ -417,10 +425,17 @@ class BundleViewer(QMainWindow):
         pictures_column.addWidget(self.picture_stack, 1)
         pictures_column.addWidget(self.picture_note)
 
+        # An e-mail or a chat export: its messages in place of a picture.
+        self.messages_panel = MessagePanel(self._read_message_file, self.save_file_copy)
+        self.right_stack = QStackedWidget()
+        self.right_stack.addWidget(pictures)
+        self.right_stack.addWidget(self.messages_panel)
+        self._pictures_page = pictures
+
         self.lower_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.lower_splitter.setObjectName("bundleLowerSplitter")
         self.lower_splitter.addWidget(self.details)
-        self.lower_splitter.addWidget(pictures)
+        self.lower_splitter.addWidget(self.right_stack)
         self.lower_splitter.setStretchFactor(0, 2)
         self.lower_splitter.setStretchFactor(1, 3)
         self.lower_splitter.setSizes([460, 800])
@@ -624,6 +639,9 @@ class BundleViewer(QMainWindow):
         self.part_box.blockSignals(False)
         self.picture_caption.clear()
         self.picture_stack.setCurrentWidget(self.redacted_view)
+        self._messages_wanted += 1  # a reading still under way is not shown
+        self.messages_panel.clear()
+        self.right_stack.setCurrentWidget(self._pictures_page)
         if row is None or self._bundle is None or not 0 <= row < self.model.rowCount():
             self.details.clear()
             return
@@ -644,6 +662,9 @@ class BundleViewer(QMainWindow):
             check = self.tr("The original itself is not in this bundle.")
         entries = [self.model.entry_at(n) for n in range(self.model.rowCount())]
         self.details.setHtml(details_html(entry, check, entries))
+        if entry.has_messages:
+            self._show_messages(entry)
+            return
         web = entry.capture.web is not None
         self.archive_button.setVisible(web and entry.page_archive is not None)
         for view in (self.original_view, self.redacted_view):
@@ -689,6 +710,82 @@ class BundleViewer(QMainWindow):
         self.picture_caption.setAccessibleName(make_plain_text(self.picture_caption.text()))
         self.picture_note.setText(" ".join(notes))
         self.picture_note.setVisible(bool(notes))
+
+    def _show_messages(self, entry: BundleCapture) -> None:
+        """An e-mail's or chat export's messages, read from its messages.json (checked
+        against the SHA-256 the bundle lists, field by field) in the background (a
+        conversation of 100,000 messages takes seconds), in place of a picture."""
+        assert self._bundle is not None and entry.item is not None
+        self.right_stack.setCurrentWidget(self.messages_panel)
+        self.messages_panel.set_loading(entry.capture.title)
+        self._messages_wanted += 1
+        wanted, generation = self._messages_wanted, self._generation
+        bundle, item, this = self._bundle, entry.item, weakref.ref(self)
+
+        def job(_progress: object) -> list[Message]:
+            return bundle.messages(item)
+
+        def current() -> BundleViewer | None:
+            viewer = this()
+            if viewer is None or not viewer._wants(generation) \
+                    or viewer._messages_wanted != wanted:
+                return None  # another item was chosen, or the window closed, meanwhile
+            return viewer
+
+        def succeeded(read: list[Message]) -> None:
+            if (viewer := current()) is not None:
+                viewer.messages_panel.set_item(
+                    entry.capture.title, entry.capture.kind.value == "email", read,
+                    entry.flags, entry.files)
+
+        def failed(exc: EvidenceError) -> None:
+            if (viewer := current()) is not None:
+                viewer.messages_panel.set_item(entry.capture.title, False, [], [],
+                                               entry.files)
+                viewer.messages_panel.count.setText(viewer.tr(
+                    "The messages could not be read from the bundle: {reason}").format(
+                    reason=error_text(exc)))
+
+        run_task(job, on_success=succeeded, on_failure=failed)
+
+    def _read_message_file(self, path: str) -> bytes | None:
+        """A picture attached to a message, for the panel (veiled there)."""
+        notes: list[str] = []
+        data = self._read(path, "original", notes)
+        if notes:
+            self.messages_panel.count.setText(" ".join(notes))
+        return data
+
+    def save_file_copy(self, file: BundleFile) -> Path | None:
+        """Save a copy of one of an e-mail's or chat export's files, exactly as in the
+        bundle (refused if it no longer matches the SHA-256 the bundle lists)."""
+        if file.path is None:
+            return None
+        notes: list[str] = []
+        data = self._read(file.path, "original", notes)
+        if data is None:
+            messages.error(self, self.tr("Copy not saved"), " ".join(notes))
+            return None
+        if file.sha256 and hashlib.sha256(data).hexdigest() != file.sha256:
+            messages.error(self, self.tr("Copy not saved"), self.tr(
+                "This file does not match the SHA-256 the bundle lists for it: it was changed "
+                "after the bundle was sealed."))
+            return None
+        safe = "".join(ch if ch.isalnum() or ch in "._- " else "_" for ch in file.name)
+        target = filedialogs.save_file(self, self.tr("Save a copy"),
+                                       safe.strip(" .") or "file", self.tr("All files (*)"))
+        if target is None:
+            return None
+        from evidence_recorder.core import fsutil
+
+        try:
+            fsutil.atomic_write_bytes(target, data)
+        except OSError as exc:
+            messages.error(self, self.tr("Copy not saved"), self.tr(
+                "The copy could not be written to {folder} ({reason}).").format(
+                folder=target.parent, reason=exc.strerror or exc))
+            return None
+        return target
 
     def _show_part(self, number: int) -> None:
         """Show part ``number`` (from 1) of the selected web page's full-page picture,
@@ -941,7 +1038,7 @@ class BundleViewer(QMainWindow):
             text.setHtml(details_html(entry))
             self._paint_text(painter, text, width, height)
             path = entry.redacted or entry.original
-            if path is None:
+            if path is None or entry.capture.messages is not None:  # no picture to print
                 continue
             notes: list[str] = []
             data = self._read(path, "redacted" if entry.redacted else "original", notes)
@@ -983,6 +1080,7 @@ class BundleViewer(QMainWindow):
         self._archive_windows.clear()
         self.original_view.clear()
         self.redacted_view.clear()
+        self.messages_panel.clear()
         self.picture_note.clear()
         self.details.clear()
         self.model.clear()

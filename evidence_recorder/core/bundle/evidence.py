@@ -12,6 +12,11 @@ Schema 1 (``"schema_version": 1``) listed ``captures`` with a ``files`` block; s
 (``"schema": 2``) lists ``items`` with ``artefacts``, and a web page's item may carry a
 ``web`` block (what the capture browser recorded: address, status, server, certificate;
 added without a new schema number, so a reader that does not know it ignores it).
+Likewise an e-mail's or chat export's item may carry a ``messages`` block (what was
+recorded of the export at import: :class:`~evidence_recorder.core.model.MessageSource`)
+and ``flags`` (the messages the sender marked, by index), and lists the parsed messages
+file (``messages.json``, role ``parsed-messages``) among its artefacts, derived from
+the original; :func:`read_messages` reads that file, bounded and checked.
 Both read into the same objects, so callers never look at the JSON themselves. Also
 here: :func:`load_bundle_json`, the one way any JSON from a bundle is parsed (hostile
 nesting is a verdict, not a crash).
@@ -34,10 +39,17 @@ from evidence_recorder.core.bundle.layout import (
     MAX_ENTRIES,
     MEDIA_EXTENSIONS,
 )
+from evidence_recorder.core.conversation import (
+    Message,
+    MessageAttachment,
+    MessageFlag,
+    MessageKind,
+)
 from evidence_recorder.core.fields import FIELDS
 from evidence_recorder.core.model import (
     CaptureDetails,
     ImportSource,
+    MessageSource,
     WebSource,
     parse_iso_utc,
 )
@@ -107,6 +119,17 @@ _SHA256: Final = re.compile(r"[0-9a-f]{64}")
 ROLE_ORIGINAL: Final = "original"
 ROLE_COVERED_COPY: Final = "covered-copy"
 ROLE_ANNOTATIONS: Final = "annotations"
+# An e-mail's or chat export's messages as parsed (messages.json): derived, not original.
+ROLE_PARSED_MESSAGES: Final = "parsed-messages"
+PARSED_MESSAGES_NAME: Final = "messages.json"
+# Bounds on an e-mail's or chat export's records (hostile input like the rest).
+MAX_PARTICIPANTS: Final = 10_000
+MAX_NOTES: Final = 1_000
+MAX_FLAGS: Final = 100_000  # flagged messages of one item
+MAX_BUNDLE_MESSAGES: Final = 500_000  # messages in one messages.json (as parsers allow)
+MAX_MESSAGE_ATTACHMENTS: Final = 1_000  # files named by one message
+MAX_MESSAGES_JSON_BYTES: Final = 512 * 1024 * 1024
+_MESSAGE_KINDS: Final = frozenset(kind.value for kind in MessageKind)
 
 
 class EvidenceDamaged(JsonDamaged):
@@ -185,6 +208,16 @@ class BundleItem:
     # What the capture browser recorded of a web page (schema 2 items of kind "web");
     # None for every other item and for bundles made before web pages.
     web: WebSource | None = None
+    # What was recorded of an e-mail or chat export at import, and the messages the
+    # sender flagged (items of kind "email" or "chat"; None and () for every other item
+    # and for bundles made before messages).
+    messages: MessageSource | None = None
+    flags: tuple[MessageFlag, ...] = ()
+
+    @property
+    def parsed_messages(self) -> BundleArtefact | None:
+        """The item's messages.json (derived from its original), or None."""
+        return self.artefact(ROLE_PARSED_MESSAGES)
 
     def artefact(self, role: str) -> BundleArtefact | None:
         """The first artefact with ``role``, or None."""
@@ -278,6 +311,33 @@ def read_evidence(data: bytes | str, files: Collection[str] | None = None,
     if problem := schema_problem(loaded, label):
         raise EvidenceDamaged(problem)
     return _Reader(label, files).evidence(loaded)
+
+
+def read_messages(data: bytes, label: str = PARSED_MESSAGES_NAME) -> list[Message]:
+    """An item's ``messages.json`` (the parsed messages a bundle carries) as
+    :class:`Message` objects in export order, or :class:`JsonDamaged` saying why not
+    (:class:`EvidenceDamaged` for readable JSON that is not a list of messages).
+
+    The file is hostile input, sealed or not: its size, nesting, number of messages and
+    every field (type, size; indexes counting up, each once) are checked before any of
+    it is shown; keys a later version adds are ignored.
+    """
+    if len(data) > MAX_MESSAGES_JSON_BYTES:
+        raise EvidenceDamaged(f"{label} is too large to read.")
+    loaded = load_bundle_json(data, label)
+    if not isinstance(loaded, list):
+        raise EvidenceDamaged(f"{label} is damaged (it is not a list of messages).")
+    if len(loaded) > MAX_BUNDLE_MESSAGES:
+        raise EvidenceDamaged(f"{label} is damaged: it lists more than "
+                              f"{MAX_BUNDLE_MESSAGES:,} messages.")
+    reader = _Reader(label, None)
+    out: list[Message] = []
+    for n, value in enumerate(loaded):
+        message = reader.message(value, f"[{n}].")
+        if out and message.index <= out[-1].index:
+            raise reader.fail(f"[{n}].index", "does not follow the message before it")
+        out.append(message)
+    return out
 
 
 class _Reader:
@@ -557,9 +617,95 @@ class _Reader:
                            metadata, self.flag(raw, "original_included", where,
                                                default=included))
         web = self.mapping(raw, "web", where)
-        if web is None:
-            return item
-        return dataclasses.replace(item, web=self.web(web, f"{where}web."))
+        if web is not None:
+            item = dataclasses.replace(item, web=self.web(web, f"{where}web."))
+        messages = self.mapping(raw, "messages", where)
+        if messages is not None:
+            item = dataclasses.replace(item, messages=self.message_source(
+                messages, f"{where}messages."))
+        flags = self.listing(raw, "flags", where, MAX_FLAGS, required=False)
+        if flags:
+            item = dataclasses.replace(item, flags=self.flags(flags, item.id, f"{where}flags"))
+        return item
+
+    def message_source(self, raw: dict[str, Any], where: str) -> MessageSource:
+        """What was recorded of an export at import: every field checked for its type and
+        size (titles, names and notes are the export's own words: hostile text)."""
+        def text(key: str, limit: int = MAX_NAME_CHARS) -> str:
+            return self.text(raw, key, where, limit=limit)
+
+        def texts(key: str, limit: int) -> list[str]:
+            return [self.checked_text(entry, f"{where}{key}[{n}]", MAX_TEXT_CHARS)
+                    for n, entry in enumerate(self.listing(raw, key, where, limit,
+                                                           required=False))]
+
+        digest = self.value(raw, "messages_sha256", where, required=False)
+        return MessageSource(
+            format=text("format"), parser=text("parser"),
+            file_name=text("file_name", MAX_TEXT_CHARS),
+            file_size=self.number(raw, "file_size", where) or 0,
+            file_mtime=text("file_mtime"), title=text("title", MAX_TEXT_CHARS),
+            participants=texts("participants", MAX_PARTICIPANTS),
+            message_count=self.number(raw, "message_count", where) or 0,
+            unreadable_count=self.number(raw, "unreadable_count", where) or 0,
+            first_at=text("first_at"), last_at=text("last_at"),
+            zone_assumed=text("zone_assumed"), date_order=text("date_order"),
+            clock=text("clock"), notes=texts("notes", MAX_NOTES),
+            messages_sha256=("" if digest in (None, "")
+                             else self.digest(digest, f"{where}messages_sha256")))
+
+    def message(self, value: object, where: str) -> Message:
+        """One parsed message of messages.json (its text and names are hostile text)."""
+        raw = self.record(value, where[:-1])
+
+        def text(key: str, limit: int = MAX_TEXT_CHARS) -> str:
+            found = raw.get(key, "")
+            # The common case checked inline (a conversation has 100,000 of these);
+            # anything else goes through the full check, which names what is wrong.
+            if type(found) is str and len(found) <= limit and "\x00" not in found:
+                return found
+            return self.text(raw, key, where, limit=limit)
+
+        kind = text("kind", MAX_NAME_CHARS) or MessageKind.MESSAGE.value
+        if kind not in _MESSAGE_KINDS:
+            raise self.fail(f"{where}kind", "is not a kind of message this version knows")
+        attachments = []
+        for n, entry in enumerate(self.listing(raw, "attachments", where,
+                                               MAX_MESSAGE_ATTACHMENTS, required=False)):
+            at = f"{where}attachments[{n}]."
+            item = self.record(entry, at[:-1])
+            attachments.append(MessageAttachment(
+                name=self.text(item, "name", at, limit=MAX_TEXT_CHARS),
+                artefact=self.text(item, "artefact", at),
+                media_type=self.text(item, "media_type", at),
+                size=self.number(item, "size", at),
+                omitted=self.flag(item, "omitted", at),
+                note=self.text(item, "note", at, limit=MAX_TEXT_CHARS)))
+        return Message(
+            index=self.number(raw, "index", where, required=True) or 0,
+            sender=text("sender"), text=text("text"), sent_at=text("sent_at", MAX_NAME_CHARS),
+            written_at=text("written_at", MAX_NAME_CHARS), sender_id=text("sender_id"),
+            kind=MessageKind(kind), reply_to=self.number(raw, "reply_to", where),
+            edited_at=text("edited_at", MAX_NAME_CHARS), attachments=attachments,
+            extra=(self.json_value(self.mapping(raw, "extra", where) or {}, f"{where}extra")
+                   if raw.get("extra", {}) != {} else {}))
+
+    def flags(self, listed: list[Any], item_id: int, where: str) -> tuple[MessageFlag, ...]:
+        """The flagged messages of an item, by index (each index once)."""
+        out: list[MessageFlag] = []
+        seen: set[int] = set()
+        for n, value in enumerate(listed):
+            at = f"{where}[{n}]."
+            raw = self.record(value, at[:-1])
+            index = self.number(raw, "index", at, required=True) or 0
+            if index in seen:
+                raise self.fail(f"{at}index", "names a message flagged already")
+            seen.add(index)
+            out.append(MessageFlag(
+                item_id=item_id, index=index, category=self.text(raw, "category", at),
+                note=self.text(raw, "note", at, limit=MAX_TEXT_CHARS),
+                flagged_at=self.text(raw, "flagged_at", at)))
+        return tuple(sorted(out, key=lambda flag: flag.index))
 
     def web(self, raw: dict[str, Any], where: str) -> WebSource:
         """A web page's record: every field of :class:`WebSource` checked for its type

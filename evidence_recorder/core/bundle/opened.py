@@ -5,6 +5,7 @@ hands the viewer files on demand, never extracting anything.
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 from pathlib import Path
 
@@ -21,10 +22,13 @@ from evidence_recorder.core.bundle.check import (
 )
 from evidence_recorder.core.bundle.evidence import (
     BundleEvidence,
+    BundleItem,
     JsonDamaged,
     read_evidence,
+    read_messages,
 )
 from evidence_recorder.core.bundle.layout import EVIDENCE_JSON, MAX_ENTRY_BYTES
+from evidence_recorder.core.conversation import Message
 from evidence_recorder.core.errors import EvidenceError, RefusedInput
 
 
@@ -69,6 +73,22 @@ class OpenedBundle:
         except Exception as exc:  # zipfile raises many kinds on hostile input
             raise EvidenceError(f"{path} could not be read from the bundle "
                                 f"({_why(exc)}).") from exc
+
+    def messages(self, item: BundleItem) -> list[Message]:
+        """An e-mail's or chat export's parsed messages (its messages.json), read bounded
+        and checked field by field, and refused unless the file still has the SHA-256
+        the bundle lists for it; [] for an item that has none."""
+        listed = item.parsed_messages
+        if listed is None or listed.path is None:
+            return []
+        data = self.read(listed.path)
+        if listed.sha256 and hashlib.sha256(data).hexdigest() != listed.sha256:
+            raise EvidenceError(f"{listed.path} does not match the SHA-256 the bundle lists "
+                                "for it: it was changed after the bundle was sealed.")
+        try:
+            return read_messages(data, listed.path)
+        except JsonDamaged as exc:
+            raise EvidenceError(str(exc)) from exc
 
     def close(self) -> None:
         if self._zf is not None:

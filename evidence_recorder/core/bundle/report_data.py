@@ -9,7 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from evidence_recorder.core.conversation import Message, MessageFlag
 from evidence_recorder.core.model import Capture, Incident
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    """One file of an e-mail or chat export as the report lists it."""
+
+    name: str  # the item's name for it (an attachment as the export named it)
+    role: str
+    media_type: str
+    size: int
+    sha256: str
+    path: str  # inside the bag ("data/captures/12/report.pdf")
 
 
 @dataclass(frozen=True)
@@ -34,6 +47,16 @@ class ReportCapture:
     # The full-page picture as page-tall JPEG slices, top to bottom (callers of
     # render_pdf without an export's picture stream; an export hands them over instead).
     slices: tuple[bytes, ...] = ()
+    # An e-mail or chat export (capture.messages is set): the messages the report shows
+    # (an e-mail's, or a chat's flagged ones with CONTEXT_MESSAGES on each side), in
+    # export order; the item's flags; its other files (attachments); the bundle path of
+    # its messages.json; and how many e-mails (or flagged messages) were left out of the
+    # report for its length (they are all in messages.json).
+    messages: tuple[Message, ...] = ()
+    flags: tuple[MessageFlag, ...] = ()
+    files: tuple[ReportFile, ...] = ()
+    messages_path: str = ""
+    left_out: int = 0
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from evidence_recorder.core.bundle.report_words import (
     _TIMELINE_FIELD_HEADINGS,
     CONFIRM_FINGERPRINT,
     CONFIRM_SEAL,
+    CONVERSATION_INTRO,
+    DERIVED_NOTE,
     HONEST_STATEMENT,
     SEAL_NUMBER_LABEL,
     TITLE,
@@ -29,6 +31,13 @@ from evidence_recorder.core.bundle.report_words import (
     _timeline_time,
     _timestamp_sentence,
     _utc_text,
+    attachment_rows,
+    conversation_runs,
+    email_rows,
+    flag_words,
+    message_heading,
+    timeline_description,
+    timeline_site,
     visible_text,
 )
 from evidence_recorder.core.bundle.sealnumber import seal_number_rows
@@ -82,6 +91,12 @@ section.capture { border-top: 2px solid #183456; margin-top: 2.5em; padding-top:
 figure { margin: 1em 0; text-align: center; }
 figure img { max-width: 100%; height: auto; border: 1px solid #bbb; }
 .empty { color: #5f5f5f; font-style: italic; }
+.msg { margin: .6em 0; padding-left: .6em; border-left: 3px solid transparent; }
+.msg.flagged { border-left-color: #c87800; }
+.msg .who { color: #5f5f5f; font-size: .85em; font-weight: bold; }
+.msg.flagged .who { color: #183456; }
+.msg p, .body { white-space: pre-wrap; overflow-wrap: anywhere; margin: .1em 0; }
+.run { border-top: 1px solid #ccc; margin-top: 1em; }
 footer { margin-top: 3em; font-size: .85em; color: #5f5f5f; }
 @media print { section.capture { break-before: page; } body { max-width: none; } }
 """
@@ -119,6 +134,62 @@ def _page_figures(item: ReportCapture, number: int, shown: str) -> list[str]:
         out.append(f'<figure><img src="{_src(path)}" alt="{_h(f"Capture {number}: {caption}")}"'
                    f' loading="lazy"><figcaption class="muted">{_h(caption)}</figcaption>'
                    "</figure>")
+    return out
+
+
+def _message_parts(item: ReportCapture, number: int) -> list[str]:
+    """An e-mail's headers, text and files, or a chat's flagged messages with their
+    context: every piece of text escaped and isolated."""
+    flagged = {flag.index: flag for flag in item.flags}
+    out: list[str] = []
+    if item.capture.kind.value == "email":
+        total = len(item.messages) + item.left_out
+        for message in item.messages:
+            title = (f"Capture {number}: the e-mail" if total == 1
+                     else f"Capture {number}: e-mail {message.index + 1} of {total:,}")
+            out.append(f"<h3>{_h(title)}</h3>")
+            if message.index in flagged:
+                out.append(f'<p class="note redacted">{_h(flag_words(flagged[message.index]))}'
+                           "</p>")
+            out.append(_facts(email_rows(message)))
+            out.append("<h4>Text of the e-mail</h4>")
+            out.append(f'<div class="body"><bdi>{_h(message.text)}</bdi></div>'
+                       if message.text.strip()
+                       else '<p class="empty">The e-mail has no text part.</p>')
+            out.append("<h4>Attachments</h4>")
+            lines = attachment_rows(message, item.files)
+            out.append("<ul>" + "".join(f"<li><bdi>{_h(line)}</bdi></li>" for line in lines)
+                       + "</ul>" if lines else '<p class="empty">None.</p>')
+        if item.left_out:
+            out.append(f'<p class="note">{item.left_out:,} more e-mails of this mailbox are '
+                       "not shown in this report; every one is in the original file and in "
+                       f"{_h(item.messages_path)}.</p>")
+        return out
+    out.append(f"<h3>Capture {number}: the flagged messages</h3>")
+    out.append(f'<p class="muted">{_h(CONVERSATION_INTRO)}</p>')
+    if not item.flags:
+        out.append("<p>The sender flagged no message of this conversation; the whole "
+                   f"conversation is in the bundle ({_h(item.messages_path)}).</p>")
+    for run in conversation_runs(item):
+        out.append('<div class="run">')
+        for message in run:
+            flag = flagged.get(message.index)
+            out.append(f'<div class="msg{" flagged" if flag is not None else ""}">')
+            if flag is not None:
+                out.append(f'<p class="note redacted">{_h(flag_words(flag))}</p>')
+            out.append(f'<div class="who"><bdi>{_h(message_heading(message), multiline=False)}'
+                       "</bdi></div>")
+            text = f"<strong>{_h(message.text)}</strong>" if flag is not None \
+                else _h(message.text)
+            out.append(f"<p><bdi>{text}</bdi></p>")
+            out += [f'<p class="muted">Attached: <bdi>{_h(line)}</bdi></p>'
+                    for line in attachment_rows(message, item.files)]
+            out.append("</div>")
+        out.append("</div>")
+    if item.left_out:
+        out.append(f'<p class="note">{item.left_out:,} more flagged messages are not shown in '
+                   "this report; metadata.json lists every flag and "
+                   f"{_h(item.messages_path)} holds the whole conversation.</p>")
     return out
 
 
@@ -206,11 +277,12 @@ def write_html(data: ReportData) -> bytes:
             out.append(
                 f'<tr><td><a href="#capture-{number}">{number}</a></td>'
                 f"<td>{_h(_timeline_time(capture)).replace(chr(10), '<br>')}</td>"
-                f"<td><bdi>{_h(capture.details.site, multiline=False)}</bdi></td>"
+                f"<td><bdi>{_h(timeline_site(capture), multiline=False)}</bdi></td>"
                 f"<td>{who}</td>"
                 f"<td><bdi>{_h(capture.details.posted_at, multiline=False)}</bdi></td>"
                 f"<td>{_h(_category(capture.details.category))}</td>"
-                f"<td><bdi>{_h(_one_line(capture.details.description, 200))}</bdi></td></tr>"
+                f"<td><bdi>{_h(_one_line(timeline_description(capture), 200))}</bdi></td>"
+                "</tr>"
             )
         out.append("</tbody></table>")
     else:
@@ -218,6 +290,18 @@ def write_html(data: ReportData) -> bytes:
 
     total = len(data.captures)
     for number, item in enumerate(data.captures, 1):
+        if item.capture.messages is not None:  # an e-mail or a chat export: no picture
+            out += [
+                f'<section class="capture" id="capture-{number}">',
+                f"<h2>Capture {number} of {total} "
+                f'<span class="muted">(record no. {item.capture.id})</span></h2>',
+                f'<p class="note">{_h(DERIVED_NOTE)} Original: <a href="'
+                f'{_src(item.original_path)}">{_h(item.original_path)}</a></p>',
+                _facts(_fields(item, data.captures)),
+                *_message_parts(item, number),
+                "</section>",
+            ]
+            continue
         shown = item.redacted_path if item.shows_redacted_copy and item.redacted_path \
             else item.original_path
         if item.shows_redacted_copy:

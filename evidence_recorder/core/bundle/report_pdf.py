@@ -32,7 +32,9 @@ from evidence_recorder.core.bundle.report_words import (
     _TIMELINE_FIELD_HEADINGS,
     CONFIRM_FINGERPRINT,
     CONFIRM_SEAL,
+    CONVERSATION_INTRO,
     COVERED_KEPT,
+    DERIVED_NOTE,
     HONEST_STATEMENT,
     SEAL_NUMBER_LABEL,
     TITLE,
@@ -50,6 +52,13 @@ from evidence_recorder.core.bundle.report_words import (
     _timestamp_sentence,
     _utc,
     _utc_text,
+    attachment_rows,
+    conversation_runs,
+    email_rows,
+    flag_words,
+    message_heading,
+    timeline_description,
+    timeline_site,
     visible_text,
 )
 from evidence_recorder.core.bundle.sealnumber import seal_number_rows
@@ -342,12 +351,12 @@ def _timeline(pdf: _ReportPDF) -> None:
         (
             str(number),
             _timeline_time(item.capture),
-            pdf.t(_one_line(item.capture.details.site, 60)),
+            pdf.t(_one_line(timeline_site(item.capture), 60)),
             pdf.t("\n".join(_one_line(part, 50) for part in
                             _author_handle(item.capture).split("\n") if part)),
             pdf.t(_one_line(_posted(item.capture), 50)),
             pdf.t(_category(item.capture.details.category)),
-            pdf.t(_one_line(item.capture.details.description, 160)),
+            pdf.t(_one_line(timeline_description(item.capture), 160)),
         )
         for number, item in enumerate(pdf.data.captures, 1)
     ]
@@ -545,6 +554,105 @@ def _page_slices(pdf: _ReportPDF, number: int, item: ReportCapture,
         pdf.set_y(top + height + 2)
 
 
+def _note_box(pdf: _ReportPDF, text: str, fill: tuple[int, int, int] = _SHADE) -> None:
+    pdf.set_fill_color(*fill)
+    pdf.font(9)
+    shown = pdf.t(text)
+    pdf.shape_for(shown)
+    pdf.multi_cell(0, 4.6, shown, align=Align.L, fill=True,
+                   padding=Padding(1.5, 2.5, 1.5, 2.5), new_x=XPos.LMARGIN,
+                   new_y=YPos.NEXT)
+    pdf.ln(2)
+
+
+def _emails(pdf: _ReportPDF, number: int, item: ReportCapture) -> None:
+    """A page per e-mail: its headers, its text (flowing across pages), its files."""
+    flagged = {flag.index: flag for flag in item.flags}
+    total = len(item.messages) + item.left_out
+    for shown, message in enumerate(item.messages, 1):
+        pdf.add_page(orientation="P")
+        title = f"Capture {number}: the e-mail" if total == 1 else \
+            f"Capture {number}: e-mail {message.index + 1} of {total:,}"
+        pdf.heading(title, 12)
+        if message.index in flagged:
+            _note_box(pdf, flag_words(flagged[message.index]), (255, 243, 205))
+        for label, value, style in email_rows(message):
+            pdf.row(label, value, style=style)
+        pdf.heading("Text of the e-mail", 11)
+        text = message.text
+        if len(text) > _MAX_REPORT_BODY:
+            text = text[:_MAX_REPORT_BODY] + (
+                f"\n[… cut here for this report: the whole text ({len(message.text):,} "
+                "characters) is in the original and in messages.json]")
+        if text.strip():
+            pdf.paragraph(text, 9.5)  # flows across as many pages as it needs
+        else:
+            pdf.paragraph("The e-mail has no text part.", color=_MUTED)
+        if message.extra.get("body_html_kept"):
+            pdf.ln(1)
+            pdf.paragraph("The e-mail also has an HTML part: it is in the original file; "
+                          "only its text is shown here.", 8.5, color=_MUTED)
+        pdf.heading("Attachments", 11)
+        lines = attachment_rows(message, item.files)
+        if not lines:
+            pdf.paragraph("None.", color=_MUTED)
+        for line in lines:
+            pdf.paragraph(f"• {line}", 8.5)
+        del shown
+    if item.left_out:
+        pdf.ln(3)
+        _note_box(pdf, f"{item.left_out:,} more e-mails of this mailbox are not printed in "
+                       "this report; every one is in the original file and in "
+                       f"{item.messages_path}.")
+
+
+def _conversation(pdf: _ReportPDF, number: int, item: ReportCapture) -> None:
+    """The flagged messages, each with its context, every message with its sender and
+    its time as written and in UTC; the flagged one marked."""
+    pdf.add_page(orientation="P")
+    pdf.heading(f"Capture {number}: the flagged messages", 12)
+    pdf.paragraph(CONVERSATION_INTRO, 9, color=_MUTED)
+    pdf.ln(2)
+    if not item.flags:
+        pdf.paragraph("The sender flagged no message of this conversation; the whole "
+                      f"conversation is in the bundle ({item.messages_path}).", 10)
+        return
+    flagged = {flag.index: flag for flag in item.flags}
+    for run in conversation_runs(item):
+        pdf.rule(1.5)
+        for message in run:
+            flag = flagged.get(message.index)
+            if pdf.will_page_break(14):
+                pdf.add_page(orientation="P")
+            top = pdf.get_y()
+            page = pdf.page
+            if flag is not None:
+                _note_box(pdf, flag_words(flag), (255, 243, 205))
+            heading = message_heading(message)
+            pdf.font(8.5, bold=True, color=_ACCENT if flag is not None else _MUTED)
+            shown = pdf.t(heading, multiline=False)
+            pdf.shape_for(shown)
+            pdf.multi_cell(0, 4.2, shown, align=Align.L, new_x=XPos.LMARGIN,
+                           new_y=YPos.NEXT)
+            text = message.text or ("(no text)" if not message.attachments else "")
+            if text:
+                pdf.paragraph(text, 10 if flag is not None else 9.5,
+                              bold=flag is not None)
+            for line in attachment_rows(message, item.files):
+                pdf.paragraph(f"Attached: {line}", 8, color=_MUTED)
+            if flag is not None and pdf.page == page:  # a bar beside the flagged message
+                pdf.set_fill_color(200, 120, 0)
+                pdf.rect(pdf.l_margin - 3, top, 1.2, pdf.get_y() - top, style="F")
+            pdf.ln(2)
+    if item.left_out:
+        _note_box(pdf, f"{item.left_out:,} more flagged messages are not printed in this "
+                       f"report; metadata.json lists every flag and {item.messages_path} "
+                       "holds the whole conversation.")
+
+
+_MAX_REPORT_BODY: Final = 30_000
+
+
 def _capture_section(pdf: _ReportPDF, number: int, item: ReportCapture,
                      image: bytes | tuple[bytes, ...]) -> None:
     pdf.add_page(orientation="P")
@@ -558,6 +666,15 @@ def _capture_section(pdf: _ReportPDF, number: int, item: ReportCapture,
     pdf.shape_for(item.incident_title)
     pdf.text_block(pdf.epw, 5, pdf.t(_one_line(item.incident_title, 200), multiline=False))
     pdf.ln(2)
+    if capture.messages is not None:  # an e-mail or a chat export: no picture
+        _note_box(pdf, DERIVED_NOTE)
+        for label, value, style in _fields(item, pdf.data.captures):
+            pdf.row(label, value, style=style)
+        if capture.kind.value == "email":
+            _emails(pdf, number, item)
+        else:
+            _conversation(pdf, number, item)
+        return
     slices = image if isinstance(image, tuple) else item.slices
     if not slices:
         _picture(pdf, item, image if isinstance(image, bytes) else b"")

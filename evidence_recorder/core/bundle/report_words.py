@@ -16,7 +16,13 @@ from http import HTTPStatus
 from typing import Final
 
 from evidence_recorder.core import fields
-from evidence_recorder.core.bundle.report_data import ReportCapture, ReportData
+from evidence_recorder.core.bundle.report_data import ReportCapture, ReportData, ReportFile
+from evidence_recorder.core.conversation import (
+    CONTEXT_MESSAGES,
+    Message,
+    MessageFlag,
+    MessageKind,
+)
 from evidence_recorder.core.fields import Value
 from evidence_recorder.core.model import (
     CATEGORY_LABELS,
@@ -47,6 +53,8 @@ _HOW: Final = {
     CaptureKind.WINDOW: "Captured on screen: one window",
     CaptureKind.IMPORT: "Imported from a file (for example a phone screenshot)",
     CaptureKind.WEB: "Captured as a web page in Evidence Recorder's own browser",
+    CaptureKind.EMAIL: "Imported from an e-mail file, kept byte for byte",
+    CaptureKind.CHAT: "Imported from a chat export, kept byte for byte",
 }
 # Invisible characters that reorder or hide text (Trojan Source, "exe.txt" tricks).
 _BIDI_CONTROLS: Final = frozenset(
@@ -169,6 +177,22 @@ def _audience(value: str) -> str:
     return _AUDIENCES.get(value, value or "not given")
 
 
+def timeline_site(capture: Capture) -> str:
+    """The timeline's site column: what the sender wrote, else (for an e-mail or a chat
+    export) what the item is."""
+    if capture.details.site.strip() or capture.messages is None:
+        return capture.details.site
+    return "E-mail" if capture.kind is CaptureKind.EMAIL else "Chat export"
+
+
+def timeline_description(capture: Capture) -> str:
+    """The timeline's description column: the sender's words, else an e-mail's subject
+    or a chat's name."""
+    if capture.details.description.strip() or capture.messages is None:
+        return capture.details.description
+    return capture.title
+
+
 def _posted(capture: Capture) -> str:
     return capture.details.posted_at
 
@@ -217,6 +241,8 @@ def _fields(item: ReportCapture, others: Sequence[ReportCapture] = ()) -> list[
             rows.append((f.title, value, _STYLES.get(f.value, "")))
     if capture.web is not None:
         rows += web_rows(capture, [other.capture for other in others])
+    if capture.messages is not None:
+        return rows + message_source_rows(item)
     rows += [
         ("Picture", f"{capture.width} × {capture.height} pixels, {capture.media_type}", ""),
         ("SHA-256 of the original", capture.sha256, "mono"),
@@ -378,6 +404,197 @@ def web_rows(capture: Capture, others: Sequence[Capture] = ()) -> list[tuple[str
     return rows
 
 
+# ---------------------------------------------------------------------------
+# E-mails and chat exports: what was read from the file, and each message as written
+
+DERIVED_NOTE: Final = (
+    "The messages below are read out of the original file by Evidence Recorder; the "
+    "original, byte for byte, is the evidence, and the whole reading is in the bundle "
+    "as messages.json (derived, not original).")
+_FORMATS: Final = {
+    "eml": "E-mail (.eml)", "msg": "Outlook message (.msg)", "mbox": "Mailbox (mbox)",
+    "whatsapp-android": "WhatsApp chat export (Android)",
+    "whatsapp-ios": "WhatsApp chat export (iPhone)", "whatsapp-zip": "WhatsApp chat export",
+    "telegram-json": "Telegram Desktop export (JSON)",
+    "facebook-json": "Facebook / Messenger / Instagram download (JSON)",
+    "discord-json": "Discord export (JSON)", "signal-text": "Signal export (text)",
+    "sms-xml": "SMS Backup & Restore (XML)",
+}
+
+
+def zone_sentence(zone: str) -> str:
+    """What the report says of times written without a zone."""
+    return (f"Times without a zone were taken as {zone}, the computer's zone at import."
+            if zone else "Every time in the export carried its own zone.")
+
+
+def message_source_rows(item: ReportCapture) -> list[tuple[str, str, str]]:
+    """What was recorded of an e-mail or chat export at import, and where its files are."""
+    capture = item.capture
+    src = capture.messages
+    assert src is not None
+    count = f"{src.message_count:,}"
+    if src.unreadable_count:
+        count += (f", and {src.unreadable_count:,} line"
+                  f"{'' if src.unreadable_count == 1 else 's'} that could not be read (kept "
+                  "as written)")
+    rows: list[tuple[str, str, str]] = [
+        ("Format", _FORMATS.get(src.format, src.format), ""),
+        ("Read by", f"Evidence Recorder's {src.parser} reader" if src.parser else "", ""),
+        ("File name", src.file_name, "url"),
+        ("File's modified time (not verified)", _stored_time_text(src.file_mtime), ""),
+        ("Title", src.title, ""),
+        ("Participants", ", ".join(src.participants), ""),
+        ("Messages", count, ""),
+    ]
+    if src.first_at:
+        rows.append(("First and last message", f"{_stored_time_text(src.first_at)} to "
+                     f"{_stored_time_text(src.last_at)}", ""))
+    rows.append(("Times", zone_sentence(src.zone_assumed), ""))
+    order = ", ".join(part for part in (src.date_order, src.clock) if part)
+    if order:
+        rows.append(("Dates read as", f"{order} (worked out from the whole file)", ""))
+    if src.notes:
+        rows.append(("Notes from reading the file", "\n".join(src.notes), ""))
+    if item.flags:
+        rows.append(("Flagged messages", f"{len(item.flags):,}", ""))
+    rows += [
+        ("SHA-256 of the original", capture.sha256, "mono"),
+        ("Original in the bundle", item.original_path, "mono"),
+        ("Messages as read (derived)", item.messages_path, "mono"),
+        ("SHA-256 of the messages as read", src.messages_sha256, "mono"),
+    ]
+    for file in item.files:
+        rows.append((f"{file.role.capitalize()} in the bundle",
+                     f"{file.name}: {file.size:,} bytes, SHA-256 {file.sha256}, "
+                     f"at {file.path}", "url"))
+    return rows
+
+
+def _day(text: str) -> str:
+    """"7 Dec 2026" from a stored ISO time ("" when it does not parse)."""
+    try:
+        moment = _utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        return ""
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def dkim_words(dkim: object) -> str:
+    """The DKIM result exactly as strong as what was recorded: "Signature valid for
+    example.org, checked on 7 Dec 2026" only for a pass; "Not checked" as such."""
+    if not isinstance(dkim, dict) or not dkim.get("result"):
+        return "Not checked"
+    result = str(dkim.get("result", ""))
+    domain = str(dkim.get("domain", "") or "")
+    day = _day(str(dkim.get("checked_at", "") or ""))
+    reason = str(dkim.get("reason", "") or "")
+    when = f", checked on {day}" if day else ""
+    why = f" ({reason})" if reason else ""
+    if result == "pass":
+        return f"Signature valid for {domain or 'the signing domain'}{when}"
+    if result == "fail":
+        return f"Signature did not verify for {domain or 'the signing domain'}{when}{why}"
+    if result == "none":
+        return "Not signed"
+    if result == "not-checked":
+        return f"Not checked{why}"
+    return f"Recorded as “{result}”{when}{why}"
+
+
+def _header_text(value: object) -> str:
+    if isinstance(value, list):
+        return "\n".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def email_rows(message: Message) -> list[tuple[str, str, str]]:
+    """An e-mail's headers as recorded: From, To, Cc, Date, Subject, Message-ID, the
+    Received chain (newest first) and the DKIM result."""
+    extra = message.extra
+    rows: list[tuple[str, str, str]] = [
+        ("From", _header_text(extra.get("from")) or message.sender, ""),
+        ("To", _header_text(extra.get("to")), ""),
+    ]
+    if extra.get("cc"):
+        rows.append(("Cc", _header_text(extra.get("cc")), ""))
+    date = _header_text(extra.get("date")) or message.written_at
+    if message.sent_at:
+        date = f"{date} ({_stored_time_text(message.sent_at)})" if date \
+            else _stored_time_text(message.sent_at)
+    rows += [
+        ("Date", date, ""),
+        ("Subject", _header_text(extra.get("subject")), ""),
+        ("Message-ID", _header_text(extra.get("message_id")), "url"),
+        ("Received chain (newest first)", _header_text(extra.get("received")), "url"),
+        ("DKIM", dkim_words(extra.get("dkim")), ""),
+    ]
+    return rows
+
+
+def attachment_rows(message: Message, files: Sequence[ReportFile]) -> list[str]:
+    """One line per file the message names: its name, size and SHA-256 where kept."""
+    by_name = {file.name: file for file in files}
+    out = []
+    for attachment in message.attachments:
+        kept = by_name.get(attachment.artefact) if attachment.artefact else None
+        if kept is not None:
+            out.append(f"{attachment.name}: {kept.size:,} bytes, SHA-256 {kept.sha256}, "
+                       f"at {kept.path}")
+        elif attachment.omitted:
+            out.append(f"{attachment.name}: left out of the export"
+                       + (f" ({attachment.note})" if attachment.note else ""))
+        else:
+            out.append(f"{attachment.name}: not kept"
+                       + (f" ({attachment.note})" if attachment.note else ""))
+    return out
+
+
+def message_time(message: Message) -> str:
+    """A message's time as written in the export, and in UTC."""
+    written = message.written_at or "no time written"
+    if not message.sent_at:
+        return f"{written} (no time could be read)"
+    return f"{written} (as written) · {_stored_time_text(message.sent_at)}"
+
+
+def message_heading(message: Message) -> str:
+    """Who sent it and when; what kind of line it is where it is not a message."""
+    if message.kind is MessageKind.UNREADABLE:
+        return f"#{message.index} · a line that could not be read, kept as written"
+    who = message.sender or "no sender shown"
+    if message.sender_id and message.sender_id != message.sender:
+        who = f"{who} ({message.sender_id})"
+    if message.kind is MessageKind.SYSTEM:
+        who = f"{who or 'the app'} (the app's own line)"
+    return f"#{message.index} · {who} · {message_time(message)}"
+
+
+def flag_words(flag: MessageFlag) -> str:
+    parts = ["FLAGGED by the sender"]
+    if flag.category:
+        parts.append(f"as {_category(flag.category)}")
+    text = " ".join(parts)
+    return f"{text}: {flag.note}" if flag.note else text
+
+
+def conversation_runs(item: ReportCapture) -> list[list[Message]]:
+    """The messages shown, in runs of consecutive indexes (a flagged message with its
+    context; runs that touch are one)."""
+    runs: list[list[Message]] = []
+    for message in item.messages:
+        if runs and message.index == runs[-1][-1].index + 1:
+            runs[-1].append(message)
+        else:
+            runs.append([message])
+    return runs
+
+
+CONVERSATION_INTRO: Final = (
+    f"Each flagged message with {CONTEXT_MESSAGES} messages before and after it, in the "
+    "order of the export. Times are shown as the export wrote them and in UTC.")
+
+
 KEPT_ORIGINAL: Final = "Not in this bundle: the sender kept the original."
 COVERED_KEPT: Final = "Covered copy; the sender kept the original."
 
@@ -443,6 +660,15 @@ def _about_sentences(data: ReportData) -> list[str]:
             f"{pages} {what} recorded in Evidence Recorder's own browser: the address, "
             "the server's answer and address and the site's certificate are what the "
             "browser was given when it loaded the page, recorded automatically, not typed.")
+    messages = sum(1 for item in data.captures if item.capture.messages is not None)
+    if messages:
+        what = ("capture is an e-mail or a chat export" if messages == 1
+                else "captures are e-mails or chat exports")
+        sentences.append(
+            f"{messages} {what}, imported from a file: the file is in the bundle byte for "
+            "byte and fingerprinted at import, with its attachments. The messages shown "
+            "are read out of it by Evidence Recorder (messages.json in the bundle, derived, "
+            "not original); an e-mail's DKIM result is only what was checked at import.")
     covered = [item for item in data.captures if item.shows_redacted_copy and item.covered]
     if covered:
         kept = sum(1 for item in covered if not item.original_path)

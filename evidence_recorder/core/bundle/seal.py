@@ -18,9 +18,10 @@ module writes it, check.py checks a received one (the verdict), evidence.py read
 ``data/evidence.json`` (schema 1 or 2) into typed objects, and opened.py holds one open
 for the viewer.
 
-About 700 lines: one writer of one format, :func:`export_bundle` and the helpers
-only it calls (the picture plan, a web page's report slices, the report thread), read in
-the order the bag is written;
+About 870 lines: one writer of one format, :func:`export_bundle` and the helpers
+only it calls (the picture plan, a web page's report slices, an e-mail's or chat
+export's files and messages.json, the report thread), read in the order the bag is
+written;
 what is not writing already lives in the modules above.
 """
 
@@ -50,8 +51,10 @@ from evidence_recorder.core import fsutil
 from evidence_recorder.core import marks as marks_module
 from evidence_recorder.core.bundle import sshsig
 from evidence_recorder.core.bundle.evidence import (
+    PARSED_MESSAGES_NAME,
     ROLE_ANNOTATIONS,
     ROLE_COVERED_COPY,
+    ROLE_PARSED_MESSAGES,
 )
 from evidence_recorder.core.bundle.layout import (
     ALLOWED_SIGNERS,
@@ -70,16 +73,24 @@ from evidence_recorder.core.bundle.layout import (
     VERIFY_CMD,
     VERIFY_SH,
 )
-from evidence_recorder.core.bundle.report_data import ReportCapture, ReportData
+from evidence_recorder.core.bundle.report_data import ReportCapture, ReportData, ReportFile
 from evidence_recorder.core.bundle.sealnumber import seal_number
 from evidence_recorder.core.bundle.texts import (
     VERIFY_CMD_BYTES,
     VERIFY_SH_BYTES,
     verify_readme,
 )
+from evidence_recorder.core.conversation import CONTEXT_MESSAGES
 from evidence_recorder.core.errors import EvidenceError, RefusedInput, VaultDamaged
 from evidence_recorder.core.gather import device, images
-from evidence_recorder.core.model import ArtefactRole, Capture, Incident, iso_utc, utc_now
+from evidence_recorder.core.model import (
+    Artefact,
+    ArtefactRole,
+    Capture,
+    Incident,
+    iso_utc,
+    utc_now,
+)
 from evidence_recorder.core.vault.store import Vault
 from evidence_recorder.core.vault.verify import RecordedHashes
 
@@ -120,6 +131,42 @@ def signing_seal_number(vault: Vault) -> str:
 _CHUNK: Final = 1024 * 1024
 # An artefact's name becomes a bundle path; the verifying scripts accept only these.
 _SAFE_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_UNSAFE_CHARS: Final = re.compile(r"[^A-Za-z0-9._-]+")
+# Names the bundle itself gives files beside an item's own.
+_BUNDLE_NAMES: Final = frozenset({"metadata.json", "annotations.json", "redacted.png",
+                                  PARSED_MESSAGES_NAME})
+# The report shows at most this many e-mails of one item (a mailbox may hold 100,000)
+# and this many flagged messages of one chat, and cuts an e-mail's text after this many
+# characters; messages.json and the original hold everything, and the report says so.
+REPORT_MAX_EMAILS: Final = 200
+REPORT_MAX_FLAGS: Final = 500
+# Messages read from the vault at a time while messages.json is written.
+_MESSAGES_PAGE: Final = 2_000
+
+
+def _bag_names(stored: list[Artefact]) -> dict[str, str]:
+    """Each artefact's file name in the bag: its own name where the verifying scripts
+    accept it (every screenshot's and web page's), else a safe spelling of it (an
+    e-mail's attachment called "Report (final).pdf" goes in as "Report_final_.pdf"),
+    unique within the item. evidence.json keeps the name as the item knows it."""
+    taken = set(_BUNDLE_NAMES)
+    out: dict[str, str] = {}
+    for artefact in stored:
+        name = artefact.name
+        if not (_SAFE_NAME.fullmatch(name) and name not in taken):
+            stem, dot, ext = name.rpartition(".")
+            if not dot or not 0 < len(ext) <= 10:
+                stem, ext = name, ""
+            stem = _UNSAFE_CHARS.sub("_", stem).strip("._-")[:80] or "file"
+            ext = _UNSAFE_CHARS.sub("", ext)[:10]
+            base = f"{stem}.{ext}" if ext else stem
+            name, number = base, 1
+            while name in taken or not _SAFE_NAME.fullmatch(name):
+                number += 1
+                name = f"{stem}-{number}.{ext}" if ext else f"{stem}-{number}"
+        taken.add(name)
+        out[artefact.name] = name
+    return out
 
 class _BagWriter:
     """Writes files into the ZIP under the bag folder, remembering their hashes."""
@@ -153,6 +200,18 @@ class _BagWriter:
             raise VaultDamaged(f"A file of {path.split('/')[2]} no longer matches the SHA-256 "
                                "recorded when it was taken. Run a vault check.")
         self._record(path, sha256, size)
+
+    def add_chunks(self, path: str, chunks: Iterable[bytes]) -> tuple[str, int]:
+        """Write one file from ``chunks`` as they come (stored, not compressed); returns
+        its SHA-256 and size."""
+        digest, size = hashlib.sha256(), 0
+        with self._zf.open(self._info(path, False), "w", force_zip64=True) as out:
+            for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+        self._record(path, digest.hexdigest(), size)
+        return digest.hexdigest(), size
 
     def _info(self, path: str, compress: bool) -> zipfile.ZipInfo:
         # pyzipper (encrypted bundles) needs its own ZipInfo class.
@@ -394,7 +453,8 @@ def export_bundle(vault: Vault, out: Path, capture_ids: list[int] | None = None,
             bag.add(REPORT_HTML, html)
             bag.add(README_VERIFY, verify_readme(
                 identity, key_fingerprint, seal_number(key),
-                web_pages=any(c.web is not None for c in captures)).encode())
+                web_pages=any(c.web is not None for c in captures),
+                messages=any(c.messages is not None for c in captures)).encode())
             bag.add(VERIFY_SH, VERIFY_SH_BYTES)
             bag.add(VERIFY_CMD, VERIFY_CMD_BYTES)
             if progress is not None:
@@ -504,12 +564,112 @@ def _plan(vault: Vault, capture: Capture, options: ExportOptions, police: bool,
                   if capture.web is not None and a.name not in kept)
     parts = tuple(a.name for a in stored if capture.web is not None
                   and a.role is ArtefactRole.FULL_PAGE and a.name not in kept)
+    if capture.messages is not None:
+        return _plan_messages(vault, capture, incident_title, base, stored)
     return ReportCapture(
         capture=capture, incident_title=incident_title, image=b"",
         shows_redacted_copy=marks is not None and not police,
         original_path=f"{base}/{primary}" if with_original else "",
         redacted_path=f"{base}/redacted.png" if marks is not None else None,
         covered=covered, page_parts=parts, web_files=files, kept_back=kept), marks
+
+
+def _plan_messages(vault: Vault, capture: Capture, incident_title: str, base: str,
+                   stored: list[Artefact]) -> tuple[ReportCapture, None]:
+    """What the report says of an e-mail or a chat export: its e-mails (at most
+    REPORT_MAX_EMAILS, flagged ones first among those beyond), or its flagged messages
+    each with CONTEXT_MESSAGES on either side; its files; where its messages.json is.
+    Such an item has no picture to cover: its files always go out."""
+    names = _bag_names(stored)
+    primary = next(a for a in stored if a.primary)
+    flags = vault.message_flags(capture.id)
+    if capture.kind.value == "email":
+        shown = vault.messages(capture.id, limit=REPORT_MAX_EMAILS)
+        beyond = [f.index for f in flags if not shown or f.index > shown[-1].index]
+        if beyond:
+            shown += vault.messages(capture.id, indexes=beyond[:REPORT_MAX_EMAILS])
+        left_out = max(0, vault.message_count(capture.id) - len(shown))
+    else:
+        wanted: set[int] = set()
+        for flag in flags[:REPORT_MAX_FLAGS]:
+            wanted.update(range(max(0, flag.index - CONTEXT_MESSAGES),
+                                flag.index + CONTEXT_MESSAGES + 1))
+        ordered = sorted(wanted)
+        shown = []
+        for start in range(0, len(ordered), 900):  # within any SQLite's variable limit
+            shown += vault.messages(capture.id, indexes=ordered[start:start + 900])
+        left_out = max(0, len(flags) - REPORT_MAX_FLAGS)
+    files = tuple(ReportFile(a.name, a.role.value, a.media_type, a.size, a.sha256,
+                             f"{base}/{names[a.name]}") for a in stored if not a.primary)
+    return ReportCapture(
+        capture=capture, incident_title=incident_title, image=b"",
+        shows_redacted_copy=False, original_path=f"{base}/{names[primary.name]}",
+        redacted_path=None, messages=tuple(shown), flags=tuple(flags), files=files,
+        messages_path=f"{base}/{PARSED_MESSAGES_NAME}", left_out=left_out), None
+
+
+def _messages_chunks(vault: Vault, item_id: int) -> Iterator[bytes]:
+    """The item's messages as :func:`core.conversation.messages_json` writes them, byte
+    for byte, a page at a time (a conversation of 100,000 messages never sits in memory
+    whole): so its SHA-256 is the ``messages_sha256`` recorded at import."""
+    yield b"["
+    after, first = -1, True
+    while page := vault.messages(item_id, start=after + 1, limit=_MESSAGES_PAGE):
+        for message in page:
+            text = json.dumps(message.as_dict(), ensure_ascii=False, sort_keys=True,
+                              separators=(",", ":"))
+            yield (text if first else "," + text).encode("utf-8")
+            first = False
+        after = page[-1].index
+    yield b"]"
+
+
+def _add_messages_item(vault: Vault, bag: _BagWriter, item: ReportCapture) -> dict[str, Any]:
+    """An e-mail's or chat export's files and its evidence.json entry: the original and
+    every attachment streamed byte for byte (refused if one no longer matches the
+    SHA-256 recorded when it was imported), the parsed messages as messages.json
+    (refused unless they hash to what was recorded at import), what was recorded of the
+    export, and the flags."""
+    capture = item.capture
+    assert capture.messages is not None
+    base = f"data/captures/{capture.id}"
+    stored = vault.artefacts(capture.id)
+    names = _bag_names(stored)
+    artefacts: list[dict[str, Any]] = []
+    for artefact in stored:
+        path = f"{base}/{names[artefact.name]}"
+        with vault.open_artefact(capture.id, artefact.name) as source:
+            bag.add_stream(path, source, sha256=artefact.sha256)
+        artefacts.append({"name": artefact.name, "role": artefact.role,
+                          "media_type": artefact.media_type, "size": artefact.size,
+                          "sha256": artefact.sha256, "derived_from": artefact.derived_from,
+                          "path": path})
+    primary = next(a for a in stored if a.primary)
+    digest, size = bag.add_chunks(item.messages_path, _messages_chunks(vault, capture.id))
+    if capture.messages.messages_sha256 and digest != capture.messages.messages_sha256:
+        raise VaultDamaged(f"The messages read from item {capture.id} no longer match the "
+                           "SHA-256 recorded when it was imported. Run a vault check.")
+    artefacts.append({"name": PARSED_MESSAGES_NAME, "role": ROLE_PARSED_MESSAGES,
+                      "media_type": "application/json", "size": size, "sha256": digest,
+                      "derived_from": primary.name, "path": item.messages_path})
+    metadata_path = f"{base}/metadata.json"
+    details = capture.full()
+    entry = {
+        "id": capture.id, "kind": capture.kind.value, "title": capture.title,
+        "incident": capture.incident_id, "captured_at": details["captured_at"],
+        "tz_name": capture.tz_name, "utc_offset": capture.utc_offset,
+        "width": capture.width, "height": capture.height,
+        "environment": capture.environment, "source": details["source"],
+        "details": details["details"], "has_annotations": capture.has_annotations,
+        "covered": False, "original_included": True, "metadata": metadata_path,
+        "artefacts": artefacts,
+        # Schema 2 stays 2: readers that do not know these blocks skip them.
+        "messages": capture.messages.as_dict(),
+        "flags": [{"index": f.index, "category": f.category, "note": f.note,
+                   "flagged_at": f.flagged_at} for f in item.flags],
+    }
+    bag.add(metadata_path, _json(entry))
+    return entry
 
 
 def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
@@ -523,9 +683,12 @@ def _add_capture(vault: Vault, bag: _BagWriter, item: ReportCapture,
     from the redacted copy (or from the original, when no preview was kept or its hash
     was never recorded), so that only small pictures wait for the report.
 
-    The original is held in memory only while it is written.
+    The original is held in memory only while it is written; an e-mail's or chat
+    export's (which may be large) is streamed instead (:func:`_add_messages_item`).
     """
     capture = item.capture
+    if capture.messages is not None:
+        return _add_messages_item(vault, bag, item), (b"",)
     original = vault.original(capture.id)
     if hashlib.sha256(original).hexdigest() != capture.sha256:
         raise VaultDamaged(f"Capture {capture.id} no longer matches the SHA-256 "

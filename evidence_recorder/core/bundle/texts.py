@@ -38,11 +38,39 @@ address and the site's certificate as the browser saw them):
 Each file is listed in manifest-sha256.txt like every other.
 """
 
+MESSAGES_TEXT: Final = """
+E-mails and chat exports
+------------------------
+An e-mail or a chat export is a folder data/captures/N/ holding:
+  the original file     exactly as it was imported, byte for byte (message.eml,
+                        chat.txt, result.json, ...): THIS is the evidence. Its
+                        SHA-256 is in metadata.json and data/evidence.json.
+  its attachments       each file that came with it (a picture in a WhatsApp
+                        zip, an e-mail's attachment), byte for byte, each with
+                        its own SHA-256, named in metadata.json ("artefacts").
+  messages.json         NOT original: the messages as Evidence Recorder read
+                        them out of the original file (sender, time as written
+                        and in UTC, text, attachments), in export order, one
+                        JSON object each. It is derived and can be made again
+                        from the original by the parser named in
+                        metadata.json ("messages": "parser"). Its SHA-256 is
+                        the "messages_sha256" recorded when the file was
+                        imported (in metadata.json and in data/audit.jsonl),
+                        so sha256sum messages.json shows that the reading has
+                        not changed since the import.
+metadata.json's "messages" block records what was read (format, parser,
+participants, message count, the time zone assumed for times written without
+one); its "flags" list the messages the sender marked as mattering (by their
+"index" in messages.json, counting from 0), with a category and a note.
+Each file is listed in manifest-sha256.txt like every other.
+"""
+
 
 def verify_readme(identity: str, fingerprint: str, seal_number: str = "", *,
-                  web_pages: bool = False) -> str:
+                  web_pages: bool = False, messages: bool = False) -> str:
     """README-VERIFY.txt; ``web_pages`` adds what a web page's files are and how to
-    check them with standard tools (for bundles that hold one)."""
+    check them with standard tools, ``messages`` what an e-mail's or chat export's
+    files are and which of them is derived (for bundles that hold one)."""
     number = ""
     if seal_number:
         groups = seal_number.split()
@@ -137,7 +165,7 @@ Step by step (Windows 10 or later, in cmd.exe)
 
 Any BagIt validator (for example bagit-python: bagit.py --validate FOLDER) also
 checks the files, but not the seal.
-{WEB_PAGES_TEXT if web_pages else ""}
+{WEB_PAGES_TEXT if web_pages else ""}{MESSAGES_TEXT if messages else ""}
 The scripts in this folder
 --------------------------
 verify.sh (Linux, macOS: sh verify.sh) and verify.cmd (Windows: double-click it, or

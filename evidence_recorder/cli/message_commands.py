@@ -77,6 +77,9 @@ def cmd_messages(args: argparse.Namespace) -> int:
                 if m.sent_at else (m.written_at or "no time"))
         mark = " [flagged]" if m.index in flags else ""
         sender = terminal_text(m.sender) if m.sender else "(no sender)"
+        if m.kind.value == "system":
+            sender = f"({terminal_text(m.sender)}, the app's own line)" if m.sender \
+                else "(the app's own line)"
         if m.kind.value == "unreadable":
             sender = "(could not read this line)"
         lines = terminal_text(m.text).splitlines() or [""]

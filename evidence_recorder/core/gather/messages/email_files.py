@@ -451,7 +451,7 @@ def lookup_txt(name: str, timeout: float) -> str | None:
 
 KeyLookup = Callable[[str, float], "str | None"]
 
-OFFLINE = "the sender's key could not be looked up (offline?)"
+OFFLINE = "the sender's key could not be looked up, perhaps because the computer was offline"
 
 
 class _Offline(Exception):

@@ -122,8 +122,8 @@ def raw_connection(folder: Path, passphrase: str = PASSPHRASE) -> Any:
 
 def as_schema_3(conn: Any) -> None:
     """Put a vault made by today's code back as schema 3 kept it (inside the caller's
-    transaction): originals in the ``original`` table, no artefact tables. For vaults
-    whose artefacts are single-chunk originals, as ``add`` helpers make them."""
+    transaction): originals in the ``original`` table, no artefact or message tables.
+    For vaults whose artefacts are single-chunk originals, as ``add`` helpers make them."""
     conn.execute("CREATE TABLE original (capture_id INTEGER PRIMARY KEY REFERENCES "
                  "capture(id), bytes BLOB NOT NULL)")
     conn.execute("INSERT INTO original SELECT a.item_id, c.bytes FROM artefact a "
@@ -132,6 +132,8 @@ def as_schema_3(conn: Any) -> None:
                  "BEGIN SELECT RAISE(ABORT, 'originals never change'); END")
     conn.execute("DROP TABLE artefact_chunk")
     conn.execute("DROP TABLE artefact")
+    conn.execute("DROP TABLE message_flag")  # schema 5's
+    conn.execute("DROP TABLE message")
     for table in ("thumbnail", "preview"):
         conn.execute(f"ALTER TABLE {table} DROP COLUMN made_from")
     conn.execute("PRAGMA user_version = 3")

@@ -1,9 +1,12 @@
 """Pictures of a page: what the person saw, and the whole page stitched from screenfuls.
 
-The whole page (or the panel captured whole) is scrolled through once first, so lazy
-content loads, then scrolled again a screenful at a time, each screenful grabbed from
-the view and painted into parts of at most :data:`PART_HEIGHT_CSS` CSS pixels (and as
-many pixels: shorter parts on a high-density screen).
+The whole page (or the panel captured whole) is scrolled through a screenful at a
+time, each screenful grabbed from the view once its pictures in view have loaded (lazy
+ones load as they come into view) and painted into parts of at most
+:data:`PART_HEIGHT_CSS` CSS pixels (and as many pixels: shorter parts on a high-density
+screen), compressed into PNG while the next screenfuls are grabbed. Should the page
+change on the way (a feed adding more, a picture grabbed before it had loaded), it is
+scrolled through once more, so lazy content loads, and grabbed again as it is then.
 Fixed and sticky elements are shown in the first screenful only. A page that keeps
 growing as it is scrolled (an infinite feed) is taken down to :data:`MAX_PARTS` x
 :data:`PART_HEIGHT_CSS` CSS pixels
@@ -14,15 +17,14 @@ from __future__ import annotations
 
 import json
 import math
+import struct
 import time
+import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import (
-    QBuffer,
-    QByteArray,
     QCoreApplication,
-    QIODevice,
     QObject,
     QRect,
     Qt,
@@ -41,6 +43,7 @@ FRAME_RETRY_MS = 50  # a grab showing the last screenful again: the longest wait
 BOTTOM_WAIT_MS = 120  # at the bottom, for a feed to add more
 FALLBACK_SETTLE_MS = 60  # when the view's frames cannot be counted
 FRAME_BOUND_MS = 1500  # the longest wait for the view to draw a new frame
+LATE_PICTURE_MS = 250  # a picture changed in view: the longest wait for a frame with it
 
 _ENCODER: ThreadPoolExecutor | None = None
 
@@ -57,9 +60,9 @@ def _encoder() -> ThreadPoolExecutor:
 translate = QCoreApplication.translate
 
 
-#: Qt's PNG "quality" 80 is zlib level 1 (Qt: level = (100 - quality) * 9 // 91): as the
-#: screen captures, far faster than the default level 6 for a few per cent more bytes.
-PNG_QUALITY = 80
+#: zlib level 1 for every picture: as the screen captures, far faster than the default
+#: level 6 for a few per cent more bytes.
+PNG_LEVEL = 1
 
 
 def part_height_css(dpr: float) -> int:
@@ -71,13 +74,82 @@ def part_height_css(dpr: float) -> int:
     return max(1000, min(PART_HEIGHT_CSS, int(PART_HEIGHT_CSS / (scale * scale))))
 
 
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+
+class PngStream:
+    """A picture painted a band at a time and made into PNG while it is painted.
+
+    Its pixels are kept as PNG compresses them: each row is a filter byte (0, none)
+    then 8-bit RGB. :attr:`image` is a QImage (RGB888) over that memory whose rows are
+    one byte longer than their pixels: that byte, never painted, stays 0 and is the
+    next row's filter byte, so the rows PNG needs are this memory as it is, after one
+    leading 0. :meth:`rows_done` hands rows that will not be painted again to the
+    encoder (one worker thread; zlib lets go of Python's lock while it compresses, so
+    the event loop and the painting go on meanwhile); :meth:`finish` gives the PNG (a
+    Future). The picture is white until painted.
+    """
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.stride = 3 * width + 1
+        self._memory = bytearray(self.stride * height)
+        self.image = QImage(self._memory, width, height, self.stride,
+                            QImage.Format.Format_RGB888)
+        self.image.fill(0xFFFFFFFF)
+        self._zlib = zlib.compressobj(PNG_LEVEL)
+        self._out: list[bytes] = [self._zlib.compress(b"\0")]
+        self._fed = 0  # bytes of memory handed to the encoder
+        self._cancelled = False
+
+    def _feed(self, start: int, end: int) -> None:
+        if self._cancelled:
+            return
+        view = memoryview(self._memory)[start:end]
+        try:
+            self._out.append(self._zlib.compress(view))
+        finally:
+            view.release()
+
+    def rows_done(self, rows: int) -> None:
+        """Rows ``0 .. rows-1`` are final: compress them in the worker."""
+        end = min(rows, self.height) * self.stride - 1  # the last row's spare byte: not yet
+        if end > self._fed:
+            _encoder().submit(self._feed, self._fed, end)
+            self._fed = end
+
+    def finish(self, rows: int | None = None) -> Future[bytes]:
+        """The PNG of the first ``rows`` rows (all by default), made in the worker."""
+        rows = self.height if rows is None else max(1, min(rows, self.height))
+        self.rows_done(rows)
+        self.image = QImage()  # no painting any more
+
+        def png() -> bytes:
+            data = b"".join([*self._out, self._zlib.flush()])
+            self._out.clear()
+            self._memory = bytearray()
+            header = struct.pack(">IIBBBBB", self.width, rows, 8, 2, 0, 0, 0)
+            return b"".join((b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", header),
+                             _chunk(b"IDAT", data), _chunk(b"IEND", b"")))
+
+        return _encoder().submit(png)
+
+    def cancel(self) -> None:
+        """Not wanted after all: compress no more of it."""
+        self._cancelled = True
+        self.image = QImage()
+
+
 def png_of(image: QImage) -> bytes:
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG", PNG_QUALITY)  # type: ignore[call-overload]  # stubs want bytes
-    buffer.close()
-    return bytes(data.data())
+    """The PNG of a picture (as :class:`PngStream` writes them, here at once)."""
+    stream = PngStream(image.width(), image.height())
+    painter = QPainter(stream.image)
+    whole = QRect(0, 0, image.width(), image.height())
+    painter.drawImage(whole, image, whole)  # pixel for pixel, whatever its pixel ratio
+    painter.end()
+    return stream.finish().result()
 
 
 class FrameCounter(QObject):
@@ -187,13 +259,27 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
     result.dpr = dpr
     step = max(1, int(clip["h"]))
     limit = MAX_PARTS * PART_HEIGHT_CSS
+    height = int(geometry["scrollHeight"])
+    # Pass 1: grab as it scrolls, each screenful once its pictures in view have loaded
+    # (lazy ones start loading as they come into view). Most pages are done here. Should
+    # the page change on the way (its height: a feed adding more, content loaded as it
+    # came into view; or a picture already grabbed loading or changing since), what was
+    # grabbed may no longer line up or be complete: it is dropped, and the page scrolled
+    # through (pass 2) then grabbed again (pass 3) as it is then.
+    if height <= limit:
+        grabbed = yield from _grab_pass(page, view, counter, result, clip, dpr, height,
+                                        until, grow_check=True,
+                                        start_top=int(geometry.get("top", 0)), since=since)
+        if grabbed:
+            yield RunJs(page, scripts.RESTORE, scripts.WORLD)
+            return result
     started = time.monotonic()
     load_until = started + max(1.0, (until - started) * 0.4)
-    height = int(geometry["scrollHeight"])
-    # Pass 1: scroll through, one drawn frame per screenful, so that lazy content (native
+    # Pass 2: scroll through, one drawn frame per screenful, so that lazy content (native
     # lazy images, scripts watching what comes into view) starts loading; bounded for an
     # endless feed. At the bottom, a moment for a feed to add more.
-    y, steady = 0, 0
+    now = _json((yield RunJs(page, scripts.WHERE_NOW, scripts.WORLD)))
+    y, steady = int(now.get("top", 0)), 0
     while True:
         now = _json((yield RunJs(page, scripts.scroll_to(y, frames=1), scripts.WORLD)))
         for _ in range(60):
@@ -217,13 +303,12 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
             steady = 0
             y += step
     height = min(height, limit)
-    for _ in range(20):  # lazy images started in pass 1: give them a moment
+    for _ in range(20):  # lazy images started in pass 2: give them a moment
         if (yield RunJs(page, scripts.IMAGES_SETTLED, scripts.WORLD)) == "yes":
             break
         yield Sleep(50)
-    # Pass 2: a screenful at a time into parts (each waits for its pictures too). Should
-    # the page change height on the way, what was grabbed may no longer line up: it is
-    # dropped and the page grabbed again, as it is then.
+    # Pass 3: as pass 1; should the page change height again, it is grabbed once more
+    # as it is then, no longer waiting for it to stay still.
     grabbed = yield from _grab_pass(page, view, counter, result, clip, dpr, height, until,
                                     grow_check=True, start_top=y, since=since)
     if not grabbed:
@@ -242,37 +327,38 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter
                grow_check: bool, start_top: int, since: int) -> Steps:
     """Steps that scroll through ``height`` CSS px a screenful at a time, into parts.
 
-    A part is made when the first screenful reaches it and handed to the PNG encoder
-    (a worker thread) as soon as it is full, so at most two parts are held as pixels at
-    once, however many the page needs. With ``grow_check``, gives False (and keeps no
-    part) as soon as the page's height is not ``height`` any more; otherwise True.
+    A part is made when the first screenful reaches it; each band painted into it is
+    compressed at once (a :class:`PngStream`: a worker thread) and the part finished as
+    soon as it is full, so at most two parts are held as pixels at once, however many
+    the page needs, and the last band is all that is left to compress at the end.
+    With ``grow_check``, gives False (and keeps no part) as soon as the page's height is
+    not ``height`` any more, or once at the bottom when a picture grabbed on the way has
+    changed since (loaded late, or replaced); otherwise True.
     """
     step = max(1, int(clip["h"]))
     part_css = part_height_css(dpr)
     n_parts = max(1, math.ceil(height / part_css))
     width = round(clip["w"] * dpr)
-    open_parts: dict[int, QImage] = {}
+    open_parts: dict[int, PngStream] = {}
     encoded: list[tuple[Future[bytes], int, int, int, int]] = []
 
-    def part(i: int) -> QImage:
+    def part(i: int) -> PngStream:
         if i not in open_parts:
             rows = min(part_css, height - i * part_css)
-            image = QImage(width, round(rows * dpr), QImage.Format.Format_RGB32)
-            image.fill(0xFFFFFFFF)
-            open_parts[i] = image
+            open_parts[i] = PngStream(width, round(rows * dpr))
         return open_parts[i]
 
     def close_part(i: int, rows: int) -> None:
-        image = open_parts.pop(i)
-        if rows * dpr < image.height():
-            image = image.copy(0, 0, image.width(), round(rows * dpr))
-        encoded.append((_encoder().submit(png_of, image), image.width(), image.height(),
-                        i * part_css, rows))
+        stream = open_parts.pop(i)
+        pixels = min(stream.height, round(rows * dpr))
+        encoded.append((stream.finish(pixels), stream.width, pixels, i * part_css, rows))
 
     def grew(now: dict) -> bool:  # type: ignore[type-arg]
         return grow_check and int(now.get("height", height)) != height
 
     def drop() -> Steps:
+        for stream in open_parts.values():
+            stream.cancel()
         open_parts.clear()
         for future, *_ in encoded:
             future.cancel()
@@ -307,6 +393,9 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter
             yield Sleep(16)
         else:
             tries = 10  # no frames drawn (a hidden view?): do not wait long for them again
+        # A picture in view changed after the scroll: the frames the view has drawn may all
+        # be older than it; the one to grab is drawn after now.
+        late = frames_drawn(counter) if now.get("changed") else None
         if grew(now):
             return (yield from drop())
         top = round(float(now.get("top", y)))
@@ -317,6 +406,8 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter
             break
         # The view shows what its last frame drew: wait for one drawn since the scroll.
         yield from wait_for_frame(counter, before, FRAME_BOUND_MS)
+        if late is not None:
+            yield from wait_for_frame(counter, late, LATE_PICTURE_MS)
         frame = view.grab().toImage()
         for _ in range(3):  # the same pixels after scrolling: the new frame may be late
             if previous is None or top == previous_top or frame != previous:
@@ -333,11 +424,14 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter
             a, b = max(new_from, part_top), min(new_to, part_top + part_css)
             if a >= b:
                 continue
-            painter = QPainter(part(i))
+            stream = part(i)
+            painter = QPainter(stream.image)
             target = QRect(0, round((a - part_top) * dpr), width, round((b - a) * dpr))
             source = QRect(src.x(), src.y() + round((a - top) * dpr), width, target.height())
             painter.drawImage(target, frame, source)
             painter.end()
+            # Rows above this band's last are final (a row of margin: rounding at 1.5x).
+            stream.rows_done(target.y() + target.height() - 1)
         painted = new_to
         y = painted
         for i in sorted(open_parts):
@@ -345,6 +439,9 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter
                 close_part(i, part_css)
         while sum(not future.done() for future, *_ in encoded) > 1:
             yield Sleep(10)  # the encoder is behind: hold no more parts as pixels
+    if grow_check and painted >= height and (
+            (yield RunJs(page, scripts.IMAGES_CHANGED, scripts.WORLD)) != ""):
+        return (yield from drop())  # a picture grabbed before it had loaded, or changed
     result.notes.extend(notes)
     result.scroll_height = height
     for i in sorted(open_parts):

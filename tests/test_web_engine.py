@@ -207,6 +207,46 @@ def test_lazy_images_are_loaded_before_the_picture(web: Any, web_server: Any) ->
         assert colour(picture, round(100 * dpr), round((top + 75) * dpr)) == "#00c000"
 
 
+def test_a_picture_that_changes_after_it_was_grabbed_is_grabbed_again(
+        web: Any, web_server: Any) -> None:
+    # The picture at the top turns green only once the bottom is reached, after the
+    # first screenful was grabbed (the page's height stays the same): the page is then
+    # grabbed again, so the picture shows the page as it is, not a stale screenful.
+    record = capture(web, web_server.url("/changes.html"))
+    assert record.scroll_height == 200 + 3000
+    picture = image(record.full_page[0].png)
+    dpr = record.device_pixel_ratio
+    assert colour(picture, round(200 * dpr), round(100 * dpr)) == "#00c000"
+
+
+def test_png_stream_writes_the_rows_painted_into_it(qapp: Any) -> None:
+    # Parts are compressed band by band while the page is grabbed; what comes out is the
+    # picture pixel for pixel, cut to the rows asked for.
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from evidence_recorder.web.pictures import PngStream, png_of
+
+    source = QImage(37, 50, QImage.Format.Format_RGB32)
+    for y in range(50):
+        for x in range(37):
+            source.setPixelColor(x, y, QColor((x * 7) % 256, (y * 5) % 256, (x * y) % 256))
+    stream = PngStream(37, 60)
+    for top in range(0, 50, 10):  # band by band, each handed to the encoder once painted
+        painter = QPainter(stream.image)
+        band = QRect(0, top, 37, 10)
+        painter.drawImage(band, source, band)
+        painter.end()
+        stream.rows_done(top + 10 - 1)
+    out = image(stream.finish(50).result())
+    assert (out.width(), out.height()) == (37, 50)
+    assert out.convertToFormat(QImage.Format.Format_RGB32) == source
+    whole = image(png_of(source))
+    assert whole.convertToFormat(QImage.Format.Format_RGB32) == source
+    blank = image(PngStream(3, 4).finish().result())  # unpainted: white
+    assert (blank.width(), blank.height()) == (3, 4) and colour(blank, 2, 3) == "#ffffff"
+
+
 def test_page_taller_than_a_part_is_split_never_cut(web: Any, web_server: Any) -> None:
     record = capture(web, web_server.url("/tall.html?h=35000"))
     assert record.scroll_height == 35000

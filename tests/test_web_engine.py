@@ -243,8 +243,6 @@ def test_png_stream_writes_the_rows_painted_into_it(qapp: Any) -> None:
     assert out.convertToFormat(QImage.Format.Format_RGB32) == source
     whole = image(png_of(source))
     assert whole.convertToFormat(QImage.Format.Format_RGB32) == source
-    blank = image(PngStream(3, 4).finish().result())  # unpainted: white
-    assert (blank.width(), blank.height()) == (3, 4) and colour(blank, 2, 3) == "#ffffff"
 
 
 def test_page_taller_than_a_part_is_split_never_cut(web: Any, web_server: Any) -> None:

@@ -43,6 +43,8 @@ FRAME_RETRY_MS = 50  # a grab showing the last screenful again: the longest wait
 BOTTOM_WAIT_MS = 120  # at the bottom, for a feed to add more
 FALLBACK_SETTLE_MS = 60  # when the view's frames cannot be counted
 FRAME_BOUND_MS = 1500  # the longest wait for the view to draw a new frame
+QUIET_MS = 150  # no frame for this long after a load: the view shows the page as loaded
+PAINTED_POLL_MS = 4  # how often the page is asked whether its frames are drawn
 LATE_PICTURE_MS = 250  # a picture changed in view: the longest wait for a frame with it
 
 _ENCODER: ThreadPoolExecutor | None = None
@@ -89,7 +91,8 @@ class PngStream:
     leading 0. :meth:`rows_done` hands rows that will not be painted again to the
     encoder (one worker thread; zlib lets go of Python's lock while it compresses, so
     the event loop and the painting go on meanwhile); :meth:`finish` gives the PNG (a
-    Future). The picture is white until painted.
+    Future). Its memory is not touched before it is painted (a tall part is tens of MB):
+    rows never painted would be black, so paint every row handed on.
     """
 
     def __init__(self, width: int, height: int) -> None:
@@ -98,7 +101,6 @@ class PngStream:
         self._memory = bytearray(self.stride * height)
         self.image = QImage(self._memory, width, height, self.stride,
                             QImage.Format.Format_RGB888)
-        self.image.fill(0xFFFFFFFF)
         self._zlib = zlib.compressobj(PNG_LEVEL)
         self._out: list[bytes] = [self._zlib.compress(b"\0")]
         self._fed = 0  # bytes of memory handed to the encoder
@@ -199,6 +201,40 @@ def wait_for_frame(counter: FrameCounter | None, after: int | None, bound_ms: in
         yield Sleep(5)
 
 
+@dataclass
+class LoadMarks:
+    """The view's frame count when the page started loading and when it finished."""
+
+    started: int | None = None
+    finished: int | None = None
+    finished_at: float = 0.0  # time.monotonic()
+
+    def finish(self, frames: int | None) -> None:
+        self.finished, self.finished_at = frames, time.monotonic()
+
+
+def wait_for_page_frame(counter: FrameCounter | None, marks: LoadMarks,
+                        bound_ms: int = FRAME_BOUND_MS) -> Steps:
+    """Steps until the view shows the loaded page; their result is the frame count then
+    (or ``marks.finished`` when frames cannot be counted).
+
+    That is once the view has drawn a frame since the page finished loading, or, when
+    it had drawn some while the page loaded and none for :data:`QUIET_MS` since it
+    finished (the page was drawn before it said it had loaded: nothing more is coming),
+    at once; at most ``bound_ms``.
+    """
+    if counter is None or counter.count is None or marks.finished is None:
+        yield from wait_for_frame(counter, marks.finished, bound_ms)
+        return marks.finished
+    end = time.monotonic() + bound_ms / 1000
+    drew_while_loading = marks.started is not None and marks.finished > marks.started
+    while counter.count <= marks.finished and time.monotonic() < end:
+        if drew_while_loading and time.monotonic() > marks.finished_at + QUIET_MS / 1000:
+            break
+        yield Sleep(5)
+    return counter.count
+
+
 def frames_drawn(counter: FrameCounter | None) -> int | None:
     if counter is None:
         return None
@@ -226,10 +262,12 @@ def _json(raw: object) -> dict:  # type: ignore[type-arg]
 
 def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selector: str,
                   point: tuple[int, int], until: float,
-                  counter: FrameCounter | None = None, since: int = 0) -> Steps:
+                  counter: FrameCounter | None = None, since: int | None = None) -> Steps:
     """Steps that give a :class:`WholeResult`; ``until`` is the monotonic time to be done by.
 
-    ``counter`` counts the view's frames, ``since`` is its count when the page was loaded.
+    ``counter`` counts the view's frames; ``since``: the view showed the page as it is
+    once it had drawn more than ``since`` frames (for the first screenful, when the page
+    is at its top already and scrolling there draws nothing new).
     """
     result = WholeResult()
     geometry = _json((yield RunJs(page, scripts.setup_scroller(mode, selector, *point),
@@ -324,7 +362,7 @@ def capture_whole(page: QWebEnginePage, view: QWebEngineView, mode: str, selecto
 def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter | None,
                result: WholeResult,
                clip: dict[str, float], dpr: float, height: int, until: float,
-               grow_check: bool, start_top: int, since: int) -> Steps:
+               grow_check: bool, start_top: int, since: int | None) -> Steps:
     """Steps that scroll through ``height`` CSS px a screenful at a time, into parts.
 
     A part is made when the first screenful reaches it; each band painted into it is
@@ -369,7 +407,7 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter
     painted = 0  # CSS rows done
     y = 0
     hidden = False
-    tries = 100
+    patience_s = 1.6  # the page gives up waiting for pictures after 1.5 s
     previous: QImage | None = None
     previous_top = -1
     notes: list[str] = []
@@ -382,17 +420,19 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter
         # Fixed and sticky elements are hidden once the first screenful has them.
         hide, hidden = painted > 0 and not hidden, hidden or painted > 0
         # The first screenful, when nothing moves, may make the view draw nothing new:
-        # then a frame drawn since the page was loaded (``since``) will do.
+        # then a frame drawn after ``since`` will do.
         before = frames_drawn(counter) if painted or start_top != 0 else since
         now = _json((yield RunJs(page, scripts.scroll_to(y, hide), scripts.WORLD)))
-        for _ in range(tries):  # two frames drawn, and the pictures in view loaded
+        patience = time.monotonic() + patience_s
+        while True:  # two frames drawn, and the pictures in view loaded
             answer = _json((yield RunJs(page, scripts.PAINTED, scripts.WORLD)))
             if answer:
                 now = answer
                 break
-            yield Sleep(16)
-        else:
-            tries = 10  # no frames drawn (a hidden view?): do not wait long for them again
+            if time.monotonic() > patience:
+                patience_s = 0.16  # no frames drawn (a hidden view?): not that long again
+                break
+            yield Sleep(PAINTED_POLL_MS)
         # A picture in view changed after the scroll: the frames the view has drawn may all
         # be older than it; the one to grab is drawn after now.
         late = frames_drawn(counter) if now.get("changed") else None
@@ -426,12 +466,16 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter
                 continue
             stream = part(i)
             painter = QPainter(stream.image)
-            target = QRect(0, round((a - part_top) * dpr), width, round((b - a) * dpr))
+            # Bands meet exactly (each ends where the next begins, however it rounds), and
+            # what the frame lacks (a row short at an odd pixel ratio) is white.
+            row = round((a - part_top) * dpr)
+            target = QRect(0, row, width, round((b - part_top) * dpr) - row)
             source = QRect(src.x(), src.y() + round((a - top) * dpr), width, target.height())
+            painter.fillRect(target, Qt.GlobalColor.white)
             painter.drawImage(target, frame, source)
             painter.end()
-            # Rows above this band's last are final (a row of margin: rounding at 1.5x).
-            stream.rows_done(target.y() + target.height() - 1)
+            # Rows down to this band's last are final.
+            stream.rows_done(target.y() + target.height())
         painted = new_to
         y = painted
         for i in sorted(open_parts):

@@ -529,6 +529,69 @@ def test_the_loopback_guard_is_only_there_when_asked(qapp: Any) -> None:
     assert guard is not None and profile.isOffTheRecord()
 
 
+def test_only_our_own_marks_are_taken_from_the_page_console(qapp: Any) -> None:
+    # A capture learns that a screenful is drawn from a console message of its own
+    # script, marked with a secret the page cannot read; the page's messages are dropped.
+    from PySide6.QtWebEngineCore import QWebEnginePage
+
+    from evidence_recorder.web.page import GuardedPage, make_profile
+
+    profile, _ = make_profile(loopback=True)
+    page, other = GuardedPage(profile), GuardedPage(profile)
+    try:
+        got: list[str] = []
+        page.marked.connect(got.append)
+        level = QWebEnginePage.JavaScriptConsoleMessageLevel.InfoMessageLevel
+        page.javaScriptConsoleMessage(level, "er-0123: the page's own words", 1, "page.js")
+        page.javaScriptConsoleMessage(level, other.marker + ":1:{}", 1, "page.js")
+        page.javaScriptConsoleMessage(level, page.marker + ':7:{"top": 800}', 1, "")
+        assert got == [page.marker + ':7:{"top": 800}']
+        assert page.last_mark == got[0]
+        assert len(page.marker) >= 24 and page.marker != other.marker
+    finally:
+        del page, other
+
+
+def test_a_flow_waits_for_a_mark_and_for_a_drawn_frame(qtbot: Any, qapp: Any) -> None:
+    # The grab pass is told, not asking again and again: a wait for a mark resumes with
+    # the rest of the message (an earlier mark does not count); a wait for a frame
+    # resumes when the view draws one, and gives up quietly at its bound.
+    from PySide6.QtCore import QObject, Signal
+
+    from evidence_recorder.web.flow import Flow, Marked
+    from evidence_recorder.web.pictures import wait_for_frame
+
+    class Page(QObject):
+        marked = Signal(str)
+        last_mark = "m:1:old"
+
+    class Counter(QObject):
+        drawn = Signal()
+        count = 5
+
+    page, counter = Page(), Counter()
+    seen: list[object] = []
+
+    def steps() -> Any:
+        seen.append((yield Marked(page, "m:2:", timeout_ms=5_000)))
+        yield from wait_for_frame(counter, 5, 5_000)  # type: ignore[arg-type]
+        seen.append(counter.count)
+        yield from wait_for_frame(counter, 6, 50)  # none comes: at most 50 ms
+        return "done"
+
+    flow = Flow(steps(), 30.0)
+    with qtbot.waitSignal(flow.done, timeout=10_000) as finished:
+        flow.start()
+        qtbot.wait(50)
+        page.marked.emit("m:1:late")
+        page.marked.emit("m:2:{\"top\": 3}")
+        qtbot.waitUntil(lambda: len(seen) == 1, timeout=5_000)
+        counter.count = 6
+        counter.drawn.emit()
+    assert seen == ['{"top": 3}', 6]
+    assert finished.args == ["done"]
+
+
 # -- nothing on disk, bounded memory (a fresh process each) -------------------------------
 
 _CHILD = textwrap.dedent("""

@@ -15,19 +15,26 @@ or its share of the time, and the capture says so; a part is never cut silently.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import math
+import mmap
 import struct
 import time
 import zlib
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from PySide6.QtCore import (
     QCoreApplication,
     QObject,
     QRect,
     Qt,
+    QTimer,
+    Signal,
 )
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWebEngineCore import QWebEnginePage
@@ -35,7 +42,7 @@ from PySide6.QtWebEngineWidgets import QWebEngineView
 
 from evidence_recorder.core.gather.webpage import PART_HEIGHT_CSS, PagePicture
 from evidence_recorder.web import scripts
-from evidence_recorder.web.flow import RunJs, Sleep, Steps, WaitTimedOut
+from evidence_recorder.web.flow import Marked, RunJs, Sleep, Steps, Wait, WaitTimedOut
 
 #: At most this many parts (an infinite feed is stopped there, with a note).
 MAX_PARTS = 8
@@ -48,6 +55,7 @@ PAINTED_POLL_MS = 4  # how often the page is asked whether its frames are drawn
 LATE_PICTURE_MS = 250  # a picture changed in view: the longest wait for a frame with it
 
 _ENCODER: ThreadPoolExecutor | None = None
+_MARKS = itertools.count(1)  # each screenful's mark is new (see GuardedPage.marked)
 
 
 def _encoder() -> ThreadPoolExecutor:
@@ -98,8 +106,10 @@ class PngStream:
     def __init__(self, width: int, height: int) -> None:
         self.width, self.height = width, height
         self.stride = 3 * width + 1
-        self._memory = bytearray(self.stride * height)
-        self.image = QImage(self._memory, width, height, self.stride,
+        # Anonymous memory: zero pages the system hands over as they are first written
+        # (a bytearray would write tens of MB of zeros first).
+        self._memory: mmap.mmap | None = mmap.mmap(-1, max(1, self.stride * height))
+        self.image = QImage(self._memory, width, height, self.stride,  # type: ignore[call-overload]
                             QImage.Format.Format_RGB888)
         self._zlib = zlib.compressobj(PNG_LEVEL)
         self._out: list[bytes] = [self._zlib.compress(b"\0")]
@@ -107,7 +117,7 @@ class PngStream:
         self._cancelled = False
 
     def _feed(self, start: int, end: int) -> None:
-        if self._cancelled:
+        if self._cancelled or self._memory is None:
             return
         view = memoryview(self._memory)[start:end]
         try:
@@ -131,7 +141,7 @@ class PngStream:
         def png() -> bytes:
             data = b"".join([*self._out, self._zlib.flush()])
             self._out.clear()
-            self._memory = bytearray()
+            self._release()
             header = struct.pack(">IIBBBBB", self.width, rows, 8, 2, 0, 0, 0)
             return b"".join((b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", header),
                              _chunk(b"IDAT", data), _chunk(b"IEND", b"")))
@@ -142,6 +152,13 @@ class PngStream:
         """Not wanted after all: compress no more of it."""
         self._cancelled = True
         self.image = QImage()
+        _encoder().submit(self._release)  # after what the worker is doing with it
+
+    def _release(self) -> None:
+        memory, self._memory = self._memory, None
+        if memory is not None:
+            with contextlib.suppress(BufferError):  # still lent out: unmapped when let go
+                memory.close()
 
 
 def png_of(image: QImage) -> bytes:
@@ -163,6 +180,8 @@ class FrameCounter(QObject):
     the expected QQuickWidget (another Qt version) or PySide6.QtQuickWidgets cannot be
     imported: callers then wait a fixed time, which may grab an older frame.
     """
+
+    drawn = Signal()  # a frame was drawn (count is one more)
 
     def __init__(self, view: QWebEngineView) -> None:
         super().__init__(view)
@@ -188,6 +207,34 @@ class FrameCounter(QObject):
 
     def _drawn(self) -> None:
         self.count = (self.count or 0) + 1
+        self.drawn.emit()
+
+
+class _FrameDrawn(Wait):
+    """Until the counter counts more than ``after`` frames (resumed as the frame is drawn,
+    not found later by asking again and again)."""
+
+    def __init__(self, counter: FrameCounter, after: int, timeout_ms: int) -> None:
+        self.counter, self.after, self.timeout_ms = counter, after, timeout_ms
+        self._resume: Callable[[Any], None] | None = None
+
+    def start(self, owner: QObject, resume: Callable[[Any], None]) -> None:
+        if (self.counter.count or 0) > self.after:
+            QTimer.singleShot(0, owner, lambda: resume(None))
+            return
+        self._resume = resume
+        self.counter.drawn.connect(self._check)
+
+    def _check(self) -> None:
+        if self._resume is not None and (self.counter.count or 0) > self.after:
+            resume = self._resume
+            self.stop()
+            resume(None)
+
+    def stop(self) -> None:
+        if self._resume is not None:
+            self._resume = None
+            self.counter.drawn.disconnect(self._check)
 
 
 def wait_for_frame(counter: FrameCounter | None, after: int | None, bound_ms: int) -> Steps:
@@ -196,9 +243,10 @@ def wait_for_frame(counter: FrameCounter | None, after: int | None, bound_ms: in
     if counter is None or counter.count is None or after is None:
         yield Sleep(FALLBACK_SETTLE_MS)
         return
-    end = time.monotonic() + bound_ms / 1000
-    while counter.count <= after and time.monotonic() < end:
-        yield Sleep(5)
+    if counter.count > after:
+        return
+    with contextlib.suppress(WaitTimedOut):  # none came: the view's last frame is all there is
+        yield _FrameDrawn(counter, after, bound_ms)
 
 
 @dataclass
@@ -408,6 +456,7 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter
     y = 0
     hidden = False
     patience_s = 1.6  # the page gives up waiting for pictures after 1.5 s
+    marker = str(getattr(page, "marker", ""))  # a GuardedPage tells us when it has drawn
     previous: QImage | None = None
     previous_top = -1
     notes: list[str] = []
@@ -422,9 +471,19 @@ def _grab_pass(page: QWebEnginePage, view: QWebEngineView, counter: FrameCounter
         # The first screenful, when nothing moves, may make the view draw nothing new:
         # then a frame drawn after ``since`` will do.
         before = frames_drawn(counter) if painted or start_top != 0 else since
-        now = _json((yield RunJs(page, scripts.scroll_to(y, hide), scripts.WORLD)))
+        mark = f"{marker}:{next(_MARKS)}:" if marker else ""
         patience = time.monotonic() + patience_s
-        while True:  # two frames drawn, and the pictures in view loaded
+        if mark:  # the page says when: two frames drawn, and the pictures in view loaded
+            # (with where it is), so the script's own answer is not waited for.
+            page.runJavaScript(scripts.scroll_to(y, hide, mark=mark), scripts.WORLD)
+            try:
+                now = _json((yield Marked(page, mark, int(patience_s * 1000))))
+            except WaitTimedOut:
+                patience_s = 0.16  # no frames drawn (a hidden view?): not that long again
+                now = _json((yield RunJs(page, scripts.WHERE_NOW, scripts.WORLD)))
+        else:
+            now = _json((yield RunJs(page, scripts.scroll_to(y, hide), scripts.WORLD)))
+        while not mark:  # asked again and again: two frames drawn, and the pictures loaded
             answer = _json((yield RunJs(page, scripts.PAINTED, scripts.WORLD)))
             if answer:
                 now = answer

@@ -529,6 +529,20 @@ def test_the_loopback_guard_is_only_there_when_asked(qapp: Any) -> None:
     assert guard is not None and profile.isOffTheRecord()
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's niceness: Linux")
+def test_the_png_encoder_gives_way_to_the_browser(qapp: Any) -> None:
+    # Compressing runs beside the grabbing; on a busy machine the browser drawing the
+    # next screenful (which the capture waits for) comes first.
+    import threading
+
+    from evidence_recorder.web.pictures import _encoder
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    assert _encoder().submit(niceness).result() > niceness()
+
+
 def test_only_our_own_marks_are_taken_from_the_page_console(qapp: Any) -> None:
     # A capture learns that a screenful is drawn from a console message of its own
     # script, marked with a secret the page cannot read; the page's messages are dropped.

@@ -20,7 +20,9 @@ import itertools
 import json
 import math
 import mmap
+import os
 import struct
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -59,12 +61,21 @@ _MARKS = itertools.count(1)  # each screenful's mark is new (see GuardedPage.mar
 
 
 def _encoder() -> ThreadPoolExecutor:
-    """One worker thread that turns finished parts into PNG while the capture goes on
-    (QImage.save lets go of Python's lock, so the event loop keeps running)."""
+    """One worker thread that compresses the pictures into PNG while the capture goes on
+    (zlib lets go of Python's lock, so the event loop keeps running)."""
     global _ENCODER
     if _ENCODER is None:
-        _ENCODER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="er-png")
+        _ENCODER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="er-png",
+                                      initializer=_yield_to_the_browser)
     return _ENCODER
+
+
+def _yield_to_the_browser() -> None:
+    """The encoder works when the processor is otherwise idle: on a busy machine the
+    browser drawing the next screenful comes first (the capture waits for it), and the
+    little left to compress at the end is done at once. Linux: a thread's own niceness."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 # Called by this name with literal texts, so that pyside6-lupdate extracts them.
 translate = QCoreApplication.translate

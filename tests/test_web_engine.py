@@ -207,6 +207,44 @@ def test_lazy_images_are_loaded_before_the_picture(web: Any, web_server: Any) ->
         assert colour(picture, round(100 * dpr), round((top + 75) * dpr)) == "#00c000"
 
 
+def test_a_picture_that_changes_after_it_was_grabbed_is_grabbed_again(
+        web: Any, web_server: Any) -> None:
+    # The picture at the top turns green only once the bottom is reached, after the
+    # first screenful was grabbed (the page's height stays the same): the page is then
+    # grabbed again, so the picture shows the page as it is, not a stale screenful.
+    record = capture(web, web_server.url("/changes.html"))
+    assert record.scroll_height == 200 + 3000
+    picture = image(record.full_page[0].png)
+    dpr = record.device_pixel_ratio
+    assert colour(picture, round(200 * dpr), round(100 * dpr)) == "#00c000"
+
+
+def test_png_stream_writes_the_rows_painted_into_it(qapp: Any) -> None:
+    # Parts are compressed band by band while the page is grabbed; what comes out is the
+    # picture pixel for pixel, cut to the rows asked for.
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from evidence_recorder.web.pictures import PngStream, png_of
+
+    source = QImage(37, 50, QImage.Format.Format_RGB32)
+    for y in range(50):
+        for x in range(37):
+            source.setPixelColor(x, y, QColor((x * 7) % 256, (y * 5) % 256, (x * y) % 256))
+    stream = PngStream(37, 60)
+    for top in range(0, 50, 10):  # band by band, each handed to the encoder once painted
+        painter = QPainter(stream.image)
+        band = QRect(0, top, 37, 10)
+        painter.drawImage(band, source, band)
+        painter.end()
+        stream.rows_done(top + 10 - 1)
+    out = image(stream.finish(50).result())
+    assert (out.width(), out.height()) == (37, 50)
+    assert out.convertToFormat(QImage.Format.Format_RGB32) == source
+    whole = image(png_of(source))
+    assert whole.convertToFormat(QImage.Format.Format_RGB32) == source
+
+
 def test_page_taller_than_a_part_is_split_never_cut(web: Any, web_server: Any) -> None:
     record = capture(web, web_server.url("/tall.html?h=35000"))
     assert record.scroll_height == 35000
@@ -489,6 +527,83 @@ def test_the_loopback_guard_is_only_there_when_asked(qapp: Any) -> None:
     del profile
     profile, guard = make_profile(loopback=True)
     assert guard is not None and profile.isOffTheRecord()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's niceness: Linux")
+def test_the_png_encoder_gives_way_to_the_browser(qapp: Any) -> None:
+    # Compressing runs beside the grabbing; on a busy machine the browser drawing the
+    # next screenful (which the capture waits for) comes first.
+    import threading
+
+    from evidence_recorder.web.pictures import _encoder
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    assert _encoder().submit(niceness).result() > niceness()
+
+
+def test_only_our_own_marks_are_taken_from_the_page_console(qapp: Any) -> None:
+    # A capture learns that a screenful is drawn from a console message of its own
+    # script, marked with a secret the page cannot read; the page's messages are dropped.
+    from PySide6.QtWebEngineCore import QWebEnginePage
+
+    from evidence_recorder.web.page import GuardedPage, make_profile
+
+    profile, _ = make_profile(loopback=True)
+    page, other = GuardedPage(profile), GuardedPage(profile)
+    try:
+        got: list[str] = []
+        page.marked.connect(got.append)
+        level = QWebEnginePage.JavaScriptConsoleMessageLevel.InfoMessageLevel
+        page.javaScriptConsoleMessage(level, "er-0123: the page's own words", 1, "page.js")
+        page.javaScriptConsoleMessage(level, other.marker + ":1:{}", 1, "page.js")
+        page.javaScriptConsoleMessage(level, page.marker + ':7:{"top": 800}', 1, "")
+        assert got == [page.marker + ':7:{"top": 800}']
+        assert page.last_mark == got[0]
+        assert len(page.marker) >= 24 and page.marker != other.marker
+    finally:
+        del page, other
+
+
+def test_a_flow_waits_for_a_mark_and_for_a_drawn_frame(qtbot: Any, qapp: Any) -> None:
+    # The grab pass is told, not asking again and again: a wait for a mark resumes with
+    # the rest of the message (an earlier mark does not count); a wait for a frame
+    # resumes when the view draws one, and gives up quietly at its bound.
+    from PySide6.QtCore import QObject, Signal
+
+    from evidence_recorder.web.flow import Flow, Marked
+    from evidence_recorder.web.pictures import wait_for_frame
+
+    class Page(QObject):
+        marked = Signal(str)
+        last_mark = "m:1:old"
+
+    class Counter(QObject):
+        drawn = Signal()
+        count = 5
+
+    page, counter = Page(), Counter()
+    seen: list[object] = []
+
+    def steps() -> Any:
+        seen.append((yield Marked(page, "m:2:", timeout_ms=5_000)))
+        yield from wait_for_frame(counter, 5, 5_000)  # type: ignore[arg-type]
+        seen.append(counter.count)
+        yield from wait_for_frame(counter, 6, 50)  # none comes: at most 50 ms
+        return "done"
+
+    flow = Flow(steps(), 30.0)
+    with qtbot.waitSignal(flow.done, timeout=10_000) as finished:
+        flow.start()
+        qtbot.wait(50)
+        page.marked.emit("m:1:late")
+        page.marked.emit("m:2:{\"top\": 3}")
+        qtbot.waitUntil(lambda: len(seen) == 1, timeout=5_000)
+        counter.count = 6
+        counter.drawn.emit()
+    assert seen == ['{"top": 3}', 6]
+    assert finished.args == ["done"]
 
 
 # -- nothing on disk, bounded memory (a fresh process each) -------------------------------

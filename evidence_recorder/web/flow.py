@@ -36,6 +36,9 @@ class Wait:
     def start(self, owner: QObject, resume: Callable[[Any], None]) -> None:
         raise NotImplementedError
 
+    def stop(self) -> None:
+        """Given up on (timed out, or the flow ended): let go of what ``start`` took."""
+
 
 class Sleep(Wait):
     def __init__(self, ms: int) -> None:
@@ -54,6 +57,34 @@ class RunJs(Wait):
 
     def start(self, owner: QObject, resume: Callable[[Any], None]) -> None:
         self.page.runJavaScript(self.code, self.world, resume)
+
+
+class Marked(Wait):
+    """Until a script of ours in ``page`` (a ``GuardedPage``) logs a message starting with
+    ``mark``; its result: the rest of that message."""
+
+    def __init__(self, page: Any, mark: str, timeout_ms: int = 10_000) -> None:
+        self.page, self.mark, self.timeout_ms = page, mark, timeout_ms
+        self._slot: Callable[[str], None] | None = None
+
+    def start(self, owner: QObject, resume: Callable[[Any], None]) -> None:
+        last = str(self.page.last_mark)
+        if last.startswith(self.mark):
+            QTimer.singleShot(0, owner, lambda: resume(last[len(self.mark):]))
+            return
+
+        def slot(message: str) -> None:
+            if message.startswith(self.mark):
+                self.stop()
+                resume(message[len(self.mark):])
+
+        self._slot = slot
+        self.page.marked.connect(slot)
+
+    def stop(self) -> None:
+        if self._slot is not None:
+            self.page.marked.disconnect(self._slot)
+            self._slot = None
 
 
 Steps = Generator[Wait, Any, Any]
@@ -84,6 +115,7 @@ class Flow(QObject):
         self._deadline_timer.start(max(0, int(deadline_s * 1000)))
         self._grace_ms = int(grace_s * 1000)
         self.deadline_passed = False
+        self._wait: Wait | None = None
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -96,8 +128,14 @@ class Flow(QObject):
             self._finish()
             self._steps.close()
 
+    def _stop_wait(self) -> None:
+        wait, self._wait = self._wait, None
+        if wait is not None:
+            wait.stop()
+
     def _finish(self) -> None:
         self._finished = True
+        self._stop_wait()
         self._token += 1
         for timer in (self._wait_timer, self._deadline_timer, self._hard_timer):
             timer.stop()
@@ -105,17 +143,20 @@ class Flow(QObject):
     def _resume(self, token: int, value: Any) -> None:
         if token != self._token or self._finished:
             return  # a late answer to a wait already given up
+        self._wait = None
         self._wait_timer.stop()
         self._step(value, None)
 
     def _on_wait_timeout(self) -> None:
         if not self._finished:
+            self._stop_wait()
             self._token += 1
             self._step(None, WaitTimedOut())
 
     def _on_deadline(self) -> None:
         if not self._finished:
             self.deadline_passed = True
+            self._stop_wait()
             self._token += 1
             self._wait_timer.stop()
             self._hard_timer.start(self._grace_ms)
@@ -140,5 +181,6 @@ class Flow(QObject):
             return
         self._token += 1
         token = self._token
+        self._wait = wait
         self._wait_timer.start(wait.timeout_ms)
         wait.start(self, functools.partial(self._resume, token))

@@ -9,7 +9,10 @@
   the person never loses their place and there is only ever one page to capture.
 - JavaScript alert/confirm/prompt never block: they are answered at once (confirm and
   prompt with "cancel") and counted, and the capture says so.
-- The page's console messages are dropped, never logged (they hold addresses).
+- The page's console messages are dropped, never logged (they hold addresses); only
+  our own scripts' marks (a secret prefix, :attr:`GuardedPage.marker`, that the page's
+  scripts cannot read) are taken, and emitted as ``marked``: a capture learns at once
+  that a screenful is drawn instead of asking again and again.
 - Permission requests (camera, microphone, location, notifications, screen sharing,
   file system access) are all denied.
 - When ``ER_WEB_LOOPBACK_ONLY=1`` (the tests), every request that is not to this
@@ -18,6 +21,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 
 from PySide6.QtCore import QUrl, Signal
@@ -75,9 +79,12 @@ class GuardedPage(QWebEnginePage):
     or leak; what it tried is counted so the capture can say so."""
 
     downloadRefused = Signal(str)
+    marked = Signal(str)  # a console message of ours: it starts with ``marker``
 
     def __init__(self, profile: QWebEngineProfile) -> None:
         super().__init__(profile)
+        self.marker = "er-" + secrets.token_hex(12)
+        self.last_mark = ""
         self.dialogs = 0  # alert/confirm/prompt/beforeunload answered without asking
         self.popups_refused = 0
         self.permissions_denied = 0
@@ -108,7 +115,11 @@ class GuardedPage(QWebEnginePage):
         self, level: QWebEnginePage.JavaScriptConsoleMessageLevel, message: str,
         lineNumber: int, sourceID: str,
     ) -> None:
-        """Dropped: a page's console would put its addresses and text in our log."""
+        """Dropped: a page's console would put its addresses and text in our log. Only
+        our own scripts' marks are taken (see the module docstring)."""
+        if message.startswith(self.marker):
+            self.last_mark = message
+            self.marked.emit(message)
 
     def chooseFiles(
         self, mode: QWebEnginePage.FileSelectionMode, oldFiles: Sequence[str],

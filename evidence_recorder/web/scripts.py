@@ -64,7 +64,7 @@ def setup_scroller(mode: str, selector: str = "", x: int = 0, y: int = 0) -> str
     el = erLargestPanel(); if (el) note = 'auto-panel';
   }
   const st = {el: el, page: !el, hidden: [], startX: scrollX, startY: scrollY,
-              startTop: el ? el.scrollTop : 0};
+              startTop: el ? el.scrollTop : 0, sigs: new Map()};
   let clip;
   if (el) {
     el.scrollIntoView({block: 'nearest'});
@@ -84,26 +84,28 @@ def setup_scroller(mode: str, selector: str = "", x: int = 0, y: int = 0) -> str
 })()""" % (args, _IMAGES_PENDING)
 
 
-def scroll_to(y: int, hide_fixed: bool = False, frames: int = 2) -> str:
+def scroll_to(y: int, hide_fixed: bool = False, frames: int = 2, mark: str = "") -> str:
     """Scroll what is captured whole to ``y`` (first hiding fixed and sticky elements, in
     the same task, so that no frame shows one without the other); :data:`PAINTED` then
     says once two frames have been drawn with every picture in view loaded (or given up
-    on after a second and a half). ``frames=1``: once one frame has been drawn (enough
-    for what watches the view to see it), not waiting for pictures."""
-    return r"""(() => { const s = window.__erS; const y = %d;
+    on after a second and a half; the pictures then in view are noted for
+    :data:`IMAGES_CHANGED`), and, with ``mark``, the page's console is told ``mark``
+    followed by what PAINTED answers, at once (see ``GuardedPage.marked``).
+    ``frames=1``: once one frame has been drawn (enough for what watches the view to see
+    it), not waiting for pictures."""
+    two = "true" if frames > 1 else "false"
+    return r"""(() => { const s = window.__erS; const y = %d; const mark = %s;
   if (%s) { %s }
   if (s.page) window.scrollTo(0, y); else s.el.scrollTop = y;
-  s.painted = false; const gen = s.gen = (s.gen || 0) + 1; const until = performance.now() + 1500;
+  s.painted = false; s.changed = false; if (%s) s.pre = erInView(s); const gen = s.gen = (s.gen || 0) + 1; const until = performance.now() + 1500;
   const frames = () => requestAnimationFrame(() => %s(() => {
     if (s.gen !== gen) return;
-    if (%s && performance.now() < until && erImagesPending(s)) setTimeout(frames, 20); else s.painted = true; }));
+    if (%s && performance.now() < until && erImagesPending(s)) setTimeout(frames, 20);
+    else { if (%s) erSeen(s); s.painted = true; if (mark) console.debug(mark + erWhere(s)); } }));
   frames();
-  const root = document.scrollingElement || document.documentElement;
-  return JSON.stringify({top: s.page ? scrollY : s.el.scrollTop,
-                         height: s.page ? root.scrollHeight : s.el.scrollHeight});
-})()""" % (y, "true" if hide_fixed else "false", _HIDE_FIXED_BODY,
-           "requestAnimationFrame" if frames > 1 else "((f) => f())",
-           "true" if frames > 1 else "false")
+  return erWhere(s);
+})()""" % (y, json.dumps(mark), "true" if hide_fixed else "false", _HIDE_FIXED_BODY, two,
+           "requestAnimationFrame" if frames > 1 else "((f) => f())", two, two)
 
 
 # Pictures in (or just below) what is captured that have not loaded yet. Set up once by
@@ -115,18 +117,38 @@ window.erImagesPending = (s) => {
     const r = im.getBoundingClientRect();
     if (r.bottom > c.y && r.top < c.y + c.h && r.right > c.x && r.left < c.x + c.w && r.width > 0 && r.height > 0) return true; }
   return false; };
+// What a picture shows: noted for each picture in view when its screenful is grabbed,
+// so that one that has loaded or changed since can be told (IMAGES_CHANGED); and
+// whether any picture in view changed since the scroll (then the view's next frame is
+// the one to grab: the frame it has may be older than the picture).
+window.erWhere = (s) => { const root = document.scrollingElement || document.documentElement;
+  return JSON.stringify({top: s.page ? scrollY : s.el.scrollTop, changed: s.changed,
+                         height: s.page ? root.scrollHeight : s.el.scrollHeight}); };
+window.erSig = (im) => (im.currentSrc || im.getAttribute('src') || '') + '|' + im.complete + '|' + im.naturalWidth + 'x' + im.naturalHeight;
+window.erInView = (s) => {
+  const c = s.clip; const imgs = document.images; const n = Math.min(imgs.length, 5000); const out = new Map();
+  for (let i = 0; i < n; i++) { const im = imgs[i]; const r = im.getBoundingClientRect();
+    if (r.bottom > c.y && r.top < c.y + c.h && r.right > c.x && r.left < c.x + c.w && r.width > 0 && r.height > 0) out.set(im, erSig(im)); }
+  return out; };
+window.erSeen = (s) => { let changed = false;
+  for (const [im, sig] of erInView(s)) { if (s.pre.get(im) !== sig) changed = true; if (!s.sigs.has(im)) s.sigs.set(im, sig); }
+  s.changed = changed; };
 """
 
-# Answers where the page is now too, so that growth seen after the frames is not missed.
+# Answers where the page is now too, so that growth seen after the frames is not missed,
+# and whether a picture in view changed since the scroll (``changed``).
 PAINTED = r"""(() => { const s = window.__erS; if (!s || !s.painted) return '';
-  const root = document.scrollingElement || document.documentElement;
-  return JSON.stringify({top: s.page ? scrollY : s.el.scrollTop,
-                         height: s.page ? root.scrollHeight : s.el.scrollHeight}); })()"""
+  return erWhere(s); })()"""
 
 WHERE_NOW = r"""(() => { const s = window.__erS;
   const root = document.scrollingElement || document.documentElement;
   return JSON.stringify({top: s.page ? scrollY : s.el.scrollTop,
                          height: s.page ? root.scrollHeight : s.el.scrollHeight}); })()"""
+
+# Whether a picture noted when its screenful was grabbed shows something else now.
+IMAGES_CHANGED = r"""(() => { const s = window.__erS; if (!s || !s.sigs) return '';
+  for (const [im, sig] of s.sigs) if (im.isConnected && erSig(im) !== sig) return 'changed';
+  return ''; })()"""
 
 IMAGES_SETTLED = r"""(() => { const imgs = Array.from(document.images).slice(0, 5000);
   return imgs.every(i => i.complete) ? 'yes' : ''; })()"""

@@ -101,7 +101,9 @@ class WebSession(QObject):
         self._view.setPage(self._page)
         self._view.resize(*VIEW_SIZE)
         self._frames = pictures.FrameCounter(self._view)
-        self._frames_at_load = 0  # frames the view had drawn when the page was loaded
+        # Frames the view had drawn when the page started and finished loading, and when
+        # it finished (see pictures.wait_for_page_frame).
+        self._load_marks = pictures.LoadMarks()
         if headless:
             self._view.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
             self._view.show()
@@ -176,6 +178,7 @@ class WebSession(QObject):
         self._load_error = ""
         self._http_error_status = None
         self._page.reset_counts()
+        self._load_marks = pictures.LoadMarks(started=pictures.frames_drawn(self._frames))
 
     def _on_load_finished(self, ok: bool) -> None:
         if not self._blank_done:
@@ -186,7 +189,7 @@ class WebSession(QObject):
             return
         self._loading = False
         self._load_ok = ok
-        self._frames_at_load = pictures.frames_drawn(self._frames) or 0
+        self._load_marks.finish(pictures.frames_drawn(self._frames))
         self.loadFinished.emit(ok)
 
     def _on_loading_changed(self, info: QWebEngineLoadingInfo) -> None:
@@ -365,8 +368,7 @@ class WebSession(QObject):
         progress.viewport = json.loads(raw) if isinstance(raw, str) else {}
         progress.captured_at = datetime.now(UTC)
         # Just after a load the view may not have drawn the page yet (half a second or more).
-        yield from pictures.wait_for_frame(self._frames, self._frames_at_load,
-                                           pictures.FRAME_BOUND_MS)
+        fresh = yield from pictures.wait_for_page_frame(self._frames, self._load_marks)
         progress.visible = pictures.grab_visible(
             self._view, int(progress.viewport.get("scrollY", 0)),
             int(progress.viewport.get("innerHeight", self._view.height())))
@@ -375,7 +377,7 @@ class WebSession(QObject):
         if mode != "visible":
             progress.whole = yield from pictures.capture_whole(
                 self._page, self._view, kind, selector, point, until, self._frames,
-                self._frames_at_load)
+                None if fresh is None else fresh - 1)
 
     def _archive_steps(self, progress: _Progress, answering: bool = True) -> Steps:
         if not self._bridge.ready:

@@ -9,6 +9,8 @@ py=.venv/bin/python
 [ -x "$py" ] || { echo "Run scripts/setup --test first (it builds .venv and installs scrot, Xvfb, zip)." >&2; exit 1; }
 quick=--quick
 [ "${1:-}" = "--full" ] && quick=
+# bench_messages compares with whatstk (the project's "bench" extra); install it once.
+"$py" -c "import whatstk" 2>/dev/null || "$py" -m pip install -q -e ".[bench]"
 # The benchmark vaults use tiny key-derivation costs (the cost of unlocking is not what
 # is measured); key files that small are read only with this set, as in the tests.
 export ER_TESTS_USE_TINY_KDF=1

@@ -703,3 +703,48 @@ def test_the_walk_itself_stops_at_the_depth_bound(tmp_path: Path,
     export = email_files.parse_eml(write(tmp_path, b"".join(data)))
     assert "deep down" not in export.messages[0].text
     assert "Parts nested deeper than 2 levels not read." in export.source.notes
+
+
+def _read_all(paths: list[Path]) -> list[dict[str, object]]:
+    out = []
+    for path in paths:
+        fmt = detect.what_is(path)
+        if fmt is None or fmt.id not in ("eml", "mbox"):
+            continue
+        try:
+            export = detect.parse(path, fmt)
+        except RefusedInput as exc:
+            out.append({"refused": exc.message})
+            continue
+        messages = [m.as_dict() for m in export.messages]
+        for m in messages:  # when the signature was checked differs from run to run
+            for found in [m["extra"].get("dkim"), *m["extra"].get("dkim_signatures", [])]:
+                if found:
+                    found.pop("checked_at", None)
+        out.append({"messages": messages, "notes": export.source.notes})
+    return out
+
+
+def test_the_fast_path_for_plain_emails_reads_exactly_what_the_full_parse_reads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain single-part e-mail is read without the stdlib's parse tree (most of a big
+    mailbox's time); every e-mail must come out the same either way."""
+    made = []
+    bodies = {"7bit": b"Hello there.\r\nSecond line.\r\n",
+              "8bit": "Grüße, ça va? Ещё.\n".encode(),
+              "quoted-printable": b"Caf=C3=A9 au lait =\r\nsoft break\r\n",
+              "base64": base64.encodebytes("Base64 text: ĉu vi?\n".encode())}
+    for n, (encoding, body) in enumerate(bodies.items()):
+        for ctype in ("", "Content-Type: text/plain; charset=utf-8\r\n",
+                      "Content-Type: text/plain; charset=\"iso-8859-1\"\r\n"):
+            path = tmp_path / f"m{n}-{len(ctype)}.eml"
+            path.write_bytes(b"From: A <a@example.org>\r\nSubject: s\r\n"
+                             b"Date: Mon, 07 Dec 2026 10:00:00 +0000\r\n"
+                             + ctype.encode() + f"Content-Transfer-Encoding: {encoding}\r\n"
+                             .encode() + b"\r\n" + body)
+            made.append(path)
+    corpus = sorted((CORPUS / "eml").glob("*.eml")) + sorted((CORPUS / "mbox").glob("*"))
+    paths = made + [p for p in corpus if p.is_file()]
+    fast = _read_all(paths)
+    monkeypatch.setattr(email_files, "SIMPLE_FAST_PATH", False)
+    assert _read_all(paths) == fast

@@ -35,7 +35,7 @@ def _extra(message: Message) -> str | None:
         extra["edited_at"] = message.edited_at
     if message.attachments:
         extra["attachments"] = [a.as_dict() for a in message.attachments]
-    return json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
+    return json.dumps(extra, ensure_ascii=False) if extra else None
 
 
 def insert(cur: sqlcipher3.Cursor, item_id: int, messages: Iterable[Message]) -> int:

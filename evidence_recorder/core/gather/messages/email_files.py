@@ -20,6 +20,7 @@ extract-msg; their signatures cannot be checked (the bytes as sent are not kept)
 
 from __future__ import annotations
 
+import binascii
 import codecs
 import contextlib
 import functools
@@ -93,6 +94,8 @@ def _safe(text: str) -> str:
 
 
 def _unfold(value: str) -> str:
+    if "\n" not in value:
+        return value.strip()
     return re.sub(r"\r?\n(?=[ \t])", "", value).strip()
 
 
@@ -112,9 +115,13 @@ def header_fields(raw: bytes) -> list[list[str]]:
     is kept too, with the name ``""`` (the stdlib parser starts the body there; the
     person still sees every line written above the first empty one). A mbox "From "
     line is not a header."""
+    block = header_block(raw)
+    quick = _plain_header_fields(block)
+    if quick is not None:
+        return quick
     fields: list[list[bytes]] = []
     ending = b"\n"  # the line end written before the current line (kept within a value)
-    for number, line in enumerate(header_block(raw).split(b"\n")):
+    for number, line in enumerate(block.split(b"\n")):
         this_ending = b"\r\n" if line.endswith(b"\r") else b"\n"
         line = line.removesuffix(b"\r")
         previous, ending = ending, this_ending
@@ -133,7 +140,33 @@ def header_fields(raw: bytes) -> list[list[str]]:
             fields.append([b"", line])  # not a header line, yet written among them: kept
             continue
         fields.append([name, value.lstrip(b" \t")])
-    return [[_bytes_text(n), _bytes_text(v)] for n, v in fields]
+    try:  # the usual case: every header is UTF-8 (or ASCII), decoded in one go
+        return [[n.decode("utf-8"), v.decode("utf-8")] for n, v in fields]
+    except UnicodeDecodeError:
+        return [[_bytes_text(n), _bytes_text(v)] for n, v in fields]
+
+
+_PLAIN_HEADER = re.compile(rb"([!-9;-~]+):[ \t]*(.*)")
+
+
+def _plain_header_fields(block: bytes) -> list[list[str]] | None:
+    """``header_fields`` of the usual header block (one line per header, no folding, no
+    carriage returns, every line a header, UTF-8), in one pass; ``None`` otherwise."""
+    if b"\r" in block or b"\n " in block or b"\n\t" in block or block[:3] == b"\xef\xbb\xbf":
+        return None
+    lines = block.split(b"\n")
+    if lines and lines[0].startswith(b"From "):
+        lines = lines[1:]
+    out: list[list[str]] = []
+    try:
+        for line in lines:
+            found = _PLAIN_HEADER.fullmatch(line)
+            if found is None:
+                return None
+            out.append([found.group(1).decode("utf-8"), found.group(2).decode("utf-8")])
+    except UnicodeDecodeError:
+        return None
+    return out
 
 
 def _first(fields: list[list[str]], name: str) -> str | None:
@@ -652,13 +685,17 @@ def read_email(raw: bytes, index: int, load: Loader, *, prefix: str, checker: Dk
     said: list[str] = []
     raw = raw.removeprefix(BOM)
     fields = header_fields(raw)
-    msg, cut = _parse(raw)
-    if cut:
-        said.append(f"{cut[:1].upper()}{cut[1:]}; the whole file is kept as it is.")
-    shown = said
     first: dict[str, str] = {}
     for key, value in fields:
         first.setdefault(key.lower(), value)
+    simple = _simple_text(raw, fields, first, limits.MAX_MESSAGE_CHARS)
+    if simple is None:
+        msg, cut = _parse(raw)
+    else:
+        msg, cut = None, ""
+    if cut:
+        said.append(f"{cut[:1].upper()}{cut[1:]}; the whole file is kept as it is.")
+    shown = said
     raw_from, raw_date = first.get("from"), first.get("date")
     sender = _shown("From", raw_from, shown)
     extra: dict[str, Any] = {
@@ -681,7 +718,7 @@ def read_email(raw: bytes, index: int, load: Loader, *, prefix: str, checker: Dk
         said.append("The Date header could not be read, so the e-mail has no time.")
     elif not raw_date:
         said.append("There is no Date header, so the e-mail has no time.")
-    walk = _walk(msg)
+    walk = _walk(msg) if msg is not None else _Walk()
     if walk.cut and not cut:
         said.append(f"Parts beyond {limits.MAX_MIME_PARTS} not read.")
     if walk.deep and not cut:
@@ -709,7 +746,7 @@ def read_email(raw: bytes, index: int, load: Loader, *, prefix: str, checker: Dk
         media.append(MediaFile(name, kind, size, _opener(load, leaf.ordinal), data_hint=given))
         attachments.append(MessageAttachment(given or name, artefact=name, media_type=kind,
                                              size=size))
-    text, from_html = _body(bodies.get(0, []), limit)
+    text, from_html = (simple, False) if simple is not None else _body(bodies.get(0, []), limit)
     for number, enclosed in enumerate(walk.enclosed, 1):
         inner, _ = _body(bodies.get(number, []), limit)
         lines = [f"---------- Enclosed e-mail {number} ----------"]
@@ -733,6 +770,49 @@ def read_email(raw: bytes, index: int, load: Loader, *, prefix: str, checker: Dk
     message = Message(index, sender, text, sent_at=sent_at, written_at=extra["date"],
                       sender_id=_address(raw_from), attachments=attachments, extra=extra)
     return message, media
+
+
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.I)
+_SIMPLE_ENCODINGS = frozenset({"", "7bit", "8bit", "binary", "quoted-printable", "base64"})
+SIMPLE_FAST_PATH = True  # tests switch it off to compare with the full parse
+
+
+def _simple_text(raw: bytes, fields: list[list[str]], first: dict[str, str],
+                 limit: int) -> str | None:
+    """The body of a plain single-part e-mail (text/plain, or no Content-Type), read
+    straight from its bytes as the stdlib's parser would give it, without building the
+    parse tree: most e-mails of a big mailbox are such, and the full parse is most of
+    the import's time. ``None`` for anything else (parts, attachments, HTML, a broken or
+    repeated Content-Type or encoding), which the full parse reads."""
+    if not SIMPLE_FAST_PATH:
+        return None
+    names = [name.lower() for name, _ in fields]
+    if names.count("content-type") > 1 or names.count("content-transfer-encoding") > 1 \
+            or "content-disposition" in names or "" in names:
+        return None
+    ctype = first.get("content-type", "")
+    if ctype.split(";", 1)[0].strip().lower() not in ("", "text/plain"):
+        return None
+    encoding = first.get("content-transfer-encoding", "").strip().lower()
+    if encoding not in _SIMPLE_ENCODINGS:
+        return None
+    found = re.search(rb"\r?\n\r?\n", raw)
+    body = raw[found.end():] if found else b""
+    if encoding == "quoted-printable":
+        body = binascii.a2b_qp(body)
+    elif encoding == "base64":
+        try:
+            body = binascii.a2b_base64(body, strict_mode=False)
+        except binascii.Error:
+            return None
+    found_charset = _CHARSET.search(ctype)
+    charset = _known_charset(found_charset.group(1).lower() if found_charset else "utf-8")
+    data = body[: limit * 4]
+    try:
+        text = _safe(data.decode(charset, errors="replace"))
+    except Exception:  # a codec that fails on its own terms
+        text = data.decode("utf-8", errors="replace")
+    return text.strip("\r\n")
 
 
 def _refuse_size(path: Path, size: int, what: str) -> None:

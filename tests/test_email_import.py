@@ -403,7 +403,8 @@ def test_a_key_that_cannot_be_looked_up_is_not_checked_never_failed(
     lookup = Lookup(error=TimeoutError("no network"))
     result = email_files.parse_eml(write(tmp_path, data), lookup).messages[0].extra["dkim"]
     assert result["result"] == "not-checked"
-    assert result["reason"] == "the sender's key could not be looked up, perhaps because the computer was offline"
+    assert result["reason"] == email_files.OFFLINE
+    assert "could not be looked up" in result["reason"]
     assert result["key"] == ""
 
 

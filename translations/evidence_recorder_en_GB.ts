@@ -6101,7 +6101,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/web/pictures.py" line="+166"/>
+        <location filename="../evidence_recorder/web/pictures.py" line="+335"/>
         <source>Nothing on the page matches the panel asked for ({0}).</source>
         <extracomment>At most this many parts (an infinite feed is stopped there, with a note).</extracomment>
         <translation type="unfinished"></translation>
@@ -6127,22 +6127,22 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+40"/>
         <source>The page kept loading more as it was scrolled; it was captured down to {0:,} pixels.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+85"/>
+        <location line="+86"/>
         <source>Time ran out: the full-page picture stops at {0:,} of {1:,} pixels.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+37"/>
         <source>The page got shorter while it was captured; the picture stops at {0:,} pixels.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../evidence_recorder/web/session.py" line="+201"/>
+        <location filename="../evidence_recorder/web/session.py" line="+204"/>
         <source>The website&apos;s security certificate is not valid.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -6187,7 +6187,7 @@ Keep this somewhere safe, away from the computer the vault is on.
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+26"/>
         <source>The page archive, the record of its network traffic and its certificate chain could not be made: {0}.</source>
         <translation type="unfinished"></translation>
     </message>

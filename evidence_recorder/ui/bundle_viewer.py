@@ -684,10 +684,7 @@ class BundleViewer(QMainWindow):
             del original
             self.picture_stack.setCurrentWidget(self.original_view)
             if web:  # a tall page: at its own size, from its top, to scroll through
-                self.original_view.actual_size()
-                for bar in (self.original_view.verticalScrollBar(),
-                            self.original_view.horizontalScrollBar()):
-                    bar.setValue(bar.minimum())
+                self.original_view.actual_size_from_top()
                 self.picture_caption.setText(self.tr("<b>The whole page</b>, exactly as "
                                                      "captured (scroll to read it)"))
                 if entry.full_page_parts > 1:
@@ -809,10 +806,7 @@ class BundleViewer(QMainWindow):
         self.original_view.set_veiled(True)  # it may be upsetting, like the first part
         self.original_view.set_image(data)
         del data
-        self.original_view.actual_size()
-        for bar in (self.original_view.verticalScrollBar(),
-                    self.original_view.horizontalScrollBar()):
-            bar.setValue(bar.minimum())
+        self.original_view.actual_size_from_top()
         self.picture_caption.setText(self.tr(
             "<b>The whole page</b>, part {number} of {count}, exactly as captured (scroll "
             "to read it)").format(number=number, count=count))

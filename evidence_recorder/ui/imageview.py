@@ -226,6 +226,12 @@ class ImageView(QGraphicsView):
         self._fit = False
         self._apply_zoom(1.0, None)
 
+    def actual_size_from_top(self) -> None:
+        """At its own size, scrolled to its top left: a tall page to scroll through."""
+        self.actual_size()
+        for bar in (self.verticalScrollBar(), self.horizontalScrollBar()):
+            bar.setValue(bar.minimum())
+
     # -- the veil -------------------------------------------------------------------
 
     def set_veiled(self, veiled: bool) -> None:

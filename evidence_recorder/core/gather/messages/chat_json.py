@@ -145,6 +145,19 @@ def _unreadable(index: int, entry: Any, **extra: Any) -> Message:
     return Message(index, "", _render(entry), kind=MessageKind.UNREADABLE, extra=extra)
 
 
+def _link_replies(replies: list[tuple[Message, Any]], by_id: dict[Any, int],
+                  id_type: type, notes: set[str]) -> None:
+    """Point each reply at the index of the message it answers (ids as the export writes
+    them: numbers for Telegram, strings for Discord); an answer to a message not in the
+    export keeps the id it named, with a note."""
+    for message, reply in replies:
+        if isinstance(reply, id_type) and not isinstance(reply, bool) and reply in by_id:
+            message.reply_to = by_id[reply]
+        else:
+            message.extra["reply_to_id"] = reply
+            notes.add("Some messages answer a message that is not in the export.")
+
+
 def _bounded_text(text: str, notes: set[str]) -> str:
     if len(text) > limits.MAX_MESSAGE_CHARS:
         notes.add(f"Some messages were longer than {limits.MAX_MESSAGE_CHARS:,} characters; "
@@ -343,12 +356,7 @@ class _TelegramReader:
                     by_id[ident] = message.index
             if reply is not None:
                 replies.append((message, reply))
-        for message, reply in replies:
-            if isinstance(reply, int) and reply in by_id:
-                message.reply_to = by_id[reply]
-            else:
-                message.extra["reply_to_id"] = reply
-                self.notes.add("Some messages answer a message that is not in the export.")
+        _link_replies(replies, by_id, int, self.notes)
 
     def when(self, entry: dict[str, Any]) -> tuple[str, str] | None:
         """``(sent_at, written_at)``; None when a time is there but cannot be read."""
@@ -699,12 +707,7 @@ def parse_discord(path: Path) -> MessageExport:
                 by_id[ident] = message.index
         if reply is not None:
             replies.append((message, reply))
-    for message, reply in replies:
-        if isinstance(reply, str) and reply in by_id:
-            message.reply_to = by_id[reply]
-        else:
-            message.extra["reply_to_id"] = reply
-            notes.add("Some messages answer a message that is not in the export.")
+    _link_replies(replies, by_id, str, notes)
     guild = data["guild"] if isinstance(data.get("guild"), dict) else {}
     channel = data["channel"] if isinstance(data.get("channel"), dict) else {}
     channel_name = channel.get("name") if isinstance(channel.get("name"), str) else ""

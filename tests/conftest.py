@@ -120,6 +120,27 @@ def raw_connection(folder: Path, passphrase: str = PASSPHRASE) -> Any:
     conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
     return conn
 
+CHAT_CORPUS = REPO.parent / "shared" / "corpora" / "chat-exports"
+
+
+def chat_export(*parts: str) -> Path:
+    """A file of the shared chat-export corpus, or a skip saying it is absent (a fresh
+    clone has no ../shared; the files are never copied here)."""
+    path = CHAT_CORPUS.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"the shared chat-export corpus is not here ({path})")
+    return path
+
+
+def parsed_export(path: Path) -> Any:
+    """A message export read as ``import`` reads it, its counts and hash filled in."""
+    from evidence_recorder.core.gather.messages import detect
+
+    export = detect.parse(path)
+    export.finish()
+    return export
+
+
 def as_schema_3(conn: Any) -> None:
     """Put a vault made by today's code back as schema 3 kept it (inside the caller's
     transaction): originals in the ``original`` table, no artefact or message tables.

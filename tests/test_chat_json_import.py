@@ -13,29 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import chat_export as corpus
+from conftest import parsed_export as parsed
 
-from evidence_recorder.core.conversation import MessageExport, MessageKind
+from evidence_recorder.core.conversation import MessageKind
 from evidence_recorder.core.errors import RefusedInput
 from evidence_recorder.core.gather import recorder
 from evidence_recorder.core.gather.messages import chat_json, detect, limits
 from evidence_recorder.core.model import ArtefactRole
 from evidence_recorder.core.vault.store import Vault
-
-REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO / ".." / "shared" / "corpora" / "chat-exports"
-
-
-def corpus(name: str) -> Path:
-    path = CORPUS / name
-    if not path.exists():
-        pytest.skip("the chat-export corpus is not here (../shared/corpora/chat-exports)")
-    return path
-
-
-def parsed(path: Path) -> MessageExport:
-    export = detect.parse(path)
-    export.finish()
-    return export
 
 
 @pytest.fixture(autouse=True)

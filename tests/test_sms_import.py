@@ -12,30 +12,21 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import chat_export
+from conftest import parsed_export as parsed
 
-from evidence_recorder.core.conversation import MessageExport, MessageKind
+from evidence_recorder.core.conversation import MessageKind
 from evidence_recorder.core.errors import RefusedInput
 from evidence_recorder.core.gather import recorder
 from evidence_recorder.core.gather.messages import detect, limits, sms
 from evidence_recorder.core.model import ArtefactRole
 from evidence_recorder.core.vault.store import Vault
 
-REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO / ".." / "shared" / "corpora" / "chat-exports" / "sms-backup-restore"
 HEAD = "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\n"
 
 
 def corpus(name: str) -> Path:
-    path = CORPUS / name
-    if not path.exists():
-        pytest.skip("the chat-export corpus is not here (../shared/corpora/chat-exports)")
-    return path
-
-
-def parsed(path: Path) -> MessageExport:
-    export = detect.parse(path)
-    export.finish()
-    return export
+    return chat_export("sms-backup-restore", name)
 
 
 def backup(path: Path, body: str, count: int | None = None) -> Path:

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import chat_export as corpus
 
 from evidence_recorder.core.conversation import MessageExport, MessageKind, messages_json
 from evidence_recorder.core.errors import RefusedInput
@@ -30,13 +31,6 @@ HOSTILE = CORPORA / "zips-hostile"
 def _london(monkeypatch: pytest.MonkeyPatch) -> None:
     """Naive export times are taken in the computer's zone: pin it."""
     monkeypatch.setenv("TZ", "Europe/London")
-
-
-def corpus(*parts: str) -> Path:
-    path = CHATS.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"the shared chat corpus is not here ({path})")
-    return path
 
 
 def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
